@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+/**
+ * The one place that reads process.env. Parsed once, with every problem listed at once, so a
+ * misconfigured process stops at start-up instead of failing on the first request.
+ */
+const baseSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /** PostgreSQL URL. Unset: the embedded PGlite database under PGLITE_DIR. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
+  PGLITE_DIR: z.string().min(1).default('.data/pglite'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .default('redis://127.0.0.1:6379'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+});
+
+/** What the Shopify-facing web process additionally needs. */
+const shopifySchema = z.object({
+  SHOPIFY_API_KEY: z.string().min(1, 'is required'),
+  SHOPIFY_API_SECRET: z.string().min(1, 'is required'),
+  SHOPIFY_APP_URL: z.string().url('must be a URL such as https://laurel.example.com'),
+  SCOPES: z.string().min(1, 'is required'),
+});
+
+export type Env = z.infer<typeof baseSchema>;
+export type ShopifyEnv = Env & z.infer<typeof shopifySchema>;
+
+export class EnvError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'EnvError';
+  }
+}
+
+function parseWith<T extends z.ZodType>(schema: T, source: NodeJS.ProcessEnv): z.infer<T> {
+  // Empty strings in .env files mean "unset", not "the empty value".
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    throw new EnvError(
+      result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'} ${issue.message}`),
+    );
+  }
+  return result.data;
+}
+
+export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  return parseWith(baseSchema, source);
+}
+
+export function parseShopifyEnv(source: NodeJS.ProcessEnv = process.env): ShopifyEnv {
+  return parseWith(baseSchema.extend(shopifySchema.shape), source);
+}
+
+let cached: Env | undefined;
+/** The process environment, parsed on first use. */
+export function env(): Env {
+  cached ??= parseEnv();
+  return cached;
+}

@@ -1,0 +1,70 @@
+import { fileURLToPath } from 'node:url';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import * as schema from './schema';
+
+export type Schema = typeof schema;
+/** Either driver's database: PGlite (embedded) and PostgreSQL share the pg-core API. */
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+export type Transaction = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** What model functions take: the database or a transaction already open on it. */
+export type Executor = Database | Transaction;
+
+export interface DatabaseHandle {
+  db: Database;
+  kind: 'postgres' | 'pglite';
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** postgres:// URL. When absent, PGlite is used. */
+  url?: string | undefined;
+  /** PGlite data directory, or 'memory://' for a throwaway in-memory database. */
+  pgliteDir?: string | undefined;
+  /** PostgreSQL pool size (default 10). */
+  max?: number | undefined;
+}
+
+/**
+ * The migrations folder. Resolved from this module's URL; both db/client.server.ts and the
+ * bundled dist/*.mjs sit one level below the repository root.
+ */
+export const migrationsFolder = fileURLToPath(new URL('../db/migrations', import.meta.url));
+
+/** Opens PostgreSQL when a URL is given, else the embedded PGlite. Does not migrate. */
+export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
+  if (options.url) {
+    const { default: postgres } = await import('postgres');
+    const { drizzle } = await import('drizzle-orm/postgres-js');
+    const client = postgres(options.url, {
+      max: options.max ?? 10,
+      onnotice: () => {},
+    });
+    const db = drizzle(client, { schema }) as unknown as Database;
+    return { db, kind: 'postgres', close: () => client.end({ timeout: 5 }) };
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  const dir = options.pgliteDir ?? '.data/pglite';
+  if (dir !== 'memory://') {
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dir, { recursive: true });
+  }
+  const client = new PGlite(dir === 'memory://' ? undefined : dir);
+  await client.waitReady;
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const db = drizzle(client, { schema }) as unknown as Database;
+  return { db, kind: 'pglite', close: () => client.close() };
+}
+
+/** Applies the committed SQL migrations in db/migrations. Idempotent. */
+export async function migrate(handle: DatabaseHandle): Promise<void> {
+  if (handle.kind === 'postgres') {
+    const { migrate: run } = await import('drizzle-orm/postgres-js/migrator');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    await run(handle.db as any, { migrationsFolder });
+  } else {
+    const { migrate: run } = await import('drizzle-orm/pglite/migrator');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    await run(handle.db as any, { migrationsFolder });
+  }
+}

@@ -1,0 +1,229 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * Laurel's tables. Every row belongs to a shop and every model query filters on shop_id.
+ * Tables are unqualified (no pgSchema) so a test can isolate itself in its own database.
+ */
+
+const createdAt = () =>
+  timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const shops = pgTable('shops', {
+  id: serial('id').primaryKey(),
+  /** The permanent *.myshopify.com domain: Shopify's identity for the shop. */
+  domain: text('domain').notNull().unique(),
+  name: text('name'),
+  /** ISO 4217 code of the shop currency; all money columns are integer minor units of it. */
+  currency: text('currency').notNull().default('USD'),
+  /** IANA zone the merchant's reports use for calendar months. */
+  timezone: text('timezone').notNull().default('UTC'),
+  active: boolean('active').notNull().default(true),
+  /** Test orders (`test: true`) earn only when the merchant opts in. */
+  testOrdersEarn: boolean('test_orders_earn').notNull().default(false),
+  installedAt: tstz('installed_at').notNull().defaultNow(),
+  uninstalledAt: tstz('uninstalled_at'),
+  createdAt: createdAt(),
+});
+
+/** The table `@shopify/shopify-app-session-storage-drizzle` (DrizzleSessionStoragePostgres) expects. */
+export const sessions = pgTable('session', {
+  id: text('id').primaryKey(),
+  shop: text('shop').notNull(),
+  state: text('state').notNull(),
+  isOnline: boolean('isOnline').default(false).notNull(),
+  scope: text('scope'),
+  expires: timestamp('expires', { mode: 'date' }),
+  accessToken: text('accessToken'),
+  userId: bigint('userId', { mode: 'number' }),
+  firstName: text('firstName'),
+  lastName: text('lastName'),
+  email: text('email'),
+  accountOwner: boolean('accountOwner').default(false),
+  locale: text('locale'),
+  collaborator: boolean('collaborator').default(false),
+  emailVerified: boolean('emailVerified').default(false),
+  refreshToken: text('refreshToken'),
+  refreshTokenExpires: timestamp('refreshTokenExpires', { mode: 'date' }),
+});
+
+export const customers = pgTable(
+  'customers',
+  {
+    id: serial('id').primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    /** Shopify customer id, or the customer_id of an imported transaction file. */
+    externalId: text('external_id').notNull(),
+    email: text('email'),
+    firstName: text('first_name'),
+    lastName: text('last_name'),
+    birthday: date('birthday', { mode: 'string' }),
+    enrolledAt: tstz('enrolled_at').notNull().defaultNow(),
+    /** Set by customers/redact: personal fields are scrubbed, ledger totals are kept. */
+    redactedAt: tstz('redacted_at'),
+    createdAt: createdAt(),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('customers_shop_external_uq').on(t.shopId, t.externalId),
+    index('customers_shop_email_idx').on(t.shopId, t.email),
+  ],
+);
+
+/**
+ * Earn programs, versioned. A change is a new row with a higher version and its own
+ * effective_from; rows are never updated, so any entry's program_version explains it forever.
+ */
+export const programs = pgTable(
+  'programs',
+  {
+    id: serial('id').primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    effectiveFrom: tstz('effective_from').notNull(),
+    /** The program definition (see loyalty/program.ts): rules are data, not code. */
+    definition: jsonb('definition').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('programs_shop_version_uq').on(t.shopId, t.version),
+    index('programs_shop_effective_idx').on(t.shopId, t.effectiveFrom),
+  ],
+);
+
+/**
+ * The ledger: insert-only. A balance is the sum of a customer's entries; customer_balances is a
+ * projection of that sum updated in the same transaction as each insert.
+ */
+export const ledgerEntries = pgTable(
+  'ledger_entries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    customerId: integer('customer_id')
+      .notNull()
+      .references(() => customers.id, { onDelete: 'cascade' }),
+    /** Unique per shop, e.g. `order:<id>:earn`, `refund:<id>:reverse`. */
+    idempotencyKey: text('idempotency_key').notNull(),
+    /** Why: order | refund | cancellation | redemption | expiry | adjustment | bonus | referral | tier. */
+    source: text('source').notNull(),
+    /** Signed integer points: awards positive, reversals/redemptions/expiry negative. */
+    points: integer('points').notNull(),
+    /** Business time (order paid at, refund created at): what reports bucket by. */
+    occurredAt: tstz('occurred_at').notNull(),
+    /** Program version the points were computed with (null for manual adjustments). */
+    programVersion: integer('program_version'),
+    /** The inputs the points were computed from: amount in minor units, currency, bands, multiplier… */
+    inputs: jsonb('inputs').notNull(),
+    /** What the entry is about in Shopify's terms (order id, refund id), for lookups. */
+    subjectId: text('subject_id'),
+    /** For a reversal: the award entry it reverses. */
+    reversesEntryId: bigint('reverses_entry_id', { mode: 'number' }),
+    /** For an earn lot: when its points expire (lifecycle issue). Null: never. */
+    expiresAt: tstz('expires_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('ledger_entries_shop_key_uq').on(t.shopId, t.idempotencyKey),
+    index('ledger_entries_shop_customer_idx').on(t.shopId, t.customerId, t.occurredAt),
+    index('ledger_entries_shop_occurred_idx').on(t.shopId, t.occurredAt),
+    index('ledger_entries_shop_subject_idx').on(t.shopId, t.subjectId),
+  ],
+);
+
+/** Projection of ledger_entries per customer, maintained in the same transaction as each post. */
+export const customerBalances = pgTable(
+  'customer_balances',
+  {
+    customerId: integer('customer_id')
+      .primaryKey()
+      .references(() => customers.id, { onDelete: 'cascade' }),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    balance: bigint('balance', { mode: 'number' }).notNull().default(0),
+    /** Points earned net of reversals; redemptions and expiry do not reduce it. */
+    lifetimeEarned: bigint('lifetime_earned', { mode: 'number' }).notNull().default(0),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('customer_balances_shop_idx').on(t.shopId)],
+);
+
+/** Orders as Laurel has seen them (including guest and test orders that earned nothing). */
+export const orders = pgTable(
+  'orders',
+  {
+    id: serial('id').primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    shopifyOrderId: text('shopify_order_id').notNull(),
+    name: text('name'),
+    customerId: integer('customer_id').references(() => customers.id, { onDelete: 'set null' }),
+    /** Guest orders keep the email so points can be claimed when an account is created. */
+    email: text('email'),
+    currency: text('currency').notNull(),
+    sourceName: text('source_name'),
+    test: boolean('test').notNull().default(false),
+    /** The amount the program earns on (default: subtotal after discounts), minor units. */
+    earnAmountMinor: bigint('earn_amount_minor', { mode: 'number' }).notNull(),
+    totalMinor: bigint('total_minor', { mode: 'number' }).notNull(),
+    paidAt: tstz('paid_at'),
+    cancelledAt: tstz('cancelled_at'),
+    programVersion: integer('program_version'),
+    createdAt: createdAt(),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('orders_shop_order_uq').on(t.shopId, t.shopifyOrderId),
+    index('orders_shop_email_idx').on(t.shopId, t.email),
+    check('orders_amounts_nonnegative', sql`${t.earnAmountMinor} >= 0 AND ${t.totalMinor} >= 0`),
+  ],
+);
+
+/**
+ * Every accepted webhook delivery, written before the 200 goes back to Shopify, so nothing
+ * acknowledged is ever lost. Deduplicated on (shop, X-Shopify-Webhook-Id).
+ */
+export const webhookInbox = pgTable(
+  'webhook_inbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    shopDomain: text('shop_domain').notNull(),
+    webhookId: text('webhook_id').notNull(),
+    topic: text('topic').notNull(),
+    apiVersion: text('api_version'),
+    payload: jsonb('payload').notNull(),
+    /** received → processed | dead (permanent failure, replayable by ops). */
+    status: text('status').notNull().default('received'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    receivedAt: tstz('received_at').notNull().defaultNow(),
+    processedAt: tstz('processed_at'),
+  },
+  (t) => [
+    uniqueIndex('webhook_inbox_shop_webhook_uq').on(t.shopDomain, t.webhookId),
+    index('webhook_inbox_status_received_idx').on(t.status, t.receivedAt),
+  ],
+);
