@@ -5,6 +5,7 @@ import {
   boolean,
   check,
   date,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -12,6 +13,7 @@ import {
   serial,
   text,
   timestamp,
+  unique,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
@@ -84,6 +86,8 @@ export const customers = pgTable(
   (t) => [
     uniqueIndex('customers_shop_external_uq').on(t.shopId, t.externalId),
     index('customers_shop_email_idx').on(t.shopId, t.email),
+    /** Target of ledger_entries' (shop_id, customer_id) foreign key: no entry crosses shops. */
+    unique('customers_shop_id_uq').on(t.shopId, t.id),
   ],
 );
 
@@ -149,6 +153,19 @@ export const ledgerEntries = pgTable(
     index('ledger_entries_shop_customer_idx').on(t.shopId, t.customerId, t.occurredAt),
     index('ledger_entries_shop_occurred_idx').on(t.shopId, t.occurredAt),
     index('ledger_entries_shop_subject_idx').on(t.shopId, t.subjectId),
+    // The customer must belong to the entry's shop; the database refuses anything else.
+    foreignKey({
+      name: 'ledger_entries_shop_customer_fk',
+      columns: [t.shopId, t.customerId],
+      foreignColumns: [customers.shopId, customers.id],
+    }).onDelete('cascade'),
+    // Mirrors app/models/ledger.server.ts validation, so no other writer can bypass it.
+    check(
+      'ledger_entries_source_known',
+      sql`${t.source} IN ('order', 'refund', 'cancellation', 'redemption', 'expiry', 'adjustment', 'bonus', 'referral', 'tier')`,
+    ),
+    check('ledger_entries_points_range', sql`${t.points} BETWEEN -1000000000 AND 1000000000`),
+    check('ledger_entries_key_length', sql`char_length(${t.idempotencyKey}) BETWEEN 1 AND 200`),
   ],
 );
 

@@ -1,0 +1,97 @@
+/**
+ * Errors are values with codes: one enum, one code → HTTP status mapping. Routes turn an AppError
+ * into a response with `httpStatusFor`; workers treat permanent codes as unrecoverable.
+ */
+export enum ErrorCode {
+  VALIDATION = 'VALIDATION',
+  NOT_FOUND = 'NOT_FOUND',
+  IDEMPOTENCY_CONFLICT = 'IDEMPOTENCY_CONFLICT',
+  INSUFFICIENT_BALANCE = 'INSUFFICIENT_BALANCE',
+  CONFLICT = 'CONFLICT',
+  UNAUTHORIZED = 'UNAUTHORIZED',
+  FORBIDDEN = 'FORBIDDEN',
+  PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE = 'UNSUPPORTED_MEDIA_TYPE',
+  RATE_LIMITED = 'RATE_LIMITED',
+  SHOP_INACTIVE = 'SHOP_INACTIVE',
+  UPSTREAM = 'UPSTREAM',
+  UNAVAILABLE = 'UNAVAILABLE',
+  INTERNAL = 'INTERNAL',
+}
+
+const httpStatus: Record<ErrorCode, number> = {
+  [ErrorCode.VALIDATION]: 400,
+  [ErrorCode.UNAUTHORIZED]: 401,
+  [ErrorCode.FORBIDDEN]: 403,
+  [ErrorCode.NOT_FOUND]: 404,
+  [ErrorCode.IDEMPOTENCY_CONFLICT]: 409,
+  [ErrorCode.CONFLICT]: 409,
+  [ErrorCode.SHOP_INACTIVE]: 409,
+  [ErrorCode.PAYLOAD_TOO_LARGE]: 413,
+  [ErrorCode.UNSUPPORTED_MEDIA_TYPE]: 415,
+  [ErrorCode.INSUFFICIENT_BALANCE]: 422,
+  [ErrorCode.RATE_LIMITED]: 429,
+  [ErrorCode.INTERNAL]: 500,
+  [ErrorCode.UPSTREAM]: 502,
+  [ErrorCode.UNAVAILABLE]: 503,
+};
+
+/** The HTTP status a route answers with for `code`. The only place this mapping lives. */
+export function httpStatusFor(code: ErrorCode): number {
+  return httpStatus[code];
+}
+
+/**
+ * Codes retrying cannot fix: the same input will fail the same way. Workers map these to
+ * BullMQ's UnrecoverableError; everything else is retried with backoff.
+ */
+export function isPermanent(code: ErrorCode): boolean {
+  return httpStatusFor(code) < 500 && code !== ErrorCode.RATE_LIMITED;
+}
+
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isAppError(error: unknown, code?: ErrorCode): error is AppError {
+  return error instanceof AppError && (code === undefined || error.code === code);
+}
+
+/**
+ * The SQLSTATE of a database error (e.g. '23505' unique violation), looking through the wrappers
+ * drizzle puts around driver errors. Both postgres.js and PGlite expose `code`.
+ */
+export function sqlStateOf(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * The innermost error's words, e.g. "connect ECONNREFUSED 127.0.0.1:5432" rather than drizzle's
+ * "Failed query: CREATE SCHEMA …" wrapper around it. For operator-facing messages.
+ */
+export function rootCauseMessage(error: unknown): string {
+  let e = error;
+  for (let depth = 0; depth < 5; depth++) {
+    if (e instanceof AggregateError && e.errors.length > 0) e = e.errors[0];
+    else if (e instanceof Error && e.cause) e = e.cause;
+    else break;
+  }
+  if (!(e instanceof Error)) return String(e);
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && !e.message.includes(code)
+    ? `${code}: ${e.message}`
+    : e.message;
+}

@@ -1,0 +1,477 @@
+import { getOperationAST, parse } from 'graphql';
+import { documentSources } from './documents.generated';
+
+/**
+ * The Admin GraphQL documents Laurel sends to Shopify (API 2026-07), one per .graphql file in this
+ * folder, with hand-written TypeScript types for their variables and results. The types follow the
+ * selections in the documents and the nullability in Shopify's schema; documents.test.ts validates
+ * every document against that schema. Money amounts arrive as Decimal strings ("12.5"): convert with
+ * parseMoney from loyalty/money, never parseFloat.
+ */
+
+export type OperationKind = 'query' | 'mutation';
+
+/** A document plus the types of its variables and result (phantom fields carry the types). */
+export interface AdminDocument<TResult, TVariables> {
+  readonly operationName: string;
+  readonly kind: OperationKind;
+  /** File in app/graphql it was loaded from. */
+  readonly file: string;
+  readonly source: string;
+  /**
+   * Whether resending after an ambiguous failure (HTTP 5xx, dropped connection) is harmless: true
+   * for queries and for mutations whose repeat changes nothing (setting a metafield, adding a tag).
+   * A second store credit is not harmless, so those mutations are never resent blindly.
+   */
+  readonly retrySafe: boolean;
+  readonly __result?: TResult;
+  readonly __variables?: TVariables;
+}
+
+export type ResultOf<D> = D extends AdminDocument<infer R, unknown> ? R : never;
+export type VariablesOf<D> = D extends AdminDocument<unknown, infer V> ? V : never;
+
+/** Loads `file` from app/graphql (via the generated module) and reads its one operation. */
+export function adminDocument<TResult, TVariables>(
+  file: string,
+  options: { retrySafe?: boolean } = {},
+): AdminDocument<TResult, TVariables> {
+  const source = documentSources[file];
+  if (source === undefined) {
+    throw new Error(`No GraphQL document ${file} in app/graphql (run npm run graphql:generate?)`);
+  }
+  const document = parse(source);
+  const operations = document.definitions.filter((d) => d.kind === 'OperationDefinition');
+  const operation = getOperationAST(document);
+  if (operations.length !== 1 || !operation?.name) {
+    throw new Error(`${file} must contain exactly one named operation`);
+  }
+  if (operation.operation === 'subscription') {
+    throw new Error(`${file}: subscriptions are not part of the Admin API`);
+  }
+  const kind = operation.operation;
+  return {
+    operationName: operation.name.value,
+    kind,
+    file,
+    source,
+    retrySafe: kind === 'query' || options.retrySafe === true,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared shapes
+
+/** Shopify's MoneyV2: `amount` is a Decimal string such as "12.5" in `currencyCode`. */
+export interface MoneyV2 {
+  amount: string;
+  currencyCode: string;
+}
+
+export interface PageInfo {
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+
+/** DisplayableError as most mutations return it; `code` is a per-mutation enum. */
+export interface UserError<TCode extends string = string> {
+  field: string[] | null;
+  message: string;
+  code?: TCode | null;
+}
+
+/** Where Laurel keeps its customer metafields: the app-reserved namespace, owned by Laurel only. */
+export const LOYALTY_METAFIELD_NAMESPACE = '$app:loyalty';
+/** The member's points balance mirrored onto the customer (type number_integer). */
+export const POINTS_BALANCE_METAFIELD_KEY = 'points_balance';
+
+// ---------------------------------------------------------------------------------------------
+// Queries
+
+export type ShopInfoVariables = Record<string, never>;
+export interface ShopInfoResult {
+  shop: {
+    id: string;
+    name: string;
+    currencyCode: string;
+    ianaTimezone: string;
+    myshopifyDomain: string;
+  };
+}
+export const ShopInfo = adminDocument<ShopInfoResult, ShopInfoVariables>('shop-info.graphql');
+
+export interface MetafieldValue {
+  id: string;
+  namespace: string;
+  key: string;
+  type: string;
+  value: string;
+  compareDigest: string;
+  updatedAt: string;
+}
+
+export interface CustomerByIdVariables {
+  id: string;
+  /** Defaults to LOYALTY_METAFIELD_NAMESPACE. */
+  balanceNamespace?: string | null;
+  /** Defaults to POINTS_BALANCE_METAFIELD_KEY. */
+  balanceKey?: string;
+}
+export interface CustomerByIdResult {
+  customer: {
+    id: string;
+    firstName: string | null;
+    lastName: string | null;
+    displayName: string;
+    defaultEmailAddress: { emailAddress: string } | null;
+    tags: string[];
+    createdAt: string;
+    updatedAt: string;
+    /** UnsignedInt64, serialized as a string. */
+    numberOfOrders: string;
+    amountSpent: MoneyV2;
+    pointsBalance: MetafieldValue | null;
+    storeCreditAccounts: { nodes: { id: string; balance: MoneyV2 }[] };
+  } | null;
+}
+export const CustomerById = adminDocument<CustomerByIdResult, CustomerByIdVariables>(
+  'customer-by-id.graphql',
+);
+
+export interface PageVariables {
+  /** 1–250. */
+  first: number;
+  after?: string | null;
+  /** Shopify search syntax, e.g. `updated_at:>'2026-01-01T00:00:00Z'`. */
+  query?: string | null;
+}
+
+export type CustomersPageVariables = PageVariables;
+export interface CustomersPageResult {
+  customers: {
+    pageInfo: PageInfo;
+    nodes: {
+      id: string;
+      firstName: string | null;
+      lastName: string | null;
+      defaultEmailAddress: { emailAddress: string } | null;
+      tags: string[];
+      createdAt: string;
+      updatedAt: string;
+      numberOfOrders: string;
+    }[];
+  };
+}
+export const CustomersPage = adminDocument<CustomersPageResult, CustomersPageVariables>(
+  'customers-page.graphql',
+);
+
+export type OrderDisplayFinancialStatus =
+  | 'AUTHORIZED'
+  | 'EXPIRED'
+  | 'PAID'
+  | 'PARTIALLY_PAID'
+  | 'PARTIALLY_REFUNDED'
+  | 'PENDING'
+  | 'REFUNDED'
+  | 'VOIDED';
+
+export type OrdersPageVariables = PageVariables;
+export interface OrdersPageResult {
+  orders: {
+    pageInfo: PageInfo;
+    nodes: {
+      id: string;
+      name: string;
+      processedAt: string;
+      email: string | null;
+      customer: { id: string } | null;
+      currencyCode: string;
+      subtotalPriceSet: { shopMoney: MoneyV2 } | null;
+      currentSubtotalPriceSet: { shopMoney: MoneyV2 };
+      test: boolean;
+      sourceName: string | null;
+      cancelledAt: string | null;
+      displayFinancialStatus: OrderDisplayFinancialStatus | null;
+    }[];
+  };
+}
+export const OrdersPage = adminDocument<OrdersPageResult, OrdersPageVariables>(
+  'orders-page.graphql',
+);
+
+export interface CodeDiscountNodeByCodeVariables {
+  code: string;
+}
+export type DiscountStatus = 'ACTIVE' | 'EXPIRED' | 'SCHEDULED';
+export type DiscountContextResult =
+  | { __typename: 'DiscountCustomers'; customers: { id: string }[] }
+  | { __typename: 'DiscountBuyerSelectionAll'; all: 'ALL' }
+  | { __typename: 'DiscountCustomerSegments' | 'DiscountMarkets' };
+export type DiscountValueResult =
+  | { __typename: 'DiscountPercentage'; percentage: number }
+  | { __typename: 'DiscountAmount'; amount: MoneyV2; appliesOnEachItem: boolean }
+  | { __typename: 'DiscountOnQuantity' };
+export interface CodeDiscountNodeByCodeResult {
+  codeDiscountNodeByCode: {
+    id: string;
+    codeDiscount:
+      | {
+          __typename: 'DiscountCodeBasic';
+          title: string;
+          status: DiscountStatus;
+          startsAt: string;
+          endsAt: string | null;
+          usageLimit: number | null;
+          appliesOncePerCustomer: boolean;
+          asyncUsageCount: number;
+          codes: { nodes: { id: string; code: string; asyncUsageCount: number }[] };
+          context: DiscountContextResult;
+          customerGets: { value: DiscountValueResult };
+        }
+      | { __typename: 'DiscountCodeApp' | 'DiscountCodeBxgy' | 'DiscountCodeFreeShipping' };
+  } | null;
+}
+export const CodeDiscountNodeByCode = adminDocument<
+  CodeDiscountNodeByCodeResult,
+  CodeDiscountNodeByCodeVariables
+>('code-discount-node-by-code.graphql');
+
+// ---------------------------------------------------------------------------------------------
+// Mutations
+
+export interface MetafieldsSetInput {
+  ownerId: string;
+  /** Omit for the app-reserved namespace; `$app:loyalty` for Laurel's. */
+  namespace?: string | null;
+  key: string;
+  value: string;
+  /** Required unless a metafield definition fixes it, e.g. `number_integer`. */
+  type?: string | null;
+  /**
+   * Compare-and-set: the digest read earlier; the write fails (STALE_OBJECT) if the value changed.
+   * `null` means "only if no such metafield exists yet"; omit it for an unconditional write.
+   */
+  compareDigest?: string | null;
+}
+export type MetafieldsSetUserErrorCode =
+  | 'APP_NOT_AUTHORIZED'
+  | 'BLANK'
+  | 'CAPABILITY_VIOLATION'
+  | 'INCLUSION'
+  | 'INTERNAL_ERROR'
+  | 'INVALID'
+  | 'INVALID_COMPARE_DIGEST'
+  | 'INVALID_TYPE'
+  | 'INVALID_VALUE'
+  | 'LESS_THAN_OR_EQUAL_TO'
+  | 'PRESENT'
+  | 'STALE_OBJECT'
+  | 'TAKEN'
+  | 'TOO_LONG'
+  | 'TOO_SHORT';
+export interface MetafieldsSetVariables {
+  /** At most 25 per call. */
+  metafields: MetafieldsSetInput[];
+}
+export interface MetafieldsSetResult {
+  metafieldsSet: {
+    metafields: MetafieldValue[] | null;
+    userErrors: (UserError<MetafieldsSetUserErrorCode> & { elementIndex: number | null })[];
+  } | null;
+}
+// Setting the same values again leaves the same state, so a resend is harmless. (With a
+// compareDigest, a resend of a write that did apply answers STALE_OBJECT: re-read, then decide.)
+export const MetafieldsSet = adminDocument<MetafieldsSetResult, MetafieldsSetVariables>(
+  'metafields-set.graphql',
+  { retrySafe: true },
+);
+
+export type MetafieldOwnerType = 'CUSTOMER' | 'ORDER' | 'SHOP' | 'DISCOUNT' | (string & {});
+export interface MetafieldDefinitionInput {
+  name: string;
+  namespace?: string | null;
+  key: string;
+  type: string;
+  ownerType: MetafieldOwnerType;
+  description?: string | null;
+  pin?: boolean;
+  access?: {
+    admin?: 'MERCHANT_READ' | 'MERCHANT_READ_WRITE' | null;
+    storefront?: 'NONE' | 'PUBLIC_READ' | null;
+    customerAccount?: 'NONE' | 'READ' | 'READ_WRITE' | null;
+  } | null;
+}
+export interface MetafieldDefinitionCreateVariables {
+  definition: MetafieldDefinitionInput;
+}
+export interface MetafieldDefinitionCreateResult {
+  metafieldDefinitionCreate: {
+    createdDefinition: {
+      id: string;
+      name: string;
+      namespace: string;
+      key: string;
+      ownerType: MetafieldOwnerType;
+      type: { name: string };
+      access: {
+        admin: string | null;
+        storefront: 'NONE' | 'PUBLIC_READ' | null;
+        customerAccount: 'NONE' | 'READ' | 'READ_WRITE';
+      };
+    } | null;
+    userErrors: UserError[];
+  } | null;
+}
+// Not retry-safe: a resend after a create that went through answers TAKEN; callers check first.
+export const MetafieldDefinitionCreate = adminDocument<
+  MetafieldDefinitionCreateResult,
+  MetafieldDefinitionCreateVariables
+>('metafield-definition-create.graphql');
+
+export interface TagsVariables {
+  /** A Customer or Order gid. */
+  id: string;
+  tags: string[];
+}
+export interface TagsAddResult {
+  tagsAdd: { node: { id: string } | null; userErrors: UserError<never>[] } | null;
+}
+export interface TagsRemoveResult {
+  tagsRemove: { node: { id: string } | null; userErrors: UserError<never>[] } | null;
+}
+// Tags are a set: adding or removing the same tags twice ends in the same state.
+export const TagsAdd = adminDocument<TagsAddResult, TagsVariables>('tags-add.graphql', {
+  retrySafe: true,
+});
+export const TagsRemove = adminDocument<TagsRemoveResult, TagsVariables>('tags-remove.graphql', {
+  retrySafe: true,
+});
+
+/** The subset of DiscountCodeBasicInput Laurel uses; every field is optional in the schema. */
+export interface DiscountCodeBasicInput {
+  title?: string;
+  code?: string;
+  startsAt?: string;
+  endsAt?: string | null;
+  usageLimit?: number | null;
+  appliesOncePerCustomer?: boolean;
+  /** A oneOf input: exactly one key. */
+  context?:
+    | { all: 'ALL' }
+    | { customers: { add?: string[]; remove?: string[] } }
+    | { customerSegments: { add?: string[]; remove?: string[] } };
+  customerGets?: {
+    value:
+      { percentage: number } | { discountAmount: { amount: string; appliesOnEachItem?: boolean } };
+    items: { all: true };
+    appliesOnOneTimePurchase?: boolean;
+    appliesOnSubscription?: boolean;
+  };
+  minimumRequirement?: {
+    subtotal?: { greaterThanOrEqualToSubtotal: string };
+  } | null;
+  combinesWith?: {
+    orderDiscounts?: boolean;
+    productDiscounts?: boolean;
+    shippingDiscounts?: boolean;
+  };
+}
+export type DiscountErrorCode = string;
+export interface DiscountCodeBasicCreateVariables {
+  basicCodeDiscount: DiscountCodeBasicInput;
+}
+export interface DiscountCodeBasicCreateResult {
+  discountCodeBasicCreate: {
+    codeDiscountNode: {
+      id: string;
+      codeDiscount:
+        | {
+            __typename: 'DiscountCodeBasic';
+            title: string;
+            status: DiscountStatus;
+            startsAt: string;
+            endsAt: string | null;
+            usageLimit: number | null;
+            appliesOncePerCustomer: boolean;
+            codes: { nodes: { id: string; code: string }[] };
+          }
+        | { __typename: 'DiscountCodeApp' | 'DiscountCodeBxgy' | 'DiscountCodeFreeShipping' };
+    } | null;
+    userErrors: (UserError<DiscountErrorCode> & { extraInfo: string | null })[];
+  } | null;
+}
+// Not retry-safe: after an uncertain create, look the code up with CodeDiscountNodeByCode.
+export const DiscountCodeBasicCreate = adminDocument<
+  DiscountCodeBasicCreateResult,
+  DiscountCodeBasicCreateVariables
+>('discount-code-basic-create.graphql');
+
+export interface StoreCreditTransactionResult {
+  id: string;
+  amount: MoneyV2;
+  balanceAfterTransaction: MoneyV2;
+  createdAt: string;
+  account: { id: string; balance: MoneyV2 };
+}
+
+export type StoreCreditAccountCreditUserErrorCode =
+  | 'ACCOUNT_NOT_FOUND'
+  | 'CREDIT_LIMIT_EXCEEDED'
+  | 'EXPIRES_AT_IN_PAST'
+  | 'MISMATCHING_CURRENCY'
+  | 'NEGATIVE_OR_ZERO_AMOUNT'
+  | 'OWNER_NOT_FOUND'
+  | 'UNSUPPORTED_CURRENCY';
+export interface StoreCreditAccountCreditVariables {
+  /** A Customer gid (an account is opened if needed) or a StoreCreditAccount gid. */
+  id: string;
+  creditInput: {
+    creditAmount: { amount: string; currencyCode: string };
+    expiresAt?: string | null;
+    notify?: boolean;
+  };
+}
+export interface StoreCreditAccountCreditResult {
+  storeCreditAccountCredit: {
+    storeCreditAccountTransaction: StoreCreditTransactionResult | null;
+    userErrors: UserError<StoreCreditAccountCreditUserErrorCode>[];
+  } | null;
+}
+export const StoreCreditAccountCredit = adminDocument<
+  StoreCreditAccountCreditResult,
+  StoreCreditAccountCreditVariables
+>('store-credit-account-credit.graphql');
+
+export type StoreCreditAccountDebitUserErrorCode =
+  'ACCOUNT_NOT_FOUND' | 'INSUFFICIENT_FUNDS' | 'MISMATCHING_CURRENCY' | 'NEGATIVE_OR_ZERO_AMOUNT';
+export interface StoreCreditAccountDebitVariables {
+  id: string;
+  debitInput: { debitAmount: { amount: string; currencyCode: string } };
+}
+export interface StoreCreditAccountDebitResult {
+  storeCreditAccountDebit: {
+    storeCreditAccountTransaction: StoreCreditTransactionResult | null;
+    userErrors: UserError<StoreCreditAccountDebitUserErrorCode>[];
+  } | null;
+}
+export const StoreCreditAccountDebit = adminDocument<
+  StoreCreditAccountDebitResult,
+  StoreCreditAccountDebitVariables
+>('store-credit-account-debit.graphql');
+
+/** Every document above, for validation and for the emulator's coverage test. */
+export const adminDocuments = [
+  ShopInfo,
+  CustomerById,
+  CustomersPage,
+  OrdersPage,
+  CodeDiscountNodeByCode,
+  MetafieldsSet,
+  MetafieldDefinitionCreate,
+  TagsAdd,
+  TagsRemove,
+  DiscountCodeBasicCreate,
+  StoreCreditAccountCredit,
+  StoreCreditAccountDebit,
+] as const;

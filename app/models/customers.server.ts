@@ -1,0 +1,252 @@
+import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
+import type { Executor } from '../../db/client.server';
+import { customers } from '../../db/schema';
+import { parseCalendarDay } from '../../loyalty/time';
+import { AppError, ErrorCode } from '../errors';
+
+export type Customer = typeof customers.$inferSelect;
+
+export interface CustomerInput {
+  /** Shopify customer id, or the customer_id of an imported file. Exact text, 1–255 chars. */
+  externalId: string;
+  /** Stored trimmed and lower-cased so guest orders can be matched by email. */
+  email?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+  /** YYYY-MM-DD. */
+  birthday?: string | null;
+}
+
+const MAX_EXTERNAL_ID = 255;
+const MAX_TEXT = 320;
+/** Six columns a row: 5,000 rows stay far below PostgreSQL's 65,535 bind parameters. */
+const BULK_CHUNK = 5_000;
+
+function invalid(field: string, message: string, value?: unknown): AppError {
+  return new AppError(ErrorCode.VALIDATION, `customer ${field} ${message}`, { field, value });
+}
+
+function checkExternalId(externalId: unknown): string {
+  if (typeof externalId !== 'string' || externalId.trim() === '') {
+    throw invalid('externalId', 'must be non-empty text', externalId);
+  }
+  if (externalId.length > MAX_EXTERNAL_ID || externalId.includes('\u0000')) {
+    throw invalid(
+      'externalId',
+      `must be at most ${MAX_EXTERNAL_ID} characters without NUL`,
+      externalId,
+    );
+  }
+  return externalId;
+}
+
+/** Normalises an optional personal text field: undefined = leave as is, '' or null = none. */
+function optionalText(field: string, value: unknown): string | null | undefined {
+  if (value === undefined || value === null) return value;
+  if (typeof value !== 'string') throw invalid(field, 'must be text', value);
+  const trimmed = value.trim();
+  if (trimmed.length > MAX_TEXT || trimmed.includes('\u0000')) {
+    throw invalid(field, `must be at most ${MAX_TEXT} characters without NUL`);
+  }
+  return trimmed === '' ? null : trimmed;
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+interface NormalizedCustomer {
+  externalId: string;
+  email: string | null | undefined;
+  firstName: string | null | undefined;
+  lastName: string | null | undefined;
+  birthday: string | null | undefined;
+}
+
+function normalize(input: CustomerInput): NormalizedCustomer {
+  if (typeof input !== 'object' || input === null) throw invalid('input', 'must be an object');
+  const email = optionalText('email', input.email);
+  const birthday = optionalText('birthday', input.birthday);
+  if (birthday) {
+    try {
+      parseCalendarDay(birthday);
+    } catch {
+      throw invalid(
+        'birthday',
+        `${JSON.stringify(birthday)} is not a calendar day (YYYY-MM-DD)`,
+        birthday,
+      );
+    }
+  }
+  return {
+    externalId: checkExternalId(input.externalId),
+    email: email ? email.toLowerCase() : email,
+    firstName: optionalText('firstName', input.firstName),
+    lastName: optionalText('lastName', input.lastName),
+    birthday,
+  };
+}
+
+const personalFields = ['email', 'firstName', 'lastName', 'birthday'] as const;
+const columnOf = {
+  email: customers.email,
+  firstName: customers.firstName,
+  lastName: customers.lastName,
+  birthday: customers.birthday,
+} as const;
+const excludedColumn = {
+  email: sql.raw('excluded.email'),
+  firstName: sql.raw('excluded.first_name'),
+  lastName: sql.raw('excluded.last_name'),
+  birthday: sql.raw('excluded.birthday'),
+} as const;
+
+/** A redacted customer's personal fields stay empty, whatever a late webhook carries. */
+function unlessRedacted(value: SQL): SQL {
+  return sql`CASE WHEN ${customers.redactedAt} IS NULL THEN ${value} ELSE NULL END`;
+}
+
+/**
+ * Creates the customer or updates the existing one, in one upsert on (shop, externalId), so
+ * concurrent calls for the same customer both succeed and return the same row. Fields given
+ * (including null, which clears) overwrite; omitted fields are kept.
+ */
+export async function ensureCustomer(
+  db: Executor,
+  shopId: number,
+  input: CustomerInput,
+): Promise<Customer> {
+  const customer = normalize(input);
+  const set: PgUpdateSetSource<typeof customers> = { updatedAt: sql`now()` };
+  for (const field of personalFields) {
+    if (customer[field] !== undefined) set[field] = unlessRedacted(excludedColumn[field]);
+  }
+  const [row] = await db
+    .insert(customers)
+    .values({
+      shopId,
+      externalId: customer.externalId,
+      email: customer.email ?? null,
+      firstName: customer.firstName ?? null,
+      lastName: customer.lastName ?? null,
+      birthday: customer.birthday ?? null,
+    })
+    .onConflictDoUpdate({ target: [customers.shopId, customers.externalId], set })
+    .returning();
+  return row!;
+}
+
+/**
+ * Bulk ensureCustomer for imports: upserts in chunks of a few thousand rows with
+ * `INSERT … ON CONFLICT DO UPDATE … RETURNING` and returns externalId → customer id.
+ * Unlike ensureCustomer, a missing or null field never clears a stored one (one statement serves
+ * many rows). Repeated externalIds are merged, later values winning.
+ */
+export async function ensureCustomers(
+  db: Executor,
+  shopId: number,
+  inputs: Iterable<CustomerInput>,
+): Promise<Map<string, number>> {
+  const merged = new Map<string, NormalizedCustomer>();
+  for (const input of inputs) {
+    const customer = normalize(input);
+    const previous = merged.get(customer.externalId);
+    if (previous) {
+      for (const field of personalFields) customer[field] ??= previous[field];
+    }
+    merged.set(customer.externalId, customer);
+  }
+  // Sorted, so two concurrent imports lock rows in the same order and cannot deadlock.
+  const rows = [...merged.values()].sort((a, b) =>
+    a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0,
+  );
+  const set: PgUpdateSetSource<typeof customers> = { updatedAt: sql`now()` };
+  for (const field of personalFields) {
+    set[field] = unlessRedacted(sql`coalesce(${excludedColumn[field]}, ${columnOf[field]})`);
+  }
+  const ids = new Map<string, number>();
+  for (let start = 0; start < rows.length; start += BULK_CHUNK) {
+    const chunk = rows.slice(start, start + BULK_CHUNK);
+    const returned = await db
+      .insert(customers)
+      .values(
+        chunk.map((c) => ({
+          shopId,
+          externalId: c.externalId,
+          email: c.email ?? null,
+          firstName: c.firstName ?? null,
+          lastName: c.lastName ?? null,
+          birthday: c.birthday ?? null,
+        })),
+      )
+      .onConflictDoUpdate({ target: [customers.shopId, customers.externalId], set })
+      .returning({ id: customers.id, externalId: customers.externalId });
+    for (const row of returned) ids.set(row.externalId, row.id);
+  }
+  return ids;
+}
+
+export async function getCustomer(
+  db: Executor,
+  shopId: number,
+  customerId: number,
+): Promise<Customer | undefined> {
+  const [row] = await db
+    .select()
+    .from(customers)
+    .where(and(eq(customers.shopId, shopId), eq(customers.id, customerId)));
+  return row;
+}
+
+export async function findCustomerByExternalId(
+  db: Executor,
+  shopId: number,
+  externalId: string,
+): Promise<Customer | undefined> {
+  const [row] = await db
+    .select()
+    .from(customers)
+    .where(and(eq(customers.shopId, shopId), eq(customers.externalId, externalId)));
+  return row;
+}
+
+/** Customers of the shop with this email (case-insensitive; stored emails are lower-case). */
+export async function findCustomersByEmail(
+  db: Executor,
+  shopId: number,
+  email: string,
+): Promise<Customer[]> {
+  const normalized = normalizeEmail(email);
+  if (normalized === '') return [];
+  return db
+    .select()
+    .from(customers)
+    .where(and(eq(customers.shopId, shopId), eq(customers.email, normalized)))
+    .orderBy(asc(customers.id));
+}
+
+/**
+ * customers/redact: scrubs email, names and birthday and sets redacted_at (first time kept).
+ * The row, its external id and its ledger stay, so balances and reports remain exact.
+ * Returns undefined when the shop has no such customer.
+ */
+export async function redactCustomer(
+  db: Executor,
+  shopId: number,
+  customerId: number,
+): Promise<Customer | undefined> {
+  const [row] = await db
+    .update(customers)
+    .set({
+      email: null,
+      firstName: null,
+      lastName: null,
+      birthday: null,
+      redactedAt: sql`coalesce(${customers.redactedAt}, now())`,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(customers.shopId, shopId), eq(customers.id, customerId)))
+    .returning();
+  return row;
+}

@@ -1,0 +1,413 @@
+import { createHash } from 'node:crypto';
+import { isKnownCurrency } from '../../loyalty/money';
+import { gid, idOfType, parseDateTime } from './values';
+
+/**
+ * The emulator's in-memory shops. Records are plain data (structuredClone-able) so a mutation that
+ * fails half-way can be rolled back; the GraphQL views over them live in resolvers.ts.
+ * Money is integer minor units of the shop's currency, as everywhere in Laurel.
+ */
+
+export interface ShopSettings {
+  name: string;
+  /** ISO 4217, e.g. USD. */
+  currencyCode: string;
+  /** IANA timezone, e.g. America/New_York. */
+  ianaTimezone: string;
+  email: string;
+}
+
+export interface CustomerRecord {
+  id: number;
+  firstName: string | null;
+  lastName: string | null;
+  email: string | null;
+  tags: string[];
+  note: string | null;
+  createdAt: number;
+  updatedAt: number;
+  numberOfOrders: number;
+  amountSpentMinor: number;
+}
+
+export type FinancialStatus =
+  | 'AUTHORIZED'
+  | 'EXPIRED'
+  | 'PAID'
+  | 'PARTIALLY_PAID'
+  | 'PARTIALLY_REFUNDED'
+  | 'PENDING'
+  | 'REFUNDED'
+  | 'VOIDED';
+
+export interface OrderRecord {
+  id: number;
+  name: string;
+  email: string | null;
+  customerId: number | null;
+  processedAt: number;
+  createdAt: number;
+  updatedAt: number;
+  cancelledAt: number | null;
+  test: boolean;
+  sourceName: string | null;
+  displayFinancialStatus: FinancialStatus | null;
+  /** Original subtotal; null like Shopify's for orders without line items. */
+  subtotalMinor: number | null;
+  /** After edits and refunds. */
+  currentSubtotalMinor: number;
+  totalPriceMinor: number;
+  tags: string[];
+}
+
+export interface MetafieldRecord {
+  id: number;
+  ownerGid: string;
+  namespace: string;
+  key: string;
+  type: string;
+  value: string;
+  createdAt: number;
+  updatedAt: number;
+  /** Bumped on every write; feeds compareDigest. */
+  revision: number;
+}
+
+export interface MetafieldDefinitionRecord {
+  id: number;
+  ownerType: string;
+  namespace: string;
+  key: string;
+  name: string;
+  description: string | null;
+  type: string;
+  access: { admin: string | null; storefront: string; customerAccount: string };
+  pinnedPosition: number | null;
+}
+
+export type DiscountBuyers = { kind: 'all' } | { kind: 'customers'; customerIds: number[] };
+export type DiscountValue =
+  | { kind: 'percentage'; percentage: number }
+  | { kind: 'amount'; amountMinor: number; appliesOnEachItem: boolean };
+
+export interface DiscountRecord {
+  id: number;
+  codeId: number;
+  code: string;
+  title: string;
+  startsAt: number;
+  endsAt: number | null;
+  usageLimit: number | null;
+  appliesOncePerCustomer: boolean;
+  buyers: DiscountBuyers;
+  /** Whether the deprecated customerSelection input was used (affects nothing but the record). */
+  viaCustomerSelection: boolean;
+  value: DiscountValue;
+  minimumSubtotalMinor: number | null;
+  combinesWith: { orderDiscounts: boolean; productDiscounts: boolean; shippingDiscounts: boolean };
+  appliesOnOneTimePurchase: boolean;
+  appliesOnSubscription: boolean;
+  usageCount: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface StoreCreditAccountRecord {
+  id: number;
+  ownerCustomerId: number;
+  currencyCode: string;
+  balanceMinor: number;
+}
+
+export interface StoreCreditTransactionRecord {
+  id: number;
+  accountId: number;
+  kind: 'credit' | 'debit';
+  amountMinor: number;
+  balanceAfterMinor: number;
+  createdAt: number;
+  expiresAt: number | null;
+}
+
+export interface ShopStore {
+  domain: string;
+  shopId: number;
+  settings: ShopSettings;
+  customers: Map<number, CustomerRecord>;
+  orders: Map<number, OrderRecord>;
+  metafields: Map<number, MetafieldRecord>;
+  definitions: Map<number, MetafieldDefinitionRecord>;
+  discounts: Map<number, DiscountRecord>;
+  storeCreditAccounts: Map<number, StoreCreditAccountRecord>;
+  storeCreditTransactions: Map<number, StoreCreditTransactionRecord>;
+}
+
+export interface NewCustomer {
+  firstName?: string | null;
+  lastName?: string | null;
+  email?: string | null;
+  tags?: string[];
+  note?: string | null;
+  /** ISO date-time; default now. */
+  createdAt?: string;
+  numberOfOrders?: number;
+  amountSpentMinor?: number;
+}
+
+export interface NewOrder {
+  /** Customer gid from addCustomer, or null for a guest checkout. */
+  customerId?: string | null;
+  email?: string | null;
+  /** Default `#1001`, `#1002`, ... per shop. */
+  name?: string;
+  /** ISO date-time; default now. */
+  processedAt?: string;
+  /** Integer minor units in the shop's currency. */
+  subtotalMinor: number | null;
+  /** Default: subtotalMinor (or 0). */
+  currentSubtotalMinor?: number;
+  totalPriceMinor?: number;
+  test?: boolean;
+  sourceName?: string | null;
+  cancelledAt?: string | null;
+  displayFinancialStatus?: FinancialStatus | null;
+  tags?: string[];
+}
+
+const SHOP_DOMAIN = /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/;
+
+export class EmulatorState {
+  private readonly shops = new Map<string, ShopStore>();
+  /** One id sequence for everything, so ids are unique across types and shops like Shopify's. */
+  private nextId = 1_000_001;
+
+  constructor(
+    private readonly now: () => number,
+    /** The app's API client id: `$app` namespaces resolve to `app--<appId>`. */
+    readonly appId: string,
+  ) {}
+
+  /** Reads (and with `settings`, changes) a shop's settings; a shop exists once mentioned. */
+  shop(domain: string, settings: Partial<ShopSettings> = {}): ShopSettings {
+    const store = this.store(domain);
+    if (settings.currencyCode !== undefined && !isKnownCurrency(settings.currencyCode)) {
+      throw new Error(`currencyCode ${settings.currencyCode} is not an ISO 4217 code`);
+    }
+    if (settings.ianaTimezone !== undefined && !isTimeZone(settings.ianaTimezone)) {
+      throw new Error(`ianaTimezone ${settings.ianaTimezone} is not an IANA timezone`);
+    }
+    Object.assign(store.settings, definedOnly(settings));
+    return { ...store.settings };
+  }
+
+  /** The shop's records (created with defaults on first use). */
+  store(domain: string): ShopStore {
+    let store = this.shops.get(domain);
+    if (!store) {
+      if (!SHOP_DOMAIN.test(domain)) {
+        throw new Error(
+          `shop must be a myshopify domain such as laurel-demo.myshopify.com; got '${domain}'`,
+        );
+      }
+      const handle = domain.replace(/\.myshopify\.com$/, '');
+      store = {
+        domain,
+        shopId: this.id(),
+        settings: {
+          name: handle.replace(/-/g, ' ').replace(/\b\w/g, (c) => c.toUpperCase()),
+          currencyCode: 'USD',
+          ianaTimezone: 'UTC',
+          email: `owner@${handle}.example`,
+        },
+        customers: new Map(),
+        orders: new Map(),
+        metafields: new Map(),
+        definitions: new Map(),
+        discounts: new Map(),
+        storeCreditAccounts: new Map(),
+        storeCreditTransactions: new Map(),
+      };
+      this.shops.set(domain, store);
+    }
+    return store;
+  }
+
+  hasShop(domain: string): boolean {
+    return this.shops.has(domain);
+  }
+
+  id(): number {
+    return this.nextId++;
+  }
+
+  /** Seeds a customer; returns its gid. */
+  addCustomer(domain: string, customer: NewCustomer = {}): string {
+    const store = this.store(domain);
+    const createdAt = customer.createdAt
+      ? parseDateTime(customer.createdAt, 'createdAt')
+      : this.now();
+    const record: CustomerRecord = {
+      id: this.id(),
+      firstName: customer.firstName ?? null,
+      lastName: customer.lastName ?? null,
+      email: customer.email ?? null,
+      tags: normalizeTags(customer.tags ?? []),
+      note: customer.note ?? null,
+      createdAt,
+      updatedAt: createdAt,
+      numberOfOrders: requireWhole(customer.numberOfOrders ?? 0, 'numberOfOrders'),
+      amountSpentMinor: requireWhole(customer.amountSpentMinor ?? 0, 'amountSpentMinor'),
+    };
+    store.customers.set(record.id, record);
+    return gid('Customer', record.id);
+  }
+
+  /** Seeds an order (and counts it on its customer); returns its gid. */
+  addOrder(domain: string, order: NewOrder): string {
+    const store = this.store(domain);
+    let customerId: number | null = null;
+    if (order.customerId) {
+      customerId = idOfType(order.customerId, 'Customer') ?? null;
+      if (customerId === null || !store.customers.has(customerId)) {
+        throw new Error(`addOrder: no customer ${order.customerId} in ${domain}`);
+      }
+    }
+    if (order.subtotalMinor !== null) requireWhole(order.subtotalMinor, 'subtotalMinor');
+    const processedAt = order.processedAt
+      ? parseDateTime(order.processedAt, 'processedAt')
+      : this.now();
+    const currentSubtotalMinor = requireWhole(
+      order.currentSubtotalMinor ?? order.subtotalMinor ?? 0,
+      'currentSubtotalMinor',
+    );
+    const number = 1001 + store.orders.size;
+    const customer = customerId === null ? undefined : store.customers.get(customerId);
+    const record: OrderRecord = {
+      id: this.id(),
+      name: order.name ?? `#${number}`,
+      email: order.email !== undefined ? order.email : (customer?.email ?? null),
+      customerId,
+      processedAt,
+      createdAt: processedAt,
+      updatedAt: processedAt,
+      cancelledAt: order.cancelledAt ? parseDateTime(order.cancelledAt, 'cancelledAt') : null,
+      test: order.test ?? false,
+      sourceName: order.sourceName !== undefined ? order.sourceName : 'web',
+      displayFinancialStatus:
+        order.displayFinancialStatus !== undefined ? order.displayFinancialStatus : 'PAID',
+      subtotalMinor: order.subtotalMinor,
+      currentSubtotalMinor,
+      totalPriceMinor: requireWhole(
+        order.totalPriceMinor ?? currentSubtotalMinor,
+        'totalPriceMinor',
+      ),
+      tags: normalizeTags(order.tags ?? []),
+    };
+    store.orders.set(record.id, record);
+    if (customer) {
+      customer.numberOfOrders += 1;
+      customer.amountSpentMinor += record.totalPriceMinor;
+    }
+    return gid('Order', record.id);
+  }
+
+  /** A copy of a customer's record, for assertions. */
+  customer(domain: string, customerGid: string): CustomerRecord | undefined {
+    const id = idOfType(customerGid, 'Customer');
+    const record = id === undefined ? undefined : this.store(domain).customers.get(id);
+    return record && structuredClone(record);
+  }
+
+  /** Copies of the metafields on an owner (Customer, Order or Shop gid). */
+  metafields(domain: string, ownerGid: string): MetafieldRecord[] {
+    return [...this.store(domain).metafields.values()]
+      .filter((m) => m.ownerGid === ownerGid)
+      .map((m) => structuredClone(m));
+  }
+
+  discountByCode(domain: string, code: string): DiscountRecord | undefined {
+    const found = findDiscountByCode(this.store(domain), code);
+    return found && structuredClone(found);
+  }
+
+  /** A customer's store credit balance in minor units (0 without an account). */
+  storeCreditBalance(domain: string, customerGid: string, currencyCode: string): number {
+    const id = idOfType(customerGid, 'Customer');
+    const account = [...this.store(domain).storeCreditAccounts.values()].find(
+      (a) => a.ownerCustomerId === id && a.currencyCode === currencyCode,
+    );
+    return account?.balanceMinor ?? 0;
+  }
+
+  /** A deep copy of everything a shop holds: compare two to prove nothing changed. */
+  snapshot(domain: string): ShopStore {
+    return structuredClone(this.store(domain));
+  }
+
+  /** Puts back a snapshot (used to undo a mutation that failed half-way). */
+  restore(snapshot: ShopStore): void {
+    this.shops.set(snapshot.domain, structuredClone(snapshot));
+  }
+
+  reset(): void {
+    this.shops.clear();
+  }
+
+  /** Shopify's resolution of app-reserved namespaces: `$app` → `app--<id>`, `$app:x` → `app--<id>--x`. */
+  resolveNamespace(namespace: string | null | undefined): string {
+    if (namespace === null || namespace === undefined || namespace === '$app')
+      return `app--${this.appId}`;
+    if (namespace.startsWith('$app:'))
+      return `app--${this.appId}--${namespace.slice('$app:'.length)}`;
+    return namespace;
+  }
+
+  isAppNamespace(namespace: string): boolean {
+    return namespace === `app--${this.appId}` || namespace.startsWith(`app--${this.appId}--`);
+  }
+}
+
+export function findDiscountByCode(store: ShopStore, code: string): DiscountRecord | undefined {
+  const wanted = code.trim().toLowerCase();
+  return [...store.discounts.values()].find((d) => d.code.toLowerCase() === wanted);
+}
+
+/** compareDigest: changes whenever the stored value is written. */
+export function metafieldDigest(metafield: MetafieldRecord): string {
+  return createHash('sha256')
+    .update(`${metafield.id}:${metafield.revision}:${metafield.value}`)
+    .digest('hex');
+}
+
+/** Shopify splits comma-separated tags, trims them and keeps one of each (case-insensitively). */
+export function normalizeTags(tags: string[], existing: string[] = []): string[] {
+  const result = [...existing];
+  const seen = new Set(existing.map((t) => t.toLowerCase()));
+  for (const tag of tags.flatMap((t) => t.split(','))) {
+    const trimmed = tag.trim();
+    if (trimmed === '' || seen.has(trimmed.toLowerCase())) continue;
+    seen.add(trimmed.toLowerCase());
+    result.push(trimmed);
+  }
+  return result;
+}
+
+function requireWhole(value: number, what: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new Error(`${what} must be a whole number of minor units ≥ 0; got ${value}`);
+  }
+  return value;
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
