@@ -1,5 +1,102 @@
-// Placeholder entry replaced by the CLI implementation.
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('loyalty: not built yet\n');
-  return 1;
+/**
+ * The `loyalty` command (bundled to dist/cli.mjs, run by bin/loyalty.mjs).
+ *
+ *   loyalty report --input FILE …   the file report (cli/report-file.ts), no database
+ *   loyalty report --shop DOMAIN …  the report from the ledger    ┐ cli/db-commands.ts, loaded
+ *   loyalty import …                import a transaction file     │ lazily so the file report
+ *   loyalty balance …               a customer's balance          ┘ starts without DB modules
+ *
+ * Output is collected and written with one write at the end; the exit code is returned, not set.
+ */
+import { UsageError, hasFlag } from './args';
+import { REPORT_USAGE, runFileReport } from './report-file';
+
+export const USAGE = `Usage: loyalty <command> [options]
+
+Commands:
+  report --input FILE     points per customer per month from a transaction file
+  report --shop DOMAIN    the same report from the database ledger
+  import                  import a transaction file into the ledger
+  balance                 show a customer's points balance
+
+Run 'loyalty <command> --help' for a command's options. Docs: docs/cli.md
+`;
+
+function writeAll(stream: NodeJS.WriteStream, text: string): void {
+  if (text === '') return;
+  // `loyalty report … | head` closes the pipe early; that is not a failure worth a stack trace.
+  stream.once('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+  stream.write(text);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let out = '';
+  let err = '';
+  const io = {
+    stdout: (text: string) => {
+      out += text;
+    },
+    stderr: (text: string) => {
+      err += text;
+    },
+  };
+  let code: number;
+  try {
+    code = await dispatch(argv, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      err += `loyalty: ${error.message}\n\n${USAGE}`;
+      code = 2;
+    } else {
+      // Nothing half-written reaches stdout when something unexpected fails.
+      out = '';
+      err += `loyalty: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`;
+      code = 1;
+    }
+  }
+  writeAll(process.stdout, out);
+  writeAll(process.stderr, err);
+  return code;
+}
+
+async function dispatch(
+  argv: string[],
+  io: { stdout: (text: string) => void; stderr: (text: string) => void },
+): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+      throw new UsageError('missing command');
+    case '--help':
+    case '-h':
+    case 'help':
+      io.stdout(USAGE);
+      return 0;
+    case 'report': {
+      const shop = hasFlag(rest, 'shop');
+      if (shop && hasFlag(rest, 'input')) {
+        io.stderr(
+          `loyalty report: use either --input FILE or --shop DOMAIN, not both\n\n${REPORT_USAGE}`,
+        );
+        return 2;
+      }
+      if (shop) {
+        const { reportFromDatabase } = await import('./db-commands');
+        return reportFromDatabase(rest, io);
+      }
+      return runFileReport(rest, io);
+    }
+    case 'import': {
+      const { importTransactions } = await import('./db-commands');
+      return importTransactions(rest, io);
+    }
+    case 'balance': {
+      const { balance } = await import('./db-commands');
+      return balance(rest, io);
+    }
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
 }

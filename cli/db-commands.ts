@@ -1,0 +1,475 @@
+/**
+ * The `loyalty` commands that use the database (loaded lazily by cli/main.ts):
+ *
+ *   loyalty import --input FILE --shop DOMAIN [--timezone IANA] [--program FILE.json]
+ *   loyalty report --shop DOMAIN [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format …] [--timezone IANA]
+ *   loyalty balance --shop DOMAIN --customer ID
+ *
+ * The database is PostgreSQL when DATABASE_URL is set, else PGlite under PGLITE_DIR (.data/pglite).
+ * Each command returns its exit code: 0 ok, 2 bad input (nothing written), 1 unexpected failure.
+ */
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
+import type { Executor } from '../db/client.server';
+import { closeDatabase, getDatabase } from '../app/db.server';
+import { AppError, ErrorCode, isAppError } from '../app/errors';
+import { ensureCustomers, findCustomerByExternalId } from '../app/models/customers.server';
+import { balanceOf, postMany, type LedgerEntryInput } from '../app/models/ledger.server';
+import {
+  compiledProgram,
+  listPrograms,
+  publishProgram,
+  type ProgramVersion,
+} from '../app/models/programs.server';
+import { earnedReport } from '../app/models/reports.server';
+import {
+  ensureShop,
+  getShopByDomain,
+  normalizeShopDomain,
+  type Shop,
+} from '../app/models/shops.server';
+import {
+  computeEarn,
+  isValidTimeZone,
+  parseCalendarDay,
+  zonedMidnight,
+  type CompiledProgram,
+} from '../loyalty/index';
+import { parseFlags, UsageError } from './args';
+import { formatReport, loadProgram, MAX_LISTED_ERRORS, type ReportFormat } from './report-file';
+import {
+  InputFileError,
+  readTransactions,
+  type TransactionError,
+  type TransactionRow,
+} from './transactions';
+
+export const IMPORT_USAGE = `Usage: loyalty import --input FILE --shop DOMAIN [--timezone IANA] [--program FILE.json]
+
+Posts every transaction of FILE (the same formats as 'loyalty report --input') into the shop's
+ledger. Running it again posts nothing new. The whole file is validated before anything is posted.
+  --shop       the shop's myshopify domain, e.g. demo.myshopify.com (created if new)
+  --timezone   IANA timezone of a new shop (default UTC); an existing shop keeps its own
+  --program    program JSON for a new shop (default: the reference program)
+`;
+
+export const DB_REPORT_USAGE = `Usage: loyalty report --shop DOMAIN [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format json|csv|table] [--timezone IANA]
+
+Points each customer earned from purchases (net of refunds and cancellations) per calendar month,
+from the ledger. Months are those of the shop's timezone unless --timezone is given; --from/--to are
+inclusive calendar days.
+`;
+
+export const BALANCE_USAGE = `Usage: loyalty balance --shop DOMAIN --customer ID
+
+Prints {"customerId":…,"balance":N,"lifetimeEarned":N} for the customer (its external id: the
+Shopify customer id, or the customer_id of an imported file).
+`;
+
+/** Rows posted per transaction: big enough to be fast, small enough to keep transactions short. */
+const IMPORT_BATCH = 5_000;
+const FORMATS: readonly ReportFormat[] = ['json', 'csv', 'table'];
+
+/** A problem with the command's input: printed with the usage, exit code 2, nothing written. */
+class InputError extends Error {}
+
+interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const processIo: Io = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+/** Runs a command body with the database open, mapping errors to exit codes and closing it. */
+async function withDatabase(
+  command: string,
+  usage: string,
+  io: Io,
+  body: (db: Executor) => Promise<number>,
+): Promise<number> {
+  try {
+    const handle = await getDatabase();
+    return await body(handle.db);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`loyalty ${command}: ${error.message}\n\n${usage}`);
+      return 2;
+    }
+    if (error instanceof InputError || error instanceof InputFileError) {
+      io.stderr(`loyalty ${command}: ${error.message}\n`);
+      return 2;
+    }
+    if (isAppError(error) && error.code !== ErrorCode.INTERNAL) {
+      io.stderr(`loyalty ${command}: ${error.message}\n`);
+      return error.code === ErrorCode.UNAVAILABLE ? 1 : 2;
+    }
+    throw error;
+  } finally {
+    await closeDatabase();
+  }
+}
+
+function requireFlag(value: string | undefined, name: string, placeholder: string): string {
+  if (value === undefined) throw new UsageError(`missing '--${name} ${placeholder}'`);
+  return value;
+}
+
+function shopDomain(value: string): string {
+  try {
+    return normalizeShopDomain(value);
+  } catch (error) {
+    if (isAppError(error)) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+async function requireExistingShop(db: Executor, domain: string): Promise<Shop> {
+  const shop = await getShopByDomain(db, domain);
+  if (!shop) throw new InputError(`no shop '${domain}' in the database (import into it first)`);
+  return shop;
+}
+
+function calendarDay(value: string | undefined, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    parseCalendarDay(value);
+  } catch {
+    throw new UsageError(`--${name} '${value}' is not a calendar day (YYYY-MM-DD)`);
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// import
+
+/** The program versions of a shop, oldest effective first, to pick the one in force at a time. */
+class ProgramTimeline {
+  private readonly versions: { from: number; version: number; program: CompiledProgram }[];
+
+  constructor(versions: ProgramVersion[]) {
+    this.versions = versions
+      .map((v) => ({
+        from: v.effectiveFrom.getTime(),
+        version: v.version,
+        program: compiledProgram(v),
+      }))
+      .sort((a, b) => a.from - b.from || a.version - b.version);
+  }
+
+  get currency(): string {
+    return this.latest.program.currency;
+  }
+
+  private get latest() {
+    return this.versions[this.versions.length - 1]!;
+  }
+
+  /** The version effective at `at` (latest effective_from ≤ at; before the first: the first). */
+  at(at: number) {
+    let chosen = this.versions[0]!;
+    for (const v of this.versions) {
+      if (v.from <= at) chosen = v;
+      else break;
+    }
+    return chosen;
+  }
+}
+
+/** What import keeps of a row: the reader reuses its row object, so copy before batching. */
+interface PendingTransaction {
+  customerId: string;
+  email: string | undefined;
+  key: string;
+  occurredAt: number;
+  date: string;
+  transactionId: string | undefined;
+  amountMinor: number;
+}
+
+/**
+ * Idempotency key of an imported transaction: its transaction id when the file has one; else a
+ * digest of what identifies it (customer, date, amount) plus how many identical rows came before,
+ * so a re-import of the same file maps every row to the same key.
+ */
+function importKey(row: TransactionRow, date: string, occurrences: Map<string, number>): string {
+  const id = row.transactionId;
+  if (id !== undefined) return `import:${row.orderName !== undefined ? 'shopify' : 'txn'}:${id}`;
+  const digest = createHash('sha256')
+    .update(`${row.customerId}\u0000${date}\u0000${row.amountMinor}\u0000${row.currency}`)
+    .digest('hex')
+    .slice(0, 32);
+  const n = (occurrences.get(digest) ?? 0) + 1;
+  occurrences.set(digest, n);
+  return `import:row:${digest}:${n}`;
+}
+
+class ProgressBar {
+  private lastDrawn = 0;
+  constructor(
+    private readonly total: number,
+    private readonly enabled: boolean,
+  ) {}
+
+  update(done: number): void {
+    if (!this.enabled) return;
+    const now = Date.now();
+    if (done < this.total && now - this.lastDrawn < 100) return;
+    this.lastDrawn = now;
+    const width = 30;
+    const ratio = this.total === 0 ? 1 : done / this.total;
+    const filled = Math.round(ratio * width);
+    process.stderr.write(
+      `\rImporting [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.floor(ratio * 100)}% ${done.toLocaleString('en-US')}/${this.total.toLocaleString('en-US')} rows`,
+    );
+  }
+
+  finish(): void {
+    if (this.enabled) process.stderr.write('\n');
+  }
+}
+
+export async function importTransactions(argv: string[], io: Io = processIo): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(argv, {
+      input: 'string',
+      shop: 'string',
+      timezone: 'string',
+      program: 'string',
+      help: 'boolean',
+    });
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr(`loyalty import: ${error.message}\n\n${IMPORT_USAGE}`);
+    return 2;
+  }
+  if (flags.help) {
+    io.stdout(IMPORT_USAGE);
+    return 0;
+  }
+  return withDatabase('import', IMPORT_USAGE, io, async (db) => {
+    const input = requireFlag(flags.input, 'input', 'FILE');
+    const domain = shopDomain(requireFlag(flags.shop, 'shop', 'DOMAIN'));
+    if (flags.timezone !== undefined && !isValidTimeZone(flags.timezone)) {
+      throw new UsageError(
+        `unknown timezone '${flags.timezone}'; use an IANA name such as America/New_York`,
+      );
+    }
+    const programFile = flags.program === undefined ? undefined : loadProgram(flags.program);
+
+    const existing = await getShopByDomain(db, domain);
+    let versions = existing ? await listPrograms(db, existing.id) : [];
+    if (existing && versions.length > 0 && programFile !== undefined) {
+      throw new InputError(
+        `shop '${domain}' already has program version ${versions.length}; --program only seeds a new shop`,
+      );
+    }
+    if (existing && flags.timezone !== undefined && flags.timezone !== existing.timezone) {
+      throw new InputError(
+        `shop '${domain}' reports in ${existing.timezone}; --timezone only applies to a new shop`,
+      );
+    }
+
+    // Validate the whole file first: a bad file posts nothing.
+    const newProgram = programFile ?? (versions.length === 0 ? defaultProgram() : undefined);
+    const currency = newProgram?.currency ?? new ProgramTimeline(versions).currency;
+    const timezone = existing?.timezone ?? flags.timezone ?? 'UTC';
+    const errors: TransactionError[] = [];
+    const checked = await readTransactions(input, {
+      currency,
+      timezone,
+      onRow: () => {},
+      onError: (e) => errors.push(e),
+    });
+    if (errors.length > 0) {
+      const listed = errors
+        .slice(0, MAX_LISTED_ERRORS)
+        .map((e) => `line ${e.line}: ${e.message}`)
+        .join('\n');
+      const more =
+        errors.length > MAX_LISTED_ERRORS ? `\n…and ${errors.length - MAX_LISTED_ERRORS} more` : '';
+      throw new InputError(
+        `'${input}' has ${errors.length} problem(s); nothing was imported:\n${listed}${more}`,
+      );
+    }
+
+    const shop = await ensureShop(db, { domain, currency, timezone });
+    if (versions.length === 0) {
+      // A new shop's program applies to its whole history: effective from the epoch.
+      await publishProgram(db, shop.id, newProgram!.definition, new Date(0));
+      versions = await listPrograms(db, shop.id);
+    }
+    const timeline = new ProgramTimeline(versions);
+
+    const progress = new ProgressBar(checked.rows, process.stderr.isTTY === true);
+    const occurrences = new Map<string, number>();
+    let batch: PendingTransaction[] = [];
+    let done = 0;
+    let posted = 0;
+    let alreadyPresent = 0;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const rows = batch;
+      batch = [];
+      await db.transaction(async (tx) => {
+        const ids = await ensureCustomers(
+          tx,
+          shop.id,
+          uniqueCustomers(rows).map(([externalId, email]) => ({
+            externalId,
+            ...(email && { email }),
+          })),
+        );
+        const entries: LedgerEntryInput[] = rows.map((r) => {
+          const { version, program } = timeline.at(r.occurredAt);
+          const earn = computeEarn(program, r.amountMinor);
+          return {
+            customerId: ids.get(r.customerId)!,
+            idempotencyKey: r.key,
+            source: 'order',
+            points: earn.points,
+            occurredAt: new Date(r.occurredAt),
+            programVersion: version,
+            subjectId: r.transactionId ?? null,
+            inputs: {
+              importedFrom: 'file',
+              amountMinor: r.amountMinor,
+              currency,
+              date: r.date,
+              ...(r.transactionId !== undefined && { transactionId: r.transactionId }),
+              bands: earn.bands,
+            },
+          };
+        });
+        for (const result of await postMany(tx, shop.id, entries)) {
+          if (result.created) posted++;
+          else alreadyPresent++;
+        }
+      });
+      done += rows.length;
+      progress.update(done);
+    };
+
+    await readTransactions(input, {
+      currency,
+      timezone,
+      onRow: async (row) => {
+        const date = row.dateKind === 'day' ? row.day! : new Date(row.epochMs!).toISOString();
+        batch.push({
+          customerId: row.customerId,
+          email: row.orderName !== undefined ? row.customerId : undefined,
+          key: importKey(row, date, occurrences),
+          occurredAt: row.dateKind === 'day' ? zonedMidnight(row.day!, timezone) : row.epochMs!,
+          date,
+          transactionId: row.transactionId,
+          amountMinor: row.amountMinor,
+        });
+        if (batch.length >= IMPORT_BATCH) await flush();
+      },
+      onError: (e) => {
+        // The file changed between the two passes: stop rather than import half of it silently.
+        throw new InputError(`line ${e.line}: ${e.message} (the file changed during the import)`);
+      },
+    });
+    await flush();
+    progress.finish();
+    io.stdout(
+      `${JSON.stringify({ shop: domain, rows: checked.rows, posted, alreadyPresent, file: input, bytes: statSync(input).size })}\n`,
+    );
+    return 0;
+  });
+}
+
+/** The reference program, for a shop imported without --program. */
+function defaultProgram(): CompiledProgram {
+  return loadProgram(undefined);
+}
+
+function uniqueCustomers(rows: PendingTransaction[]): [string, string | undefined][] {
+  const seen = new Map<string, string | undefined>();
+  for (const r of rows) if (!seen.has(r.customerId)) seen.set(r.customerId, r.email);
+  return [...seen];
+}
+
+// ---------------------------------------------------------------------------------------------
+// report --shop
+
+export async function reportFromDatabase(argv: string[], io: Io = processIo): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(argv, {
+      shop: 'string',
+      from: 'string',
+      to: 'string',
+      format: 'string',
+      timezone: 'string',
+      help: 'boolean',
+    });
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr(`loyalty report: ${error.message}\n\n${DB_REPORT_USAGE}`);
+    return 2;
+  }
+  if (flags.help) {
+    io.stdout(DB_REPORT_USAGE);
+    return 0;
+  }
+  return withDatabase('report', DB_REPORT_USAGE, io, async (db) => {
+    const domain = shopDomain(requireFlag(flags.shop, 'shop', 'DOMAIN'));
+    const format = (flags.format ?? 'json') as ReportFormat;
+    if (!FORMATS.includes(format)) {
+      throw new UsageError(`unknown format '${flags.format}'; use json, csv or table`);
+    }
+    if (flags.timezone !== undefined && !isValidTimeZone(flags.timezone)) {
+      throw new UsageError(
+        `unknown timezone '${flags.timezone}'; use an IANA name such as America/New_York`,
+      );
+    }
+    const from = calendarDay(flags.from, 'from');
+    const to = calendarDay(flags.to, 'to');
+    if (from !== undefined && to !== undefined && from > to) {
+      throw new UsageError(`--from ${from} is after --to ${to}`);
+    }
+    const shop = await requireExistingShop(db, domain);
+    const report = await earnedReport(db, shop.id, {
+      ...(flags.timezone !== undefined && { timezone: flags.timezone }),
+      ...(from !== undefined && { from }),
+      ...(to !== undefined && { to }),
+    });
+    io.stdout(formatReport(report, format));
+    return 0;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// balance
+
+export async function balance(argv: string[], io: Io = processIo): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(argv, { shop: 'string', customer: 'string', help: 'boolean' });
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr(`loyalty balance: ${error.message}\n\n${BALANCE_USAGE}`);
+    return 2;
+  }
+  if (flags.help) {
+    io.stdout(BALANCE_USAGE);
+    return 0;
+  }
+  return withDatabase('balance', BALANCE_USAGE, io, async (db) => {
+    const domain = shopDomain(requireFlag(flags.shop, 'shop', 'DOMAIN'));
+    const customerId = requireFlag(flags.customer, 'customer', 'ID');
+    const shop = await requireExistingShop(db, domain);
+    const customer = await findCustomerByExternalId(db, shop.id, customerId);
+    if (!customer) {
+      throw new AppError(ErrorCode.NOT_FOUND, `no customer '${customerId}' in shop '${domain}'`);
+    }
+    const { balance: points, lifetimeEarned } = await balanceOf(db, shop.id, customer.id);
+    io.stdout(`${JSON.stringify({ customerId, balance: points, lifetimeEarned })}\n`);
+    return 0;
+  });
+}

@@ -1,0 +1,6 @@
+// The pure domain core: money, programs, earn maths, calendar months and the monthly report.
+export * from './money';
+export * from './program';
+export * from './earn';
+export * from './time';
+export * from './report';
