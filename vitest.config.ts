@@ -2,7 +2,15 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['app/**/*.test.ts', 'loyalty/**/*.test.ts', 'db/**/*.test.ts', 'cli/**/*.test.ts', 'workers/**/*.test.ts', 'tests/**/*.test.ts', 'dev/**/*.test.ts'],
+    include: [
+      'app/**/*.test.ts',
+      'loyalty/**/*.test.ts',
+      'db/**/*.test.ts',
+      'cli/**/*.test.ts',
+      'workers/**/*.test.ts',
+      'tests/**/*.test.ts',
+      'dev/**/*.test.ts',
+    ],
     environment: 'node',
     setupFiles: ['tests/setup/console.ts'],
     testTimeout: 30_000,

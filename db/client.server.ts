@@ -6,7 +6,11 @@ import * as schema from './schema';
 export type Schema = typeof schema;
 /** Either driver's database: PGlite (embedded) and PostgreSQL share the pg-core API. */
 export type Database = PgDatabase<PgQueryResultHKT, Schema>;
-export type Transaction = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+export type Transaction = PgTransaction<
+  PgQueryResultHKT,
+  Schema,
+  ExtractTablesWithRelations<Schema>
+>;
 /** What model functions take: the database or a transaction already open on it. */
 export type Executor = Database | Transaction;
 

@@ -28,7 +28,9 @@ try {
     console.log(`updated from @shopify/dev-mcp@${version}: sha256 ${sha(fresh)}`);
   } else {
     const same = sha(fresh) === sha(TARGET);
-    console.log(same ? 'vendor copy matches the npm package' : 'vendor copy DIFFERS from the npm package');
+    console.log(
+      same ? 'vendor copy matches the npm package' : 'vendor copy DIFFERS from the npm package',
+    );
     process.exitCode = same ? 0 : 1;
   }
 } finally {
