@@ -16,6 +16,12 @@ const baseSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .default('redis://127.0.0.1:6379'),
+  /** BullMQ key prefix: tests use their own (`test-<uuid>`) to isolate queues. */
+  QUEUE_PREFIX: z.string().min(1).default('laurel'),
+  /** Jobs a worker process runs at once. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** Inbox rows still unprocessed after this long are re-enqueued by the reconciler. */
+  RECONCILE_AFTER_MS: z.coerce.number().int().min(0).default(120_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
 });

@@ -1,0 +1,134 @@
+/**
+ * The webhook inbox: every accepted delivery, written before Shopify gets its 200. Rows are keyed by
+ * the shop's domain (a delivery can arrive before Laurel knows the shop) and deduplicated on
+ * (shop_domain, webhook_id). Status: received → processed, or dead after a permanent failure.
+ * The reconciler and ops functions deliberately span shops: they are operational, not tenant reads.
+ */
+import { and, asc, eq, lt, sql } from 'drizzle-orm';
+import type { Executor } from '../../db/client.server';
+import { webhookInbox } from '../../db/schema';
+
+export type InboxRow = typeof webhookInbox.$inferSelect;
+export type InboxStatus = 'received' | 'processed' | 'dead';
+
+export interface Delivery {
+  shopDomain: string;
+  webhookId: string;
+  topic: string;
+  apiVersion?: string | null;
+  payload: unknown;
+}
+
+/**
+ * Stores a delivery once. `created` is false for a repeat of the same (shop, webhook id): Shopify
+ * retried or delivered twice, and the first copy is already durable.
+ */
+export async function recordDelivery(
+  db: Executor,
+  delivery: Delivery,
+): Promise<{ id: number; created: boolean }> {
+  const inserted = await db
+    .insert(webhookInbox)
+    .values({
+      shopDomain: delivery.shopDomain,
+      webhookId: delivery.webhookId,
+      topic: delivery.topic,
+      apiVersion: delivery.apiVersion ?? null,
+      payload: delivery.payload,
+    })
+    .onConflictDoNothing({ target: [webhookInbox.shopDomain, webhookInbox.webhookId] })
+    .returning({ id: webhookInbox.id });
+  if (inserted[0]) return { id: inserted[0].id, created: true };
+  const [existing] = await db
+    .select({ id: webhookInbox.id })
+    .from(webhookInbox)
+    .where(
+      and(
+        eq(webhookInbox.shopDomain, delivery.shopDomain),
+        eq(webhookInbox.webhookId, delivery.webhookId),
+      ),
+    );
+  if (!existing) throw new Error('inbox row vanished between insert and read');
+  return { id: existing.id, created: false };
+}
+
+export async function getInboxRow(db: Executor, id: number): Promise<InboxRow | undefined> {
+  const [row] = await db.select().from(webhookInbox).where(eq(webhookInbox.id, id));
+  return row;
+}
+
+/** Marks a row processed; call it in the same transaction as the ledger writes it caused. */
+export async function markProcessed(db: Executor, id: number): Promise<void> {
+  await db
+    .update(webhookInbox)
+    .set({ status: 'processed', processedAt: sql`now()`, lastError: null })
+    .where(eq(webhookInbox.id, id));
+}
+
+/** Records a failed attempt (the job will be retried). */
+export async function recordAttemptFailure(db: Executor, id: number, error: string): Promise<void> {
+  await db
+    .update(webhookInbox)
+    .set({ attempts: sql`${webhookInbox.attempts} + 1`, lastError: error.slice(0, 2_000) })
+    .where(eq(webhookInbox.id, id));
+}
+
+/** A permanent failure: the row is a dead letter until ops replays it. */
+export async function markDead(db: Executor, id: number, error: string): Promise<void> {
+  await db
+    .update(webhookInbox)
+    .set({
+      status: 'dead',
+      attempts: sql`${webhookInbox.attempts} + 1`,
+      lastError: error.slice(0, 2_000),
+    })
+    .where(and(eq(webhookInbox.id, id), eq(webhookInbox.status, 'received')));
+}
+
+/** Dead letters, oldest first (no payloads: they may hold personal data). */
+export async function listDead(db: Executor, limit = 100) {
+  return db
+    .select({
+      id: webhookInbox.id,
+      shopDomain: webhookInbox.shopDomain,
+      topic: webhookInbox.topic,
+      webhookId: webhookInbox.webhookId,
+      attempts: webhookInbox.attempts,
+      lastError: webhookInbox.lastError,
+      receivedAt: webhookInbox.receivedAt,
+    })
+    .from(webhookInbox)
+    .where(eq(webhookInbox.status, 'dead'))
+    .orderBy(asc(webhookInbox.receivedAt), asc(webhookInbox.id))
+    .limit(limit);
+}
+
+/** Puts a dead letter back to `received` so it can be enqueued again. Returns whether it was dead. */
+export async function resetForReplay(db: Executor, id: number): Promise<boolean> {
+  const rows = await db
+    .update(webhookInbox)
+    .set({ status: 'received', lastError: null })
+    .where(and(eq(webhookInbox.id, id), eq(webhookInbox.status, 'dead')))
+    .returning({ id: webhookInbox.id });
+  return rows.length > 0;
+}
+
+/** Rows still `received` that arrived before `olderThan`: the reconciler re-enqueues them. */
+export async function findUnprocessed(db: Executor, olderThan: Date, limit = 1_000) {
+  return db
+    .select({ id: webhookInbox.id, shopDomain: webhookInbox.shopDomain, topic: webhookInbox.topic })
+    .from(webhookInbox)
+    .where(and(eq(webhookInbox.status, 'received'), lt(webhookInbox.receivedAt, olderThan)))
+    .orderBy(asc(webhookInbox.id))
+    .limit(limit);
+}
+
+export async function countByStatus(db: Executor): Promise<Record<InboxStatus, number>> {
+  const rows = await db
+    .select({ status: webhookInbox.status, n: sql<number>`count(*)::int` })
+    .from(webhookInbox)
+    .groupBy(webhookInbox.status);
+  const counts: Record<InboxStatus, number> = { received: 0, processed: 0, dead: 0 };
+  for (const row of rows) counts[row.status as InboxStatus] = Number(row.n);
+  return counts;
+}

@@ -1,0 +1,110 @@
+/**
+ * Redis connections and the webhook queue. The web process enqueues with a connection that fails
+ * fast (no offline queue, one retry) so a dead Redis never holds a webhook answer past its budget;
+ * workers use blocking connections as BullMQ requires (maxRetriesPerRequest: null).
+ */
+import { Queue, type JobsOptions } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import { env } from '../app/env.server';
+import { loggerFor } from '../app/logger.server';
+import { processInboxJob, WEBHOOK_QUEUE } from './jobs';
+
+/** Retries with exponential backoff: 1 s, 2 s, 4 s … ≈ 4 min over 8 attempts. */
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: true,
+  // Failed jobs stay (bounded) so ops can see them; the inbox row is the durable dead letter.
+  removeOnFail: { count: 10_000 },
+};
+
+export interface QueueSettings {
+  redisUrl: string;
+  prefix: string;
+}
+
+export function queueSettings(): QueueSettings {
+  const { REDIS_URL, QUEUE_PREFIX } = env();
+  return { redisUrl: REDIS_URL, prefix: QUEUE_PREFIX };
+}
+
+/** A connection for the request path: errors surface at once instead of queueing in memory. */
+export function createFailFastConnection(redisUrl: string, extra: RedisOptions = {}): Redis {
+  const connection = new Redis(redisUrl, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 1_000,
+    lazyConnect: false,
+    ...extra,
+  });
+  // Reconnection errors are expected while Redis is down; the enqueue path logs its own failures.
+  connection.on('error', () => {});
+  return connection;
+}
+
+/** A connection for workers (blocking commands; BullMQ needs maxRetriesPerRequest null). */
+export function createWorkerConnection(redisUrl: string, extra: RedisOptions = {}): Redis {
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null, ...extra });
+  connection.on('error', () => {});
+  return connection;
+}
+
+export function createWebhookQueue(settings: QueueSettings, connection?: Redis): Queue {
+  return new Queue(WEBHOOK_QUEUE, {
+    connection: connection ?? createFailFastConnection(settings.redisUrl),
+    prefix: settings.prefix,
+    defaultJobOptions: DEFAULT_JOB_OPTIONS,
+  });
+}
+
+let webhookQueue: Queue | undefined;
+
+/** The process-wide webhook queue (web process), created on first use from env. */
+export function getWebhookQueue(): Queue {
+  webhookQueue ??= createWebhookQueue(queueSettings());
+  return webhookQueue;
+}
+
+/** Tests point the process at their own queue (own prefix). Pass undefined to forget it. */
+export function useWebhookQueue(queue: Queue | undefined): void {
+  webhookQueue = queue;
+}
+
+export async function closeWebhookQueue(): Promise<void> {
+  const queue = webhookQueue;
+  webhookQueue = undefined;
+  await queue?.close();
+}
+
+/**
+ * Enqueues the processing of one inbox row. Never throws: returns false when Redis did not take
+ * the job within `timeoutMs` — the row is already durable and the reconciler enqueues it later.
+ */
+export async function enqueueInbox(
+  payload: { inboxId: number; shop: string; topic: string },
+  options: { timeoutMs?: number; queue?: Queue } = {},
+): Promise<boolean> {
+  const queue = options.queue ?? getWebhookQueue();
+  const data = processInboxJob.schema.parse(payload);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      queue.add(processInboxJob.name, data, { jobId: processInboxJob.jobId(data) }),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`Redis did not answer within ${options.timeoutMs ?? 500} ms`)),
+          options.timeoutMs ?? 500,
+        );
+      }),
+    ]);
+    return true;
+  } catch (error) {
+    loggerFor({ shop: data.shop, topic: data.topic, inboxId: data.inboxId }).warn(
+      { err: (error as Error).message },
+      'enqueue failed; the reconciler will pick the inbox row up',
+    );
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
