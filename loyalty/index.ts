@@ -4,3 +4,5 @@ export * from './program';
 export * from './earn';
 export * from './time';
 export * from './report';
+export * from './shopify-order';
+export * from './reversal';

@@ -1,0 +1,746 @@
+import { describe, expect, it } from 'vitest';
+import {
+  cancelledOrderPayload,
+  customerPayload,
+  customersDataRequestPayload,
+  customersRedactPayload,
+  orderPayload,
+  refundPayload,
+  shopRedactPayload,
+} from '../tests/fixtures/shopify';
+import {
+  parseCustomerPayload,
+  parseCustomersDataRequestPayload,
+  parseCustomersRedactPayload,
+  parseOrderPayload,
+  parseRefundPayload,
+  parseShopRedactPayload,
+  ShopifyPayloadError,
+  type PayloadIssue,
+} from './shopify-order';
+
+type Json = Record<string, unknown>;
+
+/** The issues a parser reports for `json` (fails the test if it does not throw). */
+function issuesOf(parse: (json: unknown) => unknown, json: unknown): PayloadIssue[] {
+  try {
+    parse(json);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ShopifyPayloadError);
+    return (error as ShopifyPayloadError).issues;
+  }
+  throw new Error('expected the payload to be rejected');
+}
+
+/** A deep copy with `edit` applied, so each test breaks exactly one thing. */
+function edited(payload: Json, edit: (copy: Json) => void): Json {
+  const copy = structuredClone(payload);
+  edit(copy);
+  return copy;
+}
+
+const ORDER_ID = 5_912_345_678_901;
+
+describe('parseOrderPayload', () => {
+  it('reads the facts of a realistic orders/paid body', () => {
+    const order = orderPayload({
+      id: ORDER_ID,
+      customer: {
+        id: 7_301_234_567_890,
+        email: ' Ada@Example.COM ',
+        firstName: 'Ada',
+        lastName: 'Byron',
+      },
+      lineItems: [
+        { title: 'Linen Shirt', price: '100.00' },
+        { title: 'Socks', price: '15.00', quantity: 2 },
+      ],
+      discounts: [{ code: 'SPRING10', amount: '10.00' }],
+      shipping: '5.00',
+      tax: '7.50',
+      processedAt: '2026-03-14T10:15:00-04:00',
+      name: '#1001',
+    });
+    const facts = parseOrderPayload(order);
+    expect(facts).toEqual({
+      orderId: '5912345678901',
+      adminGraphqlId: 'gid://shopify/Order/5912345678901',
+      name: '#1001',
+      customer: {
+        id: '7301234567890',
+        email: 'ada@example.com',
+        firstName: 'Ada',
+        lastName: 'Byron',
+      },
+      email: 'ada@example.com',
+      shopCurrency: 'USD',
+      presentmentCurrency: 'USD',
+      // $130 of goods − $10 discount = $120; shipping and tax are not earned on.
+      earnAmountMinor: 12_000,
+      totalMinor: 13_250,
+      taxesIncluded: false,
+      sourceName: 'web',
+      test: false,
+      financialStatus: 'paid',
+      processedAt: Date.UTC(2026, 2, 14, 14, 15),
+      updatedAt: Date.UTC(2026, 2, 14, 14, 15),
+      cancelledAt: null,
+      cancelReason: null,
+      refunds: [],
+    });
+  });
+
+  it('earns on shop money and ignores the presentment currency', () => {
+    const order = orderPayload({
+      id: ORDER_ID,
+      subtotal: '120.00',
+      presentmentCurrency: 'EUR',
+      presentmentRate: '0.9150',
+    });
+    expect((order.subtotal_price_set as Json).presentment_money).toEqual({
+      amount: '109.80',
+      currency_code: 'EUR',
+    });
+    const facts = parseOrderPayload(order);
+    expect(facts.shopCurrency).toBe('USD');
+    expect(facts.presentmentCurrency).toBe('EUR');
+    expect(facts.earnAmountMinor).toBe(12_000);
+  });
+
+  it('uses each currency’s own minor digits (JPY 0, KWD 3)', () => {
+    expect(
+      parseOrderPayload(orderPayload({ id: 1, subtotal: '12000', currency: 'JPY' }))
+        .earnAmountMinor,
+    ).toBe(12_000);
+    expect(
+      parseOrderPayload(orderPayload({ id: 2, subtotal: '12.345', currency: 'KWD' }))
+        .earnAmountMinor,
+    ).toBe(12_345);
+  });
+
+  it('prefers subtotal_price_set and falls back to subtotal_price only when the set is absent', () => {
+    const order = orderPayload({ id: ORDER_ID, subtotal: '120.00' });
+    // The set is the shop-money truth even if the legacy field disagreed.
+    expect(
+      parseOrderPayload(edited(order, (o) => (o.subtotal_price = '999.00'))).earnAmountMinor,
+    ).toBe(12_000);
+    const legacy = edited(order, (o) => {
+      delete o.subtotal_price_set;
+      delete o.total_price_set;
+      o.subtotal_price = '80.10';
+      o.total_price = '86.50';
+    });
+    const facts = parseOrderPayload(legacy);
+    expect(facts).toMatchObject({ earnAmountMinor: 8_010, totalMinor: 8_650, shopCurrency: 'USD' });
+  });
+
+  it('accepts amounts written as JSON numbers without float arithmetic', () => {
+    const order = edited(orderPayload({ id: ORDER_ID, subtotal: '0.30' }), (o) => {
+      (o.subtotal_price_set as { shop_money: { amount: unknown } }).shop_money.amount = 0.3;
+    });
+    // 0.1 + 0.2 style drift would give 29 or 30.000000000000004; the text "0.3" is exactly 30.
+    expect(parseOrderPayload(order).earnAmountMinor).toBe(30);
+  });
+
+  it('treats a missing or null customer as a guest and keeps the order email', () => {
+    const guest = orderPayload({
+      id: ORDER_ID,
+      subtotal: '45.00',
+      customer: null,
+      email: 'Guest@Shop.Example ',
+    });
+    expect(guest.customer).toBeNull();
+    expect(parseOrderPayload(guest)).toMatchObject({ customer: null, email: 'guest@shop.example' });
+    const noKey = edited(guest, (o) => delete o.customer);
+    expect(parseOrderPayload(noKey).customer).toBeNull();
+  });
+
+  it('falls back to contact_email, and reads a blank email as none', () => {
+    const order = orderPayload({ id: ORDER_ID, subtotal: '45.00', customer: null, email: null });
+    expect(parseOrderPayload(order).email).toBeNull();
+    expect(
+      parseOrderPayload(edited(order, (o) => (o.contact_email = 'Buyer@Example.com'))).email,
+    ).toBe('buyer@example.com');
+    expect(parseOrderPayload(edited(order, (o) => (o.email = '   '))).email).toBeNull();
+  });
+
+  it('earns on the tax-inclusive subtotal when prices include tax', () => {
+    // A UK shop: £120 shelf price includes £20 VAT; the shopper saw and paid £120.
+    const order = orderPayload({
+      id: ORDER_ID,
+      subtotal: '120.00',
+      tax: '20.00',
+      taxesIncluded: true,
+      currency: 'GBP',
+    });
+    expect(parseOrderPayload(order)).toMatchObject({
+      taxesIncluded: true,
+      earnAmountMinor: 12_000,
+      totalMinor: 12_000,
+      shopCurrency: 'GBP',
+    });
+  });
+
+  it('reports POS, test and draft orders as such', () => {
+    expect(
+      parseOrderPayload(orderPayload({ id: 1, subtotal: '10.00', sourceName: 'pos' })).sourceName,
+    ).toBe('pos');
+    expect(parseOrderPayload(orderPayload({ id: 2, subtotal: '10.00', test: true })).test).toBe(
+      true,
+    );
+    expect(
+      parseOrderPayload(
+        orderPayload({ id: 3, subtotal: '10.00', sourceName: 'shopify_draft_order' }),
+      ).sourceName,
+    ).toBe('shopify_draft_order');
+  });
+
+  it('reads a cancelled order and falls back to created_at for the business time', () => {
+    const order = orderPayload({ id: ORDER_ID, subtotal: '120.00' });
+    const cancelled = cancelledOrderPayload(order, {
+      cancelledAt: '2026-03-15T09:00:00+01:00',
+      reason: 'customer',
+    });
+    expect(parseOrderPayload(cancelled)).toMatchObject({
+      cancelledAt: Date.UTC(2026, 2, 15, 8, 0),
+      cancelReason: 'customer',
+      // Cancelling does not change what the order earned on; reversal handles the points.
+      earnAmountMinor: 12_000,
+    });
+    const noProcessedAt = edited(order, (o) => {
+      o.processed_at = null;
+      o.created_at = '2026-01-02T03:04:05.678Z';
+    });
+    expect(parseOrderPayload(noProcessedAt).processedAt).toBe(Date.UTC(2026, 0, 2, 3, 4, 5, 678));
+  });
+
+  it('parses the refunds an order body carries', () => {
+    const order = orderPayload({ id: ORDER_ID, subtotal: '120.00' });
+    const lineItemId = (order.line_items as Json[])[0]!.id as number;
+    const refund = refundPayload({
+      id: 880_011,
+      orderId: ORDER_ID,
+      lineItems: [{ lineItemId, subtotal: '20.00' }],
+    });
+    const updated = orderPayload({ id: ORDER_ID, subtotal: '120.00', refunds: [refund] });
+    const facts = parseOrderPayload(updated);
+    expect(facts.refunds).toHaveLength(1);
+    expect(facts.refunds[0]).toMatchObject({ refundId: '880011', merchandiseMinor: 2_000 });
+
+    const foreign = edited(updated, (o) => ((o.refunds as Json[])[0]!.order_id = 42));
+    expect(issuesOf(parseOrderPayload, foreign)).toEqual([
+      { path: 'refunds[0].order_id', message: 'is 42, not this order' },
+    ]);
+  });
+
+  it('recovers an id above 2^53 from admin_graphql_api_id', () => {
+    // JSON.parse rounds 820982911946154508 to 820982911946154500: the gid keeps the real digits.
+    const text = JSON.stringify(orderPayload({ id: 1, subtotal: '10.00' }))
+      .replace('"id":1,', '"id":820982911946154508,')
+      .replace('gid://shopify/Order/1"', 'gid://shopify/Order/820982911946154508"');
+    const order = JSON.parse(text) as Json;
+    expect(order.id).toBe(820982911946154500);
+    expect(parseOrderPayload(order).orderId).toBe('820982911946154508');
+
+    const noGid = edited(order, (o) => delete o.admin_graphql_api_id);
+    expect(issuesOf(parseOrderPayload, noGid)).toEqual([
+      {
+        path: 'id',
+        message:
+          '820982911946154500 is above 2^53 and was rounded when the JSON was parsed; the exact id is unknown',
+      },
+    ]);
+  });
+
+  it('refuses a gid that names another order', () => {
+    const order = edited(orderPayload({ id: 1001, subtotal: '10.00' }), (o) => {
+      o.admin_graphql_api_id = 'gid://shopify/Order/1002';
+    });
+    expect(issuesOf(parseOrderPayload, order)).toEqual([
+      { path: 'admin_graphql_api_id', message: 'names id 1002 but id is 1001' },
+    ]);
+  });
+
+  it('lists every problem with its path', () => {
+    const order = edited(orderPayload({ id: ORDER_ID, subtotal: '120.00' }), (o) => {
+      (o.subtotal_price_set as { shop_money: { amount: unknown } }).shop_money.amount = '12.345';
+      delete o.test;
+      o.processed_at = '2026-03-14 10:15:00';
+      o.name = 7;
+    });
+    const issues = issuesOf(parseOrderPayload, order);
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        { path: 'name', message: 'must be a string' },
+        { path: 'test', message: 'is required' },
+      ]),
+    );
+    // Structure is checked first; fix it and the value problems are reported together.
+    const fixed = edited(order, (o) => {
+      o.test = false;
+      o.name = '#1001';
+    });
+    expect(issuesOf(parseOrderPayload, fixed)).toEqual([
+      {
+        path: 'subtotal_price_set.shop_money.amount',
+        message: "'12.345' has 3 decimal places; USD allows 2",
+      },
+      {
+        path: 'processed_at',
+        message:
+          "'2026-03-14 10:15:00' is not an ISO 8601 timestamp with an offset, e.g. 2026-03-14T10:15:00-04:00",
+      },
+    ]);
+  });
+
+  it('refuses amounts in more than one shop currency', () => {
+    const order = edited(orderPayload({ id: ORDER_ID, subtotal: '120.00' }), (o) => {
+      (o.total_price_set as { shop_money: { currency_code: string } }).shop_money.currency_code =
+        'EUR';
+    });
+    expect(issuesOf(parseOrderPayload, order)).toEqual([
+      {
+        path: 'total_price_set.shop_money.currency_code',
+        message:
+          "is 'EUR' but subtotal_price_set.shop_money.currency_code is 'USD'; all shop_money amounts must be in the shop currency",
+      },
+    ]);
+  });
+
+  it('names unknown currencies, impossible dates and missing amounts', () => {
+    const base = orderPayload({ id: ORDER_ID, subtotal: '120.00' });
+    expect(
+      issuesOf(
+        parseOrderPayload,
+        edited(base, (o) => {
+          (
+            o.subtotal_price_set as { shop_money: { currency_code: string } }
+          ).shop_money.currency_code = 'XYZ';
+        }),
+      ),
+    ).toContainEqual({
+      path: 'subtotal_price_set.shop_money.currency_code',
+      message: "'XYZ' is not an ISO 4217 currency code",
+    });
+    expect(
+      issuesOf(
+        parseOrderPayload,
+        edited(base, (o) => (o.processed_at = '2026-02-30T10:00:00Z')),
+      ),
+    ).toEqual([
+      { path: 'processed_at', message: "'2026-02-30T10:00:00Z' is not a real date and time" },
+    ]);
+    expect(
+      issuesOf(
+        parseOrderPayload,
+        edited(base, (o) => {
+          delete o.total_price_set;
+          delete o.total_price;
+        }),
+      ),
+    ).toEqual([{ path: 'total_price_set', message: 'is required (or total_price with currency)' }]);
+  });
+
+  it('rejects a body that is not an object', () => {
+    for (const body of [null, [], 'order', 42]) {
+      expect(issuesOf(parseOrderPayload, body)).toEqual([
+        { path: '', message: 'must be a JSON object' },
+      ]);
+    }
+    expect(() => parseOrderPayload(null)).toThrow(
+      /invalid order payload:\n {2}- \(root\): must be a JSON object/,
+    );
+  });
+});
+
+describe('parseRefundPayload', () => {
+  const order = orderPayload({
+    id: ORDER_ID,
+    lineItems: [
+      { title: 'Linen Shirt', price: '100.00' },
+      { title: 'Socks', price: '10.00', quantity: 2 },
+    ],
+    shipping: '5.00',
+  });
+  const [shirt, socks] = (order.line_items as Json[]).map((l) => l.id as number) as [
+    number,
+    number,
+  ];
+
+  it('sums the refunded merchandise in shop currency', () => {
+    const refund = refundPayload({
+      id: 880_011,
+      orderId: ORDER_ID,
+      order,
+      lineItems: [
+        { lineItemId: shirt, subtotal: '100.00', tax: '8.00' },
+        { lineItemId: socks, quantity: 1, subtotal: '10.00', restockType: 'no_restock' },
+      ],
+      createdAt: '2026-03-20T15:45:00-04:00',
+      presentmentCurrency: 'CAD',
+      presentmentRate: '1.3650',
+    });
+    expect(parseRefundPayload(refund)).toEqual({
+      refundId: '880011',
+      orderId: '5912345678901',
+      adminGraphqlId: 'gid://shopify/Refund/880011',
+      createdAt: Date.UTC(2026, 2, 20, 19, 45),
+      processedAt: Date.UTC(2026, 2, 20, 19, 45),
+      merchandiseMinor: 11_000,
+      shippingMinor: 0,
+      discrepancyMinor: 0,
+      shopCurrency: 'USD',
+      lineItems: [
+        { lineItemId: String(shirt), quantity: 1, subtotalMinor: 10_000, restockType: 'return' },
+        { lineItemId: String(socks), quantity: 1, subtotalMinor: 1_000, restockType: 'no_restock' },
+      ],
+    });
+  });
+
+  it('gives a shipping-only refund no merchandise', () => {
+    const refund = refundPayload({ id: 880_012, orderId: ORDER_ID, order, shipping: '5.00' });
+    expect(parseRefundPayload(refund)).toMatchObject({ merchandiseMinor: 0, shippingMinor: 500 });
+  });
+
+  it('gives a restock-only refund no merchandise', () => {
+    const refund = refundPayload({
+      id: 880_013,
+      orderId: ORDER_ID,
+      lineItems: [{ lineItemId: shirt, subtotal: '0.00', restockType: 'return' }],
+    });
+    expect(parseRefundPayload(refund)).toMatchObject({ merchandiseMinor: 0, shippingMinor: 0 });
+  });
+
+  it('reads pre-2024-10 shipping adjustments as a positive shipping amount', () => {
+    const refund = refundPayload({
+      id: 880_014,
+      orderId: ORDER_ID,
+      lineItems: [{ lineItemId: shirt, subtotal: '100.00' }],
+      shipping: '5.00',
+      legacyShippingAdjustment: true,
+    });
+    const adjustment = (refund.order_adjustments as Json[])[0]!;
+    expect(adjustment).toMatchObject({ kind: 'shipping_refund', amount: '-5.00' });
+    expect(parseRefundPayload(refund)).toMatchObject({
+      merchandiseMinor: 10_000,
+      shippingMinor: 500,
+    });
+  });
+
+  it('counts shipping once when a payload has both refund_shipping_lines and a shipping adjustment', () => {
+    const modern = refundPayload({ id: 880_015, orderId: ORDER_ID, order, shipping: '5.00' });
+    const legacy = refundPayload({
+      id: 880_015,
+      orderId: ORDER_ID,
+      shipping: '5.00',
+      legacyShippingAdjustment: true,
+    });
+    const both = { ...modern, order_adjustments: legacy.order_adjustments };
+    expect(parseRefundPayload(both).shippingMinor).toBe(500);
+  });
+
+  it('records discrepancies signed, and never as merchandise', () => {
+    // A goodwill refund: no line items, the money shows up as a discrepancy only.
+    const goodwill = refundPayload({ id: 880_016, orderId: ORDER_ID, discrepancy: '-15.00' });
+    expect(parseRefundPayload(goodwill)).toMatchObject({
+      merchandiseMinor: 0,
+      discrepancyMinor: -1_500,
+      shopCurrency: 'USD',
+    });
+    // Refunding an item for less than it cost: the item still counts in full.
+    const partial = refundPayload({
+      id: 880_017,
+      orderId: ORDER_ID,
+      lineItems: [{ lineItemId: shirt, subtotal: '100.00' }],
+      discrepancy: '40.00',
+      legacyShippingAdjustment: true,
+    });
+    expect((partial.order_adjustments as Json[])[0]!.kind).toBe('refund_discrepancy');
+    expect(parseRefundPayload(partial)).toMatchObject({
+      merchandiseMinor: 10_000,
+      discrepancyMinor: 4_000,
+    });
+  });
+
+  it('reads an adjustment without amount_set in the shop currency of the rest of the refund', () => {
+    const refund = refundPayload({
+      id: 880_018,
+      orderId: ORDER_ID,
+      lineItems: [{ lineItemId: shirt, subtotal: '100.00' }],
+      discrepancy: '2.37',
+    });
+    delete (refund.order_adjustments as Json[])[0]!.amount_set;
+    expect(parseRefundPayload(refund).discrepancyMinor).toBe(237);
+  });
+
+  it('has no shop currency when it carries no amount at all', () => {
+    const refund = refundPayload({ id: 880_019, orderId: ORDER_ID });
+    expect(parseRefundPayload(refund)).toMatchObject({ merchandiseMinor: 0, shopCurrency: null });
+  });
+
+  it('parses the Refund example from Shopify’s REST reference (2026-01)', () => {
+    // The documented create-refund response, trimmed of the nested line item's product fields.
+    const documented = {
+      id: 929361483,
+      order_id: 450789469,
+      created_at: '2026-01-09T19:00:17-05:00',
+      note: 'wrong size',
+      user_id: null,
+      processed_at: '2026-01-09T19:00:17-05:00',
+      duties: [],
+      total_duties_set: {
+        shop_money: { amount: '0.00', currency_code: 'USD' },
+        presentment_money: { amount: '0.00', currency_code: 'USD' },
+      },
+      return: null,
+      restock: false,
+      additional_fees: [],
+      total_additional_fees_set: {
+        shop_money: { amount: '0.00', currency_code: 'USD' },
+        presentment_money: { amount: '0.00', currency_code: 'USD' },
+      },
+      refund_shipping_lines: [],
+      admin_graphql_api_id: 'gid://shopify/Refund/929361483',
+      order_adjustments: [],
+      refund_line_items: [
+        {
+          location_id: null,
+          restock_type: 'no_restock',
+          quantity: 1,
+          id: 1058498334,
+          line_item_id: 518995019,
+          subtotal: 0.0,
+          total_tax: 0.0,
+          subtotal_set: {
+            shop_money: { amount: '0.00', currency_code: 'USD' },
+            presentment_money: { amount: '0.00', currency_code: 'USD' },
+          },
+          total_tax_set: {
+            shop_money: { amount: '0.00', currency_code: 'USD' },
+            presentment_money: { amount: '0.00', currency_code: 'USD' },
+          },
+          line_item: { id: 518995019, price: '199.00', quantity: 1 },
+        },
+      ],
+      transactions: [
+        {
+          id: 1068278588,
+          order_id: 450789469,
+          kind: 'refund',
+          gateway: 'bogus',
+          status: 'success',
+          amount: '41.94',
+          currency: 'USD',
+        },
+      ],
+    };
+    expect(parseRefundPayload(documented)).toMatchObject({
+      refundId: '929361483',
+      orderId: '450789469',
+      merchandiseMinor: 0,
+      shippingMinor: 0,
+      shopCurrency: 'USD',
+      createdAt: Date.UTC(2026, 0, 10, 0, 0, 17),
+    });
+  });
+
+  it('uses processed_at for an imported refund and keeps created_at', () => {
+    const refund = refundPayload({
+      id: 880_020,
+      orderId: ORDER_ID,
+      lineItems: [{ lineItemId: shirt, subtotal: '100.00' }],
+      createdAt: '2026-04-01T12:00:00Z',
+      processedAt: '2025-12-24T12:00:00Z',
+    });
+    expect(parseRefundPayload(refund)).toMatchObject({
+      createdAt: Date.UTC(2026, 3, 1, 12),
+      processedAt: Date.UTC(2025, 11, 24, 12),
+    });
+  });
+
+  it('names missing amounts, negative subtotals and mixed currencies by path', () => {
+    const refund = refundPayload({
+      id: 880_021,
+      orderId: ORDER_ID,
+      lineItems: [
+        { lineItemId: shirt, subtotal: '100.00' },
+        { lineItemId: socks, subtotal: '10.00' },
+      ],
+    });
+    const lines = () => refund.refund_line_items as Json[];
+    expect(
+      issuesOf(
+        parseRefundPayload,
+        edited(refund, (r) => delete (r.refund_line_items as Json[])[1]!.subtotal_set),
+      ),
+    ).toEqual([{ path: 'refund_line_items[1].subtotal_set', message: 'is required' }]);
+    expect(lines()).toHaveLength(2); // edited() broke a copy, not the refund the next cases use
+    expect(
+      issuesOf(
+        parseRefundPayload,
+        edited(refund, (r) => {
+          (
+            (r.refund_line_items as Json[])[0]!.subtotal_set as { shop_money: { amount: string } }
+          ).shop_money.amount = '-100.00';
+        }),
+      ),
+    ).toEqual([
+      {
+        path: 'refund_line_items[0].subtotal_set.shop_money.amount',
+        message: "'-100.00' is negative",
+      },
+    ]);
+    expect(
+      issuesOf(
+        parseRefundPayload,
+        edited(refund, (r) => {
+          (
+            (r.refund_line_items as Json[])[1]!.subtotal_set as {
+              shop_money: { currency_code: string };
+            }
+          ).shop_money.currency_code = 'CAD';
+        }),
+      ),
+    ).toEqual([
+      {
+        path: 'refund_line_items[1].subtotal_set.shop_money.currency_code',
+        message:
+          "is 'CAD' but refund_line_items[0].subtotal_set.shop_money.currency_code is 'USD'; all shop_money amounts must be in the shop currency",
+      },
+    ]);
+    expect(
+      issuesOf(
+        parseRefundPayload,
+        edited(refund, (r) => delete r.refund_line_items),
+      ),
+    ).toEqual([{ path: 'refund_line_items', message: 'is required' }]);
+  });
+});
+
+describe('parseCustomerPayload', () => {
+  it('reads a customers/create body', () => {
+    const body = customerPayload({
+      id: 7_301_234_567_890,
+      email: 'Grace@Example.com',
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      createdAt: '2026-02-01T08:00:00-05:00',
+    });
+    expect(parseCustomerPayload(body)).toEqual({
+      id: '7301234567890',
+      adminGraphqlId: 'gid://shopify/Customer/7301234567890',
+      email: 'grace@example.com',
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      phone: null,
+      state: 'enabled',
+      birthday: null,
+      createdAt: Date.UTC(2026, 1, 1, 13),
+      updatedAt: Date.UTC(2026, 1, 1, 13),
+    });
+  });
+
+  it('takes the birthday from a facts.birth_date metafield when there is one', () => {
+    const body = customerPayload({ id: 42, birthday: '1990-07-14' });
+    expect(parseCustomerPayload(body).birthday).toBe('1990-07-14');
+    const bad = edited(body, (c) => ((c.metafields as Json[])[0]!.value = '1990-02-30'));
+    expect(issuesOf(parseCustomerPayload, bad)).toEqual([
+      { path: 'metafields[0].value', message: '"1990-02-30" is not a date (YYYY-MM-DD)' },
+    ]);
+  });
+
+  it('accepts the null timestamps and email Shopify sends for some customers', () => {
+    const body = edited(customerPayload({ id: 42, email: null }), (c) => {
+      c.created_at = null;
+      c.updated_at = null;
+    });
+    expect(parseCustomerPayload(body)).toMatchObject({
+      email: null,
+      createdAt: null,
+      updatedAt: null,
+    });
+  });
+
+  it('names a bad id', () => {
+    const body = edited(customerPayload({ id: 42 }), (c) => (c.id = -3));
+    expect(issuesOf(parseCustomerPayload, body)).toEqual([
+      { path: 'id', message: '-3 is not a positive integer id' },
+    ]);
+  });
+});
+
+describe('compliance payloads', () => {
+  const shopDomain = 'laurel-demo.myshopify.com';
+
+  it('reads customers/redact', () => {
+    const body = customersRedactPayload({
+      shopDomain,
+      shopId: 954_889,
+      customer: { id: 191_167, email: 'John@Example.com', phone: '555-625-1199' },
+      ordersToRedact: [299_938, 280_263, 220_458],
+    });
+    expect(parseCustomersRedactPayload(body)).toEqual({
+      shopId: '954889',
+      shopDomain,
+      customer: { id: '191167', email: 'john@example.com', phone: '555-625-1199' },
+      ordersToRedact: ['299938', '280263', '220458'],
+    });
+  });
+
+  it('accepts a customer identified by email only, but not by nothing', () => {
+    const emailOnly = customersRedactPayload({
+      shopDomain,
+      customer: { email: 'john@example.com' },
+    });
+    expect(parseCustomersRedactPayload(emailOnly).customer).toEqual({
+      id: null,
+      email: 'john@example.com',
+      phone: null,
+    });
+    const nobody = customersRedactPayload({ shopDomain, customer: {} });
+    expect(issuesOf(parseCustomersRedactPayload, nobody)).toEqual([
+      { path: 'customer', message: 'needs an id or an email to identify the customer' },
+    ]);
+  });
+
+  it('reads customers/data_request', () => {
+    const body = customersDataRequestPayload({
+      shopDomain,
+      shopId: 954_889,
+      customer: { id: 191_167, email: 'john@example.com' },
+      ordersRequested: [299_938],
+      dataRequestId: 9_999,
+    });
+    expect(parseCustomersDataRequestPayload(body)).toEqual({
+      shopId: '954889',
+      shopDomain,
+      customer: { id: '191167', email: 'john@example.com', phone: null },
+      ordersRequested: ['299938'],
+      dataRequestId: '9999',
+    });
+    expect(
+      issuesOf(
+        parseCustomersDataRequestPayload,
+        edited(body, (b) => delete b.data_request),
+      ),
+    ).toEqual([{ path: 'data_request', message: 'is required' }]);
+  });
+
+  it('reads shop/redact and names a domain that is not a shop', () => {
+    expect(parseShopRedactPayload(shopRedactPayload({ shopDomain, shopId: 954_889 }))).toEqual({
+      shopId: '954889',
+      shopDomain,
+    });
+    expect(
+      issuesOf(
+        parseShopRedactPayload,
+        shopRedactPayload({ shopDomain: 'evil.example.com', shopId: 1 }),
+      ),
+    ).toEqual([
+      {
+        path: 'shop_domain',
+        message: "'evil.example.com' is not a myshopify.com domain such as example.myshopify.com",
+      },
+    ]);
+  });
+});
