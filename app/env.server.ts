@@ -22,6 +22,20 @@ const baseSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /** Inbox rows still unprocessed after this long are re-enqueued by the reconciler. */
   RECONCILE_AFTER_MS: z.coerce.number().int().min(0).default(120_000),
+  /** How often the reconciler runs (a BullMQ job scheduler, re-asserted by every worker). */
+  RECONCILE_EVERY_MS: z.coerce.number().int().min(100).default(60_000),
+  /** BullMQ lock duration: a job whose worker died is retried after about this long. */
+  WORKER_LOCK_MS: z.coerce.number().int().min(500).default(30_000),
+  /** Payloads of processed inbox rows (they hold personal data) are dropped after this many days. */
+  INBOX_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  /**
+   * Run the workers inside the web process. Default: on for the embedded PGlite (one process
+   * can open it), off for PostgreSQL (run `npm run worker` separately).
+   */
+  INLINE_WORKERS: z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+    .transform((v) => v === 'true' || v === '1')
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
 });
@@ -69,4 +83,9 @@ let cached: Env | undefined;
 export function env(): Env {
   cached ??= parseEnv();
   return cached;
+}
+
+/** Whether the web process runs the workers itself (see INLINE_WORKERS). */
+export function inlineWorkers(e: Env = env()): boolean {
+  return e.INLINE_WORKERS ?? e.DATABASE_URL === undefined;
 }
