@@ -206,9 +206,14 @@ export const orders = pgTable(
     /** The amount the program earns on (default: subtotal after discounts), minor units. */
     earnAmountMinor: bigint('earn_amount_minor', { mode: 'number' }).notNull(),
     totalMinor: bigint('total_minor', { mode: 'number' }).notNull(),
+    /** Business time of the order (`processed_at`): what the award's month is. */
+    processedAt: tstz('processed_at'),
+    /** When Laurel learned the order was paid (orders/paid); null until then. */
     paidAt: tstz('paid_at'),
     cancelledAt: tstz('cancelled_at'),
     programVersion: integer('program_version'),
+    /** Set by customers/redact: the email is scrubbed and stays empty. */
+    redactedAt: tstz('redacted_at'),
     createdAt: createdAt(),
     updatedAt: tstz('updated_at').notNull().defaultNow(),
   },
@@ -231,7 +236,8 @@ export const webhookInbox = pgTable(
     webhookId: text('webhook_id').notNull(),
     topic: text('topic').notNull(),
     apiVersion: text('api_version'),
-    payload: jsonb('payload').notNull(),
+    /** The delivery as received. Null once pruned: processed rows keep no personal data for long. */
+    payload: jsonb('payload'),
     /** received → processed | dead (permanent failure, replayable by ops). */
     status: text('status').notNull().default('received'),
     attempts: integer('attempts').notNull().default(0),
@@ -243,4 +249,58 @@ export const webhookInbox = pgTable(
     uniqueIndex('webhook_inbox_shop_webhook_uq').on(t.shopDomain, t.webhookId),
     index('webhook_inbox_status_received_idx').on(t.status, t.receivedAt),
   ],
+);
+
+/**
+ * Refunds as Laurel has seen them (refunds/create, or embedded in an order body), whether or not
+ * the order's award exists yet: a refund that arrives before its orders/paid waits here, and the
+ * reversal is posted when the award is. Cumulative refunded merchandise is summed in id order.
+ */
+export const orderRefunds = pgTable(
+  'order_refunds',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    shopifyOrderId: text('shopify_order_id').notNull(),
+    shopifyRefundId: text('shopify_refund_id').notNull(),
+    /** Refunded merchandise (line subtotals after discounts, before tax), shop currency minor units. */
+    merchandiseMinor: bigint('merchandise_minor', { mode: 'number' }).notNull(),
+    shippingMinor: bigint('shipping_minor', { mode: 'number' }).notNull().default(0),
+    discrepancyMinor: bigint('discrepancy_minor', { mode: 'number' }).notNull().default(0),
+    currency: text('currency'),
+    /** Business time of the refund: the reversal's month. */
+    processedAt: tstz('processed_at').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('order_refunds_shop_refund_uq').on(t.shopId, t.shopifyRefundId),
+    index('order_refunds_shop_order_idx').on(t.shopId, t.shopifyOrderId, t.id),
+    check(
+      'order_refunds_amounts_nonnegative',
+      sql`${t.merchandiseMinor} >= 0 AND ${t.shippingMinor} >= 0`,
+    ),
+  ],
+);
+
+/**
+ * customers/data_request: what Laurel holds about a customer, exported once per request for the
+ * merchant to pass on. Kept until the shop is redacted.
+ */
+export const customerDataRequests = pgTable(
+  'customer_data_requests',
+  {
+    id: serial('id').primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    /** Shopify's data_request.id. */
+    dataRequestId: text('data_request_id').notNull(),
+    customerId: integer('customer_id').references(() => customers.id, { onDelete: 'set null' }),
+    /** The export: customer fields, balance, ledger entries, orders (see app/models/compliance.server.ts). */
+    export: jsonb('export').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('customer_data_requests_shop_request_uq').on(t.shopId, t.dataRequestId)],
 );

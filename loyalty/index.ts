@@ -6,3 +6,4 @@ export * from './time';
 export * from './report';
 export * from './shopify-order';
 export * from './reversal';
+export * from './settlement';

@@ -7,6 +7,27 @@ import { z } from 'zod';
 
 export const WEBHOOK_QUEUE = 'webhooks';
 
+/**
+ * Every webhook topic Laurel subscribes to (shopify.app.toml), in Shopify's header form. The inbox
+ * stores this string; the worker refuses to start unless each has a handler.
+ */
+export const WEBHOOK_TOPICS = [
+  'orders/paid',
+  'orders/cancelled',
+  'refunds/create',
+  'customers/create',
+  'customers/update',
+  'app/uninstalled',
+  'customers/data_request',
+  'customers/redact',
+  'shop/redact',
+] as const;
+export type WebhookTopic = (typeof WEBHOOK_TOPICS)[number];
+
+export function isWebhookTopic(topic: string): topic is WebhookTopic {
+  return (WEBHOOK_TOPICS as readonly string[]).includes(topic);
+}
+
 export interface JobDefinition<P> {
   queue: string;
   name: string;

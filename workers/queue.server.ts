@@ -108,3 +108,32 @@ export async function enqueueInbox(
     clearTimeout(timer);
   }
 }
+
+/** Job states in which the job will still run: re-adding it would change nothing. */
+const PENDING_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+
+/**
+ * Enqueues an inbox row again (reconciler, replay). If a job for the row is still pending, nothing
+ * is added; a finished job left over from an earlier attempt (failed, or completed before the row
+ * was reset) is removed first, because BullMQ ignores an add whose job id already exists.
+ * Returns whether a job was added. Throws when Redis does not answer (callers retry later).
+ */
+export async function requeueInbox(
+  queue: Queue,
+  row: { id: number; shopDomain: string; topic: string },
+): Promise<boolean> {
+  const data = processInboxJob.schema.parse({
+    inboxId: row.id,
+    shop: row.shopDomain,
+    topic: row.topic,
+  });
+  const jobId = processInboxJob.jobId(data);
+  const existing = await queue.getJob(jobId);
+  if (existing) {
+    const state = await existing.getState();
+    if (PENDING_STATES.has(state)) return false;
+    if (state !== 'unknown') await existing.remove();
+  }
+  await queue.add(processInboxJob.name, data, { jobId });
+  return true;
+}

@@ -1,10 +1,34 @@
 /**
- * The worker runtime: BullMQ workers for the webhook queue, the reconciler schedule, graceful close.
- * Used by `npm run worker` (workers/main.ts) and, with INLINE_WORKERS, by the web process.
- * (Being written: the signature is the contract.)
+ * The worker runtime: a BullMQ worker on the webhook queue that runs each job through its handler,
+ * the reconciler's job scheduler, and a graceful close. Used by `npm run worker` (workers/main.ts)
+ * and, with INLINE_WORKERS, inside the web process.
+ *
+ * Retries: 8 attempts with exponential backoff (workers/queue.server.ts DEFAULT_JOB_OPTIONS).
+ * Permanent failures and last attempts make the inbox row a dead letter and throw BullMQ's
+ * UnrecoverableError. A worker killed mid-job leaves its job locked until WORKER_LOCK_MS passes;
+ * BullMQ then hands it to another worker, and the inbox row's state makes the retry exact.
  */
+import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import type { Logger } from 'pino';
 import type { Database } from '../db/client.server';
-import type { QueueSettings } from './queue.server';
+import { getDatabase } from '../app/db.server';
+import { env } from '../app/env.server';
+import { loggerFor } from '../app/logger.server';
+import {
+  jobDefinitions,
+  processInboxJob,
+  reconcileInboxJob,
+  WEBHOOK_QUEUE,
+  type JobName,
+} from './jobs';
+import { failureReason, processInbox, recordFailure } from './process-inbox';
+import {
+  createWebhookQueue,
+  createWorkerConnection,
+  queueSettings,
+  type QueueSettings,
+} from './queue.server';
+import { reconcileInbox } from './reconcile';
 
 export interface StartWorkersOptions {
   /** Default: the process database (app/db.server.ts getDatabase()). */
@@ -13,13 +37,152 @@ export interface StartWorkersOptions {
   queue?: QueueSettings;
   /** Default: env WORKER_CONCURRENCY. */
   concurrency?: number;
+  /** Default: env RECONCILE_AFTER_MS / RECONCILE_EVERY_MS / WORKER_LOCK_MS / INBOX_RETENTION_DAYS. */
+  reconcileAfterMs?: number;
+  reconcileEveryMs?: number;
+  lockMs?: number;
+  retentionDays?: number;
 }
 
 export interface WorkerRuntime {
+  /** Resolves once the worker's Redis connection is ready (it keeps retrying while Redis is down). */
+  ready: Promise<void>;
   /** Stops taking jobs, waits for the active ones, closes the Redis connections. */
   close(): Promise<void>;
 }
 
-export async function startWorkers(_options: StartWorkersOptions = {}): Promise<WorkerRuntime> {
-  throw new Error('startWorkers: not written yet');
+type Processor = (job: Job) => Promise<unknown>;
+
+const DAY_MS = 86_400_000;
+/** Redis connection errors repeat every reconnect attempt; log them at most this often. */
+const ERROR_LOG_INTERVAL_MS = 10_000;
+
+function rateLimited(log: Logger): (error: Error) => void {
+  let last = 0;
+  return (error) => {
+    const now = Date.now();
+    if (now - last < ERROR_LOG_INTERVAL_MS) return;
+    last = now;
+    log.warn({ err: error.message }, 'worker connection error (retrying)');
+  };
+}
+
+async function runProcessInbox(db: Database, job: Job, log: Logger): Promise<string> {
+  const parsed = processInboxJob.schema.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError(`malformed job data: ${parsed.error.message}`);
+  const data = parsed.data;
+  const attempt = job.attemptsMade + 1;
+  const jobLog = log.child({
+    shop: data.shop,
+    topic: data.topic,
+    inboxId: data.inboxId,
+    jobId: job.id,
+    attempt,
+  });
+  const started = performance.now();
+  try {
+    const outcome = await processInbox(db, data.inboxId, jobLog);
+    const ms = Math.round(performance.now() - started);
+    if (outcome.status === 'processed')
+      jobLog.info({ ...outcome.summary, ms }, 'webhook processed');
+    else jobLog.debug({ reason: outcome.reason, ms }, 'webhook skipped');
+    return outcome.status;
+  } catch (error) {
+    const finalAttempt = attempt >= (job.opts.attempts ?? 1);
+    const dead = await recordFailure(db, data.inboxId, error, { finalAttempt });
+    const reason = failureReason(error);
+    if (dead) {
+      jobLog.error({ err: reason }, 'webhook dead-lettered (replay with `loyalty inbox replay`)');
+      throw new UnrecoverableError(reason);
+    }
+    jobLog.warn({ err: reason }, 'webhook failed; will retry');
+    throw error;
+  }
+}
+
+/** Creates or refreshes the reconciler's schedule (idempotent; survives a Redis that lost it). */
+export async function scheduleReconciler(queue: Queue, everyMs: number): Promise<void> {
+  await queue.upsertJobScheduler(
+    reconcileInboxJob.jobId({}),
+    { every: everyMs },
+    { name: reconcileInboxJob.name, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
+  );
+}
+
+export async function startWorkers(options: StartWorkersOptions = {}): Promise<WorkerRuntime> {
+  const e = env();
+  const db = options.db ?? (await getDatabase()).db;
+  const settings = options.queue ?? queueSettings();
+  const concurrency = options.concurrency ?? e.WORKER_CONCURRENCY;
+  const reconcileAfterMs = options.reconcileAfterMs ?? e.RECONCILE_AFTER_MS;
+  const reconcileEveryMs = options.reconcileEveryMs ?? e.RECONCILE_EVERY_MS;
+  const lockMs = options.lockMs ?? e.WORKER_LOCK_MS;
+  const retentionDays = options.retentionDays ?? e.INBOX_RETENTION_DAYS;
+  const log = loggerFor({ component: 'worker', prefix: settings.prefix });
+
+  // The reconciler adds jobs from inside a job: a normal (queueing) connection, not a fail-fast one.
+  const queue = createWebhookQueue(settings, createWorkerConnection(settings.redisUrl));
+  const processors: Record<JobName, Processor> = {
+    [processInboxJob.name]: (job) => runProcessInbox(db, job, log),
+    [reconcileInboxJob.name]: async () => {
+      const now = Date.now();
+      const result = await reconcileInbox(db, queue, {
+        olderThan: new Date(now - reconcileAfterMs),
+        pruneBefore: new Date(now - retentionDays * DAY_MS),
+      });
+      if (result.requeued > 0 || result.payloadsPruned > 0) log.info(result, 'inbox reconciled');
+      return result;
+    },
+  };
+  // House rule: startup fails if a job name has no handler.
+  for (const definition of jobDefinitions) {
+    if (typeof processors[definition.name] !== 'function') {
+      throw new Error(`job ${definition.name} has no handler`);
+    }
+  }
+
+  const worker = new Worker(
+    WEBHOOK_QUEUE,
+    async (job) => {
+      const processor = processors[job.name as JobName];
+      if (!processor) throw new UnrecoverableError(`no handler for job ${job.name}`);
+      return processor(job);
+    },
+    {
+      connection: createWorkerConnection(settings.redisUrl),
+      prefix: settings.prefix,
+      concurrency,
+      lockDuration: lockMs,
+      stalledInterval: lockMs,
+      // A job whose worker died twice is failed; the reconciler re-enqueues its row.
+      maxStalledCount: 2,
+    },
+  );
+  worker.on('error', rateLimited(log));
+
+  const reschedule = () =>
+    scheduleReconciler(queue, reconcileEveryMs).catch((error: Error) =>
+      log.warn({ err: error.message }, 'could not schedule the reconciler; will retry'),
+    );
+  const ready = worker.waitUntilReady().then(async () => {
+    await reschedule();
+    log.info({ concurrency, lockMs, reconcileEveryMs }, 'workers started');
+  });
+  // Re-asserted on a timer: a Redis that lost its data (FLUSHALL, restart) loses the schedule too.
+  const timer = setInterval(reschedule, reconcileEveryMs);
+  timer.unref();
+
+  let closing: Promise<void> | undefined;
+  return {
+    ready: ready.then(() => undefined),
+    close() {
+      closing ??= (async () => {
+        clearInterval(timer);
+        await worker.close();
+        await queue.close();
+        log.info('workers stopped');
+      })();
+      return closing;
+    },
+  };
 }

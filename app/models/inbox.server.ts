@@ -4,7 +4,7 @@
  * (shop_domain, webhook_id). Status: received → processed, or dead after a permanent failure.
  * The reconciler and ops functions deliberately span shops: they are operational, not tenant reads.
  */
-import { and, asc, eq, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
 import { webhookInbox } from '../../db/schema';
 
@@ -54,6 +54,15 @@ export async function recordDelivery(
 
 export async function getInboxRow(db: Executor, id: number): Promise<InboxRow | undefined> {
   const [row] = await db.select().from(webhookInbox).where(eq(webhookInbox.id, id));
+  return row;
+}
+
+/**
+ * Locks the row for processing in the caller's transaction and returns it, or undefined when it is
+ * gone (its shop was redacted). A second worker on the same row waits here, then sees `processed`.
+ */
+export async function lockInboxRow(tx: Executor, id: number): Promise<InboxRow | undefined> {
+  const [row] = await tx.select().from(webhookInbox).where(eq(webhookInbox.id, id)).for('update');
   return row;
 }
 
@@ -113,12 +122,21 @@ export async function resetForReplay(db: Executor, id: number): Promise<boolean>
   return rows.length > 0;
 }
 
-/** Rows still `received` that arrived before `olderThan`: the reconciler re-enqueues them. */
-export async function findUnprocessed(db: Executor, olderThan: Date, limit = 1_000) {
+/**
+ * Rows still `received` that arrived before `olderThan`, by id after `afterId`: the reconciler
+ * re-enqueues them.
+ */
+export async function findUnprocessed(db: Executor, olderThan: Date, limit = 1_000, afterId = 0) {
   return db
     .select({ id: webhookInbox.id, shopDomain: webhookInbox.shopDomain, topic: webhookInbox.topic })
     .from(webhookInbox)
-    .where(and(eq(webhookInbox.status, 'received'), lt(webhookInbox.receivedAt, olderThan)))
+    .where(
+      and(
+        eq(webhookInbox.status, 'received'),
+        lt(webhookInbox.receivedAt, olderThan),
+        gt(webhookInbox.id, afterId),
+      ),
+    )
     .orderBy(asc(webhookInbox.id))
     .limit(limit);
 }
@@ -131,4 +149,66 @@ export async function countByStatus(db: Executor): Promise<Record<InboxStatus, n
   const counts: Record<InboxStatus, number> = { received: 0, processed: 0, dead: 0 };
   for (const row of rows) counts[row.status as InboxStatus] = Number(row.n);
   return counts;
+}
+
+/**
+ * Drops the payloads of rows processed before `olderThan`: they hold personal data and are no
+ * longer needed (the row, its ids and its status stay, so redeliveries are still recognised).
+ */
+export async function prunePayloads(db: Executor, olderThan: Date): Promise<number> {
+  const rows = await db
+    .update(webhookInbox)
+    .set({ payload: null })
+    .where(
+      and(
+        eq(webhookInbox.status, 'processed'),
+        lt(webhookInbox.processedAt, olderThan),
+        isNotNull(webhookInbox.payload),
+      ),
+    )
+    .returning({ id: webhookInbox.id });
+  return rows.length;
+}
+
+/**
+ * customers/redact: drops the payloads of the shop's processed deliveries about this customer —
+ * customer bodies with their id, order bodies with their id or of the given orders, and refunds of
+ * those orders. Unprocessed rows keep theirs until processed; their personal fields are not
+ * written back to a redacted customer. Returns how many payloads were dropped.
+ */
+export async function scrubCustomerPayloads(
+  db: Executor,
+  shopDomain: string,
+  subject: { customerExternalId: string | null; orderIds: readonly string[] },
+): Promise<number> {
+  const matches = [];
+  const p = webhookInbox.payload;
+  if (subject.customerExternalId !== null) {
+    const id = subject.customerExternalId;
+    matches.push(
+      and(sql`${webhookInbox.topic} LIKE 'customers/%'`, sql`${p}->>'id' = ${id}`),
+      and(sql`${webhookInbox.topic} LIKE 'orders/%'`, sql`${p}->'customer'->>'id' = ${id}`),
+    );
+  }
+  if (subject.orderIds.length > 0) {
+    const ids = [...subject.orderIds];
+    matches.push(
+      and(sql`${webhookInbox.topic} LIKE 'orders/%'`, inArray(sql`${p}->>'id'`, ids)),
+      and(eq(webhookInbox.topic, 'refunds/create'), inArray(sql`${p}->>'order_id'`, ids)),
+    );
+  }
+  if (matches.length === 0) return 0;
+  const rows = await db
+    .update(webhookInbox)
+    .set({ payload: null })
+    .where(
+      and(
+        eq(webhookInbox.shopDomain, shopDomain),
+        eq(webhookInbox.status, 'processed'),
+        isNotNull(p),
+        or(...matches),
+      ),
+    )
+    .returning({ id: webhookInbox.id });
+  return rows.length;
 }

@@ -3,8 +3,10 @@ import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/client.server';
 import {
   customerBalances,
+  customerDataRequests,
   customers,
   ledgerEntries,
+  orderRefunds,
   orders,
   programs,
   sessions,
@@ -125,6 +127,18 @@ export async function markShopUninstalled(db: Executor, shopId: number): Promise
 }
 
 /**
+ * Deletes the shop's Shopify sessions (access tokens), as app/uninstalled requires: the token is
+ * revoked by then. Returns how many were deleted. Keyed by domain: sessions can exist before the shop row.
+ */
+export async function deleteShopSessions(db: Executor, domain: string): Promise<number> {
+  const rows = await db
+    .delete(sessions)
+    .where(eq(sessions.shop, normalizeShopDomain(domain)))
+    .returning({ id: sessions.id });
+  return rows.length;
+}
+
+/**
  * shop/redact: deletes every row of the shop — ledger, balances, orders, customers, programs,
  * its Shopify sessions and webhook inbox rows — and the shop itself, in one transaction. Tables
  * added later that reference shops cascade. Returns false when there was no such shop.
@@ -140,7 +154,9 @@ export async function deleteShopData(db: Executor, shopId: number): Promise<bool
     // Children first, explicitly, so the intent does not hang on cascade settings.
     await tx.delete(ledgerEntries).where(eq(ledgerEntries.shopId, shopId));
     await tx.delete(customerBalances).where(eq(customerBalances.shopId, shopId));
+    await tx.delete(orderRefunds).where(eq(orderRefunds.shopId, shopId));
     await tx.delete(orders).where(eq(orders.shopId, shopId));
+    await tx.delete(customerDataRequests).where(eq(customerDataRequests.shopId, shopId));
     await tx.delete(customers).where(eq(customers.shopId, shopId));
     await tx.delete(programs).where(eq(programs.shopId, shopId));
     await tx.delete(sessions).where(eq(sessions.shop, shop.domain));

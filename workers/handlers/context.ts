@@ -1,0 +1,59 @@
+import type { Logger } from 'pino';
+import type { Executor } from '../../db/client.server';
+import { AppError, ErrorCode } from '../../app/errors';
+import type { InboxRow } from '../../app/models/inbox.server';
+import { getShopByDomain, type Shop } from '../../app/models/shops.server';
+
+/** One inbox row being processed, inside the transaction that will mark it processed. */
+export interface HandlerContext {
+  row: InboxRow & { payload: unknown };
+  log: Logger;
+}
+
+/**
+ * Applies one delivery. Runs inside the transaction that marks the inbox row processed, so either
+ * everything it wrote commits with the `processed` mark or nothing does. Returns a short summary
+ * for the log: ids and counts, never personal data.
+ */
+export type WebhookHandler = (
+  tx: Executor,
+  context: HandlerContext,
+) => Promise<Record<string, unknown>>;
+
+/**
+ * The shop the delivery is for. A missing shop is retried (the install may still be finishing) and
+ * dead-lettered after the last attempt, so ops can replay it once the shop is installed.
+ */
+export async function requireInstalledShop(tx: Executor, domain: string): Promise<Shop> {
+  const shop = await getShopByDomain(tx, domain);
+  if (!shop) {
+    throw new AppError(
+      ErrorCode.UNAVAILABLE,
+      `shop ${domain} is not installed (no shops row); replay the delivery once it is`,
+      { shop: domain },
+    );
+  }
+  return shop;
+}
+
+/** Amounts in another currency than the shop's would be misread: refuse, permanently. */
+export function checkShopCurrency(shop: Shop, currency: string | null, what: string): void {
+  if (currency !== null && currency !== shop.currency) {
+    throw new AppError(
+      ErrorCode.VALIDATION,
+      `${what} is in ${currency} but shop ${shop.domain} keeps its points in ${shop.currency}`,
+      { shop: shop.domain, currency, shopCurrency: shop.currency },
+    );
+  }
+}
+
+/** A compliance body names its shop; it must be the shop that signed the delivery. */
+export function checkSameShop(context: HandlerContext, payloadDomain: string): void {
+  if (payloadDomain !== context.row.shopDomain) {
+    throw new AppError(
+      ErrorCode.VALIDATION,
+      `the body is about shop ${payloadDomain} but the delivery came from ${context.row.shopDomain}`,
+      { payloadDomain, shop: context.row.shopDomain },
+    );
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * customers/create enrols the member, posts the program's signup bonus and lets the new account
+ * claim its earlier guest orders; customers/update keeps email, name and birthday current.
+ */
+import { ensureCustomer } from '../../app/models/customers.server';
+import { post } from '../../app/models/ledger.server';
+import {
+  attachCustomer,
+  lockOrder,
+  settleOrder,
+  unclaimedGuestOrders,
+} from '../../app/models/orders.server';
+import { compiledProgram, programAt } from '../../app/models/programs.server';
+import { parseCustomerPayload } from '../../loyalty/shopify-order';
+import { requireInstalledShop, type WebhookHandler } from './context';
+
+export const signupBonusKey = (customerExternalId: string) =>
+  `customer:${customerExternalId}:signup`;
+
+export const customersCreate: WebhookHandler = async (tx, { row }) => {
+  const shop = await requireInstalledShop(tx, row.shopDomain);
+  const facts = parseCustomerPayload(row.payload);
+  const customer = await ensureCustomer(tx, shop.id, {
+    externalId: facts.id,
+    email: facts.email,
+    firstName: facts.firstName,
+    lastName: facts.lastName,
+    ...(facts.birthday !== null && { birthday: facts.birthday }),
+  });
+
+  const enrolledAt = new Date(facts.createdAt ?? row.receivedAt.getTime());
+  const program = await programAt(tx, shop.id, enrolledAt);
+  const bonus = program ? compiledProgram(program).signupBonus : 0;
+  let bonusPosted = false;
+  if (program && bonus > 0) {
+    const result = await post(tx, shop.id, {
+      customerId: customer.id,
+      idempotencyKey: signupBonusKey(facts.id),
+      source: 'bonus',
+      points: bonus,
+      occurredAt: enrolledAt,
+      programVersion: program.version,
+      inputs: { rule: 'signup-bonus', signupBonus: bonus },
+      subjectId: facts.id,
+    });
+    bonusPosted = result.created;
+  }
+
+  // Guest orders placed with this email before the account existed (docs/earning-rules.md).
+  let claimed = 0;
+  let claimedPoints = 0;
+  if (customer.email) {
+    for (const order of await unclaimedGuestOrders(tx, shop.id, customer.email)) {
+      await lockOrder(tx, shop.id, order.shopifyOrderId);
+      if (!(await attachCustomer(tx, shop.id, order.shopifyOrderId, customer.id))) continue;
+      claimed++;
+      const result = await settleOrder(tx, shop, order.shopifyOrderId);
+      claimedPoints += result.posted.reduce((sum, e) => sum + e.points, 0);
+    }
+  }
+  return { customerId: customer.id, bonusPosted, guestOrdersClaimed: claimed, claimedPoints };
+};
+
+export const customersUpdate: WebhookHandler = async (tx, { row }) => {
+  const shop = await requireInstalledShop(tx, row.shopDomain);
+  const facts = parseCustomerPayload(row.payload);
+  const customer = await ensureCustomer(tx, shop.id, {
+    externalId: facts.id,
+    email: facts.email,
+    firstName: facts.firstName,
+    lastName: facts.lastName,
+    // REST customer bodies carry a birthday only when the metafield namespace is subscribed:
+    // absence means "not sent", not "cleared".
+    ...(facts.birthday !== null && { birthday: facts.birthday }),
+  });
+  return { customerId: customer.id };
+};

@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findCustomerByExternalId } from '../app/models/customers.server';
+import { getInboxRow, recordDelivery } from '../app/models/inbox.server';
+import { balanceOf, entriesFor } from '../app/models/ledger.server';
+import { publishProgram } from '../app/models/programs.server';
+import { ensureShop, type Shop } from '../app/models/shops.server';
+import { referenceProgram } from '../loyalty/program';
+import { orderPayload } from '../tests/fixtures/shopify';
+import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
+import { createWebhookQueue, enqueueInbox, type QueueSettings } from './queue.server';
+import { startWorkers, type WorkerRuntime } from './runtime.server';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+let handle: TestDatabase;
+let settings: QueueSettings;
+let queue: Queue;
+let runtime: WorkerRuntime;
+
+beforeAll(async () => {
+  handle = await createTestDatabase('postgres');
+  settings = { redisUrl: REDIS_URL, prefix: `test-${randomUUID()}` };
+  queue = createWebhookQueue(settings);
+  runtime = await startWorkers({
+    db: handle.db,
+    queue: settings,
+    concurrency: 4,
+    reconcileAfterMs: 300,
+    reconcileEveryMs: 250,
+    lockMs: 1_000,
+  });
+  await runtime.ready;
+});
+
+afterAll(async () => {
+  await runtime?.close();
+  await queue?.obliterate({ force: true });
+  await queue?.close();
+  await handle?.close();
+});
+
+let nextId = 8_100_000_000_000;
+const id = () => ++nextId;
+
+async function newShop(): Promise<Shop> {
+  const shop = await ensureShop(handle.db, { domain: `rt-${randomUUID().slice(0, 8)}.myshopify.com` });
+  await publishProgram(handle.db, shop.id, referenceProgram, new Date('2026-01-01T00:00:00Z'));
+  return shop;
+}
+
+async function record(shopDomain: string, payload: unknown, topic = 'orders/paid') {
+  const { id: inboxId } = await recordDelivery(handle.db, {
+    shopDomain,
+    webhookId: randomUUID(),
+    topic,
+    payload: JSON.parse(JSON.stringify(payload)),
+  });
+  return inboxId;
+}
+
+async function waitForStatus(inboxId: number, status: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = await getInboxRow(handle.db, inboxId);
+    if (row?.status === status) return row;
+    if (Date.now() > deadline) {
+      throw new Error(`inbox row ${inboxId} is ${row?.status} (${row?.lastError}), not ${status}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function pointsOf(shop: Shop, externalId: number) {
+  const customer = await findCustomerByExternalId(handle.db, shop.id, String(externalId));
+  return customer ? (await balanceOf(handle.db, shop.id, customer.id)).balance : 0;
+}
+
+const order120 = (customer: number) =>
+  orderPayload({ id: id(), customer: { id: customer }, lineItems: [{ price: '120.00' }] });
+
+describe('worker runtime', () => {
+  it('processes an enqueued delivery into the ledger', async () => {
+    const shop = await newShop();
+    const customer = id();
+    const inboxId = await record(shop.domain, order120(customer));
+    expect(await enqueueInbox({ inboxId, shop: shop.domain, topic: 'orders/paid' }, { queue })).toBe(
+      true,
+    );
+    await waitForStatus(inboxId, 'processed');
+    expect(await pointsOf(shop, customer)).toBe(90);
+  });
+
+  it('many deliveries of one order processed concurrently award once', async () => {
+    const shop = await newShop();
+    const customer = id();
+    const order = order120(customer);
+    const ids = await Promise.all(Array.from({ length: 12 }, () => record(shop.domain, order)));
+    await Promise.all(
+      ids.map((inboxId) => enqueueInbox({ inboxId, shop: shop.domain, topic: 'orders/paid' }, { queue })),
+    );
+    await Promise.all(ids.map((inboxId) => waitForStatus(inboxId, 'processed')));
+    expect(await pointsOf(shop, customer)).toBe(90);
+    const c = await findCustomerByExternalId(handle.db, shop.id, String(customer));
+    expect(await entriesFor(handle.db, shop.id, c!.id)).toHaveLength(1);
+  });
+
+  it('a permanent failure dead-letters at once (no retries) with the reason', async () => {
+    const shop = await newShop();
+    const inboxId = await record(shop.domain, { id: 'not an order' });
+    await enqueueInbox({ inboxId, shop: shop.domain, topic: 'orders/paid' }, { queue });
+    const row = await waitForStatus(inboxId, 'dead');
+    expect(row.attempts).toBe(1);
+    expect(row.lastError).toMatch(/invalid order payload/);
+    const job = await queue.getJob(`inbox-${inboxId}`);
+    expect(await job?.getState()).toBe('failed');
+    expect(job?.attemptsMade).toBe(1);
+  });
+
+  it('a transient failure is retried with backoff until it succeeds', async () => {
+    const domain = `late-${randomUUID().slice(0, 8)}.myshopify.com`;
+    const customer = id();
+    const inboxId = await record(domain, order120(customer));
+    await enqueueInbox({ inboxId, shop: domain, topic: 'orders/paid' }, { queue });
+    // The shop is not installed yet: the first attempt fails and is scheduled again.
+    const deadline = Date.now() + 5_000;
+    while ((await getInboxRow(handle.db, inboxId))!.attempts === 0) {
+      if (Date.now() > deadline) throw new Error('no attempt was made');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const shop = await ensureShop(handle.db, { domain });
+    await publishProgram(handle.db, shop.id, referenceProgram, new Date('2026-01-01T00:00:00Z'));
+    const row = await waitForStatus(inboxId, 'processed', 15_000);
+    expect(row.attempts).toBeGreaterThanOrEqual(1);
+    expect(await pointsOf(shop, customer)).toBe(90);
+  });
+
+  it('the reconciler processes rows that were never enqueued, and after the queue lost everything', async () => {
+    const shop = await newShop();
+    const first = id();
+    // Accepted while Redis was down: the row exists, the job does not.
+    const orphan = await record(shop.domain, order120(first));
+    await waitForStatus(orphan, 'processed');
+    expect(await pointsOf(shop, first)).toBe(90);
+
+    // Redis loses its data (this test's keys only: the Redis is shared with other tests).
+    await queue.obliterate({ force: true });
+    const second = id();
+    const lost = await record(shop.domain, order120(second));
+    await waitForStatus(lost, 'processed', 15_000);
+    expect(await pointsOf(shop, second)).toBe(90);
+    expect(await queue.getJobSchedulersCount()).toBe(1);
+  });
+});
