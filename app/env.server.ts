@@ -38,6 +38,22 @@ const baseSchema = z.object({
     .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** Interface the web process listens on. Unset: every interface. */
+  HOST: z.string().min(1).optional(),
+  /**
+   * Admin GraphQL endpoint template with `{shop}` and `{version}`, e.g. the local emulator's
+   * `http://127.0.0.1:4000/shops/{shop}/admin/api/{version}/graphql.json`. Development and tests
+   * only: the Admin client refuses anything but Shopify's own URL in production. Unset: Shopify.
+   */
+  ADMIN_API_ENDPOINT: z
+    .string()
+    .regex(/^https?:\/\//, 'must be an http(s) URL template with {shop} and {version}')
+    .optional(),
+  /**
+   * How long the web process may reuse a Shopify session it loaded (ms); 0 turns the cache off.
+   * See docs/decisions/007-web-server-and-webhook-ingest.md.
+   */
+  SESSION_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
 });
 
 /** What the Shopify-facing web process additionally needs. */
