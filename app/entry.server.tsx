@@ -1,0 +1,95 @@
+/**
+ * The Remix server entry: streams HTML (waiting for everything for bots), adds Shopify's document
+ * headers, and exports `laurel` — the process runtime of this build. The Remix build bundles its
+ * own copy of app code, so the web server (server/main.ts), tests and benchmarks reach the
+ * database, queue and workers through `build.entry.module.laurel` rather than importing app
+ * modules, and every process has exactly one database handle and one queue.
+ */
+import { PassThrough, Readable } from 'node:stream';
+// Types from server-runtime, not @remix-run/node: the latter's declarations make NODE_ENV a
+// required key of every ProcessEnv in the project.
+import type {
+  ActionFunctionArgs,
+  EntryContext,
+  LoaderFunctionArgs,
+} from '@remix-run/server-runtime';
+import { RemixServer } from '@remix-run/react';
+import { isbot } from 'isbot';
+import { renderToPipeableStream } from 'react-dom/server';
+import { closeDatabase, getDatabase, useDatabase } from './db.server';
+import { inlineWorkers } from './env.server';
+import { checkHealth } from './health.server';
+import { logger } from './logger.server';
+import { addDocumentResponseHeaders } from './shopify.server';
+import { closeWebhookQueue, getWebhookQueue, useWebhookQueue } from '../workers/queue.server';
+import { startWorkers } from '../workers/runtime.server';
+
+export const laurel = {
+  getDatabase,
+  useDatabase,
+  closeDatabase,
+  getWebhookQueue,
+  useWebhookQueue,
+  closeWebhookQueue,
+  startWorkers,
+  inlineWorkers,
+  checkHealth,
+  logger,
+};
+export type LaurelRuntime = typeof laurel;
+
+export const streamTimeout = 5_000;
+
+export default async function handleRequest(
+  request: Request,
+  responseStatusCode: number,
+  responseHeaders: Headers,
+  remixContext: EntryContext,
+): Promise<Response> {
+  addDocumentResponseHeaders(request, responseHeaders);
+  const readyWhen = isbot(request.headers.get('user-agent') ?? '') ? 'onAllReady' : 'onShellReady';
+  return new Promise((resolve, reject) => {
+    let status = responseStatusCode;
+    const { pipe, abort } = renderToPipeableStream(
+      <RemixServer context={remixContext} url={request.url} />,
+      {
+        [readyWhen]: () => {
+          const body = new PassThrough();
+          responseHeaders.set('Content-Type', 'text/html');
+          resolve(
+            new Response(Readable.toWeb(body) as ReadableStream<Uint8Array>, {
+              headers: responseHeaders,
+              status,
+            }),
+          );
+          pipe(body);
+        },
+        onShellError: reject,
+        onError: (error: unknown) => {
+          status = 500;
+          logger().error({ err: errorMessage(error), url: pathOf(request) }, 'render failed');
+        },
+      },
+    );
+    // Give the stream a little longer than Remix's deferred data.
+    setTimeout(abort, streamTimeout + 1_000);
+  });
+}
+
+/** Errors thrown by loaders and actions (not Responses): logged once, without request data. */
+export function handleError(
+  error: unknown,
+  { request }: LoaderFunctionArgs | ActionFunctionArgs,
+): void {
+  if (request.signal.aborted) return;
+  logger().error({ err: errorMessage(error), url: pathOf(request) }, 'request failed');
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+/** The path only: query strings can carry session tokens and customer ids. */
+function pathOf(request: Request): string {
+  return new URL(request.url).pathname;
+}

@@ -1,0 +1,36 @@
+// /app/*: the embedded admin. Every child route is authenticated here first (token exchange).
+import type { HeadersFunction, LoaderFunctionArgs } from '@remix-run/server-runtime';
+import { Link, Outlet, useLoaderData, useRouteError } from '@remix-run/react';
+import { NavMenu } from '@shopify/app-bridge-react';
+import polarisStyles from '@shopify/polaris/build/esm/styles.css?url';
+import { AppProvider } from '@shopify/shopify-app-remix/react';
+import { boundary } from '@shopify/shopify-app-remix/server';
+import { apiKey, authenticate } from '../shopify.server';
+
+export const links = () => [{ rel: 'stylesheet', href: polarisStyles }];
+
+export const loader = async ({ request }: LoaderFunctionArgs) => {
+  await authenticate.admin(request);
+  return { apiKey };
+};
+
+export default function App() {
+  const { apiKey } = useLoaderData<typeof loader>();
+  return (
+    <AppProvider isEmbeddedApp apiKey={apiKey}>
+      <NavMenu>
+        <Link to="/app" rel="home">
+          Loyalty
+        </Link>
+      </NavMenu>
+      <Outlet />
+    </AppProvider>
+  );
+}
+
+// Shopify needs its own error and header handling for embedded auth (redirects, re-auth).
+export function ErrorBoundary() {
+  return boundary.error(useRouteError());
+}
+
+export const headers: HeadersFunction = (headersArgs) => boundary.headers(headersArgs);

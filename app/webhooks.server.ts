@@ -1,0 +1,251 @@
+/**
+ * Webhook ingest, shared by the one-route-per-topic files in app/routes/webhooks.*.tsx:
+ * check the request → verify the HMAC → store the delivery durably in the inbox → enqueue its
+ * processing → 200. Shopify gets its 200 only after the PostgreSQL write; Redis being down does not
+ * fail a delivery (the row is durable and the reconciler enqueues it later); the database being
+ * down answers 503 so Shopify retries. Nothing about the body is looked at before its HMAC is
+ * verified, and nothing is stored or enqueued for a rejected request.
+ * Decisions and status codes: docs/decisions/007-web-server-and-webhook-ingest.md.
+ */
+import { getDatabase } from './db.server';
+import { ErrorCode, httpStatusFor, rootCauseMessage, sqlStateOf } from './errors';
+import { logger } from './logger.server';
+import { recordDelivery } from './models/inbox.server';
+import { normalizeShopDomain } from './models/shops.server';
+import { authenticate } from './shopify.server';
+import { enqueueInbox } from '../workers/queue.server';
+
+/** Every topic Laurel subscribes to, as stored in webhook_inbox.topic (Shopify's `orders/paid` form). */
+export const WEBHOOK_TOPICS = [
+  'orders/paid',
+  'orders/cancelled',
+  'refunds/create',
+  'customers/create',
+  'customers/update',
+  'app/uninstalled',
+  'customers/data_request',
+  'customers/redact',
+  'shop/redact',
+] as const;
+export type WebhookTopic = (typeof WEBHOOK_TOPICS)[number];
+
+/** Shopify's largest deliveries are far below this; anything bigger is refused unread. */
+export const MAX_WEBHOOK_BODY_BYTES = 1_048_576;
+
+/** Checked by us first, so a 400 names exactly what is missing. */
+const REQUIRED_HEADERS = [
+  'X-Shopify-Hmac-Sha256',
+  'X-Shopify-Topic',
+  'X-Shopify-Shop-Domain',
+  'X-Shopify-API-Version',
+  'X-Shopify-Webhook-Id',
+] as const;
+
+const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };
+
+function answer(status: number, body: object, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
+}
+
+/** Header values are attacker-controlled before the HMAC is checked: keep log fields short. */
+function short(value: string | null): string | null {
+  return value === null ? null : value.slice(0, 200);
+}
+
+class BodyTooLarge extends Error {}
+
+/** Reads the body, refusing (and stopping) as soon as it passes `limit` bytes. */
+async function readBody(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw new BodyTooLarge();
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>;
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** What the library's thrown Responses mean, in words a merchant's ops person can act on. */
+function libraryRejection(response: Response): Response {
+  switch (response.status) {
+    case 401:
+      return answer(401, {
+        error:
+          "HMAC verification failed: X-Shopify-Hmac-Sha256 does not match the body signed with this app's secret",
+      });
+    case 405:
+      return answer(405, { error: 'webhooks must be POSTed' }, { Allow: 'POST' });
+    case 400:
+      return answer(400, { error: 'the request is not a valid Shopify webhook delivery' });
+    default:
+      return answer(response.status, {
+        error: `webhook authentication failed (HTTP ${response.status})`,
+      });
+  }
+}
+
+/**
+ * Handles one delivery for `topic`. Always resolves to a Response (never throws):
+ * 200 stored (or a repeat of a stored delivery), 400 malformed, 401 bad HMAC, 405 not POST,
+ * 413 body over 1 MiB, 503 database unavailable.
+ */
+export async function ingestWebhook(request: Request, topic: WebhookTopic): Promise<Response> {
+  const started = performance.now();
+  const headers = request.headers;
+  const log = (
+    level: 'info' | 'warn' | 'error',
+    status: number,
+    message: string,
+    fields: Record<string, unknown> = {},
+  ) => {
+    logger()[level](
+      {
+        topic,
+        shop: short(headers.get('X-Shopify-Shop-Domain')),
+        webhookId: short(headers.get('X-Shopify-Webhook-Id')),
+        status,
+        ms: Math.round((performance.now() - started) * 100) / 100,
+        ...fields,
+      },
+      message,
+    );
+  };
+  const reject = (status: number, reason: string, extra: Record<string, string> = {}) => {
+    log('warn', status, 'webhook rejected', { reason });
+    return answer(status, { error: reason }, extra);
+  };
+
+  if (request.method !== 'POST') {
+    return reject(405, `webhooks must be POSTed, not ${request.method}`, { Allow: 'POST' });
+  }
+
+  const declaredLength = headers.get('Content-Length');
+  if (declaredLength !== null && Number(declaredLength) > MAX_WEBHOOK_BODY_BYTES) {
+    return reject(
+      413,
+      `body of ${declaredLength} bytes is over the ${MAX_WEBHOOK_BODY_BYTES}-byte limit`,
+      { Connection: 'close' },
+    );
+  }
+
+  const missing = REQUIRED_HEADERS.filter((name) => !headers.get(name));
+  if (missing.length > 0) {
+    return reject(
+      400,
+      `missing Shopify header${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`,
+    );
+  }
+
+  let body: Uint8Array<ArrayBuffer>;
+  try {
+    body = await readBody(request, MAX_WEBHOOK_BODY_BYTES);
+  } catch (error) {
+    if (error instanceof BodyTooLarge) {
+      return reject(413, `body is over the ${MAX_WEBHOOK_BODY_BYTES}-byte limit`, {
+        Connection: 'close',
+      });
+    }
+    return reject(400, 'the body could not be read');
+  }
+  if (body.byteLength === 0) return reject(400, 'the body is empty');
+
+  // HMAC first: the library verifies the signature over exactly these bytes before it parses them.
+  let context: Awaited<ReturnType<typeof authenticate.webhook>>;
+  try {
+    context = await authenticate.webhook(
+      new Request(request.url, { method: 'POST', headers, body }),
+    );
+  } catch (error) {
+    if (error instanceof Response) {
+      const response = libraryRejection(error);
+      log('warn', response.status, 'webhook rejected', { reason: 'authentication' });
+      return response;
+    }
+    // Reached only after a valid HMAC: the library parses the body after verifying it.
+    if (error instanceof SyntaxError) return reject(400, 'the body is not valid JSON');
+    // Loading the offline session is the library's one I/O step: the database is unavailable.
+    return unavailable(error);
+  }
+
+  const payload: unknown = context.payload;
+  if (!isPlainObject(payload)) return reject(400, 'the body must be a JSON object');
+
+  const topicHeader = headers.get('X-Shopify-Topic')!.trim().toLowerCase();
+  if (topicHeader !== topic) {
+    return reject(
+      400,
+      `X-Shopify-Topic ${JSON.stringify(short(topicHeader))} does not match this route (${topic})`,
+    );
+  }
+
+  let shop: string;
+  try {
+    shop = normalizeShopDomain(headers.get('X-Shopify-Shop-Domain')!);
+  } catch {
+    return reject(400, 'X-Shopify-Shop-Domain is not a *.myshopify.com domain');
+  }
+  const webhookId = headers.get('X-Shopify-Webhook-Id')!.trim();
+
+  let stored: { id: number; created: boolean };
+  try {
+    const { db } = await getDatabase();
+    stored = await recordDelivery(db, {
+      shopDomain: shop,
+      webhookId,
+      topic,
+      apiVersion: headers.get('X-Shopify-API-Version'),
+      payload,
+    });
+  } catch (error) {
+    return unavailable(error);
+  }
+
+  // Only a new row is enqueued: a repeat's job exists already, or the reconciler will make it.
+  const enqueued = stored.created ? await enqueueInbox({ inboxId: stored.id, shop, topic }) : false;
+  log('info', 200, 'webhook accepted', {
+    shop,
+    webhookId,
+    inboxId: stored.id,
+    duplicate: !stored.created,
+    enqueued,
+  });
+  return answer(200, { ok: true, duplicate: !stored.created });
+
+  function unavailable(error: unknown): Response {
+    // SQLSTATE class 22 is PostgreSQL refusing the value itself (jsonb cannot hold \u0000):
+    // retrying cannot help, so say so instead of asking Shopify to retry for two days.
+    if (sqlStateOf(error)?.startsWith('22')) {
+      log('error', 400, 'webhook not stored', { err: rootCauseMessage(error) });
+      return answer(400, { error: `the payload cannot be stored: ${rootCauseMessage(error)}` });
+    }
+    const status = httpStatusFor(ErrorCode.UNAVAILABLE);
+    log('error', status, 'webhook not stored', { err: rootCauseMessage(error) });
+    return answer(status, {
+      error: 'the database is unavailable; the delivery was not stored (Shopify will retry)',
+    });
+  }
+}
+
+/** A `loader` for webhook routes: they only accept POST. */
+export function webhookLoader(): Response {
+  return answer(405, { error: 'webhooks must be POSTed' }, { Allow: 'POST' });
+}
