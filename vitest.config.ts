@@ -10,6 +10,7 @@ export default defineConfig({
       'workers/**/*.test.ts',
       'tests/**/*.test.ts',
       'dev/**/*.test.ts',
+      'server/**/*.test.ts',
     ],
     environment: 'node',
     setupFiles: ['tests/setup/console.ts'],

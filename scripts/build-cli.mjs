@@ -1,6 +1,8 @@
-// Bundles the CLI (cli/main.ts and what it imports from loyalty/, db/, app/models) into dist/ so
-// `loyalty` starts fast: no TypeScript compiler at run time. Packages stay external.
-// Runs on `npm install` (prepare) and before the tests.
+// Bundles the command-line entry points into dist/ so they start fast, with no TypeScript compiler
+// at run time: the `loyalty` CLI (cli/main.ts), the web server (server/main.ts → dist/server.mjs,
+// which loads the Remix build from build/) and the worker process (workers/main.ts →
+// dist/worker.mjs). Packages stay external. Runs on `npm install` (prepare), in `npm run build` and
+// before the tests.
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -8,7 +10,7 @@ import { build } from 'esbuild';
 rmSync('dist', { recursive: true, force: true });
 
 await build({
-  entryPoints: { cli: 'cli/main.ts' },
+  entryPoints: { cli: 'cli/main.ts', server: 'server/main.ts', worker: 'workers/main.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

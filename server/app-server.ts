@@ -1,0 +1,225 @@
+/**
+ * The production web server: node:http, the Remix request handler through
+ * @remix-run/node-fetch-server, and the built client assets. No Express: the webhook path is
+ * benchmarked, and a plain listener adds nothing per request beyond what Remix itself does.
+ * See docs/decisions/007-web-server-and-webhook-ingest.md.
+ *
+ * Only types are imported from the app: the build passed in is the one copy of the app code.
+ */
+import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { extname, join, resolve, sep } from 'node:path';
+import { createRequestListener } from '@remix-run/node-fetch-server';
+// server-runtime rather than @remix-run/node: the same createRequestHandler, without the global
+// type declarations that make NODE_ENV required in every ProcessEnv.
+import { createRequestHandler, type ServerBuild } from '@remix-run/server-runtime';
+
+export interface AppServerOptions {
+  /** The Remix server build (build/server/index.js, imported). */
+  build: ServerBuild;
+  /** 0 picks a free port. */
+  port: number;
+  /** Default: every interface. */
+  host?: string;
+  /** The client build to serve (build/client). Omitted: no static files. */
+  clientDir?: string;
+  mode?: 'production' | 'development' | 'test';
+  /** In-flight requests get this long to finish on close (default 10 s). */
+  drainTimeoutMs?: number;
+  /** Where server-level failures are reported (default: console.error). */
+  onError?: (error: unknown) => void;
+}
+
+export interface AppServer {
+  /** e.g. http://127.0.0.1:43123 */
+  url: string;
+  port: number;
+  server: Server;
+  /**
+   * Stops accepting connections, lets in-flight requests finish (up to drainTimeoutMs), then
+   * closes every connection. Resolves with the number of requests cut off at the deadline.
+   */
+  close(): Promise<number>;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.wasm': 'application/wasm',
+};
+
+interface StaticFile {
+  path: string;
+  size: number;
+  mtime: Date;
+  cacheControl: string;
+}
+
+/**
+ * Every file of the client build, by URL path, listed once at start-up: the build never changes
+ * under a running server, and a request that is not for a file (every webhook) costs one Map
+ * lookup instead of a stat.
+ */
+function listClientFiles(clientDir: string): Map<string, StaticFile> {
+  const root = resolve(clientDir);
+  const files = new Map<string, StaticFile>();
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) {
+        const urlPath = `/${path
+          .slice(root.length + 1)
+          .split(sep)
+          .join('/')}`;
+        const stat = statSync(path);
+        files.set(urlPath, {
+          path,
+          size: stat.size,
+          mtime: stat.mtime,
+          // Vite fingerprints everything under /assets: safe to cache for a year.
+          cacheControl: urlPath.startsWith('/assets/')
+            ? 'public, max-age=31536000, immutable'
+            : 'public, max-age=3600',
+        });
+      }
+    }
+  };
+  walk(root);
+  return files;
+}
+
+function serveStatic(
+  files: Map<string, StaticFile>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): boolean {
+  if ((req.method !== 'GET' && req.method !== 'HEAD') || files.size === 0) return false;
+  const rawPath = (req.url ?? '/').split('?', 1)[0]!;
+  let path: string;
+  try {
+    path = decodeURIComponent(rawPath);
+  } catch {
+    return false;
+  }
+  const file = files.get(path);
+  if (!file) return false;
+  const headers = {
+    'Content-Type': CONTENT_TYPES[extname(file.path).toLowerCase()] ?? 'application/octet-stream',
+    'Content-Length': String(file.size),
+    'Cache-Control': file.cacheControl,
+    'Last-Modified': file.mtime.toUTCString(),
+  };
+  const since = req.headers['if-modified-since'];
+  if (since && Date.parse(since) >= Math.floor(file.mtime.getTime() / 1000) * 1000) {
+    res.writeHead(304, { 'Cache-Control': file.cacheControl });
+    res.end();
+    return true;
+  }
+  res.writeHead(200, headers);
+  if (req.method === 'HEAD') {
+    res.end();
+    return true;
+  }
+  createReadStream(file.path)
+    .on('error', () => res.destroy())
+    .pipe(res);
+  return true;
+}
+
+export async function startAppServer(options: AppServerOptions): Promise<AppServer> {
+  const mode = options.mode ?? 'production';
+  const onError = options.onError ?? ((error: unknown) => console.error(error));
+  const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+  const files = options.clientDir ? listClientFiles(options.clientDir) : new Map();
+  const handleRequest = createRequestHandler(options.build, mode);
+  const listener = createRequestListener((request) => handleRequest(request), {
+    onError: (error) => {
+      onError(error);
+    },
+  });
+
+  let closing = false;
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  const sockets = new Set<Socket>();
+
+  const server = createServer((req, res) => {
+    inFlight++;
+    res.once('close', () => {
+      inFlight--;
+      if (closing && inFlight === 0) drained?.();
+    });
+    // While draining, every answer closes its connection so keep-alive clients move on.
+    if (closing) res.shouldKeepAlive = false;
+    if (serveStatic(files, req, res)) return;
+    listener(req, res);
+  });
+  // Shopify gives a webhook 5 s; nothing legitimate takes a minute to send its request.
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 20_000;
+  server.keepAliveTimeout = 65_000;
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  });
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost =
+    !options.host || options.host === '0.0.0.0' || options.host === '::'
+      ? '127.0.0.1'
+      : options.host.includes(':')
+        ? `[${options.host}]`
+        : options.host;
+
+  let closed: Promise<number> | undefined;
+  function close(): Promise<number> {
+    closed ??= (async () => {
+      closing = true;
+      const stopped = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      let cutOff = 0;
+      if (inFlight > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((r) => (drained = r)),
+          new Promise<void>((r) => (timer = setTimeout(r, drainTimeoutMs))),
+        ]);
+        clearTimeout(timer);
+        cutOff = inFlight;
+      }
+      server.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
+      await stopped;
+      return cutOff;
+    })();
+    return closed;
+  }
+
+  return { url: `http://${urlHost}:${address.port}`, port: address.port, server, close };
+}
