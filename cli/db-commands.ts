@@ -71,20 +71,20 @@ const IMPORT_BATCH = 5_000;
 const FORMATS: readonly ReportFormat[] = ['json', 'csv', 'table'];
 
 /** A problem with the command's input: printed with the usage, exit code 2, nothing written. */
-class InputError extends Error {}
+export class InputError extends Error {}
 
-interface Io {
+export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
 }
 
-const processIo: Io = {
+export const processIo: Io = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
 };
 
 /** Runs a command body with the database open, mapping errors to exit codes and closing it. */
-async function withDatabase(
+export async function withDatabase(
   command: string,
   usage: string,
   io: Io,
@@ -112,12 +112,12 @@ async function withDatabase(
   }
 }
 
-function requireFlag(value: string | undefined, name: string, placeholder: string): string {
+export function requireFlag(value: string | undefined, name: string, placeholder: string): string {
   if (value === undefined) throw new UsageError(`missing '--${name} ${placeholder}'`);
   return value;
 }
 
-function shopDomain(value: string): string {
+export function shopDomain(value: string): string {
   try {
     return normalizeShopDomain(value);
   } catch (error) {
@@ -126,7 +126,7 @@ function shopDomain(value: string): string {
   }
 }
 
-async function requireExistingShop(db: Executor, domain: string): Promise<Shop> {
+export async function requireExistingShop(db: Executor, domain: string): Promise<Shop> {
   const shop = await getShopByDomain(db, domain);
   if (!shop) throw new InputError(`no shop '${domain}' in the database (import into it first)`);
   return shop;

@@ -5,6 +5,8 @@
  *   loyalty report --shop DOMAIN …  the report from the ledger    ┐ cli/db-commands.ts, loaded
  *   loyalty import …                import a transaction file     │ lazily so the file report
  *   loyalty balance …               a customer's balance          ┘ starts without DB modules
+ *   loyalty inbox …                 webhook deliveries, dead letters, replay   ┐ cli/ops-commands.ts
+ *   loyalty data-request …          customers/data_request exports             ┘
  *
  * Output is collected and written with one write at the end; the exit code is returned, not set.
  */
@@ -18,6 +20,8 @@ Commands:
   report --shop DOMAIN    the same report from the database ledger
   import                  import a transaction file into the ledger
   balance                 show a customer's points balance
+  inbox                   webhook deliveries: status, dead letters, replay
+  data-request            customer data exports (customers/data_request)
 
 Run 'loyalty <command> --help' for a command's options. Docs: docs/cli.md
 `;
@@ -95,6 +99,14 @@ async function dispatch(
     case 'balance': {
       const { balance } = await import('./db-commands');
       return balance(rest, io);
+    }
+    case 'inbox': {
+      const { inbox } = await import('./ops-commands');
+      return inbox(rest, io);
+    }
+    case 'data-request': {
+      const { dataRequest } = await import('./ops-commands');
+      return dataRequest(rest, io);
     }
     default:
       throw new UsageError(`unknown command '${command}'`);

@@ -1,15 +1,16 @@
 /**
  * Redis connections and the webhook queue. The web process enqueues with a connection that fails
  * fast (no offline queue, one retry) so a dead Redis never holds a webhook answer past its budget;
- * workers use blocking connections as BullMQ requires (maxRetriesPerRequest: null).
+ * workers use blocking connections as BullMQ requires (maxRetriesPerRequest: null). Connections
+ * are given to BullMQ as options, so it owns them and closes them with the queue or worker.
  */
 import { Queue, type JobsOptions } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { env } from '../app/env.server';
 import { loggerFor } from '../app/logger.server';
 import { processInboxJob, WEBHOOK_QUEUE } from './jobs';
 
-/** Retries with exponential backoff: 1 s, 2 s, 4 s … ≈ 4 min over 8 attempts. */
+/** 8 attempts, exponential backoff between them: 1 s, 2 s, 4 s … 64 s (≈ 2 min in all). */
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 8,
   backoff: { type: 'exponential', delay: 1_000 },
@@ -28,33 +29,54 @@ export function queueSettings(): QueueSettings {
   return { redisUrl: REDIS_URL, prefix: QUEUE_PREFIX };
 }
 
-/** A connection for the request path: errors surface at once instead of queueing in memory. */
-export function createFailFastConnection(redisUrl: string, extra: RedisOptions = {}): Redis {
-  const connection = new Redis(redisUrl, {
+/** ioredis options for a redis:// or rediss:// URL (user, password, database number, TLS). */
+export function redisOptions(redisUrl: string): RedisOptions {
+  const url = new URL(redisUrl);
+  const db = url.pathname.replace(/^\//, '');
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
+    port: url.port ? Number(url.port) : 6379,
+    ...(url.username && { username: decodeURIComponent(url.username) }),
+    ...(url.password && { password: decodeURIComponent(url.password) }),
+    ...(db && { db: Number(db) }),
+    ...(url.protocol === 'rediss:' && { tls: {} }),
+  };
+}
+
+/**
+ * Options for the request path: errors surface at once instead of queueing in memory, so a dead
+ * Redis costs a webhook answer at most the enqueue timeout.
+ */
+export function failFastOptions(redisUrl: string): RedisOptions {
+  return {
+    ...redisOptions(redisUrl),
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 1_000,
-    lazyConnect: false,
-    ...extra,
-  });
-  // Reconnection errors are expected while Redis is down; the enqueue path logs its own failures.
-  connection.on('error', () => {});
-  return connection;
+  };
 }
 
-/** A connection for workers (blocking commands; BullMQ needs maxRetriesPerRequest null). */
-export function createWorkerConnection(redisUrl: string, extra: RedisOptions = {}): Redis {
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null, ...extra });
-  connection.on('error', () => {});
-  return connection;
+/** Options for workers (blocking commands; BullMQ needs maxRetriesPerRequest null). */
+export function workerOptions(redisUrl: string): RedisOptions {
+  return { ...redisOptions(redisUrl), maxRetriesPerRequest: null };
 }
 
-export function createWebhookQueue(settings: QueueSettings, connection?: Redis): Queue {
-  return new Queue(WEBHOOK_QUEUE, {
-    connection: connection ?? createFailFastConnection(settings.redisUrl),
+/**
+ * The webhook queue. BullMQ opens (and on close() closes) its own connection from `connection`
+ * options: fail-fast by default, for the web process and the CLI; workerOptions for workers.
+ * Connection errors are expected while Redis is down; callers see them as failed commands.
+ */
+export function createWebhookQueue(
+  settings: QueueSettings,
+  connection: RedisOptions = failFastOptions(settings.redisUrl),
+): Queue {
+  const queue = new Queue(WEBHOOK_QUEUE, {
+    connection,
     prefix: settings.prefix,
     defaultJobOptions: DEFAULT_JOB_OPTIONS,
   });
+  queue.on('error', () => {});
+  return queue;
 }
 
 let webhookQueue: Queue | undefined;

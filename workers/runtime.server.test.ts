@@ -45,7 +45,9 @@ let nextId = 8_100_000_000_000;
 const id = () => ++nextId;
 
 async function newShop(): Promise<Shop> {
-  const shop = await ensureShop(handle.db, { domain: `rt-${randomUUID().slice(0, 8)}.myshopify.com` });
+  const shop = await ensureShop(handle.db, {
+    domain: `rt-${randomUUID().slice(0, 8)}.myshopify.com`,
+  });
   await publishProgram(handle.db, shop.id, referenceProgram, new Date('2026-01-01T00:00:00Z'));
   return shop;
 }
@@ -85,9 +87,9 @@ describe('worker runtime', () => {
     const shop = await newShop();
     const customer = id();
     const inboxId = await record(shop.domain, order120(customer));
-    expect(await enqueueInbox({ inboxId, shop: shop.domain, topic: 'orders/paid' }, { queue })).toBe(
-      true,
-    );
+    expect(
+      await enqueueInbox({ inboxId, shop: shop.domain, topic: 'orders/paid' }, { queue }),
+    ).toBe(true);
     await waitForStatus(inboxId, 'processed');
     expect(await pointsOf(shop, customer)).toBe(90);
   });
@@ -98,7 +100,9 @@ describe('worker runtime', () => {
     const order = order120(customer);
     const ids = await Promise.all(Array.from({ length: 12 }, () => record(shop.domain, order)));
     await Promise.all(
-      ids.map((inboxId) => enqueueInbox({ inboxId, shop: shop.domain, topic: 'orders/paid' }, { queue })),
+      ids.map((inboxId) =>
+        enqueueInbox({ inboxId, shop: shop.domain, topic: 'orders/paid' }, { queue }),
+      ),
     );
     await Promise.all(ids.map((inboxId) => waitForStatus(inboxId, 'processed')));
     expect(await pointsOf(shop, customer)).toBe(90);

@@ -24,8 +24,8 @@ import {
 import { failureReason, processInbox, recordFailure } from './process-inbox';
 import {
   createWebhookQueue,
-  createWorkerConnection,
   queueSettings,
+  workerOptions,
   type QueueSettings,
 } from './queue.server';
 import { reconcileInbox } from './reconcile';
@@ -121,7 +121,7 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
   const log = loggerFor({ component: 'worker', prefix: settings.prefix });
 
   // The reconciler adds jobs from inside a job: a normal (queueing) connection, not a fail-fast one.
-  const queue = createWebhookQueue(settings, createWorkerConnection(settings.redisUrl));
+  const queue = createWebhookQueue(settings, workerOptions(settings.redisUrl));
   const processors: Record<JobName, Processor> = {
     [processInboxJob.name]: (job) => runProcessInbox(db, job, log),
     [reconcileInboxJob.name]: async () => {
@@ -149,7 +149,7 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
       return processor(job);
     },
     {
-      connection: createWorkerConnection(settings.redisUrl),
+      connection: workerOptions(settings.redisUrl),
       prefix: settings.prefix,
       concurrency,
       lockDuration: lockMs,
