@@ -155,6 +155,15 @@ export async function ingestWebhook(request: Request, topic: WebhookTopic): Prom
     );
   }
 
+  // A header, not the body: checked before the HMAC because the library needs a valid domain to
+  // look up the shop's session (it throws on anything else).
+  let shop: string;
+  try {
+    shop = normalizeShopDomain(headers.get('X-Shopify-Shop-Domain')!);
+  } catch {
+    return reject(400, 'X-Shopify-Shop-Domain is not a *.myshopify.com domain');
+  }
+
   let body: Uint8Array<ArrayBuffer>;
   try {
     body = await readBody(request, MAX_WEBHOOK_BODY_BYTES);
@@ -197,12 +206,6 @@ export async function ingestWebhook(request: Request, topic: WebhookTopic): Prom
     );
   }
 
-  let shop: string;
-  try {
-    shop = normalizeShopDomain(headers.get('X-Shopify-Shop-Domain')!);
-  } catch {
-    return reject(400, 'X-Shopify-Shop-Domain is not a *.myshopify.com domain');
-  }
   const webhookId = headers.get('X-Shopify-Webhook-Id')!.trim();
 
   let stored: { id: number; created: boolean };
