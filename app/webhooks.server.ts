@@ -14,20 +14,9 @@ import { recordDelivery } from './models/inbox.server';
 import { normalizeShopDomain } from './models/shops.server';
 import { authenticate } from './shopify.server';
 import { enqueueInbox } from '../workers/queue.server';
+import type { WebhookTopic } from './webhook-topics';
 
-/** Every topic Laurel subscribes to, as stored in webhook_inbox.topic (Shopify's `orders/paid` form). */
-export const WEBHOOK_TOPICS = [
-  'orders/paid',
-  'orders/cancelled',
-  'refunds/create',
-  'customers/create',
-  'customers/update',
-  'app/uninstalled',
-  'customers/data_request',
-  'customers/redact',
-  'shop/redact',
-] as const;
-export type WebhookTopic = (typeof WEBHOOK_TOPICS)[number];
+export { WEBHOOK_TOPICS, type WebhookTopic } from './webhook-topics';
 
 /** Shopify's largest deliveries are far below this; anything bigger is refused unread. */
 export const MAX_WEBHOOK_BODY_BYTES = 1_048_576;
