@@ -15,12 +15,7 @@ import { closeDatabase, getDatabase } from '../app/db.server';
 import { AppError, ErrorCode, isAppError } from '../app/errors';
 import { ensureCustomers, findCustomerByExternalId } from '../app/models/customers.server';
 import { balanceOf, postMany, type LedgerEntryInput } from '../app/models/ledger.server';
-import {
-  compiledProgram,
-  listPrograms,
-  publishProgram,
-  type ProgramVersion,
-} from '../app/models/programs.server';
+import { listPrograms, ProgramTimeline, publishProgram } from '../app/models/programs.server';
 import { earnedReport } from '../app/models/reports.server';
 import {
   ensureShop,
@@ -36,6 +31,7 @@ import {
   type CompiledProgram,
 } from '../loyalty/index';
 import { parseFlags, UsageError } from './args';
+import { ProgressBar } from './progress';
 import { formatReport, loadProgram, MAX_LISTED_ERRORS, type ReportFormat } from './report-file';
 import {
   InputFileError,
@@ -145,39 +141,6 @@ function calendarDay(value: string | undefined, name: string): string | undefine
 // ---------------------------------------------------------------------------------------------
 // import
 
-/** The program versions of a shop, oldest effective first, to pick the one in force at a time. */
-class ProgramTimeline {
-  private readonly versions: { from: number; version: number; program: CompiledProgram }[];
-
-  constructor(versions: ProgramVersion[]) {
-    this.versions = versions
-      .map((v) => ({
-        from: v.effectiveFrom.getTime(),
-        version: v.version,
-        program: compiledProgram(v),
-      }))
-      .sort((a, b) => a.from - b.from || a.version - b.version);
-  }
-
-  get currency(): string {
-    return this.latest.program.currency;
-  }
-
-  private get latest() {
-    return this.versions[this.versions.length - 1]!;
-  }
-
-  /** The version effective at `at` (latest effective_from ≤ at; before the first: the first). */
-  at(at: number) {
-    let chosen = this.versions[0]!;
-    for (const v of this.versions) {
-      if (v.from <= at) chosen = v;
-      else break;
-    }
-    return chosen;
-  }
-}
-
 /** What import keeps of a row: the reader reuses its row object, so copy before batching. */
 interface PendingTransaction {
   customerId: string;
@@ -204,31 +167,6 @@ function importKey(row: TransactionRow, date: string, occurrences: Map<string, n
   const n = (occurrences.get(digest) ?? 0) + 1;
   occurrences.set(digest, n);
   return `import:row:${digest}:${n}`;
-}
-
-class ProgressBar {
-  private lastDrawn = 0;
-  constructor(
-    private readonly total: number,
-    private readonly enabled: boolean,
-  ) {}
-
-  update(done: number): void {
-    if (!this.enabled) return;
-    const now = Date.now();
-    if (done < this.total && now - this.lastDrawn < 100) return;
-    this.lastDrawn = now;
-    const width = 30;
-    const ratio = this.total === 0 ? 1 : done / this.total;
-    const filled = Math.round(ratio * width);
-    process.stderr.write(
-      `\rImporting [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.floor(ratio * 100)}% ${done.toLocaleString('en-US')}/${this.total.toLocaleString('en-US')} rows`,
-    );
-  }
-
-  finish(): void {
-    if (this.enabled) process.stderr.write('\n');
-  }
 }
 
 export async function importTransactions(argv: string[], io: Io = processIo): Promise<number> {
@@ -304,7 +242,12 @@ export async function importTransactions(argv: string[], io: Io = processIo): Pr
     }
     const timeline = new ProgramTimeline(versions);
 
-    const progress = new ProgressBar(checked.rows, process.stderr.isTTY === true);
+    const progress = new ProgressBar({
+      total: checked.rows,
+      label: 'Importing',
+      unit: 'rows',
+      mode: process.stderr.isTTY === true ? 'bar' : 'off',
+    });
     const occurrences = new Map<string, number>();
     let batch: PendingTransaction[] = [];
     let done = 0;
@@ -324,7 +267,7 @@ export async function importTransactions(argv: string[], io: Io = processIo): Pr
           })),
         );
         const entries: LedgerEntryInput[] = rows.map((r) => {
-          const { version, program } = timeline.at(r.occurredAt);
+          const { version, program } = timeline.at(r.occurredAt)!;
           const earn = computeEarn(program, r.amountMinor);
           return {
             customerId: ids.get(r.customerId)!,

@@ -52,28 +52,26 @@ describe('ensureRedis', () => {
       findOnPath('redis-server', process.env.PATH ?? ''),
       'redis-server on PATH',
     ).toBeDefined();
-    {
-      const dead = `redis://127.0.0.1:${await closedPort()}`;
-      const logs: string[] = [];
-      const redis = await ensureRedis(dead, { log: (m) => logs.push(m) });
-      try {
-        expect(redis.started).toBe(true);
-        expect(redis.url).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
-        expect(redis.url).not.toBe(dead);
-        expect(await answers(redis.url)).toBe(true);
-        // Nothing is persisted.
-        const client = new Redis(redis.url);
-        expect(await client.config('GET', 'save')).toEqual(['save', '']);
-        expect(await client.config('GET', 'appendonly')).toEqual(['appendonly', 'no']);
-        client.disconnect();
-        expect(logs).toHaveLength(1);
-        expect(logs[0]).toContain(`No Redis answered at ${dead} (ECONNREFUSED); started`);
-      } finally {
-        await redis.stop();
-      }
-      expect(await answers(redis.url)).toBe(false);
-      await redis.stop(); // twice is harmless
+    const dead = `redis://127.0.0.1:${await closedPort()}`;
+    const logs: string[] = [];
+    const redis = await ensureRedis(dead, { log: (m) => logs.push(m) });
+    try {
+      expect(redis.started).toBe(true);
+      expect(redis.url).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
+      expect(redis.url).not.toBe(dead);
+      expect(await answers(redis.url)).toBe(true);
+      // Nothing is persisted.
+      const client = new Redis(redis.url);
+      expect(await client.config('GET', 'save')).toEqual(['save', '']);
+      expect(await client.config('GET', 'appendonly')).toEqual(['appendonly', 'no']);
+      client.disconnect();
+      expect(logs).toHaveLength(1);
+      expect(logs[0]).toContain(`No Redis answered at ${dead} (ECONNREFUSED); started`);
+    } finally {
+      await redis.stop();
     }
+    expect(await answers(redis.url)).toBe(false);
+    await redis.stop(); // twice is harmless
   });
 
   it('reports a redis-server that fails to start, with its output', async () => {
