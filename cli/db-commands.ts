@@ -15,12 +15,7 @@ import { closeDatabase, getDatabase } from '../app/db.server';
 import { AppError, ErrorCode, isAppError } from '../app/errors';
 import { ensureCustomers, findCustomerByExternalId } from '../app/models/customers.server';
 import { balanceOf, postMany, type LedgerEntryInput } from '../app/models/ledger.server';
-import {
-  compiledProgram,
-  listPrograms,
-  publishProgram,
-  type ProgramVersion,
-} from '../app/models/programs.server';
+import { listPrograms, ProgramTimeline, publishProgram } from '../app/models/programs.server';
 import { earnedReport } from '../app/models/reports.server';
 import {
   ensureShop,
@@ -145,39 +140,6 @@ function calendarDay(value: string | undefined, name: string): string | undefine
 
 // ---------------------------------------------------------------------------------------------
 // import
-
-/** The program versions of a shop, oldest effective first, to pick the one in force at a time. */
-class ProgramTimeline {
-  private readonly versions: { from: number; version: number; program: CompiledProgram }[];
-
-  constructor(versions: ProgramVersion[]) {
-    this.versions = versions
-      .map((v) => ({
-        from: v.effectiveFrom.getTime(),
-        version: v.version,
-        program: compiledProgram(v),
-      }))
-      .sort((a, b) => a.from - b.from || a.version - b.version);
-  }
-
-  get currency(): string {
-    return this.latest.program.currency;
-  }
-
-  private get latest() {
-    return this.versions[this.versions.length - 1]!;
-  }
-
-  /** The version effective at `at` (latest effective_from ≤ at; before the first: the first). */
-  at(at: number) {
-    let chosen = this.versions[0]!;
-    for (const v of this.versions) {
-      if (v.from <= at) chosen = v;
-      else break;
-    }
-    return chosen;
-  }
-}
 
 /** What import keeps of a row: the reader reuses its row object, so copy before batching. */
 interface PendingTransaction {
@@ -305,7 +267,7 @@ export async function importTransactions(argv: string[], io: Io = processIo): Pr
           })),
         );
         const entries: LedgerEntryInput[] = rows.map((r) => {
-          const { version, program } = timeline.at(r.occurredAt);
+          const { version, program } = timeline.at(r.occurredAt)!;
           const earn = computeEarn(program, r.amountMinor);
           return {
             customerId: ids.get(r.customerId)!,

@@ -4,9 +4,13 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerDataRequests, orders, sessions, shops, webhookInbox } from '../db/schema';
 import { AppError, ErrorCode } from '../app/errors';
-import { findCustomerByExternalId, getCustomer } from '../app/models/customers.server';
+import {
+  ensureCustomer,
+  findCustomerByExternalId,
+  getCustomer,
+} from '../app/models/customers.server';
 import { getInboxRow, recordDelivery } from '../app/models/inbox.server';
-import { balanceOf, entriesFor, sumOfEntries } from '../app/models/ledger.server';
+import { balanceOf, entriesFor, post, sumOfEntries } from '../app/models/ledger.server';
 import { getOrder } from '../app/models/orders.server';
 import { publishProgram } from '../app/models/programs.server';
 import { ensureShop, getShopByDomain, type Shop } from '../app/models/shops.server';
@@ -22,7 +26,12 @@ import {
   shopRedactPayload,
 } from '../tests/fixtures/shopify';
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
-import { isPermanentFailure, processInbox, recordFailure } from './process-inbox';
+import {
+  isPermanentFailure,
+  processInbox,
+  processInboxBatch,
+  recordFailure,
+} from './process-inbox';
 
 const log = pino({ level: 'silent' });
 type Json = Record<string, unknown>;
@@ -601,5 +610,113 @@ describe('app/uninstalled and compliance', () => {
     // A redelivery after the redaction finds nothing to do.
     const again = await deliver(bystander, 'app/uninstalled', {});
     expect(again.outcome.status).toBe('processed');
+  });
+});
+
+describe('batches', () => {
+  async function record(shop: Shop | string, topic: string, payload: unknown) {
+    const { id: inboxId } = await recordDelivery(handle.db, {
+      shopDomain: typeof shop === 'string' ? shop : shop.domain,
+      webhookId: randomUUID(),
+      topic,
+      payload: JSON.parse(JSON.stringify(payload)),
+    });
+    return inboxId;
+  }
+
+  it('processes many deliveries in one transaction exactly as one by one', async () => {
+    const shop = await newShop();
+    const [a, b, c] = [id(), id(), id()];
+    const orderA = order120(a);
+    const orderB = order120(b);
+    const orderC = orderPayload({ id: id(), customer: { id: c }, lineItems: [{ price: '75.00' }] });
+    const refundB = refundPayload({
+      id: id(),
+      orderId: Number(orderB.id),
+      order: orderB,
+      lineItems: [{ lineItemId: lineIds(orderB)[0]! }],
+    });
+    const broken = { ...order120(id()), name: '' };
+    const ids = [
+      await record(shop, 'refunds/create', refundB), // before its order, in the same batch
+      await record(shop, 'orders/paid', orderA),
+      await record(shop, 'orders/paid', orderA), // a duplicate delivery in the same batch
+      await record(shop, 'orders/paid', orderB),
+      await record(shop, 'orders/paid', orderC),
+      await record(shop, 'orders/cancelled', cancelledOrderPayload(orderC)),
+      await record(shop, 'orders/paid', broken),
+      await record('elsewhere.myshopify.com', 'orders/paid', order120(id())),
+      await record(shop, 'customers/create', customerPayload({ id: id() })),
+    ];
+    const results = await processInboxBatch(handle.db, ids, log);
+    expect([...results.values()].map((r) => r.status)).toEqual([
+      'processed',
+      'processed',
+      'processed',
+      'processed',
+      'processed',
+      'processed',
+      'failed',
+      'failed',
+      'processed',
+    ]);
+    expect(results.get(ids[6]!)).toMatchObject({ error: expect.any(ShopifyPayloadError) });
+    expect(results.get(ids[7]!)).toMatchObject({ error: { code: ErrorCode.UNAVAILABLE } });
+    expect(results.get(ids[1]!)).toMatchObject({ summary: { awardedPoints: 90, batch: 7 } });
+    expect(await balanceOfExternal(shop, a)).toBe(90);
+    expect(await balanceOfExternal(shop, b)).toBe(75);
+    expect(await balanceOfExternal(shop, c)).toBe(0);
+    const statuses = await Promise.all(
+      ids.map(async (i) => (await getInboxRow(handle.db, i))?.status),
+    );
+    expect(statuses).toEqual([
+      'processed',
+      'processed',
+      'processed',
+      'processed',
+      'processed',
+      'processed',
+      'received',
+      'received',
+      'processed',
+    ]);
+  });
+
+  it('a row that makes the transaction fail is isolated; the others still commit', async () => {
+    const shop = await newShop();
+    const [good, bad] = [id(), id()];
+    const goodOrder = order120(good);
+    const badOrder = order120(bad);
+    // An award that records no amount: settling its order must refuse (the maths would be a guess).
+    const customer = await ensureCustomer(handle.db, shop.id, { externalId: String(bad) });
+    await post(handle.db, shop.id, {
+      customerId: customer.id,
+      idempotencyKey: `order:${badOrder.id}:earn`,
+      source: 'order',
+      points: 10,
+      occurredAt: new Date(),
+      inputs: { note: 'no amount' },
+    });
+    const ids = [
+      await record(shop, 'orders/paid', goodOrder),
+      await record(
+        shop,
+        'refunds/create',
+        refundPayload({
+          id: id(),
+          orderId: Number(badOrder.id),
+          order: badOrder,
+          lineItems: [{ lineItemId: lineIds(badOrder)[0]! }],
+        }),
+      ),
+    ];
+    const results = await processInboxBatch(handle.db, ids, log);
+    expect(results.get(ids[0]!)).toMatchObject({ status: 'processed' });
+    expect(results.get(ids[1]!)).toMatchObject({
+      status: 'failed',
+      error: { message: expect.stringMatching(/records no amountMinor/) },
+    });
+    expect(await balanceOfExternal(shop, good)).toBe(90);
+    expect(await balanceOfExternal(shop, bad)).toBe(10);
   });
 });

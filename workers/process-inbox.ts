@@ -1,17 +1,20 @@
 /**
- * Turns one webhook_inbox row into ledger entries, exactly once.
+ * Turns webhook_inbox rows into ledger entries, exactly once.
  *
- * One transaction: lock the row (`FOR UPDATE`), stop if it is no longer `received`, run the topic's
- * handler, mark the row processed. Everything the handler writes commits together with the mark,
+ * One transaction: lock the rows (`FOR UPDATE`), skip those no longer `received`, run the topic's
+ * handler, mark the rows processed. Everything a handler writes commits together with the mark,
  * so a worker killed at any point leaves either nothing or everything, and the retry finds the row
  * processed and does nothing. Two workers given the same row (a stalled job retried while the
- * reconciler re-enqueued it) queue on the row lock; the second sees `processed`.
+ * reconciler re-enqueued it) queue on the row lock; the second sees `processed`. The order topics
+ * are processed many rows to a transaction (workers/batcher.ts gathers them under load); the
+ * others one row to a transaction.
  */
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.server';
 import { isAppError, isPermanent, rootCauseMessage, sqlStateOf } from '../app/errors';
 import {
-  lockInboxRow,
+  inboxTopics,
+  lockInboxRows,
   markDead,
   markProcessed,
   recordAttemptFailure,
@@ -21,7 +24,7 @@ import { ProgramError } from '../loyalty/program';
 import { ReversalError } from '../loyalty/reversal';
 import { SettlementError } from '../loyalty/settlement';
 import { ShopifyPayloadError } from '../loyalty/shopify-order';
-import { webhookHandlers } from './handlers/index';
+import { handleOrderRows, isOrderTopic, webhookHandlers } from './handlers/index';
 import { isWebhookTopic } from './jobs';
 
 export type ProcessOutcome =
@@ -63,29 +66,125 @@ export function failureReason(error: unknown): string {
   return rootCauseMessage(error);
 }
 
+/** What happened to one row of a batch: its outcome, or the error its job must report. */
+export type RowResult = ProcessOutcome | { status: 'failed'; error: unknown };
+
+type LockedRow = Awaited<ReturnType<typeof lockInboxRows>>[number];
+
+/** One row of a topic handled alone, in its own transaction. */
+async function processSingle(db: Database, inboxId: number, log: Logger): Promise<ProcessOutcome> {
+  return db.transaction(async (tx) => {
+    const [row] = await lockInboxRows(tx, [inboxId]);
+    const skipped = skipReason(row);
+    if (skipped) return { status: 'skipped', reason: skipped };
+    const topic = row!.topic;
+    if (!isWebhookTopic(topic) || isOrderTopic(topic)) {
+      throw new PermanentFailure(`no handler for webhook topic ${JSON.stringify(topic)}`);
+    }
+    if (row!.payload === null) {
+      throw new PermanentFailure(`inbox row ${inboxId} has no payload left to process`);
+    }
+    const summary = await webhookHandlers[topic as keyof typeof webhookHandlers](tx, {
+      row: row as LockedRow & { payload: unknown },
+      log,
+    });
+    await markProcessed(tx, [inboxId]);
+    return { status: 'processed', topic, summary };
+  });
+}
+
+function skipReason(row: LockedRow | undefined): 'gone' | 'already-processed' | 'dead' | null {
+  if (!row) return 'gone';
+  if (row.status === 'processed') return 'already-processed';
+  if (row.status === 'dead') return 'dead';
+  return null;
+}
+
+/**
+ * Order-topic rows together in one transaction. A row with an invalid body fails alone and the
+ * rest commit; if the transaction itself fails (a database refusal, a deadlock), each row is tried
+ * again on its own so one bad row cannot hold the others back.
+ */
+async function processOrderBatch(
+  db: Database,
+  inboxIds: number[],
+  results: Map<number, RowResult>,
+): Promise<void> {
+  try {
+    const outcomes = await db.transaction(async (tx) => {
+      const rows = await lockInboxRows(tx, inboxIds);
+      const local = new Map<number, RowResult>();
+      for (const id of inboxIds) {
+        const row = rows.find((r) => r.id === id);
+        const skipped = skipReason(row);
+        if (skipped) local.set(id, { status: 'skipped', reason: skipped });
+        else if (row!.payload === null) {
+          local.set(id, {
+            status: 'failed',
+            error: new PermanentFailure(`inbox row ${id} has no payload left to process`),
+          });
+        }
+      }
+      const pending = rows.filter((r) => !local.has(r.id)) as (LockedRow & { payload: unknown })[];
+      const handled = await handleOrderRows(tx, pending);
+      const processed: number[] = [];
+      for (const row of pending) {
+        const outcome = handled.get(row.id)!;
+        if (outcome.ok) {
+          processed.push(row.id);
+          local.set(row.id, { status: 'processed', topic: row.topic, summary: outcome.summary });
+        } else {
+          local.set(row.id, { status: 'failed', error: outcome.error });
+        }
+      }
+      await markProcessed(tx, processed);
+      return local;
+    });
+    for (const [id, result] of outcomes) results.set(id, result);
+  } catch (error) {
+    if (inboxIds.length === 1) {
+      results.set(inboxIds[0]!, { status: 'failed', error });
+      return;
+    }
+    for (const id of inboxIds) await processOrderBatch(db, [id], results);
+  }
+}
+
+/**
+ * Processes several inbox rows: the order topics together in one transaction, the others one
+ * transaction each. Never throws for a row's own failure: each row gets its result.
+ */
+export async function processInboxBatch(
+  db: Database,
+  inboxIds: readonly number[],
+  log: Logger,
+): Promise<Map<number, RowResult>> {
+  const results = new Map<number, RowResult>();
+  const ids = [...new Set(inboxIds)].sort((a, b) => a - b);
+  const heads = await inboxTopics(db, ids);
+  const topicOf = new Map(heads.map((h) => [h.id, h.topic]));
+  const orderIds = ids.filter((id) => isOrderTopic(topicOf.get(id) ?? ''));
+  if (orderIds.length > 0) await processOrderBatch(db, orderIds, results);
+  for (const id of ids) {
+    if (results.has(id)) continue;
+    try {
+      results.set(id, await processSingle(db, id, log));
+    } catch (error) {
+      results.set(id, { status: 'failed', error });
+    }
+  }
+  return results;
+}
+
+/** One row: the same path as a batch of one. Throws the row's error. */
 export async function processInbox(
   db: Database,
   inboxId: number,
   log: Logger,
 ): Promise<ProcessOutcome> {
-  return db.transaction(async (tx) => {
-    const row = await lockInboxRow(tx, inboxId);
-    if (!row) return { status: 'skipped', reason: 'gone' };
-    if (row.status === 'processed') return { status: 'skipped', reason: 'already-processed' };
-    if (row.status === 'dead') return { status: 'skipped', reason: 'dead' };
-    if (!isWebhookTopic(row.topic)) {
-      throw new PermanentFailure(`no handler for webhook topic ${JSON.stringify(row.topic)}`);
-    }
-    if (row.payload === null) {
-      throw new PermanentFailure(`inbox row ${inboxId} has no payload left to process`);
-    }
-    const summary = await webhookHandlers[row.topic](tx, {
-      row: row as typeof row & { payload: unknown },
-      log,
-    });
-    await markProcessed(tx, inboxId);
-    return { status: 'processed', topic: row.topic, summary };
-  });
+  const result = (await processInboxBatch(db, [inboxId], log)).get(inboxId)!;
+  if (result.status === 'failed') throw result.error;
+  return result;
 }
 
 /**

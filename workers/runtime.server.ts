@@ -21,7 +21,8 @@ import {
   WEBHOOK_QUEUE,
   type JobName,
 } from './jobs';
-import { failureReason, processInbox, recordFailure } from './process-inbox';
+import { Batcher } from './batcher';
+import { failureReason, processInboxBatch, recordFailure, type RowResult } from './process-inbox';
 import {
   createWebhookQueue,
   queueSettings,
@@ -35,8 +36,11 @@ export interface StartWorkersOptions {
   db?: Database;
   /** Default: queueSettings() from env (REDIS_URL, QUEUE_PREFIX). */
   queue?: QueueSettings;
-  /** Default: env WORKER_CONCURRENCY. */
+  /** Default: env WORKER_CONCURRENCY (jobs held at once). */
   concurrency?: number;
+  /** Default: env WORKER_BATCH_SIZE / WORKER_TRANSACTIONS. */
+  batchSize?: number;
+  transactions?: number;
   /** Default: env RECONCILE_AFTER_MS / RECONCILE_EVERY_MS / WORKER_LOCK_MS / INBOX_RETENTION_DAYS. */
   reconcileAfterMs?: number;
   reconcileEveryMs?: number;
@@ -67,7 +71,12 @@ function rateLimited(log: Logger): (error: Error) => void {
   };
 }
 
-async function runProcessInbox(db: Database, job: Job, log: Logger): Promise<string> {
+async function runProcessInbox(
+  db: Database,
+  batcher: Batcher<number, RowResult>,
+  job: Job,
+  log: Logger,
+): Promise<string> {
   const parsed = processInboxJob.schema.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`malformed job data: ${parsed.error.message}`);
   const data = parsed.data;
@@ -81,7 +90,9 @@ async function runProcessInbox(db: Database, job: Job, log: Logger): Promise<str
   });
   const started = performance.now();
   try {
-    const outcome = await processInbox(db, data.inboxId, jobLog);
+    const result = await batcher.submit(data.inboxId);
+    if (result.status === 'failed') throw result.error;
+    const outcome = result;
     const ms = Math.round(performance.now() - started);
     if (outcome.status === 'processed')
       jobLog.info({ ...outcome.summary, ms }, 'webhook processed');
@@ -122,8 +133,13 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
 
   // The reconciler adds jobs from inside a job: a normal (queueing) connection, not a fail-fast one.
   const queue = createWebhookQueue(settings, workerOptions(settings.redisUrl));
+  // Jobs arriving while every transaction slot is busy are settled together (workers/batcher.ts).
+  const batcher = new Batcher<number, RowResult>((ids) => processInboxBatch(db, ids, log), {
+    maxBatch: options.batchSize ?? e.WORKER_BATCH_SIZE,
+    maxInFlight: options.transactions ?? e.WORKER_TRANSACTIONS,
+  });
   const processors: Record<JobName, Processor> = {
-    [processInboxJob.name]: (job) => runProcessInbox(db, job, log),
+    [processInboxJob.name]: (job) => runProcessInbox(db, batcher, job, log),
     [reconcileInboxJob.name]: async () => {
       const now = Date.now();
       const result = await reconcileInbox(db, queue, {

@@ -58,20 +58,36 @@ export async function getInboxRow(db: Executor, id: number): Promise<InboxRow | 
 }
 
 /**
- * Locks the row for processing in the caller's transaction and returns it, or undefined when it is
- * gone (its shop was redacted). A second worker on the same row waits here, then sees `processed`.
+ * Locks rows for processing in the caller's transaction (in id order) and returns those that still
+ * exist (a redacted shop's are gone). A second worker on the same row waits here, then sees
+ * `processed`.
  */
-export async function lockInboxRow(tx: Executor, id: number): Promise<InboxRow | undefined> {
-  const [row] = await tx.select().from(webhookInbox).where(eq(webhookInbox.id, id)).for('update');
-  return row;
+export async function lockInboxRows(tx: Executor, ids: readonly number[]): Promise<InboxRow[]> {
+  if (ids.length === 0) return [];
+  return tx
+    .select()
+    .from(webhookInbox)
+    .where(inArray(webhookInbox.id, [...ids]))
+    .orderBy(asc(webhookInbox.id))
+    .for('update');
 }
 
-/** Marks a row processed; call it in the same transaction as the ledger writes it caused. */
-export async function markProcessed(db: Executor, id: number): Promise<void> {
+/** Topic and status of rows, without locking or reading payloads. */
+export async function inboxTopics(db: Executor, ids: readonly number[]) {
+  if (ids.length === 0) return [];
+  return db
+    .select({ id: webhookInbox.id, topic: webhookInbox.topic, status: webhookInbox.status })
+    .from(webhookInbox)
+    .where(inArray(webhookInbox.id, [...ids]));
+}
+
+/** Marks rows processed; call it in the same transaction as the ledger writes they caused. */
+export async function markProcessed(db: Executor, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
   await db
     .update(webhookInbox)
     .set({ status: 'processed', processedAt: sql`now()`, lastError: null })
-    .where(eq(webhookInbox.id, id));
+    .where(inArray(webhookInbox.id, [...ids]));
 }
 
 /** Records a failed attempt (the job will be retried). */

@@ -1,39 +1,58 @@
 /**
  * Orders and refunds as Laurel has seen them, and their settlement into the ledger.
  *
- * Every writer of an order's entries first takes the order's lock ({@link lockOrder}, a
- * transaction-scoped advisory lock), records what the delivery says, then calls
- * {@link settleOrder}, which reads the whole state of the order and posts what
- * loyalty/settlement.ts plans. Under the lock the plan is computed from committed state, so the
- * entries' inputs never depend on which delivery came first, and a repeat plans nothing.
+ * Every writer of an order's entries first takes the order's lock ({@link lockOrders}, a
+ * transaction-scoped advisory lock), records what its deliveries say ({@link recordOrders},
+ * {@link recordRefunds}), then calls {@link settleOrders}, which reads the whole state of each order
+ * and posts what loyalty/settlement.ts plans. Under the lock the plan is computed from committed
+ * state, so the entries' inputs never depend on which delivery came first, and a repeat plans
+ * nothing. Every function takes many orders at once: the workers process deliveries in batches.
  */
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
 import { ledgerEntries, orderRefunds, orders } from '../../db/schema';
 import {
   awardKey,
   planOrderSettlement,
+  type EntryDraft,
   type NoAwardReason,
   type SettlementOrder,
 } from '../../loyalty/settlement';
 import type { OrderFacts, RefundFacts } from '../../loyalty/shopify-order';
 import { AppError, ErrorCode } from '../errors';
-import { findEntryByKey, post, type LedgerEntry } from './ledger.server';
-import { compiledProgram, programAt, type ProgramVersion } from './programs.server';
+import { postMany, type LedgerEntry, type LedgerEntryInput } from './ledger.server';
+import { programTimeline, type ProgramTimeline } from './programs.server';
 import type { Shop } from './shops.server';
 
 export type Order = typeof orders.$inferSelect;
 export type OrderRefund = typeof orderRefunds.$inferSelect;
 
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /**
- * Serialises every writer of one order's entries until the transaction ends. An advisory lock,
- * not a row lock, because a refund can arrive before Laurel has any row for its order.
+ * Serialises every writer of these orders' entries until the transaction ends. Advisory locks, not
+ * row locks, because a refund can arrive before Laurel has any row for its order. Taken in one
+ * statement, in sorted order, so two batches sharing orders cannot deadlock on them.
  */
-export async function lockOrder(tx: Executor, shopId: number, shopifyOrderId: string) {
-  await tx.execute(sql`SELECT pg_advisory_xact_lock(${shopId}::int, hashtext(${shopifyOrderId}))`);
+export async function lockOrders(
+  tx: Executor,
+  shopId: number,
+  shopifyOrderIds: Iterable<string>,
+): Promise<void> {
+  const ids = [...new Set(shopifyOrderIds)].sort(byText);
+  if (ids.length === 0) return;
+  const list = sql.join(
+    ids.map((id) => sql`${id}`),
+    sql`, `,
+  );
+  // unnest yields the array in order, so the locks are taken in sorted order.
+  await tx.execute(
+    sql`SELECT pg_advisory_xact_lock(${shopId}::int, hashtext(o)) FROM unnest(ARRAY[${list}]::text[]) AS o`,
+  );
 }
 
-export interface RecordOrderOptions {
+export interface OrderRecord {
+  facts: OrderFacts;
   customerId: number | null;
   /** When orders/paid was received; null for other topics (an existing paid_at is kept). */
   paidAt: Date | null;
@@ -42,41 +61,69 @@ export interface RecordOrderOptions {
 }
 
 /**
- * Creates or refreshes the order's row from an order body. Amounts, customer and flags follow the
- * latest body; paid_at and cancelled_at, once known, are kept.
+ * Several bodies of one order in one batch, folded as consecutive upserts would: the latest body's
+ * fields, the first known paid_at and cancelled_at, the latest known customer and program version.
  */
-export async function recordOrder(
+function fold(records: readonly OrderRecord[]): Map<string, OrderRecord> {
+  const byOrder = new Map<string, OrderRecord>();
+  for (const record of records) {
+    const previous = byOrder.get(record.facts.orderId);
+    if (!previous) {
+      byOrder.set(record.facts.orderId, record);
+      continue;
+    }
+    byOrder.set(record.facts.orderId, {
+      facts: {
+        ...record.facts,
+        cancelledAt: previous.facts.cancelledAt ?? record.facts.cancelledAt,
+      },
+      customerId: record.customerId ?? previous.customerId,
+      paidAt: previous.paidAt ?? record.paidAt,
+      programVersion: record.programVersion ?? previous.programVersion,
+    });
+  }
+  return byOrder;
+}
+
+/**
+ * Creates or refreshes order rows from order bodies (in delivery order). Amounts, customer and
+ * flags follow the latest body; paid_at and cancelled_at, once known, are kept; a claimed guest
+ * order keeps its customer; a redacted order's email stays empty.
+ */
+export async function recordOrders(
   tx: Executor,
   shopId: number,
-  facts: OrderFacts,
-  options: RecordOrderOptions,
-): Promise<Order> {
-  const values = {
-    shopId,
-    shopifyOrderId: facts.orderId,
-    name: facts.name,
-    customerId: options.customerId,
-    email: facts.email,
-    currency: facts.shopCurrency,
-    sourceName: facts.sourceName,
-    test: facts.test,
-    earnAmountMinor: facts.earnAmountMinor,
-    totalMinor: facts.totalMinor,
-    processedAt: new Date(facts.processedAt),
-    paidAt: options.paidAt,
-    cancelledAt: facts.cancelledAt === null ? null : new Date(facts.cancelledAt),
-    programVersion: options.programVersion,
-  };
-  const [row] = await tx
+  records: readonly OrderRecord[],
+): Promise<void> {
+  const folded = [...fold(records).values()].sort((a, b) =>
+    byText(a.facts.orderId, b.facts.orderId),
+  );
+  if (folded.length === 0) return;
+  await tx
     .insert(orders)
-    .values(values)
+    .values(
+      folded.map(({ facts, customerId, paidAt, programVersion }) => ({
+        shopId,
+        shopifyOrderId: facts.orderId,
+        name: facts.name,
+        customerId,
+        email: facts.email,
+        currency: facts.shopCurrency,
+        sourceName: facts.sourceName,
+        test: facts.test,
+        earnAmountMinor: facts.earnAmountMinor,
+        totalMinor: facts.totalMinor,
+        processedAt: new Date(facts.processedAt),
+        paidAt,
+        cancelledAt: facts.cancelledAt === null ? null : new Date(facts.cancelledAt),
+        programVersion,
+      })),
+    )
     .onConflictDoUpdate({
       target: [orders.shopId, orders.shopifyOrderId],
       set: {
         name: sql`excluded.name`,
-        // A claimed guest order keeps its customer even if a later body still says guest.
         customerId: sql`coalesce(excluded.customer_id, ${orders.customerId})`,
-        // A redacted order's email stays empty.
         email: sql`CASE WHEN ${orders.redactedAt} IS NULL THEN excluded.email ELSE NULL END`,
         currency: sql`excluded.currency`,
         sourceName: sql`excluded.source_name`,
@@ -89,32 +136,39 @@ export async function recordOrder(
         programVersion: sql`coalesce(excluded.program_version, ${orders.programVersion})`,
         updatedAt: sql`now()`,
       },
-    })
-    .returning();
-  return row!;
+    });
 }
 
-/** Records a refund once (a repeat is ignored). Returns whether it was new. */
-export async function recordRefund(
+/**
+ * Records refunds once each, in the order given (which is the order their reversals are computed
+ * in); repeats are ignored. Returns the ids of the refunds that were new.
+ */
+export async function recordRefunds(
   tx: Executor,
   shopId: number,
-  refund: RefundFacts,
-): Promise<boolean> {
+  refunds: readonly RefundFacts[],
+): Promise<Set<string>> {
+  const unique = new Map<string, RefundFacts>();
+  for (const refund of refunds)
+    if (!unique.has(refund.refundId)) unique.set(refund.refundId, refund);
+  if (unique.size === 0) return new Set();
   const rows = await tx
     .insert(orderRefunds)
-    .values({
-      shopId,
-      shopifyOrderId: refund.orderId,
-      shopifyRefundId: refund.refundId,
-      merchandiseMinor: refund.merchandiseMinor,
-      shippingMinor: refund.shippingMinor,
-      discrepancyMinor: refund.discrepancyMinor,
-      currency: refund.shopCurrency,
-      processedAt: new Date(refund.processedAt),
-    })
+    .values(
+      [...unique.values()].map((refund) => ({
+        shopId,
+        shopifyOrderId: refund.orderId,
+        shopifyRefundId: refund.refundId,
+        merchandiseMinor: refund.merchandiseMinor,
+        shippingMinor: refund.shippingMinor,
+        discrepancyMinor: refund.discrepancyMinor,
+        currency: refund.shopCurrency,
+        processedAt: new Date(refund.processedAt),
+      })),
+    )
     .onConflictDoNothing({ target: [orderRefunds.shopId, orderRefunds.shopifyRefundId] })
-    .returning({ id: orderRefunds.id });
-  return rows.length > 0;
+    .returning({ refundId: orderRefunds.shopifyRefundId });
+  return new Set(rows.map((r) => r.refundId));
 }
 
 export async function getOrder(
@@ -145,7 +199,7 @@ export async function refundsOf(
 export interface SettlementResult {
   /** The award entry (posted now or before), if the order has one. */
   award: LedgerEntry | null;
-  /** Entries posted by this call (award first, then reversals). */
+  /** Entries posted for the order by this call (award first, then reversals). */
   posted: LedgerEntry[];
   noAwardReason: NoAwardReason | null;
 }
@@ -179,73 +233,152 @@ function awardAmount(award: LedgerEntry): number {
   return amount as number;
 }
 
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
 /**
- * Posts whatever the order's state calls for: its award (when paid, not a guest or excluded test
+ * Posts whatever each order's state calls for: its award (when paid, not a guest or excluded test
  * order, and a program exists) and the reversals of its refunds and cancellation not yet posted.
- * Call it with the order locked ({@link lockOrder}) inside the transaction that recorded the
- * delivery. `program` may pass the version already looked up for the order's processedAt.
+ * Call it with the orders locked ({@link lockOrders}) inside the transaction that recorded the
+ * deliveries. A few queries for the whole set, whatever its size. `timeline` may pass the shop's
+ * programs already loaded.
  */
-export async function settleOrder(
+export async function settleOrders(
   tx: Executor,
   shop: Shop,
-  shopifyOrderId: string,
-  program?: ProgramVersion | null,
-): Promise<SettlementResult> {
-  const row = await getOrder(tx, shop.id, shopifyOrderId);
-  const existing = await findEntryByKey(tx, shop.id, awardKey(shopifyOrderId));
-  const order = row ? settlementOrder(row) : null;
-  let version = program;
-  if (!existing && order && version === undefined) {
-    version = (await programAt(tx, shop.id, order.processedAt)) ?? null;
-  }
-  const posted = existing
-    ? await tx
-        .select({ key: ledgerEntries.idempotencyKey, points: ledgerEntries.points })
-        .from(ledgerEntries)
-        .where(
-          and(eq(ledgerEntries.shopId, shop.id), eq(ledgerEntries.reversesEntryId, existing.id)),
-        )
-    : [];
-  const refunds = await refundsOf(tx, shop.id, shopifyOrderId);
+  shopifyOrderIds: Iterable<string>,
+  timeline?: ProgramTimeline,
+): Promise<Map<string, SettlementResult>> {
+  const ids = [...new Set(shopifyOrderIds)].sort(byText);
+  const results = new Map<string, SettlementResult>();
+  if (ids.length === 0) return results;
 
-  const plan = planOrderSettlement({
-    order,
-    testOrdersEarn: shop.testOrdersEarn,
-    program: version ? { version: version.version, program: compiledProgram(version) } : null,
-    award: existing
-      ? {
-          id: existing.id,
-          customerId: existing.customerId,
-          points: existing.points,
-          amountMinor: awardAmount(existing),
-          programVersion: existing.programVersion,
-        }
-      : null,
-    postedReversalKeys: new Set(posted.map((p) => p.key)),
-    alreadyReversed: -posted.reduce((sum, p) => sum + p.points, 0),
-    refunds: refunds.map((r) => ({
-      refundId: r.shopifyRefundId,
-      merchandiseMinor: Number(r.merchandiseMinor),
-      processedAt: r.processedAt,
-    })),
+  const orderRows = await tx
+    .select()
+    .from(orders)
+    .where(and(eq(orders.shopId, shop.id), inArray(orders.shopifyOrderId, ids)));
+  const awardRows = (await tx
+    .select()
+    .from(ledgerEntries)
+    .where(
+      and(
+        eq(ledgerEntries.shopId, shop.id),
+        inArray(ledgerEntries.idempotencyKey, ids.map(awardKey)),
+      ),
+    )) as LedgerEntry[];
+  const reversalRows =
+    awardRows.length === 0
+      ? []
+      : await tx
+          .select({
+            key: ledgerEntries.idempotencyKey,
+            points: ledgerEntries.points,
+            reversesEntryId: ledgerEntries.reversesEntryId,
+          })
+          .from(ledgerEntries)
+          .where(
+            and(
+              eq(ledgerEntries.shopId, shop.id),
+              inArray(
+                ledgerEntries.reversesEntryId,
+                awardRows.map((a) => a.id),
+              ),
+            ),
+          );
+  const refundRows = await tx
+    .select()
+    .from(orderRefunds)
+    .where(and(eq(orderRefunds.shopId, shop.id), inArray(orderRefunds.shopifyOrderId, ids)))
+    .orderBy(asc(orderRefunds.id));
+
+  const orderById = new Map(orderRows.map((o) => [o.shopifyOrderId, o]));
+  const awardByKey = new Map(awardRows.map((a) => [a.idempotencyKey, a]));
+  const existingAward = (orderId: string) => awardByKey.get(awardKey(orderId));
+  const reversalsByAward = groupBy(reversalRows, (r) => String(r.reversesEntryId));
+  const refundsByOrder = groupBy(refundRows, (r) => r.shopifyOrderId);
+  const needsProgram = ids.some((id) => orderById.has(id) && !existingAward(id));
+  const programs = timeline ?? (needsProgram ? await programTimeline(tx, shop.id) : undefined);
+
+  interface Planned {
+    orderId: string;
+    customerId: number | null;
+    award: EntryDraft | null;
+    reversals: EntryDraft[];
+    noAwardReason: NoAwardReason | null;
+  }
+  const planned: Planned[] = ids.map((orderId) => {
+    const row = orderById.get(orderId);
+    const existing = existingAward(orderId);
+    const order = row ? settlementOrder(row) : null;
+    const posted = existing ? (reversalsByAward.get(String(existing.id)) ?? []) : [];
+    const version = !existing && order ? programs?.at(order.processedAt) : undefined;
+    const plan = planOrderSettlement({
+      order,
+      testOrdersEarn: shop.testOrdersEarn,
+      program: version ? { version: version.version, program: version.program } : null,
+      award: existing
+        ? {
+            id: existing.id,
+            customerId: existing.customerId,
+            points: existing.points,
+            amountMinor: awardAmount(existing),
+            programVersion: existing.programVersion,
+          }
+        : null,
+      postedReversalKeys: new Set(posted.map((p) => p.key)),
+      alreadyReversed: -posted.reduce((sum, p) => sum + p.points, 0),
+      refunds: (refundsByOrder.get(orderId) ?? []).map((r) => ({
+        refundId: r.shopifyRefundId,
+        merchandiseMinor: Number(r.merchandiseMinor),
+        processedAt: r.processedAt,
+      })),
+    });
+    return { orderId, ...plan };
   });
 
-  const written: LedgerEntry[] = [];
-  let award = existing ?? null;
-  if (plan.award) {
-    const result = await post(tx, shop.id, { ...plan.award, customerId: plan.customerId! });
-    award = result.entry;
-    written.push(result.entry);
+  // Awards first: the reversals posted with them need their entry ids.
+  const awardInputs: LedgerEntryInput[] = planned
+    .filter((p) => p.award)
+    .map((p) => ({ ...p.award!, customerId: p.customerId! }));
+  const postedAwards = new Map<string, LedgerEntry>();
+  for (const result of await postMany(tx, shop.id, awardInputs)) {
+    postedAwards.set(result.entry.idempotencyKey, result.entry);
   }
-  for (const reversal of plan.reversals) {
-    const result = await post(tx, shop.id, {
-      ...reversal,
-      customerId: plan.customerId!,
-      reversesEntryId: award!.id,
+  const awardOf = (orderId: string) =>
+    postedAwards.get(awardKey(orderId)) ?? existingAward(orderId) ?? null;
+  const reversalInputs: LedgerEntryInput[] = [];
+  for (const p of planned) {
+    const award = awardOf(p.orderId);
+    for (const reversal of p.reversals) {
+      reversalInputs.push({ ...reversal, customerId: p.customerId!, reversesEntryId: award!.id });
+    }
+  }
+  const postedReversals = groupBy(
+    (await postMany(tx, shop.id, reversalInputs)).map((r) => r.entry),
+    (e) => String(e.reversesEntryId),
+  );
+
+  for (const p of planned) {
+    const newAward = postedAwards.get(awardKey(p.orderId));
+    const award = awardOf(p.orderId);
+    results.set(p.orderId, {
+      award,
+      posted: [
+        ...(newAward ? [newAward] : []),
+        ...(award ? (postedReversals.get(String(award.id)) ?? []) : []),
+      ],
+      noAwardReason: p.noAwardReason,
     });
-    written.push(result.entry);
   }
-  return { award, posted: written, noAwardReason: plan.noAwardReason };
+  return results;
 }
 
 /**
@@ -264,36 +397,27 @@ export async function unclaimedGuestOrders(
     .orderBy(asc(orders.id));
 }
 
-/** Attaches a guest order to the customer who claimed it (only while it is still unclaimed). */
+/**
+ * Attaches guest orders to the customer who claimed them, only those still unclaimed. Returns the
+ * ids of the orders attached.
+ */
 export async function attachCustomer(
   tx: Executor,
   shopId: number,
-  shopifyOrderId: string,
+  shopifyOrderIds: readonly string[],
   customerId: number,
-): Promise<boolean> {
+): Promise<string[]> {
+  if (shopifyOrderIds.length === 0) return [];
   const rows = await tx
     .update(orders)
     .set({ customerId, updatedAt: sql`now()` })
     .where(
       and(
         eq(orders.shopId, shopId),
-        eq(orders.shopifyOrderId, shopifyOrderId),
+        inArray(orders.shopifyOrderId, [...shopifyOrderIds]),
         isNull(orders.customerId),
       ),
     )
-    .returning({ id: orders.id });
-  return rows.length > 0;
-}
-
-/** Orders of a customer (for data requests), oldest first. */
-export async function ordersOfCustomer(
-  db: Executor,
-  shopId: number,
-  customerId: number,
-): Promise<Order[]> {
-  return db
-    .select()
-    .from(orders)
-    .where(and(eq(orders.shopId, shopId), eq(orders.customerId, customerId)))
-    .orderBy(asc(orders.id));
+    .returning({ shopifyOrderId: orders.shopifyOrderId });
+  return rows.map((r) => r.shopifyOrderId);
 }

@@ -142,3 +142,64 @@ export async function listPrograms(db: Executor, shopId: number): Promise<Progra
 export function compiledProgram(version: ProgramVersion): CompiledProgram {
   return parseProgram(version.definition);
 }
+
+/**
+ * A shop's program versions in memory, to pick the one in force at many instants without a query
+ * each (imports, batched webhook processing). Same rule as {@link programAt}: the latest
+ * effective_from ≤ the instant, the higher version on a tie; before the first effective_from, the
+ * earliest version (the higher one on a tie).
+ */
+export class ProgramTimeline {
+  private readonly versions: {
+    from: number;
+    version: number;
+    program: CompiledProgram;
+    row: ProgramVersion;
+  }[];
+
+  constructor(versions: readonly ProgramVersion[]) {
+    this.versions = versions
+      .map((row) => ({
+        from: row.effectiveFrom.getTime(),
+        version: row.version,
+        program: compiledProgram(row),
+        row,
+      }))
+      .sort((a, b) => a.from - b.from || a.version - b.version);
+  }
+
+  get empty(): boolean {
+    return this.versions.length === 0;
+  }
+
+  /** Currency of the latest version (all versions share the shop's currency). */
+  get currency(): string {
+    const latest = this.versions[this.versions.length - 1];
+    if (!latest) throw new AppError(ErrorCode.NOT_FOUND, 'the shop has no program');
+    return latest.program.currency;
+  }
+
+  /** The version in force at `instant` (epoch ms or Date); undefined when there is none. */
+  at(
+    instant: number | Date,
+  ): { version: number; program: CompiledProgram; row: ProgramVersion } | undefined {
+    const t = typeof instant === 'number' ? instant : instant.getTime();
+    const first = this.versions[0];
+    if (!first) return undefined;
+    let chosen: (typeof this.versions)[number] | undefined;
+    for (const v of this.versions) {
+      if (v.from <= t) chosen = v;
+      else break;
+    }
+    if (chosen) return chosen;
+    // Before the first effective_from: the highest version sharing it.
+    let earliest = first;
+    for (const v of this.versions) if (v.from === first.from) earliest = v;
+    return earliest;
+  }
+}
+
+/** The shop's {@link ProgramTimeline}. */
+export async function programTimeline(db: Executor, shopId: number): Promise<ProgramTimeline> {
+  return new ProgramTimeline(await listPrograms(db, shopId));
+}

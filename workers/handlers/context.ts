@@ -26,18 +26,24 @@ export type WebhookHandler = (
  */
 export async function requireInstalledShop(tx: Executor, domain: string): Promise<Shop> {
   const shop = await getShopByDomain(tx, domain);
-  if (!shop) {
-    throw new AppError(
-      ErrorCode.UNAVAILABLE,
-      `shop ${domain} is not installed (no shops row); replay the delivery once it is`,
-      { shop: domain },
-    );
-  }
+  if (!shop) throw shopNotInstalled(domain);
   return shop;
 }
 
+export function shopNotInstalled(domain: string): AppError {
+  return new AppError(
+    ErrorCode.UNAVAILABLE,
+    `shop ${domain} is not installed (no shops row); replay the delivery once it is`,
+    { shop: domain },
+  );
+}
+
 /** Amounts in another currency than the shop's would be misread: refuse, permanently. */
-export function checkShopCurrency(shop: Shop, currency: string | null, what: string): void {
+export function checkShopCurrency(
+  shop: { currency: string; domain: string },
+  currency: string | null,
+  what: string,
+): void {
   if (currency !== null && currency !== shop.currency) {
     throw new AppError(
       ErrorCode.VALIDATION,

@@ -6,8 +6,8 @@ import { ensureCustomer } from '../../app/models/customers.server';
 import { post } from '../../app/models/ledger.server';
 import {
   attachCustomer,
-  lockOrder,
-  settleOrder,
+  lockOrders,
+  settleOrders,
   unclaimedGuestOrders,
 } from '../../app/models/orders.server';
 import { compiledProgram, programAt } from '../../app/models/programs.server';
@@ -47,18 +47,24 @@ export const customersCreate: WebhookHandler = async (tx, { row }) => {
   }
 
   // Guest orders placed with this email before the account existed (docs/earning-rules.md).
-  let claimed = 0;
+  let claimed: string[] = [];
   let claimedPoints = 0;
   if (customer.email) {
-    for (const order of await unclaimedGuestOrders(tx, shop.id, customer.email)) {
-      await lockOrder(tx, shop.id, order.shopifyOrderId);
-      if (!(await attachCustomer(tx, shop.id, order.shopifyOrderId, customer.id))) continue;
-      claimed++;
-      const result = await settleOrder(tx, shop, order.shopifyOrderId);
+    const guestOrders = await unclaimedGuestOrders(tx, shop.id, customer.email);
+    const ids = guestOrders.map((o) => o.shopifyOrderId);
+    await lockOrders(tx, shop.id, ids);
+    // Only those still unclaimed once locked: a concurrent claim may have taken some.
+    claimed = await attachCustomer(tx, shop.id, ids, customer.id);
+    for (const result of (await settleOrders(tx, shop, claimed)).values()) {
       claimedPoints += result.posted.reduce((sum, e) => sum + e.points, 0);
     }
   }
-  return { customerId: customer.id, bonusPosted, guestOrdersClaimed: claimed, claimedPoints };
+  return {
+    customerId: customer.id,
+    bonusPosted,
+    guestOrdersClaimed: claimed.length,
+    claimedPoints,
+  };
 };
 
 export const customersUpdate: WebhookHandler = async (tx, { row }) => {

@@ -1,90 +1,174 @@
 /**
- * orders/paid, orders/cancelled, refunds/create: record what the delivery says about the order,
- * under the order's lock, then settle the order (app/models/orders.server.ts), which posts the
- * award and reversals its whole state calls for. Rules: docs/earning-rules.md.
+ * orders/paid, orders/cancelled, refunds/create — handled in batches: under load a worker gives
+ * many deliveries to one transaction, and a handful of set-based statements record them all and
+ * settle every order they touch (app/models/orders.server.ts). One delivery is a batch of one.
+ *
+ * Per delivery: parse the body (an invalid one fails alone, before anything is written), check the
+ * currency, enrol the order's customer, then — under the orders' locks — record the order or
+ * refund and settle the order from its whole state. Rules: docs/earning-rules.md.
  */
 import type { Executor } from '../../db/client.server';
-import { ensureCustomer } from '../../app/models/customers.server';
-import { lockOrder, recordOrder, recordRefund, settleOrder } from '../../app/models/orders.server';
-import { programAt } from '../../app/models/programs.server';
-import type { Shop } from '../../app/models/shops.server';
+import { ensureCustomers } from '../../app/models/customers.server';
+import {
+  lockOrders,
+  recordOrders,
+  recordRefunds,
+  settleOrders,
+  type OrderRecord,
+} from '../../app/models/orders.server';
+import { programTimeline } from '../../app/models/programs.server';
+import { getShopByDomain } from '../../app/models/shops.server';
 import {
   parseOrderPayload,
   parseRefundPayload,
   type OrderFacts,
+  type RefundFacts,
 } from '../../loyalty/shopify-order';
-import { checkShopCurrency, requireInstalledShop, type WebhookHandler } from './context';
+import type { WebhookTopic } from '../jobs';
+import { checkShopCurrency, shopNotInstalled, type HandlerContext } from './context';
 
-async function recordAndSettle(
-  tx: Executor,
-  shop: Shop,
-  facts: OrderFacts,
-  paidAt: Date | null,
-): Promise<Record<string, unknown>> {
-  checkShopCurrency(shop, facts.shopCurrency, `order ${facts.orderId}`);
-  for (const refund of facts.refunds) {
+/** The topics handled here, in batches. */
+export const ORDER_TOPICS: ReadonlySet<WebhookTopic> = new Set<WebhookTopic>([
+  'orders/paid',
+  'orders/cancelled',
+  'refunds/create',
+]);
+
+export type RowOutcome =
+  { ok: true; summary: Record<string, unknown> } | { ok: false; error: unknown };
+
+type Row = HandlerContext['row'];
+
+type Item =
+  | { row: Row; kind: 'order'; facts: OrderFacts; paidAt: Date | null }
+  | { row: Row; kind: 'refund'; refund: RefundFacts };
+
+function parse(row: Row, shop: { currency: string; domain: string }): Item {
+  if (row.topic === 'refunds/create') {
+    const refund = parseRefundPayload(row.payload);
+    checkShopCurrency(shop, refund.shopCurrency, `refund ${refund.refundId}`);
+    return { row, kind: 'refund', refund };
+  }
+  const parsed = parseOrderPayload(row.payload);
+  checkShopCurrency(shop, parsed.shopCurrency, `order ${parsed.orderId}`);
+  for (const refund of parsed.refunds) {
     checkShopCurrency(shop, refund.shopCurrency, `refund ${refund.refundId}`);
   }
-  // Customer row before the order lock, in every handler: one lock order, no deadlock.
-  const customer = facts.customer
-    ? await ensureCustomer(tx, shop.id, {
-        externalId: facts.customer.id,
-        email: facts.customer.email,
-        firstName: facts.customer.firstName,
-        lastName: facts.customer.lastName,
-      })
-    : null;
-  await lockOrder(tx, shop.id, facts.orderId);
-  const program = (await programAt(tx, shop.id, new Date(facts.processedAt))) ?? null;
-  await recordOrder(tx, shop.id, facts, {
-    customerId: customer?.id ?? null,
-    paidAt,
-    programVersion: program?.version ?? null,
-  });
-  let refundsRecorded = 0;
-  for (const refund of facts.refunds) {
-    if (await recordRefund(tx, shop.id, refund)) refundsRecorded++;
+  if (row.topic === 'orders/cancelled') {
+    // orders/cancelled always carries cancelled_at; if a body ever lacks it, the delivery is the fact.
+    const facts = { ...parsed, cancelledAt: parsed.cancelledAt ?? row.receivedAt.getTime() };
+    return { row, kind: 'order', facts, paidAt: null };
   }
-  const result = await settleOrder(tx, shop, facts.orderId, program);
-  return {
-    orderId: facts.orderId,
-    customerId: customer?.id ?? null,
-    refundsRecorded,
-    awardedPoints: result.award?.points ?? 0,
-    entriesPosted: result.posted.length,
-    pointsPosted: result.posted.reduce((sum, e) => sum + e.points, 0),
-    ...(result.noAwardReason && { noAward: result.noAwardReason }),
-  };
+  return { row, kind: 'order', facts: parsed, paidAt: row.receivedAt };
 }
 
-export const ordersPaid: WebhookHandler = async (tx, { row }) => {
-  const shop = await requireInstalledShop(tx, row.shopDomain);
-  const facts = parseOrderPayload(row.payload);
-  return recordAndSettle(tx, shop, facts, row.receivedAt);
-};
+/** Handles the rows of one shop; returns each row's outcome. */
+async function handleShop(
+  tx: Executor,
+  domain: string,
+  rows: Row[],
+  outcomes: Map<number, RowOutcome>,
+) {
+  const shop = await getShopByDomain(tx, domain);
+  if (!shop) {
+    for (const row of rows) outcomes.set(row.id, { ok: false, error: shopNotInstalled(domain) });
+    return;
+  }
+  const items: Item[] = [];
+  for (const row of rows) {
+    try {
+      items.push(parse(row, shop));
+    } catch (error) {
+      outcomes.set(row.id, { ok: false, error });
+    }
+  }
+  if (items.length === 0) return;
 
-export const ordersCancelled: WebhookHandler = async (tx, { row }) => {
-  const shop = await requireInstalledShop(tx, row.shopDomain);
-  const facts = parseOrderPayload(row.payload);
-  // orders/cancelled always carries cancelled_at; if a body ever lacks it, the delivery is the fact.
-  const cancelledAt = facts.cancelledAt ?? row.receivedAt.getTime();
-  return recordAndSettle(tx, shop, { ...facts, cancelledAt }, null);
-};
+  // Lock order: customer rows, then orders, then balance rows (inside postMany), in every handler.
+  const customers = await ensureCustomers(
+    tx,
+    shop.id,
+    items.flatMap((item) =>
+      item.kind === 'order' && item.facts.customer
+        ? [
+            {
+              externalId: item.facts.customer.id,
+              email: item.facts.customer.email,
+              firstName: item.facts.customer.firstName,
+              lastName: item.facts.customer.lastName,
+            },
+          ]
+        : [],
+    ),
+  );
+  const orderIdOf = (item: Item) =>
+    item.kind === 'order' ? item.facts.orderId : item.refund.orderId;
+  await lockOrders(tx, shop.id, items.map(orderIdOf));
+  const timeline = await programTimeline(tx, shop.id);
 
-export const refundsCreate: WebhookHandler = async (tx, { row }) => {
-  const shop = await requireInstalledShop(tx, row.shopDomain);
-  const refund = parseRefundPayload(row.payload);
-  checkShopCurrency(shop, refund.shopCurrency, `refund ${refund.refundId}`);
-  await lockOrder(tx, shop.id, refund.orderId);
-  const recorded = await recordRefund(tx, shop.id, refund);
-  const result = await settleOrder(tx, shop, refund.orderId);
-  return {
-    orderId: refund.orderId,
-    refundId: refund.refundId,
-    refundRecorded: recorded,
-    merchandiseMinor: refund.merchandiseMinor,
-    entriesPosted: result.posted.length,
-    pointsPosted: result.posted.reduce((sum, e) => sum + e.points, 0),
-    ...(result.noAwardReason && { noAward: result.noAwardReason }),
-  };
-};
+  const records: OrderRecord[] = [];
+  const refunds: RefundFacts[] = [];
+  for (const item of items) {
+    if (item.kind === 'refund') {
+      refunds.push(item.refund);
+      continue;
+    }
+    records.push({
+      facts: item.facts,
+      customerId: item.facts.customer ? (customers.get(item.facts.customer.id) ?? null) : null,
+      paidAt: item.paidAt,
+      programVersion: timeline.at(item.facts.processedAt)?.version ?? null,
+    });
+    refunds.push(...item.facts.refunds);
+  }
+  await recordOrders(tx, shop.id, records);
+  const newRefunds = await recordRefunds(tx, shop.id, refunds);
+  const settled = await settleOrders(tx, shop, items.map(orderIdOf), timeline);
+
+  for (const item of items) {
+    const orderId = orderIdOf(item);
+    const result = settled.get(orderId)!;
+    outcomes.set(item.row.id, {
+      ok: true,
+      summary: {
+        orderId,
+        ...(item.kind === 'refund'
+          ? {
+              refundId: item.refund.refundId,
+              refundRecorded: newRefunds.has(item.refund.refundId),
+              merchandiseMinor: item.refund.merchandiseMinor,
+            }
+          : {
+              customerId: item.facts.customer
+                ? (customers.get(item.facts.customer.id) ?? null)
+                : null,
+              refundsRecorded: item.facts.refunds.filter((r) => newRefunds.has(r.refundId)).length,
+            }),
+        awardedPoints: result.award?.points ?? 0,
+        entriesPosted: result.posted.length,
+        pointsPosted: result.posted.reduce((sum, e) => sum + e.points, 0),
+        ...(result.noAwardReason && { noAward: result.noAwardReason }),
+        ...(rows.length > 1 && { batch: rows.length }),
+      },
+    });
+  }
+}
+
+/**
+ * Handles order-topic rows (already locked and `received`) in the caller's transaction. A row
+ * whose body is invalid, or whose shop is not installed, gets its error and writes nothing; the
+ * others are recorded and settled together.
+ */
+export async function handleOrderRows(tx: Executor, rows: Row[]): Promise<Map<number, RowOutcome>> {
+  const outcomes = new Map<number, RowOutcome>();
+  const byShop = new Map<string, Row[]>();
+  for (const row of rows) {
+    const group = byShop.get(row.shopDomain);
+    if (group) group.push(row);
+    else byShop.set(row.shopDomain, [row]);
+  }
+  for (const [domain, group] of [...byShop].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    await handleShop(tx, domain, group, outcomes);
+  }
+  return outcomes;
+}
