@@ -18,8 +18,12 @@ const baseSchema = z.object({
     .default('redis://127.0.0.1:6379'),
   /** BullMQ key prefix: tests use their own (`test-<uuid>`) to isolate queues. */
   QUEUE_PREFIX: z.string().min(1).default('laurel'),
-  /** Jobs a worker process runs at once. */
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** Jobs a worker process holds at once (waiting for, or in, a database transaction). */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
+  /** Most order deliveries settled in one database transaction. */
+  WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  /** Database transactions a worker process runs at once. */
+  WORKER_TRANSACTIONS: z.coerce.number().int().min(1).max(64).default(4),
   /** Inbox rows still unprocessed after this long are re-enqueued by the reconciler. */
   RECONCILE_AFTER_MS: z.coerce.number().int().min(0).default(120_000),
   /** How often the reconciler runs (a BullMQ job scheduler, re-asserted by every worker). */
