@@ -81,12 +81,16 @@ export async function inboxTopics(db: Executor, ids: readonly number[]) {
     .where(inArray(webhookInbox.id, [...ids]));
 }
 
-/** Marks rows processed; call it in the same transaction as the ledger writes they caused. */
+/**
+ * Marks rows processed; call it in the same transaction as the ledger writes they caused, as its
+ * last statement: processed_at is the statement's clock time (not now(), the transaction's start),
+ * so it is within a commit of when the entries became visible.
+ */
 export async function markProcessed(db: Executor, ids: readonly number[]): Promise<void> {
   if (ids.length === 0) return;
   await db
     .update(webhookInbox)
-    .set({ status: 'processed', processedAt: sql`now()`, lastError: null })
+    .set({ status: 'processed', processedAt: sql`clock_timestamp()`, lastError: null })
     .where(inArray(webhookInbox.id, [...ids]));
 }
 
