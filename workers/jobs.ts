@@ -7,22 +7,9 @@ import { z } from 'zod';
 
 export const WEBHOOK_QUEUE = 'webhooks';
 
-/**
- * Every webhook topic Laurel subscribes to (shopify.app.toml), in Shopify's header form. The inbox
- * stores this string; the worker refuses to start unless each has a handler.
- */
-export const WEBHOOK_TOPICS = [
-  'orders/paid',
-  'orders/cancelled',
-  'refunds/create',
-  'customers/create',
-  'customers/update',
-  'app/uninstalled',
-  'customers/data_request',
-  'customers/redact',
-  'shop/redact',
-] as const;
-export type WebhookTopic = (typeof WEBHOOK_TOPICS)[number];
+import { WEBHOOK_TOPICS, type WebhookTopic } from '../app/webhook-topics';
+
+export { WEBHOOK_TOPICS, type WebhookTopic };
 
 export function isWebhookTopic(topic: string): topic is WebhookTopic {
   return (WEBHOOK_TOPICS as readonly string[]).includes(topic);
