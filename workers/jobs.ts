@@ -4,12 +4,11 @@
  * never personal data; the handler reads the rest from the database.
  */
 import { z } from 'zod';
-
-export const WEBHOOK_QUEUE = 'webhooks';
-
 import { WEBHOOK_TOPICS, type WebhookTopic } from '../app/webhook-topics';
 
 export { WEBHOOK_TOPICS, type WebhookTopic };
+
+export const WEBHOOK_QUEUE = 'webhooks';
 
 export function isWebhookTopic(topic: string): topic is WebhookTopic {
   return (WEBHOOK_TOPICS as readonly string[]).includes(topic);
