@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { findCustomerByExternalId } from '../app/models/customers.server';
 import { getInboxRow, recordDelivery } from '../app/models/inbox.server';
 import { balanceOf, entriesFor } from '../app/models/ledger.server';
@@ -11,6 +11,10 @@ import { orderPayload } from '../tests/fixtures/shopify';
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
 import { createWebhookQueue, enqueueInbox, type QueueSettings } from './queue.server';
 import { startWorkers, type WorkerRuntime } from './runtime.server';
+
+vi.hoisted(() => {
+  process.env.LOG_LEVEL ??= 'silent';
+});
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
