@@ -132,7 +132,7 @@ export async function ensureWorkerBuilt(): Promise<void> {
 export interface WorkerProcessOptions {
   /** Added to WORKER_TEST_ENV: DATABASE_URL, QUEUE_PREFIX, WORKER_LOCK_MS… (undefined unsets). */
   env?: Record<string, string | undefined>;
-  /** When given, wait until one more worker is registered on this queue than before the start. */
+  /** When given, wait until the new worker is registered on this queue. */
   queue?: Queue;
   /** How long to wait for that (default 20 s). */
   readyTimeoutMs?: number;
@@ -187,7 +187,11 @@ export async function startWorkerProcess(
   if (!existsSync(WORKER_BUNDLE)) {
     throw new Error('dist/worker.mjs is missing: call ensureWorkerBuilt() first');
   }
-  const before = options.queue ? await options.queue.getWorkersCount() : 0;
+  // Readiness: a worker connection that was not there before (ids, not a count, so a worker
+  // killed meanwhile cannot hide a new one).
+  const workerIds = async () =>
+    new Set((await options.queue!.getWorkers()).map((w) => String(w.id)));
+  const before = options.queue ? await workerIds() : new Set<string>();
   const child = spawn(process.execPath, [WORKER_BUNDLE], {
     cwd: ROOT,
     env: childEnv({ ...WORKER_TEST_ENV, ...options.env }),
@@ -222,7 +226,8 @@ export async function startWorkerProcess(
           `dist/worker.mjs exited before it was ready (code ${exit.code}, signal ${exit.signal}):\n${exit.stderr || exit.stdout}`,
         );
       }
-      if ((await options.queue.getWorkersCount().catch(() => before)) > before) break;
+      const now = await workerIds().catch(() => new Set<string>());
+      if ([...now].some((id) => !before.has(id))) break;
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
         const status = await exited;
