@@ -12,6 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ledgerEntries, webhookInbox } from '../../db/schema';
 import { orderPayload } from '../fixtures/shopify';
 import { openStack, type Delivery, type Stack } from '../helpers/e2e-stack';
+import { expectedAwardKeys, expectedBalances, orderStream } from '../helpers/order-stream';
 
 let stack: Stack;
 /** The test's own session: it holds the order locks. */
@@ -69,17 +70,6 @@ async function inboxRowOf(webhookId: string) {
     .where(eq(webhookInbox.webhookId, webhookId));
   return row!;
 }
-
-/** Order amounts with their points under the reference program, worked out by hand. */
-const AMOUNTS: [subtotal: string, points: number][] = [
-  ['120.00', 90], // 50 + 2 × 20
-  ['75.50', 25], // 25 whole dollars over $50
-  ['250.00', 350], // 50 + 2 × 150
-  ['49.99', 0], // below the first band: no award entry
-  ['100.00', 50], // the top of the first band
-  ['100.99', 50], // not a whole dollar over $100
-  ['101.00', 52],
-];
 
 describe('a worker SIGKILLed mid-job (dist/worker.mjs)', () => {
   it('is blocked inside its transaction, killed, and the job is retried by the next worker: one award', async () => {
@@ -147,28 +137,16 @@ describe('a worker SIGKILLed mid-job (dist/worker.mjs)', () => {
 
   it('a stream of 200 orders with the worker SIGKILLed part-way: every order awarded exactly once', async () => {
     const before = await stack.inboxCounts();
-    const orders = Array.from({ length: 200 }, (_, i) => {
-      const [subtotal, points] = AMOUNTS[i % AMOUNTS.length]!;
-      // Three orders (100–102) belong to customers of their own: their transactions will be held
-      // open, and a held transaction also holds its customers' rows.
-      const held = i >= 100 && i < 103;
-      return {
-        orderId: 5_210_000_000_000 + i,
-        customerId: held ? 7_219_000_000_000 + i : 7_210_000_000_000 + (i % 40),
-        subtotal,
-        points,
-      };
+    // Three orders (100–102) belong to customers of their own: their transactions will be held
+    // open, and a held transaction also holds its customers' rows.
+    const orders = orderStream({
+      count: 200,
+      firstOrderId: 5_210_000_000_000,
+      firstCustomerId: 7_210_000_000_000,
+      customers: 40,
+      customerOf: (i) => (i >= 100 && i < 103 ? 7_219_000_000_000 + i : undefined),
     });
-    const deliveries: Delivery[] = orders.map((o) => ({
-      topic: 'orders/paid',
-      payload: orderPayload({
-        id: o.orderId,
-        customer: { id: o.customerId },
-        subtotal: o.subtotal,
-        shipping: '5.00',
-      }),
-      webhookId: randomUUID(),
-    }));
+    const deliveries = orders.map((o) => o.delivery);
     const held = orders.slice(100, 103).map((o) => o.orderId);
     for (const orderId of held) await lockOrder(orderId);
     const processed = async () => (await stack.inboxCounts()).processed - before.processed;
@@ -232,17 +210,11 @@ describe('a worker SIGKILLed mid-job (dist/worker.mjs)', () => {
     });
     // Every earning order has exactly one award; orders under $50 have none.
     const entryCounts = await stack.entryCountsByKey();
-    const expectedKeys = orders.filter((o) => o.points > 0).map((o) => `order:${o.orderId}:earn`);
     const streamKeys = [...entryCounts].filter(([key]) => key.startsWith('order:521'));
     expect(streamKeys.filter(([, n]) => n !== 1)).toEqual([]);
-    expect(streamKeys.map(([key]) => key).sort()).toEqual(expectedKeys.sort());
-
-    const expected = new Map<string, number>();
-    for (const o of orders) {
-      expected.set(String(o.customerId), (expected.get(String(o.customerId)) ?? 0) + o.points);
-    }
+    expect(streamKeys.map(([key]) => key).sort()).toEqual(expectedAwardKeys(orders));
     const balances = await stack.balances();
-    for (const [customerId, points] of expected) {
+    for (const [customerId, points] of expectedBalances(orders)) {
       expect(balances.get(customerId), `customer ${customerId}`).toEqual({
         balance: points,
         entriesSum: points,
