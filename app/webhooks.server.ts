@@ -10,7 +10,7 @@
 import { getDatabase } from './db.server';
 import { ErrorCode, httpStatusFor, rootCauseMessage, sqlStateOf } from './errors';
 import { logger } from './logger.server';
-import { recordDelivery } from './models/inbox.server';
+import { InboxWriter, type Stored } from './inbox-writer.server';
 import { normalizeShopDomain } from './models/shops.server';
 import { authenticate } from './shopify.server';
 import { enqueueInbox } from '../workers/queue.server';
@@ -29,6 +29,9 @@ const REQUIRED_HEADERS = [
   'X-Shopify-API-Version',
   'X-Shopify-Webhook-Id',
 ] as const;
+
+/** Concurrent deliveries share commits (see inbox-writer.server.ts). */
+const inboxWriter = new InboxWriter({ database: async () => (await getDatabase()).db });
 
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };
 
@@ -67,6 +70,16 @@ async function readBody(request: Request, limit: number): Promise<Uint8Array<Arr
     offset += chunk.byteLength;
   }
   return body;
+}
+
+/**
+ * Only the five headers the verification needs. The library canonicalises every header name on
+ * every lookup (quadratic in the header count); a real delivery carries twenty-odd headers.
+ */
+function shopifyHeaders(headers: Headers): Headers {
+  const forwarded = new Headers();
+  for (const name of REQUIRED_HEADERS) forwarded.set(name, headers.get(name)!);
+  return forwarded;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -170,7 +183,7 @@ export async function ingestWebhook(request: Request, topic: WebhookTopic): Prom
   let context: Awaited<ReturnType<typeof authenticate.webhook>>;
   try {
     context = await authenticate.webhook(
-      new Request(request.url, { method: 'POST', headers, body }),
+      new Request(request.url, { method: 'POST', headers: shopifyHeaders(headers), body }),
     );
   } catch (error) {
     if (error instanceof Response) {
@@ -197,10 +210,9 @@ export async function ingestWebhook(request: Request, topic: WebhookTopic): Prom
 
   const webhookId = headers.get('X-Shopify-Webhook-Id')!.trim();
 
-  let stored: { id: number; created: boolean };
+  let stored: Stored;
   try {
-    const { db } = await getDatabase();
-    stored = await recordDelivery(db, {
+    stored = await inboxWriter.write({
       shopDomain: shop,
       webhookId,
       topic,

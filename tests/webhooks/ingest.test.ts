@@ -356,6 +356,13 @@ describe('webhook ingest', () => {
     expect(await pipeline.inbox()).toHaveLength(1);
   });
 
+  it('refuses with 400, not 503, a payload PostgreSQL cannot store (a NUL character)', async () => {
+    const response = await call(ordersPaid, paid({ payload: { ...order, note: 'a\u0000b' } }));
+    expect(response.status).toBe(400);
+    expect(await errorOf(response)).toMatch(/cannot be stored/);
+    await expectNothingStored();
+  });
+
   const deliveries: Record<(typeof WEBHOOK_TOPICS)[number], () => unknown> = {
     'orders/paid': () => order,
     'orders/cancelled': () => cancelledOrderPayload(order),
