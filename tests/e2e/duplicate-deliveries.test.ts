@@ -97,7 +97,7 @@ describe('duplicate deliveries over HTTP (dist/server.mjs + 2 × dist/worker.mjs
     expect(posted[0]!.inputs).toMatchObject({ amountMinor: 12_000 });
     expect(projection).toEqual({ balance: 90, lifetimeEarned: 90 });
     expect(entries).toEqual({ balance: 90, lifetimeEarned: 90 });
-  });
+  }, 60_000);
 
   it('the same order under 3 different webhook ids at once: three rows processed, still one award', async () => {
     const orderId = 5_100_000_000_002;
@@ -135,5 +135,5 @@ describe('duplicate deliveries over HTTP (dist/server.mjs + 2 × dist/worker.mjs
     // Nothing was dead-lettered or left behind on either test.
     expect(await stack.inboxCounts()).toMatchObject({ received: 0, dead: 0 });
     expect((await stack.queue.getJobCounts('failed')).failed).toBe(0);
-  });
+  }, 60_000);
 });

@@ -81,7 +81,7 @@ describe('losing Redis (private redis-server)', () => {
 
     expect(await stack.inboxCounts()).toEqual({ received: 0, processed: 100, dead: 0 });
     await expectEarnedExactly(orders, 'order:530');
-  });
+  }, 60_000);
 
   it('webhooks accepted while Redis is down are stored (200) and processed once it is back', async () => {
     expect(stack.workers.length, 'the worker from the previous test runs on').toBe(1);
@@ -124,5 +124,24 @@ describe('losing Redis (private redis-server)', () => {
       dead: 0,
     });
     await expectEarnedExactly(orders, 'order:531');
+
+    // The web process's own Redis connection is back too: a new delivery is enqueued at once,
+    // not left for the reconciler.
+    const [late] = orderStream({
+      count: 1,
+      firstOrderId: 5_319_000_000_000,
+      firstCustomerId: 7_319_000_000_000,
+      customers: 1,
+    });
+    const enqueueFailures = () =>
+      stack
+        .web()
+        .logLines()
+        .filter((l) => l.msg === 'enqueue failed; the reconciler will pick the inbox row up');
+    expect(enqueueFailures()).toHaveLength(30);
+    expect((await stack.post(late!.delivery)).status).toBe(200);
+    await stack.waitUntilSettled(10_000);
+    expect(enqueueFailures()).toHaveLength(30);
+    await expectEarnedExactly([late!], 'order:5319');
   }, 60_000);
 });

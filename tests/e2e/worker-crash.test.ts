@@ -133,7 +133,7 @@ describe('a worker SIGKILLed mid-job (dist/worker.mjs)', () => {
     expect(processed).toHaveLength(1);
     expect(processed[0]).toMatchObject({ jobId: `inbox-${row.id}`, awardedPoints: 90 });
     await second.stop('SIGTERM');
-  });
+  }, 90_000);
 
   it('a stream of 200 orders with the worker SIGKILLed part-way: every order awarded exactly once', async () => {
     const before = await stack.inboxCounts();

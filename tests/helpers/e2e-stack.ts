@@ -109,8 +109,15 @@ export async function openStack(options: StackOptions = {}): Promise<Stack> {
   const db = await createTestDatabase('postgres', { max: 4 });
   const prefix = `test-${randomUUID()}`;
   const queue = createWebhookQueue({ redisUrl, prefix });
-  const shop = await ensureShop(db.db, { domain: E2E_SHOP, currency: 'USD', timezone: 'UTC' });
-  await publishProgram(db.db, shop.id, referenceProgram, new Date('2020-01-01T00:00:00Z'));
+  let shop: Shop;
+  try {
+    shop = await ensureShop(db.db, { domain: E2E_SHOP, currency: 'USD', timezone: 'UTC' });
+    await publishProgram(db.db, shop.id, referenceProgram, new Date('2020-01-01T00:00:00Z'));
+  } catch (error) {
+    await queue.close().catch(() => undefined);
+    await db.close();
+    throw error;
+  }
 
   let web: AppProcess | undefined;
   const workers: WorkerProcess[] = [];
