@@ -10,130 +10,24 @@
  * Readiness is GET /healthz answering 200. A child that exits early or never gets ready fails
  * with its exit status and stderr. Every child still running when the test process exits is killed.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BUILD_MARKER = join(ROOT, 'build', 'server', 'index.js');
-const SERVER_BUNDLE = join(ROOT, 'dist', 'server.mjs');
-const LOCK = join(ROOT, '.cache', 'app-build.lock');
-/** What the Remix build is made of. Tests beside the code do not count. */
-const BUILD_SOURCES = ['app', 'loyalty', 'db', 'workers', 'vite.config.ts'];
-/** What dist/server.mjs is made of. */
-const SERVER_SOURCES = ['server', 'app/env.server.ts'];
-
-function newest(paths: string[]): { path: string; mtimeMs: number } {
-  let best = { path: '', mtimeMs: 0 };
-  const visit = (path: string) => {
-    if (!existsSync(path)) return;
-    const stat = statSync(path);
-    if (stat.isDirectory()) {
-      for (const entry of readdirSync(path)) visit(join(path, entry));
-    } else if (!/\.test\.tsx?$/.test(path) && stat.mtimeMs > best.mtimeMs) {
-      best = { path, mtimeMs: stat.mtimeMs };
-    }
-  };
-  for (const path of paths) visit(join(ROOT, path));
-  return best;
-}
-
-function mtime(path: string): number {
-  return existsSync(path) ? statSync(path).mtimeMs : 0;
-}
+import { ensureAppBuilt as ensureBuilt, BUILD_MARKER, ROOT, SERVER_BUNDLE } from '../../dev/build';
 
 function say(message: string): void {
   // stdout: console.error would fail the calling test (tests/setup/console.ts).
   process.stdout.write(`[app-server] ${message}\n`);
 }
 
-/** What needs building, with the reason, or nothing. */
-function staleness(): { build?: string; server?: string } {
-  const result: { build?: string; server?: string } = {};
-  const sources = newest(BUILD_SOURCES);
-  const built = mtime(BUILD_MARKER);
-  if (!built || !existsSync(join(ROOT, 'build', 'db', 'migrations'))) {
-    result.build = 'build/ is missing';
-  } else if (sources.mtimeMs > built) {
-    result.build = `${relative(ROOT, sources.path)} is newer than build/`;
-  }
-  const serverSources = newest(SERVER_SOURCES);
-  const bundled = mtime(SERVER_BUNDLE);
-  if (!bundled) result.server = 'dist/server.mjs is missing';
-  else if (serverSources.mtimeMs > bundled) {
-    result.server = `${relative(ROOT, serverSources.path)} is newer than dist/server.mjs`;
-  }
-  return result;
-}
-
-async function withBuildLock<T>(work: () => Promise<T>): Promise<T> {
-  mkdirSync(join(ROOT, '.cache'), { recursive: true });
-  const deadline = Date.now() + 5 * 60_000;
-  for (;;) {
-    try {
-      mkdirSync(LOCK);
-      break;
-    } catch {
-      // Another test file is building; a lock older than 10 minutes is left over from a crash.
-      if (Date.now() - mtime(LOCK) > 10 * 60_000) rmSync(LOCK, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${LOCK}`);
-      await sleep(200);
-    }
-  }
-  try {
-    return await work();
-  } finally {
-    rmSync(LOCK, { recursive: true, force: true });
-  }
-}
-
-function run(command: string, args: string[]): void {
-  const started = Date.now();
-  const env = childEnv({ NODE_ENV: 'production' });
-  const result = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8', env });
-  if (result.status !== 0) {
-    throw new Error(
-      `${command} ${args.join(' ')} failed (${result.status ?? result.signal}):\n${result.stdout}\n${result.stderr}`,
-    );
-  }
-  say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-}
-
 /**
  * Builds the Remix app (remix vite:build → build/) and the server bundle (dist/server.mjs) when
- * their sources are newer, one test file at a time. Does not touch the other dist/ bundles (the
- * CLI tests may be running them).
+ * their sources are newer, one test file at a time (dev/build.ts decides what is stale). Does not
+ * touch the other dist/ bundles (the CLI tests may be running them).
  */
 export async function ensureAppBuilt(): Promise<void> {
-  if (!staleness().build && !staleness().server) return;
-  await withBuildLock(async () => {
-    const stale = staleness();
-    if (stale.build) {
-      say(`${stale.build}: running remix vite:build`);
-      run(process.execPath, [
-        join(ROOT, 'node_modules', '@remix-run', 'dev', 'dist', 'cli.js'),
-        'vite:build',
-      ]);
-    }
-    if (stale.server) {
-      say(`${stale.server}: bundling server/main.ts`);
-      const { build } = await import('esbuild');
-      await build({
-        entryPoints: [join(ROOT, 'server', 'main.ts')],
-        outfile: SERVER_BUNDLE,
-        bundle: true,
-        format: 'esm',
-        platform: 'node',
-        target: 'node20',
-        packages: 'external',
-        sourcemap: true,
-        logLevel: 'warning',
-      });
-    }
-  });
+  await ensureBuilt({ log: say });
 }
 
 /** Environment every child gets unless the caller overrides it. */
