@@ -58,6 +58,17 @@ const baseSchema = z.object({
    * See docs/decisions/007-web-server-and-webhook-ingest.md.
    */
   SESSION_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  /**
+   * Where pino writes (a file path). Unset: stdout. `npm run demo` sets it so the app's logs do
+   * not interleave with its report.
+   */
+  LOG_FILE: z.string().min(1).optional(),
+  /**
+   * The state file `npm run demo` writes (its generated API secret, shop, pinned history). The
+   * dev-only routes (/dev/*) compare SHOPIFY_API_SECRET with the secret in it and refuse without
+   * it; see app/dev-access.server.ts. Unset: `<PGLITE_DIR>-demo.json` (.data/pglite-demo.json).
+   */
+  DEMO_STATE_FILE: z.string().min(1).optional(),
 });
 
 /** What the Shopify-facing web process additionally needs. */

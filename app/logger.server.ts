@@ -8,14 +8,21 @@ import { env } from './env.server';
 let root: Logger | undefined;
 
 export function logger(): Logger {
-  root ??= pino({
-    level: env().LOG_LEVEL,
-    base: { service: 'laurel' },
-    redact: {
-      paths: ['*.email', '*.accessToken', '*.payload', '*.password', 'headers.authorization'],
-      censor: '[redacted]',
-    },
-  });
+  if (!root) {
+    const { LOG_LEVEL, LOG_FILE } = env();
+    root = pino(
+      {
+        level: LOG_LEVEL,
+        base: { service: 'laurel' },
+        redact: {
+          paths: ['*.email', '*.accessToken', '*.payload', '*.password', 'headers.authorization'],
+          censor: '[redacted]',
+        },
+      },
+      // Synchronous, so a process that exits right after logging keeps its last lines.
+      LOG_FILE ? pino.destination({ dest: LOG_FILE, mkdir: true, sync: true }) : undefined,
+    );
+  }
   return root;
 }
 
