@@ -5,19 +5,23 @@ import { NavMenu } from '@shopify/app-bridge-react';
 import polarisStyles from '@shopify/polaris/build/esm/styles.css?url';
 import { AppProvider } from '@shopify/shopify-app-remix/react';
 import { boundary } from '@shopify/shopify-app-remix/server';
+import { devAppBridgeUrl } from '../dev-access.server';
 import { apiKey, authenticate } from '../shopify.server';
 
 export const links = () => [{ rel: 'stylesheet', href: polarisStyles }];
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   await authenticate.admin(request);
-  return { apiKey };
+  // Outside `npm run demo` (always in production) undefined: Shopify's own App Bridge script.
+  const appBridgeUrl = devAppBridgeUrl();
+  return appBridgeUrl ? { apiKey, appBridgeUrl } : { apiKey };
 };
 
 export default function App() {
-  const { apiKey } = useLoaderData<typeof loader>();
+  const data = useLoaderData<typeof loader>();
+  const devBridge = 'appBridgeUrl' in data ? { __APP_BRIDGE_URL: data.appBridgeUrl } : {};
   return (
-    <AppProvider isEmbeddedApp apiKey={apiKey}>
+    <AppProvider isEmbeddedApp apiKey={data.apiKey} {...devBridge}>
       <NavMenu>
         <Link to="/app" rel="home">
           Loyalty
