@@ -1,0 +1,535 @@
+/**
+ * `npm run demo`: Laurel offline, in one process — the embedded PGlite database (or DATABASE_URL),
+ * Redis (the one at REDIS_URL or a throwaway redis-server), the local Admin API emulator, the built
+ * Remix app behind the production web server, and the workers. It replays three months of a demo
+ * store (or `--orders FILE`) as signed webhooks through the real HTTP endpoints, waits for the
+ * workers, prints the points report from the ledger checked against an independent expectation,
+ * then serves the admin and the storefront preview until Ctrl-C. See docs/demo.md.
+ *
+ * One process, because PGlite can be opened by only one (ADR 004). The Remix build bundles its own
+ * copy of the app's singletons, so the database, the queue and the workers are handed to and
+ * started through `build.entry.module.laurel`, after the environment the app reads is set.
+ */
+import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { dirname, join, relative, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import type { ServerBuild } from '@remix-run/server-runtime';
+import { Session } from '@shopify/shopify-api';
+import type { LaurelRuntime } from '../../app/entry.server';
+import { demoStatePath } from '../../app/dev-access.server';
+import { EnvError, parseEnv } from '../../app/env.server';
+import { shopTotals } from '../../app/models/dashboard.server';
+import { countEntries, listMembers } from '../../app/models/members.server';
+import { listPrograms, publishProgram } from '../../app/models/programs.server';
+import { earnedReport } from '../../app/models/reports.server';
+import {
+  knownWebhookIds,
+  shopInboxCounts,
+  shopInboxFailures,
+} from '../../app/models/shop-inbox.server';
+import { ensureShop } from '../../app/models/shops.server';
+import { ProcessSessionStorage } from '../../app/session-storage.server';
+import { InputFileError } from '../../cli/transactions';
+import { migrate, openDatabase, type DatabaseHandle } from '../../db/client.server';
+import { referenceProgram } from '../../loyalty/program';
+import { startAppServer, type AppServer } from '../../server/app-server';
+import { BUILD_MARKER, ensureAppBuilt, ROOT } from '../build';
+import { startAdminEmulator } from '../emulator/server';
+import { parseDemoArgs, USAGE, type DemoOptions } from './args';
+import type { Delivery } from './deliveries';
+import { seedEmulatorShop } from './emulator-seed';
+import { expectedReport, expectedResults } from './expected';
+import { generateHistory } from './history';
+import { acquireLock, LockedError } from './lock';
+import { OrdersFileError, readOrdersFile } from './orders-file';
+import { replayProgress } from './progress';
+import { ensureRedis } from './redis';
+import { ReplayError, replayDeliveries } from './replay';
+import {
+  DemoStateError,
+  newDemoState,
+  readDemoState,
+  sha256File,
+  sourceMismatch,
+  writeDemoState,
+  type DemoState,
+  type WantedSource,
+} from './state';
+import { formatReportSummary, reportDifferences } from './summary';
+import { addMonths, monthOfInstant } from './zoned';
+
+const TIMEZONE = 'America/New_York';
+const CURRENCY = 'USD';
+const SHOP_NAME = 'Laurel Demo Tea';
+const SCOPES = 'read_customers,write_customers,read_orders,write_discounts';
+/** A worker that makes no progress for this long is reported instead of waited for. */
+const STALL_MS = 60_000;
+const SHUTDOWN_DEADLINE_MS = 20_000;
+
+const started = performance.now();
+const integer = new Intl.NumberFormat('en-US');
+const fmt = (n: number) => integer.format(n);
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const say = (line = '') => process.stdout.write(`${line}\n`);
+const warn = (line: string) => process.stderr.write(`${line}\n`);
+
+/** `path` relative to the working directory when it is inside it, else absolute. */
+function shortPath(path: string): string {
+  const absolute = resolve(path);
+  const rel = relative(process.cwd(), absolute);
+  return rel && !rel.startsWith('..') ? rel : absolute;
+}
+
+/** A failure the user can act on: printed without a stack, with this exit code. */
+class DemoError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What was started, stopped in reverse order on exit.
+
+const cleanups: { what: string; stop: () => Promise<unknown> | unknown }[] = [];
+function started_(what: string, stop: () => Promise<unknown> | unknown): void {
+  cleanups.push({ what, stop });
+}
+
+let stopping: Promise<never> | undefined;
+function stopAll(exitCode: number): Promise<never> {
+  stopping ??= (async () => {
+    setTimeout(() => {
+      warn(`demo: stopping took over ${seconds(SHUTDOWN_DEADLINE_MS)}; exiting anyway.`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    let code = exitCode;
+    for (const { what, stop } of cleanups.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        warn(`demo: stopping ${what} failed: ${(error as Error).message}`);
+        code = code || 1;
+      }
+    }
+    process.exit(code);
+  })();
+  return stopping;
+}
+
+let serving = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    // npx and tsx pass a terminal's Ctrl-C on as well: the repeats are the same request.
+    if (stopping) return;
+    say(serving ? '\nStopping…' : `\nInterrupted (${signal}); stopping…`);
+    void stopAll(0);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function parseOptions(): DemoOptions {
+  const parsed = parseDemoArgs(process.argv.slice(2));
+  if (!parsed.ok) {
+    warn(`demo: ${parsed.error}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (parsed.options.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  return parsed.options;
+}
+
+interface Deliveries {
+  deliveries: Delivery[];
+  /** Start of the history: the program is effective from here. */
+  from: Date;
+  describe: string;
+}
+
+async function loadDeliveries(options: DemoOptions, state: DemoState): Promise<Deliveries> {
+  const source = state.source;
+  if (source.kind === 'history') {
+    const history = generateHistory({
+      shop: state.shop,
+      seed: source.seed,
+      firstMonth: source.firstMonth,
+      timezone: TIMEZONE,
+      customers: source.customers,
+    });
+    const s = history.stats;
+    return {
+      deliveries: history.deliveries,
+      from: new Date(history.from),
+      describe: `${fmt(s.customers)} customers, ${fmt(s.orders)} orders (${s.guestOrders} guest, ${s.testOrders} test), ${s.refunds} refunds, ${s.cancellations} cancellations, ${history.months[0]} to ${history.months.at(-1)}`,
+    };
+  }
+  const file = await readOrdersFile(options.orders!, {
+    shop: state.shop,
+    timezone: TIMEZONE,
+    currency: CURRENCY,
+  });
+  const first = Math.min(...file.deliveries.map((d) => Date.parse(d.occurredAt)));
+  return {
+    deliveries: file.deliveries,
+    from: new Date(Number.isFinite(first) ? first : Date.now()),
+    describe: `${fmt(file.customerIds.size)} customers and their orders from ${options.orders} (${file.source === 'shopify' ? 'Shopify orders export' : 'plain CSV'})`,
+  };
+}
+
+/** The state for this run: the pinned one, or a new one on the first run. */
+async function demoState(path: string, options: DemoOptions): Promise<DemoState> {
+  let wanted: WantedSource;
+  if (options.orders !== undefined) {
+    if (!existsSync(options.orders)) {
+      throw new DemoError(`--orders: ${options.orders} does not exist`, 2);
+    }
+    wanted = { kind: 'orders', file: options.orders, sha256: sha256File(options.orders) };
+  } else {
+    wanted = {
+      kind: 'history',
+      customers: options.customers,
+      firstMonth: addMonths(monthOfInstant(Date.now(), TIMEZONE), -3),
+    };
+  }
+  let state: DemoState | undefined;
+  try {
+    state = readDemoState(path);
+  } catch (error) {
+    if (error instanceof DemoStateError) {
+      throw new DemoError(
+        `${error.message}\nDelete it (and the database beside it) to start afresh.`,
+      );
+    }
+    throw error;
+  }
+  if (state) {
+    const mismatch = sourceMismatch(state, wanted);
+    if (mismatch) {
+      throw new DemoError(
+        `${mismatch}.\nRun it as before, or keep a second store apart with its own data directory, e.g. PGLITE_DIR=.data/other npm run demo -- …`,
+        2,
+      );
+    }
+    return state;
+  }
+  state = newDemoState(wanted);
+  return state;
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((done) => probe.close(() => done()));
+  return port;
+}
+
+async function waitForWorkers(
+  db: DatabaseHandle['db'],
+  shop: string,
+): Promise<{ received: number; dead: number; stalled: boolean }> {
+  let counts = await shopInboxCounts(db, shop);
+  const total = () => counts.received + counts.processed + counts.dead;
+  const progress = replayProgress(total(), { label: 'Processing' });
+  let lastReceived = counts.received;
+  let lastChange = Date.now();
+  for (;;) {
+    progress.update(counts.processed + counts.dead);
+    if (counts.received === 0) break;
+    if (counts.received !== lastReceived) {
+      lastReceived = counts.received;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > STALL_MS) {
+      progress.finish();
+      return { received: counts.received, dead: counts.dead, stalled: true };
+    }
+    await sleep(150);
+    counts = await shopInboxCounts(db, shop);
+  }
+  progress.finish();
+  return { received: 0, dead: counts.dead, stalled: false };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  let config;
+  try {
+    config = parseEnv(process.env);
+  } catch (error) {
+    if (error instanceof EnvError) throw new DemoError(error.message, 2);
+    throw error;
+  }
+  if (config.NODE_ENV === 'production') {
+    throw new DemoError(
+      'the demo is for development: it runs a local Shopify stand-in and opens dev-only routes. Unset NODE_ENV=production.',
+      2,
+    );
+  }
+  const statePath = demoStatePath({
+    PGLITE_DIR: config.PGLITE_DIR,
+    ...(config.DEMO_STATE_FILE && { DEMO_STATE_FILE: config.DEMO_STATE_FILE }),
+  });
+  const dataDir = dirname(statePath);
+  const where = config.DATABASE_URL
+    ? `PostgreSQL at ${new URL(config.DATABASE_URL).host}`
+    : `PGlite in ${shortPath(config.PGLITE_DIR)}`;
+
+  // One demo per data directory (PGlite cannot be shared), then the state it pins.
+  try {
+    const release = acquireLock(`${statePath}.lock`);
+    started_('the data lock', release);
+  } catch (error) {
+    if (error instanceof LockedError) {
+      throw new DemoError(
+        `${error.message}: is another \`npm run demo\` running? Stop it first (or use another PGLITE_DIR).`,
+      );
+    }
+    throw error;
+  }
+  const state = await demoState(statePath, options);
+  const firstRun = !existsSync(statePath);
+
+  let source: Deliveries;
+  try {
+    source = await loadDeliveries(options, state);
+  } catch (error) {
+    if (error instanceof OrdersFileError) throw new DemoError(error.message, 2);
+    if (error instanceof InputFileError) throw new DemoError(error.message, 2);
+    throw error;
+  }
+  if (firstRun) writeDemoState(statePath, state);
+  say(`Laurel demo: ${state.shop} (${CURRENCY}, ${TIMEZONE}), data in ${where}`);
+  say(`  ${firstRun ? 'New store' : 'Store'}: ${source.describe}.`);
+
+  const built = await ensureAppBuilt({
+    server: false,
+    log: (line) => say(`  Building the app: ${line}`),
+  });
+  if (built.length === 0 && !existsSync(BUILD_MARKER)) throw new DemoError('build/ is missing');
+
+  const redis = await ensureRedis(config.REDIS_URL, { log: (line) => say(`  ${line}`) }).catch(
+    (error: Error) => {
+      throw new DemoError(error.message);
+    },
+  );
+  started_('redis-server', () => redis.stop());
+
+  // Chosen before the build is imported: the app's URL (SHOPIFY_APP_URL) is read at import.
+  const port = options.port === 0 ? await freePort() : options.port;
+  const appUrl = `http://127.0.0.1:${port}`;
+
+  const emulator = await startAdminEmulator({
+    port: 0,
+    accessTokens: { [state.shop]: state.accessToken },
+  });
+  started_('the Admin API emulator', () => emulator.close());
+  seedEmulatorShop(
+    emulator.state,
+    state.shop,
+    { name: SHOP_NAME, currencyCode: CURRENCY, ianaTimezone: TIMEZONE },
+    source.deliveries,
+  );
+
+  // The environment the app reads, before its build is imported (env.server.ts parses it once).
+  const queuePrefix = process.env.QUEUE_PREFIX || 'laurel-demo';
+  const logFile = config.LOG_FILE ?? join(dataDir, 'demo.log');
+  Object.assign(process.env, {
+    NODE_ENV: config.NODE_ENV,
+    SHOPIFY_API_KEY: state.apiKey,
+    SHOPIFY_API_SECRET: state.apiSecret,
+    SHOPIFY_APP_URL: appUrl,
+    SCOPES,
+    ADMIN_API_ENDPOINT: emulator.endpointTemplate,
+    QUEUE_PREFIX: queuePrefix,
+    REDIS_URL: redis.url,
+    LOG_LEVEL: process.env.LOG_LEVEL || 'info',
+    LOG_FILE: logFile,
+    DEMO_STATE_FILE: statePath,
+    // The library's bounce page loads App Bridge from here instead of cdn.shopify.com.
+    APP_BRIDGE_URL: `${appUrl}/dev/app-bridge.js`,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    RECONCILE_EVERY_MS: process.env.RECONCILE_EVERY_MS || '5000',
+    RECONCILE_AFTER_MS: process.env.RECONCILE_AFTER_MS || '15000',
+  });
+
+  let handle: DatabaseHandle;
+  try {
+    handle = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR });
+  } catch (error) {
+    throw new DemoError(`cannot open the database, ${where}: ${(error as Error).message}`);
+  }
+  started_('the database', () => handle.close());
+  await migrate(handle);
+  const { db } = handle;
+
+  const build = (await import(pathToFileURL(BUILD_MARKER).href)) as ServerBuild;
+  const laurel = (build.entry.module as { laurel?: LaurelRuntime }).laurel;
+  if (!laurel)
+    throw new DemoError('the build has no `laurel` runtime export: rebuild with `npm run build`');
+  laurel.useDatabase(handle);
+  started_('the webhook queue', () => laurel.closeWebhookQueue());
+
+  // The shop as an installation would leave it: the shop row, the reference program (effective
+  // from the start of the history) and the offline session pointing at the emulator's token.
+  const shop = await ensureShop(db, {
+    domain: state.shop,
+    name: SHOP_NAME,
+    currency: CURRENCY,
+    timezone: TIMEZONE,
+  });
+  if ((await listPrograms(db, shop.id)).length === 0) {
+    await publishProgram(db, shop.id, referenceProgram, source.from);
+  }
+  await new ProcessSessionStorage({ database: async () => db, cacheTtlMs: 0 }).storeSession(
+    new Session({
+      id: `offline_${state.shop}`,
+      shop: state.shop,
+      state: 'installed',
+      isOnline: false,
+      scope: SCOPES,
+      accessToken: state.accessToken,
+    }),
+  );
+
+  const workers = await laurel.startWorkers({ db });
+  started_('the workers', () => workers.close());
+  await Promise.race([
+    workers.ready,
+    sleep(20_000).then(() => {
+      throw new DemoError(`the workers could not reach Redis at ${redis.url} within 20 s`);
+    }),
+  ]);
+
+  let server: AppServer;
+  try {
+    server = await startAppServer({
+      build,
+      port,
+      host: '127.0.0.1',
+      clientDir: join(ROOT, 'build', 'client'),
+      mode: 'development',
+      drainTimeoutMs: 5_000,
+      onError: (error) =>
+        laurel
+          .logger()
+          .error({ err: error instanceof Error ? error.stack : String(error) }, 'request failed'),
+    });
+  } catch (error) {
+    const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+    throw new DemoError(
+      inUse
+        ? `port ${port} is in use: pass --port N, or --port 0 for a free one`
+        : `cannot listen on port ${port}: ${(error as Error).message}`,
+    );
+  }
+  started_('the web server', () => server.close());
+
+  // Replay through the real endpoints. The inbox recognises webhook ids it already holds, so a
+  // re-run posts nothing twice.
+  const deliveries = source.deliveries;
+  const known = await knownWebhookIds(
+    db,
+    state.shop,
+    deliveries.map((d) => d.webhookId),
+  );
+  const entriesBefore = await countEntries(db, shop.id);
+  const replayStarted = performance.now();
+  const bar = replayProgress(deliveries.length);
+  try {
+    await replayDeliveries({
+      baseUrl: server.url,
+      shop: state.shop,
+      secret: state.apiSecret,
+      deliveries,
+      onProgress: (done) => bar.update(done),
+    });
+  } catch (error) {
+    bar.finish();
+    if (error instanceof ReplayError) throw new DemoError(`the replay stopped: ${error.message}`);
+    throw error;
+  }
+  bar.finish();
+  const replayMs = performance.now() - replayStarted;
+
+  const waited = await waitForWorkers(db, state.shop);
+  const entriesAfter = await countEntries(db, shop.id);
+  say(
+    `Replayed ${fmt(deliveries.length)} webhooks in ${seconds(replayMs)}: ${fmt(known.size)} deliveries already received, ${fmt(entriesAfter - entriesBefore)} new entries.`,
+  );
+
+  let healthy = true;
+  if (waited.stalled) {
+    healthy = false;
+    say(
+      `Warning: ${fmt(waited.received)} deliveries are still waiting for the workers after ${seconds(STALL_MS)} without progress; see ${shortPath(logFile)}.`,
+    );
+    for (const row of await shopInboxFailures(db, state.shop, 'received', 5)) {
+      say(
+        `  ${row.topic} ${row.webhookId}: ${row.attempts} attempts, last error: ${row.lastError}`,
+      );
+    }
+  }
+  if (waited.dead > 0) {
+    healthy = false;
+    say(
+      `Warning: ${fmt(waited.dead)} deliveries are dead letters (\`loyalty inbox dead\` lists them):`,
+    );
+    for (const row of await shopInboxFailures(db, state.shop, 'dead', 10)) {
+      say(`  ${row.topic} ${row.webhookId}: ${row.lastError}`);
+    }
+  }
+
+  // The report from the ledger, and the independent expectation.
+  const report = await earnedReport(db, shop.id);
+  const expected = expectedReport(expectedResults(deliveries, { timezone: TIMEZONE }));
+  const members = await listMembers(db, shop.id);
+  const names = new Map(
+    members.map((m) => [
+      m.externalId,
+      [m.firstName, m.lastName].filter(Boolean).join(' ') || m.email || '',
+    ]),
+  );
+  say();
+  say(formatReportSummary(report, { names, timezone: TIMEZONE }));
+  const totals = await shopTotals(db, shop.id);
+  say(`Members: ${fmt(totals.members)} · points outstanding: ${fmt(totals.pointsOutstanding)}`);
+  const differences = reportDifferences(report, expected);
+  if (differences.length === 0) {
+    say(
+      `Check: the ledger agrees with the independent expectation (dev/demo/expected.ts): ${fmt(report.customers.length)} customers, ${report.months.length} months, ${fmt(report.totals.total)} points.`,
+    );
+  } else {
+    healthy = false;
+    say('Check: the ledger DISAGREES with the independent expectation (dev/demo/expected.ts):');
+    for (const line of differences) say(`  ${line}`);
+  }
+
+  say();
+  say(`Admin (local, dev only):  ${appUrl}/dev/admin`);
+  say(`Storefront preview:       ${appUrl}/dev/preview`);
+  say(`Health:                   ${appUrl}/healthz`);
+  say(`Admin API emulator:       ${emulator.url(state.shop)}`);
+  say(`App logs:                 ${shortPath(logFile)}`);
+  say(`Ready in ${seconds(performance.now() - started)}.`);
+
+  if (!options.serve) {
+    await stopAll(healthy ? 0 : 1);
+    return;
+  }
+  serving = true;
+  say('Serving until Ctrl-C.');
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof DemoError) warn(`demo: ${error.message}`);
+  else warn(`demo: ${(error as Error).stack ?? String(error)}`);
+  void stopAll(error instanceof DemoError ? error.exitCode : 1);
+});
