@@ -161,16 +161,17 @@ describe('a worker SIGKILLed mid-job (dist/worker.mjs)', () => {
       timeoutMs: 20_000,
       describe: counts,
     });
-    // 2. Three whose transactions are held open, each blocked on its order lock.
-    expect((await stack.postAll(deliveries.slice(100, 103), 3)).map((r) => r.status)).toEqual([
-      200, 200, 200,
-    ]);
+    // 2. Three whose transactions are held open, each blocked on its order lock. One at a time,
+    // so each gets a transaction of its own rather than sharing a batch.
     let orphans: number[] = [];
-    await stack.waitFor(
-      'three transactions blocked on their order locks',
-      async () => (orphans = (await advisoryWaiters()).map((w) => w.pid)).length === 3,
-      { timeoutMs: 15_000, describe: async () => JSON.stringify(await advisoryWaiters()) },
-    );
+    for (const [n, delivery] of deliveries.slice(100, 103).entries()) {
+      expect((await stack.post(delivery)).status).toBe(200);
+      await stack.waitFor(
+        `${n + 1} transaction(s) blocked on their order locks`,
+        async () => (orphans = (await advisoryWaiters()).map((w) => w.pid)).length === n + 1,
+        { timeoutMs: 15_000, describe: async () => JSON.stringify(await advisoryWaiters()) },
+      );
+    }
     // 3. The rest streams in; the worker is killed part-way through it.
     const sending = stack.postAll(deliveries.slice(103), 4);
     await stack.waitFor('some of the rest processed', async () => (await processed()) >= 110, {
