@@ -35,6 +35,9 @@ export interface OpenOptions {
  */
 export const migrationsFolder = fileURLToPath(new URL('../db/migrations', import.meta.url));
 
+/** How long a PostgreSQL session may sit idle inside a transaction before the server ends it. */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+
 /** Opens PostgreSQL when a URL is given, else the embedded PGlite. Does not migrate. */
 export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
   if (options.url) {
@@ -43,6 +46,13 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     const client = postgres(options.url, {
       max: options.max ?? 10,
       onnotice: () => {},
+      connection: {
+        // A process that froze or vanished mid-transaction (SIGSTOP, a paused container, a network
+        // partition) would otherwise hold its rows and locks until TCP keepalive gives up, hours
+        // later. No Laurel transaction waits on its client for long; PostgreSQL ends one that does,
+        // and its work is retried.
+        idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      },
     });
     const db = drizzle(client, { schema }) as unknown as Database;
     return { db, kind: 'postgres', close: () => client.end({ timeout: 5 }) };

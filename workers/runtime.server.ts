@@ -170,7 +170,8 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
       concurrency,
       lockDuration: lockMs,
       stalledInterval: lockMs,
-      // A job whose worker died twice is failed; the reconciler re-enqueues its row.
+      // A job whose worker died three times (stalled more than twice) is failed; the reconciler
+      // re-enqueues its row.
       maxStalledCount: 2,
     },
   );
