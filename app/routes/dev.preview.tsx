@@ -76,7 +76,11 @@ const page = {
   padding: '0 1rem',
   lineHeight: 1.4,
 } as const;
-const cell = { padding: '0.25rem 0.75rem', borderBottom: '1px solid #ddd' } as const;
+const cell = {
+  padding: '0.25rem 0.75rem',
+  borderBottom: '1px solid #ddd',
+  textAlign: 'left',
+} as const;
 const number = { ...cell, textAlign: 'right' } as const;
 
 export default function StorefrontPreview() {

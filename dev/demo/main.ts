@@ -15,6 +15,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import { format } from 'node:util';
 import type { ServerBuild } from '@remix-run/server-runtime';
 import { Session } from '@shopify/shopify-api';
 import type { LaurelRuntime } from '../../app/entry.server';
@@ -101,7 +102,7 @@ function started_(what: string, stop: () => Promise<unknown> | unknown): void {
 }
 
 let stopping: Promise<never> | undefined;
-function stopAll(exitCode: number): Promise<never> {
+function stopAll(exitCode: number, done?: string): Promise<never> {
   stopping ??= (async () => {
     setTimeout(() => {
       warn(`demo: stopping took over ${seconds(SHUTDOWN_DEADLINE_MS)}; exiting anyway.`);
@@ -116,6 +117,7 @@ function stopAll(exitCode: number): Promise<never> {
         code = code || 1;
       }
     }
+    if (done && code === 0) say(done);
     process.exit(code);
   })();
   return stopping;
@@ -127,7 +129,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     // npx and tsx pass a terminal's Ctrl-C on as well: the repeats are the same request.
     if (stopping) return;
     say(serving ? '\nStopping…' : `\nInterrupted (${signal}); stopping…`);
-    void stopAll(0);
+    void stopAll(0, 'Stopped.');
   });
 }
 
@@ -375,6 +377,11 @@ async function main(): Promise<void> {
   if (!laurel)
     throw new DemoError('the build has no `laurel` runtime export: rebuild with `npm run build`');
   laurel.useDatabase(handle);
+  // What the app and its libraries print (a 404's error boundary, library warnings) goes to the
+  // app log with everything else, so the terminal shows the demo's own lines.
+  const consoleLog = laurel.logger().child({ component: 'console' });
+  console.error = (...args: unknown[]) => consoleLog.error(format(...args));
+  console.warn = (...args: unknown[]) => consoleLog.warn(format(...args));
   started_('the webhook queue', () => laurel.closeWebhookQueue());
 
   // The shop as an installation would leave it: the shop row, the reference program (effective

@@ -1,0 +1,349 @@
+/**
+ * `npm run demo` end to end: the demo as a child process (`npx tsx dev/demo/main.ts`) on its own
+ * PGlite directory and queue prefix, its admin and storefront preview opened in Chromium, Ctrl-C
+ * (SIGINT to its process group, as a terminal sends it), then a second run that must post nothing.
+ * The numbers are checked against the independent expectation (dev/demo/expected.ts) recomputed
+ * here from the state the demo pinned. Screenshots go to tests/artifacts/.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureAppBuilt, ROOT } from '../../dev/build';
+import { expectedReport, expectedResults } from '../../dev/demo/expected';
+import { generateHistory } from '../../dev/demo/history';
+import { readDemoState } from '../../dev/demo/state';
+import { WEBHOOK_QUEUE } from '../../workers/jobs';
+import { TEST_REDIS_URL } from '../helpers/pipeline';
+
+const CUSTOMERS = 40;
+const TIMEZONE = 'America/New_York';
+const PREFIX = `test-${randomUUID()}`;
+const dir = mkdtempSync(join(tmpdir(), 'laurel-demo-e2e-'));
+const PGLITE_DIR = join(dir, 'pglite');
+const STATE_FILE = join(dir, 'pglite-demo.json');
+const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
+// Headless Chromium says "HeadlessChrome", which the library (isbot) refuses as a bot with 410.
+const USER_AGENT =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
+const fmt = (n: number) => new Intl.NumberFormat('en-US').format(n);
+
+interface Demo {
+  child: ChildProcess;
+  pid: number;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
+}
+
+const demos: Demo[] = [];
+
+function startDemo(args: string[]): Demo {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith('VITEST')) env[key] = value;
+  }
+  delete env.DATABASE_URL;
+  delete env.DEMO_STATE_FILE;
+  Object.assign(env, {
+    NODE_ENV: 'development',
+    PGLITE_DIR,
+    QUEUE_PREFIX: PREFIX,
+    REDIS_URL: TEST_REDIS_URL,
+  });
+  // Its own process group, so a signal can reach every process it runs, as Ctrl-C does.
+  const child = spawn('npx', ['tsx', 'dev/demo/main.ts', ...args], {
+    cwd: ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiters = new Set<() => void>();
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    for (const wake of waiters) wake();
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  let done = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      done = true;
+      for (const wake of waiters) wake();
+      setImmediate(() => resolve({ code, signal }));
+    });
+  });
+  const demo: Demo = {
+    child,
+    pid: child.pid!,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    waitFor(pattern, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(
+            new Error(
+              `demo did not print ${pattern} within ${timeoutMs} ms:\n${stdout}\n--- stderr ---\n${stderr}`,
+            ),
+          );
+        }, timeoutMs);
+        const check = () => {
+          const match = pattern.exec(stdout);
+          if (match || done) {
+            clearTimeout(timer);
+            waiters.delete(check);
+            if (match) resolve(match);
+            else reject(new Error(`demo exited before printing ${pattern}:\n${stdout}\n${stderr}`));
+          }
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+  demos.push(demo);
+  return demo;
+}
+
+/** Live (not zombie) processes in process group `pgid`, from /proc. */
+function processesInGroup(pgid: number): { pid: number; command: string }[] {
+  const found: { pid: number; command: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid pgrp …; comm may hold spaces, so split after the last ')'.
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z') {
+        const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+        found.push({ pid: Number(entry), command: command.trim() });
+      }
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
+}
+
+/** What the demo's store should hold, recomputed from the history the demo pinned. */
+function expectation() {
+  const state = readDemoState(STATE_FILE);
+  if (!state || state.source.kind !== 'history')
+    throw new Error(`no history state in ${STATE_FILE}`);
+  const history = generateHistory({
+    shop: state.shop,
+    seed: state.source.seed,
+    firstMonth: state.source.firstMonth,
+    timezone: TIMEZONE,
+    customers: state.source.customers,
+  });
+  const results = expectedResults(history.deliveries, { timezone: TIMEZONE });
+  const report = expectedReport(results);
+  return {
+    state,
+    deliveries: history.deliveries.length,
+    members: results.customers.length,
+    points: results.customers.reduce((sum, c) => sum + c.balance, 0),
+    balances: new Map(results.customers.map((c) => [c.customerId, c.balance])),
+    report,
+  };
+}
+
+function urlAfter(stdout: string, label: string): string {
+  const match = new RegExp(`^${label}:\\s+(http://\\S+)$`, 'm').exec(stdout);
+  if (!match) throw new Error(`no "${label}" URL in:\n${stdout}`);
+  return match[1]!;
+}
+
+let context: BrowserContext | undefined;
+let profileDir: string | undefined;
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  // The demo builds a stale app itself; doing it here keeps the build out of the timed runs.
+  await ensureAppBuilt({
+    server: false,
+    log: (line) => process.stdout.write(`[demo e2e] ${line}\n`),
+  });
+}, 300_000);
+
+afterAll(async () => {
+  await context?.close().catch(() => {});
+  for (const demo of demos) {
+    if (processesInGroup(demo.pid).length > 0) {
+      try {
+        process.kill(-demo.pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  }
+  const queue = new Queue(WEBHOOK_QUEUE, {
+    connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: 1 },
+    prefix: PREFIX,
+  });
+  await queue.obliterate({ force: true }).catch(() => {});
+  await queue.close();
+  rmSync(dir, { recursive: true, force: true });
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+});
+
+describe('npm run demo', () => {
+  it('replays the store, serves the admin and the preview with the ledger numbers, and stops on Ctrl-C', async () => {
+    const demo = startDemo(['--port', '0', '--customers', String(CUSTOMERS)]);
+    await demo.waitFor(/^Serving until Ctrl-C\.$/m, 120_000);
+    const out = demo.stdout();
+    const expected = expectation();
+
+    expect(out).toContain(`Replayed ${fmt(expected.deliveries)} webhooks in`);
+    expect(out).toMatch(/: 0 deliveries already received, [\d,]+ new entries\./);
+    expect(out).toContain(
+      `Members: ${fmt(expected.members)} · points outstanding: ${fmt(expected.points)}`,
+    );
+    expect(out).toContain(`Grand total: ${fmt(expected.report.totals.total)} points earned.`);
+    expect(out).toContain('Check: the ledger agrees with the independent expectation');
+    expect(out).not.toMatch(/Warning|DISAGREES/);
+
+    const admin = urlAfter(out, 'Admin \\(local, dev only\\)');
+    const preview = urlAfter(out, 'Storefront preview');
+    const health = await fetch(urlAfter(out, 'Health'));
+    expect(health.status).toBe(200);
+
+    profileDir = mkdtempSync(join(tmpdir(), 'laurel-chromium-'));
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      userAgent: USER_AGENT,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+
+    // The embedded admin, opened through /dev/admin (a minted session token, no Shopify).
+    await page.goto(admin);
+    await page.getByText('Points outstanding').waitFor({ timeout: 15_000 });
+    const text = async () => page.locator('body').innerText();
+    const figures = (body: string) => ({
+      members: /Members\s+([\d,]+)/.exec(body)?.[1],
+      points: /Points outstanding\s+([\d,]+)/.exec(body)?.[1],
+    });
+    let body = await text();
+    expect(body).toContain(expected.state.shop);
+    expect(body).toContain('Reference (version 1)');
+    expect(body).toContain('USD · America/New_York');
+    expect(figures(body)).toEqual({ members: fmt(expected.members), points: fmt(expected.points) });
+    expect(
+      await page.evaluate(
+        () => (window as { shopify?: { laurelDevStandIn?: boolean } }).shopify?.laurelDevStandIn,
+      ),
+    ).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-admin.png'), fullPage: true });
+
+    // Client-side navigation: the data request carries the stand-in's bearer token.
+    const dataResponse = page.waitForResponse((r) => new URL(r.url()).pathname === '/app.data');
+    await page.locator('ui-nav-menu a').click();
+    const data = await dataResponse;
+    expect(data.status()).toBe(200);
+    expect(data.request().headers()['authorization']).toMatch(/^Bearer ey/);
+    // A reload comes back through the library's bounce page, with a new token.
+    await page.reload();
+    await page.getByText('Points outstanding').waitFor({ timeout: 15_000 });
+    expect(new URL(page.url()).searchParams.get('id_token')).toMatch(/^ey/);
+    body = await text();
+    expect(figures(body)).toEqual({ members: fmt(expected.members), points: fmt(expected.points) });
+
+    // The storefront preview: every member with the expected balance; choosing one shows it.
+    await page.goto(preview);
+    const rows = await page
+      .locator('[data-testid="member"]')
+      .evaluateAll((elements) =>
+        elements.map((e) => [
+          e.getAttribute('data-customer-id'),
+          Number(e.getAttribute('data-balance')),
+        ]),
+      );
+    expect(new Map(rows as [string, number][])).toEqual(expected.balances);
+    const [chosen, balance] = [...expected.balances].sort((a, b) => b[1] - a[1])[2]!;
+    await page.locator('select[name="customer"]').selectOption(chosen);
+    await page.getByRole('button', { name: 'Preview' }).click();
+    const selected = page.locator(
+      `[data-testid="selected-customer"][data-customer-id="${chosen}"]`,
+    );
+    await selected.waitFor({ timeout: 10_000 });
+    expect(await selected.locator('[data-testid="balance"]').innerText()).toBe(fmt(balance));
+    expect(await selected.locator('[data-testid="entry"]').count()).toBeGreaterThan(0);
+    expect(new URL(page.url()).searchParams.get('customer')).toBe(chosen);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-preview.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+    await context.close();
+    context = undefined;
+
+    // SIGINT to the demo process: it stops everything it started and exits 0, which tsx and npx
+    // pass on. (A terminal's Ctrl-C signals npx too, and npm then reports the signal itself.)
+    const running = processesInGroup(demo.pid);
+    const node = running.find(
+      (p) => p.command.includes('--import') && p.command.includes('dev/demo/main.ts'),
+    );
+    expect(node, JSON.stringify(running)).toBeDefined();
+    process.kill(node!.pid, 'SIGINT');
+    const exit = await Promise.race([
+      demo.exited,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`no exit 25 s after SIGINT:\n${demo.stderr()}`)), 25_000),
+      ),
+    ]);
+    expect(exit, demo.stderr()).toEqual({ code: 0, signal: null });
+    expect(demo.stdout()).toMatch(/Stopping…\nStopped\.\n$/);
+    // stderr has the progress lines and nothing else (no warnings, no stray errors).
+    expect(demo.stderr()).toMatch(
+      /^(?:(?:Replaying|Processing): [\d,]+\/[\d,]+ webhooks \(\d+%\)\n)+$/,
+    );
+    // Give the last ones a moment to be reaped, then nothing of the demo may be left.
+    for (let i = 0; i < 20 && processesInGroup(demo.pid).length > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(processesInGroup(demo.pid)).toEqual([]);
+  }, 180_000);
+
+  it('run again, reuses the data and posts nothing twice', async () => {
+    const expected = expectation();
+    const demo = startDemo(['--port', '0', '--customers', String(CUSTOMERS), '--no-serve']);
+    const exit = await Promise.race([
+      demo.exited,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`no exit within 90 s:\n${demo.stdout()}`)), 90_000),
+      ),
+    ]);
+    const out = demo.stdout();
+    expect(exit, `${out}\n${demo.stderr()}`).toEqual({ code: 0, signal: null });
+    expect(out).toContain(
+      `: ${fmt(expected.deliveries)} deliveries already received, 0 new entries.`,
+    );
+    expect(out).toContain(
+      `Members: ${fmt(expected.members)} · points outstanding: ${fmt(expected.points)}`,
+    );
+    expect(out).toContain(`Grand total: ${fmt(expected.report.totals.total)} points earned.`);
+    expect(out).toContain('Check: the ledger agrees with the independent expectation');
+    expect(out).not.toContain('Serving until Ctrl-C');
+    expect(processesInGroup(demo.pid)).toEqual([]);
+  }, 120_000);
+});
