@@ -76,6 +76,11 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const warn = (line: string) => process.stderr.write(`${line}\n`);
 
+/** "1 delivery is", "3 deliveries are". */
+function deliveriesCount(n: number): string {
+  return n === 1 ? '1 delivery is' : `${fmt(n)} deliveries are`;
+}
+
 /** `path` relative to the working directory when it is inside it, else absolute. */
 function shortPath(path: string): string {
   const absolute = resolve(path);
@@ -97,7 +102,7 @@ class DemoError extends Error {
 // What was started, stopped in reverse order on exit.
 
 const cleanups: { what: string; stop: () => Promise<unknown> | unknown }[] = [];
-function started_(what: string, stop: () => Promise<unknown> | unknown): void {
+function stopLater(what: string, stop: () => Promise<unknown> | unknown): void {
   cleanups.push({ what, stop });
 }
 
@@ -286,7 +291,7 @@ async function main(): Promise<void> {
   // One demo per data directory (PGlite cannot be shared), then the state it pins.
   try {
     const release = acquireLock(`${statePath}.lock`);
-    started_('the data lock', release);
+    stopLater('the data lock', release);
   } catch (error) {
     if (error instanceof LockedError) {
       throw new DemoError(
@@ -321,7 +326,7 @@ async function main(): Promise<void> {
       throw new DemoError(error.message);
     },
   );
-  started_('redis-server', () => redis.stop());
+  stopLater('redis-server', () => redis.stop());
 
   // Chosen before the build is imported: the app's URL (SHOPIFY_APP_URL) is read at import.
   const port = options.port === 0 ? await freePort() : options.port;
@@ -331,7 +336,7 @@ async function main(): Promise<void> {
     port: 0,
     accessTokens: { [state.shop]: state.accessToken },
   });
-  started_('the Admin API emulator', () => emulator.close());
+  stopLater('the Admin API emulator', () => emulator.close());
   seedEmulatorShop(
     emulator.state,
     state.shop,
@@ -368,7 +373,7 @@ async function main(): Promise<void> {
   } catch (error) {
     throw new DemoError(`cannot open the database, ${where}: ${(error as Error).message}`);
   }
-  started_('the database', () => handle.close());
+  stopLater('the database', () => handle.close());
   await migrate(handle);
   const { db } = handle;
 
@@ -382,7 +387,7 @@ async function main(): Promise<void> {
   const consoleLog = laurel.logger().child({ component: 'console' });
   console.error = (...args: unknown[]) => consoleLog.error(format(...args));
   console.warn = (...args: unknown[]) => consoleLog.warn(format(...args));
-  started_('the webhook queue', () => laurel.closeWebhookQueue());
+  stopLater('the webhook queue', () => laurel.closeWebhookQueue());
 
   // The shop as an installation would leave it: the shop row, the reference program (effective
   // from the start of the history) and the offline session pointing at the emulator's token.
@@ -407,7 +412,7 @@ async function main(): Promise<void> {
   );
 
   const workers = await laurel.startWorkers({ db });
-  started_('the workers', () => workers.close());
+  stopLater('the workers', () => workers.close());
   await Promise.race([
     workers.ready,
     sleep(20_000).then(() => {
@@ -437,7 +442,7 @@ async function main(): Promise<void> {
         : `cannot listen on port ${port}: ${(error as Error).message}`,
     );
   }
-  started_('the web server', () => server.close());
+  stopLater('the web server', () => server.close());
 
   // Replay through the real endpoints. The inbox recognises webhook ids it already holds, so a
   // re-run posts nothing twice.
@@ -476,7 +481,7 @@ async function main(): Promise<void> {
   if (waited.stalled) {
     healthy = false;
     say(
-      `Warning: ${fmt(waited.received)} deliveries are still waiting for the workers after ${seconds(STALL_MS)} without progress; see ${shortPath(logFile)}.`,
+      `Warning: ${deliveriesCount(waited.received)} still waiting for the workers after ${seconds(STALL_MS)} without progress; see ${shortPath(logFile)}.`,
     );
     for (const row of await shopInboxFailures(db, state.shop, 'received', 5)) {
       say(
@@ -487,7 +492,7 @@ async function main(): Promise<void> {
   if (waited.dead > 0) {
     healthy = false;
     say(
-      `Warning: ${fmt(waited.dead)} deliveries are dead letters (\`loyalty inbox dead\` lists them):`,
+      `Warning: ${deliveriesCount(waited.dead)} dead-lettered (\`loyalty inbox dead\` lists them):`,
     );
     for (const row of await shopInboxFailures(db, state.shop, 'dead', 10)) {
       say(`  ${row.topic} ${row.webhookId}: ${row.lastError}`);
