@@ -6,7 +6,7 @@
  * one transaction (postgres.js pipelines the statements), and every waiting request is answered
  * when that one commit is durable.
  *
- * - No added latency: a delivery is written at once when fewer than `maxConcurrent` writes are in
+ * - No added latency (app/batcher.ts): a delivery is written at once when fewer than `maxConcurrent` writes are in
  *   flight; only the ones arriving during a commit wait, and for no longer than that commit.
  * - Rows of a batch are inserted in (shop, webhook id) order, so two batches never wait on each
  *   other's unique-index entries in opposite orders (no deadlocks).
@@ -14,15 +14,11 @@
  *   so one bad delivery cannot fail its neighbours; each request gets its own row's outcome.
  */
 import type { Database } from '../db/client.server';
+import { Batcher } from './batcher';
 import { recordDelivery, type Delivery } from './models/inbox.server';
 
 export type Stored = { id: number; created: boolean };
-
-interface Waiting {
-  delivery: Delivery;
-  resolve: (stored: Stored) => void;
-  reject: (error: unknown) => void;
-}
+type Written = Stored | { error: unknown };
 
 export interface InboxWriterOptions {
   /** The database to write to, resolved per batch (default: the process database). */
@@ -34,64 +30,53 @@ export interface InboxWriterOptions {
 }
 
 export class InboxWriter {
-  private readonly waiting: Waiting[] = [];
-  private active = 0;
-  private readonly maxConcurrent: number;
-  private readonly maxBatch: number;
+  private readonly batcher: Batcher<Delivery, Written>;
 
   constructor(private readonly options: InboxWriterOptions) {
-    this.maxConcurrent = options.maxConcurrent ?? 4;
-    this.maxBatch = options.maxBatch ?? 200;
-  }
-
-  /** Stores the delivery (once per shop + webhook id); resolves when it is committed. */
-  write(delivery: Delivery): Promise<Stored> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ delivery, resolve, reject });
-      this.pump();
+    this.batcher = new Batcher((batch) => this.flush(batch), {
+      maxInFlight: options.maxConcurrent ?? 4,
+      maxBatch: options.maxBatch ?? 200,
     });
   }
 
-  private pump(): void {
-    while (this.active < this.maxConcurrent && this.waiting.length > 0) {
-      const batch = this.waiting.splice(0, this.maxBatch);
-      this.active++;
-      void this.flush(batch).finally(() => {
-        this.active--;
-        this.pump();
-      });
-    }
+  /** Stores the delivery (once per shop + webhook id); resolves when it is committed. */
+  async write(delivery: Delivery): Promise<Stored> {
+    const written = await this.batcher.submit(delivery);
+    if ('error' in written) throw written.error;
+    return written;
   }
 
-  private async flush(batch: Waiting[]): Promise<void> {
+  private async flush(batch: Delivery[]): Promise<Map<Delivery, Written>> {
+    const results = new Map<Delivery, Written>();
     let db: Database;
     try {
       db = await this.options.database();
     } catch (error) {
-      for (const item of batch) item.reject(error);
-      return;
+      for (const delivery of batch) results.set(delivery, { error });
+      return results;
     }
     if (batch.length > 1) {
-      batch.sort((a, b) => compare(a.delivery, b.delivery));
+      const sorted = [...batch].sort(compare);
       try {
         const stored = await db.transaction((tx) =>
-          Promise.all(batch.map((item) => recordDelivery(tx, item.delivery))),
+          Promise.all(sorted.map((delivery) => recordDelivery(tx, delivery))),
         );
-        batch.forEach((item, i) => item.resolve(stored[i]!));
-        return;
+        sorted.forEach((delivery, i) => results.set(delivery, stored[i]!));
+        return results;
       } catch {
         // Fall through: row by row, so each request learns its own outcome.
       }
     }
     await Promise.all(
-      batch.map(async (item) => {
+      batch.map(async (delivery) => {
         try {
-          item.resolve(await recordDelivery(db, item.delivery));
+          results.set(delivery, await recordDelivery(db, delivery));
         } catch (error) {
-          item.reject(error);
+          results.set(delivery, { error });
         }
       }),
     );
+    return results;
   }
 }
 

@@ -21,7 +21,7 @@ import {
   WEBHOOK_QUEUE,
   type JobName,
 } from './jobs';
-import { Batcher } from './batcher';
+import { Batcher } from '../app/batcher';
 import { failureReason, processInboxBatch, recordFailure, type RowResult } from './process-inbox';
 import {
   createWebhookQueue,
