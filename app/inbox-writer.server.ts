@@ -6,8 +6,9 @@
  * one transaction (postgres.js pipelines the statements), and every waiting request is answered
  * when that one commit is durable.
  *
- * - No added latency (app/batcher.ts): a delivery is written at once when fewer than `maxConcurrent` writes are in
- *   flight; only the ones arriving during a commit wait, and for no longer than that commit.
+ * - No added latency (app/batcher.ts): a delivery is written at once when fewer than
+ *   `maxConcurrent` writes are in flight; only the ones arriving during a commit wait, and for no
+ *   longer than that commit.
  * - Rows of a batch are inserted in (shop, webhook id) order, so two batches never wait on each
  *   other's unique-index entries in opposite orders (no deadlocks).
  * - A batch that fails (one payload PostgreSQL refuses, a lost connection) is retried row by row,
