@@ -99,6 +99,11 @@ describe('the built web server (dist/server.mjs)', () => {
     expect(await landing.text()).toContain('<h1>Laurel</h1>');
     const missing = await fetch(`${app.url}/no-such-page`);
     expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain('There is no page at this address.');
+    const favicon = await fetch(`${app.url}/favicon.ico`);
+    expect(favicon.status).toBe(404);
+    // A page that does not exist is not an error worth a stack trace on stderr.
+    expect(app.stderr()).not.toMatch(/No route matches/);
   });
 
   it('finishes a request in flight when told to stop, then exits 0', async () => {
