@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
-import { IDLE_IN_TRANSACTION_TIMEOUT_MS } from './client.server';
+import { IDLE_IN_TRANSACTION_TIMEOUT_MS, migrate, openDatabase } from './client.server';
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -19,4 +20,31 @@ it('PostgreSQL sessions end a transaction left idle (a frozen process cannot hol
     value: string;
   }[];
   expect(Number(row!.value)).toBe(IDLE_IN_TRANSACTION_TIMEOUT_MS);
+});
+
+it('processes migrating a new PostgreSQL database at once take turns, and both succeed', async () => {
+  const { default: postgres } = await import('postgres');
+  const { ADMIN_DATABASE_URL } = await import('../tests/helpers/db');
+  const name = `laurel_test_${randomUUID().replaceAll('-', '')}`;
+  const admin = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`CREATE DATABASE "${name}"`);
+  const url = new URL(ADMIN_DATABASE_URL);
+  url.pathname = `/${name}`;
+  const handles = await Promise.all(
+    [1, 2, 3].map(() => openDatabase({ url: url.toString(), max: 2 })),
+  );
+  try {
+    await Promise.all(handles.map((h) => migrate(h)));
+    const rows = await handles[0]!.db.execute(
+      sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`,
+    );
+    const [row] = (Array.isArray(rows) ? rows : (rows as { rows: unknown[] }).rows) as {
+      n: number;
+    }[];
+    expect(row!.n).toBe(3);
+  } finally {
+    await Promise.all(handles.map((h) => h.close()));
+    await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.end();
+  }
 });

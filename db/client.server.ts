@@ -18,6 +18,11 @@ export interface DatabaseHandle {
   db: Database;
   kind: 'postgres' | 'pglite';
   close(): Promise<void>;
+  /**
+   * Runs `work` while holding a PostgreSQL session-level advisory lock on `key`, so processes
+   * starting together (web and workers) do it one at a time. Absent for PGlite (one process).
+   */
+  exclusive?<T>(key: string, work: () => Promise<T>): Promise<T>;
 }
 
 export interface OpenOptions {
@@ -41,9 +46,10 @@ export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 /** Opens PostgreSQL when a URL is given, else the embedded PGlite. Does not migrate. */
 export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
   if (options.url) {
+    const url = options.url;
     const { default: postgres } = await import('postgres');
     const { drizzle } = await import('drizzle-orm/postgres-js');
-    const client = postgres(options.url, {
+    const client = postgres(url, {
       max: options.max ?? 10,
       onnotice: () => {},
       connection: {
@@ -55,7 +61,21 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
       },
     });
     const db = drizzle(client, { schema }) as unknown as Database;
-    return { db, kind: 'postgres', close: () => client.end({ timeout: 5 }) };
+    return {
+      db,
+      kind: 'postgres',
+      close: () => client.end({ timeout: 5 }),
+      async exclusive(key, work) {
+        // A connection of its own, not one of the pool's: `work` may need every pooled one.
+        const lock = postgres(url, { max: 1, onnotice: () => {} });
+        try {
+          await lock`SELECT pg_advisory_lock(hashtext(${key}))`;
+          return await work();
+        } finally {
+          await lock.end({ timeout: 5 }); // ending the session releases the lock
+        }
+      },
+    };
   }
   const { PGlite } = await import('@electric-sql/pglite');
   const dir = options.pgliteDir ?? '.data/pglite';
@@ -70,12 +90,18 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
   return { db, kind: 'pglite', close: () => client.close() };
 }
 
-/** Applies the committed SQL migrations in db/migrations. Idempotent. */
+/**
+ * Applies the committed SQL migrations in db/migrations. Idempotent. On PostgreSQL, processes
+ * migrating at once (a web and a worker process started together on a new database) take turns:
+ * the second finds nothing left to apply instead of failing on "relation already exists".
+ */
 export async function migrate(handle: DatabaseHandle): Promise<void> {
   if (handle.kind === 'postgres') {
     const { migrate: run } = await import('drizzle-orm/postgres-js/migrator');
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    await run(handle.db as any, { migrationsFolder });
+    const apply = () =>
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      run(handle.db as any, { migrationsFolder });
+    await (handle.exclusive ? handle.exclusive('laurel:migrate', apply) : apply());
   } else {
     const { migrate: run } = await import('drizzle-orm/pglite/migrator');
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
