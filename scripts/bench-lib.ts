@@ -162,12 +162,16 @@ export function benchOrders(
 }
 
 /** The headers of one delivery of `order` (a fresh webhook id makes it a new delivery). */
-export function deliveryHeaders(order: BenchOrder, webhookId: string): Record<string, string> {
+export function deliveryHeaders(
+  order: BenchOrder,
+  webhookId: string,
+  shopDomain = SHOP_DOMAIN,
+): Record<string, string> {
   return {
     'Content-Type': 'application/json',
     'X-Shopify-Topic': 'orders/paid',
     'X-Shopify-Hmac-Sha256': order.hmac,
-    'X-Shopify-Shop-Domain': SHOP_DOMAIN,
+    'X-Shopify-Shop-Domain': shopDomain,
     'X-Shopify-API-Version': '2026-07',
     'X-Shopify-Webhook-Id': webhookId,
     'X-Shopify-Triggered-At': '2026-03-14T14:15:00.000Z',
@@ -357,6 +361,8 @@ export class CpuMeter {
   private started = 0;
   private before = new Map<string, number>();
   private machineBefore = { busy: 0, total: 0 };
+  /** Cores each group kept busy in the last start()–stop() window. */
+  readonly cores = new Map<string, number>();
 
   constructor(private readonly groups: () => Record<string, number[]>) {}
 
@@ -392,6 +398,7 @@ export class CpuMeter {
     const machine = machineTicks();
     const parts = [...after].map(([name, ticks]) => {
       const cpuSeconds = (ticks - (this.before.get(name) ?? 0)) / CLOCK_TICKS;
+      this.cores.set(name, cpuSeconds / seconds);
       const each = items ? ` (${((cpuSeconds / items) * 1e6).toFixed(0)} µs/${unit})` : '';
       return `${name} ${(cpuSeconds / seconds).toFixed(2)}${each}`;
     });
