@@ -18,12 +18,15 @@ const baseSchema = z.object({
     .default('redis://127.0.0.1:6379'),
   /** BullMQ key prefix: tests use their own (`test-<uuid>`) to isolate queues. */
   QUEUE_PREFIX: z.string().min(1).default('laurel'),
-  /** Jobs a worker process holds at once (waiting for, or in, a database transaction). */
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
+  /**
+   * Jobs a worker process holds at once (waiting for, or in, a database transaction). At least
+   * WORKER_BATCH_SIZE × WORKER_TRANSACTIONS, or batches cannot fill (docs/perf.md).
+   */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(4096).default(512),
   /** Most order deliveries settled in one database transaction. */
-  WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(250),
   /** Database transactions a worker process runs at once. */
-  WORKER_TRANSACTIONS: z.coerce.number().int().min(1).max(64).default(4),
+  WORKER_TRANSACTIONS: z.coerce.number().int().min(1).max(64).default(2),
   /** Inbox rows still unprocessed after this long are re-enqueued by the reconciler. */
   RECONCILE_AFTER_MS: z.coerce.number().int().min(0).default(120_000),
   /** How often the reconciler runs (a BullMQ job scheduler, re-asserted by every worker). */

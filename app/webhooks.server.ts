@@ -46,6 +46,9 @@ function short(value: string | null): string | null {
 
 class BodyTooLarge extends Error {}
 
+/** What `Request.text()` does: UTF-8, malformed sequences replaced (the HMAC then fails). */
+const utf8 = new TextDecoder();
+
 /** Reads the body, refusing (and stopping) as soon as it passes `limit` bytes. */
 async function readBody(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
   if (!request.body) return new Uint8Array(0);
@@ -178,12 +181,15 @@ export async function ingestWebhook(request: Request, topic: WebhookTopic): Prom
     return reject(400, 'the body could not be read');
   }
   if (body.byteLength === 0) return reject(400, 'the body is empty');
+  // Decoded once: the library verifies the HMAC over this text and parses it, and the inbox
+  // stores it as is (no second JSON encoding of the parsed payload).
+  const text = utf8.decode(body);
 
   // HMAC first: the library verifies the signature over exactly these bytes before it parses them.
   let context: Awaited<ReturnType<typeof authenticate.webhook>>;
   try {
     context = await authenticate.webhook(
-      new Request(request.url, { method: 'POST', headers: shopifyHeaders(headers), body }),
+      new Request(request.url, { method: 'POST', headers: shopifyHeaders(headers), body: text }),
     );
   } catch (error) {
     if (error instanceof Response) {
@@ -218,6 +224,7 @@ export async function ingestWebhook(request: Request, topic: WebhookTopic): Prom
       topic,
       apiVersion: headers.get('X-Shopify-API-Version'),
       payload,
+      payloadText: text,
     });
   } catch (error) {
     return unavailable(error);

@@ -40,6 +40,37 @@ export interface OpenOptions {
  */
 export const migrationsFolder = fileURLToPath(new URL('../db/migrations', import.meta.url));
 
+/**
+ * drizzle's postgres.js driver runs every query not built with `.prepare(name)` as an unnamed
+ * statement (`prepare: false`), and postgres.js sends such a query with parameters as
+ * Parse/Describe, waits for the parameter types, then Bind/Execute: two round trips and a fresh
+ * parse and plan for every query (docs/perf.md). This makes every statement a prepared one:
+ * postgres.js names it, caches it per connection and runs it again in one round trip. Statement
+ * texts must therefore not vary with the data (db/sql.ts), or the cache grows.
+ */
+function alwaysPrepared<T extends object>(client: T): T {
+  return new Proxy(client, {
+    get(target, property) {
+      const value = Reflect.get(target, property) as unknown;
+      if (typeof value !== 'function') return value;
+      if (property === 'unsafe') {
+        return (query: string, params?: unknown[], options?: object) =>
+          value.call(target, query, params, { ...options, prepare: true });
+      }
+      if (property === 'begin' || property === 'savepoint') {
+        // The transaction's own client, handed to the callback, is wrapped the same way.
+        return (...args: unknown[]) => {
+          const last = args.length - 1;
+          const body = args[last] as (tx: object) => unknown;
+          args[last] = (tx: object) => body(alwaysPrepared(tx));
+          return value.apply(target, args);
+        };
+      }
+      return value;
+    },
+  });
+}
+
 /** How long a PostgreSQL session may sit idle inside a transaction before the server ends it. */
 export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 
@@ -60,7 +91,7 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
         idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
       },
     });
-    const db = drizzle(client, { schema }) as unknown as Database;
+    const db = drizzle(alwaysPrepared(client), { schema }) as unknown as Database;
     return {
       db,
       kind: 'postgres',

@@ -153,6 +153,10 @@ export const ledgerEntries = pgTable(
     index('ledger_entries_shop_customer_idx').on(t.shopId, t.customerId, t.occurredAt),
     index('ledger_entries_shop_occurred_idx').on(t.shopId, t.occurredAt),
     index('ledger_entries_shop_subject_idx').on(t.shopId, t.subjectId),
+    // Settling an order reads the reversals of its award (app/models/orders.server.ts).
+    index('ledger_entries_shop_reverses_idx')
+      .on(t.shopId, t.reversesEntryId)
+      .where(sql`${t.reversesEntryId} IS NOT NULL`),
     // The customer must belong to the entry's shop; the database refuses anything else.
     foreignKey({
       name: 'ledger_entries_shop_customer_fk',

@@ -2,6 +2,7 @@ import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/client.server';
 import { customers } from '../../db/schema';
+import { recordset } from '../../db/sql';
 import { parseCalendarDay } from '../../loyalty/time';
 import { AppError, ErrorCode } from '../errors';
 
@@ -20,7 +21,7 @@ export interface CustomerInput {
 
 const MAX_EXTERNAL_ID = 255;
 const MAX_TEXT = 320;
-/** Six columns a row: 5,000 rows stay far below PostgreSQL's 65,535 bind parameters. */
+/** Customers per upsert statement (one JSON parameter, db/sql.ts): keeps each to a few MB. */
 const BULK_CHUNK = 5_000;
 
 function invalid(field: string, message: string, value?: unknown): AppError {
@@ -170,15 +171,18 @@ export async function ensureCustomers(
     const chunk = rows.slice(start, start + BULK_CHUNK);
     const returned = await db
       .insert(customers)
-      .values(
-        chunk.map((c) => ({
-          shopId,
-          externalId: c.externalId,
-          email: c.email ?? null,
-          firstName: c.firstName ?? null,
-          lastName: c.lastName ?? null,
-          birthday: c.birthday ?? null,
-        })),
+      .select(
+        recordset(
+          customers,
+          chunk.map((c) => ({
+            shopId,
+            externalId: c.externalId,
+            email: c.email ?? null,
+            firstName: c.firstName ?? null,
+            lastName: c.lastName ?? null,
+            birthday: c.birthday ?? null,
+          })),
+        ),
       )
       .onConflictDoUpdate({ target: [customers.shopId, customers.externalId], set })
       .returning({ id: customers.id, externalId: customers.externalId });

@@ -7,6 +7,7 @@
 import { and, asc, eq, gt, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
 import { webhookInbox } from '../../db/schema';
+import { anyOf } from '../../db/sql';
 
 export type InboxRow = typeof webhookInbox.$inferSelect;
 export type InboxStatus = 'received' | 'processed' | 'dead';
@@ -17,6 +18,11 @@ export interface Delivery {
   topic: string;
   apiVersion?: string | null;
   payload: unknown;
+  /**
+   * The body as received, when the caller has it: stored as the jsonb value instead of encoding
+   * `payload` again (it must be the JSON text `payload` was parsed from).
+   */
+  payloadText?: string;
 }
 
 /**
@@ -34,7 +40,8 @@ export async function recordDelivery(
       webhookId: delivery.webhookId,
       topic: delivery.topic,
       apiVersion: delivery.apiVersion ?? null,
-      payload: delivery.payload,
+      payload:
+        delivery.payloadText === undefined ? delivery.payload : sql`${delivery.payloadText}::jsonb`,
     })
     .onConflictDoNothing({ target: [webhookInbox.shopDomain, webhookInbox.webhookId] })
     .returning({ id: webhookInbox.id });
@@ -67,7 +74,7 @@ export async function lockInboxRows(tx: Executor, ids: readonly number[]): Promi
   return tx
     .select()
     .from(webhookInbox)
-    .where(inArray(webhookInbox.id, [...ids]))
+    .where(anyOf(webhookInbox.id, ids))
     .orderBy(asc(webhookInbox.id))
     .for('update');
 }
@@ -78,7 +85,7 @@ export async function inboxTopics(db: Executor, ids: readonly number[]) {
   return db
     .select({ id: webhookInbox.id, topic: webhookInbox.topic, status: webhookInbox.status })
     .from(webhookInbox)
-    .where(inArray(webhookInbox.id, [...ids]));
+    .where(anyOf(webhookInbox.id, ids));
 }
 
 /**
@@ -91,7 +98,7 @@ export async function markProcessed(db: Executor, ids: readonly number[]): Promi
   await db
     .update(webhookInbox)
     .set({ status: 'processed', processedAt: sql`clock_timestamp()`, lastError: null })
-    .where(inArray(webhookInbox.id, [...ids]));
+    .where(anyOf(webhookInbox.id, ids));
 }
 
 /** Records a failed attempt (the job will be retried). */

@@ -3,9 +3,10 @@
  * computed from, and the customer_balances projection updated in the same transaction.
  * Design and trade-offs: docs/decisions/002-ledger.md.
  */
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
 import { customerBalances, customers, ledgerEntries } from '../../db/schema';
+import { anyOf, recordset } from '../../db/sql';
 import { AppError, ErrorCode, sqlStateOf } from '../errors';
 
 export const LEDGER_SOURCES = [
@@ -40,9 +41,9 @@ export const MAX_ENTRY_POINTS = 1_000_000_000;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 const MAX_SUBJECT_ID_LENGTH = 200;
 const MAX_INPUTS_BYTES = 32_768;
-/** 11 bind parameters an entry: 2,000 rows stay far below PostgreSQL's 65,535. */
+/** Entries per insert statement (one JSON parameter, db/sql.ts): keeps each to a few MB. */
 const INSERT_CHUNK = 2_000;
-/** Rows in a `WHERE … IN (…)` lookup. */
+/** Ids per `= ANY($1)` lookup and rows per balance upsert. */
 const LOOKUP_CHUNK = 5_000;
 
 export type LedgerInputs = Record<string, unknown>;
@@ -343,13 +344,16 @@ async function applyToProjection(
   for (let start = 0; start < deltas.length; start += LOOKUP_CHUNK) {
     await tx
       .insert(customerBalances)
-      .values(
-        deltas.slice(start, start + LOOKUP_CHUNK).map((d) => ({
-          customerId: d.customerId,
-          shopId,
-          balance: d.balance,
-          lifetimeEarned: d.lifetimeEarned,
-        })),
+      .select(
+        recordset(
+          customerBalances,
+          deltas.slice(start, start + LOOKUP_CHUNK).map((d) => ({
+            customerId: d.customerId,
+            shopId,
+            balance: d.balance,
+            lifetimeEarned: d.lifetimeEarned,
+          })),
+        ),
       )
       .onConflictDoUpdate({
         target: customerBalances.customerId,
@@ -375,7 +379,7 @@ async function checkReversals(tx: Executor, shopId: number, entries: ValidEntry[
       .where(
         and(
           eq(ledgerEntries.shopId, shopId),
-          inArray(ledgerEntries.id, ids.slice(start, start + LOOKUP_CHUNK)),
+          anyOf(ledgerEntries.id, ids.slice(start, start + LOOKUP_CHUNK)),
         ),
       );
     for (const row of rows) owner.set(row.id, row.customerId);
@@ -483,7 +487,12 @@ export async function postMany(
       try {
         rows = await tx
           .insert(ledgerEntries)
-          .values(chunk.map((e) => toRow(shopId, e)))
+          .select(
+            recordset(
+              ledgerEntries,
+              chunk.map((e) => toRow(shopId, e)),
+            ),
+          )
           .onConflictDoNothing({ target: [ledgerEntries.shopId, ledgerEntries.idempotencyKey] })
           .returning();
       } catch (error) {
@@ -505,7 +514,7 @@ export async function postMany(
         .where(
           and(
             eq(ledgerEntries.shopId, shopId),
-            inArray(
+            anyOf(
               ledgerEntries.idempotencyKey,
               chunk.map((e) => e.idempotencyKey),
             ),
@@ -560,7 +569,7 @@ async function checkCustomers(tx: Executor, shopId: number, entries: ValidEntry[
       .where(
         and(
           eq(customers.shopId, shopId),
-          inArray(customers.id, ids.slice(start, start + LOOKUP_CHUNK)),
+          anyOf(customers.id, ids.slice(start, start + LOOKUP_CHUNK)),
         ),
       );
     for (const row of rows) found.add(row.id);

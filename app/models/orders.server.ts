@@ -8,9 +8,10 @@
  * state, so the entries' inputs never depend on which delivery came first, and a repeat plans
  * nothing. Every function takes many orders at once: the workers process deliveries in batches.
  */
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
 import { ledgerEntries, orderRefunds, orders } from '../../db/schema';
+import { anyOf, recordset } from '../../db/sql';
 import {
   awardKey,
   planOrderSettlement,
@@ -41,13 +42,9 @@ export async function lockOrders(
 ): Promise<void> {
   const ids = [...new Set(shopifyOrderIds)].sort(byText);
   if (ids.length === 0) return;
-  const list = sql.join(
-    ids.map((id) => sql`${id}`),
-    sql`, `,
-  );
   // unnest yields the array in order, so the locks are taken in sorted order.
   await tx.execute(
-    sql`SELECT pg_advisory_xact_lock(${shopId}::int, hashtext(o)) FROM unnest(ARRAY[${list}]::text[]) AS o`,
+    sql`SELECT pg_advisory_xact_lock(${shopId}::int, hashtext(o)) FROM unnest(${sql.param(ids)}::text[]) AS o`,
   );
 }
 
@@ -101,23 +98,26 @@ export async function recordOrders(
   if (folded.length === 0) return;
   await tx
     .insert(orders)
-    .values(
-      folded.map(({ facts, customerId, paidAt, programVersion }) => ({
-        shopId,
-        shopifyOrderId: facts.orderId,
-        name: facts.name,
-        customerId,
-        email: facts.email,
-        currency: facts.shopCurrency,
-        sourceName: facts.sourceName,
-        test: facts.test,
-        earnAmountMinor: facts.earnAmountMinor,
-        totalMinor: facts.totalMinor,
-        processedAt: new Date(facts.processedAt),
-        paidAt,
-        cancelledAt: facts.cancelledAt === null ? null : new Date(facts.cancelledAt),
-        programVersion,
-      })),
+    .select(
+      recordset(
+        orders,
+        folded.map(({ facts, customerId, paidAt, programVersion }) => ({
+          shopId,
+          shopifyOrderId: facts.orderId,
+          name: facts.name,
+          customerId,
+          email: facts.email,
+          currency: facts.shopCurrency,
+          sourceName: facts.sourceName,
+          test: facts.test,
+          earnAmountMinor: facts.earnAmountMinor,
+          totalMinor: facts.totalMinor,
+          processedAt: new Date(facts.processedAt),
+          paidAt,
+          cancelledAt: facts.cancelledAt === null ? null : new Date(facts.cancelledAt),
+          programVersion,
+        })),
+      ),
     )
     .onConflictDoUpdate({
       target: [orders.shopId, orders.shopifyOrderId],
@@ -154,17 +154,20 @@ export async function recordRefunds(
   if (unique.size === 0) return new Set();
   const rows = await tx
     .insert(orderRefunds)
-    .values(
-      [...unique.values()].map((refund) => ({
-        shopId,
-        shopifyOrderId: refund.orderId,
-        shopifyRefundId: refund.refundId,
-        merchandiseMinor: refund.merchandiseMinor,
-        shippingMinor: refund.shippingMinor,
-        discrepancyMinor: refund.discrepancyMinor,
-        currency: refund.shopCurrency,
-        processedAt: new Date(refund.processedAt),
-      })),
+    .select(
+      recordset(
+        orderRefunds,
+        [...unique.values()].map((refund) => ({
+          shopId,
+          shopifyOrderId: refund.orderId,
+          shopifyRefundId: refund.refundId,
+          merchandiseMinor: refund.merchandiseMinor,
+          shippingMinor: refund.shippingMinor,
+          discrepancyMinor: refund.discrepancyMinor,
+          currency: refund.shopCurrency,
+          processedAt: new Date(refund.processedAt),
+        })),
+      ),
     )
     .onConflictDoNothing({ target: [orderRefunds.shopId, orderRefunds.shopifyRefundId] })
     .returning({ refundId: orderRefunds.shopifyRefundId });
@@ -264,14 +267,14 @@ export async function settleOrders(
   const orderRows = await tx
     .select()
     .from(orders)
-    .where(and(eq(orders.shopId, shop.id), inArray(orders.shopifyOrderId, ids)));
+    .where(and(eq(orders.shopId, shop.id), anyOf(orders.shopifyOrderId, ids)));
   const awardRows = (await tx
     .select()
     .from(ledgerEntries)
     .where(
       and(
         eq(ledgerEntries.shopId, shop.id),
-        inArray(ledgerEntries.idempotencyKey, ids.map(awardKey)),
+        anyOf(ledgerEntries.idempotencyKey, ids.map(awardKey)),
       ),
     )) as LedgerEntry[];
   const reversalRows =
@@ -287,7 +290,7 @@ export async function settleOrders(
           .where(
             and(
               eq(ledgerEntries.shopId, shop.id),
-              inArray(
+              anyOf(
                 ledgerEntries.reversesEntryId,
                 awardRows.map((a) => a.id),
               ),
@@ -296,7 +299,7 @@ export async function settleOrders(
   const refundRows = await tx
     .select()
     .from(orderRefunds)
-    .where(and(eq(orderRefunds.shopId, shop.id), inArray(orderRefunds.shopifyOrderId, ids)))
+    .where(and(eq(orderRefunds.shopId, shop.id), anyOf(orderRefunds.shopifyOrderId, ids)))
     .orderBy(asc(orderRefunds.id));
 
   const orderById = new Map(orderRows.map((o) => [o.shopifyOrderId, o]));
@@ -414,7 +417,7 @@ export async function attachCustomer(
     .where(
       and(
         eq(orders.shopId, shopId),
-        inArray(orders.shopifyOrderId, [...shopifyOrderIds]),
+        anyOf(orders.shopifyOrderId, shopifyOrderIds),
         isNull(orders.customerId),
       ),
     )

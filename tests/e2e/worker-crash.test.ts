@@ -152,7 +152,8 @@ describe('a worker SIGKILLed mid-job (dist/worker.mjs)', () => {
     const processed = async () => (await stack.inboxCounts()).processed - before.processed;
     const counts = async () => JSON.stringify(await stack.inboxCounts());
 
-    const first = await stack.startWorker(FAST_RECOVERY);
+    // Three held transactions at once, each of its own, and room for the stream beside them.
+    const first = await stack.startWorker({ ...FAST_RECOVERY, WORKER_TRANSACTIONS: '4' });
     // 1. The first hundred, processed.
     expect((await stack.postAll(deliveries.slice(0, 100), 4)).map((r) => r.status)).toEqual(
       Array(100).fill(200),

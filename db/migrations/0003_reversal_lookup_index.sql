@@ -1,0 +1,1 @@
+CREATE INDEX "ledger_entries_shop_reverses_idx" ON "ledger_entries" USING btree ("shop_id","reverses_entry_id") WHERE "ledger_entries"."reverses_entry_id" IS NOT NULL;
