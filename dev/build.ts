@@ -25,7 +25,8 @@ const BUILD_SOURCES = ['app', 'loyalty', 'db', 'workers', 'vite.config.ts'];
 /** What dist/server.mjs is made of. */
 const SERVER_SOURCES = ['server', 'app/env.server.ts'];
 
-function newest(paths: string[]): { path: string; mtimeMs: number } {
+/** The most recently modified file under `paths` (relative to the repository), tests left out. */
+export function newest(paths: string[]): { path: string; mtimeMs: number } {
   let best = { path: '', mtimeMs: 0 };
   const visit = (path: string) => {
     if (!existsSync(path)) return;
@@ -70,26 +71,31 @@ export function appBuildStaleness(): Staleness {
   return result;
 }
 
-async function withBuildLock<T>(work: () => Promise<T>): Promise<T> {
+/**
+ * Runs `work` holding the lock directory `lock` (under .cache/), so builders in several processes
+ * take turns. A lock older than 10 minutes is left over from a crash and is taken over.
+ */
+export async function withFileLock<T>(lock: string, work: () => Promise<T>): Promise<T> {
   mkdirSync(join(ROOT, '.cache'), { recursive: true });
   const deadline = Date.now() + 5 * 60_000;
   for (;;) {
     try {
-      mkdirSync(LOCK);
+      mkdirSync(lock);
       break;
     } catch {
-      // Another process is building; a lock older than 10 minutes is left over from a crash.
-      if (Date.now() - mtime(LOCK) > 10 * 60_000) rmSync(LOCK, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${LOCK}`);
+      if (Date.now() - mtime(lock) > 10 * 60_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
       await sleep(200);
     }
   }
   try {
     return await work();
   } finally {
-    rmSync(LOCK, { recursive: true, force: true });
+    rmSync(lock, { recursive: true, force: true });
   }
 }
+
+const withBuildLock = <T>(work: () => Promise<T>) => withFileLock(LOCK, work);
 
 /** This process's environment without vitest's own variables, plus `extra`. */
 function buildEnv(extra: Record<string, string>): Record<string, string> {

@@ -14,6 +14,8 @@ import type { Queue } from 'bullmq';
 import postgres from 'postgres';
 import { publishProgram } from '../app/models/programs.server';
 import { ensureShop, type Shop } from '../app/models/shops.server';
+import { referencePoints } from '../dev/demo/expected';
+import { Rng } from '../dev/demo/rng';
 import { orderPayload, shopifyHmac } from '../dev/shopify-payloads';
 import { referenceProgram } from '../loyalty/program';
 import { APP_TEST_ENV, startAppProcess, type AppProcess } from '../tests/helpers/app-server';
@@ -93,29 +95,6 @@ export async function serviceVersions(url: string): Promise<string> {
 
 // --- deterministic data ----------------------------------------------------------------------
 
-/** mulberry32, as in bench-report.mjs: every machine benchmarks the same orders. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * Reference program on integer cents, written independently of loyalty/: 1 point per whole dollar
- * in (50, 100], 2 per whole dollar above 100.
- */
-export function referencePoints(cents: number): number {
-  let points = 0;
-  if (cents > 5000) points += Math.floor((Math.min(cents, 10000) - 5000) / 100);
-  if (cents > 10000) points += 2 * Math.floor((cents - 10000) / 100);
-  return points;
-}
-
 export interface BenchOrder {
   orderId: string;
   customerId: string;
@@ -135,7 +114,8 @@ export function benchOrders(
   count: number,
   options: { customers: number; seed: number; firstOrderId: number },
 ): BenchOrder[] {
-  const random = prng(options.seed);
+  const rng = new Rng(`bench-orders:${options.seed}`);
+  const random = () => rng.next();
   const orders: BenchOrder[] = [];
   for (let i = 0; i < count; i++) {
     const id = options.firstOrderId + i;

@@ -42,6 +42,22 @@ export function webhookIdFor(shop: string, topic: string, resourceId: string | n
   return nameBasedUuid(`webhook\u0000${shop}\u0000${topic}\u0000${resourceId}`);
 }
 
+/** The delivery of `topic` about resource `resourceId` to `shop`, which happened at `at` (epoch ms). */
+export function deliveryOf(
+  shop: string,
+  topic: DeliveryTopic,
+  resourceId: number,
+  at: number,
+  payload: Record<string, unknown>,
+): Delivery {
+  return {
+    topic,
+    payload,
+    webhookId: webhookIdFor(shop, topic, resourceId),
+    occurredAt: new Date(at).toISOString(),
+  };
+}
+
 /** X-Shopify-Event-Id for a delivery: stable too, so a retried delivery is byte-for-byte the same. */
 export function eventIdFor(webhookId: string): string {
   return nameBasedUuid(`event\u0000${webhookId}`);

@@ -29,7 +29,7 @@ import {
   type OrderOptions,
   type RefundLineOptions,
 } from '../shopify-payloads';
-import { sortDeliveries, webhookIdFor, type Delivery, type DeliveryTopic } from './deliveries';
+import { deliveryOf, sortDeliveries, type Delivery, type DeliveryTopic } from './deliveries';
 import { Rng } from './rng';
 import { addMonths, isoInZone, monthOfInstant, monthStart, wallClock, zonedInstant } from './zoned';
 
@@ -629,13 +629,7 @@ export function generateHistory(options: HistoryOptions): StoreHistory {
     resourceId: number,
     at: number,
     payload: Record<string, unknown>,
-  ) =>
-    deliveries.push({
-      topic,
-      payload,
-      webhookId: webhookIdFor(options.shop, topic, resourceId),
-      occurredAt: new Date(at).toISOString(),
-    });
+  ) => deliveries.push(deliveryOf(options.shop, topic, resourceId, at, payload));
 
   for (const c of customers)
     deliver('customers/create', c.options.id, c.createdAt, customerPayload(c.options));

@@ -33,7 +33,7 @@ import {
   type TransactionSource,
 } from '../../cli/transactions';
 import { cancelledOrderPayload, customerPayload, orderPayload } from '../shopify-payloads';
-import { sortDeliveries, webhookIdFor, type Delivery, type DeliveryTopic } from './deliveries';
+import { deliveryOf, sortDeliveries, type Delivery, type DeliveryTopic } from './deliveries';
 import { isoInZone, zonedInstant } from './zoned';
 
 export interface OrdersFileOptions {
@@ -170,13 +170,7 @@ export async function readOrdersFile(
     resourceId: number,
     at: number,
     payload: Record<string, unknown>,
-  ) =>
-    deliveries.push({
-      topic,
-      payload,
-      webhookId: webhookIdFor(options.shop, topic, resourceId),
-      occurredAt: new Date(at).toISOString(),
-    });
+  ) => deliveries.push(deliveryOf(options.shop, topic, resourceId, at, payload));
 
   const shopify = summary.source === 'shopify';
   const customerOptions = new Map(

@@ -14,22 +14,13 @@
  * exits is killed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { Queue } from 'bullmq';
+import { newest, ROOT, withFileLock } from '../../dev/build';
 import type { ExitStatus } from './app-server';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const WORKER_BUNDLE = join(ROOT, 'dist', 'worker.mjs');
 const LOCK = join(ROOT, '.cache', 'worker-build.lock');
 /** What dist/worker.mjs is made of (workers/main.ts and everything it imports). */
@@ -43,51 +34,13 @@ export const WORKER_TEST_ENV: Record<string, string> = {
   LOG_LEVEL: 'warn',
 };
 
-function newestSource(): { path: string; mtimeMs: number } {
-  let best = { path: '', mtimeMs: 0 };
-  const visit = (path: string) => {
-    if (!existsSync(path)) return;
-    const stat = statSync(path);
-    if (stat.isDirectory()) {
-      for (const entry of readdirSync(path)) visit(join(path, entry));
-    } else if (/\.tsx?$/.test(path) && !/\.test\.tsx?$/.test(path) && stat.mtimeMs > best.mtimeMs) {
-      best = { path, mtimeMs: stat.mtimeMs };
-    }
-  };
-  for (const path of WORKER_SOURCES) visit(join(ROOT, path));
-  return best;
-}
-
 function staleReason(): string | undefined {
   if (!existsSync(WORKER_BUNDLE)) return 'dist/worker.mjs is missing';
-  const source = newestSource();
+  const source = newest(WORKER_SOURCES);
   if (source.mtimeMs > statSync(WORKER_BUNDLE).mtimeMs) {
     return `${relative(ROOT, source.path)} is newer than dist/worker.mjs`;
   }
   return undefined;
-}
-
-async function withLock<T>(work: () => Promise<T>): Promise<T> {
-  mkdirSync(join(ROOT, '.cache'), { recursive: true });
-  const deadline = Date.now() + 5 * 60_000;
-  for (;;) {
-    try {
-      mkdirSync(LOCK);
-      break;
-    } catch {
-      // Another test file is bundling; a lock older than 10 minutes is left over from a crash.
-      if (existsSync(LOCK) && Date.now() - statSync(LOCK).mtimeMs > 10 * 60_000) {
-        rmSync(LOCK, { recursive: true, force: true });
-      }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${LOCK}`);
-      await sleep(200);
-    }
-  }
-  try {
-    return await work();
-  } finally {
-    rmSync(LOCK, { recursive: true, force: true });
-  }
 }
 
 /**
@@ -97,7 +50,7 @@ async function withLock<T>(work: () => Promise<T>): Promise<T> {
  */
 export async function ensureWorkerBuilt(): Promise<void> {
   if (!staleReason()) return;
-  await withLock(async () => {
+  await withFileLock(LOCK, async () => {
     const reason = staleReason();
     if (!reason) return;
     process.stdout.write(`[worker-process] ${reason}: bundling workers/main.ts\n`);

@@ -11,22 +11,31 @@ import {
   unclaimedGuestOrders,
 } from '../../app/models/orders.server';
 import { compiledProgram, programAt } from '../../app/models/programs.server';
-import { parseCustomerPayload } from '../../loyalty/shopify-order';
+import type { Executor } from '../../db/client.server';
+import { parseCustomerPayload, type CustomerFacts } from '../../loyalty/shopify-order';
 import { requireInstalledShop, type WebhookHandler } from './context';
 
 export const signupBonusKey = (customerExternalId: string) =>
   `customer:${customerExternalId}:signup`;
 
-export const customersCreate: WebhookHandler = async (tx, { row }) => {
-  const shop = await requireInstalledShop(tx, row.shopDomain);
-  const facts = parseCustomerPayload(row.payload);
-  const customer = await ensureCustomer(tx, shop.id, {
+/**
+ * The member as the body describes them. REST customer bodies carry a birthday only when the
+ * metafield namespace is subscribed: absence means "not sent", not "cleared".
+ */
+function upsertMember(tx: Executor, shopId: number, facts: CustomerFacts) {
+  return ensureCustomer(tx, shopId, {
     externalId: facts.id,
     email: facts.email,
     firstName: facts.firstName,
     lastName: facts.lastName,
     ...(facts.birthday !== null && { birthday: facts.birthday }),
   });
+}
+
+export const customersCreate: WebhookHandler = async (tx, { row }) => {
+  const shop = await requireInstalledShop(tx, row.shopDomain);
+  const facts = parseCustomerPayload(row.payload);
+  const customer = await upsertMember(tx, shop.id, facts);
 
   const enrolledAt = new Date(facts.createdAt ?? row.receivedAt.getTime());
   const program = await programAt(tx, shop.id, enrolledAt);
@@ -69,15 +78,6 @@ export const customersCreate: WebhookHandler = async (tx, { row }) => {
 
 export const customersUpdate: WebhookHandler = async (tx, { row }) => {
   const shop = await requireInstalledShop(tx, row.shopDomain);
-  const facts = parseCustomerPayload(row.payload);
-  const customer = await ensureCustomer(tx, shop.id, {
-    externalId: facts.id,
-    email: facts.email,
-    firstName: facts.firstName,
-    lastName: facts.lastName,
-    // REST customer bodies carry a birthday only when the metafield namespace is subscribed:
-    // absence means "not sent", not "cleared".
-    ...(facts.birthday !== null && { birthday: facts.birthday }),
-  });
+  const customer = await upsertMember(tx, shop.id, parseCustomerPayload(row.payload));
   return { customerId: customer.id };
 };
