@@ -11,8 +11,16 @@
  * under .cache/. The other dist/ bundles (the CLI) are never touched: their tests may be running.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -150,20 +158,40 @@ export async function ensureAppBuilt(options: EnsureAppBuiltOptions = {}): Promi
     }
     if (wantServer && stale.server) {
       log(`${stale.server}: bundling server/main.ts`);
-      const { build } = await import('esbuild');
-      await build({
-        entryPoints: [join(ROOT, 'server', 'main.ts')],
-        outfile: SERVER_BUNDLE,
-        bundle: true,
-        format: 'esm',
-        platform: 'node',
-        target: 'node20',
-        packages: 'external',
-        sourcemap: true,
-        logLevel: 'warning',
-      });
+      await bundle(join(ROOT, 'server', 'main.ts'), SERVER_BUNDLE);
       built.push('dist/server.mjs');
     }
     return built;
   });
+}
+
+/**
+ * Bundles `entry` to `outfile` as scripts/build-cli.mjs does (ESM, node20, packages external, with
+ * a source map). Each file is written to a temporary name and renamed, the map first, so a process
+ * starting meanwhile never loads half a bundle or one without its map.
+ */
+export async function bundle(entry: string, outfile: string): Promise<void> {
+  const { build } = await import('esbuild');
+  const result = await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    logLevel: 'warning',
+    write: false,
+  });
+  mkdirSync(dirname(outfile), { recursive: true });
+  const isMap = (path: string) => path.endsWith('.map');
+  for (const file of [
+    ...result.outputFiles.filter((f) => isMap(f.path)),
+    ...result.outputFiles.filter((f) => !isMap(f.path)),
+  ]) {
+    const temporary = `${file.path}.${process.pid}.tmp`;
+    writeFileSync(temporary, file.contents);
+    renameSync(temporary, file.path);
+  }
 }

@@ -14,11 +14,11 @@
  * exits is killed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
-import { newest, ROOT, withFileLock } from '../../dev/build';
+import { bundle, newest, ROOT, withFileLock } from '../../dev/build';
 import type { ExitStatus } from './app-server';
 
 const WORKER_BUNDLE = join(ROOT, 'dist', 'worker.mjs');
@@ -54,31 +54,7 @@ export async function ensureWorkerBuilt(): Promise<void> {
     const reason = staleReason();
     if (!reason) return;
     process.stdout.write(`[worker-process] ${reason}: bundling workers/main.ts\n`);
-    const { build } = await import('esbuild');
-    const result = await build({
-      entryPoints: [join(ROOT, 'workers', 'main.ts')],
-      outfile: WORKER_BUNDLE,
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      packages: 'external',
-      sourcemap: true,
-      logLevel: 'warning',
-      write: false,
-    });
-    mkdirSync(join(ROOT, 'dist'), { recursive: true });
-    // The map first: the bundle that names it must never be there without it.
-    const isMap = (path: string) => path.endsWith('.map');
-    const files = [
-      ...result.outputFiles.filter((f) => isMap(f.path)),
-      ...result.outputFiles.filter((f) => !isMap(f.path)),
-    ];
-    for (const file of files) {
-      const temporary = `${file.path}.${process.pid}.tmp`;
-      writeFileSync(temporary, file.contents);
-      renameSync(temporary, file.path);
-    }
+    await bundle(join(ROOT, 'workers', 'main.ts'), WORKER_BUNDLE);
   });
 }
 
