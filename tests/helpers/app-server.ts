@@ -76,7 +76,7 @@ export interface AppProcess {
 }
 
 /** This process's environment without vitest's own variables, plus `extra` (undefined unsets). */
-function childEnv(extra: Record<string, string | undefined>): Record<string, string> {
+export function childEnv(extra: Record<string, string | undefined>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries({ ...process.env, ...extra })) {
     if (value !== undefined && !key.startsWith('VITEST')) {

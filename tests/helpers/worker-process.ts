@@ -19,7 +19,7 @@ import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
 import { bundle, newest, ROOT, withFileLock } from '../../dev/build';
-import type { ExitStatus } from './app-server';
+import { childEnv, type ExitStatus } from './app-server';
 
 const WORKER_BUNDLE = join(ROOT, 'dist', 'worker.mjs');
 const LOCK = join(ROOT, '.cache', 'worker-build.lock');
@@ -99,14 +99,6 @@ export async function stopAllWorkerProcesses(): Promise<void> {
         }),
     ),
   );
-}
-
-function childEnv(extra: Record<string, string | undefined>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries({ ...process.env, ...extra })) {
-    if (value !== undefined && !key.startsWith('VITEST')) env[key] = value;
-  }
-  return env;
 }
 
 /** Starts `node dist/worker.mjs` (call ensureWorkerBuilt first). */
