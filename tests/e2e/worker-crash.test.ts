@@ -224,3 +224,52 @@ describe('a worker SIGKILLed mid-job (dist/worker.mjs)', () => {
     }
   }, 120_000);
 });
+
+describe('a worker told to stop (SIGTERM) mid-job', () => {
+  it('finishes the job it holds, takes no new one, and exits 0', async () => {
+    const orderId = 5_230_000_000_001;
+    const customerId = 7_230_000_000_001;
+    const held: Delivery = {
+      topic: 'orders/paid',
+      payload: orderPayload({ id: orderId, customer: { id: customerId }, subtotal: '120.00' }),
+      webhookId: randomUUID(),
+    };
+    // Only this test's worker may take the deliveries: stop the ones earlier tests left running.
+    for (const other of stack.workers) {
+      if (other.child.exitCode === null && other.child.signalCode === null) await other.stop();
+    }
+    await lockOrder(orderId);
+    const worker = await stack.startWorker({ LOG_LEVEL: 'info' });
+    expect((await stack.post(held)).status).toBe(200);
+    await stack.waitFor('the worker to block on the order lock', async () =>
+      (await advisoryWaiters()).some((w) => w.pid > 0),
+    );
+
+    const stopping = worker.stop('SIGTERM', 30_000);
+    // Give the signal time to land, then a delivery that no worker may take any more.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const late: Delivery = {
+      topic: 'orders/paid',
+      payload: orderPayload({ id: orderId + 1, customer: { id: customerId }, subtotal: '60.00' }),
+      webhookId: randomUUID(),
+    };
+    expect((await stack.post(late)).status).toBe(200);
+    await unlockOrder(orderId);
+
+    const exit = await stopping;
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    expect((await inboxRowOf(held.webhookId)).status).toBe('processed');
+    expect((await inboxRowOf(late.webhookId)).status).toBe('received');
+    const stopped = worker.logLines().map((l) => l.msg);
+    expect(stopped).toContain('stopping: finishing active jobs');
+    expect(stopped).toContain('workers stopped');
+
+    // The next worker takes the delivery the stopped one left.
+    await stack.startWorker();
+    await stack.waitUntilSettled(30_000);
+    expect((await stack.balances()).get(String(customerId))).toEqual({
+      balance: 100,
+      entriesSum: 100,
+    });
+  }, 90_000);
+});
