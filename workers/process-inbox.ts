@@ -113,9 +113,10 @@ async function processOrderBatch(
   try {
     const outcomes = await db.transaction(async (tx) => {
       const rows = await lockInboxRows(tx, inboxIds);
+      const byId = new Map(rows.map((r) => [r.id, r]));
       const local = new Map<number, RowResult>();
       for (const id of inboxIds) {
-        const row = rows.find((r) => r.id === id);
+        const row = byId.get(id);
         const skipped = skipReason(row);
         if (skipped) local.set(id, { status: 'skipped', reason: skipped });
         else if (row!.payload === null) {
