@@ -55,43 +55,46 @@ export default function Index() {
             </Card>
             {data.setUp && (
               <InlineGrid columns={3} gap="400">
-                <Card>
-                  <BlockStack gap="200">
-                    <Text as="h3" variant="headingSm">
-                      Program
-                    </Text>
-                    <Text as="p" variant="bodyLg">
-                      {data.program
-                        ? `${data.program.name} (version ${data.program.version})`
-                        : 'No program published'}
-                    </Text>
-                  </BlockStack>
-                </Card>
-                <Card>
-                  <BlockStack gap="200">
-                    <Text as="h3" variant="headingSm">
-                      Members
-                    </Text>
-                    <Text as="p" variant="headingLg">
-                      {integer.format(data.members)}
-                    </Text>
-                  </BlockStack>
-                </Card>
-                <Card>
-                  <BlockStack gap="200">
-                    <Text as="h3" variant="headingSm">
-                      Points outstanding
-                    </Text>
-                    <Text as="p" variant="headingLg">
-                      {integer.format(data.pointsOutstanding)}
-                    </Text>
-                  </BlockStack>
-                </Card>
+                <Figure
+                  title="Program"
+                  variant="bodyLg"
+                  value={
+                    data.program
+                      ? `${data.program.name} (version ${data.program.version})`
+                      : 'No program published'
+                  }
+                />
+                <Figure title="Members" value={integer.format(data.members)} />
+                <Figure title="Points outstanding" value={integer.format(data.pointsOutstanding)} />
               </InlineGrid>
             )}
           </BlockStack>
         </Layout.Section>
       </Layout>
     </Page>
+  );
+}
+
+/** One card of the home page: a heading and its figure. */
+function Figure({
+  title,
+  value,
+  variant = 'headingLg',
+}: {
+  title: string;
+  value: string;
+  variant?: 'headingLg' | 'bodyLg';
+}) {
+  return (
+    <Card>
+      <BlockStack gap="200">
+        <Text as="h3" variant="headingSm">
+          {title}
+        </Text>
+        <Text as="p" variant={variant}>
+          {value}
+        </Text>
+      </BlockStack>
+    </Card>
   );
 }

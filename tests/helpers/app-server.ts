@@ -57,17 +57,21 @@ export interface ExitStatus {
   stderr: string;
 }
 
-export interface AppProcess {
-  url: string;
-  port: number;
+/** A child process a test started: its output, its exit, and a way to stop it. */
+export interface ChildHandle {
   pid: number;
   child: ChildProcess;
   stdout(): string;
   stderr(): string;
   /** stdout's JSON log lines (pino). */
   logLines(): Record<string, unknown>[];
-  /** Resolves when the process has exited (on its own or by stop). */
+  /** Resolves when the process has exited (on its own, or by stop/kill). */
   exited: Promise<ExitStatus>;
+}
+
+export interface AppProcess extends ChildHandle {
+  url: string;
+  port: number;
   /**
    * Sends `signal` (default SIGTERM) and waits for the exit; SIGKILLs after `timeoutMs`
    * (default 20 s) and rejects then, since a server that ignores SIGTERM is a bug.

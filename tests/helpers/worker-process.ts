@@ -19,7 +19,7 @@ import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
 import { bundle, newest, ROOT, withFileLock } from '../../dev/build';
-import { childEnv, type ExitStatus } from './app-server';
+import { childEnv, type ChildHandle, type ExitStatus } from './app-server';
 
 const WORKER_BUNDLE = join(ROOT, 'dist', 'worker.mjs');
 const LOCK = join(ROOT, '.cache', 'worker-build.lock');
@@ -67,15 +67,7 @@ export interface WorkerProcessOptions {
   readyTimeoutMs?: number;
 }
 
-export interface WorkerProcess {
-  pid: number;
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  /** stdout's JSON log lines (pino). */
-  logLines(): Record<string, unknown>[];
-  /** Resolves when the process has exited (on its own, or by stop/kill). */
-  exited: Promise<ExitStatus>;
+export interface WorkerProcess extends ChildHandle {
   /** Sends `signal` (default SIGTERM) and waits; SIGKILLs after `timeoutMs` (default 20 s). */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<ExitStatus>;
   /** SIGKILL: no shutdown code runs, active jobs stay locked until their lock expires. */
