@@ -334,9 +334,15 @@ const EXPECTED: Record<string, string> = {
   array: 'an array',
 };
 
+/**
+ * Zod's issues as path + rule. Messages are the schema's own words or zod's defaults, which name
+ * types and limits, never the input (`reportInput` only lets us tell "missing" from "wrong type")
+ * — except `unrecognized_keys`, which lists the body's own key names, so it is reworded.
+ */
 function zodIssues(error: z.ZodError, base: string): PayloadIssue[] {
   return error.issues.map((issue) => {
     const path = pathText(base, issue.path);
+    if (issue.code === 'unrecognized_keys') return { path, message: 'has unexpected keys' };
     if (issue.code === 'invalid_type' && 'input' in issue && issue.input === undefined) {
       return { path, message: 'is required' };
     }
@@ -397,14 +403,14 @@ function minorUnits(
     return negative ? -minor : minor;
   } catch (error) {
     if (!(error instanceof MoneyError)) throw error;
-    issues.push({ path, message: `'${raw}' ${error.reason}` });
+    issues.push({ path, message: error.reason });
     return undefined;
   }
 }
 
 function checkCurrency(code: string, path: string, issues: Issues): boolean {
   if (isKnownCurrency(code)) return true;
-  issues.push({ path, message: `'${code}' is not an ISO 4217 currency code` });
+  issues.push({ path, message: 'is not an ISO 4217 currency code such as "USD"' });
   return false;
 }
 
@@ -474,7 +480,7 @@ function idString(
   let own: string | undefined;
   if (typeof value === 'string') {
     if (!DIGITS_ONLY.test(value) || value.startsWith('0')) {
-      issues.push({ path, message: `'${value}' is not a positive integer id` });
+      issues.push({ path, message: 'is not a positive integer id' });
       return undefined;
     }
     own = value;
@@ -484,16 +490,16 @@ function idString(
     } else if (fromGid === undefined) {
       issues.push({
         path,
-        message: `${value} is above 2^53 and was rounded when the JSON was parsed; the exact id is unknown`,
+        message: 'is above 2^53 and was rounded when the JSON was parsed; the exact id is unknown',
       });
       return undefined;
     }
   } else {
-    issues.push({ path, message: `${value} is not a positive integer id` });
+    issues.push({ path, message: 'is not a positive integer id' });
     return undefined;
   }
   if (fromGid !== undefined && own !== undefined && own !== fromGid) {
-    issues.push({ path: gid!.path, message: `names id ${fromGid} but ${path} is ${own}` });
+    issues.push({ path: gid!.path, message: `names another id than ${path}` });
     return undefined;
   }
   return fromGid ?? own;
@@ -508,7 +514,7 @@ function epochMs(value: string, path: string, issues: Issues): number | undefine
   if (!m) {
     issues.push({
       path,
-      message: `'${value}' is not an ISO 8601 timestamp with an offset, e.g. 2026-03-14T10:15:00-04:00`,
+      message: 'is not an ISO 8601 timestamp with an offset, e.g. 2026-03-14T10:15:00-04:00',
     });
     return undefined;
   }
@@ -532,14 +538,14 @@ function epochMs(value: string, path: string, issues: Issues): number | undefine
     check.getUTCMinutes() !== minute ||
     check.getUTCSeconds() !== second
   ) {
-    issues.push({ path, message: `'${value}' is not a real date and time` });
+    issues.push({ path, message: 'is not a real date and time' });
     return undefined;
   }
   if (m[8] === 'Z') return local;
   const offsetHours = Number(m[10]);
   const offsetMinutes = Number(m[11]);
   if (offsetHours > 23 || offsetMinutes > 59) {
-    issues.push({ path, message: `'${value}' has an impossible UTC offset` });
+    issues.push({ path, message: 'has an impossible UTC offset' });
     return undefined;
   }
   const offset = (offsetHours * 60 + offsetMinutes) * 60_000;
@@ -789,7 +795,7 @@ export function parseOrderPayload(json: unknown): OrderFacts {
     if (refund.orderId !== orderId) {
       issues.push({
         path: `refunds[${i}].order_id`,
-        message: `is ${refund.orderId}, not this order`,
+        message: 'names another order than this one',
       });
     }
     if (
@@ -868,7 +874,7 @@ export function parseCustomerPayload(json: unknown): CustomerFacts {
     } else {
       issues.push({
         path: `metafields[${i}].value`,
-        message: `${JSON.stringify(metafield.value)} is not a date (YYYY-MM-DD)`,
+        message: 'is not a date (YYYY-MM-DD)',
       });
     }
   });
@@ -902,7 +908,7 @@ function shopFacts(
   if (!SHOP_DOMAIN.test(shopDomain)) {
     issues.push({
       path: 'shop_domain',
-      message: `'${raw.shop_domain}' is not a myshopify.com domain such as example.myshopify.com`,
+      message: 'is not a myshopify.com domain such as example.myshopify.com',
     });
     return undefined;
   }
