@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   cancelledOrderPayload,
   customerPayload,
+  posRefundPayload,
   customersDataRequestPayload,
   customersRedactPayload,
   orderPayload,
@@ -610,6 +611,116 @@ describe('parseRefundPayload', () => {
         edited(refund, (r) => delete r.refund_line_items),
       ),
     ).toEqual([{ path: 'refund_line_items', message: 'is required' }]);
+  });
+});
+
+describe('refunds whose lines state no currency ("XXX", Shopify POS)', () => {
+  const order = orderPayload({
+    id: ORDER_ID,
+    lineItems: [
+      { title: 'Linen Shirt', price: '100.00' },
+      { title: 'Socks', price: '10.00', quantity: 2 },
+    ],
+    shipping: '5.00',
+  });
+  const [shirt, socks] = (order.line_items as Json[]).map((l) => l.id as number) as [
+    number,
+    number,
+  ];
+  const posRefund = (options: Partial<Parameters<typeof refundPayload>[0]> = {}) =>
+    posRefundPayload(
+      refundPayload({
+        id: 880_031,
+        orderId: ORDER_ID,
+        order,
+        lineItems: [
+          { lineItemId: shirt, subtotal: '100.00', tax: '8.00' },
+          { lineItemId: socks, quantity: 1, subtotal: '10.00' },
+        ],
+        ...options,
+      }),
+    );
+
+  it('reads the line amounts in the shop currency the handler knows', () => {
+    const refund = posRefund();
+    expect(
+      (refund.refund_line_items as Json[]).map(
+        (l) => (l.subtotal_set as { shop_money: { currency_code: string } }).shop_money,
+      ),
+    ).toEqual([
+      { amount: '100.00', currency_code: 'XXX' },
+      { amount: '10.00', currency_code: 'XXX' },
+    ]);
+    expect(parseRefundPayload(refund, { shopCurrency: 'USD' })).toMatchObject({
+      merchandiseMinor: 11_000,
+      shopCurrency: 'USD',
+      lineItems: [{ subtotalMinor: 10_000 }, { subtotalMinor: 1_000 }],
+    });
+  });
+
+  it("uses the shop currency's own decimals", () => {
+    const yen = posRefundPayload(
+      refundPayload({
+        id: 880_032,
+        orderId: ORDER_ID,
+        currency: 'JPY',
+        lineItems: [{ lineItemId: 1, subtotal: '1200' }],
+      }),
+    );
+    expect(parseRefundPayload(yen, { shopCurrency: 'JPY' })).toMatchObject({
+      merchandiseMinor: 1_200,
+      shopCurrency: 'JPY',
+    });
+  });
+
+  it('takes the currency the rest of the refund states, and refuses a real mismatch', () => {
+    const withShipping = posRefund({ shipping: '5.00' });
+    // The shipping line states USD: the lines are read in USD whatever the caller passes.
+    expect(parseRefundPayload(withShipping)).toMatchObject({
+      merchandiseMinor: 11_000,
+      shippingMinor: 500,
+      shopCurrency: 'USD',
+    });
+    // A refund stating EUR in a USD shop is still a EUR refund: the handler refuses it.
+    const inEuros = posRefundPayload(
+      refundPayload({
+        id: 880_033,
+        orderId: ORDER_ID,
+        currency: 'EUR',
+        lineItems: [{ lineItemId: shirt, subtotal: '100.00' }],
+        shipping: '5.00',
+      }),
+    );
+    expect(parseRefundPayload(inEuros, { shopCurrency: 'USD' }).shopCurrency).toBe('EUR');
+    // Two stated currencies are refused as before.
+    const mixed = edited(withShipping, (r) => {
+      const line = (r.refund_line_items as Json[])[1]!;
+      (line.subtotal_set as { shop_money: { currency_code: string } }).shop_money.currency_code =
+        'CAD';
+    });
+    expect(issuesOf((json) => parseRefundPayload(json, { shopCurrency: 'USD' }), mixed)).toEqual([
+      {
+        path: 'refund_shipping_lines[0].subtotal_amount_set.shop_money.currency_code',
+        message:
+          "is 'USD' but refund_line_items[1].subtotal_set.shop_money.currency_code is 'CAD'; all shop_money amounts must be in the shop currency",
+      },
+    ]);
+  });
+
+  it('is refused by path when nothing says which currency the lines are in', () => {
+    expect(issuesOf(parseRefundPayload, posRefund())).toEqual(
+      [0, 1].map((i) => ({
+        path: `refund_line_items[${i}].subtotal_set.shop_money.currency_code`,
+        message: 'is XXX (no currency) and nothing else in the refund states the shop currency',
+      })),
+    );
+  });
+
+  it('inside an order body, takes the order currency', () => {
+    const body = { ...order, refunds: [posRefund()] };
+    expect(parseOrderPayload(body).refunds).toMatchObject([
+      { refundId: '880031', merchandiseMinor: 11_000, shopCurrency: 'USD' },
+    ]);
   });
 });
 
