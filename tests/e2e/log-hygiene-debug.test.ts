@@ -1,6 +1,7 @@
 // What the processes write at LOG_LEVEL=debug, where Shopify's library prints what it was given
 // (request parameters, decoded session tokens, redirect URLs): still no session token, app-proxy
-// signature, webhook HMAC, access token or app secret, on any line of any process.
+// signature, webhook HMAC, access token or app secret, on any line of any process; and a refused
+// delivery's reason does not repeat the personal data a field held.
 import { createHmac, randomUUID } from 'node:crypto';
 import { Session } from '@shopify/shopify-api';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
@@ -49,8 +50,9 @@ function proxyUrl(params: Record<string, string>, secret = E2E_SECRET) {
   return { url: `/proxy?${new URLSearchParams({ ...all, signature })}`, signature };
 }
 
-it('logs no token, signature, HMAC or secret at debug level', async () => {
+it('logs no token, signature, HMAC, secret or refused payload value at debug level', async () => {
   const web = stack.web();
+  const worker = () => stack.workers[0]!;
   const get = (path: string, headers: Record<string, string> = {}) =>
     fetch(`${web.url}${path}`, {
       // The library answers requests from bots (Node's own user agent is one) without authenticating.
@@ -106,7 +108,10 @@ it('logs no token, signature, HMAC or secret at debug level', async () => {
   expect((await get('/app.data', { Authorization: `Bearer ${data}` })).status).toBe(200);
   expect((await get('/app.data', { Authorization: `Bearer ${expired}` })).status).toBe(401);
 
-  // Webhook deliveries: accepted, processed, and one refused by the worker.
+  // Webhook deliveries: accepted, processed, and two refused by the worker — one for a birth_date
+  // metafield holding personal data, which the refusal must not repeat.
+  const birthday = customerPayload({ id: 8_800_000_000_002, birthday: '1990-07-14' });
+  (birthday.metafields as Array<{ value: unknown }>)[0]!.value = 'SSN 123-45-6789';
   const customer = customerPayload({ id: 8_800_000_000_001 });
   const order = orderPayload({
     id: 8_800_000_000_101,
@@ -118,16 +123,20 @@ it('logs no token, signature, HMAC or secret at debug level', async () => {
     ['customers/create', customer],
     ['orders/paid', order],
     ['orders/paid', invalid],
+    ['customers/update', birthday],
   ] as const) {
     secrets.push(shopifyHmac(JSON.stringify(payload), E2E_SECRET));
     const result = await stack.post({ topic, payload, webhookId: randomUUID() });
     expect(result.status).toBe(200);
   }
   await stack.waitUntilSettled();
-  expect(await stack.inboxCounts()).toEqual({ received: 0, processed: 2, dead: 1 });
+  expect(await stack.inboxCounts()).toEqual({ received: 0, processed: 2, dead: 2 });
+  const dead = worker()
+    .logLines()
+    .filter((l) => String(l.msg).startsWith('webhook dead-lettered'));
+  expect(dead.map((l) => l.topic)).toEqual(expect.arrayContaining(['customers/update']));
 
-  const worker = stack.workers[0]!;
-  const everything = [web.stdout(), web.stderr(), worker.stdout(), worker.stderr()].join('\n');
+  const everything = [web.stdout(), web.stderr(), worker().stdout(), worker().stderr()].join('\n');
   // The library did speak at debug level, so the checks below are about real lines.
   const library = web.logLines().filter((l) => l.component === 'shopify-app');
   expect(library.filter((l) => l.level === 20).length).toBeGreaterThan(3);
@@ -136,6 +145,7 @@ it('logs no token, signature, HMAC or secret at debug level', async () => {
   expect(everything).not.toMatch(/hmac=(?!\[redacted\])/);
   expect(everything).not.toMatch(/shp(at|ca|pa|ss|ua)_[0-9a-f]/);
   expect(everything).not.toMatch(/Bearer (?!\[redacted\])/);
+  expect(everything).not.toMatch(/123-45-6789/);
   for (const secret of secrets) {
     expect(everything, `logs contain ${secret.slice(0, 12)}…`).not.toContain(secret);
   }
