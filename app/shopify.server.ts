@@ -13,11 +13,12 @@ import {
 } from '@shopify/shopify-app-remix/server';
 import { getDatabase } from './db.server';
 import { parseShopifyEnv } from './env.server';
-import { logger } from './logger.server';
+import { logger, neverLog } from './logger.server';
 import { ProcessSessionStorage } from './session-storage.server';
 import { setUpShop } from './shop-setup.server';
 
 const config = parseShopifyEnv();
+neverLog(config.SHOPIFY_API_SECRET);
 
 export const apiVersion = ApiVersion.July26;
 /** The app's client id: App Bridge needs it in the browser. */
@@ -46,9 +47,13 @@ const shopify = shopifyApp({
   distribution: AppDistribution.AppStore,
   future: { unstable_newEmbeddedAuthStrategy: true },
   // The library's messages go through pino like everything else (its own default is console).
-  // Info and debug lines carry request parameters, so they are only on when asked for.
+  // Its info and debug lines print request parameters, session tokens and redirect URLs as plain
+  // text: they are on only when asked for, and the logger's redaction (app/log-redaction.server.ts)
+  // strips every token, signature and the secret from them whatever they say. HTTP request logging
+  // (request bodies with the client secret) stays off.
   logger: {
     level: shopifyLogLevel,
+    httpRequests: false,
     log: (severity, message) => {
       const log = logger().child({ component: 'shopify-app' });
       if (severity === LogSeverity.Error) log.error(message);

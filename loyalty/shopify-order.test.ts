@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   cancelledOrderPayload,
   customerPayload,
+  posRefundPayload,
   customersDataRequestPayload,
   customersRedactPayload,
   orderPayload,
@@ -229,7 +230,7 @@ describe('parseOrderPayload', () => {
 
     const foreign = edited(updated, (o) => ((o.refunds as Json[])[0]!.order_id = 42));
     expect(issuesOf(parseOrderPayload, foreign)).toEqual([
-      { path: 'refunds[0].order_id', message: 'is 42, not this order' },
+      { path: 'refunds[0].order_id', message: 'names another order than this one' },
     ]);
   });
 
@@ -246,8 +247,7 @@ describe('parseOrderPayload', () => {
     expect(issuesOf(parseOrderPayload, noGid)).toEqual([
       {
         path: 'id',
-        message:
-          '820982911946154500 is above 2^53 and was rounded when the JSON was parsed; the exact id is unknown',
+        message: 'is above 2^53 and was rounded when the JSON was parsed; the exact id is unknown',
       },
     ]);
   });
@@ -257,7 +257,7 @@ describe('parseOrderPayload', () => {
       o.admin_graphql_api_id = 'gid://shopify/Order/1002';
     });
     expect(issuesOf(parseOrderPayload, order)).toEqual([
-      { path: 'admin_graphql_api_id', message: 'names id 1002 but id is 1001' },
+      { path: 'admin_graphql_api_id', message: 'names another id than id' },
     ]);
   });
 
@@ -283,12 +283,11 @@ describe('parseOrderPayload', () => {
     expect(issuesOf(parseOrderPayload, fixed)).toEqual([
       {
         path: 'subtotal_price_set.shop_money.amount',
-        message: "'12.345' has 3 decimal places; USD allows 2",
+        message: 'has 3 decimal places; USD allows 2',
       },
       {
         path: 'processed_at',
-        message:
-          "'2026-03-14 10:15:00' is not an ISO 8601 timestamp with an offset, e.g. 2026-03-14T10:15:00-04:00",
+        message: 'is not an ISO 8601 timestamp with an offset, e.g. 2026-03-14T10:15:00-04:00',
       },
     ]);
   });
@@ -320,16 +319,14 @@ describe('parseOrderPayload', () => {
       ),
     ).toContainEqual({
       path: 'subtotal_price_set.shop_money.currency_code',
-      message: "'XYZ' is not an ISO 4217 currency code",
+      message: 'is not an ISO 4217 currency code such as "USD"',
     });
     expect(
       issuesOf(
         parseOrderPayload,
         edited(base, (o) => (o.processed_at = '2026-02-30T10:00:00Z')),
       ),
-    ).toEqual([
-      { path: 'processed_at', message: "'2026-02-30T10:00:00Z' is not a real date and time" },
-    ]);
+    ).toEqual([{ path: 'processed_at', message: 'is not a real date and time' }]);
     expect(
       issuesOf(
         parseOrderPayload,
@@ -587,7 +584,7 @@ describe('parseRefundPayload', () => {
     ).toEqual([
       {
         path: 'refund_line_items[0].subtotal_set.shop_money.amount',
-        message: "'-100.00' is negative",
+        message: 'is negative',
       },
     ]);
     expect(
@@ -614,6 +611,116 @@ describe('parseRefundPayload', () => {
         edited(refund, (r) => delete r.refund_line_items),
       ),
     ).toEqual([{ path: 'refund_line_items', message: 'is required' }]);
+  });
+});
+
+describe('refunds whose lines state no currency ("XXX", Shopify POS)', () => {
+  const order = orderPayload({
+    id: ORDER_ID,
+    lineItems: [
+      { title: 'Linen Shirt', price: '100.00' },
+      { title: 'Socks', price: '10.00', quantity: 2 },
+    ],
+    shipping: '5.00',
+  });
+  const [shirt, socks] = (order.line_items as Json[]).map((l) => l.id as number) as [
+    number,
+    number,
+  ];
+  const posRefund = (options: Partial<Parameters<typeof refundPayload>[0]> = {}) =>
+    posRefundPayload(
+      refundPayload({
+        id: 880_031,
+        orderId: ORDER_ID,
+        order,
+        lineItems: [
+          { lineItemId: shirt, subtotal: '100.00', tax: '8.00' },
+          { lineItemId: socks, quantity: 1, subtotal: '10.00' },
+        ],
+        ...options,
+      }),
+    );
+
+  it('reads the line amounts in the shop currency the handler knows', () => {
+    const refund = posRefund();
+    expect(
+      (refund.refund_line_items as Json[]).map(
+        (l) => (l.subtotal_set as { shop_money: { currency_code: string } }).shop_money,
+      ),
+    ).toEqual([
+      { amount: '100.00', currency_code: 'XXX' },
+      { amount: '10.00', currency_code: 'XXX' },
+    ]);
+    expect(parseRefundPayload(refund, { shopCurrency: 'USD' })).toMatchObject({
+      merchandiseMinor: 11_000,
+      shopCurrency: 'USD',
+      lineItems: [{ subtotalMinor: 10_000 }, { subtotalMinor: 1_000 }],
+    });
+  });
+
+  it("uses the shop currency's own decimals", () => {
+    const yen = posRefundPayload(
+      refundPayload({
+        id: 880_032,
+        orderId: ORDER_ID,
+        currency: 'JPY',
+        lineItems: [{ lineItemId: 1, subtotal: '1200' }],
+      }),
+    );
+    expect(parseRefundPayload(yen, { shopCurrency: 'JPY' })).toMatchObject({
+      merchandiseMinor: 1_200,
+      shopCurrency: 'JPY',
+    });
+  });
+
+  it('takes the currency the rest of the refund states, and refuses a real mismatch', () => {
+    const withShipping = posRefund({ shipping: '5.00' });
+    // The shipping line states USD: the lines are read in USD whatever the caller passes.
+    expect(parseRefundPayload(withShipping)).toMatchObject({
+      merchandiseMinor: 11_000,
+      shippingMinor: 500,
+      shopCurrency: 'USD',
+    });
+    // A refund stating EUR in a USD shop is still a EUR refund: the handler refuses it.
+    const inEuros = posRefundPayload(
+      refundPayload({
+        id: 880_033,
+        orderId: ORDER_ID,
+        currency: 'EUR',
+        lineItems: [{ lineItemId: shirt, subtotal: '100.00' }],
+        shipping: '5.00',
+      }),
+    );
+    expect(parseRefundPayload(inEuros, { shopCurrency: 'USD' }).shopCurrency).toBe('EUR');
+    // Two stated currencies are refused as before.
+    const mixed = edited(withShipping, (r) => {
+      const line = (r.refund_line_items as Json[])[1]!;
+      (line.subtotal_set as { shop_money: { currency_code: string } }).shop_money.currency_code =
+        'CAD';
+    });
+    expect(issuesOf((json) => parseRefundPayload(json, { shopCurrency: 'USD' }), mixed)).toEqual([
+      {
+        path: 'refund_shipping_lines[0].subtotal_amount_set.shop_money.currency_code',
+        message:
+          "is 'USD' but refund_line_items[1].subtotal_set.shop_money.currency_code is 'CAD'; all shop_money amounts must be in the shop currency",
+      },
+    ]);
+  });
+
+  it('is refused by path when nothing says which currency the lines are in', () => {
+    expect(issuesOf(parseRefundPayload, posRefund())).toEqual(
+      [0, 1].map((i) => ({
+        path: `refund_line_items[${i}].subtotal_set.shop_money.currency_code`,
+        message: 'is XXX (no currency) and nothing else in the refund states the shop currency',
+      })),
+    );
+  });
+
+  it('inside an order body, takes the order currency', () => {
+    const body = { ...order, refunds: [posRefund()] };
+    expect(parseOrderPayload(body).refunds).toMatchObject([
+      { refundId: '880031', merchandiseMinor: 11_000, shopCurrency: 'USD' },
+    ]);
   });
 });
 
@@ -645,7 +752,7 @@ describe('parseCustomerPayload', () => {
     expect(parseCustomerPayload(body).birthday).toBe('1990-07-14');
     const bad = edited(body, (c) => ((c.metafields as Json[])[0]!.value = '1990-02-30'));
     expect(issuesOf(parseCustomerPayload, bad)).toEqual([
-      { path: 'metafields[0].value', message: '"1990-02-30" is not a date (YYYY-MM-DD)' },
+      { path: 'metafields[0].value', message: 'is not a date (YYYY-MM-DD)' },
     ]);
   });
 
@@ -664,7 +771,7 @@ describe('parseCustomerPayload', () => {
   it('names a bad id', () => {
     const body = edited(customerPayload({ id: 42 }), (c) => (c.id = -3));
     expect(issuesOf(parseCustomerPayload, body)).toEqual([
-      { path: 'id', message: '-3 is not a positive integer id' },
+      { path: 'id', message: 'is not a positive integer id' },
     ]);
   });
 });
@@ -739,8 +846,129 @@ describe('compliance payloads', () => {
     ).toEqual([
       {
         path: 'shop_domain',
-        message: "'evil.example.com' is not a myshopify.com domain such as example.myshopify.com",
+        message: 'is not a myshopify.com domain such as example.myshopify.com',
       },
+    ]);
+  });
+});
+
+describe('messages never carry payload values', () => {
+  // What an auditor found in last_error: a birth_date metafield holding an SSN, quoted verbatim.
+  const SENTINELS: unknown[] = ['SSN 123-45-6789', '123-45-6789', -123456789, 1234567.891];
+  const leaks = (text: string) => /123-?45-?6789|123456789|1234567\.891/.test(text);
+
+  /** Every path of `json` (objects and arrays included), as key lists. */
+  function paths(json: unknown, prefix: PropertyKey[] = []): PropertyKey[][] {
+    if (json === null || typeof json !== 'object') return [prefix];
+    const children = Array.isArray(json)
+      ? json.flatMap((value, i) => paths(value, [...prefix, i]))
+      : Object.entries(json).flatMap(([key, value]) => paths(value, [...prefix, key]));
+    return prefix.length === 0 ? children : [prefix, ...children];
+  }
+
+  function withValue(json: unknown, path: PropertyKey[], value: unknown): unknown {
+    const copy = structuredClone(json) as Record<PropertyKey, unknown>;
+    let node = copy;
+    for (const key of path.slice(0, -1)) node = node[key] as Record<PropertyKey, unknown>;
+    node[path.at(-1)!] = value;
+    return copy;
+  }
+
+  const order = orderPayload({
+    id: ORDER_ID,
+    customer: { id: 7_301_234_567_890, email: 'ada@example.com' },
+    lineItems: [{ title: 'Linen Shirt', price: '100.00' }],
+    shipping: '5.00',
+  });
+  const refund = refundPayload({
+    id: 880_021,
+    orderId: ORDER_ID,
+    order,
+    lineItems: [{ lineItemId: (order.line_items as Json[])[0]!.id as number }],
+    shipping: '5.00',
+    discrepancy: '-1.00',
+  });
+  const legacyRefund = refundPayload({
+    id: 880_022,
+    orderId: ORDER_ID,
+    lineItems: [{ lineItemId: 1, subtotal: '10.00' }],
+    shipping: '5.00',
+    legacyShippingAdjustment: true,
+  });
+  const cases: Array<[string, (json: unknown) => unknown, Json]> = [
+    ['order', parseOrderPayload, { ...order, refunds: [refund] }],
+    [
+      'order (amounts without sets)',
+      parseOrderPayload,
+      edited(order, (o) => {
+        delete o.subtotal_price_set;
+        delete o.total_price_set;
+      }),
+    ],
+    ['refund', parseRefundPayload, refund],
+    ['legacy refund', parseRefundPayload, legacyRefund],
+    ['customer', parseCustomerPayload, customerPayload({ id: 42, birthday: '1990-07-14' })],
+    [
+      'customers/redact',
+      parseCustomersRedactPayload,
+      customersRedactPayload({
+        shopDomain: 'laurel-demo.myshopify.com',
+        customer: { id: 191_167, email: 'john@example.com', phone: '555-625-1199' },
+        ordersToRedact: [299_938],
+      }),
+    ],
+    [
+      'customers/data_request',
+      parseCustomersDataRequestPayload,
+      customersDataRequestPayload({
+        shopDomain: 'laurel-demo.myshopify.com',
+        customer: { id: 191_167, email: 'john@example.com' },
+        ordersRequested: [299_938],
+        dataRequestId: 9_999,
+      }),
+    ],
+    [
+      'shop/redact',
+      parseShopRedactPayload,
+      shopRedactPayload({ shopDomain: 'laurel-demo.myshopify.com' }),
+    ],
+  ];
+
+  it.each(cases)(
+    '%s: every field holding a sentinel is refused without quoting it',
+    (_, parse, body) => {
+      parse(body); // the unedited body is valid, so every refusal below is the sentinel's doing
+      let refused = 0;
+      for (const path of paths(body)) {
+        for (const sentinel of SENTINELS) {
+          let error: unknown;
+          try {
+            parse(withValue(body, path, sentinel));
+          } catch (e) {
+            error = e;
+          }
+          if (error === undefined) continue;
+          refused++;
+          expect(error).toBeInstanceOf(ShopifyPayloadError);
+          const where = `${path.join('.')} = ${JSON.stringify(sentinel)}`;
+          expect(leaks((error as Error).message), `${where}: ${(error as Error).message}`).toBe(
+            false,
+          );
+          for (const issue of (error as ShopifyPayloadError).issues) {
+            expect(leaks(issue.path), where).toBe(false);
+          }
+        }
+      }
+      expect(refused).toBeGreaterThan(5);
+    },
+  );
+
+  it('a birth_date metafield that is not a date is named by path and rule only', () => {
+    const body = edited(customerPayload({ id: 42, birthday: '1990-07-14' }), (c) => {
+      (c.metafields as Json[])[0]!.value = 'SSN 123-45-6789';
+    });
+    expect(issuesOf(parseCustomerPayload, body)).toEqual([
+      { path: 'metafields[0].value', message: 'is not a date (YYYY-MM-DD)' },
     ]);
   });
 });

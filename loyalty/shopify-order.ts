@@ -7,7 +7,10 @@
  *
  * Rules (docs/earning-rules.md):
  * - Money is read from `*_set.shop_money` — the shop's currency. Presentment (shopper) currency
- *   amounts are never used for points.
+ *   amounts are never used for points. A refund amount in `XXX` ("no currency", sent by POS) is in
+ *   the currency the rest of the refund states, else the order's or the shop's.
+ * - Messages name the JSON path and the rule, never the value refused: they end up in
+ *   `webhook_inbox.last_error` and the logs, and a field can hold personal data.
  * - Amounts may arrive as strings ("12.50", the normal case) or as JSON numbers (a few REST fields,
  *   e.g. `refund_line_items[].subtotal`, and some documentation examples). A number is turned back
  *   into its shortest decimal text (12.5 → "12.5") and parsed like a string: no float arithmetic.
@@ -119,7 +122,10 @@ export interface RefundFacts {
    * as Shopify reports them. Recorded for explanation; ignored for points.
    */
   discrepancyMinor: number;
-  /** Shop currency of the amounts above; null when the refund carries no shop-money amount at all. */
+  /**
+   * Shop currency of the amounts above (the caller's shop currency when they state none, `XXX`);
+   * null when the refund carries no amount at all.
+   */
   shopCurrency: string | null;
   lineItems: RefundLineFacts[];
 }
@@ -334,9 +340,15 @@ const EXPECTED: Record<string, string> = {
   array: 'an array',
 };
 
+/**
+ * Zod's issues as path + rule. Messages are the schema's own words or zod's defaults, which name
+ * types and limits, never the input (`reportInput` only lets us tell "missing" from "wrong type")
+ * — except `unrecognized_keys`, which lists the body's own key names, so it is reworded.
+ */
 function zodIssues(error: z.ZodError, base: string): PayloadIssue[] {
   return error.issues.map((issue) => {
     const path = pathText(base, issue.path);
+    if (issue.code === 'unrecognized_keys') return { path, message: 'has unexpected keys' };
     if (issue.code === 'invalid_type' && 'input' in issue && issue.input === undefined) {
       return { path, message: 'is required' };
     }
@@ -397,14 +409,14 @@ function minorUnits(
     return negative ? -minor : minor;
   } catch (error) {
     if (!(error instanceof MoneyError)) throw error;
-    issues.push({ path, message: `'${raw}' ${error.reason}` });
+    issues.push({ path, message: error.reason });
     return undefined;
   }
 }
 
 function checkCurrency(code: string, path: string, issues: Issues): boolean {
   if (isKnownCurrency(code)) return true;
-  issues.push({ path, message: `'${code}' is not an ISO 4217 currency code` });
+  issues.push({ path, message: 'is not an ISO 4217 currency code such as "USD"' });
   return false;
 }
 
@@ -474,7 +486,7 @@ function idString(
   let own: string | undefined;
   if (typeof value === 'string') {
     if (!DIGITS_ONLY.test(value) || value.startsWith('0')) {
-      issues.push({ path, message: `'${value}' is not a positive integer id` });
+      issues.push({ path, message: 'is not a positive integer id' });
       return undefined;
     }
     own = value;
@@ -484,16 +496,16 @@ function idString(
     } else if (fromGid === undefined) {
       issues.push({
         path,
-        message: `${value} is above 2^53 and was rounded when the JSON was parsed; the exact id is unknown`,
+        message: 'is above 2^53 and was rounded when the JSON was parsed; the exact id is unknown',
       });
       return undefined;
     }
   } else {
-    issues.push({ path, message: `${value} is not a positive integer id` });
+    issues.push({ path, message: 'is not a positive integer id' });
     return undefined;
   }
   if (fromGid !== undefined && own !== undefined && own !== fromGid) {
-    issues.push({ path: gid!.path, message: `names id ${fromGid} but ${path} is ${own}` });
+    issues.push({ path: gid!.path, message: `names another id than ${path}` });
     return undefined;
   }
   return fromGid ?? own;
@@ -508,7 +520,7 @@ function epochMs(value: string, path: string, issues: Issues): number | undefine
   if (!m) {
     issues.push({
       path,
-      message: `'${value}' is not an ISO 8601 timestamp with an offset, e.g. 2026-03-14T10:15:00-04:00`,
+      message: 'is not an ISO 8601 timestamp with an offset, e.g. 2026-03-14T10:15:00-04:00',
     });
     return undefined;
   }
@@ -532,14 +544,14 @@ function epochMs(value: string, path: string, issues: Issues): number | undefine
     check.getUTCMinutes() !== minute ||
     check.getUTCSeconds() !== second
   ) {
-    issues.push({ path, message: `'${value}' is not a real date and time` });
+    issues.push({ path, message: 'is not a real date and time' });
     return undefined;
   }
   if (m[8] === 'Z') return local;
   const offsetHours = Number(m[10]);
   const offsetMinutes = Number(m[11]);
   if (offsetHours > 23 || offsetMinutes > 59) {
-    issues.push({ path, message: `'${value}' has an impossible UTC offset` });
+    issues.push({ path, message: 'has an impossible UTC offset' });
     return undefined;
   }
   const offset = (offsetHours * 60 + offsetMinutes) * 60_000;
@@ -573,7 +585,21 @@ function fail(kind: PayloadKind, issues: Issues): never {
 // ---------------------------------------------------------------------------------------------
 // Refunds
 
-function refundFacts(json: unknown, base: string, issues: Issues): RefundFacts | undefined {
+/**
+ * ISO 4217's "no currency". Shopify POS has sent refunds whose line amounts say `XXX` (shop and
+ * presentment money alike) while the money returned was in the shop currency: such an amount is
+ * read in the currency the rest of the refund states, else the shop's (docs/earning-rules.md).
+ */
+const NO_CURRENCY = 'XXX';
+
+type MoneyBag = z.infer<typeof moneyBag>;
+
+function refundFacts(
+  json: unknown,
+  base: string,
+  issues: Issues,
+  shopCurrency: string | null,
+): RefundFacts | undefined {
   const before = issues.length;
   const raw = structure(refundSchema, json, base, issues);
   if (!raw) return undefined;
@@ -589,21 +615,71 @@ function refundFacts(json: unknown, base: string, issues: Issues): RefundFacts |
   const processedAt =
     raw.processed_at != null ? epochMs(raw.processed_at, at('processed_at'), issues) : createdAt;
 
+  // Every shop-money amount of the refund, with its path; an adjustment without amount_set is an
+  // old payload whose `amount` is in the shop currency.
+  const shippingLines = raw.refund_shipping_lines ?? [];
+  const lineBags = raw.refund_line_items.map((line, i) => ({
+    bag: line.subtotal_set,
+    path: pathText(base, ['refund_line_items', i, 'subtotal_set']),
+  }));
+  const shippingBags = shippingLines.map((line, i) => ({
+    bag: line.subtotal_amount_set,
+    path: pathText(base, ['refund_shipping_lines', i, 'subtotal_amount_set']),
+  }));
+  const adjustments = (raw.order_adjustments ?? []).map((adjustment, i) => ({
+    adjustment,
+    path: pathText(base, ['order_adjustments', i]),
+  }));
+
+  // First the currency the refund states: every code checked, all stated ones must agree.
   const currency = new ShopCurrency(issues);
+  const unusable = new Set<MoneyBag>();
+  let unstated = false;
+  const state = ({ bag, path }: { bag: MoneyBag; path: string }) => {
+    const code = bag.shop_money.currency_code;
+    if (code === NO_CURRENCY) unstated = true;
+    else if (checkCurrency(code, `${path}.shop_money.currency_code`, issues)) {
+      currency.see(code, `${path}.shop_money.currency_code`);
+    } else unusable.add(bag);
+  };
+  lineBags.forEach(state);
+  shippingBags.forEach(state);
+  for (const { adjustment, path } of adjustments) {
+    if (adjustment.amount_set != null)
+      state({ bag: adjustment.amount_set, path: `${path}.amount_set` });
+    else if (adjustment.amount != null) unstated = true;
+  }
+  // Then the currency every amount is read in: the stated one, else the shop's (when the caller
+  // knows it). A stated currency other than the shop's is kept, for the handler to refuse.
+  const code = currency.code ?? (unstated ? shopCurrency : null);
+
+  const minorOf = (
+    { bag, path }: { bag: MoneyBag; path: string },
+    signed = false,
+  ): number | undefined => {
+    if (unusable.has(bag)) return undefined;
+    if (code === null) {
+      issues.push({
+        path: `${path}.shop_money.currency_code`,
+        message: `is ${NO_CURRENCY} (no currency) and nothing else in the refund states the shop currency`,
+      });
+      return undefined;
+    }
+    return minorUnits(bag.shop_money.amount, code, `${path}.shop_money.amount`, issues, signed);
+  };
+
   const lineItems: RefundLineFacts[] = [];
   let merchandiseMinor = 0;
   raw.refund_line_items.forEach((line, i) => {
     const path = pathText(base, ['refund_line_items', i]);
     const lineItemId = idString(line.line_item_id, `${path}.line_item_id`, issues);
-    const money = shopMoney(line.subtotal_set, `${path}.subtotal_set`, issues);
-    if (!money) return;
-    currency.see(money.currency, `${path}.subtotal_set.shop_money.currency_code`);
-    if (lineItemId === undefined) return;
-    merchandiseMinor += money.minor;
+    const minor = minorOf(lineBags[i]!);
+    if (minor === undefined || lineItemId === undefined) return;
+    merchandiseMinor += minor;
     lineItems.push({
       lineItemId,
       quantity: line.quantity,
-      subtotalMinor: money.minor,
+      subtotalMinor: minor,
       restockType: line.restock_type ?? null,
     });
   });
@@ -611,50 +687,32 @@ function refundFacts(json: unknown, base: string, issues: Issues): RefundFacts |
   // Refunded shipping: API 2024-10+ lists refund_shipping_lines; older versions report it as an
   // order adjustment of kind shipping_refund (negative). Never both, so lines win when present.
   let shippingFromLines = 0;
-  const shippingLines = raw.refund_shipping_lines ?? [];
-  shippingLines.forEach((line, i) => {
-    const path = pathText(base, ['refund_shipping_lines', i, 'subtotal_amount_set']);
-    const money = shopMoney(line.subtotal_amount_set, path, issues, true);
-    if (!money) return;
-    currency.see(money.currency, `${path}.shop_money.currency_code`);
-    shippingFromLines += Math.abs(money.minor);
-  });
+  for (const shippingBag of shippingBags) {
+    const minor = minorOf(shippingBag, true);
+    if (minor !== undefined) shippingFromLines += Math.abs(minor);
+  }
 
   let shippingFromAdjustments = 0;
   let discrepancyMinor = 0;
-  const pendingLegacyAmounts: Array<{ value: string | number; path: string; shipping: boolean }> =
-    [];
-  (raw.order_adjustments ?? []).forEach((adjustment, i) => {
-    const path = pathText(base, ['order_adjustments', i]);
-    const shipping = adjustment.kind === 'shipping_refund';
+  for (const { adjustment, path } of adjustments) {
     let minor: number | undefined;
     if (adjustment.amount_set != null) {
-      const money = shopMoney(adjustment.amount_set, `${path}.amount_set`, issues, true);
-      if (!money) return;
-      currency.see(money.currency, `${path}.amount_set.shop_money.currency_code`);
-      minor = money.minor;
+      minor = minorOf({ bag: adjustment.amount_set, path: `${path}.amount_set` }, true);
     } else if (adjustment.amount != null) {
-      // Old payloads without amount_set: the amount is in shop currency, known once all bags are seen.
-      pendingLegacyAmounts.push({ value: adjustment.amount, path: `${path}.amount`, shipping });
-      return;
+      if (code === null) {
+        issues.push({
+          path: `${path}.amount`,
+          message: 'has no currency: amount_set (with shop_money) is required',
+        });
+        continue;
+      }
+      minor = minorUnits(adjustment.amount, code, `${path}.amount`, issues, true);
     } else {
       issues.push({ path: `${path}.amount_set`, message: 'is required' });
-      return;
-    }
-    if (shipping) shippingFromAdjustments += Math.abs(minor);
-    else discrepancyMinor += minor;
-  });
-  for (const pending of pendingLegacyAmounts) {
-    if (currency.code === null) {
-      issues.push({
-        path: pending.path,
-        message: 'has no currency: amount_set (with shop_money) is required',
-      });
       continue;
     }
-    const minor = minorUnits(pending.value, currency.code, pending.path, issues, true);
     if (minor === undefined) continue;
-    if (pending.shipping) shippingFromAdjustments += Math.abs(minor);
+    if (adjustment.kind === 'shipping_refund') shippingFromAdjustments += Math.abs(minor);
     else discrepancyMinor += minor;
   }
 
@@ -678,7 +736,7 @@ function refundFacts(json: unknown, base: string, issues: Issues): RefundFacts |
     merchandiseMinor,
     shippingMinor: shippingLines.length > 0 ? shippingFromLines : shippingFromAdjustments,
     discrepancyMinor,
-    shopCurrency: currency.code,
+    shopCurrency: code,
     lineItems,
   };
 }
@@ -687,10 +745,16 @@ function refundFacts(json: unknown, base: string, issues: Issues): RefundFacts |
  * Parses a refunds/create body. merchandiseMinor (Σ refund line subtotals in shop currency) is
  * what reverses points; shipping and discrepancies are recorded, never reversed. A refund of only
  * shipping, or only a restock, has merchandiseMinor 0.
+ *
+ * `shopCurrency` (the shop's, known to the caller) is the currency of amounts that state none
+ * (`XXX`, as POS refunds have) when nothing else in the refund states one.
  */
-export function parseRefundPayload(json: unknown): RefundFacts {
+export function parseRefundPayload(
+  json: unknown,
+  options: { shopCurrency?: string } = {},
+): RefundFacts {
   const issues: Issues = [];
-  const facts = refundFacts(json, '', issues);
+  const facts = refundFacts(json, '', issues, options.shopCurrency ?? null);
   if (!facts || issues.length > 0) fail('refund', issues);
   return facts;
 }
@@ -782,14 +846,14 @@ export function parseOrderPayload(json: unknown): OrderFacts {
 
   const refunds: RefundFacts[] = [];
   (raw.refunds ?? []).forEach((refund, i) => {
-    const facts = refundFacts(refund, pathText('', ['refunds', i]), issues);
+    const facts = refundFacts(refund, pathText('', ['refunds', i]), issues, currency.code);
     if (facts) refunds.push(facts);
   });
   for (const [i, refund] of refunds.entries()) {
     if (refund.orderId !== orderId) {
       issues.push({
         path: `refunds[${i}].order_id`,
-        message: `is ${refund.orderId}, not this order`,
+        message: 'names another order than this one',
       });
     }
     if (
@@ -868,7 +932,7 @@ export function parseCustomerPayload(json: unknown): CustomerFacts {
     } else {
       issues.push({
         path: `metafields[${i}].value`,
-        message: `${JSON.stringify(metafield.value)} is not a date (YYYY-MM-DD)`,
+        message: 'is not a date (YYYY-MM-DD)',
       });
     }
   });
@@ -902,7 +966,7 @@ function shopFacts(
   if (!SHOP_DOMAIN.test(shopDomain)) {
     issues.push({
       path: 'shop_domain',
-      message: `'${raw.shop_domain}' is not a myshopify.com domain such as example.myshopify.com`,
+      message: 'is not a myshopify.com domain such as example.myshopify.com',
     });
     return undefined;
   }

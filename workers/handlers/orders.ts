@@ -45,7 +45,8 @@ type Item =
 
 function parse(row: Row, shop: { currency: string; domain: string }): Item {
   if (row.topic === 'refunds/create') {
-    const refund = parseRefundPayload(row.payload);
+    // Amounts stating no currency (POS refunds' "XXX") are in the shop's.
+    const refund = parseRefundPayload(row.payload, { shopCurrency: shop.currency });
     checkShopCurrency(shop, refund.shopCurrency, `refund ${refund.refundId}`);
     return { row, kind: 'refund', refund };
   }
