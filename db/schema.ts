@@ -248,6 +248,12 @@ export const webhookInbox = pgTable(
     lastError: text('last_error'),
     receivedAt: tstz('received_at').notNull().defaultNow(),
     processedAt: tstz('processed_at'),
+    /**
+     * Set by customers/redact on a delivery about its subject still waiting to be processed: the
+     * personal fields Laurel would store were stripped from the body, and the body is dropped in
+     * the transaction that processes it (docs/privacy.md).
+     */
+    subjectRedactedAt: tstz('subject_redacted_at'),
   },
   (t) => [
     uniqueIndex('webhook_inbox_shop_webhook_uq').on(t.shopDomain, t.webhookId),

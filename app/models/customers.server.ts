@@ -1,4 +1,4 @@
-import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, or, sql, type SQL } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/client.server';
 import { customers } from '../../db/schema';
@@ -231,9 +231,33 @@ export async function findCustomersByEmail(
 }
 
 /**
+ * Every customer row of the shop a compliance request is about: the one with the Shopify id, those
+ * with the email, and any whose external id is the email (customers an old `loyalty import` of a
+ * Shopify export keyed by email). Oldest first.
+ */
+export async function findCustomersBySubject(
+  db: Executor,
+  shopId: number,
+  subject: { externalId: string | null; email: string | null },
+): Promise<Customer[]> {
+  const email = subject.email === null ? '' : normalizeEmail(subject.email);
+  const which = [
+    ...(subject.externalId !== null ? [eq(customers.externalId, subject.externalId)] : []),
+    ...(email !== '' ? [eq(customers.email, email), eq(customers.externalId, email)] : []),
+  ];
+  if (which.length === 0) return [];
+  return db
+    .select()
+    .from(customers)
+    .where(and(eq(customers.shopId, shopId), or(...which)))
+    .orderBy(asc(customers.id));
+}
+
+/**
  * customers/redact: scrubs email, names and birthday and sets redacted_at (first time kept).
- * The row, its external id and its ledger stay, so balances and reports remain exact.
- * Returns undefined when the shop has no such customer.
+ * The row and its ledger stay, so balances and reports remain exact; so does its external id (a
+ * Shopify id, or an imported file's customer_id) unless it looks like an email, which becomes
+ * `redacted:<row id>`. Returns undefined when the shop has no such customer.
  */
 export async function redactCustomer(
   db: Executor,
@@ -247,6 +271,7 @@ export async function redactCustomer(
       firstName: null,
       lastName: null,
       birthday: null,
+      externalId: sql`CASE WHEN ${customers.externalId} LIKE '%@%' THEN 'redacted:' || ${customers.id} ELSE ${customers.externalId} END`,
       redactedAt: sql`coalesce(${customers.redactedAt}, now())`,
       updatedAt: sql`now()`,
     })

@@ -8,9 +8,9 @@
  * state, so the entries' inputs never depend on which delivery came first, and a repeat plans
  * nothing. Every function takes many orders at once: the workers process deliveries in batches.
  */
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
-import { ledgerEntries, orderRefunds, orders } from '../../db/schema';
+import { customers, ledgerEntries, orderRefunds, orders } from '../../db/schema';
 import { anyOf, recordset } from '../../db/sql';
 import {
   awardKey,
@@ -82,10 +82,31 @@ function fold(records: readonly OrderRecord[]): Map<string, OrderRecord> {
   return byOrder;
 }
 
+/** Of these customers, those redacted by customers/redact. */
+async function redactedCustomerIds(
+  tx: Executor,
+  shopId: number,
+  customerIds: readonly number[],
+): Promise<Set<number>> {
+  if (customerIds.length === 0) return new Set();
+  const rows = await tx
+    .select({ id: customers.id })
+    .from(customers)
+    .where(
+      and(
+        eq(customers.shopId, shopId),
+        anyOf(customers.id, customerIds),
+        isNotNull(customers.redactedAt),
+      ),
+    );
+  return new Set(rows.map((r) => r.id));
+}
+
 /**
  * Creates or refreshes order rows from order bodies (in delivery order). Amounts, customer and
  * flags follow the latest body; paid_at and cancelled_at, once known, are kept; a claimed guest
- * order keeps its customer; a redacted order's email stays empty.
+ * order keeps its customer; a redacted order's email stays empty, and so does that of any order of
+ * a redacted customer, which is recorded as redacted (docs/privacy.md).
  */
 export async function recordOrders(
   tx: Executor,
@@ -96,6 +117,12 @@ export async function recordOrders(
     byText(a.facts.orderId, b.facts.orderId),
   );
   if (folded.length === 0) return;
+  const redacted = await redactedCustomerIds(
+    tx,
+    shopId,
+    folded.flatMap((r) => (r.customerId === null ? [] : [r.customerId])),
+  );
+  const now = new Date();
   await tx
     .insert(orders)
     .select(
@@ -106,7 +133,8 @@ export async function recordOrders(
           shopifyOrderId: facts.orderId,
           name: facts.name,
           customerId,
-          email: facts.email,
+          email: customerId !== null && redacted.has(customerId) ? null : facts.email,
+          redactedAt: customerId !== null && redacted.has(customerId) ? now : null,
           currency: facts.shopCurrency,
           sourceName: facts.sourceName,
           test: facts.test,
@@ -125,6 +153,7 @@ export async function recordOrders(
         name: sql`excluded.name`,
         customerId: sql`coalesce(excluded.customer_id, ${orders.customerId})`,
         email: sql`CASE WHEN ${orders.redactedAt} IS NULL THEN excluded.email ELSE NULL END`,
+        redactedAt: sql`coalesce(${orders.redactedAt}, excluded.redacted_at)`,
         currency: sql`excluded.currency`,
         sourceName: sql`excluded.source_name`,
         test: sql`excluded.test`,

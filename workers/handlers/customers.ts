@@ -1,9 +1,11 @@
 /**
  * customers/create enrols the member and posts the program's signup bonus; customers/update keeps
  * email, name and birthday current. Either lets a verified, enabled account claim the guest orders
- * placed with its email.
+ * placed with its email. A body about a redacted customer writes no personal field and is dropped
+ * (docs/privacy.md).
  */
 import { ensureCustomer, type Customer } from '../../app/models/customers.server';
+import { dropRedactedPayloads } from '../../app/models/inbox.server';
 import { post } from '../../app/models/ledger.server';
 import {
   attachCustomer,
@@ -93,6 +95,7 @@ export const customersCreate: WebhookHandler = async (tx, { row }) => {
   }
 
   const claim = await claimGuestOrders(tx, shop, customer, facts);
+  await dropRedactedPayloads(tx, shop.domain, [row.id]);
   return { customerId: customer.id, bonusPosted, ...claim };
 };
 
@@ -101,5 +104,6 @@ export const customersUpdate: WebhookHandler = async (tx, { row }) => {
   const facts = parseCustomerPayload(row.payload);
   const customer = await upsertMember(tx, shop.id, facts);
   const claim = await claimGuestOrders(tx, shop, customer, facts);
+  await dropRedactedPayloads(tx, shop.domain, [row.id]);
   return { customerId: customer.id, ...claim };
 };

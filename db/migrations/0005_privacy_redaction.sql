@@ -1,0 +1,1 @@
+ALTER TABLE "webhook_inbox" ADD COLUMN "subject_redacted_at" timestamp with time zone;
