@@ -78,6 +78,12 @@ export const customers = pgTable(
     lastName: text('last_name'),
     birthday: date('birthday', { mode: 'string' }),
     enrolledAt: tstz('enrolled_at').notNull().defaultNow(),
+    /**
+     * When Shopify first reported the account enabled with `email` verified; null when it has not,
+     * or the email changed since. Only such an account takes guest orders by email
+     * (docs/earning-rules.md, "Guest orders"; docs/cli.md, import).
+     */
+    emailVerifiedAt: tstz('email_verified_at'),
     /** Set by customers/redact: personal fields are scrubbed, ledger totals are kept. */
     redactedAt: tstz('redacted_at'),
     createdAt: createdAt(),

@@ -453,3 +453,91 @@ export async function attachCustomer(
     .returning({ shopifyOrderId: orders.shopifyOrderId });
   return rows.map((r) => r.shopifyOrderId);
 }
+
+/** An order read from Shopify's orders export (`loyalty import`, docs/cli.md). */
+export interface ImportedOrder {
+  shopifyOrderId: string;
+  name: string;
+  /** Lower-cased. */
+  email: string;
+  currency: string;
+  /** Subtotal − Refunded Amount (0 for an order that earns nothing), minor units. */
+  amountMinor: number;
+  /** Paid at, else Created at. */
+  processedAt: Date;
+  /** Its financial status earns and it is not cancelled. */
+  paid: boolean;
+  cancelledAt: Date | null;
+  programVersion: number | null;
+}
+
+/**
+ * Records exported orders Laurel has no row for, as guest orders (the export names no customer),
+ * and leaves any existing row as it is: what a webhook recorded is the fuller fact. Returns the ids
+ * recorded now. Take the orders' locks first.
+ */
+export async function recordImportedOrders(
+  tx: Executor,
+  shopId: number,
+  imported: readonly ImportedOrder[],
+): Promise<Set<string>> {
+  if (imported.length === 0) return new Set();
+  const rows = await tx
+    .insert(orders)
+    .select(
+      recordset(
+        orders,
+        [...imported]
+          .sort((a, b) => byText(a.shopifyOrderId, b.shopifyOrderId))
+          .map((o) => ({
+            shopId,
+            shopifyOrderId: o.shopifyOrderId,
+            name: o.name,
+            customerId: null,
+            email: o.email,
+            currency: o.currency,
+            sourceName: null,
+            test: false,
+            earnAmountMinor: o.amountMinor,
+            totalMinor: o.amountMinor,
+            processedAt: o.processedAt,
+            paidAt: o.paid ? o.processedAt : null,
+            cancelledAt: o.cancelledAt,
+            programVersion: o.programVersion,
+          })),
+      ),
+    )
+    .onConflictDoNothing({ target: [orders.shopId, orders.shopifyOrderId] })
+    .returning({ shopifyOrderId: orders.shopifyOrderId });
+  return new Set(rows.map((r) => r.shopifyOrderId));
+}
+
+/**
+ * Attaches each of these orders that is still a guest order to the account that owns its email
+ * (`owners`: lower-cased email → customer id, see verifiedCustomersByEmail), as a claim would.
+ * Returns the ids of the orders attached. Take the orders' locks first.
+ */
+export async function attachGuestOrdersByEmail(
+  tx: Executor,
+  shopId: number,
+  shopifyOrderIds: readonly string[],
+  owners: ReadonlyMap<string, number>,
+): Promise<string[]> {
+  if (shopifyOrderIds.length === 0 || owners.size === 0) return [];
+  const owner = sql`(SELECT o.customer_id FROM jsonb_to_recordset(${JSON.stringify(
+    [...owners].map(([email, customerId]) => ({ email, customer_id: customerId })),
+  )}::jsonb) AS o(email text, customer_id integer) WHERE o.email = ${orders.email})`;
+  const rows = await tx
+    .update(orders)
+    .set({ customerId: owner, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(orders.shopId, shopId),
+        anyOf(orders.shopifyOrderId, shopifyOrderIds),
+        isNull(orders.customerId),
+        sql`${owner} IS NOT NULL`,
+      ),
+    )
+    .returning({ shopifyOrderId: orders.shopifyOrderId });
+  return rows.map((r) => r.shopifyOrderId);
+}

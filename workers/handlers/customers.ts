@@ -33,6 +33,8 @@ function upsertMember(tx: Executor, shopId: number, facts: CustomerFacts) {
     firstName: facts.firstName,
     lastName: facts.lastName,
     ...(facts.birthday !== null && { birthday: facts.birthday }),
+    // Recorded so an import can attach guest orders to the account as a claim would.
+    emailVerified: mayClaimGuestOrders(facts),
   });
 }
 
