@@ -16,6 +16,7 @@ import { AppError, ErrorCode, isAppError } from '../app/errors';
 import { ensureCustomers, findCustomerByExternalId } from '../app/models/customers.server';
 import { balanceOf, postMany, type LedgerEntryInput } from '../app/models/ledger.server';
 import { listPrograms, ProgramTimeline, publishProgram } from '../app/models/programs.server';
+import type { ImportedOrder } from '../app/models/orders.server';
 import { earnedReport } from '../app/models/reports.server';
 import {
   ensureShop,
@@ -32,6 +33,7 @@ import {
 } from '../loyalty/index';
 import { parseFlags, UsageError } from './args';
 import { ProgressBar } from './progress';
+import { exportedOrder, exportedOrderProblem, importOrders } from './import-orders';
 import { formatReport, loadProgram, MAX_LISTED_ERRORS, type ReportFormat } from './report-file';
 import {
   InputFileError,
@@ -44,6 +46,9 @@ export const IMPORT_USAGE = `Usage: loyalty import --input FILE --shop DOMAIN [-
 
 Posts every transaction of FILE (the same formats as 'loyalty report --input') into the shop's
 ledger. Running it again posts nothing new. The whole file is validated before anything is posted.
+A Shopify orders export (with its Id column) is recorded as orders, keyed like the webhooks, so an
+order also paid by webhook earns once; each goes to the verified account with its email, or waits
+as a guest order. A plain file's customer_id is the Shopify customer id. Rules: docs/cli.md.
   --shop       the shop's myshopify domain, e.g. demo.myshopify.com (created if new)
   --timezone   IANA timezone of a new shop (default UTC); an existing shop keeps its own
   --program    program JSON for a new shop (default: the reference program)
@@ -144,7 +149,6 @@ function calendarDay(value: string | undefined, name: string): string | undefine
 /** What import keeps of a row: the reader reuses its row object, so copy before batching. */
 interface PendingTransaction {
   customerId: string;
-  email: string | undefined;
   key: string;
   occurredAt: number;
   date: string;
@@ -153,13 +157,14 @@ interface PendingTransaction {
 }
 
 /**
- * Idempotency key of an imported transaction: its transaction id when the file has one; else a
+ * Idempotency key of a plain file's transaction: its transaction id when the file has one; else a
  * digest of what identifies it (customer, date, amount) plus how many identical rows came before,
- * so a re-import of the same file maps every row to the same key.
+ * so a re-import of the same file maps every row to the same key. (Shopify orders are keyed as the
+ * webhooks key them: cli/import-orders.ts.)
  */
 function importKey(row: TransactionRow, date: string, occurrences: Map<string, number>): string {
   const id = row.transactionId;
-  if (id !== undefined) return `import:${row.orderName !== undefined ? 'shopify' : 'txn'}:${id}`;
+  if (id !== undefined) return `import:txn:${id}`;
   const digest = createHash('sha256')
     .update(`${row.customerId}\u0000${date}\u0000${row.amountMinor}\u0000${row.currency}`)
     .digest('hex')
@@ -219,9 +224,13 @@ export async function importTransactions(argv: string[], io: Io = processIo): Pr
     const checked = await readTransactions(input, {
       currency,
       timezone,
-      onRow: () => {},
+      onRow: (row) => {
+        const problem = row.orderName === undefined ? undefined : exportedOrderProblem(row);
+        if (problem !== undefined) errors.push({ line: row.line, message: problem });
+      },
       onError: (e) => errors.push(e),
     });
+    errors.sort((a, b) => a.line - b.line);
     if (errors.length > 0) {
       const listed = errors
         .slice(0, MAX_LISTED_ERRORS)
@@ -250,10 +259,26 @@ export async function importTransactions(argv: string[], io: Io = processIo): Pr
     });
     const occurrences = new Map<string, number>();
     let batch: PendingTransaction[] = [];
+    let orderBatch: ImportedOrder[] = [];
     let done = 0;
     let posted = 0;
     let alreadyPresent = 0;
+    const orderCounts = { recorded: 0, attached: 0, guests: 0 };
+    const flushOrders = async () => {
+      if (orderBatch.length === 0) return;
+      const rows = orderBatch;
+      orderBatch = [];
+      const counts = await db.transaction((tx) => importOrders(tx, shop, rows, timeline));
+      posted += counts.posted;
+      alreadyPresent += counts.alreadyPresent;
+      orderCounts.recorded += counts.recorded;
+      orderCounts.attached += counts.attached;
+      orderCounts.guests += counts.guests;
+      done += rows.length;
+      progress.update(done);
+    };
     const flush = async () => {
+      await flushOrders();
       if (batch.length === 0) return;
       const rows = batch;
       batch = [];
@@ -261,10 +286,7 @@ export async function importTransactions(argv: string[], io: Io = processIo): Pr
         const ids = await ensureCustomers(
           tx,
           shop.id,
-          uniqueCustomers(rows).map(([externalId, email]) => ({
-            externalId,
-            ...(email && { email }),
-          })),
+          [...new Set(rows.map((r) => r.customerId))].map((externalId) => ({ externalId })),
         );
         const entries: LedgerEntryInput[] = rows.map((r) => {
           const { version, program } = timeline.at(r.occurredAt)!;
@@ -300,10 +322,14 @@ export async function importTransactions(argv: string[], io: Io = processIo): Pr
       currency,
       timezone,
       onRow: async (row) => {
+        if (row.orderName !== undefined) {
+          orderBatch.push(exportedOrder(row, timeline));
+          if (orderBatch.length >= IMPORT_BATCH) await flushOrders();
+          return;
+        }
         const date = row.dateKind === 'day' ? row.day! : new Date(row.epochMs!).toISOString();
         batch.push({
           customerId: row.customerId,
-          email: row.orderName !== undefined ? row.customerId : undefined,
           key: importKey(row, date, occurrences),
           occurredAt: row.dateKind === 'day' ? zonedMidnight(row.day!, timezone) : row.epochMs!,
           date,
@@ -319,8 +345,16 @@ export async function importTransactions(argv: string[], io: Io = processIo): Pr
     });
     await flush();
     progress.finish();
+    const orders =
+      checked.source === 'shopify'
+        ? {
+            ordersRecorded: orderCounts.recorded,
+            ordersAttached: orderCounts.attached,
+            guestOrders: orderCounts.guests,
+          }
+        : {};
     io.stdout(
-      `${JSON.stringify({ shop: domain, rows: checked.rows, posted, alreadyPresent, file: input, bytes: statSync(input).size })}\n`,
+      `${JSON.stringify({ shop: domain, rows: checked.rows, posted, alreadyPresent, ...orders, file: input, bytes: statSync(input).size })}\n`,
     );
     return 0;
   });
@@ -329,12 +363,6 @@ export async function importTransactions(argv: string[], io: Io = processIo): Pr
 /** The reference program, for a shop imported without --program. */
 function defaultProgram(): CompiledProgram {
   return loadProgram(undefined);
-}
-
-function uniqueCustomers(rows: PendingTransaction[]): [string, string | undefined][] {
-  const seen = new Map<string, string | undefined>();
-  for (const r of rows) if (!seen.has(r.customerId)) seen.set(r.customerId, r.email);
-  return [...seen];
 }
 
 // ---------------------------------------------------------------------------------------------

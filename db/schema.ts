@@ -78,6 +78,12 @@ export const customers = pgTable(
     lastName: text('last_name'),
     birthday: date('birthday', { mode: 'string' }),
     enrolledAt: tstz('enrolled_at').notNull().defaultNow(),
+    /**
+     * When Shopify first reported the account enabled with `email` verified; null when it has not,
+     * or the email changed since. Only such an account takes guest orders by email
+     * (docs/earning-rules.md, "Guest orders"; docs/cli.md, import).
+     */
+    emailVerifiedAt: tstz('email_verified_at'),
     /** Set by customers/redact: personal fields are scrubbed, ledger totals are kept. */
     redactedAt: tstz('redacted_at'),
     createdAt: createdAt(),
@@ -248,6 +254,12 @@ export const webhookInbox = pgTable(
     lastError: text('last_error'),
     receivedAt: tstz('received_at').notNull().defaultNow(),
     processedAt: tstz('processed_at'),
+    /**
+     * Set by customers/redact on a delivery about its subject still waiting to be processed: the
+     * personal fields Laurel would store were stripped from the body, and the body is dropped in
+     * the transaction that processes it (docs/privacy.md).
+     */
+    subjectRedactedAt: tstz('subject_redacted_at'),
   },
   (t) => [
     uniqueIndex('webhook_inbox_shop_webhook_uq').on(t.shopDomain, t.webhookId),

@@ -741,10 +741,20 @@ describe('parseCustomerPayload', () => {
       lastName: 'Hopper',
       phone: null,
       state: 'enabled',
+      verifiedEmail: true,
       birthday: null,
       createdAt: Date.UTC(2026, 1, 1, 13),
       updatedAt: Date.UTC(2026, 1, 1, 13),
     });
+  });
+
+  it('reads verified_email as a boolean, false when absent', () => {
+    const body = customerPayload({ id: 43 });
+    expect(parseCustomerPayload({ ...body, verified_email: false }).verifiedEmail).toBe(false);
+    expect(parseCustomerPayload({ ...body, verified_email: undefined }).verifiedEmail).toBe(false);
+    expect(issuesOf(parseCustomerPayload, { ...body, verified_email: 'yes' })).toEqual([
+      { path: 'verified_email', message: 'must be true or false' },
+    ]);
   });
 
   it('takes the birthday from a facts.birth_date metafield when there is one', () => {

@@ -139,6 +139,8 @@ export interface CustomerFacts {
   phone: string | null;
   /** `disabled`, `invited`, `enabled`, `declined`; null when absent. */
   state: string | null;
+  /** `verified_email`: the shopper proved they own `email`. False when absent. */
+  verifiedEmail: boolean;
   /**
    * `YYYY-MM-DD`. REST customers have no birthday field: taken from a `metafields` entry
    * `facts.birth_date` when the subscription includes that namespace; null otherwise.
@@ -282,6 +284,7 @@ const customerSchema = z.looseObject(
     last_name: text.nullish(),
     phone: text.nullish(),
     state: text.nullish(),
+    verified_email: z.boolean({ error: 'must be true or false' }).nullish(),
     created_at: timestamp.nullish(),
     updated_at: timestamp.nullish(),
     metafields: z
@@ -946,6 +949,7 @@ export function parseCustomerPayload(json: unknown): CustomerFacts {
     lastName: normaliseText(raw.last_name),
     phone: normaliseText(raw.phone),
     state: raw.state ?? null,
+    verifiedEmail: raw.verified_email === true,
     birthday,
     createdAt: createdAt ?? null,
     updatedAt: updatedAt ?? null,

@@ -3,17 +3,40 @@
  * (a database of this test's own) and on PGlite (a temporary data directory).
  */
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { eq } from 'drizzle-orm';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordDelivery } from '../app/models/inbox.server';
+import { balanceOf } from '../app/models/ledger.server';
+import { publishProgram } from '../app/models/programs.server';
+import { ensureShop, type Shop } from '../app/models/shops.server';
+import { customers, ledgerEntries, orders, webhookInbox } from '../db/schema';
+import { referenceProgram } from '../loyalty/program';
+import { processInbox } from '../workers/process-inbox';
+import { customerPayload, customersRedactPayload, orderPayload } from './fixtures/shopify';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 
 const run = promisify(execFile);
 const BIN = join(import.meta.dirname, '..', 'bin', 'loyalty.mjs');
 const SAMPLE = join(import.meta.dirname, '..', 'samples', 'transactions.csv');
 const SHOPIFY_SAMPLE = join(import.meta.dirname, '..', 'samples', 'shopify-orders-export.csv');
+
+const EXPORT_HEADER =
+  'Name,Email,Financial Status,Paid at,Currency,Subtotal,Created at,Cancelled at,Refunded Amount,Lineitem name,Id';
+
+/** A Shopify orders export of $120.00 paid orders (90 points each under the reference program). */
+function exportCsv(rows: { name: string; id: string; email: string }[]): string {
+  const lines = rows.map(
+    (r) =>
+      `${r.name},${r.email},paid,2026-01-05 10:15:42 -0500,USD,120.00,2026-01-05 10:15:40 -0500,,0.00,Tea,${r.id}`,
+  );
+  return `${[EXPORT_HEADER, ...lines].join('\n')}\n`;
+}
 
 interface Result {
   code: number;
@@ -105,13 +128,34 @@ describe.each(['postgres', 'pglite'] as const)('loyalty database commands on %s'
     expect(ranged.code).toBe(0);
     expect(JSON.parse(ranged.stdout).months).toEqual(['2026-02', '2026-03', '2026-04']);
 
+    // A Shopify export names no customer id: its orders wait as guest orders for their accounts.
     const shop = 'export.myshopify.com';
     const imported = await loyalty('import', '--input', SHOPIFY_SAMPLE, '--shop', shop);
     expect(imported.stderr).toBe('');
     expect(imported.code).toBe(0);
-    const fromFile = await loyalty('report', '--input', SHOPIFY_SAMPLE);
+    const summary = JSON.parse(imported.stdout);
+    expect(summary).toMatchObject({ posted: 0, alreadyPresent: 0, ordersAttached: 0 });
+    expect(summary.ordersRecorded).toBe(summary.rows);
+    expect(summary.guestOrders).toBeGreaterThan(0);
+    const again = await loyalty('import', '--input', SHOPIFY_SAMPLE, '--shop', shop);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      posted: 0,
+      alreadyPresent: summary.rows,
+      ordersRecorded: 0,
+    });
     const fromDb = await loyalty('report', '--shop', shop);
-    expect(fromDb.stdout).toBe(fromFile.stdout);
+    expect(JSON.parse(fromDb.stdout).customers).toEqual([]);
+  });
+
+  it('refuses a Shopify export without order ids, naming the line', async () => {
+    const file = join(dir, 'no-id.csv');
+    writeFileSync(file, exportCsv([{ name: '#1', id: '', email: 'a@example.com' }]));
+    const result = await loyalty('import', '--input', file, '--shop', 'noid.myshopify.com');
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/line 2: order #1 has no Id/);
+    const report = await loyalty('report', '--shop', 'noid.myshopify.com');
+    expect(report.stderr).toMatch(/no shop 'noid.myshopify.com'/);
   });
 
   it('refuses bad input with exit 2, naming the line, and posts nothing', async () => {
@@ -142,5 +186,175 @@ describe.each(['postgres', 'pglite'] as const)('loyalty database commands on %s'
     const missing = await loyalty('import', '--shop', 'demo.myshopify.com');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--input FILE/);
+  });
+});
+
+/**
+ * An order paid by webhook and imported from Shopify's export, in either order, earns once, on
+ * the Shopify customer; a redaction afterwards leaves nothing of the customer. The webhooks are
+ * processed by the real handlers on the same database the bin imports into.
+ */
+describe('loyalty import of a Shopify export and the webhooks', () => {
+  let database: TestDatabase;
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  const log = pino({ level: 'silent' });
+  let nextId = 5_300_000_000_000;
+  const id = () => ++nextId;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'laurel-cli-'));
+    database = await createTestDatabase('postgres');
+    env = { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: database.url };
+  });
+  afterAll(async () => {
+    await database?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function newShop(): Promise<Shop> {
+    const shop = await ensureShop(database.db, {
+      domain: `twice-${randomUUID().slice(0, 8)}.myshopify.com`,
+    });
+    await publishProgram(database.db, shop.id, referenceProgram, new Date(0));
+    return shop;
+  }
+
+  async function deliver(shop: Shop, topic: string, payload: Record<string, unknown>) {
+    const { id: inboxId } = await recordDelivery(database.db, {
+      shopDomain: shop.domain,
+      webhookId: randomUUID(),
+      topic,
+      payload: JSON.parse(JSON.stringify(payload)),
+    });
+    return processInbox(database.db, inboxId, log);
+  }
+
+  async function importExport(shop: Shop, rows: { name: string; id: string; email: string }[]) {
+    const file = join(dir, `${randomUUID()}.csv`);
+    writeFileSync(file, exportCsv(rows));
+    try {
+      const { stdout } = await run(
+        'node',
+        [BIN, 'import', '--input', file, '--shop', shop.domain],
+        {
+          env,
+          cwd: dir,
+        },
+      );
+      return JSON.parse(stdout) as Record<string, number>;
+    } catch (error) {
+      throw new Error(`import failed: ${(error as { stderr: string }).stderr}`);
+    }
+  }
+
+  async function shopState(shop: Shop) {
+    const db = database.db;
+    const rows = await db.select().from(customers).where(eq(customers.shopId, shop.id));
+    const entries = await db.select().from(ledgerEntries).where(eq(ledgerEntries.shopId, shop.id));
+    const balances = await Promise.all(
+      rows.map(async (c) => [c.externalId, (await balanceOf(db, shop.id, c.id)).balance]),
+    );
+    return {
+      customers: rows,
+      keys: entries.map((e) => e.idempotencyKey).sort(),
+      balances: Object.fromEntries(balances),
+    };
+  }
+
+  const shopper = (customerId: number, email: string) =>
+    orderPayload({
+      id: id(),
+      customer: { id: customerId, email },
+      lineItems: [{ price: '120.00' }],
+    });
+
+  it('webhook then import: one award, on the Shopify customer', async () => {
+    const shop = await newShop();
+    const customerId = id();
+    const order = shopper(customerId, 'ann@example.com');
+    await deliver(shop, 'orders/paid', order);
+    const summary = await importExport(shop, [
+      { name: '#1001', id: String(order.id), email: 'ann@example.com' },
+    ]);
+    expect(summary).toMatchObject({ posted: 0, alreadyPresent: 1, ordersRecorded: 0 });
+    const state = await shopState(shop);
+    expect(state.keys).toEqual([`order:${order.id}:earn`]);
+    expect(state.balances).toEqual({ [String(customerId)]: 90 });
+  });
+
+  it('import then webhook: one award, on the Shopify customer', async () => {
+    const shop = await newShop();
+    const customerId = id();
+    const order = shopper(customerId, 'bo@example.com');
+    const summary = await importExport(shop, [
+      { name: '#1002', id: String(order.id), email: 'bo@example.com' },
+    ]);
+    expect(summary).toMatchObject({ posted: 0, ordersRecorded: 1, guestOrders: 1 });
+    await deliver(shop, 'orders/paid', order);
+    const state = await shopState(shop);
+    expect(state.keys).toEqual([`order:${order.id}:earn`]);
+    expect(state.balances).toEqual({ [String(customerId)]: 90 });
+    // A re-import changes nothing.
+    expect(
+      await importExport(shop, [{ name: '#1002', id: String(order.id), email: 'bo@example.com' }]),
+    ).toMatchObject({ posted: 0, alreadyPresent: 1 });
+    expect((await shopState(shop)).keys).toEqual([`order:${order.id}:earn`]);
+  });
+
+  it('import attaches to the verified account with the email, never to an unverified one', async () => {
+    const shop = await newShop();
+    const verified = id();
+    const unverified = id();
+    await deliver(
+      shop,
+      'customers/create',
+      customerPayload({ id: verified, email: 'cy@example.com' }),
+    );
+    await deliver(shop, 'customers/create', {
+      ...customerPayload({ id: unverified, email: 'dee@example.com' }),
+      verified_email: false,
+    });
+    const [a, b] = [String(id()), String(id())];
+    const summary = await importExport(shop, [
+      { name: '#1003', id: a, email: 'cy@example.com' },
+      { name: '#1004', id: b, email: 'dee@example.com' },
+    ]);
+    expect(summary).toMatchObject({ posted: 1, ordersAttached: 1, guestOrders: 1 });
+    const state = await shopState(shop);
+    expect(state.keys).toEqual([`order:${a}:earn`]);
+    expect(state.balances).toEqual({ [String(verified)]: 90, [String(unverified)]: 0 });
+  });
+
+  it('customers/redact after an import leaves nothing of the customer', async () => {
+    const shop = await newShop();
+    const customerId = id();
+    await deliver(
+      shop,
+      'customers/create',
+      customerPayload({ id: customerId, email: 'eve@example.com' }),
+    );
+    const [attached, guest] = [String(id()), String(id())];
+    await importExport(shop, [
+      { name: '#1005', id: attached, email: 'eve@example.com' },
+      // Typed differently at checkout: still her email.
+      { name: '#1006', id: guest, email: 'EVE@example.com' },
+    ]);
+    const outcome = await deliver(
+      shop,
+      'customers/redact',
+      customersRedactPayload({
+        shopDomain: shop.domain,
+        customer: { id: customerId, email: 'eve@example.com' },
+      }),
+    );
+    expect(outcome).toMatchObject({ status: 'processed', summary: { ordersRedacted: 2 } });
+    const stored = JSON.stringify([
+      await database.db.select().from(customers).where(eq(customers.shopId, shop.id)),
+      await database.db.select().from(orders).where(eq(orders.shopId, shop.id)),
+      await database.db.select().from(webhookInbox).where(eq(webhookInbox.shopDomain, shop.domain)),
+    ]).toLowerCase();
+    expect(stored).not.toContain('eve@example.com');
+    expect((await shopState(shop)).balances).toEqual({ [String(customerId)]: 180 });
   });
 });

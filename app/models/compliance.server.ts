@@ -8,8 +8,8 @@ import type { Executor } from '../../db/client.server';
 import { customerDataRequests, orders } from '../../db/schema';
 import {
   type Customer,
-  findCustomerByExternalId,
-  findCustomersByEmail,
+  findCustomersBySubject,
+  normalizeEmail,
   redactCustomer,
 } from './customers.server';
 import { scrubCustomerPayloads } from './inbox.server';
@@ -22,42 +22,52 @@ export interface ComplianceSubject {
   email: string | null;
 }
 
-/** The shop's customers the request is about: by Shopify id, else by email. */
+/**
+ * The shop's customers the request is about: the one with the Shopify id and every one with the
+ * email, including an old import's email-keyed twin.
+ */
 export async function customersFor(
   db: Executor,
   shopId: number,
   subject: ComplianceSubject,
 ): Promise<Customer[]> {
-  if (subject.customerExternalId !== null) {
-    const customer = await findCustomerByExternalId(db, shopId, subject.customerExternalId);
-    if (customer) return [customer];
-  }
-  return subject.email ? findCustomersByEmail(db, shopId, subject.email) : [];
+  return findCustomersBySubject(db, shopId, {
+    externalId: subject.customerExternalId,
+    email: subject.email,
+  });
 }
 
 export interface RedactionResult {
   customersRedacted: number;
   ordersRedacted: number;
+  exportsRedacted: number;
+  /** Stored webhook bodies dropped now. */
   payloadsDropped: number;
+  /** Bodies still waiting to be processed: stripped now, dropped when processed. */
+  payloadsMarked: number;
 }
 
 /**
- * customers/redact: scrubs the customer's email, names and birthday, the email of their orders and
- * of the orders Shopify lists, and the stored webhook bodies about them. Ledger entries, balances
- * and order amounts stay: they carry no personal data and the merchant's accounts must still add up.
+ * customers/redact: scrubs every copy of the customer's personal data — their customer rows
+ * (email, names, birthday, an email used as external id), the email of their orders, of the orders
+ * Shopify lists and of guest orders placed with their email, the exports of earlier data requests,
+ * and the stored webhook bodies about them. Ledger entries, balances and order amounts stay: they
+ * carry no personal data and the merchant's accounts must still add up. What is processed later
+ * stays scrubbed: see docs/privacy.md.
  */
 export async function redactCustomerData(
   tx: Executor,
   shop: Shop,
   subject: ComplianceSubject & { orderIds: readonly string[] },
 ): Promise<RedactionResult> {
+  const email = subject.email === null ? null : normalizeEmail(subject.email);
   const found = await customersFor(tx, shop.id, subject);
   for (const customer of found) await redactCustomer(tx, shop.id, customer.id);
   const customerIds = found.map((c) => c.id);
   const which = [
     ...(customerIds.length > 0 ? [inArray(orders.customerId, customerIds)] : []),
     ...(subject.orderIds.length > 0 ? [inArray(orders.shopifyOrderId, [...subject.orderIds])] : []),
-    ...(subject.email ? [eq(orders.email, subject.email)] : []),
+    ...(email ? [eq(orders.email, email)] : []),
   ];
   let redactedOrders: { shopifyOrderId: string }[] = [];
   if (which.length > 0) {
@@ -74,20 +84,101 @@ export async function redactCustomerData(
   const orderIds = [
     ...new Set([...subject.orderIds, ...redactedOrders.map((o) => o.shopifyOrderId)]),
   ];
-  let payloadsDropped = 0;
-  for (const externalId of found.length > 0
-    ? found.map((c) => c.externalId)
-    : [subject.customerExternalId]) {
-    payloadsDropped += await scrubCustomerPayloads(tx, shop.domain, {
-      customerExternalId: externalId,
-      orderIds,
-    });
-  }
+  // The external ids as Shopify knows them (an email-keyed twin's is the email, matched by email).
+  const externalIds = [
+    ...new Set([
+      ...(subject.customerExternalId === null ? [] : [subject.customerExternalId]),
+      ...found.map((c) => c.externalId).filter((externalId) => !externalId.includes('@')),
+    ]),
+  ];
+  const exportsRedacted = await redactExports(tx, shop.id, {
+    customerIds,
+    externalIds,
+    email,
+    orderIds,
+  });
+  const payloads = await scrubCustomerPayloads(tx, shop.domain, {
+    customerExternalIds: externalIds,
+    email,
+    orderIds,
+  });
   return {
     customersRedacted: found.length,
     ordersRedacted: redactedOrders.length,
-    payloadsDropped,
+    exportsRedacted,
+    payloadsDropped: payloads.dropped,
+    payloadsMarked: payloads.marked,
   };
+}
+
+/** An export with every personal field emptied; points, totals and ids kept. */
+export function redactedExport(exported: CustomerDataExport, at: Date): CustomerDataExport {
+  return {
+    ...exported,
+    customers: exported.customers.map((c) => ({
+      ...c,
+      email: null,
+      firstName: null,
+      lastName: null,
+      birthday: null,
+      redactedAt: c.redactedAt ?? at.toISOString(),
+    })),
+    orders: exported.orders.map((o) => ({ ...o, email: null })),
+  };
+}
+
+function exportIsAbout(
+  exported: CustomerDataExport,
+  subject: { externalIds: readonly string[]; email: string | null; orderIds: readonly string[] },
+): boolean {
+  const ids = new Set(subject.externalIds);
+  const orderIds = new Set(subject.orderIds);
+  const isEmail = (value: string | null) => subject.email !== null && value === subject.email;
+  return (
+    exported.customers.some((c) => ids.has(c.externalId) || isEmail(c.email)) ||
+    exported.orders.some((o) => orderIds.has(o.shopifyOrderId) || isEmail(o.email))
+  );
+}
+
+/**
+ * Empties the personal fields of the shop's data-request exports about the subject. An export is
+ * about one person, so all of its personal fields go. A shop has few data requests: they are
+ * read whole and matched here.
+ */
+async function redactExports(
+  tx: Executor,
+  shopId: number,
+  subject: {
+    customerIds: readonly number[];
+    externalIds: readonly string[];
+    email: string | null;
+    orderIds: readonly string[];
+  },
+): Promise<number> {
+  const rows = await tx
+    .select({
+      id: customerDataRequests.id,
+      customerId: customerDataRequests.customerId,
+      export: customerDataRequests.export,
+    })
+    .from(customerDataRequests)
+    .where(eq(customerDataRequests.shopId, shopId))
+    .orderBy(asc(customerDataRequests.id));
+  const now = new Date();
+  let redacted = 0;
+  for (const row of rows) {
+    const exported = row.export as CustomerDataExport;
+    const about =
+      (row.customerId !== null && subject.customerIds.includes(row.customerId)) ||
+      exportIsAbout(exported, subject);
+    if (!about) continue;
+    await tx
+      .update(customerDataRequests)
+      .set({ export: redactedExport(exported, now) })
+      .where(and(eq(customerDataRequests.shopId, shopId), eq(customerDataRequests.id, row.id)));
+    redacted++;
+  }
+  return redacted;
 }
 
 /** What a data request export holds (format version 1). */
@@ -174,6 +265,7 @@ export async function recordDataRequest(
       })),
     });
   }
+  const email = request.email === null ? null : normalizeEmail(request.email);
   const which = [
     ...(found.length > 0
       ? [
@@ -184,7 +276,7 @@ export async function recordDataRequest(
         ]
       : []),
     ...(request.orderIds.length > 0 ? [inArray(orders.shopifyOrderId, [...request.orderIds])] : []),
-    ...(request.email ? [eq(orders.email, request.email)] : []),
+    ...(email ? [eq(orders.email, email)] : []),
   ];
   if (which.length > 0) {
     const rows = await tx

@@ -1,8 +1,8 @@
-import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/client.server';
 import { customers } from '../../db/schema';
-import { recordset } from '../../db/sql';
+import { anyOf, recordset } from '../../db/sql';
 import { parseCalendarDay } from '../../loyalty/time';
 import { AppError, ErrorCode } from '../errors';
 
@@ -17,6 +17,11 @@ export interface CustomerInput {
   lastName?: string | null;
   /** YYYY-MM-DD. */
   birthday?: string | null;
+  /**
+   * Whether Shopify reports the account enabled with `email` verified (customers/create|update).
+   * Omitted: unknown, and kept — unless the email changes, which clears it.
+   */
+  emailVerified?: boolean;
 }
 
 const MAX_EXTERNAL_ID = 255;
@@ -103,6 +108,9 @@ const excludedColumn = {
   birthday: sql.raw('excluded.birthday'),
 } as const;
 
+/** A verification is of one address: a new email is unverified until Shopify says otherwise. */
+const verifiedUnlessEmailChanged = sql`CASE WHEN excluded.email IS NOT NULL AND excluded.email IS DISTINCT FROM ${customers.email} THEN NULL ELSE ${customers.emailVerifiedAt} END`;
+
 /** A redacted customer's personal fields stay empty, whatever a late webhook carries. */
 function unlessRedacted(value: SQL): SQL {
   return sql`CASE WHEN ${customers.redactedAt} IS NULL THEN ${value} ELSE NULL END`;
@@ -123,6 +131,12 @@ export async function ensureCustomer(
   for (const field of personalFields) {
     if (customer[field] !== undefined) set[field] = unlessRedacted(excludedColumn[field]);
   }
+  const verifiedAt =
+    input.emailVerified === true
+      ? sql`CASE WHEN ${customers.redactedAt} IS NULL THEN coalesce(${verifiedUnlessEmailChanged}, now()) END`
+      : null;
+  if (input.emailVerified !== undefined) set.emailVerifiedAt = verifiedAt;
+  else if (customer.email !== undefined) set.emailVerifiedAt = verifiedUnlessEmailChanged;
   const [row] = await db
     .insert(customers)
     .values({
@@ -132,6 +146,7 @@ export async function ensureCustomer(
       firstName: customer.firstName ?? null,
       lastName: customer.lastName ?? null,
       birthday: customer.birthday ?? null,
+      emailVerifiedAt: input.emailVerified === true && customer.email ? new Date() : null,
     })
     .onConflictDoUpdate({ target: [customers.shopId, customers.externalId], set })
     .returning();
@@ -166,6 +181,7 @@ export async function ensureCustomers(
   for (const field of personalFields) {
     set[field] = unlessRedacted(sql`coalesce(${excludedColumn[field]}, ${columnOf[field]})`);
   }
+  set.emailVerifiedAt = verifiedUnlessEmailChanged;
   const ids = new Map<string, number>();
   for (let start = 0; start < rows.length; start += BULK_CHUNK) {
     const chunk = rows.slice(start, start + BULK_CHUNK);
@@ -231,9 +247,63 @@ export async function findCustomersByEmail(
 }
 
 /**
+ * The account that takes guest orders placed with each of these emails: the shop's one customer
+ * with that email whom Shopify reported verified and enabled (docs/earning-rules.md). Emails with
+ * no such customer, or several, are left out. Keys are lower-cased emails.
+ */
+export async function verifiedCustomersByEmail(
+  db: Executor,
+  shopId: number,
+  emails: readonly string[],
+): Promise<Map<string, number>> {
+  const wanted = [...new Set(emails.map(normalizeEmail).filter((e) => e !== ''))];
+  if (wanted.length === 0) return new Map();
+  const rows = await db
+    .select({ id: customers.id, email: customers.email })
+    .from(customers)
+    .where(
+      and(
+        eq(customers.shopId, shopId),
+        anyOf(customers.email, wanted),
+        isNotNull(customers.emailVerifiedAt),
+        isNull(customers.redactedAt),
+      ),
+    );
+  const found = new Map<string, number | null>();
+  for (const row of rows) found.set(row.email!, found.has(row.email!) ? null : row.id);
+  const result = new Map<string, number>();
+  for (const [email, id] of found) if (id !== null) result.set(email, id);
+  return result;
+}
+
+/**
+ * Every customer row of the shop a compliance request is about: the one with the Shopify id, those
+ * with the email, and any whose external id is the email (customers an old `loyalty import` of a
+ * Shopify export keyed by email). Oldest first.
+ */
+export async function findCustomersBySubject(
+  db: Executor,
+  shopId: number,
+  subject: { externalId: string | null; email: string | null },
+): Promise<Customer[]> {
+  const email = subject.email === null ? '' : normalizeEmail(subject.email);
+  const which = [
+    ...(subject.externalId !== null ? [eq(customers.externalId, subject.externalId)] : []),
+    ...(email !== '' ? [eq(customers.email, email), eq(customers.externalId, email)] : []),
+  ];
+  if (which.length === 0) return [];
+  return db
+    .select()
+    .from(customers)
+    .where(and(eq(customers.shopId, shopId), or(...which)))
+    .orderBy(asc(customers.id));
+}
+
+/**
  * customers/redact: scrubs email, names and birthday and sets redacted_at (first time kept).
- * The row, its external id and its ledger stay, so balances and reports remain exact.
- * Returns undefined when the shop has no such customer.
+ * The row and its ledger stay, so balances and reports remain exact; so does its external id (a
+ * Shopify id, or an imported file's customer_id) unless it looks like an email, which becomes
+ * `redacted:<row id>`. Returns undefined when the shop has no such customer.
  */
 export async function redactCustomer(
   db: Executor,
@@ -247,6 +317,8 @@ export async function redactCustomer(
       firstName: null,
       lastName: null,
       birthday: null,
+      emailVerifiedAt: null,
+      externalId: sql`CASE WHEN ${customers.externalId} LIKE '%@%' THEN 'redacted:' || ${customers.id} ELSE ${customers.externalId} END`,
       redactedAt: sql`coalesce(${customers.redactedAt}, now())`,
       updatedAt: sql`now()`,
     })

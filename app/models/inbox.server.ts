@@ -4,7 +4,7 @@
  * (shop_domain, webhook_id). Status: received → processed, or dead after a permanent failure.
  * The reconciler and ops functions deliberately span shops: they are operational, not tenant reads.
  */
-import { and, asc, eq, gt, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
 import { webhookInbox } from '../../db/schema';
 import { anyOf } from '../../db/sql';
@@ -179,8 +179,10 @@ export async function countByStatus(db: Executor): Promise<Record<InboxStatus, n
 }
 
 /**
- * Drops the payloads of rows processed before `olderThan`: they hold personal data and are no
- * longer needed (the row, its ids and its status stay, so redeliveries are still recognised).
+ * Drops the payloads of rows processed before `olderThan`, and of dead letters received before it:
+ * they hold personal data and are no longer needed (the row, its ids, status and reason stay, so
+ * redeliveries are still recognised and a dead letter is still listed). A dead letter must be
+ * replayed within the retention period (docs/privacy.md).
  */
 export async function prunePayloads(db: Executor, olderThan: Date): Promise<number> {
   const rows = await db
@@ -188,9 +190,151 @@ export async function prunePayloads(db: Executor, olderThan: Date): Promise<numb
     .set({ payload: null })
     .where(
       and(
-        eq(webhookInbox.status, 'processed'),
-        lt(webhookInbox.processedAt, olderThan),
         isNotNull(webhookInbox.payload),
+        or(
+          and(eq(webhookInbox.status, 'processed'), lt(webhookInbox.processedAt, olderThan)),
+          and(eq(webhookInbox.status, 'dead'), lt(webhookInbox.receivedAt, olderThan)),
+        ),
+      ),
+    )
+    .returning({ id: webhookInbox.id });
+  return rows.length;
+}
+
+/** Who a customers/redact is about: their Shopify ids, their email, their orders. */
+export interface RedactionSubject {
+  customerExternalIds: readonly string[];
+  /** Lower-cased. */
+  email: string | null;
+  orderIds: readonly string[];
+}
+
+const COMPLIANCE_TOPICS = ['customers/redact', 'customers/data_request'];
+
+/** Bodies of the shop's deliveries that are about the subject, whatever their topic. */
+function aboutSubject(subject: RedactionSubject): SQL | undefined {
+  const p = webhookInbox.payload;
+  const topic = webhookInbox.topic;
+  const isCompliance = inArray(topic, COMPLIANCE_TOPICS);
+  const isCustomer = and(sql`${topic} LIKE 'customers/%'`, sql`NOT ${isCompliance}`);
+  const isOrder = sql`${topic} LIKE 'orders/%'`;
+  const lower = (value: SQL) => sql`lower(trim(${value}))`;
+  const matches: (SQL | undefined)[] = [];
+  if (subject.customerExternalIds.length > 0) {
+    const ids = [...subject.customerExternalIds];
+    matches.push(
+      and(isCustomer, inArray(sql`${p}->>'id'`, ids)),
+      and(isOrder, inArray(sql`${p}->'customer'->>'id'`, ids)),
+      and(isCompliance, inArray(sql`${p}->'customer'->>'id'`, ids)),
+    );
+  }
+  if (subject.orderIds.length > 0) {
+    const ids = [...subject.orderIds];
+    matches.push(
+      and(isOrder, inArray(sql`${p}->>'id'`, ids)),
+      and(eq(topic, 'refunds/create'), inArray(sql`${p}->>'order_id'`, ids)),
+    );
+  }
+  if (subject.email) {
+    const email = subject.email;
+    matches.push(
+      and(isCustomer, eq(lower(sql`${p}->>'email'`), email)),
+      and(
+        isOrder,
+        or(
+          eq(lower(sql`${p}->>'email'`), email),
+          eq(lower(sql`${p}->>'contact_email'`), email),
+          eq(lower(sql`${p}->'customer'->>'email'`), email),
+        ),
+      ),
+      and(isCompliance, eq(lower(sql`${p}->'customer'->>'email'`), email)),
+    );
+  }
+  return matches.length === 0 ? undefined : or(...matches);
+}
+
+/**
+ * The body without the personal fields Laurel would store from it (docs/privacy.md): an order's
+ * emails and customer names, a customer's email, names, phone and birthday metafield. What earns
+ * points (ids, amounts, dates, refunds) stays.
+ */
+const strippedPayload = sql`CASE
+  WHEN ${webhookInbox.topic} LIKE 'orders/%' AND jsonb_typeof(${webhookInbox.payload}->'customer') = 'object'
+    THEN jsonb_set(${webhookInbox.payload} - 'email' - 'contact_email', '{customer}',
+      (${webhookInbox.payload}->'customer') - 'email' - 'first_name' - 'last_name' - 'phone')
+  WHEN ${webhookInbox.topic} LIKE 'orders/%'
+    THEN ${webhookInbox.payload} - 'email' - 'contact_email'
+  WHEN ${webhookInbox.topic} IN ('customers/create', 'customers/update')
+    THEN ${webhookInbox.payload} - 'email' - 'first_name' - 'last_name' - 'phone' - 'metafields'
+  ELSE ${webhookInbox.payload}
+END`;
+
+/**
+ * customers/redact: every stored body about the subject. Bodies already processed or dead are
+ * dropped. Bodies still waiting to be processed are needed for the points they carry: their
+ * personal fields are stripped now and the row is marked, so the worker that processes it drops the
+ * rest ({@link dropRedactedPayloads}). Returns how many bodies were dropped and how many marked.
+ */
+export async function scrubCustomerPayloads(
+  db: Executor,
+  shopDomain: string,
+  subject: RedactionSubject,
+): Promise<{ dropped: number; marked: number }> {
+  const about = aboutSubject(subject);
+  if (!about) return { dropped: 0, marked: 0 };
+  const settled = inArray(webhookInbox.status, ['processed', 'dead']);
+  const rows = await db
+    .update(webhookInbox)
+    .set({
+      payload: sql`CASE WHEN ${settled} THEN NULL ELSE ${strippedPayload} END`,
+      subjectRedactedAt: sql`CASE WHEN ${settled} THEN ${webhookInbox.subjectRedactedAt}
+        ELSE coalesce(${webhookInbox.subjectRedactedAt}, now()) END`,
+    })
+    .where(and(eq(webhookInbox.shopDomain, shopDomain), isNotNull(webhookInbox.payload), about))
+    .returning({ id: webhookInbox.id, marked: webhookInbox.subjectRedactedAt });
+  const marked = rows.filter((r) => r.marked !== null).length;
+  return { dropped: rows.length - marked, marked };
+}
+
+/**
+ * Call in the transaction that processes these rows: drops the bodies of those about a redacted
+ * subject — marked by customers/redact while they waited, or arriving later about a redacted
+ * customer (their Shopify id) or a redacted order (its id, or the order a refund is of). Their
+ * facts were applied without personal data; the body must not outlive the processing.
+ */
+export async function dropRedactedPayloads(
+  tx: Executor,
+  shopDomain: string,
+  ids: readonly number[],
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const p = webhookInbox.payload;
+  const topic = webhookInbox.topic;
+  const shop = sql`(SELECT s.id FROM shops s WHERE s.domain = ${webhookInbox.shopDomain})`;
+  const redactedCustomer = (externalId: SQL) =>
+    sql`EXISTS (SELECT 1 FROM customers c WHERE c.shop_id = ${shop} AND c.external_id = ${externalId} AND c.redacted_at IS NOT NULL)`;
+  const redactedOrder = (orderId: SQL) =>
+    sql`EXISTS (SELECT 1 FROM orders o WHERE o.shop_id = ${shop} AND o.shopify_order_id = ${orderId} AND o.redacted_at IS NOT NULL)`;
+  const rows = await tx
+    .update(webhookInbox)
+    .set({ payload: null })
+    .where(
+      and(
+        anyOf(webhookInbox.id, ids),
+        eq(webhookInbox.shopDomain, shopDomain),
+        isNotNull(p),
+        or(
+          isNotNull(webhookInbox.subjectRedactedAt),
+          and(
+            inArray(topic, ['customers/create', 'customers/update']),
+            redactedCustomer(sql`${p}->>'id'`),
+          ),
+          and(
+            sql`${topic} LIKE 'orders/%'`,
+            or(redactedOrder(sql`${p}->>'id'`), redactedCustomer(sql`${p}->'customer'->>'id'`)),
+          ),
+          and(eq(topic, 'refunds/create'), redactedOrder(sql`${p}->>'order_id'`)),
+        ),
       ),
     )
     .returning({ id: webhookInbox.id });
@@ -198,44 +342,9 @@ export async function prunePayloads(db: Executor, olderThan: Date): Promise<numb
 }
 
 /**
- * customers/redact: drops the payloads of the shop's processed deliveries about this customer —
- * customer bodies with their id, order bodies with their id or of the given orders, and refunds of
- * those orders. Unprocessed rows keep theirs until processed; their personal fields are not
- * written back to a redacted customer. Returns how many payloads were dropped.
+ * Drops one row's body in the transaction that processes it: the compliance deliveries, whose
+ * bodies name the customer and are not needed once handled.
  */
-export async function scrubCustomerPayloads(
-  db: Executor,
-  shopDomain: string,
-  subject: { customerExternalId: string | null; orderIds: readonly string[] },
-): Promise<number> {
-  const matches = [];
-  const p = webhookInbox.payload;
-  if (subject.customerExternalId !== null) {
-    const id = subject.customerExternalId;
-    matches.push(
-      and(sql`${webhookInbox.topic} LIKE 'customers/%'`, sql`${p}->>'id' = ${id}`),
-      and(sql`${webhookInbox.topic} LIKE 'orders/%'`, sql`${p}->'customer'->>'id' = ${id}`),
-    );
-  }
-  if (subject.orderIds.length > 0) {
-    const ids = [...subject.orderIds];
-    matches.push(
-      and(sql`${webhookInbox.topic} LIKE 'orders/%'`, inArray(sql`${p}->>'id'`, ids)),
-      and(eq(webhookInbox.topic, 'refunds/create'), inArray(sql`${p}->>'order_id'`, ids)),
-    );
-  }
-  if (matches.length === 0) return 0;
-  const rows = await db
-    .update(webhookInbox)
-    .set({ payload: null })
-    .where(
-      and(
-        eq(webhookInbox.shopDomain, shopDomain),
-        eq(webhookInbox.status, 'processed'),
-        isNotNull(p),
-        or(...matches),
-      ),
-    )
-    .returning({ id: webhookInbox.id });
-  return rows.length;
+export async function dropPayload(tx: Executor, id: number): Promise<void> {
+  await tx.update(webhookInbox).set({ payload: null }).where(eq(webhookInbox.id, id));
 }

@@ -8,9 +8,9 @@
  * state, so the entries' inputs never depend on which delivery came first, and a repeat plans
  * nothing. Every function takes many orders at once: the workers process deliveries in batches.
  */
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
-import { ledgerEntries, orderRefunds, orders } from '../../db/schema';
+import { customers, ledgerEntries, orderRefunds, orders } from '../../db/schema';
 import { anyOf, recordset } from '../../db/sql';
 import {
   awardKey,
@@ -82,10 +82,31 @@ function fold(records: readonly OrderRecord[]): Map<string, OrderRecord> {
   return byOrder;
 }
 
+/** Of these customers, those redacted by customers/redact. */
+async function redactedCustomerIds(
+  tx: Executor,
+  shopId: number,
+  customerIds: readonly number[],
+): Promise<Set<number>> {
+  if (customerIds.length === 0) return new Set();
+  const rows = await tx
+    .select({ id: customers.id })
+    .from(customers)
+    .where(
+      and(
+        eq(customers.shopId, shopId),
+        anyOf(customers.id, customerIds),
+        isNotNull(customers.redactedAt),
+      ),
+    );
+  return new Set(rows.map((r) => r.id));
+}
+
 /**
  * Creates or refreshes order rows from order bodies (in delivery order). Amounts, customer and
  * flags follow the latest body; paid_at and cancelled_at, once known, are kept; a claimed guest
- * order keeps its customer; a redacted order's email stays empty.
+ * order keeps its customer; a redacted order's email stays empty, and so does that of any order of
+ * a redacted customer, which is recorded as redacted (docs/privacy.md).
  */
 export async function recordOrders(
   tx: Executor,
@@ -96,6 +117,12 @@ export async function recordOrders(
     byText(a.facts.orderId, b.facts.orderId),
   );
   if (folded.length === 0) return;
+  const redacted = await redactedCustomerIds(
+    tx,
+    shopId,
+    folded.flatMap((r) => (r.customerId === null ? [] : [r.customerId])),
+  );
+  const now = new Date();
   await tx
     .insert(orders)
     .select(
@@ -106,7 +133,8 @@ export async function recordOrders(
           shopifyOrderId: facts.orderId,
           name: facts.name,
           customerId,
-          email: facts.email,
+          email: customerId !== null && redacted.has(customerId) ? null : facts.email,
+          redactedAt: customerId !== null && redacted.has(customerId) ? now : null,
           currency: facts.shopCurrency,
           sourceName: facts.sourceName,
           test: facts.test,
@@ -125,6 +153,7 @@ export async function recordOrders(
         name: sql`excluded.name`,
         customerId: sql`coalesce(excluded.customer_id, ${orders.customerId})`,
         email: sql`CASE WHEN ${orders.redactedAt} IS NULL THEN excluded.email ELSE NULL END`,
+        redactedAt: sql`coalesce(${orders.redactedAt}, excluded.redacted_at)`,
         currency: sql`excluded.currency`,
         sourceName: sql`excluded.source_name`,
         test: sql`excluded.test`,
@@ -419,6 +448,94 @@ export async function attachCustomer(
         eq(orders.shopId, shopId),
         anyOf(orders.shopifyOrderId, shopifyOrderIds),
         isNull(orders.customerId),
+      ),
+    )
+    .returning({ shopifyOrderId: orders.shopifyOrderId });
+  return rows.map((r) => r.shopifyOrderId);
+}
+
+/** An order read from Shopify's orders export (`loyalty import`, docs/cli.md). */
+export interface ImportedOrder {
+  shopifyOrderId: string;
+  name: string;
+  /** Lower-cased. */
+  email: string;
+  currency: string;
+  /** Subtotal − Refunded Amount (0 for an order that earns nothing), minor units. */
+  amountMinor: number;
+  /** Paid at, else Created at. */
+  processedAt: Date;
+  /** Its financial status earns and it is not cancelled. */
+  paid: boolean;
+  cancelledAt: Date | null;
+  programVersion: number | null;
+}
+
+/**
+ * Records exported orders Laurel has no row for, as guest orders (the export names no customer),
+ * and leaves any existing row as it is: what a webhook recorded is the fuller fact. Returns the ids
+ * recorded now. Take the orders' locks first.
+ */
+export async function recordImportedOrders(
+  tx: Executor,
+  shopId: number,
+  imported: readonly ImportedOrder[],
+): Promise<Set<string>> {
+  if (imported.length === 0) return new Set();
+  const rows = await tx
+    .insert(orders)
+    .select(
+      recordset(
+        orders,
+        [...imported]
+          .sort((a, b) => byText(a.shopifyOrderId, b.shopifyOrderId))
+          .map((o) => ({
+            shopId,
+            shopifyOrderId: o.shopifyOrderId,
+            name: o.name,
+            customerId: null,
+            email: o.email,
+            currency: o.currency,
+            sourceName: null,
+            test: false,
+            earnAmountMinor: o.amountMinor,
+            totalMinor: o.amountMinor,
+            processedAt: o.processedAt,
+            paidAt: o.paid ? o.processedAt : null,
+            cancelledAt: o.cancelledAt,
+            programVersion: o.programVersion,
+          })),
+      ),
+    )
+    .onConflictDoNothing({ target: [orders.shopId, orders.shopifyOrderId] })
+    .returning({ shopifyOrderId: orders.shopifyOrderId });
+  return new Set(rows.map((r) => r.shopifyOrderId));
+}
+
+/**
+ * Attaches each of these orders that is still a guest order to the account that owns its email
+ * (`owners`: lower-cased email → customer id, see verifiedCustomersByEmail), as a claim would.
+ * Returns the ids of the orders attached. Take the orders' locks first.
+ */
+export async function attachGuestOrdersByEmail(
+  tx: Executor,
+  shopId: number,
+  shopifyOrderIds: readonly string[],
+  owners: ReadonlyMap<string, number>,
+): Promise<string[]> {
+  if (shopifyOrderIds.length === 0 || owners.size === 0) return [];
+  const owner = sql`(SELECT o.customer_id FROM jsonb_to_recordset(${JSON.stringify(
+    [...owners].map(([email, customerId]) => ({ email, customer_id: customerId })),
+  )}::jsonb) AS o(email text, customer_id integer) WHERE o.email = ${orders.email})`;
+  const rows = await tx
+    .update(orders)
+    .set({ customerId: owner, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(orders.shopId, shopId),
+        anyOf(orders.shopifyOrderId, shopifyOrderIds),
+        isNull(orders.customerId),
+        sql`${owner} IS NOT NULL`,
       ),
     )
     .returning({ shopifyOrderId: orders.shopifyOrderId });

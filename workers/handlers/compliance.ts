@@ -3,6 +3,7 @@
  * a delivery about a shop or customer Laurel no longer has, changes nothing and is not an error.
  */
 import { recordDataRequest, redactCustomerData } from '../../app/models/compliance.server';
+import { dropPayload } from '../../app/models/inbox.server';
 import {
   deleteShopData,
   deleteShopSessions,
@@ -33,6 +34,8 @@ export const customersRedact: WebhookHandler = async (tx, context) => {
     email: facts.customer.email,
     orderIds: facts.ordersToRedact,
   });
+  // The request itself names the customer (email, phone): it goes too.
+  await dropPayload(tx, context.row.id);
   return { shopKnown: true, ...result };
 };
 
@@ -47,6 +50,8 @@ export const customersDataRequest: WebhookHandler = async (tx, context) => {
     dataRequestId: facts.dataRequestId,
     orderIds: facts.ordersRequested,
   });
+  // The export holds what the merchant needs; the request body (email, phone) is not kept.
+  await dropPayload(tx, context.row.id);
   context.log.info(
     { dataRequestId: facts.dataRequestId, customers: result.export.customers.length },
     'customer data export stored; `loyalty data-request` prints it for the merchant',

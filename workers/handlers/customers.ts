@@ -1,8 +1,11 @@
 /**
- * customers/create enrols the member, posts the program's signup bonus and lets the new account
- * claim its earlier guest orders; customers/update keeps email, name and birthday current.
+ * customers/create enrols the member and posts the program's signup bonus; customers/update keeps
+ * email, name and birthday current. Either lets a verified, enabled account claim the guest orders
+ * placed with its email. A body about a redacted customer writes no personal field and is dropped
+ * (docs/privacy.md).
  */
-import { ensureCustomer } from '../../app/models/customers.server';
+import { ensureCustomer, type Customer } from '../../app/models/customers.server';
+import { dropRedactedPayloads } from '../../app/models/inbox.server';
 import { post } from '../../app/models/ledger.server';
 import {
   attachCustomer,
@@ -13,6 +16,7 @@ import {
 import { compiledProgram, programAt } from '../../app/models/programs.server';
 import type { Executor } from '../../db/client.server';
 import { parseCustomerPayload, type CustomerFacts } from '../../loyalty/shopify-order';
+import type { Shop } from '../../app/models/shops.server';
 import { requireInstalledShop, type WebhookHandler } from './context';
 
 export const signupBonusKey = (customerExternalId: string) =>
@@ -29,7 +33,44 @@ function upsertMember(tx: Executor, shopId: number, facts: CustomerFacts) {
     firstName: facts.firstName,
     lastName: facts.lastName,
     ...(facts.birthday !== null && { birthday: facts.birthday }),
+    // Recorded so an import can attach guest orders to the account as a claim would.
+    emailVerified: mayClaimGuestOrders(facts),
   });
+}
+
+/**
+ * Shopify creates customer records from any email typed at checkout or by staff; only an enabled
+ * account whose owner proved the address may take the orders placed with it.
+ */
+export function mayClaimGuestOrders(facts: Pick<CustomerFacts, 'verifiedEmail' | 'state'>) {
+  return facts.verifiedEmail && facts.state === 'enabled';
+}
+
+/**
+ * Guest orders placed with the account's email (docs/earning-rules.md, "Guest orders"), claimed by
+ * the first delivery that shows the account verified and enabled: customers/create, or the
+ * customers/update sent when the shopper verifies later.
+ */
+async function claimGuestOrders(
+  tx: Executor,
+  shop: Shop,
+  customer: Customer,
+  facts: CustomerFacts,
+) {
+  let claimed: string[] = [];
+  let claimedPoints = 0;
+  // customer.email is what is stored: empty for a redacted customer, who claims nothing.
+  if (customer.email && mayClaimGuestOrders(facts)) {
+    const guestOrders = await unclaimedGuestOrders(tx, shop.id, customer.email);
+    const ids = guestOrders.map((o) => o.shopifyOrderId);
+    await lockOrders(tx, shop.id, ids);
+    // Only those still unclaimed once locked: a concurrent claim may have taken some.
+    claimed = await attachCustomer(tx, shop.id, ids, customer.id);
+    for (const result of (await settleOrders(tx, shop, claimed)).values()) {
+      claimedPoints += result.posted.reduce((sum, e) => sum + e.points, 0);
+    }
+  }
+  return { guestOrdersClaimed: claimed.length, claimedPoints };
 }
 
 export const customersCreate: WebhookHandler = async (tx, { row }) => {
@@ -55,29 +96,16 @@ export const customersCreate: WebhookHandler = async (tx, { row }) => {
     bonusPosted = result.created;
   }
 
-  // Guest orders placed with this email before the account existed (docs/earning-rules.md).
-  let claimed: string[] = [];
-  let claimedPoints = 0;
-  if (customer.email) {
-    const guestOrders = await unclaimedGuestOrders(tx, shop.id, customer.email);
-    const ids = guestOrders.map((o) => o.shopifyOrderId);
-    await lockOrders(tx, shop.id, ids);
-    // Only those still unclaimed once locked: a concurrent claim may have taken some.
-    claimed = await attachCustomer(tx, shop.id, ids, customer.id);
-    for (const result of (await settleOrders(tx, shop, claimed)).values()) {
-      claimedPoints += result.posted.reduce((sum, e) => sum + e.points, 0);
-    }
-  }
-  return {
-    customerId: customer.id,
-    bonusPosted,
-    guestOrdersClaimed: claimed.length,
-    claimedPoints,
-  };
+  const claim = await claimGuestOrders(tx, shop, customer, facts);
+  await dropRedactedPayloads(tx, shop.domain, [row.id]);
+  return { customerId: customer.id, bonusPosted, ...claim };
 };
 
 export const customersUpdate: WebhookHandler = async (tx, { row }) => {
   const shop = await requireInstalledShop(tx, row.shopDomain);
-  const customer = await upsertMember(tx, shop.id, parseCustomerPayload(row.payload));
-  return { customerId: customer.id };
+  const facts = parseCustomerPayload(row.payload);
+  const customer = await upsertMember(tx, shop.id, facts);
+  const claim = await claimGuestOrders(tx, shop, customer, facts);
+  await dropRedactedPayloads(tx, shop.domain, [row.id]);
+  return { customerId: customer.id, ...claim };
 };

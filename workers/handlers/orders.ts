@@ -9,6 +9,7 @@
  */
 import type { Executor } from '../../db/client.server';
 import { ensureCustomers } from '../../app/models/customers.server';
+import { dropRedactedPayloads } from '../../app/models/inbox.server';
 import {
   lockOrders,
   recordOrders,
@@ -125,6 +126,12 @@ async function handleShop(
   await recordOrders(tx, shop.id, records);
   const newRefunds = await recordRefunds(tx, shop.id, refunds);
   const settled = await settleOrders(tx, shop, items.map(orderIdOf), timeline);
+  // Bodies about a redacted customer or order were applied without personal data; they go now.
+  await dropRedactedPayloads(
+    tx,
+    shop.domain,
+    items.map((item) => item.row.id),
+  );
 
   for (const item of items) {
     const orderId = orderIdOf(item);
