@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import pino from 'pino';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { findCustomerByExternalId } from '../app/models/customers.server';
@@ -10,7 +11,7 @@ import { referenceProgram } from '../loyalty/program';
 import { orderPayload } from '../tests/fixtures/shopify';
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
 import { createWebhookQueue, enqueueInbox, type QueueSettings } from './queue.server';
-import { startWorkers, type WorkerRuntime } from './runtime.server';
+import { startWorkers, workerErrorListener, type WorkerRuntime } from './runtime.server';
 
 vi.hoisted(() => {
   process.env.LOG_LEVEL ??= 'silent';
@@ -159,5 +160,32 @@ describe('worker runtime', () => {
     await waitForStatus(lost, 'processed', 15_000);
     expect(await pointsOf(shop, second)).toBe(90);
     expect(await queue.getJobSchedulersCount()).toBe(1);
+  });
+});
+
+describe('worker error log', () => {
+  it('a job Redis lost (FLUSHALL) is logged at info as harmless, not as a connection error', () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const listener = workerErrorListener(log);
+    listener(new Error('Missing key for job inbox-42. moveToFinished'));
+    // A flush with many jobs in flight: one line, then the count of the ones left out.
+    listener(new Error('Missing key for job inbox-43. moveToFinished'));
+    listener(new Error('Missing lock for job inbox-44. moveToFinished'));
+    listener(new Error('connect ECONNREFUSED 127.0.0.1:6379'));
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 30,
+        jobId: 'inbox-42',
+        skipped: 0,
+        msg: expect.stringMatching(/^job finished after Redis lost it .*harmless/),
+      }),
+      expect.objectContaining({
+        level: 40,
+        jobId: 'inbox-44',
+        msg: expect.stringMatching(/lost its lock .*harmless/),
+      }),
+      expect.objectContaining({ level: 40, msg: 'worker connection error (retrying)' }),
+    ]);
   });
 });

@@ -61,13 +61,59 @@ const DAY_MS = 86_400_000;
 /** Redis connection errors repeat every reconnect attempt; log them at most this often. */
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
-function rateLimited(log: Logger): (error: Error) => void {
-  let last = 0;
+/**
+ * BullMQ's words when a job it is finishing is no longer its own in Redis: the key is gone (Redis
+ * was flushed or restarted without persistence while the job ran) or its lock is (the lock expired
+ * and the job was handed to another worker).
+ */
+const LOST_JOB = /^(Missing key|Missing lock|Lock mismatch) for job (\S+?)\./;
+
+/** Calls `write` at most once per interval, telling it how many calls it skipped meanwhile. */
+function throttled(write: (skipped: number, error: Error) => void): (error: Error) => void {
+  let last = -Infinity;
+  let skipped = 0;
   return (error) => {
     const now = Date.now();
-    if (now - last < ERROR_LOG_INTERVAL_MS) return;
+    if (now - last < ERROR_LOG_INTERVAL_MS) {
+      skipped++;
+      return;
+    }
     last = now;
-    log.warn({ err: error.message }, 'worker connection error (retrying)');
+    write(skipped, error);
+    skipped = 0;
+  };
+}
+
+/**
+ * The worker's 'error' listener. A job that outlived its Redis record is the expected outcome of a
+ * flushed or restarted Redis, not a connection problem: the inbox row, not the job, holds the
+ * outcome (processed in the same transaction as its entries, or still `received` and re-enqueued
+ * by the reconciler), so it is logged at info (a lost lock at warn: the worker was stalled) with
+ * words that say so. Everything else is a Redis connection error, retried by ioredis.
+ */
+export function workerErrorListener(log: Logger): (error: Error) => void {
+  const lostKey = throttled((skipped, error) =>
+    log.info(
+      { err: error.message, jobId: LOST_JOB.exec(error.message)?.[2], skipped },
+      'job finished after Redis lost it (flushed or restarted): harmless, the inbox row holds ' +
+        'the outcome and the reconciler re-enqueues the row if it is still unprocessed',
+    ),
+  );
+  const lostLock = throttled((skipped, error) =>
+    log.warn(
+      { err: error.message, jobId: LOST_JOB.exec(error.message)?.[2], skipped },
+      'job lost its lock (the worker was stalled longer than WORKER_LOCK_MS) and went to another ' +
+        'worker: harmless, the inbox row lock lets only one of them process it',
+    ),
+  );
+  const connection = throttled((skipped, error) =>
+    log.warn({ err: error.message, skipped }, 'worker connection error (retrying)'),
+  );
+  return (error) => {
+    const lost = LOST_JOB.exec(error.message);
+    if (lost?.[1] === 'Missing key') lostKey(error);
+    else if (lost) lostLock(error);
+    else connection(error);
   };
 }
 
@@ -175,7 +221,7 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
       maxStalledCount: 2,
     },
   );
-  worker.on('error', rateLimited(log));
+  worker.on('error', workerErrorListener(log));
 
   const reschedule = () =>
     scheduleReconciler(queue, reconcileEveryMs).catch((error: Error) =>
