@@ -3,10 +3,12 @@
  * the reconciler's job scheduler, and a graceful close. Used by `npm run worker` (workers/main.ts)
  * and, with INLINE_WORKERS, inside the web process.
  *
- * Retries: 8 attempts with exponential backoff (workers/queue.server.ts DEFAULT_JOB_OPTIONS).
+ * Retries: about 4 hours of capped exponential backoff (workers/queue.server.ts RETRY_SCHEDULE).
  * Permanent failures and last attempts make the inbox row a dead letter and throw BullMQ's
- * UnrecoverableError. A worker killed mid-job leaves its job locked until WORKER_LOCK_MS passes;
- * BullMQ then hands it to another worker, and the inbox row's state makes the retry exact.
+ * UnrecoverableError; a delivery whose shop is not installed yet parks its row and ends the job
+ * (the reconciler replays it once the shop exists). A worker killed mid-job leaves its job locked until its lock expires (at most
+ * WORKER_LOCK_MS after the kill); the next stalled check (stalledCheckMs) hands it to another
+ * worker, and the inbox row's state makes the retry exact.
  */
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Logger } from 'pino';
@@ -26,6 +28,7 @@ import { failureReason, processInboxBatch, recordFailure, type RowResult } from 
 import {
   createWebhookQueue,
   queueSettings,
+  retryDelayMs,
   workerOptions,
   type QueueSettings,
 } from './queue.server';
@@ -58,6 +61,17 @@ export interface WorkerRuntime {
 type Processor = (job: Job) => Promise<unknown>;
 
 const DAY_MS = 86_400_000;
+
+/**
+ * How often workers look for jobs whose worker died. BullMQ moves a job at the first check after
+ * its lock expired, so with the check every WORKER_LOCK_MS (BullMQ's habit) a killed worker's jobs
+ * waited up to twice the lock (31–61 s measured); checked every fifth of it (at most 5 s), they
+ * wait at most WORKER_LOCK_MS + this (35 s by default). A check is one Lua script over the active
+ * list, run by one worker per interval: cheap at this rate.
+ */
+export function stalledCheckMs(lockMs: number): number {
+  return Math.min(5_000, Math.round(lockMs / 5));
+}
 /** Redis connection errors repeat every reconnect attempt; log them at most this often. */
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
@@ -146,9 +160,13 @@ async function runProcessInbox(
     return outcome.status;
   } catch (error) {
     const finalAttempt = attempt >= (job.opts.attempts ?? 1);
-    const dead = await recordFailure(db, data.inboxId, error, { finalAttempt });
+    const outcome = await recordFailure(db, data.inboxId, error, { finalAttempt });
     const reason = failureReason(error);
-    if (dead) {
+    if (outcome === 'parked') {
+      jobLog.info({ reason }, 'webhook parked until its shop is installed');
+      return 'parked';
+    }
+    if (outcome === 'dead') {
       jobLog.error({ err: reason }, 'webhook dead-lettered (replay with `loyalty inbox replay`)');
       throw new UnrecoverableError(reason);
     }
@@ -192,7 +210,9 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
         olderThan: new Date(now - reconcileAfterMs),
         pruneBefore: new Date(now - retentionDays * DAY_MS),
       });
-      if (result.requeued > 0 || result.payloadsPruned > 0) log.info(result, 'inbox reconciled');
+      if (result.requeued + result.unparked + result.parkedExpired + result.payloadsPruned > 0) {
+        log.info(result, 'inbox reconciled');
+      }
       return result;
     },
   };
@@ -215,10 +235,11 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
       prefix: settings.prefix,
       concurrency,
       lockDuration: lockMs,
-      stalledInterval: lockMs,
+      stalledInterval: stalledCheckMs(lockMs),
       // A job whose worker died three times (stalled more than twice) is failed; the reconciler
       // re-enqueues its row.
       maxStalledCount: 2,
+      settings: { backoffStrategy: retryDelayMs },
     },
   );
   worker.on('error', workerErrorListener(log));
