@@ -8,7 +8,7 @@
  * Decisions and status codes: docs/decisions/007-web-server-and-webhook-ingest.md.
  */
 import { getDatabase } from './db.server';
-import { ErrorCode, httpStatusFor, rootCauseMessage, sqlStateOf } from './errors';
+import { ErrorCode, httpStatusFor, rootCauseMessage } from './errors';
 import { logger } from './logger.server';
 import { InboxWriter, type Stored } from './inbox-writer.server';
 import { normalizeShopDomain } from './models/shops.server';
@@ -110,8 +110,9 @@ function libraryRejection(response: Response): Response {
 
 /**
  * Handles one delivery for `topic`. Always resolves to a Response (never throws):
- * 200 stored (or a repeat of a stored delivery), 400 malformed, 401 bad HMAC, 405 not POST,
- * 413 body over 1 MiB, 503 database unavailable.
+ * 200 stored (or a repeat of a stored delivery; a body jsonb cannot hold is stored as text, as a
+ * dead letter), 400 malformed, 401 bad HMAC, 405 not POST, 413 body over 1 MiB, 503 database
+ * unavailable.
  */
 export async function ingestWebhook(request: Request, topic: WebhookTopic): Promise<Response> {
   const started = performance.now();
@@ -230,6 +231,18 @@ export async function ingestWebhook(request: Request, topic: WebhookTopic): Prom
     return unavailable(error);
   }
 
+  if (stored.deadLetter) {
+    // Signed, so accepted: jsonb refused the body, which is kept as text for ops to look at and
+    // replay (`loyalty inbox dead`). Answering 400 would lose it and every retry of it.
+    log('warn', 200, 'webhook stored as a dead letter: its body cannot be stored as jsonb', {
+      shop,
+      webhookId,
+      inboxId: stored.id,
+      duplicate: !stored.created,
+    });
+    return answer(200, { ok: true, duplicate: !stored.created });
+  }
+
   // Only a new row is enqueued: a repeat's job exists already, or the reconciler will make it.
   const enqueued = stored.created ? await enqueueInbox({ inboxId: stored.id, shop, topic }) : false;
   log('info', 200, 'webhook accepted', {
@@ -242,12 +255,6 @@ export async function ingestWebhook(request: Request, topic: WebhookTopic): Prom
   return answer(200, { ok: true, duplicate: !stored.created });
 
   function unavailable(error: unknown): Response {
-    // SQLSTATE class 22 is PostgreSQL refusing the value itself (jsonb cannot hold \u0000):
-    // retrying cannot help, so say so instead of asking Shopify to retry for two days.
-    if (sqlStateOf(error)?.startsWith('22')) {
-      log('error', 400, 'webhook not stored', { err: rootCauseMessage(error) });
-      return answer(400, { error: `the payload cannot be stored: ${rootCauseMessage(error)}` });
-    }
     const status = httpStatusFor(ErrorCode.UNAVAILABLE);
     log('error', status, 'webhook not stored', { err: rootCauseMessage(error) });
     return answer(status, {

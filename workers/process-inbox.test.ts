@@ -9,7 +9,12 @@ import {
   findCustomerByExternalId,
   getCustomer,
 } from '../app/models/customers.server';
-import { getInboxRow, recordDelivery } from '../app/models/inbox.server';
+import {
+  getInboxRow,
+  recordDelivery,
+  recordUnstorableDelivery,
+  resetForReplay,
+} from '../app/models/inbox.server';
 import { balanceOf, entriesFor, post, sumOfEntries } from '../app/models/ledger.server';
 import { getOrder } from '../app/models/orders.server';
 import { publishProgram } from '../app/models/programs.server';
@@ -284,6 +289,34 @@ describe('orders/paid', () => {
       status: 'skipped',
       reason: 'parked',
     });
+  });
+
+  it('a body kept as text (jsonb refused it) is processed from the text when replayed', async () => {
+    const shop = await newShop();
+    const customer = id();
+    const order = { ...order120(customer), note: 'gift \u0000 wrap' };
+    const { id: inboxId } = await recordUnstorableDelivery(
+      handle.db,
+      {
+        shopDomain: shop.domain,
+        webhookId: randomUUID(),
+        topic: 'orders/paid',
+        payload: null,
+        payloadText: JSON.stringify(order),
+      },
+      'the body cannot be stored as jsonb (22P05: unsupported Unicode escape sequence)',
+    );
+    // Dead on arrival: nothing runs until ops replays it.
+    expect(await processInbox(handle.db, inboxId, log)).toEqual({
+      status: 'skipped',
+      reason: 'dead',
+    });
+    expect(await resetForReplay(handle.db, inboxId)).toBe(true);
+    expect(await processInbox(handle.db, inboxId, log)).toMatchObject({
+      status: 'processed',
+      summary: { awardedPoints: 90 },
+    });
+    expect(await balanceOfExternal(shop, customer)).toBe(90);
   });
 
   it('a transient failure is retried, and dead only after the last attempt of the schedule', async () => {

@@ -356,11 +356,36 @@ describe('webhook ingest', () => {
     expect(await pipeline.inbox()).toHaveLength(1);
   });
 
-  it('refuses with 400, not 503, a payload PostgreSQL cannot store (a NUL character)', async () => {
-    const response = await call(ordersPaid, paid({ payload: { ...order, note: 'a\u0000b' } }));
-    expect(response.status).toBe(400);
-    expect(await errorOf(response)).toMatch(/cannot be stored/);
-    await expectNothingStored();
+  it('keeps a signed body jsonb cannot hold (\\u0000) as text, a dead letter, and answers 200', async () => {
+    const body = JSON.stringify({ ...order, note: 'a\u0000b' });
+    const delivery = () => rawDelivery(body, 'orders/paid', { 'X-Shopify-Webhook-Id': 'nul-body' });
+    const response = await call(ordersPaid, delivery());
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true, duplicate: false });
+    const [row, ...others] = await pipeline.inbox();
+    expect(others).toEqual([]);
+    expect(row).toMatchObject({
+      shopDomain: SHOP,
+      webhookId: 'nul-body',
+      topic: 'orders/paid',
+      status: 'dead',
+      attempts: 0,
+      payload: null,
+      payloadText: body,
+    });
+    // The reason names the rule, never a value from the body.
+    expect(row!.lastError).toMatch(/^the body cannot be stored as jsonb \(22P05: .*Unicode/);
+    expect(row!.lastError).not.toContain('ada@example.com');
+    expect(row!.lastError).not.toContain('a\\u0000b');
+    // A dead letter waits for ops: nothing is enqueued.
+    expect(await pipeline.jobTotal()).toBe(0);
+
+    // Shopify's retry of it is a duplicate of that row.
+    const repeat = await call(ordersPaid, delivery());
+    expect(repeat.status).toBe(200);
+    expect(await repeat.json()).toEqual({ ok: true, duplicate: true });
+    expect(await pipeline.inbox()).toEqual([row]);
+    expect(await pipeline.jobTotal()).toBe(0);
   });
 
   const deliveries: Record<(typeof WEBHOOK_TOPICS)[number], () => unknown> = {
