@@ -45,9 +45,13 @@ export class InboxWriter {
     });
   }
 
-  /** Stores the delivery (once per shop + webhook id); resolves when it is committed. */
-  async write(delivery: Delivery): Promise<Stored> {
-    const written = await this.batcher.submit(delivery);
+  /**
+   * Stores the delivery (once per shop + webhook id); resolves when it is committed. If `signal`
+   * aborts while the delivery still waits for a transaction, it is never written (rejects with the
+   * signal's reason); once its transaction has started, it commits or fails as it will.
+   */
+  async write(delivery: Delivery, signal?: AbortSignal): Promise<Stored> {
+    const written = await this.batcher.submit(delivery, signal);
     if ('error' in written) throw written.error;
     return written;
   }
