@@ -3,6 +3,10 @@
  * out at once (a batch of one when the worker is idle: no added latency); items submitted while
  * every slot is busy wait and leave together, up to `maxBatch` at a time, as soon as a slot frees.
  * So batches grow with the load and shrink with it, without a timer.
+ *
+ * An item submitted with a signal that aborts while it still waits is taken out of the queue and
+ * never run (its promise rejects with the signal's reason): a caller that stopped waiting leaves
+ * nothing behind. Once its batch has started, the item runs to the end whatever the signal says.
  */
 export interface BatcherOptions {
   /** Most items in one batch. */
@@ -15,6 +19,8 @@ interface Waiting<K, R> {
   key: K;
   resolve: (result: R) => void;
   reject: (error: unknown) => void;
+  /** Detaches the abort listener once the item leaves the queue. */
+  release: () => void;
 }
 
 export class Batcher<K, R> {
@@ -32,10 +38,25 @@ export class Batcher<K, R> {
     }
   }
 
-  /** The item's result, once its batch has run. */
-  submit(key: K): Promise<R> {
+  /** The item's result, once its batch has run (or the signal's reason, if it aborts first). */
+  submit(key: K, signal?: AbortSignal): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.waiting.push({ key, resolve, reject });
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const waiting: Waiting<K, R> = { key, resolve, reject, release: () => {} };
+      if (signal) {
+        const onAbort = () => {
+          const at = this.waiting.indexOf(waiting);
+          if (at === -1) return;
+          this.waiting.splice(at, 1);
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        waiting.release = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.waiting.push(waiting);
       // Let items submitted in the same tick (BullMQ hands several jobs over at once) go together.
       if (!this.scheduled) {
         this.scheduled = true;
@@ -55,6 +76,7 @@ export class Batcher<K, R> {
   private pump(): void {
     while (this.inFlight < this.options.maxInFlight && this.waiting.length > 0) {
       const batch = this.waiting.splice(0, this.options.maxBatch);
+      for (const w of batch) w.release();
       this.inFlight++;
       void this.execute(batch).finally(() => {
         this.inFlight--;

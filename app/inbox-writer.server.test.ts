@@ -35,22 +35,37 @@ describe.each(['postgres', 'pglite'] as const)('InboxWriter on %s', (kind) => {
     expect([...byWebhook.values()].every((set) => set.size === 1)).toBe(true);
   });
 
-  it('fails only the delivery PostgreSQL refuses, not its batch', async () => {
+  it('keeps a body jsonb refuses as a dead letter in text, without failing its batch', async () => {
     const writer = new InboxWriter({ database: async () => db.db, maxConcurrent: 1 });
-    const results = await Promise.allSettled([
+    const bad = delivery('bad', { note: 'nul \u0000 byte' });
+    const results = await Promise.all([
       writer.write(delivery('first')),
       writer.write(delivery('good-1')),
-      writer.write(delivery('bad', { note: 'nul \u0000 byte' })),
+      writer.write({ ...bad, payloadText: JSON.stringify(bad.payload) }),
       writer.write(delivery('good-2')),
     ]);
-    expect(results.map((r) => r.status)).toEqual([
-      'fulfilled',
-      'fulfilled',
-      'rejected',
-      'fulfilled',
+    expect(results.map((r) => [r.created, r.deadLetter])).toEqual([
+      [true, false],
+      [true, false],
+      [true, true],
+      [true, false],
     ]);
-    const rows = await db.db.select({ webhookId: webhookInbox.webhookId }).from(webhookInbox);
-    expect(rows.map((r) => r.webhookId).sort()).toEqual(['first', 'good-1', 'good-2']);
+    const rows = await db.db.select().from(webhookInbox).orderBy(webhookInbox.webhookId);
+    expect(rows.map((r) => [r.webhookId, r.status])).toEqual([
+      ['bad', 'dead'],
+      ['first', 'received'],
+      ['good-1', 'received'],
+      ['good-2', 'received'],
+    ]);
+    expect(rows[0]).toMatchObject({ payload: null, payloadText: '{"note":"nul \\u0000 byte"}' });
+    expect(rows[0]!.lastError).toMatch(/^the body cannot be stored as jsonb/);
+    expect(rows[0]!.lastError).not.toContain('nul');
+    // A repeat is a duplicate of that row.
+    expect(await writer.write({ ...bad, payloadText: JSON.stringify(bad.payload) })).toEqual({
+      id: results[2]!.id,
+      created: false,
+      deadLetter: true,
+    });
   });
 });
 

@@ -13,12 +13,17 @@
  *   other's unique-index entries in opposite orders (no deadlocks).
  * - A batch that fails (one payload PostgreSQL refuses, a lost connection) is retried row by row,
  *   so one bad delivery cannot fail its neighbours; each request gets its own row's outcome.
+ * - A body PostgreSQL's jsonb refuses (SQLSTATE class 22: a `\u0000` escape, a lone surrogate) is
+ *   signed and accepted all the same: it is stored as text, as a dead letter with the reason
+ *   (recordUnstorableDelivery), so neither it nor Shopify's retries of it are lost.
  */
 import type { Database } from '../db/client.server';
 import { Batcher } from './batcher';
-import { recordDelivery, type Delivery } from './models/inbox.server';
+import { rootCauseMessage, sqlStateOf } from './errors';
+import { recordDelivery, recordUnstorableDelivery, type Delivery } from './models/inbox.server';
 
-export type Stored = { id: number; created: boolean };
+/** The delivery's row; `deadLetter` when jsonb refused the body and it was kept as text instead. */
+export type Stored = { id: number; created: boolean; deadLetter: boolean };
 type Written = Stored | { error: unknown };
 
 export interface InboxWriterOptions {
@@ -40,9 +45,13 @@ export class InboxWriter {
     });
   }
 
-  /** Stores the delivery (once per shop + webhook id); resolves when it is committed. */
-  async write(delivery: Delivery): Promise<Stored> {
-    const written = await this.batcher.submit(delivery);
+  /**
+   * Stores the delivery (once per shop + webhook id); resolves when it is committed. If `signal`
+   * aborts while the delivery still waits for a transaction, it is never written (rejects with the
+   * signal's reason); once its transaction has started, it commits or fails as it will.
+   */
+  async write(delivery: Delivery, signal?: AbortSignal): Promise<Stored> {
+    const written = await this.batcher.submit(delivery, signal);
     if ('error' in written) throw written.error;
     return written;
   }
@@ -62,7 +71,9 @@ export class InboxWriter {
         const stored = await db.transaction((tx) =>
           Promise.all(sorted.map((delivery) => recordDelivery(tx, delivery))),
         );
-        sorted.forEach((delivery, i) => results.set(delivery, stored[i]!));
+        sorted.forEach((delivery, i) =>
+          results.set(delivery, { ...stored[i]!, deadLetter: false }),
+        );
         return results;
       } catch {
         // Fall through: row by row, so each request learns its own outcome.
@@ -71,13 +82,26 @@ export class InboxWriter {
     await Promise.all(
       batch.map(async (delivery) => {
         try {
-          results.set(delivery, await recordDelivery(db, delivery));
+          results.set(delivery, await recordAlone(db, delivery));
         } catch (error) {
           results.set(delivery, { error });
         }
       }),
     );
     return results;
+  }
+}
+
+async function recordAlone(db: Database, delivery: Delivery): Promise<Stored> {
+  try {
+    return { ...(await recordDelivery(db, delivery)), deadLetter: false };
+  } catch (error) {
+    if (!sqlStateOf(error)?.startsWith('22')) throw error;
+    // The driver's message names the rule ("unsupported Unicode escape sequence"), never the value.
+    const reason =
+      `the body cannot be stored as jsonb (${rootCauseMessage(error)}); it is kept as text ` +
+      'as received: `loyalty inbox replay` processes it from there';
+    return { ...(await recordUnstorableDelivery(db, delivery, reason)), deadLetter: true };
   }
 }
 

@@ -8,7 +8,7 @@
  * Decisions and status codes: docs/decisions/007-web-server-and-webhook-ingest.md.
  */
 import { getDatabase } from './db.server';
-import { ErrorCode, httpStatusFor, rootCauseMessage, sqlStateOf } from './errors';
+import { ErrorCode, httpStatusFor, rootCauseMessage } from './errors';
 import { logger } from './logger.server';
 import { InboxWriter, type Stored } from './inbox-writer.server';
 import { normalizeShopDomain } from './models/shops.server';
@@ -29,6 +29,31 @@ const REQUIRED_HEADERS = [
   'X-Shopify-API-Version',
   'X-Shopify-Webhook-Id',
 ] as const;
+
+/**
+ * How long a delivery may wait on the database — the offline session the library loads and the
+ * inbox commit, together — before it is answered 503. Shopify allows 1 s to connect and 5 s for
+ * the whole answer (https://shopify.dev/docs/apps/webhooks/configuration/https), then retries; a
+ * database that stalls (a restart, a lock) must not cost more than that. 3 s leaves the rest for
+ * the network, TLS and the HMAC.
+ */
+export const DATABASE_WAIT_MS = 3_000;
+
+class DatabaseTimeout extends Error {
+  constructor() {
+    super(`the database did not answer within ${DATABASE_WAIT_MS} ms`);
+  }
+}
+
+/** `promise`, or a DatabaseTimeout as soon as `deadline` aborts. */
+function within<T>(promise: Promise<T>, deadline: AbortSignal): Promise<T> {
+  if (deadline.aborted) return Promise.reject(deadline.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(deadline.reason as Error);
+    deadline.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => deadline.removeEventListener('abort', onAbort));
+  });
+}
 
 /** Concurrent deliveries share commits (see inbox-writer.server.ts). */
 const inboxWriter = new InboxWriter({ database: async () => (await getDatabase()).db });
@@ -110,8 +135,9 @@ function libraryRejection(response: Response): Response {
 
 /**
  * Handles one delivery for `topic`. Always resolves to a Response (never throws):
- * 200 stored (or a repeat of a stored delivery), 400 malformed, 401 bad HMAC, 405 not POST,
- * 413 body over 1 MiB, 503 database unavailable.
+ * 200 stored (or a repeat of a stored delivery; a body jsonb cannot hold is stored as text, as a
+ * dead letter), 400 malformed, 401 bad HMAC, 405 not POST, 413 body over 1 MiB, 503 database
+ * unavailable.
  */
 export async function ingestWebhook(request: Request, topic: WebhookTopic): Promise<Response> {
   const started = performance.now();
@@ -185,70 +211,129 @@ export async function ingestWebhook(request: Request, topic: WebhookTopic): Prom
   // stores it as is (no second JSON encoding of the parsed payload).
   const text = utf8.decode(body);
 
-  // HMAC first: the library verifies the signature over exactly these bytes before it parses them.
-  let context: Awaited<ReturnType<typeof authenticate.webhook>>;
+  // From here on the database is waited for (the session, the commit): DATABASE_WAIT_MS in all.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DatabaseTimeout()), DATABASE_WAIT_MS);
   try {
-    context = await authenticate.webhook(
-      new Request(request.url, { method: 'POST', headers: shopifyHeaders(headers), body: text }),
-    );
-  } catch (error) {
-    if (error instanceof Response) {
-      const response = libraryRejection(error);
-      log('warn', response.status, 'webhook rejected', { reason: 'authentication' });
-      return response;
+    return await verifyAndStore(controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+
+  async function verifyAndStore(deadline: AbortSignal): Promise<Response> {
+    // HMAC first: the library verifies the signature over exactly these bytes before it parses them.
+    let context: Awaited<ReturnType<typeof authenticate.webhook>>;
+    try {
+      context = await within(
+        authenticate.webhook(
+          new Request(request.url, {
+            method: 'POST',
+            headers: shopifyHeaders(headers),
+            body: text,
+          }),
+        ),
+        deadline,
+      );
+    } catch (error) {
+      if (error instanceof Response) {
+        const response = libraryRejection(error);
+        log('warn', response.status, 'webhook rejected', { reason: 'authentication' });
+        return response;
+      }
+      // Reached only after a valid HMAC: the library parses the body after verifying it.
+      if (error instanceof SyntaxError) return reject(400, 'the body is not valid JSON');
+      // Loading the offline session is the library's one I/O step: the database is unavailable.
+      return unavailable(error);
     }
-    // Reached only after a valid HMAC: the library parses the body after verifying it.
-    if (error instanceof SyntaxError) return reject(400, 'the body is not valid JSON');
-    // Loading the offline session is the library's one I/O step: the database is unavailable.
-    return unavailable(error);
+
+    const payload: unknown = context.payload;
+    if (!isPlainObject(payload)) return reject(400, 'the body must be a JSON object');
+
+    const topicHeader = headers.get('X-Shopify-Topic')!.trim().toLowerCase();
+    if (topicHeader !== topic) {
+      return reject(
+        400,
+        `X-Shopify-Topic ${JSON.stringify(short(topicHeader))} does not match this route (${topic})`,
+      );
+    }
+
+    const webhookId = headers.get('X-Shopify-Webhook-Id')!.trim();
+
+    let stored: Stored;
+    const writing = inboxWriter.write(
+      {
+        shopDomain: shop,
+        webhookId,
+        topic,
+        apiVersion: headers.get('X-Shopify-API-Version'),
+        payload,
+        payloadText: text,
+      },
+      deadline,
+    );
+    try {
+      stored = await within(writing, deadline);
+    } catch (error) {
+      if (error instanceof DatabaseTimeout) enqueueIfCommittedLate(writing, webhookId);
+      return unavailable(error);
+    }
+
+    if (stored.deadLetter) {
+      // Signed, so accepted: jsonb refused the body, which is kept as text for ops to look at and
+      // replay (`loyalty inbox dead`). Answering 400 would lose it and every retry of it.
+      log('warn', 200, 'webhook stored as a dead letter: its body cannot be stored as jsonb', {
+        shop,
+        webhookId,
+        inboxId: stored.id,
+        duplicate: !stored.created,
+      });
+      return answer(200, { ok: true, duplicate: !stored.created });
+    }
+
+    // Only a new row is enqueued: a repeat's job exists already, or the reconciler will make it.
+    const enqueued = stored.created
+      ? await enqueueInbox({ inboxId: stored.id, shop, topic })
+      : false;
+    log('info', 200, 'webhook accepted', {
+      shop,
+      webhookId,
+      inboxId: stored.id,
+      duplicate: !stored.created,
+      enqueued,
+    });
+    return answer(200, { ok: true, duplicate: !stored.created });
   }
 
-  const payload: unknown = context.payload;
-  if (!isPlainObject(payload)) return reject(400, 'the body must be a JSON object');
-
-  const topicHeader = headers.get('X-Shopify-Topic')!.trim().toLowerCase();
-  if (topicHeader !== topic) {
-    return reject(
-      400,
-      `X-Shopify-Topic ${JSON.stringify(short(topicHeader))} does not match this route (${topic})`,
+  /**
+   * A write whose transaction had started when the 503 went out may still commit: its row is
+   * durable and enqueued here, and Shopify's retry of it is answered 200 as a duplicate. A write
+   * still waiting for a transaction was dropped by the abort and rejects: nothing was stored.
+   */
+  function enqueueIfCommittedLate(writing: Promise<Stored>, webhookId: string): void {
+    writing.then(
+      async (late) => {
+        const enqueued =
+          late.created && !late.deadLetter
+            ? await enqueueInbox({ inboxId: late.id, shop, topic })
+            : false;
+        log('info', 503, 'webhook stored after its 503 (the retry will be a duplicate)', {
+          webhookId,
+          inboxId: late.id,
+          enqueued,
+        });
+      },
+      () => undefined,
     );
   }
-
-  const webhookId = headers.get('X-Shopify-Webhook-Id')!.trim();
-
-  let stored: Stored;
-  try {
-    stored = await inboxWriter.write({
-      shopDomain: shop,
-      webhookId,
-      topic,
-      apiVersion: headers.get('X-Shopify-API-Version'),
-      payload,
-      payloadText: text,
-    });
-  } catch (error) {
-    return unavailable(error);
-  }
-
-  // Only a new row is enqueued: a repeat's job exists already, or the reconciler will make it.
-  const enqueued = stored.created ? await enqueueInbox({ inboxId: stored.id, shop, topic }) : false;
-  log('info', 200, 'webhook accepted', {
-    shop,
-    webhookId,
-    inboxId: stored.id,
-    duplicate: !stored.created,
-    enqueued,
-  });
-  return answer(200, { ok: true, duplicate: !stored.created });
 
   function unavailable(error: unknown): Response {
-    // SQLSTATE class 22 is PostgreSQL refusing the value itself (jsonb cannot hold \u0000):
-    // retrying cannot help, so say so instead of asking Shopify to retry for two days.
-    if (sqlStateOf(error)?.startsWith('22')) {
-      log('error', 400, 'webhook not stored', { err: rootCauseMessage(error) });
-      return answer(400, { error: `the payload cannot be stored: ${rootCauseMessage(error)}` });
-    }
     const status = httpStatusFor(ErrorCode.UNAVAILABLE);
+    if (error instanceof DatabaseTimeout) {
+      log('error', status, 'webhook not stored in time', { err: error.message });
+      return answer(status, {
+        error: `${error.message}; Shopify will retry, and a copy stored meanwhile is recognised as a duplicate`,
+      });
+    }
     log('error', status, 'webhook not stored', { err: rootCauseMessage(error) });
     return answer(status, {
       error: 'the database is unavailable; the delivery was not stored (Shopify will retry)',

@@ -2,15 +2,15 @@
  * Operator commands (loaded lazily by cli/main.ts):
  *
  *   loyalty inbox status                       deliveries by status
- *   loyalty inbox dead [--limit N]             the dead letters, oldest first
- *   loyalty inbox replay (--id N | --all-dead) put dead letters back on the queue
+ *   loyalty inbox dead [--limit N]             dead letters and parked deliveries, oldest first
+ *   loyalty inbox replay (--id N | --all-dead) put dead (or parked) rows back on the queue
  *   loyalty data-request --shop DOMAIN [--id ID]   customers/data_request exports for the merchant
  *
  * Output is JSON lines (one object per line) so it pipes into jq.
  */
 import type { Executor } from '../db/client.server';
 import { getDataRequest, listDataRequests } from '../app/models/compliance.server';
-import { countByStatus, getInboxRow, listDead, resetForReplay } from '../app/models/inbox.server';
+import { countByStatus, getInboxRow, listFailed, resetForReplay } from '../app/models/inbox.server';
 import { createWebhookQueue, queueSettings, requeueInbox } from '../workers/queue.server';
 import { parseFlags, UsageError } from './args';
 import {
@@ -28,8 +28,11 @@ export const INBOX_USAGE = `Usage: loyalty inbox status
        loyalty inbox replay --id N[,N…] | --all-dead
 
 Webhook deliveries Laurel accepted (the inbox). 'dead' lists deliveries that failed permanently or
-ran out of retries, with the reason; 'replay' puts them back on the queue once the cause is fixed
-(a worker must be running; without Redis they are picked up by the reconciler later).
+ran out of retries (about 4 hours of them), and deliveries parked because their shop is not
+installed yet, each with its status, the reason and how its body is kept ("json"; "text" when
+PostgreSQL's jsonb could not hold it; "none" once dropped). 'replay' puts a dead or parked delivery
+back on the queue once the cause is fixed (a worker must be running; without Redis the reconciler
+picks it up later). Parked deliveries need no replay: they run once the shop is installed.
 `;
 
 export const DATA_REQUEST_USAGE = `Usage: loyalty data-request --shop DOMAIN [--id DATA_REQUEST_ID]
@@ -55,8 +58,8 @@ async function replay(db: Executor, ids: number[], io: Io): Promise<number> {
     for (const id of ids) {
       const row = await getInboxRow(db, id);
       if (!row) throw new InputError(`no inbox row ${id}`);
-      if (row.status !== 'dead') {
-        io.stdout(line({ id, replayed: false, reason: `it is ${row.status}, not dead` }));
+      if (row.status !== 'dead' && row.status !== 'parked') {
+        io.stdout(line({ id, replayed: false, reason: `it is ${row.status}, not dead or parked` }));
         continue;
       }
       await resetForReplay(db, id);
@@ -105,7 +108,8 @@ export async function inbox(argv: string[], io: Io = processIo): Promise<number>
     }
     if (sub === 'dead') {
       const limit = flags.limit === undefined ? 100 : positiveInt(flags.limit, 'limit');
-      for (const row of await listDead(db, limit)) io.stdout(line(row));
+      const rows = await listFailed(db, { limit, statuses: ['dead', 'parked'] });
+      for (const row of rows) io.stdout(line(row));
       return 0;
     }
     if ((flags.id === undefined) === (flags['all-dead'] === undefined)) {
@@ -114,7 +118,7 @@ export async function inbox(argv: string[], io: Io = processIo): Promise<number>
     const ids =
       flags.id !== undefined
         ? flags.id.split(',').map((part) => positiveInt(part.trim(), 'id'))
-        : (await listDead(db, 10_000)).map((row) => row.id);
+        : (await listFailed(db, { limit: 10_000 })).map((row) => row.id);
     return replay(db, ids, io);
   });
 }

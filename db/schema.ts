@@ -248,7 +248,16 @@ export const webhookInbox = pgTable(
     apiVersion: text('api_version'),
     /** The delivery as received. Null once pruned: processed rows keep no personal data for long. */
     payload: jsonb('payload'),
-    /** received → processed | dead (permanent failure, replayable by ops). */
+    /**
+     * The body as received when jsonb cannot hold it (a `\u0000` escape): signed and accepted, so
+     * kept as text, and the row is a dead letter with the reason (null otherwise). Pruned with
+     * `payload`.
+     */
+    payloadText: text('payload_text'),
+    /**
+     * received → processed | dead (permanent failure, replayable by ops) | parked (the shop is not
+     * installed yet: the reconciler puts the row back to received once the shop row exists).
+     */
     status: text('status').notNull().default('received'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),

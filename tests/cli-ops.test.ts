@@ -9,7 +9,13 @@ import { promisify } from 'node:util';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerDataRequests } from '../db/schema';
-import { getInboxRow, markDead, recordDelivery } from '../app/models/inbox.server';
+import {
+  getInboxRow,
+  markDead,
+  markParked,
+  recordDelivery,
+  recordUnstorableDelivery,
+} from '../app/models/inbox.server';
 import { ensureShop } from '../app/models/shops.server';
 import { createWebhookQueue } from '../workers/queue.server';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
@@ -76,26 +82,64 @@ describe('loyalty inbox', () => {
       payload: { id: 2 },
     });
 
+    const { id: parkedId } = await recordDelivery(db, {
+      shopDomain: 'ops-later.myshopify.com',
+      webhookId: randomUUID(),
+      topic: 'customers/create',
+      payload: { id: 3 },
+    });
+    await markParked(db, parkedId, 'shop ops-later.myshopify.com is not installed yet');
+    const { id: rawId } = await recordUnstorableDelivery(
+      db,
+      {
+        shopDomain: 'ops.myshopify.com',
+        webhookId: randomUUID(),
+        topic: 'orders/paid',
+        payload: null,
+        payloadText: '{"id":4,"note":"a\\u0000b"}',
+      },
+      'the body cannot be stored as jsonb (22P05: unsupported Unicode escape sequence)',
+    );
+
     const status = await loyalty('inbox', 'status');
     expect(status).toMatchObject({ code: 0, stderr: '' });
-    expect(lines(status.stdout)).toEqual([{ received: 1, processed: 0, dead: 1 }]);
+    expect(lines(status.stdout)).toEqual([{ received: 1, processed: 0, dead: 2, parked: 1 }]);
 
     const dead = await loyalty('inbox', 'dead');
     expect(dead.code).toBe(0);
-    const [listed] = lines(dead.stdout);
-    expect(listed).toMatchObject({
-      id: deadId,
-      topic: 'orders/paid',
-      shopDomain: 'ops.myshopify.com',
-      lastError: 'invalid order payload: name is required',
-    });
-    expect(listed).not.toHaveProperty('payload');
+    const listed = lines(dead.stdout);
+    expect(listed).toEqual([
+      expect.objectContaining({
+        id: deadId,
+        status: 'dead',
+        topic: 'orders/paid',
+        shopDomain: 'ops.myshopify.com',
+        lastError: 'invalid order payload: name is required',
+        body: 'json',
+      }),
+      expect.objectContaining({
+        id: parkedId,
+        status: 'parked',
+        lastError: 'shop ops-later.myshopify.com is not installed yet',
+        body: 'json',
+      }),
+      expect.objectContaining({
+        id: rawId,
+        status: 'dead',
+        lastError: expect.stringMatching(/cannot be stored as jsonb/),
+        body: 'text',
+      }),
+    ]);
+    for (const row of listed) {
+      expect(row).not.toHaveProperty('payload');
+      expect(row).not.toHaveProperty('payloadText');
+    }
 
     const replay = await loyalty('inbox', 'replay', '--id', `${deadId},${liveId}`);
     expect(replay.code).toBe(0);
     expect(lines(replay.stdout)).toEqual([
       { id: deadId, replayed: true, topic: 'orders/paid', shop: 'ops.myshopify.com' },
-      { id: liveId, replayed: false, reason: 'it is received, not dead' },
+      { id: liveId, replayed: false, reason: 'it is received, not dead or parked' },
     ]);
     expect((await getInboxRow(db, deadId))?.status).toBe('received');
     expect(await (await queue.getJob(`inbox-${deadId}`))?.getState()).toBe('waiting');

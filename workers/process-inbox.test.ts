@@ -9,7 +9,12 @@ import {
   findCustomerByExternalId,
   getCustomer,
 } from '../app/models/customers.server';
-import { getInboxRow, recordDelivery } from '../app/models/inbox.server';
+import {
+  getInboxRow,
+  recordDelivery,
+  recordUnstorableDelivery,
+  resetForReplay,
+} from '../app/models/inbox.server';
 import { balanceOf, entriesFor, post, sumOfEntries } from '../app/models/ledger.server';
 import { getOrder } from '../app/models/orders.server';
 import { publishProgram } from '../app/models/programs.server';
@@ -26,6 +31,7 @@ import {
   shopRedactPayload,
 } from '../tests/fixtures/shopify';
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
+import { ShopNotInstalled } from './handlers/context';
 import {
   isPermanentFailure,
   processInbox,
@@ -239,7 +245,7 @@ describe('orders/paid', () => {
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).message).toMatch(/in EUR but shop .* in USD/);
     expect(isPermanentFailure(error)).toBe(true);
-    expect(await recordFailure(handle.db, inboxId, error, { finalAttempt: false })).toBe(true);
+    expect(await recordFailure(handle.db, inboxId, error, { finalAttempt: false })).toBe('dead');
     const row = await getInboxRow(handle.db, inboxId);
     expect(row).toMatchObject({ status: 'dead', attempts: 1 });
     expect(row?.lastError).toMatch(/EUR/);
@@ -264,7 +270,7 @@ describe('orders/paid', () => {
     expect((await getInboxRow(handle.db, inboxId))?.status).toBe('received');
   });
 
-  it('a delivery for a shop not installed is retried, then dead-lettered on the last attempt', async () => {
+  it('a delivery for a shop not installed is parked, not retried, even on its last attempt', async () => {
     const { id: inboxId } = await recordDelivery(handle.db, {
       shopDomain: 'not-installed.myshopify.com',
       webhookId: randomUUID(),
@@ -272,15 +278,70 @@ describe('orders/paid', () => {
       payload: order120(id()),
     });
     const error = await processInbox(handle.db, inboxId, log).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: ErrorCode.UNAVAILABLE });
-    expect(isPermanentFailure(error)).toBe(false);
-    expect(await recordFailure(handle.db, inboxId, error, { finalAttempt: false })).toBe(false);
+    expect(error).toBeInstanceOf(ShopNotInstalled);
+    expect(await recordFailure(handle.db, inboxId, error, { finalAttempt: true })).toBe('parked');
+    const parked = await getInboxRow(handle.db, inboxId);
+    expect(parked).toMatchObject({ status: 'parked', attempts: 1 });
+    expect(parked!.lastError).toMatch(/not-installed\.myshopify\.com is not installed yet/);
+    expect(parked!.payload).not.toBeNull();
+    // A job still queued for it changes nothing: the reconciler replays it (workers/reconcile.ts).
+    expect(await processInbox(handle.db, inboxId, log)).toEqual({
+      status: 'skipped',
+      reason: 'parked',
+    });
+  });
+
+  it('a body kept as text (jsonb refused it) is processed from the text when replayed', async () => {
+    const shop = await newShop();
+    const customer = id();
+    const order = { ...order120(customer), note: 'gift \u0000 wrap' };
+    const { id: inboxId } = await recordUnstorableDelivery(
+      handle.db,
+      {
+        shopDomain: shop.domain,
+        webhookId: randomUUID(),
+        topic: 'orders/paid',
+        payload: null,
+        payloadText: JSON.stringify(order),
+      },
+      'the body cannot be stored as jsonb (22P05: unsupported Unicode escape sequence)',
+    );
+    // Dead on arrival: nothing runs until ops replays it.
+    expect(await processInbox(handle.db, inboxId, log)).toEqual({
+      status: 'skipped',
+      reason: 'dead',
+    });
+    expect(await resetForReplay(handle.db, inboxId)).toBe(true);
+    expect(await processInbox(handle.db, inboxId, log)).toMatchObject({
+      status: 'processed',
+      summary: { awardedPoints: 90 },
+    });
+    expect(await balanceOfExternal(shop, customer)).toBe(90);
+  });
+
+  it('a transient failure is retried, and dead only after the last attempt of the schedule', async () => {
+    const shop = await newShop();
+    const { id: inboxId } = await recordDelivery(handle.db, {
+      shopDomain: shop.domain,
+      webhookId: randomUUID(),
+      topic: 'orders/paid',
+      payload: order120(id()),
+    });
+    const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+      code: 'ECONNREFUSED',
+    });
+    expect(isPermanentFailure(down)).toBe(false);
+    expect(await recordFailure(handle.db, inboxId, down, { finalAttempt: false })).toBe('retry');
     expect(await getInboxRow(handle.db, inboxId)).toMatchObject({
       status: 'received',
       attempts: 1,
     });
-    expect(await recordFailure(handle.db, inboxId, error, { finalAttempt: true })).toBe(true);
-    expect(await getInboxRow(handle.db, inboxId)).toMatchObject({ status: 'dead', attempts: 2 });
+    expect(await recordFailure(handle.db, inboxId, down, { finalAttempt: true })).toBe('dead');
+    expect(await getInboxRow(handle.db, inboxId)).toMatchObject({
+      status: 'dead',
+      attempts: 2,
+      lastError: 'retries exhausted: connect ECONNREFUSED 127.0.0.1:5432',
+    });
     expect(await processInbox(handle.db, inboxId, log)).toEqual({
       status: 'skipped',
       reason: 'dead',

@@ -16,6 +16,7 @@ import {
   inboxTopics,
   lockInboxRows,
   markDead,
+  markParked,
   markProcessed,
   recordAttemptFailure,
 } from '../app/models/inbox.server';
@@ -24,12 +25,15 @@ import { ProgramError } from '../loyalty/program';
 import { ReversalError } from '../loyalty/reversal';
 import { SettlementError } from '../loyalty/settlement';
 import { ShopifyPayloadError } from '../loyalty/shopify-order';
+import { ShopNotInstalled } from './handlers/context';
 import { handleOrderRows, isOrderTopic, webhookHandlers } from './handlers/index';
 import { isWebhookTopic } from './jobs';
 
 export type ProcessOutcome =
   | { status: 'processed'; topic: string; summary: Record<string, unknown> }
-  | { status: 'skipped'; reason: 'already-processed' | 'dead' | 'gone' };
+  | { status: 'skipped'; reason: SkipReason };
+
+type SkipReason = 'already-processed' | 'dead' | 'parked' | 'gone';
 
 /** A failure that the same input will always meet: dead-letter it instead of retrying. */
 export class PermanentFailure extends Error {
@@ -81,11 +85,8 @@ async function processSingle(db: Database, inboxId: number, log: Logger): Promis
     if (!isWebhookTopic(topic) || isOrderTopic(topic)) {
       throw new PermanentFailure(`no handler for webhook topic ${JSON.stringify(topic)}`);
     }
-    if (row!.payload === null) {
-      throw new PermanentFailure(`inbox row ${inboxId} has no payload left to process`);
-    }
     const summary = await webhookHandlers[topic as keyof typeof webhookHandlers](tx, {
-      row: row as LockedRow & { payload: unknown },
+      row: withBody(row!),
       log,
     });
     await markProcessed(tx, [inboxId]);
@@ -93,11 +94,30 @@ async function processSingle(db: Database, inboxId: number, log: Logger): Promis
   });
 }
 
-function skipReason(row: LockedRow | undefined): 'gone' | 'already-processed' | 'dead' | null {
+function skipReason(row: LockedRow | undefined): SkipReason | null {
   if (!row) return 'gone';
   if (row.status === 'processed') return 'already-processed';
   if (row.status === 'dead') return 'dead';
+  if (row.status === 'parked') return 'parked';
   return null;
+}
+
+/**
+ * The row with its body: the stored jsonb, or the text kept when jsonb refused it (replayed by
+ * ops; whatever in it PostgreSQL cannot hold then fails where a handler writes it, permanently).
+ */
+function withBody(row: LockedRow): LockedRow & { payload: unknown } {
+  if (row.payload !== null) return row;
+  if (row.payloadText !== null) {
+    try {
+      return { ...row, payload: JSON.parse(row.payloadText) as unknown };
+    } catch (error) {
+      throw new PermanentFailure(`inbox row ${row.id} keeps a body that is not JSON`, {
+        cause: error,
+      });
+    }
+  }
+  throw new PermanentFailure(`inbox row ${row.id} has no payload left to process`);
 }
 
 /**
@@ -115,18 +135,20 @@ async function processOrderBatch(
       const rows = await lockInboxRows(tx, inboxIds);
       const byId = new Map(rows.map((r) => [r.id, r]));
       const local = new Map<number, RowResult>();
+      const pending: (LockedRow & { payload: unknown })[] = [];
       for (const id of inboxIds) {
         const row = byId.get(id);
         const skipped = skipReason(row);
-        if (skipped) local.set(id, { status: 'skipped', reason: skipped });
-        else if (row!.payload === null) {
-          local.set(id, {
-            status: 'failed',
-            error: new PermanentFailure(`inbox row ${id} has no payload left to process`),
-          });
+        if (skipped) {
+          local.set(id, { status: 'skipped', reason: skipped });
+          continue;
+        }
+        try {
+          pending.push(withBody(row!));
+        } catch (error) {
+          local.set(id, { status: 'failed', error });
         }
       }
-      const pending = rows.filter((r) => !local.has(r.id)) as (LockedRow & { payload: unknown })[];
       const handled = await handleOrderRows(tx, pending);
       const processed: number[] = [];
       for (const row of pending) {
@@ -188,24 +210,38 @@ export async function processInbox(
   return result;
 }
 
+/** What a failed attempt made of the row. */
+export type FailureOutcome = 'retry' | 'dead' | 'parked';
+
 /**
- * Records a failed attempt on the inbox row: a permanent failure, or the last attempt, makes it a
- * dead letter (listed by `loyalty inbox dead`, replayable with `loyalty inbox replay`). Returns
- * whether the row is now dead. Never throws: the job's own failure is what matters.
+ * Records a failed attempt on the inbox row: a delivery whose shop is not installed yet is parked
+ * (the reconciler replays it once the shop exists); a permanent failure, or the last attempt of the
+ * retry schedule (workers/queue.server.ts, hours long), makes it a dead letter (listed by
+ * `loyalty inbox dead`, replayable with `loyalty inbox replay`); anything else is retried. Never
+ * throws: the job's own failure is what matters.
  */
 export async function recordFailure(
   db: Database,
   inboxId: number,
   error: unknown,
   options: { finalAttempt: boolean },
-): Promise<boolean> {
-  const reason = failureReason(error);
-  const dead = options.finalAttempt || isPermanentFailure(error);
+): Promise<FailureOutcome> {
+  const outcome: FailureOutcome =
+    error instanceof ShopNotInstalled
+      ? 'parked'
+      : options.finalAttempt || isPermanentFailure(error)
+        ? 'dead'
+        : 'retry';
+  const reason =
+    outcome === 'dead' && !isPermanentFailure(error)
+      ? `retries exhausted: ${failureReason(error)}`
+      : failureReason(error);
   try {
-    if (dead) await markDead(db, inboxId, reason);
+    if (outcome === 'parked') await markParked(db, inboxId, reason);
+    else if (outcome === 'dead') await markDead(db, inboxId, reason);
     else await recordAttemptFailure(db, inboxId, reason);
   } catch {
     // The database may be what failed; the row stays `received` and the reconciler retries it.
   }
-  return dead;
+  return outcome;
 }

@@ -10,10 +10,28 @@ import { env } from '../app/env.server';
 import { loggerFor } from '../app/logger.server';
 import { processInboxJob, WEBHOOK_QUEUE } from './jobs';
 
-/** 8 attempts, exponential backoff between them: 1 s, 2 s, 4 s … 64 s (≈ 2 min in all). */
+/**
+ * The retry schedule of a delivery that failed for a reason that may pass (database or Redis down,
+ * anything unknown): doubling from 1 s, capped at 15 min, 26 attempts — about 4 h in all, as long
+ * as Shopify's own retries of a webhook (8 times over 4 hours,
+ * https://shopify.dev/changelog/updates-to-webhook-retry-mechanism). An outage of hours costs no
+ * delivery, and once it ends each waiting delivery runs within 15 minutes. Only then is it dead.
+ * (Permanent failures are dead at once, and a shop not installed yet parks its deliveries.)
+ */
+export const RETRY_SCHEDULE = { attempts: 26, firstDelayMs: 1_000, maxDelayMs: 15 * 60_000 };
+
+/** Delay before the next attempt after `attemptsMade` failed ones (BullMQ backoff strategy). */
+export function retryDelayMs(attemptsMade: number): number {
+  const { firstDelayMs, maxDelayMs } = RETRY_SCHEDULE;
+  return Math.min(maxDelayMs, firstDelayMs * 2 ** Math.max(0, attemptsMade - 1));
+}
+
+/** The name of that strategy in job options; workers register it (runtime.server.ts). */
+export const RETRY_BACKOFF = 'capped-exponential';
+
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
-  attempts: 8,
-  backoff: { type: 'exponential', delay: 1_000 },
+  attempts: RETRY_SCHEDULE.attempts,
+  backoff: { type: RETRY_BACKOFF },
   removeOnComplete: true,
   // Failed jobs stay (bounded) so ops can see them; the inbox row is the durable dead letter.
   removeOnFail: { count: 10_000 },

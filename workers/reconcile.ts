@@ -1,12 +1,19 @@
 /**
  * The reconciler: the inbox, not Redis, is the record of what was accepted. Rows still `received`
  * some minutes after they arrived — their job was never enqueued (Redis was down when the webhook
- * came), or Redis lost it (restart without persistence, FLUSHALL) — are enqueued again. It also
- * drops the payloads of rows processed long enough ago (they hold personal data).
+ * came), or Redis lost it (restart without persistence, FLUSHALL) — are enqueued again. Rows parked
+ * because their shop was not installed are put back and enqueued as soon as the shop row exists,
+ * whatever created it, so nothing that creates shops needs to know. It also drops the payloads of
+ * rows processed long enough ago, and of rows parked that long (they hold personal data).
  */
 import type { Queue } from 'bullmq';
 import type { Database } from '../db/client.server';
-import { findUnprocessed, prunePayloads } from '../app/models/inbox.server';
+import {
+  expireParked,
+  findUnprocessed,
+  prunePayloads,
+  unparkInstalled,
+} from '../app/models/inbox.server';
 import { requeueInbox } from './queue.server';
 
 const BATCH = 1_000;
@@ -16,7 +23,10 @@ const MAX_BATCHES = 50;
 export interface ReconcileOptions {
   /** Rows received before this instant and still unprocessed are re-enqueued. */
   olderThan: Date;
-  /** Payloads of rows processed before this instant are dropped. */
+  /**
+   * Payloads of rows processed before this instant are dropped; rows parked since before it become
+   * dead letters without theirs.
+   */
   pruneBefore: Date;
 }
 
@@ -25,6 +35,10 @@ export interface ReconcileResult {
   examined: number;
   /** Jobs added (the rest were still pending in the queue). */
   requeued: number;
+  /** Parked rows whose shop now exists, put back and enqueued. */
+  unparked: number;
+  /** Parked rows whose shop never came within the retention period: now dead, body dropped. */
+  parkedExpired: number;
   payloadsPruned: number;
 }
 
@@ -33,6 +47,9 @@ export async function reconcileInbox(
   queue: Queue,
   options: ReconcileOptions,
 ): Promise<ReconcileResult> {
+  const unparked = await unparkInstalled(db);
+  // Put back first: if Redis fails here, they are `received` and the pass below takes them later.
+  for (const row of unparked) await requeueInbox(queue, row);
   let examined = 0;
   let requeued = 0;
   let afterId = 0;
@@ -45,6 +62,7 @@ export async function reconcileInbox(
     if (rows.length < BATCH) break;
     afterId = rows[rows.length - 1]!.id;
   }
+  const parkedExpired = await expireParked(db, options.pruneBefore);
   const payloadsPruned = await prunePayloads(db, options.pruneBefore);
-  return { examined, requeued, payloadsPruned };
+  return { examined, requeued, unparked: unparked.length, parkedExpired, payloadsPruned };
 }

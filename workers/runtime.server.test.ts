@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import pino from 'pino';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { findCustomerByExternalId } from '../app/models/customers.server';
@@ -10,7 +12,7 @@ import { referenceProgram } from '../loyalty/program';
 import { orderPayload } from '../tests/fixtures/shopify';
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
 import { createWebhookQueue, enqueueInbox, type QueueSettings } from './queue.server';
-import { startWorkers, type WorkerRuntime } from './runtime.server';
+import { startWorkers, workerErrorListener, type WorkerRuntime } from './runtime.server';
 
 vi.hoisted(() => {
   process.env.LOG_LEVEL ??= 'silent';
@@ -126,22 +128,54 @@ describe('worker runtime', () => {
     expect(job?.attemptsMade).toBe(1);
   });
 
-  it('a transient failure is retried with backoff until it succeeds', async () => {
+  it('a delivery for a shop not installed yet is parked, and processed once the shop exists', async () => {
     const domain = `late-${randomUUID().slice(0, 8)}.myshopify.com`;
     const customer = id();
     const inboxId = await record(domain, order120(customer));
     await enqueueInbox({ inboxId, shop: domain, topic: 'orders/paid' }, { queue });
-    // The shop is not installed yet: the first attempt fails and is scheduled again.
-    const deadline = Date.now() + 5_000;
-    while ((await getInboxRow(handle.db, inboxId))!.attempts === 0) {
-      if (Date.now() > deadline) throw new Error('no attempt was made');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const parked = await waitForStatus(inboxId, 'parked');
+    expect(parked).toMatchObject({ attempts: 1 });
+    expect(parked.lastError).toMatch(/is not installed yet/);
+    // Parked, not failed: no retries are spent while the shop is missing.
+    expect(await (await queue.getJob(`inbox-${inboxId}`))?.getState()).not.toBe('failed');
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect((await getInboxRow(handle.db, inboxId))?.status).toBe('parked');
+
+    // Whatever creates the shop row (install, `loyalty import`): the reconciler replays the row.
     const shop = await ensureShop(handle.db, { domain });
     await publishProgram(handle.db, shop.id, referenceProgram, new Date('2026-01-01T00:00:00Z'));
     const row = await waitForStatus(inboxId, 'processed', 15_000);
-    expect(row.attempts).toBeGreaterThanOrEqual(1);
+    expect(row.lastError).toBeNull();
     expect(await pointsOf(shop, customer)).toBe(90);
+  });
+
+  it('a transient failure is retried on the capped schedule until it succeeds', async () => {
+    const shop = await newShop();
+    const customer = id();
+    // The handler's table is missing for a moment (42P01: neither a bad payload nor permanent).
+    await handle.db.execute(sql`ALTER TABLE orders RENAME TO orders_away`);
+    let renamed = true;
+    try {
+      const inboxId = await record(shop.domain, order120(customer));
+      await enqueueInbox({ inboxId, shop: shop.domain, topic: 'orders/paid' }, { queue });
+      const deadline = Date.now() + 5_000;
+      while ((await getInboxRow(handle.db, inboxId))!.attempts === 0) {
+        if (Date.now() > deadline) throw new Error('no attempt was made');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const failed = await getInboxRow(handle.db, inboxId);
+      expect(failed).toMatchObject({ status: 'received' });
+      expect(failed!.lastError).toMatch(/orders/);
+      const job = await queue.getJob(`inbox-${inboxId}`);
+      expect(job?.opts).toMatchObject({ attempts: 26, backoff: { type: 'capped-exponential' } });
+      await handle.db.execute(sql`ALTER TABLE orders_away RENAME TO orders`);
+      renamed = false;
+      const row = await waitForStatus(inboxId, 'processed', 15_000);
+      expect(row.attempts).toBeGreaterThanOrEqual(1);
+      expect(await pointsOf(shop, customer)).toBe(90);
+    } finally {
+      if (renamed) await handle.db.execute(sql`ALTER TABLE orders_away RENAME TO orders`);
+    }
   });
 
   it('the reconciler processes rows that were never enqueued, and after the queue lost everything', async () => {
@@ -159,5 +193,32 @@ describe('worker runtime', () => {
     await waitForStatus(lost, 'processed', 15_000);
     expect(await pointsOf(shop, second)).toBe(90);
     expect(await queue.getJobSchedulersCount()).toBe(1);
+  });
+});
+
+describe('worker error log', () => {
+  it('a job Redis lost (FLUSHALL) is logged at info as harmless, not as a connection error', () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const listener = workerErrorListener(log);
+    listener(new Error('Missing key for job inbox-42. moveToFinished'));
+    // A flush with many jobs in flight: one line, then the count of the ones left out.
+    listener(new Error('Missing key for job inbox-43. moveToFinished'));
+    listener(new Error('Missing lock for job inbox-44. moveToFinished'));
+    listener(new Error('connect ECONNREFUSED 127.0.0.1:6379'));
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 30,
+        jobId: 'inbox-42',
+        skipped: 0,
+        msg: expect.stringMatching(/^job finished after Redis lost it .*harmless/),
+      }),
+      expect.objectContaining({
+        level: 40,
+        jobId: 'inbox-44',
+        msg: expect.stringMatching(/lost its lock .*harmless/),
+      }),
+      expect.objectContaining({ level: 40, msg: 'worker connection error (retrying)' }),
+    ]);
   });
 });

@@ -3,10 +3,12 @@
  * the reconciler's job scheduler, and a graceful close. Used by `npm run worker` (workers/main.ts)
  * and, with INLINE_WORKERS, inside the web process.
  *
- * Retries: 8 attempts with exponential backoff (workers/queue.server.ts DEFAULT_JOB_OPTIONS).
+ * Retries: about 4 hours of capped exponential backoff (workers/queue.server.ts RETRY_SCHEDULE).
  * Permanent failures and last attempts make the inbox row a dead letter and throw BullMQ's
- * UnrecoverableError. A worker killed mid-job leaves its job locked until WORKER_LOCK_MS passes;
- * BullMQ then hands it to another worker, and the inbox row's state makes the retry exact.
+ * UnrecoverableError; a delivery whose shop is not installed yet parks its row and ends the job
+ * (the reconciler replays it once the shop exists). A worker killed mid-job leaves its job locked until its lock expires (at most
+ * WORKER_LOCK_MS after the kill); the next stalled check (stalledCheckMs) hands it to another
+ * worker, and the inbox row's state makes the retry exact.
  */
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Logger } from 'pino';
@@ -26,6 +28,7 @@ import { failureReason, processInboxBatch, recordFailure, type RowResult } from 
 import {
   createWebhookQueue,
   queueSettings,
+  retryDelayMs,
   workerOptions,
   type QueueSettings,
 } from './queue.server';
@@ -58,16 +61,73 @@ export interface WorkerRuntime {
 type Processor = (job: Job) => Promise<unknown>;
 
 const DAY_MS = 86_400_000;
+
+/**
+ * How often workers look for jobs whose worker died. BullMQ moves a job at the first check after
+ * its lock expired, so with the check every WORKER_LOCK_MS (BullMQ's habit) a killed worker's jobs
+ * waited up to twice the lock (31–61 s measured); checked every fifth of it (at most 5 s), they
+ * wait at most WORKER_LOCK_MS + this (35 s by default). A check is one Lua script over the active
+ * list, run by one worker per interval: cheap at this rate.
+ */
+export function stalledCheckMs(lockMs: number): number {
+  return Math.min(5_000, Math.round(lockMs / 5));
+}
 /** Redis connection errors repeat every reconnect attempt; log them at most this often. */
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
-function rateLimited(log: Logger): (error: Error) => void {
-  let last = 0;
+/**
+ * BullMQ's words when a job it is finishing is no longer its own in Redis: the key is gone (Redis
+ * was flushed or restarted without persistence while the job ran) or its lock is (the lock expired
+ * and the job was handed to another worker).
+ */
+const LOST_JOB = /^(Missing key|Missing lock|Lock mismatch) for job (\S+?)\./;
+
+/** Calls `write` at most once per interval, telling it how many calls it skipped meanwhile. */
+function throttled(write: (skipped: number, error: Error) => void): (error: Error) => void {
+  let last = -Infinity;
+  let skipped = 0;
   return (error) => {
     const now = Date.now();
-    if (now - last < ERROR_LOG_INTERVAL_MS) return;
+    if (now - last < ERROR_LOG_INTERVAL_MS) {
+      skipped++;
+      return;
+    }
     last = now;
-    log.warn({ err: error.message }, 'worker connection error (retrying)');
+    write(skipped, error);
+    skipped = 0;
+  };
+}
+
+/**
+ * The worker's 'error' listener. A job that outlived its Redis record is the expected outcome of a
+ * flushed or restarted Redis, not a connection problem: the inbox row, not the job, holds the
+ * outcome (processed in the same transaction as its entries, or still `received` and re-enqueued
+ * by the reconciler), so it is logged at info (a lost lock at warn: the worker was stalled) with
+ * words that say so. Everything else is a Redis connection error, retried by ioredis.
+ */
+export function workerErrorListener(log: Logger): (error: Error) => void {
+  const lostKey = throttled((skipped, error) =>
+    log.info(
+      { err: error.message, jobId: LOST_JOB.exec(error.message)?.[2], skipped },
+      'job finished after Redis lost it (flushed or restarted): harmless, the inbox row holds ' +
+        'the outcome and the reconciler re-enqueues the row if it is still unprocessed',
+    ),
+  );
+  const lostLock = throttled((skipped, error) =>
+    log.warn(
+      { err: error.message, jobId: LOST_JOB.exec(error.message)?.[2], skipped },
+      'job lost its lock (the worker was stalled longer than WORKER_LOCK_MS) and went to another ' +
+        'worker: harmless, the inbox row lock lets only one of them process it',
+    ),
+  );
+  const connection = throttled((skipped, error) =>
+    log.warn({ err: error.message, skipped }, 'worker connection error (retrying)'),
+  );
+  return (error) => {
+    const lost = LOST_JOB.exec(error.message);
+    if (lost?.[1] === 'Missing key') lostKey(error);
+    else if (lost) lostLock(error);
+    else connection(error);
   };
 }
 
@@ -100,9 +160,13 @@ async function runProcessInbox(
     return outcome.status;
   } catch (error) {
     const finalAttempt = attempt >= (job.opts.attempts ?? 1);
-    const dead = await recordFailure(db, data.inboxId, error, { finalAttempt });
+    const outcome = await recordFailure(db, data.inboxId, error, { finalAttempt });
     const reason = failureReason(error);
-    if (dead) {
+    if (outcome === 'parked') {
+      jobLog.info({ reason }, 'webhook parked until its shop is installed');
+      return 'parked';
+    }
+    if (outcome === 'dead') {
       jobLog.error({ err: reason }, 'webhook dead-lettered (replay with `loyalty inbox replay`)');
       throw new UnrecoverableError(reason);
     }
@@ -146,7 +210,9 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
         olderThan: new Date(now - reconcileAfterMs),
         pruneBefore: new Date(now - retentionDays * DAY_MS),
       });
-      if (result.requeued > 0 || result.payloadsPruned > 0) log.info(result, 'inbox reconciled');
+      if (result.requeued + result.unparked + result.parkedExpired + result.payloadsPruned > 0) {
+        log.info(result, 'inbox reconciled');
+      }
       return result;
     },
   };
@@ -169,13 +235,14 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
       prefix: settings.prefix,
       concurrency,
       lockDuration: lockMs,
-      stalledInterval: lockMs,
+      stalledInterval: stalledCheckMs(lockMs),
       // A job whose worker died three times (stalled more than twice) is failed; the reconciler
       // re-enqueues its row.
       maxStalledCount: 2,
+      settings: { backoffStrategy: retryDelayMs },
     },
   );
-  worker.on('error', rateLimited(log));
+  worker.on('error', workerErrorListener(log));
 
   const reschedule = () =>
     scheduleReconciler(queue, reconcileEveryMs).catch((error: Error) =>

@@ -1,16 +1,23 @@
 /**
  * The webhook inbox: every accepted delivery, written before Shopify gets its 200. Rows are keyed by
  * the shop's domain (a delivery can arrive before Laurel knows the shop) and deduplicated on
- * (shop_domain, webhook_id). Status: received → processed, or dead after a permanent failure.
+ * (shop_domain, webhook_id). Status: received → processed, or dead after a permanent failure, or
+ * parked while the shop is not installed (back to received once it is; dead after the retention
+ * period). A body jsonb cannot hold is stored as text, dead from the start (recordUnstorableDelivery).
  * The reconciler and ops functions deliberately span shops: they are operational, not tenant reads.
  */
-import { and, asc, eq, gt, inArray, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, exists, gt, inArray, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
-import { webhookInbox } from '../../db/schema';
+import { shops, webhookInbox } from '../../db/schema';
 import { anyOf } from '../../db/sql';
 
 export type InboxRow = typeof webhookInbox.$inferSelect;
-export type InboxStatus = 'received' | 'processed' | 'dead';
+export type InboxStatus = 'received' | 'processed' | 'dead' | 'parked';
+
+/** Every status at zero, to count into. */
+export function emptyStatusCounts(): Record<InboxStatus, number> {
+  return { received: 0, processed: 0, dead: 0, parked: 0 };
+}
 
 export interface Delivery {
   shopDomain: string;
@@ -33,6 +40,36 @@ export async function recordDelivery(
   db: Executor,
   delivery: Delivery,
 ): Promise<{ id: number; created: boolean }> {
+  return insertOnce(db, delivery, {
+    payload:
+      delivery.payloadText === undefined ? delivery.payload : sql`${delivery.payloadText}::jsonb`,
+  });
+}
+
+/**
+ * Stores a delivery whose body PostgreSQL's jsonb refuses (a `\u0000` escape, a lone surrogate):
+ * it was signed and accepted, so the text is kept as received (payload_text) and the row is a dead
+ * letter with `reason` from the start — listed by `loyalty inbox dead`, replayed from the text.
+ * Once per (shop, webhook id), like recordDelivery: a repeat is a duplicate.
+ */
+export async function recordUnstorableDelivery(
+  db: Executor,
+  delivery: Delivery,
+  reason: string,
+): Promise<{ id: number; created: boolean }> {
+  return insertOnce(db, delivery, {
+    payload: null,
+    payloadText: delivery.payloadText ?? JSON.stringify(delivery.payload),
+    status: 'dead',
+    lastError: reason.slice(0, 2_000),
+  });
+}
+
+async function insertOnce(
+  db: Executor,
+  delivery: Delivery,
+  body: Partial<typeof webhookInbox.$inferInsert>,
+): Promise<{ id: number; created: boolean }> {
   const inserted = await db
     .insert(webhookInbox)
     .values({
@@ -40,8 +77,7 @@ export async function recordDelivery(
       webhookId: delivery.webhookId,
       topic: delivery.topic,
       apiVersion: delivery.apiVersion ?? null,
-      payload:
-        delivery.payloadText === undefined ? delivery.payload : sql`${delivery.payloadText}::jsonb`,
+      ...body,
     })
     .onConflictDoNothing({ target: [webhookInbox.shopDomain, webhookInbox.webhookId] })
     .returning({ id: webhookInbox.id });
@@ -121,30 +157,110 @@ export async function markDead(db: Executor, id: number, error: string): Promise
     .where(and(eq(webhookInbox.id, id), eq(webhookInbox.status, 'received')));
 }
 
-/** Dead letters, oldest first (no payloads: they may hold personal data). */
-export async function listDead(db: Executor, limit = 100) {
+/**
+ * Parks a row whose shop is not installed yet: no retries are spent on it; the reconciler puts it
+ * back to `received` once the shop row exists (unparkInstalled).
+ */
+export async function markParked(db: Executor, id: number, reason: string): Promise<void> {
+  await db
+    .update(webhookInbox)
+    .set({
+      status: 'parked',
+      attempts: sql`${webhookInbox.attempts} + 1`,
+      lastError: reason.slice(0, 2_000),
+    })
+    .where(and(eq(webhookInbox.id, id), eq(webhookInbox.status, 'received')));
+}
+
+/**
+ * Puts parked rows whose shop now exists back to `received` — whatever created the shop (install,
+ * `loyalty import`) — and returns them for enqueueing, oldest first, at most `limit`.
+ */
+export async function unparkInstalled(db: Executor, limit = 10_000) {
+  const installed = db
+    .select({ id: webhookInbox.id })
+    .from(webhookInbox)
+    .where(
+      and(
+        eq(webhookInbox.status, 'parked'),
+        exists(
+          db
+            .select({ one: sql`1` })
+            .from(shops)
+            .where(eq(shops.domain, webhookInbox.shopDomain)),
+        ),
+      ),
+    )
+    .orderBy(asc(webhookInbox.id))
+    .limit(limit);
+  return db
+    .update(webhookInbox)
+    .set({ status: 'received', lastError: null })
+    .where(and(inArray(webhookInbox.id, installed), eq(webhookInbox.status, 'parked')))
+    .returning({
+      id: webhookInbox.id,
+      shopDomain: webhookInbox.shopDomain,
+      topic: webhookInbox.topic,
+    });
+}
+
+/**
+ * Parked rows that arrived before `olderThan` (the retention period) and whose shop never came:
+ * they become dead letters and lose their bodies, which hold personal data of a shop Laurel does
+ * not serve. Returns how many.
+ */
+export async function expireParked(db: Executor, olderThan: Date): Promise<number> {
+  const rows = await db
+    .update(webhookInbox)
+    .set({
+      status: 'dead',
+      payload: null,
+      payloadText: null,
+      lastError: sql`'parked until the retention period ended and the shop was never installed; the body was dropped (personal data): ' || coalesce(${webhookInbox.lastError}, '')`,
+    })
+    .where(and(eq(webhookInbox.status, 'parked'), lt(webhookInbox.receivedAt, olderThan)))
+    .returning({ id: webhookInbox.id });
+  return rows.length;
+}
+
+/**
+ * Rows that need a person, oldest first: dead letters (and, when asked, parked rows) with their
+ * reason and how their body is kept, never the body itself (it may hold personal data).
+ */
+export async function listFailed(
+  db: Executor,
+  options: { limit?: number; statuses?: readonly ('dead' | 'parked')[] } = {},
+) {
   return db
     .select({
       id: webhookInbox.id,
       shopDomain: webhookInbox.shopDomain,
       topic: webhookInbox.topic,
       webhookId: webhookInbox.webhookId,
+      status: webhookInbox.status,
       attempts: webhookInbox.attempts,
       lastError: webhookInbox.lastError,
+      /** json: stored as jsonb; text: kept as received (jsonb refused it); none: pruned. */
+      body: sql<
+        'json' | 'text' | 'none'
+      >`CASE WHEN ${webhookInbox.payload} IS NOT NULL THEN 'json' WHEN ${webhookInbox.payloadText} IS NOT NULL THEN 'text' ELSE 'none' END`,
       receivedAt: webhookInbox.receivedAt,
     })
     .from(webhookInbox)
-    .where(eq(webhookInbox.status, 'dead'))
+    .where(inArray(webhookInbox.status, [...(options.statuses ?? ['dead'])]))
     .orderBy(asc(webhookInbox.receivedAt), asc(webhookInbox.id))
-    .limit(limit);
+    .limit(options.limit ?? 100);
 }
 
-/** Puts a dead letter back to `received` so it can be enqueued again. Returns whether it was dead. */
+/**
+ * Puts a dead letter (or a parked row) back to `received` so it can be enqueued again. Returns
+ * whether it was dead or parked.
+ */
 export async function resetForReplay(db: Executor, id: number): Promise<boolean> {
   const rows = await db
     .update(webhookInbox)
     .set({ status: 'received', lastError: null })
-    .where(and(eq(webhookInbox.id, id), eq(webhookInbox.status, 'dead')))
+    .where(and(eq(webhookInbox.id, id), inArray(webhookInbox.status, ['dead', 'parked'])))
     .returning({ id: webhookInbox.id });
   return rows.length > 0;
 }
@@ -173,7 +289,7 @@ export async function countByStatus(db: Executor): Promise<Record<InboxStatus, n
     .select({ status: webhookInbox.status, n: sql<number>`count(*)::int` })
     .from(webhookInbox)
     .groupBy(webhookInbox.status);
-  const counts: Record<InboxStatus, number> = { received: 0, processed: 0, dead: 0 };
+  const counts = emptyStatusCounts();
   for (const row of rows) counts[row.status as InboxStatus] = Number(row.n);
   return counts;
 }
@@ -187,10 +303,10 @@ export async function countByStatus(db: Executor): Promise<Record<InboxStatus, n
 export async function prunePayloads(db: Executor, olderThan: Date): Promise<number> {
   const rows = await db
     .update(webhookInbox)
-    .set({ payload: null })
+    .set({ payload: null, payloadText: null })
     .where(
       and(
-        isNotNull(webhookInbox.payload),
+        or(isNotNull(webhookInbox.payload), isNotNull(webhookInbox.payloadText)),
         or(
           and(eq(webhookInbox.status, 'processed'), lt(webhookInbox.processedAt, olderThan)),
           and(eq(webhookInbox.status, 'dead'), lt(webhookInbox.receivedAt, olderThan)),
@@ -293,7 +409,42 @@ export async function scrubCustomerPayloads(
     .where(and(eq(webhookInbox.shopDomain, shopDomain), isNotNull(webhookInbox.payload), about))
     .returning({ id: webhookInbox.id, marked: webhookInbox.subjectRedactedAt });
   const marked = rows.filter((r) => r.marked !== null).length;
-  return { dropped: rows.length - marked, marked };
+  const unparsed = await dropUnparsedBodiesAbout(db, shopDomain, subject);
+  return { dropped: rows.length - marked + unparsed, marked };
+}
+
+/**
+ * Bodies kept only as text (jsonb refused them: recordUnstorableDelivery) cannot be matched by
+ * field, so any that mentions the subject's email, Shopify customer id or order ids is dropped
+ * whole. They are dead letters already: a false match loses a body nobody could parse anyway (the
+ * row and its reason stay); a miss would keep a redacted customer's data.
+ */
+async function dropUnparsedBodiesAbout(
+  db: Executor,
+  shopDomain: string,
+  subject: RedactionSubject,
+): Promise<number> {
+  const text = webhookInbox.payloadText;
+  // Ids as whole words (\m…\M), passed as one array so the statement text is fixed (db/sql.ts).
+  const idPatterns = [...subject.customerExternalIds, ...subject.orderIds]
+    .filter((id) => /^\d+$/.test(id))
+    .map((id) => `\\m${id}\\M`);
+  if (idPatterns.length === 0 && !subject.email) return 0;
+  const rows = await db
+    .update(webhookInbox)
+    .set({ payloadText: null })
+    .where(
+      and(
+        eq(webhookInbox.shopDomain, shopDomain),
+        isNotNull(text),
+        or(
+          sql`${text} ~ ANY(${sql.param(idPatterns)}::text[])`,
+          sql`strpos(lower(${text}), ${subject.email ?? ''}) > 0 AND ${subject.email ?? ''} <> ''`,
+        ),
+      ),
+    )
+    .returning({ id: webhookInbox.id });
+  return rows.length;
 }
 
 /**
@@ -346,5 +497,8 @@ export async function dropRedactedPayloads(
  * bodies name the customer and are not needed once handled.
  */
 export async function dropPayload(tx: Executor, id: number): Promise<void> {
-  await tx.update(webhookInbox).set({ payload: null }).where(eq(webhookInbox.id, id));
+  await tx
+    .update(webhookInbox)
+    .set({ payload: null, payloadText: null })
+    .where(eq(webhookInbox.id, id));
 }

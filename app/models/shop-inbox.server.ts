@@ -6,7 +6,7 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
 import { webhookInbox } from '../../db/schema';
-import type { InboxStatus } from './inbox.server';
+import { emptyStatusCounts, type InboxStatus } from './inbox.server';
 
 const LOOKUP_CHUNK = 5_000;
 
@@ -19,7 +19,7 @@ export async function shopInboxCounts(
     .from(webhookInbox)
     .where(eq(webhookInbox.shopDomain, shopDomain))
     .groupBy(webhookInbox.status);
-  const counts: Record<InboxStatus, number> = { received: 0, processed: 0, dead: 0 };
+  const counts = emptyStatusCounts();
   for (const row of rows) counts[row.status as InboxStatus] = row.n;
   return counts;
 }

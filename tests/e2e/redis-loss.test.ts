@@ -1,7 +1,10 @@
 // Redis only carries work; the PostgreSQL inbox is the record (ADR 008). Against a private
 // redis-server (the shared one is never flushed or stopped): webhooks acknowledged and then lost
 // to FLUSHALL, and webhooks accepted while Redis is down, are all processed by the reconciler.
+import { randomUUID } from 'node:crypto';
+import postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { orderPayload } from '../fixtures/shopify';
 import { openStack, type Stack } from '../helpers/e2e-stack';
 import {
   expectedAwardKeys,
@@ -143,5 +146,53 @@ describe('losing Redis (private redis-server)', () => {
     await stack.waitUntilSettled(10_000);
     expect(enqueueFailures()).toHaveLength(30);
     await expectEarnedExactly([late!], 'order:5319');
+  }, 60_000);
+
+  it('FLUSHALL while a worker holds a job: logged at info as harmless, not as a connection error', async () => {
+    for (const other of stack.workers) {
+      if (other.child.exitCode === null && other.child.signalCode === null) await other.stop();
+    }
+    const worker = await stack.startWorker({ ...FAST_RECONCILER, LOG_LEVEL: 'info' });
+    const before = await stack.inboxCounts();
+    const orderId = 5_320_000_000_001;
+    // The test holds the order's advisory lock (app/models/orders.server.ts lockOrders), so the
+    // worker sits inside its transaction with the job active while Redis is flushed.
+    const locker = postgres(stack.db.url!, { max: 1, onnotice: () => {} });
+    const key = [stack.shop.id, String(orderId)] as const;
+    try {
+      await locker`SELECT pg_advisory_lock(${key[0]}::int, hashtext(${key[1]}))`;
+      const delivery = {
+        topic: 'orders/paid',
+        payload: orderPayload({
+          id: orderId,
+          customer: { id: 7_320_000_000_001 },
+          subtotal: '120.00',
+        }),
+        webhookId: randomUUID(),
+      };
+      expect((await stack.post(delivery)).status).toBe(200);
+      await stack.waitFor(
+        'the job to be active',
+        async () => (await stack.queue.getActiveCount()) === 1,
+      );
+      await redis.flushAll();
+      await locker`SELECT pg_advisory_unlock(${key[0]}::int, hashtext(${key[1]}))`;
+    } finally {
+      await locker.end({ timeout: 1 });
+    }
+    await stack.waitUntilSettled(15_000);
+    expect(await stack.inboxCounts()).toEqual({ ...before, processed: before.processed + 1 });
+    expect((await stack.entryCountsByKey()).get(`order:${orderId}:earn`)).toBe(1);
+
+    await stack.waitFor('the lost job to be logged', async () =>
+      worker.logLines().some((l) => String(l.msg).startsWith('job finished after Redis lost it')),
+    );
+    const lost = worker
+      .logLines()
+      .filter((l) => String(l.err ?? '').startsWith('Missing key for job'));
+    expect(lost.length).toBeGreaterThan(0);
+    for (const line of lost) {
+      expect(line).toMatchObject({ level: 30, msg: expect.stringMatching(/harmless/) });
+    }
   }, 60_000);
 });

@@ -7,6 +7,7 @@
 // inside its transaction, holding the inbox row, until the test lets go.
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ledgerEntries, webhookInbox } from '../../db/schema';
@@ -222,6 +223,64 @@ describe('a worker SIGKILLed mid-job (dist/worker.mjs)', () => {
         entriesSum: points,
       });
     }
+  }, 120_000);
+});
+
+describe("a killed worker's job handed to a running worker", () => {
+  // E2E_LOCK_MS=30000 measures the default WORKER_LOCK_MS (the figure in the README).
+  const lockMs = Number(process.env.E2E_LOCK_MS ?? 3_000);
+  const checkMs = Math.min(5_000, Math.round(lockMs / 5));
+
+  it('within WORKER_LOCK_MS + the stalled check (a fifth of the lock, at most 5 s)', async () => {
+    for (const other of stack.workers) {
+      if (other.child.exitCode === null && other.child.signalCode === null) await other.stop();
+    }
+    const orderId = 5_240_000_000_001;
+    const delivery: Delivery = {
+      topic: 'orders/paid',
+      payload: orderPayload({
+        id: orderId,
+        customer: { id: 7_240_000_000_001 },
+        subtotal: '120.00',
+      }),
+      webhookId: randomUUID(),
+    };
+    const settings = { WORKER_LOCK_MS: String(lockMs) };
+    await lockOrder(orderId);
+    const doomed = await stack.startWorker(settings);
+    expect((await stack.post(delivery)).status).toBe(200);
+    await stack.waitFor('the worker to block on the order lock', async () =>
+      (await advisoryWaiters()).some((w) => w.pid > 0),
+    );
+    const survivor = await stack.startWorker({ ...settings, LOG_LEVEL: 'info' });
+
+    // Workers check for stalled jobs every checkMs: the check's own key lives that long.
+    const redis = (await stack.queue.client) as unknown as Redis;
+    let ttl = -2;
+    await stack.waitFor(
+      'a stalled check',
+      async () => (ttl = await redis.pttl(`${stack.prefix}:webhooks:stalled-check`)) > 0,
+    );
+    expect(ttl).toBeLessThanOrEqual(checkMs);
+
+    const killedAt = performance.now();
+    expect(await doomed.kill()).toMatchObject({ signal: 'SIGKILL' });
+    await unlockOrder(orderId);
+    await stack.waitFor(
+      'the delivery processed by the surviving worker',
+      async () => (await inboxRowOf(delivery.webhookId)).status === 'processed',
+      { timeoutMs: 2 * lockMs + 10_000 },
+    );
+    const settledMs = Math.round(performance.now() - killedAt);
+    process.stdout.write(
+      `[worker-crash] WORKER_LOCK_MS=${lockMs}: the killed worker's job settled ${settledMs} ms after SIGKILL (bound ${lockMs + checkMs} ms)\n`,
+    );
+    // The lock outlives the kill by at most lockMs, then the next check moves the job; a second
+    // of slack for the orphaned backend to end and the transaction to run.
+    expect(settledMs).toBeLessThanOrEqual(lockMs + checkMs + 1_000);
+    const processed = survivor.logLines().filter((l) => l.msg === 'webhook processed');
+    expect(processed).toHaveLength(1);
+    await survivor.stop('SIGTERM');
   }, 120_000);
 });
 

@@ -1,5 +1,6 @@
 import type { ActionFunctionArgs } from '@remix-run/server-runtime';
 import { Session } from '@shopify/shopify-api';
+import postgres from 'postgres';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 const SECRET = vi.hoisted(() => {
@@ -16,7 +17,12 @@ import { openDatabase } from '../../db/client.server';
 import { useDatabase } from '../../app/db.server';
 import { logger } from '../../app/logger.server';
 import { sessionStorage } from '../../app/shopify.server';
-import { ingestWebhook, MAX_WEBHOOK_BODY_BYTES, WEBHOOK_TOPICS } from '../../app/webhooks.server';
+import {
+  DATABASE_WAIT_MS,
+  ingestWebhook,
+  MAX_WEBHOOK_BODY_BYTES,
+  WEBHOOK_TOPICS,
+} from '../../app/webhooks.server';
 import * as appUninstalled from '../../app/routes/webhooks.app.uninstalled';
 import * as customersCreate from '../../app/routes/webhooks.customers.create';
 import * as customersDataRequest from '../../app/routes/webhooks.customers.data_request';
@@ -356,10 +362,134 @@ describe('webhook ingest', () => {
     expect(await pipeline.inbox()).toHaveLength(1);
   });
 
-  it('refuses with 400, not 503, a payload PostgreSQL cannot store (a NUL character)', async () => {
-    const response = await call(ordersPaid, paid({ payload: { ...order, note: 'a\u0000b' } }));
-    expect(response.status).toBe(400);
-    expect(await errorOf(response)).toMatch(/cannot be stored/);
+  it('keeps a signed body jsonb cannot hold (\\u0000) as text, a dead letter, and answers 200', async () => {
+    const body = JSON.stringify({ ...order, note: 'a\u0000b' });
+    const delivery = () => rawDelivery(body, 'orders/paid', { 'X-Shopify-Webhook-Id': 'nul-body' });
+    const response = await call(ordersPaid, delivery());
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true, duplicate: false });
+    const [row, ...others] = await pipeline.inbox();
+    expect(others).toEqual([]);
+    expect(row).toMatchObject({
+      shopDomain: SHOP,
+      webhookId: 'nul-body',
+      topic: 'orders/paid',
+      status: 'dead',
+      attempts: 0,
+      payload: null,
+      payloadText: body,
+    });
+    // The reason names the rule, never a value from the body.
+    expect(row!.lastError).toMatch(/^the body cannot be stored as jsonb \(22P05: .*Unicode/);
+    expect(row!.lastError).not.toContain('ada@example.com');
+    expect(row!.lastError).not.toContain('a\\u0000b');
+    // A dead letter waits for ops: nothing is enqueued.
+    expect(await pipeline.jobTotal()).toBe(0);
+
+    // Shopify's retry of it is a duplicate of that row.
+    const repeat = await call(ordersPaid, delivery());
+    expect(repeat.status).toBe(200);
+    expect(await repeat.json()).toEqual({ ok: true, duplicate: true });
+    expect(await pipeline.inbox()).toEqual([row]);
+    expect(await pipeline.jobTotal()).toBe(0);
+  });
+
+  /** Holds `LOCK TABLE <table> IN ACCESS EXCLUSIVE MODE` in a session of its own until released. */
+  async function lockTable(table: 'webhook_inbox' | 'session') {
+    const locker = postgres(pipeline.db.url!, { max: 1, onnotice: () => {} });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const transaction = locker.begin(async (sql) => {
+      await sql.unsafe(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+      locked();
+      await held;
+    });
+    await Promise.race([isLocked, transaction]);
+    return async () => {
+      release();
+      await transaction;
+      await locker.end();
+    };
+  }
+
+  /** The answer and how long it took, or a failure once Shopify would have given up long ago. */
+  async function timed(request: Promise<Response>) {
+    const started = performance.now();
+    const response = await Promise.race([
+      request,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('no answer within 8 s')), 8_000),
+      ),
+    ]);
+    return { response, ms: performance.now() - started };
+  }
+
+  const waitUntil = async (what: string, check: () => Promise<boolean>) => {
+    const deadline = Date.now() + 5_000;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  it('answers 503 within DATABASE_WAIT_MS when the inbox commit stalls; writes not begun are dropped', async () => {
+    const unlock = await lockTable('webhook_inbox');
+    let answers: { response: Response; ms: number }[];
+    try {
+      // Four deliveries take the writer's four transactions (each blocked on the lock); the fifth
+      // waits for one.
+      const pending: Promise<{ response: Response; ms: number }>[] = [];
+      for (const n of [1, 2, 3, 4, 5]) {
+        pending.push(timed(call(ordersPaid, paid({ webhookId: `stalled-${n}` }))));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      answers = await Promise.all(pending);
+    } finally {
+      await unlock();
+    }
+    for (const { response, ms } of answers) {
+      expect(response.status).toBe(503);
+      expect(await errorOf(response)).toMatch(/did not answer within 3000 ms; Shopify will retry/);
+      expect(ms).toBeGreaterThanOrEqual(DATABASE_WAIT_MS - 100);
+      expect(ms).toBeLessThan(DATABASE_WAIT_MS + 500);
+    }
+
+    // The four begun commit once the lock goes, and are enqueued; the fifth was never written.
+    await waitUntil('the four begun writes', async () => (await pipeline.inbox()).length === 4);
+    await waitUntil('their jobs', async () => (await pipeline.jobTotal()) === 4);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const rows = await pipeline.inbox();
+    expect(rows.map((r) => r.webhookId).sort()).toEqual([
+      'stalled-1',
+      'stalled-2',
+      'stalled-3',
+      'stalled-4',
+    ]);
+    for (const row of rows) expect(await pipeline.queue.getJob(`inbox-${row.id}`)).toBeDefined();
+
+    // Shopify's retries: a duplicate of a stored one, a first copy of the dropped one.
+    const retry = await call(ordersPaid, paid({ webhookId: 'stalled-1' }));
+    expect(await retry.json()).toEqual({ ok: true, duplicate: true });
+    const dropped = await call(ordersPaid, paid({ webhookId: 'stalled-5' }));
+    expect(await dropped.json()).toEqual({ ok: true, duplicate: false });
+    expect(await pipeline.inbox()).toHaveLength(5);
+    expect(await pipeline.jobTotal()).toBe(5);
+  });
+
+  it('answers 503 within DATABASE_WAIT_MS when loading the session stalls, storing nothing', async () => {
+    const unlock = await lockTable('session');
+    let answer: { response: Response; ms: number };
+    try {
+      answer = await timed(call(ordersPaid, paid({ webhookId: 'session-stalled' })));
+    } finally {
+      await unlock();
+    }
+    expect(answer.response.status).toBe(503);
+    expect(answer.ms).toBeLessThan(DATABASE_WAIT_MS + 500);
+    // The session query finishes after the lock goes; nothing follows it.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     await expectNothingStored();
   });
 

@@ -17,6 +17,7 @@ import {
   markDead,
   prunePayloads,
   recordDelivery,
+  recordUnstorableDelivery,
 } from '../../app/models/inbox.server';
 import { balanceOf, post } from '../../app/models/ledger.server';
 import { getOrder } from '../../app/models/orders.server';
@@ -62,6 +63,17 @@ async function record(shop: Shop, topic: string, payload: Json) {
     topic,
     payload: JSON.parse(JSON.stringify(payload)),
   });
+  return inboxId;
+}
+
+/** A body jsonb refused (a \u0000 escape), kept as text only: a dead letter from the start. */
+async function recordAsText(shop: Shop, topic: string, payload: Json) {
+  const text = JSON.stringify({ ...payload, note: 'nul \u0000 here' });
+  const { id: inboxId } = await recordUnstorableDelivery(
+    handle.db,
+    { shopDomain: shop.domain, webhookId: randomUUID(), topic, payload: null, payloadText: text },
+    'the body cannot be stored as jsonb',
+  );
   return inboxId;
 }
 
@@ -141,6 +153,17 @@ describe('customers/redact', () => {
       customerPayload({ id: customer, email: EMAIL }),
     );
     await markDead(handle.db, deadId, 'failed for good');
+    // Bodies kept only as text: one naming the subject's email, one about someone else.
+    const textId = await recordAsText(
+      shop,
+      'customers/update',
+      customerPayload({ id: id(), email: EMAIL.toUpperCase() }),
+    );
+    const otherTextId = await recordAsText(
+      shop,
+      'customers/update',
+      customerPayload({ id: id(), email: 'someone.else@example.com' }),
+    );
 
     const redact = await deliver(shop, 'customers/redact', redactBody(shop, customer));
     expect(redact.outcome).toMatchObject({
@@ -163,6 +186,11 @@ describe('customers/redact', () => {
     expect(await pointsOf(shop, String(customer))).toBe(90);
     // The dead letter is still listed (its status and reason), without its body.
     expect(await getInboxRow(handle.db, deadId)).toMatchObject({ status: 'dead', payload: null });
+    expect(await getInboxRow(handle.db, textId)).toMatchObject({
+      status: 'dead',
+      payloadText: null,
+    });
+    expect((await getInboxRow(handle.db, otherTextId))?.payloadText).toContain('someone.else');
     expect((await getInboxRow(handle.db, request.inboxId))?.payload).toBeNull();
     expect((await getInboxRow(handle.db, redact.inboxId))?.payload).toBeNull();
   });
@@ -250,8 +278,17 @@ describe('retention', () => {
       .set({ receivedAt: new Date('2026-01-01T00:00:00Z') })
       .where(and(eq(webhookInbox.id, deadId)));
 
-    expect(await prunePayloads(handle.db, new Date('2026-01-08T00:00:00Z'))).toBe(1);
+    const oldText = await recordAsText(shop, 'customers/update', customerPayload({ id: id() }));
+    const freshText = await recordAsText(shop, 'customers/update', customerPayload({ id: id() }));
+    await handle.db
+      .update(webhookInbox)
+      .set({ receivedAt: new Date('2026-01-01T00:00:00Z') })
+      .where(and(eq(webhookInbox.id, oldText)));
+
+    expect(await prunePayloads(handle.db, new Date('2026-01-08T00:00:00Z'))).toBe(2);
     expect(await getInboxRow(handle.db, deadId)).toMatchObject({ status: 'dead', payload: null });
     expect((await getInboxRow(handle.db, freshDead))?.payload).not.toBeNull();
+    expect(await getInboxRow(handle.db, oldText)).toMatchObject({ payloadText: null });
+    expect((await getInboxRow(handle.db, freshText))?.payloadText).not.toBeNull();
   });
 });

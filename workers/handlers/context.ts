@@ -21,8 +21,8 @@ export type WebhookHandler = (
 ) => Promise<Record<string, unknown>>;
 
 /**
- * The shop the delivery is for. A missing shop is retried (the install may still be finishing) and
- * dead-lettered after the last attempt, so ops can replay it once the shop is installed.
+ * The shop the delivery is for. A missing shop parks the delivery (workers/process-inbox.ts): the
+ * install may still be finishing, and the reconciler replays it once the shop row exists.
  */
 export async function requireInstalledShop(tx: Executor, domain: string): Promise<Shop> {
   const shop = await getShopByDomain(tx, domain);
@@ -30,12 +30,19 @@ export async function requireInstalledShop(tx: Executor, domain: string): Promis
   return shop;
 }
 
-export function shopNotInstalled(domain: string): AppError {
-  return new AppError(
-    ErrorCode.UNAVAILABLE,
-    `shop ${domain} is not installed (no shops row); replay the delivery once it is`,
-    { shop: domain },
-  );
+/** The delivery came before its shop's row: not a failure of the delivery, so no retries. */
+export class ShopNotInstalled extends AppError {
+  constructor(readonly domain: string) {
+    super(
+      ErrorCode.UNAVAILABLE,
+      `shop ${domain} is not installed yet (no shops row): parked until it is`,
+      { shop: domain },
+    );
+  }
+}
+
+export function shopNotInstalled(domain: string): ShopNotInstalled {
+  return new ShopNotInstalled(domain);
 }
 
 /** Amounts in another currency than the shop's would be misread: refuse, permanently. */
