@@ -122,7 +122,7 @@ it.each(cases)(
     });
     const error = await processInbox(handle.db, inboxId, log).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
-    expect(await recordFailure(handle.db, inboxId, error, { finalAttempt: false })).toBe(true);
+    expect(await recordFailure(handle.db, inboxId, error, { finalAttempt: false })).toBe('dead');
 
     const row = await getInboxRow(handle.db, inboxId);
     expect(row).toMatchObject({ status: 'dead', attempts: 1 });
