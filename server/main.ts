@@ -69,6 +69,7 @@ const server = await startAppServer({
     const { err, stack } = laurel.describeError(error);
     log.error({ err, stack }, 'request failed');
   },
+  onRefused: (refusal) => log.warn(refusal, 'request refused'),
 }).catch(async (error: Error) => {
   await workers?.close().catch(() => {});
   await laurel.closeDatabase().catch(() => {});
