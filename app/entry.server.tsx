@@ -18,6 +18,7 @@ import { isbot } from 'isbot';
 import { renderToPipeableStream } from 'react-dom/server';
 import { closeDatabase, getDatabase, useDatabase } from './db.server';
 import { inlineWorkers } from './env.server';
+import { describeError } from './error-description.server';
 import { checkHealth } from './health.server';
 import { logger } from './logger.server';
 import { addDocumentResponseHeaders } from './shopify.server';
@@ -35,6 +36,7 @@ export const laurel = {
   inlineWorkers,
   checkHealth,
   logger,
+  describeError,
 };
 export type LaurelRuntime = typeof laurel;
 
@@ -67,7 +69,8 @@ export default async function handleRequest(
         onShellError: reject,
         onError: (error: unknown) => {
           status = 500;
-          logger().error({ err: errorMessage(error), url: pathOf(request) }, 'render failed');
+          const { err, stack } = describeError(error);
+          logger().error({ url: pathOf(request), err, stack }, 'render failed');
         },
       },
     );
@@ -76,17 +79,26 @@ export default async function handleRequest(
   });
 }
 
-/** Errors thrown by loaders and actions (not Responses): logged once, without request data. */
+/**
+ * What loaders, actions and Remix itself could not answer: logged once, without request data. A
+ * 4xx (Remix's 404 for a page that does not exist, a 405) is the client's mistake, not an error:
+ * debug. Anything else is an error with a readable message and, when there is one, its stack.
+ */
 export function handleError(
   error: unknown,
   { request }: LoaderFunctionArgs | ActionFunctionArgs,
 ): void {
   if (request.signal.aborted) return;
-  logger().error({ err: errorMessage(error), url: pathOf(request) }, 'request failed');
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+  const { status, ...description } = describeError(error);
+  const url = pathOf(request);
+  if (status < 500) {
+    logger().debug(
+      { url, status, ...description },
+      status === 404 ? 'request not answered by any route' : 'request refused',
+    );
+    return;
+  }
+  logger().error({ url, ...description }, 'request failed');
 }
 
 /** The path only: query strings can carry session tokens and customer ids. */

@@ -5,7 +5,12 @@ import { z } from 'zod';
  * misconfigured process stops at start-up instead of failing on the first request.
  */
 const baseSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /**
+   * Unset means production: a deployed `npm start` or `npm run worker` must never serve Remix's
+   * development mode (stack traces in answers) or open the dev-only routes because a variable was
+   * forgotten. `npm run dev` (Vite) and `npm run demo` set development themselves; vitest sets test.
+   */
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
   /** PostgreSQL URL. Unset: the embedded PGlite database under PGLITE_DIR. */
   DATABASE_URL: z
     .string()

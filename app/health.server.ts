@@ -1,18 +1,22 @@
 /**
  * GET /healthz: can this process reach PostgreSQL and Redis right now? Each check has its own
  * timeout so a hung dependency answers 503 within about a second instead of hanging the probe.
+ * Anyone can call it, so the answer says only ok/down per dependency; why it is down (hosts,
+ * ports, driver and auth messages) goes to the log, one warn line per failed dependency.
  */
 import { sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import { getDatabase } from './db.server';
 import { rootCauseMessage } from './errors';
+import { logger } from './logger.server';
 import { getWebhookQueue } from '../workers/queue.server';
+
+export type DependencyState = 'ok' | 'down';
 
 export interface Health {
   status: 'ok' | 'error';
-  /** 'ok' or what went wrong. */
-  postgres: string;
-  redis: string;
+  postgres: DependencyState;
+  redis: DependencyState;
 }
 
 async function within<T>(ms: number, what: string, work: () => Promise<T>): Promise<T> {
@@ -29,24 +33,33 @@ async function within<T>(ms: number, what: string, work: () => Promise<T>): Prom
   }
 }
 
-async function check(ms: number, what: string, work: () => Promise<unknown>): Promise<string> {
+async function check(
+  ms: number,
+  dependency: keyof Omit<Health, 'status'>,
+  what: string,
+  work: () => Promise<unknown>,
+): Promise<DependencyState> {
   try {
     await within(ms, what, work);
     return 'ok';
   } catch (error) {
-    return rootCauseMessage(error);
+    logger().warn(
+      { dependency, err: rootCauseMessage(error) },
+      `health check: ${dependency} is down`,
+    );
+    return 'down';
   }
 }
 
 export async function checkHealth(options: { timeoutMs?: number } = {}): Promise<Health> {
   const ms = options.timeoutMs ?? 1_000;
   const [postgres, redis] = await Promise.all([
-    check(ms, 'PostgreSQL', async () => {
+    check(ms, 'postgres', 'PostgreSQL', async () => {
       const { db } = await getDatabase();
       await db.execute(sql`select 1`);
     }),
     // The webhook queue's own connection: the one the ingest path enqueues through.
-    check(ms, 'Redis', async () => {
+    check(ms, 'redis', 'Redis', async () => {
       const client = (await getWebhookQueue().client) as unknown as Redis;
       const pong = await client.ping();
       if (pong !== 'PONG') throw new Error(`Redis answered ${pong} to PING`);

@@ -7,6 +7,7 @@ import {
   ScrollRestoration,
   useRouteError,
 } from '@remix-run/react';
+import { refusalReason } from './refusal';
 
 export default function App() {
   return (
@@ -39,7 +40,7 @@ export function ErrorBoundary() {
     status === 404
       ? 'There is no page at this address.'
       : isRouteErrorResponse(error)
-        ? error.statusText || 'The request could not be completed.'
+        ? (refusalReason(error) ?? (error.statusText || 'The request could not be completed.'))
         : 'Something went wrong. The error has been logged.';
   return (
     <html lang="en">

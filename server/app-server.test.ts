@@ -1,5 +1,6 @@
 // startAppServer in-process over the real build, as benchmarks and the demo use it.
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type { ServerBuild } from '@remix-run/server-runtime';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -15,12 +16,19 @@ vi.hoisted(() => {
 });
 
 import type { LaurelRuntime } from '../app/entry.server';
+import { MAX_WEBHOOK_BODY_BYTES } from '../app/webhooks.server';
 import { WEBHOOK_TOPICS } from '../app/webhook-topics';
+import { sessions, webhookInbox } from '../db/schema';
 import { signedWebhook } from '../tests/fixtures/shopify';
 import { ensureAppBuilt } from '../tests/helpers/app-server';
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
 import { TEST_REDIS_URL } from '../tests/helpers/pipeline';
-import { directActions, startAppServer, type AppServer } from './app-server';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  directActions,
+  startAppServer,
+  type AppServer,
+} from './app-server';
 
 let build: ServerBuild;
 let laurel: LaurelRuntime;
@@ -95,5 +103,181 @@ describe('startAppServer', () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     expect(await server.close()).toBe(0);
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+  });
+});
+
+const MiB = 1024 * 1024;
+
+interface Upload {
+  status: number;
+  body: string;
+  /** Bytes of body the client got onto the wire before the server answered and closed. */
+  sent: number;
+  /** Whether the client managed to send the whole body. */
+  finished: boolean;
+}
+
+/**
+ * A client that keeps sending a body of `total` bytes as fast as the server takes it (as an
+ * attacker would), reading the answer as it comes, until the server closes the connection.
+ */
+function upload(
+  server: AppServer,
+  path: string,
+  options: { total: number; chunked?: boolean; headers?: Record<string, string> },
+): Promise<Upload> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(server.port, '127.0.0.1');
+    const chunk = Buffer.alloc(64 * 1024, 'a');
+    let received = '';
+    let sent = 0;
+    let closed = false;
+    const head = [
+      `POST ${path} HTTP/1.1`,
+      'Host: 127.0.0.1',
+      'Content-Type: application/x-www-form-urlencoded',
+      options.chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${options.total}`,
+      ...Object.entries(options.headers ?? {}).map(([k, v]) => `${k}: ${v}`),
+      '',
+      '',
+    ].join('\r\n');
+    socket.on('data', (data) => (received += data.toString('latin1')));
+    socket.on('error', () => {}); // EPIPE / ECONNRESET: the server stopped reading, as it should
+    socket.on('close', () => {
+      closed = true;
+      const match = /^HTTP\/1\.1 (\d{3})[^]*?\r\n\r\n([^]*)$/.exec(received);
+      if (!match) return reject(new Error(`no answer (sent ${sent} bytes): ${received}`));
+      resolve({ status: Number(match[1]), body: match[2]!, sent, finished: sent >= options.total });
+    });
+    socket.write(head);
+    const pump = () => {
+      while (!closed && sent < options.total) {
+        const piece = options.chunked
+          ? Buffer.concat([
+              Buffer.from(`${chunk.length.toString(16)}\r\n`),
+              chunk,
+              Buffer.from('\r\n'),
+            ])
+          : chunk;
+        sent += chunk.length;
+        if (!socket.write(piece)) return void socket.once('drain', pump);
+      }
+      if (!closed && options.chunked) socket.write('0\r\n\r\n');
+    };
+    pump();
+  });
+}
+
+describe('request body limits', () => {
+  let server: AppServer;
+  beforeAll(async () => {
+    server = await startAppServer({ build, port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('refuses a 300 MB urlencoded POST to /auth/login by its Content-Length, without reading it', async () => {
+    const answer = await upload(server, '/auth/login', { total: 300 * MiB });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body)).toEqual({
+      error: `the body of ${300 * MiB} bytes is over this path's limit of ${DEFAULT_MAX_BODY_BYTES} bytes`,
+      code: 'PAYLOAD_TOO_LARGE',
+    });
+    expect(answer.finished).toBe(false);
+    expect(answer.sent).toBeLessThan(32 * MiB);
+    expect(await db.db.$count(sessions)).toBe(0);
+  });
+
+  it('refuses a 200 MB chunked POST to /auth/login.data once it passes the limit', async () => {
+    const answer = await upload(server, '/auth/login.data', { total: 200 * MiB, chunked: true });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body)).toEqual({
+      error: `the body is over this path's limit of ${DEFAULT_MAX_BODY_BYTES} bytes`,
+      code: 'PAYLOAD_TOO_LARGE',
+    });
+    expect(answer.finished).toBe(false);
+    expect(answer.sent).toBeLessThan(32 * MiB);
+    expect(await db.db.$count(sessions)).toBe(0);
+  });
+
+  it('refuses a chunked webhook over the limit and stores nothing', async () => {
+    const before = await db.db.$count(webhookInbox);
+    const { headers } = signedWebhook({
+      topic: 'orders/paid',
+      shop: 'laurel-server.myshopify.com',
+      secret: 'laurel-test-secret',
+      payload: { id: 7 },
+    });
+    const shopifyHeaders = Object.fromEntries(
+      Object.entries(headers).filter(([name]) => /^x-shopify-/i.test(name)),
+    );
+    const answer = await upload(server, '/webhooks/orders/paid', {
+      total: 50 * MiB,
+      chunked: true,
+      headers: shopifyHeaders,
+    });
+    expect(answer.status).toBe(413);
+    expect(answer.finished).toBe(false);
+    expect(await db.db.$count(webhookInbox)).toBe(before);
+  });
+
+  it('closes the connection when a route answers before reading a chunked body', async () => {
+    // No Shopify headers: the ingest answers 400 without reading the body at all.
+    const answer = await upload(server, '/webhooks/orders/paid', {
+      total: 200 * MiB,
+      chunked: true,
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.finished).toBe(false);
+    expect(answer.sent).toBeLessThan(32 * MiB);
+  });
+
+  it('answers 413 to Expect: 100-continue without asking for the body', async () => {
+    const answer = await upload(server, '/auth/login', {
+      total: 300 * MiB,
+      headers: { Expect: '100-continue' },
+    });
+    expect(answer.status).toBe(413);
+    expect(answer.finished).toBe(false);
+  });
+
+  it('lets a route have its own limit', async () => {
+    const small = await startAppServer({
+      build,
+      port: 0,
+      host: '127.0.0.1',
+      bodyLimitFor: (path) => (path === '/auth/login' ? 1024 : undefined),
+    });
+    try {
+      const form = { method: 'POST', body: `shop=${'a'.repeat(2048)}` };
+      const login = await fetch(`${small.url}/auth/login`, form);
+      expect(login.status).toBe(413);
+      expect(await login.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+      // Every other path keeps the default.
+      expect((await fetch(`${small.url}/`, form)).status).not.toBe(413);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it("never refuses a webhook the ingest's own limit accepts", async () => {
+    expect(DEFAULT_MAX_BODY_BYTES).toBeGreaterThanOrEqual(MAX_WEBHOOK_BODY_BYTES);
+    const payload = { id: 6, note: '' };
+    payload.note = 'x'.repeat(MAX_WEBHOOK_BODY_BYTES - JSON.stringify(payload).length);
+    const { body, headers } = signedWebhook({
+      topic: 'orders/paid',
+      shop: 'laurel-server.myshopify.com',
+      secret: 'laurel-test-secret',
+      payload,
+      webhookId: randomUUID(),
+    });
+    expect(Buffer.byteLength(body)).toBe(MAX_WEBHOOK_BODY_BYTES);
+    const response = await fetch(`${server.url}/webhooks/orders/paid`, {
+      method: 'POST',
+      headers,
+      body,
+    });
+    expect(response.status).toBe(200);
   });
 });

@@ -38,7 +38,26 @@ export interface AppServerOptions {
   directPaths?: (path: string) => boolean;
   /** Where server-level failures are reported (default: console.error). */
   onError?: (error: unknown) => void;
+  /**
+   * Largest request body, in bytes, for every path without its own limit (default
+   * DEFAULT_MAX_BODY_BYTES). Declared bodies over it are refused unread, chunked ones as soon as
+   * the count passes it: 413 `{"error", "code": "PAYLOAD_TOO_LARGE"}`, `Connection: close`.
+   */
+  maxBodyBytes?: number;
+  /**
+   * A path's own body limit, or undefined for maxBodyBytes. Keep /webhooks/* at or above the
+   * ingest's MAX_WEBHOOK_BODY_BYTES (app/webhooks.server.ts), which answers its own 413.
+   */
+  bodyLimitFor?: (path: string) => number | undefined;
+  /** Told about every request this server refuses itself (413), e.g. for a warn log line. */
+  onRefused?: (refusal: { method: string; path: string; status: number; reason: string }) => void;
 }
+
+/**
+ * 1 MiB: the webhook ingest's own limit (MAX_WEBHOOK_BODY_BYTES), and far above anything else
+ * Laurel takes (login and admin forms, app proxy requests are a few kilobytes).
+ */
+export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
 
 export interface AppServer {
   /** e.g. http://127.0.0.1:43123 */
@@ -180,14 +199,106 @@ export function directActions(
   return actions;
 }
 
+class BodyTooLarge extends Error {
+  override readonly name = 'BodyTooLarge';
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+function tooLargeBody(reason: string): string {
+  return JSON.stringify({ error: reason, code: 'PAYLOAD_TOO_LARGE' });
+}
+
+function tooLarge(reason: string): Response {
+  const body = tooLargeBody(reason);
+  return new Response(body, {
+    status: 413,
+    // The rest of the body is not wanted: Node closes the connection after the answer.
+    headers: {
+      'Content-Type': JSON_TYPE,
+      'Content-Length': String(Buffer.byteLength(body)),
+      Connection: 'close',
+    },
+  });
+}
+
+/** The same answer with `Connection: close`: Node then stops reading the connection. */
+function withConnectionClose(response: Response): Response {
+  const headers = new Headers(response.headers);
+  headers.set('Connection', 'close');
+  return new Response(response.body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+  });
+}
+
 export async function startAppServer(options: AppServerOptions): Promise<AppServer> {
   const mode = options.mode ?? 'production';
   const onError = options.onError ?? ((error: unknown) => console.error(error));
   const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
   const files = options.clientDir ? listClientFiles(options.clientDir) : new Map();
   const handleRequest = createRequestHandler(options.build, mode);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const limitFor = (path: string) => options.bodyLimitFor?.(path) ?? maxBodyBytes;
+  const onRefused = options.onRefused ?? (() => {});
+
+  /**
+   * A body without Content-Length (chunked) is counted as the handler reads it: past the limit the
+   * stream fails, the handler's request is aborted (so nothing it does next is logged as an error)
+   * and the answer is a 413, whatever the handler made of its failed read. A handler that answers
+   * without reading it all gets its answer sent with `Connection: close`, so Node does not go on
+   * reading (and discarding) a body of any length to keep the connection. Declared bodies are
+   * checked before any handler runs (see the server below), and Node's parser never delivers more
+   * than the declared length, so they cost nothing here: webhook deliveries always declare theirs.
+   */
+  const limitBody =
+    (handler: (request: Request) => Promise<Response>) =>
+    async (request: Request): Promise<Response> => {
+      if (!request.body || request.headers.has('Content-Length')) return handler(request);
+      const path = new URL(request.url).pathname;
+      const limit = limitFor(path);
+      const aborted = new AbortController();
+      let received = 0;
+      let refused = false;
+      let complete = false;
+      const counted = request.body.pipeThrough(
+        new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, controller) {
+            received += chunk.byteLength;
+            if (received <= limit) return controller.enqueue(chunk);
+            refused = true;
+            aborted.abort(new BodyTooLarge());
+            controller.error(new BodyTooLarge());
+          },
+          flush() {
+            complete = true;
+          },
+        }),
+      );
+      const limited = new Request(request, {
+        body: counted,
+        duplex: 'half',
+        signal: AbortSignal.any([request.signal, aborted.signal]),
+      } as RequestInit);
+      let response: Response | undefined;
+      try {
+        response = await handler(limited);
+      } catch (error) {
+        if (!refused) throw error;
+      }
+      if (!refused) return complete ? response! : withConnectionClose(response!);
+      await response?.body?.cancel().catch(() => {});
+      const reason = `the body is over this path's limit of ${limit} bytes`;
+      onRefused({ method: request.method, path, status: 413, reason });
+      return tooLarge(reason);
+    };
+
   const listenerOptions = { onError: (error: unknown) => void onError(error) };
-  const listener = createRequestListener((request) => handleRequest(request), listenerOptions);
+  const listener = createRequestListener(
+    limitBody((request) => handleRequest(request)),
+    listenerOptions,
+  );
   const direct = directActions(
     options.build,
     options.directPaths ?? ((path) => path.startsWith('/webhooks/')),
@@ -196,18 +307,21 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   const directListeners = new Map(
     [...direct].map(([path, action]) => [
       path,
-      createRequestListener(async (request) => {
-        const args = { request, params: {}, context: {} };
-        try {
-          const result: unknown = await action(args);
-          return result instanceof Response ? result : Response.json(result ?? null);
-        } catch (error) {
-          if (error instanceof Response) return error;
-          if (handleError) handleError(error, args);
-          else onError(error);
-          return new Response('Unexpected Server Error', { status: 500 });
-        }
-      }, listenerOptions),
+      createRequestListener(
+        limitBody(async (request) => {
+          const args = { request, params: {}, context: {} };
+          try {
+            const result: unknown = await action(args);
+            return result instanceof Response ? result : Response.json(result ?? null);
+          } catch (error) {
+            if (error instanceof Response) return error;
+            if (handleError) handleError(error, args);
+            else onError(error);
+            return new Response('Unexpected Server Error', { status: 500 });
+          }
+        }),
+        listenerOptions,
+      ),
     ]),
   );
 
@@ -216,7 +330,24 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   let drained: (() => void) | undefined;
   const sockets = new Set<Socket>();
 
-  const server = createServer((req, res) => {
+  /** A declared body over the path's limit: answered before anything reads it. */
+  function refuseDeclaredBody(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+    const declared = req.headers['content-length'];
+    const limit = limitFor(path);
+    if (declared === undefined || !(Number(declared) > limit)) return false;
+    const reason = `the body of ${declared} bytes is over this path's limit of ${limit} bytes`;
+    onRefused({ method: req.method ?? '', path, status: 413, reason });
+    const body = tooLargeBody(reason);
+    res.writeHead(413, {
+      'Content-Type': JSON_TYPE,
+      'Content-Length': Buffer.byteLength(body),
+      Connection: 'close',
+    });
+    res.end(body);
+    return true;
+  }
+
+  const handle = (req: IncomingMessage, res: ServerResponse, expectsContinue = false) => {
     inFlight++;
     res.once('close', () => {
       inFlight--;
@@ -224,13 +355,19 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     });
     // While draining, every answer closes its connection so keep-alive clients move on.
     if (closing) res.shouldKeepAlive = false;
+    const path = (req.url ?? '/').split('?', 1)[0]!;
+    if (refuseDeclaredBody(req, res, path)) return;
+    // Asked for only once the declared size is known to be acceptable.
+    if (expectsContinue) res.writeContinue();
     if (req.method === 'POST') {
-      const directListener = directListeners.get((req.url ?? '/').split('?', 1)[0]!);
+      const directListener = directListeners.get(path);
       if (directListener) return directListener(req, res);
     }
     if (serveStatic(files, req, res)) return;
     listener(req, res);
-  });
+  };
+  const server = createServer(handle);
+  server.on('checkContinue', (req, res) => handle(req, res, true));
   // Shopify gives a webhook 5 s; nothing legitimate takes a minute to send its request.
   server.requestTimeout = 60_000;
   server.headersTimeout = 20_000;

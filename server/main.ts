@@ -29,6 +29,9 @@ try {
   if (error instanceof EnvError) fail(`cannot start.\n${error.message}`, 2);
   throw error;
 }
+// What the parser decided (production when unset) is what React, Remix and the app's own checks
+// read from process.env once the build is imported below.
+process.env.NODE_ENV = config.NODE_ENV;
 
 const buildUrl = new URL('../build/server/index.js', import.meta.url);
 if (!existsSync(buildUrl)) {
@@ -62,14 +65,20 @@ const server = await startAppServer({
   ...(config.HOST ? { host: config.HOST } : {}),
   clientDir: fileURLToPath(new URL('../build/client', import.meta.url)),
   mode: config.NODE_ENV,
-  onError: (error) =>
-    log.error({ err: error instanceof Error ? error.stack : String(error) }, 'request failed'),
+  onError: (error) => {
+    const { err, stack } = laurel.describeError(error);
+    log.error({ err, stack }, 'request failed');
+  },
+  onRefused: (refusal) => log.warn(refusal, 'request refused'),
 }).catch(async (error: Error) => {
   await workers?.close().catch(() => {});
   await laurel.closeDatabase().catch(() => {});
   fail(`cannot listen on port ${config.PORT}: ${error.message}`);
 });
-log.info({ url: server.url, port: server.port, inlineWorkers: inline }, 'listening');
+log.info(
+  { url: server.url, port: server.port, inlineWorkers: inline, mode: config.NODE_ENV },
+  'listening',
+);
 
 let stopping = false;
 async function shutdown(signal: NodeJS.Signals): Promise<void> {

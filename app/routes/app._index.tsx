@@ -7,10 +7,10 @@ import { getDatabase } from '../db.server';
 import { shopTotals } from '../models/dashboard.server';
 import { listPrograms } from '../models/programs.server';
 import { getShopByDomain } from '../models/shops.server';
-import { authenticate } from '../shopify.server';
+import { authenticateAdmin } from '../admin-auth.server';
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
+  const { session } = await authenticateAdmin(request);
   const { db } = await getDatabase();
   const shop = await getShopByDomain(db, session.shop);
   if (!shop) return { shop: session.shop, setUp: false as const };

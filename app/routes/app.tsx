@@ -5,13 +5,15 @@ import { NavMenu } from '@shopify/app-bridge-react';
 import polarisStyles from '@shopify/polaris/build/esm/styles.css?url';
 import { AppProvider } from '@shopify/shopify-app-remix/react';
 import { boundary } from '@shopify/shopify-app-remix/server';
+import { authenticateAdmin } from '../admin-auth.server';
 import { devAppBridgeUrl } from '../dev-access.server';
-import { apiKey, authenticate } from '../shopify.server';
+import { refusalReason } from '../refusal';
+import { apiKey } from '../shopify.server';
 
 export const links = () => [{ rel: 'stylesheet', href: polarisStyles }];
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
-  await authenticate.admin(request);
+  await authenticateAdmin(request);
   // Outside `npm run demo` (always in production) undefined: Shopify's own App Bridge script.
   const appBridgeUrl = devAppBridgeUrl();
   return appBridgeUrl ? { apiKey, appBridgeUrl } : { apiKey };
@@ -32,9 +34,14 @@ export default function App() {
   );
 }
 
-// Shopify needs its own error and header handling for embedded auth (redirects, re-auth).
+// Shopify needs its own error and header handling for embedded auth (redirects, re-auth). Our own
+// refusals (admin-auth.server.ts) are JSON with a reason: shown as text, since Shopify's boundary
+// would put a response's data into the page as HTML.
 export function ErrorBoundary() {
-  return boundary.error(useRouteError());
+  const error = useRouteError();
+  const reason = refusalReason(error);
+  if (reason !== undefined) return <p>{reason}</p>;
+  return boundary.error(error);
 }
 
 export const headers: HeadersFunction = (headersArgs) => boundary.headers(headersArgs);

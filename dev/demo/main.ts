@@ -268,7 +268,8 @@ async function main(): Promise<void> {
   const options = parseOptions();
   let config;
   try {
-    config = parseEnv(process.env);
+    // The environment's default is production (app/env.server.ts); the demo is development.
+    config = parseEnv({ NODE_ENV: 'development', ...process.env });
   } catch (error) {
     if (error instanceof EnvError) throw new DemoError(error.message, 2);
     throw error;

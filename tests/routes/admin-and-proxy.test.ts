@@ -16,6 +16,7 @@ const ENV = vi.hoisted(() => {
 });
 
 import { ensureCustomer } from '../../app/models/customers.server';
+import { customers, ledgerEntries } from '../../db/schema';
 import { post } from '../../app/models/ledger.server';
 import { publishProgram } from '../../app/models/programs.server';
 import { ensureShop } from '../../app/models/shops.server';
@@ -55,20 +56,43 @@ function sessionToken(shop: string): string {
   return `${header}.${payload}.${signature}`;
 }
 
+const OTHER_SHOP = 'laurel-other.myshopify.com';
+
+/** A signed query as Shopify builds it: `entries` in order, repeated names allowed. */
+function signedQuery(
+  entries: [string, string][],
+  options: { secret?: string; timestamp?: number } = {},
+): URLSearchParams {
+  const all: [string, string][] = [
+    ['shop', SHOP],
+    ['path_prefix', '/apps/loyalty'],
+    ['timestamp', String(options.timestamp ?? Math.floor(Date.now() / 1000))],
+  ];
+  for (const [name, value] of entries) {
+    const at = all.findIndex(([n]) => n === name);
+    if (at >= 0 && ['shop', 'path_prefix', 'timestamp'].includes(name)) all[at] = [name, value];
+    else all.push([name, value]);
+  }
+  // Shopify's documented scheme: repeated names joined with commas, sorted, concatenated.
+  const grouped = new Map<string, string[]>();
+  for (const [name, value] of all) grouped.set(name, [...(grouped.get(name) ?? []), value]);
+  const message = [...grouped]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, values]) => `${name}=${values.join(',')}`)
+    .join('');
+  const signature = createHmac('sha256', options.secret ?? ENV.SHOPIFY_API_SECRET)
+    .update(message)
+    .digest('hex');
+  return new URLSearchParams([...all, ['signature', signature]]);
+}
+
 /** A storefront request through the app proxy, signed as Shopify signs it. */
 function proxyRequest(params: Record<string, string>, secret = ENV.SHOPIFY_API_SECRET): Request {
-  const all = {
-    shop: SHOP,
-    path_prefix: '/apps/loyalty',
-    timestamp: String(Math.floor(Date.now() / 1000)),
-    ...params,
-  };
-  const message = Object.entries(all)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([k, v]) => `${k}=${v}`)
-    .join('');
-  const signature = createHmac('sha256', secret).update(message).digest('hex');
-  return new Request(`https://laurel.test/proxy?${new URLSearchParams({ ...all, signature })}`);
+  return proxyRequestFor(signedQuery(Object.entries(params), { secret }).toString());
+}
+
+function proxyRequestFor(query: string): Request {
+  return new Request(`https://laurel.test/proxy?${query}`);
 }
 
 let pipeline: Pipeline;
@@ -170,10 +194,147 @@ describe('app proxy', () => {
   });
 
   it('refuses a request not signed by Shopify', async () => {
-    const thrown = await proxy(
+    const response = await proxy(
       args(proxyRequest({ logged_in_customer_id: '7001' }, 'wrong-secret')),
-    ).catch((e: unknown) => e);
-    expect(thrown).toBeInstanceOf(Response);
-    expect((thrown as Response).status).toBe(400);
+    );
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({
+      error: "the signature does not match the query signed with this app's secret",
+      code: 'UNAUTHORIZED',
+    });
+  });
+});
+
+describe('app proxy: forged and replayed queries', () => {
+  /** What an attacker holds: a real signed query for their own customer 7002. */
+  const ownQuery = () => signedQuery([['logged_in_customer_id', '7002']]).toString();
+
+  async function refused(query: string) {
+    const before = await storedCounts();
+    const response = await proxy(args(proxyRequestFor(query)));
+    expect(response.headers.get('Cache-Control')).toBe('private, no-store');
+    expect(await storedCounts()).toEqual(before);
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  async function storedCounts() {
+    const db = pipeline.db.db;
+    return { customers: await db.$count(customers), entries: await db.$count(ledgerEntries) };
+  }
+
+  it("refuses a prepended logged_in_customer_id (another customer's balance) with 400", async () => {
+    await seed();
+    const answer = await refused(`logged_in_customer_id=7001&${ownQuery()}`);
+    expect(answer).toEqual({
+      status: 400,
+      body: {
+        error: 'the logged_in_customer_id parameter appears more than once',
+        code: 'VALIDATION',
+      },
+    });
+  });
+
+  it("refuses a prepended shop (another shop's customer) with 400", async () => {
+    await seed();
+    await ensureShop(pipeline.db.db, { domain: OTHER_SHOP, currency: 'EUR', timezone: 'UTC' });
+    const answer = await refused(`shop=${OTHER_SHOP}&${ownQuery()}`);
+    expect(answer).toEqual({
+      status: 400,
+      body: { error: 'the shop parameter appears more than once', code: 'VALIDATION' },
+    });
+  });
+
+  it.each(['path_prefix', 'timestamp', 'signature'])(
+    'refuses a repeated %s with 400',
+    async (name) => {
+      const query = ownQuery();
+      const value = new URLSearchParams(query).get(name)!;
+      const answer = await refused(`${query}&${name}=${encodeURIComponent(value)}`);
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual({
+        error: `the ${name} parameter appears more than once`,
+        code: 'VALIDATION',
+      });
+    },
+  );
+
+  it('refuses a query with another shop put in place of the signed one with 401', async () => {
+    await seed();
+    const query = new URLSearchParams(ownQuery());
+    query.set('shop', OTHER_SHOP);
+    expect(await refused(query.toString())).toMatchObject({
+      status: 401,
+      body: { code: 'UNAUTHORIZED' },
+    });
+  });
+
+  it('refuses an unsigned query with 401', async () => {
+    const query = new URLSearchParams(ownQuery());
+    query.delete('signature');
+    expect(await refused(query.toString())).toEqual({
+      status: 401,
+      body: {
+        error: "the request is not signed: it did not come through Shopify's app proxy",
+        code: 'UNAUTHORIZED',
+      },
+    });
+  });
+
+  it('refuses a correctly signed query older than 90 s with 401', async () => {
+    await seed();
+    const stale = signedQuery([['logged_in_customer_id', '7001']], {
+      timestamp: Math.floor(Date.now() / 1000) - 91,
+    });
+    expect(await refused(stale.toString())).toEqual({
+      status: 401,
+      body: {
+        error: 'the signature is more than 90 s old (or from the future)',
+        code: 'UNAUTHORIZED',
+      },
+    });
+  });
+
+  it("answers a query signed for another shop with that shop's data only", async () => {
+    await seed();
+    const other = await ensureShop(pipeline.db.db, {
+      domain: OTHER_SHOP,
+      currency: 'EUR',
+      timezone: 'UTC',
+    });
+    await ensureCustomer(pipeline.db.db, other.id, { externalId: '7001' });
+    const query = signedQuery([
+      ['shop', OTHER_SHOP],
+      ['logged_in_customer_id', '7001'],
+    ]);
+    const response = await proxy(args(proxyRequestFor(query.toString())));
+    expect(await response.json()).toEqual({
+      loggedIn: true,
+      customerId: '7001',
+      enrolled: true,
+      balance: 0,
+      lifetimeEarned: 0,
+    });
+  });
+
+  it('verifies repeated non-reserved parameters the way Shopify signs them (joined with commas)', async () => {
+    await seed();
+    const query = signedQuery([
+      ['logged_in_customer_id', '7001'],
+      ['tag', 'a'],
+      ['tag', 'b'],
+    ]);
+    const response = await proxy(args(proxyRequestFor(query.toString())));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ customerId: '7001', balance: 120 });
+    // A value prepended to a signed list changes what was signed.
+    expect((await refused(`tag=evil&${query.toString()}`)).status).toBe(401);
+  });
+
+  it('refuses a signed but malformed logged_in_customer_id with 400', async () => {
+    const query = signedQuery([['logged_in_customer_id', '7001 OR 1=1']]);
+    expect(await refused(query.toString())).toEqual({
+      status: 400,
+      body: { error: 'logged_in_customer_id is not a Shopify customer id', code: 'VALIDATION' },
+    });
   });
 });

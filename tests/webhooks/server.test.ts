@@ -144,6 +144,52 @@ describe('the built web server (dist/server.mjs)', () => {
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
   });
 
+  it('runs in production when NODE_ENV is unset: no stack traces, no 500 for a malformed host', async () => {
+    app = await startAppProcess({
+      env: { DATABASE_URL: db.url, QUEUE_PREFIX: prefix, NODE_ENV: undefined },
+    });
+    expect(app.logLines().find((l) => l.msg === 'listening')).toMatchObject({ mode: 'production' });
+    const browser = {
+      'User-Agent':
+        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
+    };
+    const admin = await fetch(`${app.url}/app?embedded=1&shop=${SHOP}&host=x`, {
+      headers: browser,
+    });
+    expect(admin.status).toBe(400);
+    const page = await admin.text();
+    expect(page).toContain('the host parameter is not the base64-encoded admin host Shopify sends');
+    expect(page).not.toMatch(/InvalidCharacterError|node_modules|\bat \w+ \(/);
+    const data = await fetch(`${app.url}/app.data?embedded=1&shop=${SHOP}&host=x`, {
+      headers: browser,
+    });
+    expect(data.status).toBe(400);
+    expect(await data.text()).not.toMatch(/InvalidCharacterError|node_modules|\bat \w+ \(/);
+    const phish = await fetch(
+      `${app.url}/auth/exit-iframe?shop=${SHOP}&exitIframe=https://evil.example/phish`,
+      { headers: browser },
+    );
+    expect(phish.status).toBe(400);
+    expect(await phish.text()).not.toContain('evil.example');
+    // The development-only routes do not exist in production.
+    expect((await fetch(`${app.url}/dev/admin`, { headers: browser })).status).toBe(404);
+    expect(app.logLines().filter((l) => (l.level as number) >= 50)).toEqual([]);
+    expect(app.stderr()).toBe('');
+  });
+
+  it('logs a page that does not exist as nothing worse than debug, with no warning on stderr', async () => {
+    app = await startAppProcess({
+      env: { DATABASE_URL: db.url, QUEUE_PREFIX: prefix, LOG_LEVEL: 'debug' },
+    });
+    expect((await fetch(`${app.url}/favicon.ico`)).status).toBe(404);
+    expect((await fetch(`${app.url}/no/such/page`, { method: 'POST' })).status).toBe(404);
+    const lines = app.logLines().filter((l) => JSON.stringify(l).includes('favicon'));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((l) => (l.level as number) <= 20)).toBe(true);
+    expect(app.logLines().filter((l) => (l.level as number) >= 40)).toEqual([]);
+    expect(app.stderr()).not.toMatch(/No routes? match/);
+  });
+
   it('refuses to start with a list of what is wrong in the environment', async () => {
     await expect(
       startAppProcess({
