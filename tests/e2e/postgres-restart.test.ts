@@ -130,4 +130,46 @@ describe('PostgreSQL restarted under load (private cluster)', () => {
       });
     }
   }, 300_000);
+
+  it('a web process and a worker started while PostgreSQL is down wait for it, then serve and process', async () => {
+    await stack.web().stop();
+    await Promise.all(stack.workers.map((worker) => worker.stop()));
+    await postgresServer.stop('immediate');
+
+    const worker = await stack.startWorker(FAST_RECONCILER, { waitReady: false });
+    const web = stack.startWeb();
+    await sleep(2_000);
+    expect(worker.child.exitCode).toBeNull();
+    expect(worker.stdout()).toMatch(
+      /"msg":"database not available yet, PostgreSQL \(127\.0\.0\.1:\d+\): retrying"/,
+    );
+
+    // Back after an immediate shutdown: crash recovery first, answering 57P03 until it is done.
+    await postgresServer.start({ wait: false });
+    await web;
+    await stack.waitFor(
+      'the late worker registered on the queue',
+      async () => (await stack.queue.getWorkers()).length === 1,
+    );
+
+    const orders = orderStream({
+      count: 40,
+      firstOrderId: 5_610_000_000_000,
+      firstCustomerId: 7_610_000_000_000,
+      customers: 10,
+    });
+    const results = await stack.postAll(
+      orders.map((o) => o.delivery),
+      8,
+    );
+    expect(results.map((r) => r.status)).toEqual(orders.map(() => 200));
+    await stack.waitUntilSettled(60_000);
+
+    expect(worker.child.exitCode).toBeNull();
+    expect(worker.stderr()).toBe('');
+    const counts = await stack.entryCountsByKey();
+    const keys = [...counts].filter(([key]) => key.startsWith('order:561'));
+    expect(keys.filter(([, n]) => n !== 1)).toEqual([]);
+    expect(keys.map(([key]) => key).sort()).toEqual(expectedAwardKeys(orders));
+  }, 120_000);
 });
