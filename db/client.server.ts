@@ -43,12 +43,17 @@ export interface OpenOptions {
 export const migrationsFolder = fileURLToPath(new URL('../db/migrations', import.meta.url));
 
 /**
- * Names every parameterised statement after its text, so node-postgres prepares it once per
- * connection and runs it again as Bind/Execute, without a fresh parse and plan (docs/perf.md).
- * node-postgres sends a query in one round trip whether it is named or not. Statement texts must
- * therefore not vary with the data (db/sql.ts), or each connection caches one more statement.
+ * Two things on every pooled client's `query`:
+ *
+ * - Names every parameterised statement after its text, so node-postgres prepares it once per
+ *   connection and runs it again as Bind/Execute, without a fresh parse and plan (docs/perf.md).
+ *   node-postgres sends a query in one round trip whether it is named or not. Statement texts must
+ *   therefore not vary with the data (db/sql.ts), or each connection caches one more statement.
+ * - Queues promise-style queries here, one after another. node-postgres runs a client's queries
+ *   one at a time anyway, but deprecates being handed a second one while the first runs (gone in
+ *   pg 9), which Promise.all over one transaction (app/inbox-writer.server.ts) does.
  */
-function nameStatements(client: PoolClient): void {
+function wrapQuery(client: PoolClient): void {
   const names = new Map<string, string>();
   const nameOf = (text: string) => {
     let name = names.get(text);
@@ -60,15 +65,22 @@ function nameStatements(client: PoolClient): void {
     return name;
   };
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  let previous: Promise<unknown> = Promise.resolve();
   client.query = ((config: unknown, ...rest: unknown[]) => {
     if (typeof config === 'object' && config !== null && 'text' in config) {
       const statement = config as { text: string; name?: string; values?: unknown[] };
       const values = (rest[0] as unknown[] | undefined) ?? statement.values;
       if (!statement.name && Array.isArray(values) && values.length > 0) {
-        return query({ ...statement, name: nameOf(statement.text) }, ...rest);
+        config = { ...statement, name: nameOf(statement.text) };
       }
     }
-    return query(config, ...rest);
+    // Callback-style calls (the pool's own) and submittables (cursors) go straight through.
+    const callback = typeof rest.at(-1) === 'function';
+    const submittable = typeof config === 'object' && config !== null && 'submit' in config;
+    if (callback || submittable) return query(config, ...rest);
+    const run = previous.then(() => query(config, ...rest));
+    previous = run.catch(() => {});
+    return run;
   }) as PoolClient['query'];
 }
 
@@ -123,7 +135,7 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     pool.on('error', ignoreLostConnection); // an idle client lost
     pool.on('connect', (client) => {
       client.on('error', ignoreLostConnection); // a checked-out client lost
-      nameStatements(client);
+      wrapQuery(client);
     });
     const db = drizzle(pool, { schema }) as unknown as Database;
     return {
