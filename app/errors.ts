@@ -67,7 +67,7 @@ export function isAppError(error: unknown, code?: ErrorCode): error is AppError 
 
 /**
  * The SQLSTATE of a database error (e.g. '23505' unique violation), looking through the wrappers
- * drizzle puts around driver errors. Both postgres.js and PGlite expose `code`.
+ * drizzle puts around driver errors. Both node-postgres and PGlite expose `code`.
  */
 export function sqlStateOf(error: unknown): string | undefined {
   for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {

@@ -3,8 +3,7 @@
  * so each one costs a PostgreSQL commit, and a commit waits for the WAL to reach disk: with one
  * transaction per delivery the disk's flush rate, not the CPU, caps ingest. Here deliveries that
  * arrive while earlier writes are committing are written together, each with recordDelivery, in
- * one transaction (postgres.js pipelines the statements), and every waiting request is answered
- * when that one commit is durable.
+ * one transaction, and every waiting request is answered when that one commit is durable.
  *
  * - No added latency (app/batcher.ts): a delivery is written at once when fewer than
  *   `maxConcurrent` writes are in flight; only the ones arriving during a commit wait, and for no

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
 import {
@@ -12,6 +13,11 @@ import {
 } from './client.server';
 
 let database: TestDatabase;
+
+/** Rows of db.execute, whichever driver answered (node-postgres wraps them, PGlite too). */
+function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
 beforeAll(async () => {
   database = await createTestDatabase('postgres');
 });
@@ -56,5 +62,48 @@ it('processes migrating a new PostgreSQL database at once take turns, and both s
     await Promise.all(handles.map((h) => h.close()));
     await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     await admin.end();
+  }
+});
+
+it('a session killed mid-transaction fails that transaction only: the process and the pool carry on', async () => {
+  // postgres.js 3.4 threw an uncatchable TypeError from a setImmediate here (porsager/postgres
+  // #1208: its ROLLBACK written to the closed socket), which ended the whole process.
+  const handle = await openDatabase({ url: database.url, max: 2 });
+  try {
+    let pid: number | undefined;
+    const transaction = handle.db.transaction(async (tx) => {
+      const [row] = rowsOf<{ pid: number }>(await tx.execute(sql`SELECT pg_backend_pid() AS pid`));
+      pid = row!.pid;
+      await tx.execute(sql`SELECT pg_sleep(${5})`);
+    });
+    const settled = transaction.then(
+      () => 'committed',
+      (error: Error) => error,
+    );
+    while (pid === undefined) await sleep(10);
+    await database.db.execute(sql`SELECT pg_terminate_backend(${pid}::int)`);
+    expect(await settled).toBeInstanceOf(Error);
+    await sleep(50); // whatever the driver left scheduled has run by now
+    const [row] = rowsOf<{ one: number }>(await handle.db.execute(sql`SELECT ${1}::int AS one`));
+    expect(row!.one).toBe(1);
+  } finally {
+    await handle.close();
+  }
+});
+
+it('a statement with parameters is prepared once per connection and reused', async () => {
+  const handle = await openDatabase({ url: database.url, max: 1 });
+  try {
+    for (const n of [1, 2, 3]) {
+      await handle.db.execute(sql`SELECT ${n}::int + 1 AS next`);
+    }
+    const prepared = rowsOf<{ statement: string }>(
+      await handle.db.execute(
+        sql`SELECT statement FROM pg_prepared_statements WHERE statement LIKE ${'%AS next%'}`,
+      ),
+    );
+    expect(prepared).toEqual([{ statement: 'SELECT $1::int + 1 AS next' }]);
+  } finally {
+    await handle.close();
   }
 });

@@ -43,7 +43,8 @@ if (!laurel) fail('the build has no `laurel` runtime export in app/entry.server.
 const log = laurel.logger().child({ component: 'web' });
 
 try {
-  await laurel.getDatabase();
+  // PostgreSQL may still be starting or recovering: wait for it, bounded (app/db.server.ts).
+  await laurel.getDatabase({ wait: true });
 } catch (error) {
   fail((error as Error).message);
 }

@@ -3,7 +3,7 @@
  * until SIGTERM/SIGINT, then finishes the active jobs and exits 0. Run as many as you like: jobs
  * are exact whatever their number (see workers/process-inbox.ts).
  */
-import { closeDatabase } from '../app/db.server';
+import { closeDatabase, getDatabase } from '../app/db.server';
 import { env, EnvError } from '../app/env.server';
 import { logger } from '../app/logger.server';
 import { startWorkers } from './runtime.server';
@@ -25,7 +25,17 @@ if (settings.DATABASE_URL === undefined) {
   process.exit(2);
 }
 
-const runtime = await startWorkers();
+let runtime: Awaited<ReturnType<typeof startWorkers>>;
+try {
+  // PostgreSQL may still be starting or recovering (both started at boot, a database restart):
+  // wait for it, bounded, rather than exit with a stack trace and rely on a supervisor.
+  await getDatabase({ wait: true });
+  runtime = await startWorkers();
+} catch (error) {
+  process.stderr.write(`laurel worker: cannot start: ${(error as Error).message}\n`);
+  await closeDatabase().catch(() => {});
+  process.exit(1);
+}
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {

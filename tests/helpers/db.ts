@@ -11,8 +11,8 @@ export interface TestDatabase extends DatabaseHandle {
   url: string | undefined;
 }
 
-function urlFor(database: string): string {
-  const url = new URL(ADMIN_DATABASE_URL);
+function urlFor(database: string, adminUrl: string): string {
+  const url = new URL(adminUrl);
   url.pathname = `/${database}`;
   return url.toString();
 }
@@ -23,21 +23,26 @@ function urlFor(database: string): string {
  */
 export async function createTestDatabase(
   kind: 'postgres' | 'pglite' = 'postgres',
-  options: { max?: number } = {},
+  options: {
+    max?: number;
+    /** The server to create it on (a private cluster); default ADMIN_DATABASE_URL. */
+    adminUrl?: string;
+  } = {},
 ): Promise<TestDatabase> {
+  const adminUrl = options.adminUrl ?? ADMIN_DATABASE_URL;
   if (kind === 'pglite') {
     const handle = await openDatabase({ pgliteDir: 'memory://' });
     await migrate(handle);
     return { ...handle, url: undefined };
   }
   const name = `laurel_test_${randomUUID().replaceAll('-', '')}`;
-  const admin = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => {} });
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
     await admin.unsafe(`CREATE DATABASE "${name}"`);
   } finally {
     await admin.end();
   }
-  const url = urlFor(name);
+  const url = urlFor(name, adminUrl);
   const handle = await openDatabase({ url, max: options.max });
   await migrate(handle);
   return {
@@ -45,7 +50,7 @@ export async function createTestDatabase(
     url,
     async close() {
       await handle.close();
-      const dropper = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => {} });
+      const dropper = postgres(adminUrl, { max: 1, onnotice: () => {} });
       try {
         await dropper.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       } finally {

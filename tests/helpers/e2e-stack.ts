@@ -97,6 +97,8 @@ export interface Stack {
 export interface StackOptions {
   /** Default: the shared test Redis (TEST_REDIS_URL). */
   redisUrl?: string;
+  /** The PostgreSQL server to create the database on (a private cluster); default the shared one. */
+  adminDatabaseUrl?: string;
 }
 
 const tail = (text: string, chars = 4_000) =>
@@ -106,7 +108,10 @@ export async function openStack(options: StackOptions = {}): Promise<Stack> {
   await ensureAppBuilt();
   await ensureWorkerBuilt();
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
-  const db = await createTestDatabase('postgres', { max: 4 });
+  const db = await createTestDatabase('postgres', {
+    max: 4,
+    ...(options.adminDatabaseUrl && { adminUrl: options.adminDatabaseUrl }),
+  });
   const prefix = `test-${randomUUID()}`;
   const queue = createWebhookQueue({ redisUrl, prefix });
   let shop: Shop;
