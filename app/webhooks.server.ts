@@ -104,9 +104,12 @@ async function readBody(request: Request, limit: number): Promise<Uint8Array<Arr
  * Only the five headers the verification needs. The library canonicalises every header name on
  * every lookup (quadratic in the header count); a real delivery carries twenty-odd headers.
  */
-function shopifyHeaders(headers: Headers): Headers {
+function shopifyHeaders(headers: Headers, shop: string): Headers {
   const forwarded = new Headers();
   for (const name of REQUIRED_HEADERS) forwarded.set(name, headers.get(name)!);
+  // The domain as we checked it: the library's own check is case-sensitive and would throw on
+  // `LAUREL.MYSHOPIFY.COM`, which is not a database failure and must not be answered as one.
+  forwarded.set('X-Shopify-Shop-Domain', shop);
   return forwarded;
 }
 
@@ -228,7 +231,7 @@ export async function ingestWebhook(request: Request, topic: WebhookTopic): Prom
         authenticate.webhook(
           new Request(request.url, {
             method: 'POST',
-            headers: shopifyHeaders(headers),
+            headers: shopifyHeaders(headers, shop),
             body: text,
           }),
         ),

@@ -196,6 +196,20 @@ describe('webhook ingest', () => {
     expect(await pipeline.inbox()).toHaveLength(2);
   });
 
+  it('stores a delivery whose shop header is in capitals under the lower-case domain', async () => {
+    const body = JSON.stringify(order);
+    const response = await call(
+      ordersPaid,
+      rawDelivery(body, 'orders/paid', {
+        'X-Shopify-Shop-Domain': SHOP.toUpperCase(),
+        'X-Shopify-Webhook-Id': 'capital-shop',
+      }),
+    );
+    expect(response.status).toBe(200);
+    const rows = await pipeline.inbox();
+    expect(rows.map((r) => [r.shopDomain, r.webhookId])).toEqual([[SHOP, 'capital-shop']]);
+  });
+
   it('refuses a bad HMAC with 401, storing nothing', async () => {
     const response = await call(ordersPaid, paid({ secret: 'not-the-app-secret' }));
     expect(response.status).toBe(401);
