@@ -68,7 +68,7 @@ it('logs no token, signature, HMAC, secret or refused payload value at debug lev
   expect((await get(early.url)).status).toBe(200);
   const forged = proxyUrl({ logged_in_customer_id: '8800000000001' }, 'not-the-secret');
   secrets.push(forged.signature);
-  expect((await get(forged.url)).status).toBe(400);
+  expect((await get(forged.url)).status).toBe(401);
 
   await new ProcessSessionStorage({
     database: async () => stack.db.db,
