@@ -44,150 +44,156 @@ interface Result {
   stderr: string;
 }
 
-describe.each(['postgres', 'pglite'] as const)('loyalty database commands on %s', (kind) => {
-  let database: TestDatabase | undefined;
-  let dir: string;
-  let env: NodeJS.ProcessEnv;
+// Every command is a process of its own that opens (and on PGlite boots and migrates) the
+// database: several of them make one test, which on a loaded 2-core machine takes over 30 s.
+describe.each(['postgres', 'pglite'] as const)(
+  'loyalty database commands on %s',
+  { timeout: 120_000 },
+  (kind) => {
+    let database: TestDatabase | undefined;
+    let dir: string;
+    let env: NodeJS.ProcessEnv;
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'laurel-cli-'));
-    env = { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent' };
-    delete env.DATABASE_URL;
-    if (kind === 'postgres') {
-      database = await createTestDatabase('postgres');
-      env.DATABASE_URL = database.url;
-    } else {
-      env.PGLITE_DIR = join(dir, 'pglite');
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'laurel-cli-'));
+      env = { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent' };
+      delete env.DATABASE_URL;
+      if (kind === 'postgres') {
+        database = await createTestDatabase('postgres');
+        env.DATABASE_URL = database.url;
+      } else {
+        env.PGLITE_DIR = join(dir, 'pglite');
+      }
+    });
+
+    afterAll(async () => {
+      await database?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    async function loyalty(...args: string[]): Promise<Result> {
+      try {
+        const { stdout, stderr } = await run('node', [BIN, ...args], { env, cwd: dir });
+        return { code: 0, stdout, stderr };
+      } catch (error) {
+        const e = error as { code: number; stdout: string; stderr: string };
+        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+      }
     }
-  });
 
-  afterAll(async () => {
-    await database?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+    it('imports a file once, reports the same as the file report, and shows balances', async () => {
+      const first = await loyalty('import', '--input', SAMPLE, '--shop', 'demo.myshopify.com');
+      expect(first.stderr).toBe('');
+      expect(first.code).toBe(0);
+      const summary = JSON.parse(first.stdout);
+      expect(summary.rows).toBeGreaterThan(0);
+      expect(summary.posted).toBe(summary.rows);
+      expect(summary.alreadyPresent).toBe(0);
 
-  async function loyalty(...args: string[]): Promise<Result> {
-    try {
-      const { stdout, stderr } = await run('node', [BIN, ...args], { env, cwd: dir });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
+      const again = await loyalty('import', '--input', SAMPLE, '--shop', 'demo.myshopify.com');
+      expect(again.code).toBe(0);
+      expect(JSON.parse(again.stdout)).toMatchObject({ posted: 0, alreadyPresent: summary.rows });
 
-  it('imports a file once, reports the same as the file report, and shows balances', async () => {
-    const first = await loyalty('import', '--input', SAMPLE, '--shop', 'demo.myshopify.com');
-    expect(first.stderr).toBe('');
-    expect(first.code).toBe(0);
-    const summary = JSON.parse(first.stdout);
-    expect(summary.rows).toBeGreaterThan(0);
-    expect(summary.posted).toBe(summary.rows);
-    expect(summary.alreadyPresent).toBe(0);
+      const fromFile = await loyalty('report', '--input', SAMPLE);
+      const fromDb = await loyalty('report', '--shop', 'demo.myshopify.com');
+      expect(fromDb.code).toBe(0);
+      expect(fromDb.stdout).toBe(fromFile.stdout);
 
-    const again = await loyalty('import', '--input', SAMPLE, '--shop', 'demo.myshopify.com');
-    expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ posted: 0, alreadyPresent: summary.rows });
+      // Each customer's balance equals the report's total for them (only purchases were posted).
+      const report = JSON.parse(fromFile.stdout) as {
+        customers: { customerId: string; total: number }[];
+      };
+      for (const customer of report.customers.slice(0, 3)) {
+        const shown = await loyalty(
+          'balance',
+          '--shop',
+          'demo.myshopify.com',
+          '--customer',
+          customer.customerId,
+        );
+        expect(shown.code).toBe(0);
+        expect(JSON.parse(shown.stdout)).toEqual({
+          customerId: customer.customerId,
+          balance: customer.total,
+          lifetimeEarned: customer.total,
+        });
+      }
+    });
 
-    const fromFile = await loyalty('report', '--input', SAMPLE);
-    const fromDb = await loyalty('report', '--shop', 'demo.myshopify.com');
-    expect(fromDb.code).toBe(0);
-    expect(fromDb.stdout).toBe(fromFile.stdout);
+    it('reports a date range with every month listed, and agrees on a Shopify export', async () => {
+      const ranged = await loyalty(
+        'report',
+        '--shop',
+        'demo.myshopify.com',
+        '--from',
+        '2026-02-01',
+        '--to',
+        '2026-04-30',
+      );
+      expect(ranged.code).toBe(0);
+      expect(JSON.parse(ranged.stdout).months).toEqual(['2026-02', '2026-03', '2026-04']);
 
-    // Each customer's balance equals the report's total for them (only purchases were posted).
-    const report = JSON.parse(fromFile.stdout) as {
-      customers: { customerId: string; total: number }[];
-    };
-    for (const customer of report.customers.slice(0, 3)) {
-      const shown = await loyalty(
+      // A Shopify export names no customer id: its orders wait as guest orders for their accounts.
+      const shop = 'export.myshopify.com';
+      const imported = await loyalty('import', '--input', SHOPIFY_SAMPLE, '--shop', shop);
+      expect(imported.stderr).toBe('');
+      expect(imported.code).toBe(0);
+      const summary = JSON.parse(imported.stdout);
+      expect(summary).toMatchObject({ posted: 0, alreadyPresent: 0, ordersAttached: 0 });
+      expect(summary.ordersRecorded).toBe(summary.rows);
+      expect(summary.guestOrders).toBeGreaterThan(0);
+      const again = await loyalty('import', '--input', SHOPIFY_SAMPLE, '--shop', shop);
+      expect(JSON.parse(again.stdout)).toMatchObject({
+        posted: 0,
+        alreadyPresent: summary.rows,
+        ordersRecorded: 0,
+      });
+      const fromDb = await loyalty('report', '--shop', shop);
+      expect(JSON.parse(fromDb.stdout).customers).toEqual([]);
+    });
+
+    it('refuses a Shopify export without order ids, naming the line', async () => {
+      const file = join(dir, 'no-id.csv');
+      writeFileSync(file, exportCsv([{ name: '#1', id: '', email: 'a@example.com' }]));
+      const result = await loyalty('import', '--input', file, '--shop', 'noid.myshopify.com');
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(/line 2: order #1 has no Id/);
+      const report = await loyalty('report', '--shop', 'noid.myshopify.com');
+      expect(report.stderr).toMatch(/no shop 'noid.myshopify.com'/);
+    });
+
+    it('refuses bad input with exit 2, naming the line, and posts nothing', async () => {
+      const bad = join(dir, 'bad.csv');
+      writeFileSync(bad, 'customer_id,date,amount\nC1,2026-01-02,10.00\nC2,2026-13-01,5.00\n');
+      const result = await loyalty('import', '--input', bad, '--shop', 'bad.myshopify.com');
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(/line 3/);
+      const report = await loyalty('report', '--shop', 'bad.myshopify.com');
+      expect(report.code).toBe(2);
+      expect(report.stderr).toMatch(/no shop 'bad.myshopify.com'/);
+    });
+
+    it('explains unknown customers, bad domains and missing flags', async () => {
+      const unknown = await loyalty(
         'balance',
         '--shop',
         'demo.myshopify.com',
         '--customer',
-        customer.customerId,
+        'nobody',
       );
-      expect(shown.code).toBe(0);
-      expect(JSON.parse(shown.stdout)).toEqual({
-        customerId: customer.customerId,
-        balance: customer.total,
-        lifetimeEarned: customer.total,
-      });
-    }
-  });
-
-  it('reports a date range with every month listed, and agrees on a Shopify export', async () => {
-    const ranged = await loyalty(
-      'report',
-      '--shop',
-      'demo.myshopify.com',
-      '--from',
-      '2026-02-01',
-      '--to',
-      '2026-04-30',
-    );
-    expect(ranged.code).toBe(0);
-    expect(JSON.parse(ranged.stdout).months).toEqual(['2026-02', '2026-03', '2026-04']);
-
-    // A Shopify export names no customer id: its orders wait as guest orders for their accounts.
-    const shop = 'export.myshopify.com';
-    const imported = await loyalty('import', '--input', SHOPIFY_SAMPLE, '--shop', shop);
-    expect(imported.stderr).toBe('');
-    expect(imported.code).toBe(0);
-    const summary = JSON.parse(imported.stdout);
-    expect(summary).toMatchObject({ posted: 0, alreadyPresent: 0, ordersAttached: 0 });
-    expect(summary.ordersRecorded).toBe(summary.rows);
-    expect(summary.guestOrders).toBeGreaterThan(0);
-    const again = await loyalty('import', '--input', SHOPIFY_SAMPLE, '--shop', shop);
-    expect(JSON.parse(again.stdout)).toMatchObject({
-      posted: 0,
-      alreadyPresent: summary.rows,
-      ordersRecorded: 0,
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/no customer 'nobody'/);
+      const domain = await loyalty('balance', '--shop', 'not a shop', '--customer', 'C001');
+      expect(domain.code).toBe(2);
+      expect(domain.stdout).toBe('');
+      const missing = await loyalty('import', '--shop', 'demo.myshopify.com');
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toMatch(/--input FILE/);
     });
-    const fromDb = await loyalty('report', '--shop', shop);
-    expect(JSON.parse(fromDb.stdout).customers).toEqual([]);
-  });
-
-  it('refuses a Shopify export without order ids, naming the line', async () => {
-    const file = join(dir, 'no-id.csv');
-    writeFileSync(file, exportCsv([{ name: '#1', id: '', email: 'a@example.com' }]));
-    const result = await loyalty('import', '--input', file, '--shop', 'noid.myshopify.com');
-    expect(result.code).toBe(2);
-    expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/line 2: order #1 has no Id/);
-    const report = await loyalty('report', '--shop', 'noid.myshopify.com');
-    expect(report.stderr).toMatch(/no shop 'noid.myshopify.com'/);
-  });
-
-  it('refuses bad input with exit 2, naming the line, and posts nothing', async () => {
-    const bad = join(dir, 'bad.csv');
-    writeFileSync(bad, 'customer_id,date,amount\nC1,2026-01-02,10.00\nC2,2026-13-01,5.00\n');
-    const result = await loyalty('import', '--input', bad, '--shop', 'bad.myshopify.com');
-    expect(result.code).toBe(2);
-    expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/line 3/);
-    const report = await loyalty('report', '--shop', 'bad.myshopify.com');
-    expect(report.code).toBe(2);
-    expect(report.stderr).toMatch(/no shop 'bad.myshopify.com'/);
-  });
-
-  it('explains unknown customers, bad domains and missing flags', async () => {
-    const unknown = await loyalty(
-      'balance',
-      '--shop',
-      'demo.myshopify.com',
-      '--customer',
-      'nobody',
-    );
-    expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/no customer 'nobody'/);
-    const domain = await loyalty('balance', '--shop', 'not a shop', '--customer', 'C001');
-    expect(domain.code).toBe(2);
-    expect(domain.stdout).toBe('');
-    const missing = await loyalty('import', '--shop', 'demo.myshopify.com');
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/--input FILE/);
-  });
-});
+  },
+);
 
 /**
  * An order paid by webhook and imported from Shopify's export, in either order, earns once, on
