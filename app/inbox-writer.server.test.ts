@@ -1,5 +1,11 @@
+import { eq, sql } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import type { PGlite } from '@electric-sql/pglite';
+import type { Pool } from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../db/client.server';
+import { openDatabase, type Database } from '../db/client.server';
+import * as schema from '../db/schema';
 import { webhookInbox } from '../db/schema';
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
 import { closedPort } from '../tests/helpers/pipeline';
@@ -12,6 +18,27 @@ const delivery = (webhookId: string, payload: unknown = { id: 1 }) => ({
   apiVersion: '2026-07',
   payload,
 });
+
+/** The test database again, through a drizzle instance that records every statement it sends. */
+function withStatementLog(handle: TestDatabase): { db: Database; statements: string[] } {
+  const statements: string[] = [];
+  const logger = { logQuery: (query: string) => void statements.push(query) };
+  const client = (handle.db as unknown as { $client: unknown }).$client;
+  const db =
+    handle.kind === 'postgres'
+      ? drizzlePg(client as Pool, { schema, logger })
+      : drizzlePglite(client as PGlite, { schema, logger });
+  return { db: db as unknown as Database, statements };
+}
+
+/** The statements that touched the inbox table, by verb. */
+function inboxStatements(statements: readonly string[]) {
+  const touching = statements.filter((s) => s.includes('"webhook_inbox"'));
+  return {
+    inserts: touching.filter((s) => /^\s*insert/i.test(s)),
+    selects: touching.filter((s) => /^\s*select/i.test(s)),
+  };
+}
 
 describe.each(['postgres', 'pglite'] as const)('InboxWriter on %s', (kind) => {
   let db: TestDatabase;
@@ -33,6 +60,94 @@ describe.each(['postgres', 'pglite'] as const)('InboxWriter on %s', (kind) => {
     const byWebhook = new Map<string, Set<number>>();
     ids.forEach((id, i) => byWebhook.set(id, (byWebhook.get(id) ?? new Set()).add(stored[i]!.id)));
     expect([...byWebhook.values()].every((set) => set.size === 1)).toBe(true);
+  });
+
+  it('writes a batch as one INSERT, plus one SELECT for repeats, whatever its size', async () => {
+    const logged = withStatementLog(db);
+    const writer = new InboxWriter({ database: async () => logged.db, maxConcurrent: 1 });
+    // Submitted in one tick: one batch.
+    const first = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => writer.write(delivery(`a-${i}`))),
+    );
+    expect(first.every((s) => s.created)).toBe(true);
+    const small = inboxStatements(logged.statements);
+    expect(small.inserts).toHaveLength(1);
+    expect(small.selects).toHaveLength(0);
+
+    logged.statements.length = 0;
+    // 40 deliveries: 3 repeats of rows already stored, one webhook id twice in the batch.
+    const ids = [...Array.from({ length: 36 }, (_, i) => `b-${i}`), 'a-0', 'a-3', 'a-4', 'b-7'];
+    const second = await Promise.all(ids.map((id) => writer.write(delivery(id))));
+    const large = inboxStatements(logged.statements);
+    expect(large.inserts).toHaveLength(1);
+    expect(large.selects).toHaveLength(1);
+    // Fixed statement text: prepared once, whatever the batch size.
+    expect(large.inserts[0]).toBe(small.inserts[0]);
+    expect(second.map((s) => s.created)).toEqual([
+      ...Array.from({ length: 36 }, () => true),
+      false,
+      false,
+      false,
+      false,
+    ]);
+    expect(second.slice(36, 39).map((s) => s.id)).toEqual([
+      first[0]!.id,
+      first[3]!.id,
+      first[4]!.id,
+    ]);
+    expect(second[39]!.id).toBe(second[7]!.id);
+    expect(await db.db.$count(webhookInbox)).toBe(41);
+  });
+
+  it('stores a webhook id twice in one batch once: both learn its id, the first is the new one', async () => {
+    const writer = new InboxWriter({ database: async () => db.db, maxConcurrent: 1 });
+    const stored = await Promise.all([
+      writer.write(delivery('twice', { copy: 1 })),
+      writer.write(delivery('other')),
+      writer.write(delivery('twice', { copy: 2 })),
+    ]);
+    expect(stored.map((s) => s.created)).toEqual([true, true, false]);
+    expect(stored[2]!.id).toBe(stored[0]!.id);
+    const rows = await db.db.select().from(webhookInbox).orderBy(webhookInbox.webhookId);
+    expect(rows.map((r) => [r.webhookId, r.payload])).toEqual([
+      ['other', { id: 1 }],
+      ['twice', { copy: 1 }],
+    ]);
+  });
+
+  it('inserts a batch in (shop, webhook id) order and stores each body as received', async () => {
+    const writer = new InboxWriter({ database: async () => db.db, maxConcurrent: 1 });
+    const text = (n: number) => `{"n": ${n}, "big": 12345678901234567890.50, "s": "\\u00e9"}`;
+    const batch = [
+      { shop: 'b.myshopify.com', webhookId: 'w-1' },
+      { shop: 'a.myshopify.com', webhookId: 'w-2' },
+      { shop: 'b.myshopify.com', webhookId: 'w-0' },
+      { shop: 'a.myshopify.com', webhookId: 'w-1' },
+    ];
+    await Promise.all(
+      batch.map(({ shop, webhookId }, n) =>
+        writer.write({
+          ...delivery(webhookId),
+          shopDomain: shop,
+          payload: JSON.parse(text(n)) as unknown,
+          payloadText: text(n),
+        }),
+      ),
+    );
+    const rows = await db.db.select().from(webhookInbox).orderBy(webhookInbox.id);
+    expect(rows.map((r) => `${r.shopDomain} ${r.webhookId}`)).toEqual([
+      'a.myshopify.com w-1',
+      'a.myshopify.com w-2',
+      'b.myshopify.com w-0',
+      'b.myshopify.com w-1',
+    ]);
+    // PostgreSQL's parse of the text, not of a re-encoding (which would round the number).
+    const [{ big }] = (await db.db
+      .select({ big: sql<string>`${webhookInbox.payload}->>'big'` })
+      .from(webhookInbox)
+      .where(eq(webhookInbox.webhookId, 'w-2'))) as [{ big: string }];
+    expect(big).toBe('12345678901234567890.50');
+    expect(rows[1]).toMatchObject({ payload: { n: 1, s: 'é' }, payloadText: null });
   });
 
   it('keeps a body jsonb refuses as a dead letter in text, without failing its batch', async () => {

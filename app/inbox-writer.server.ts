@@ -2,8 +2,9 @@
  * Group commit for the webhook inbox. Every delivery must be durable before Shopify gets its 200,
  * so each one costs a PostgreSQL commit, and a commit waits for the WAL to reach disk: with one
  * transaction per delivery the disk's flush rate, not the CPU, caps ingest. Here deliveries that
- * arrive while earlier writes are committing are written together, each with recordDelivery, in
- * one transaction, and every waiting request is answered when that one commit is durable.
+ * arrive while earlier writes are committing are written together in one transaction — one INSERT
+ * for the batch, one SELECT for its repeats (recordDeliveries) — and every waiting request is
+ * answered when that one commit is durable.
  *
  * - No added latency (app/batcher.ts): a delivery is written at once when fewer than
  *   `maxConcurrent` writes are in flight; only the ones arriving during a commit wait, and for no
@@ -19,7 +20,12 @@
 import type { Database } from '../db/client.server';
 import { Batcher } from './batcher';
 import { rootCauseMessage, sqlStateOf } from './errors';
-import { recordDelivery, recordUnstorableDelivery, type Delivery } from './models/inbox.server';
+import {
+  recordDeliveries,
+  recordDelivery,
+  recordUnstorableDelivery,
+  type Delivery,
+} from './models/inbox.server';
 
 /** The delivery's row; `deadLetter` when jsonb refused the body and it was kept as text instead. */
 export type Stored = { id: number; created: boolean; deadLetter: boolean };
@@ -65,14 +71,9 @@ export class InboxWriter {
       return results;
     }
     if (batch.length > 1) {
-      const sorted = [...batch].sort(compare);
       try {
-        const stored = await db.transaction((tx) =>
-          Promise.all(sorted.map((delivery) => recordDelivery(tx, delivery))),
-        );
-        sorted.forEach((delivery, i) =>
-          results.set(delivery, { ...stored[i]!, deadLetter: false }),
-        );
+        const stored = await db.transaction((tx) => recordDeliveries(tx, batch));
+        batch.forEach((delivery, i) => results.set(delivery, { ...stored[i]!, deadLetter: false }));
         return results;
       } catch {
         // Fall through: row by row, so each request learns its own outcome.
@@ -102,10 +103,4 @@ async function recordAlone(db: Database, delivery: Delivery): Promise<Stored> {
       'as received: `loyalty inbox replay` processes it from there';
     return { ...(await recordUnstorableDelivery(db, delivery, reason)), deadLetter: true };
   }
-}
-
-function compare(a: Delivery, b: Delivery): number {
-  if (a.shopDomain !== b.shopDomain) return a.shopDomain < b.shopDomain ? -1 : 1;
-  if (a.webhookId !== b.webhookId) return a.webhookId < b.webhookId ? -1 : 1;
-  return 0;
 }

@@ -32,8 +32,16 @@ type Insertable<T extends PgTable> = T['$inferInsert'];
  * given fields from a JSON parameter read with `jsonb_to_recordset`, serial columns from their
  * sequence, columns left out from their default (`now()` for defaultNow) or NULL. Rows come out
  * in the order given, so serial ids increase in that order. Every row must give the same fields.
+ *
+ * Fields named in `asText` are given as the column's text form (a string, or null) and cast by
+ * PostgreSQL: a jsonb column so holds PostgreSQL's parse of a body as received, not a re-encoding.
  */
-export function recordset<T extends PgTable>(table: T, rows: readonly Insertable<T>[]): SQL {
+export function recordset<T extends PgTable>(
+  table: T,
+  rows: readonly Insertable<T>[],
+  options: { asText?: readonly (keyof Insertable<T> & string)[] } = {},
+): SQL {
+  const asText = new Set<string>(options.asText ?? []);
   const columns = Object.entries(getTableColumns(table)) as [string, Column][];
   const given = rows[0] ? new Set(Object.keys(rows[0])) : new Set<string>();
   const json = JSON.stringify(
@@ -52,8 +60,9 @@ export function recordset<T extends PgTable>(table: T, rows: readonly Insertable
   const definitions: string[] = [];
   for (const [key, column] of columns) {
     if (given.has(key)) {
-      projections.push(sql.raw(`x.${quoteIdent(column.name)}`));
-      definitions.push(`${quoteIdent(column.name)} ${sqlType(column)}`);
+      const field = `x.${quoteIdent(column.name)}`;
+      projections.push(sql.raw(asText.has(key) ? `${field}::${sqlType(column)}` : field));
+      definitions.push(`${quoteIdent(column.name)} ${asText.has(key) ? 'text' : sqlType(column)}`);
       continue;
     }
     const type = (column as unknown as { getSQLType(): string }).getSQLType();

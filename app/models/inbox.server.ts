@@ -9,7 +9,7 @@
 import { and, asc, eq, exists, gt, inArray, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
 import { shops, webhookInbox } from '../../db/schema';
-import { anyOf } from '../../db/sql';
+import { anyOf, recordset } from '../../db/sql';
 
 export type InboxRow = typeof webhookInbox.$inferSelect;
 export type InboxStatus = 'received' | 'processed' | 'dead' | 'parked';
@@ -40,10 +40,91 @@ export async function recordDelivery(
   db: Executor,
   delivery: Delivery,
 ): Promise<{ id: number; created: boolean }> {
-  return insertOnce(db, delivery, {
+  const [stored] = await recordDeliveries(db, [delivery]);
+  return stored!;
+}
+
+/**
+ * Stores deliveries once each and returns each one's row, in the order given: one INSERT for them
+ * all, and one SELECT for the repeats' existing rows when there are any, with the same statement
+ * text whatever their number (db/sql.ts). node-postgres sends a transaction's statements one after
+ * another, so a statement per delivery would cost a round trip each.
+ *
+ * Rows are inserted in (shop, webhook id) order, so two batches never wait on each other's
+ * unique-index entries in opposite orders (no deadlocks). A webhook id given twice is stored once,
+ * from its first copy: both learn the row, the first as `created`. Run it in a transaction when
+ * several are given, so that a failure (one body jsonb refuses fails the statement) stores none.
+ */
+export async function recordDeliveries(
+  db: Executor,
+  deliveries: readonly Delivery[],
+): Promise<{ id: number; created: boolean }[]> {
+  const firstCopies = new Map<string, Delivery>();
+  for (const delivery of deliveries) {
+    const key = inboxKey(delivery);
+    if (!firstCopies.has(key)) firstCopies.set(key, delivery);
+  }
+  if (firstCopies.size === 0) return [];
+  const rows = [...firstCopies.values()].sort(byInboxKey).map((delivery) => ({
+    shopDomain: delivery.shopDomain,
+    webhookId: delivery.webhookId,
+    topic: delivery.topic,
+    apiVersion: delivery.apiVersion ?? null,
+    // The text as received, parsed by PostgreSQL: not a second encoding of the parsed payload.
     payload:
-      delivery.payloadText === undefined ? delivery.payload : sql`${delivery.payloadText}::jsonb`,
+      delivery.payloadText ??
+      (delivery.payload == null ? null : (JSON.stringify(delivery.payload) ?? null)),
+  }));
+  const inserted = await db
+    .insert(webhookInbox)
+    .select(recordset(webhookInbox, rows, { asText: ['payload'] }))
+    .onConflictDoNothing({ target: [webhookInbox.shopDomain, webhookInbox.webhookId] })
+    .returning({
+      id: webhookInbox.id,
+      shopDomain: webhookInbox.shopDomain,
+      webhookId: webhookInbox.webhookId,
+    });
+  const created = new Map(inserted.map((row) => [inboxKey(row), row.id]));
+  const existing = new Map<string, number>();
+  const repeats = rows.filter((row) => !created.has(inboxKey(row)));
+  if (repeats.length > 0) {
+    // A statement of its own: in READ COMMITTED it sees the rows of concurrent transactions the
+    // INSERT waited for, which the INSERT's own snapshot does not.
+    const found = await db
+      .select({
+        id: webhookInbox.id,
+        shopDomain: webhookInbox.shopDomain,
+        webhookId: webhookInbox.webhookId,
+      })
+      .from(webhookInbox)
+      .where(
+        sql`(${webhookInbox.shopDomain}, ${webhookInbox.webhookId}) IN (SELECT * FROM unnest(${sql.param(
+          repeats.map((row) => row.shopDomain),
+        )}::text[], ${sql.param(repeats.map((row) => row.webhookId))}::text[]))`,
+      );
+    for (const row of found) existing.set(inboxKey(row), row.id);
+  }
+  const answered = new Set<string>();
+  return deliveries.map((delivery) => {
+    const key = inboxKey(delivery);
+    const first = !answered.has(key);
+    answered.add(key);
+    const id = created.get(key);
+    if (id !== undefined) return { id, created: first };
+    const repeat = existing.get(key);
+    if (repeat === undefined) throw new Error('inbox row vanished between insert and read');
+    return { id: repeat, created: false };
   });
+}
+
+type InboxKey = { shopDomain: string; webhookId: string };
+
+const inboxKey = (row: InboxKey) => JSON.stringify([row.shopDomain, row.webhookId]);
+
+function byInboxKey(a: InboxKey, b: InboxKey): number {
+  if (a.shopDomain !== b.shopDomain) return a.shopDomain < b.shopDomain ? -1 : 1;
+  if (a.webhookId !== b.webhookId) return a.webhookId < b.webhookId ? -1 : 1;
+  return 0;
 }
 
 /**
