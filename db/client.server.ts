@@ -51,7 +51,7 @@ export const migrationsFolder = fileURLToPath(new URL('../db/migrations', import
  *   therefore not vary with the data (db/sql.ts), or each connection caches one more statement.
  * - Queues promise-style queries here, one after another. node-postgres runs a client's queries
  *   one at a time anyway, but deprecates being handed a second one while the first runs (gone in
- *   pg 9), which Promise.all over one transaction (app/inbox-writer.server.ts) does.
+ *   pg 9), which any Promise.all over one transaction would do.
  */
 function wrapQuery(client: PoolClient): void {
   const names = new Map<string, string>();
