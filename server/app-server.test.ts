@@ -1,5 +1,6 @@
 // startAppServer in-process over the real build, as benchmarks and the demo use it.
 import { randomUUID } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type { ServerBuild } from '@remix-run/server-runtime';
@@ -231,6 +232,65 @@ describe('request body limits', () => {
     expect(answer.status).toBe(400);
     expect(answer.finished).toBe(false);
     expect(answer.sent).toBeLessThan(32 * MiB);
+  });
+
+  it('answers the next request on a keep-alive connection after a route ignored a declared body', async () => {
+    // One connection, reused whenever the server keeps it open (as Shopify's client may): a
+    // route that answers without reading a Content-Length body must not leave the connection
+    // waiting for it, or the next request on it is answered only by the keep-alive timeout.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (
+      method: string,
+      path: string,
+      body?: Buffer,
+      headers: Record<string, string> = {},
+    ) =>
+      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port: server.port,
+            method,
+            path,
+            agent,
+            headers: { ...headers, ...(body ? { 'Content-Length': String(body.length) } : {}) },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.setTimeout(3_000, () => req.destroy(new Error(`${method} ${path}: no answer in 3 s`)));
+        req.end(body);
+      });
+    const probe = async () => expect((await send('GET', '/webhooks/orders/paid')).status).toBe(405);
+    try {
+      // No Shopify headers: the ingest answers 400 without reading the body.
+      const unread = await send('POST', '/webhooks/orders/paid', Buffer.alloc(300 * 1024, 'a'));
+      expect(unread).toEqual({ status: 400, connection: 'close' });
+      await probe();
+      expect((await send('PUT', '/webhooks/orders/paid', Buffer.alloc(MiB, 'a'))).status).toBe(405);
+      await probe();
+      // Through Remix's router too (a POST no action reads).
+      expect((await send('POST', '/healthz', Buffer.alloc(300 * 1024, 'a'))).status).toBe(405);
+      await probe();
+      // A delivery the ingest reads to its end keeps the connection.
+      const { body, headers } = signedWebhook({
+        topic: 'orders/paid',
+        shop: 'laurel-server.myshopify.com',
+        secret: 'laurel-test-secret',
+        payload: { id: 8 },
+        webhookId: randomUUID(),
+      });
+      const accepted = await send('POST', '/webhooks/orders/paid', Buffer.from(body), headers);
+      expect(accepted).toEqual({ status: 200, connection: 'keep-alive' });
+      await probe();
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('answers 413 to Expect: 100-continue without asking for the body', async () => {

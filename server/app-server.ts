@@ -222,15 +222,22 @@ function tooLarge(reason: string): Response {
   });
 }
 
-/** The same answer with `Connection: close`: Node then stops reading the connection. */
-function withConnectionClose(response: Response): Response {
-  const headers = new Headers(response.headers);
-  headers.set('Connection', 'close');
-  return new Response(response.body, {
-    status: response.status,
-    statusText: response.statusText,
-    headers,
-  });
+/**
+ * Answers that go out before their request has arrived in full close the connection. A route may
+ * answer without reading the body (a webhook without its headers: 400; a PUT: 405). The body's
+ * reader (@remix-run/node-fetch-server) has stopped pulling from the socket by then, and Node
+ * reads the next request on a keep-alive connection only once this one's body is in: the client's
+ * next request would wait for the keep-alive timeout. With `Connection: close` the client knows to
+ * open a new connection, and Node neither waits for nor reads the rest, whatever its length.
+ * Decided when the head is written (every answer passes through writeHead, explicitly or from
+ * end()): a body read to its end, as every accepted webhook's is, keeps the connection.
+ */
+function closeIfUnread(req: IncomingMessage, res: ServerResponse): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: Parameters<typeof writeHead>) {
+    if (!req.complete) this.shouldKeepAlive = false;
+    return writeHead.apply(this, args);
+  } as typeof writeHead;
 }
 
 export async function startAppServer(options: AppServerOptions): Promise<AppServer> {
@@ -246,11 +253,10 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   /**
    * A body without Content-Length (chunked) is counted as the handler reads it: past the limit the
    * stream fails, the handler's request is aborted (so nothing it does next is logged as an error)
-   * and the answer is a 413, whatever the handler made of its failed read. A handler that answers
-   * without reading it all gets its answer sent with `Connection: close`, so Node does not go on
-   * reading (and discarding) a body of any length to keep the connection. Declared bodies are
+   * and the answer is a 413, whatever the handler made of its failed read. Declared bodies are
    * checked before any handler runs (see the server below), and Node's parser never delivers more
    * than the declared length, so they cost nothing here: webhook deliveries always declare theirs.
+   * A handler that answers without reading a body to its end: see closeIfUnread().
    */
   const limitBody =
     (handler: (request: Request) => Promise<Response>) =>
@@ -261,7 +267,6 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
       const aborted = new AbortController();
       let received = 0;
       let refused = false;
-      let complete = false;
       const counted = request.body.pipeThrough(
         new TransformStream<Uint8Array, Uint8Array>({
           transform(chunk, controller) {
@@ -270,9 +275,6 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
             refused = true;
             aborted.abort(new BodyTooLarge());
             controller.error(new BodyTooLarge());
-          },
-          flush() {
-            complete = true;
           },
         }),
       );
@@ -287,7 +289,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
       } catch (error) {
         if (!refused) throw error;
       }
-      if (!refused) return complete ? response! : withConnectionClose(response!);
+      if (!refused) return response!;
       await response?.body?.cancel().catch(() => {});
       const reason = `the body is over this path's limit of ${limit} bytes`;
       onRefused({ method: request.method, path, status: 413, reason });
@@ -355,6 +357,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     });
     // While draining, every answer closes its connection so keep-alive clients move on.
     if (closing) res.shouldKeepAlive = false;
+    closeIfUnread(req, res);
     const path = (req.url ?? '/').split('?', 1)[0]!;
     if (refuseDeclaredBody(req, res, path)) return;
     // Asked for only once the declared size is known to be acceptable.

@@ -2,7 +2,8 @@
 // shape (odd values at any path, huge numbers and strings, deep nesting, NUL) are stored by the
 // built server over HTTP, then processed as the worker does (processInboxBatch, recordFailure).
 // The property: processing never throws, each row ends processed or as a dead letter whose reason
-// is a permanent failure, and no payload value reaches `last_error` or the worker's log.
+// is a permanent failure, and no payload value reaches `last_error` or the worker's log. A body
+// jsonb refuses is a dead letter from the ingest on; replayed, it meets the same property.
 import { Writable } from 'node:stream';
 import { and, eq } from 'drizzle-orm';
 import fc from 'fast-check';
@@ -20,6 +21,7 @@ const SECRET = vi.hoisted(() => {
   return 'laurel-test-secret';
 });
 
+import { resetForReplay } from '../../app/models/inbox.server';
 import { publishProgram } from '../../app/models/programs.server';
 import { ensureShop } from '../../app/models/shops.server';
 import { WEBHOOK_TOPICS } from '../../app/webhook-topics';
@@ -28,6 +30,7 @@ import { webhookHeaders } from '../../dev/shopify-payloads';
 import { referenceProgram } from '../../loyalty/program';
 import { isPermanentFailure, processInboxBatch, recordFailure } from '../../workers/process-inbox';
 import {
+  jsonbRefuses,
   markedValues,
   mutateShape,
   shapeMutation,
@@ -76,6 +79,10 @@ const oddDelivery = fc.constantFrom(...WEBHOOK_TOPICS).chain((topic) =>
   }),
 );
 
+/** How many deliveries met each outcome (the generators' coverage). */
+const outcomes = new Map<string, number>();
+const count = (outcome: string) => outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+
 describe('accepted odd deliveries through the worker (fuzz)', () => {
   it('processes each or dead-letters it with a permanent reason that carries no payload value', async () => {
     await fc.assert(
@@ -96,11 +103,28 @@ describe('accepted odd deliveries through the worker (fuzz)', () => {
         // Signed valid JSON objects are accepted, whatever their shape (finding 12 for NUL).
         expect(answer.status, answer.body).toBe(200);
         const [row] = await stack.db.db
-          .select({ id: webhookInbox.id })
+          .select({
+            id: webhookInbox.id,
+            status: webhookInbox.status,
+            lastError: webhookInbox.lastError,
+          })
           .from(webhookInbox)
           .where(and(eq(webhookInbox.shopDomain, shop), eq(webhookInbox.webhookId, webhookId)));
 
         logged = '';
+        if (jsonbRefuses(JSON.parse(body))) {
+          count('stored as text');
+          // Kept as text, a dead letter from the start: the worker leaves it alone...
+          expect(row!.status).toBe('dead');
+          expect(row!.lastError).toMatch(/cannot be stored as jsonb/);
+          for (const value of markedValues(odd)) expect(row!.lastError).not.toContain(value);
+          const untouched = await processInboxBatch(stack.db.db, [row!.id], log);
+          expect(untouched.get(row!.id)).toEqual({ status: 'skipped', reason: 'dead' });
+          // ...until ops replay it (`loyalty inbox replay`): then it goes the same way as any.
+          expect(await resetForReplay(stack.db.db, row!.id)).toBe(true);
+        } else {
+          expect(row!.status).toBe('received');
+        }
         const results = await processInboxBatch(stack.db.db, [row!.id], log);
         const result = results.get(row!.id)!;
         if (result.status === 'failed') {
@@ -108,13 +132,14 @@ describe('accepted odd deliveries through the worker (fuzz)', () => {
           expect(isPermanentFailure(result.error), String(result.error)).toBe(true);
           expect(
             await recordFailure(stack.db.db, row!.id, result.error, { finalAttempt: false }),
-          ).toBe(true);
+          ).toBe('dead');
         }
         const [stored] = await stack.db.db
           .select({ status: webhookInbox.status, lastError: webhookInbox.lastError })
           .from(webhookInbox)
           .where(eq(webhookInbox.id, row!.id));
         expect(stored!.status).toBe(result.status === 'failed' ? 'dead' : 'processed');
+        count(stored!.status);
         for (const value of markedValues(odd)) {
           expect(stored!.lastError ?? '', 'last_error carries a payload value').not.toContain(
             value,
@@ -124,5 +149,9 @@ describe('accepted odd deliveries through the worker (fuzz)', () => {
       }),
       { seed: 20_260_821, numRuns: 200 },
     );
+    // Every outcome was met, so none of the checks above went untried.
+    for (const outcome of ['processed', 'dead', 'stored as text']) {
+      expect(outcomes.get(outcome) ?? 0, `deliveries that were ${outcome}`).toBeGreaterThan(0);
+    }
   }, 120_000);
 });

@@ -246,3 +246,31 @@ export function markedValues(payload: unknown): string[] {
   visit(payload);
   return [...found];
 }
+
+/** A UTF-16 surrogate without its other half: no UTF-8 text, so no PostgreSQL text, can hold it. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/u;
+
+/**
+ * Whether PostgreSQL's jsonb refuses `value` (a parsed JSON body): a string or key holding U+0000
+ * (jsonb has no escape for it) or a lone surrogate. The ingest keeps such a signed body as text,
+ * as a dead letter from the start (app/inbox-writer.server.ts, recordUnstorableDelivery).
+ */
+export function jsonbRefuses(value: unknown): boolean {
+  const refused = (text: string) => text.includes('\u0000') || LONE_SURROGATE.test(text);
+  // A loop, not recursion: bodies nest 10,000 deep.
+  const pending = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next === 'string') {
+      if (refused(next)) return true;
+    } else if (Array.isArray(next)) {
+      pending.push(...(next as unknown[]));
+    } else if (next !== null && typeof next === 'object') {
+      for (const [key, child] of Object.entries(next)) {
+        if (refused(key)) return true;
+        pending.push(child);
+      }
+    }
+  }
+  return false;
+}

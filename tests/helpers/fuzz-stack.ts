@@ -174,9 +174,11 @@ export async function openFuzzStack(): Promise<FuzzStack> {
 
   async function snapshot(): Promise<Snapshot> {
     const counts = TABLES.map((table) => `(SELECT count(*)::int FROM "${table}") AS "${table}"`);
-    const [row] = (await db.db.execute(sql.raw(`SELECT ${counts.join(', ')}`))) as unknown as [
-      Omit<Snapshot, 'jobs'>,
-    ];
+    // node-postgres answers a raw statement with a result object: its rows are in `rows`.
+    const { rows } = (await db.db.execute(sql.raw(`SELECT ${counts.join(', ')}`))) as unknown as {
+      rows: Omit<Snapshot, 'jobs'>[];
+    };
+    const [row] = rows;
     const jobs = Object.values(await queue.getJobCounts()).reduce((a, b) => a + b, 0);
     return { ...row!, jobs };
   }
