@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ensureCustomer,
   findCustomerByExternalId,
@@ -16,55 +16,31 @@ import {
   getInboxRow,
   markDead,
   prunePayloads,
-  recordDelivery,
   recordUnstorableDelivery,
 } from '../../app/models/inbox.server';
 import { balanceOf, post } from '../../app/models/ledger.server';
 import { getOrder } from '../../app/models/orders.server';
-import { publishProgram } from '../../app/models/programs.server';
-import { ensureShop, type Shop } from '../../app/models/shops.server';
+import { type Shop } from '../../app/models/shops.server';
 import { customerDataRequests, customers, orders, webhookInbox } from '../../db/schema';
-import { referenceProgram } from '../../loyalty/program';
 import {
   customerPayload,
   customersDataRequestPayload,
   customersRedactPayload,
   orderPayload,
 } from '../../tests/fixtures/shopify';
-import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
+import { useInboxHarness } from '../../tests/helpers/inbox-harness';
 import { processInbox } from '../process-inbox';
 
 const log = pino({ level: 'silent' });
 type Json = Record<string, unknown>;
 
-let handle: TestDatabase;
-beforeAll(async () => {
-  handle = await createTestDatabase('postgres');
-});
-afterAll(async () => {
-  await handle?.close();
-});
+const handle = useInboxHarness();
 
 let nextId = 7_200_000_000_000;
 const id = () => ++nextId;
 
-async function newShop(): Promise<Shop> {
-  const shop = await ensureShop(handle.db, {
-    domain: `privacy-${randomUUID().slice(0, 8)}.myshopify.com`,
-  });
-  await publishProgram(handle.db, shop.id, referenceProgram, new Date('2026-01-01T00:00:00Z'));
-  return shop;
-}
-
-async function record(shop: Shop, topic: string, payload: Json) {
-  const { id: inboxId } = await recordDelivery(handle.db, {
-    shopDomain: shop.domain,
-    webhookId: randomUUID(),
-    topic,
-    payload: JSON.parse(JSON.stringify(payload)),
-  });
-  return inboxId;
-}
+const newShop = () => handle.newShop('privacy');
+const record = (shop: Shop, topic: string, payload: Json) => handle.record(shop, topic, payload);
 
 /** A body jsonb refused (a \u0000 escape), kept as text only: a dead letter from the start. */
 async function recordAsText(shop: Shop, topic: string, payload: Json) {
@@ -77,10 +53,7 @@ async function recordAsText(shop: Shop, topic: string, payload: Json) {
   return inboxId;
 }
 
-async function deliver(shop: Shop, topic: string, payload: Json) {
-  const inboxId = await record(shop, topic, payload);
-  return { inboxId, outcome: await processInbox(handle.db, inboxId, log) };
-}
+const deliver = (shop: Shop, topic: string, payload: Json) => handle.deliver(shop, topic, payload);
 
 const EMAIL = 'private.person@example.com';
 

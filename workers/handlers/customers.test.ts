@@ -2,52 +2,27 @@
  * customers/create and customers/update through the real inbox path: who may claim guest orders.
  * Rule: docs/earning-rules.md ("Guest orders").
  */
-import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findCustomerByExternalId } from '../../app/models/customers.server';
-import { recordDelivery } from '../../app/models/inbox.server';
 import { balanceOf, entriesFor } from '../../app/models/ledger.server';
 import { getOrder } from '../../app/models/orders.server';
-import { publishProgram } from '../../app/models/programs.server';
-import { ensureShop, type Shop } from '../../app/models/shops.server';
+import { type Shop } from '../../app/models/shops.server';
 import { ledgerEntries } from '../../db/schema';
-import { referenceProgram } from '../../loyalty/program';
 import { customerPayload, orderPayload } from '../../tests/fixtures/shopify';
-import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
-import { processInbox } from '../process-inbox';
+import { useInboxHarness } from '../../tests/helpers/inbox-harness';
 
-const log = pino({ level: 'silent' });
 type Json = Record<string, unknown>;
 
-let handle: TestDatabase;
-beforeAll(async () => {
-  handle = await createTestDatabase('postgres');
-});
-afterAll(async () => {
-  await handle?.close();
-});
+const handle = useInboxHarness();
 
 let nextId = 7_100_000_000_000;
 const id = () => ++nextId;
 
-async function newShop(): Promise<Shop> {
-  const shop = await ensureShop(handle.db, {
-    domain: `claims-${randomUUID().slice(0, 8)}.myshopify.com`,
-  });
-  await publishProgram(handle.db, shop.id, referenceProgram, new Date('2026-01-01T00:00:00Z'));
-  return shop;
-}
+const newShop = () => handle.newShop('claims');
 
 async function deliver(shop: Shop, topic: string, payload: Json) {
-  const { id: inboxId } = await recordDelivery(handle.db, {
-    shopDomain: shop.domain,
-    webhookId: randomUUID(),
-    topic,
-    payload: JSON.parse(JSON.stringify(payload)),
-  });
-  return processInbox(handle.db, inboxId, log);
+  return (await handle.deliver(shop, topic, payload)).outcome;
 }
 
 /** A $300 guest order placed with `email`. */

@@ -1,46 +1,25 @@
 // refunds/create through the inbox as the worker runs it, for the refunds Shopify POS sends: line
 // amounts in "XXX" (no currency), the money returned in the shop currency.
-import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { findCustomerByExternalId } from '../../app/models/customers.server';
-import { getInboxRow, recordDelivery } from '../../app/models/inbox.server';
+import { getInboxRow } from '../../app/models/inbox.server';
 import { balanceOf, entriesFor } from '../../app/models/ledger.server';
-import { publishProgram } from '../../app/models/programs.server';
-import { ensureShop, type Shop } from '../../app/models/shops.server';
-import { referenceProgram } from '../../loyalty/program';
+import { type Shop } from '../../app/models/shops.server';
 import { orderPayload, posRefundPayload, refundPayload } from '../../tests/fixtures/shopify';
-import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
+import { useInboxHarness } from '../../tests/helpers/inbox-harness';
 import { isPermanentFailure, processInbox } from '../process-inbox';
 
 const log = pino({ level: 'silent' });
 type Json = Record<string, unknown>;
 
-let handle: TestDatabase;
-beforeAll(async () => {
-  handle = await createTestDatabase('postgres');
-});
-afterAll(async () => {
-  await handle?.close();
-});
+const handle = useInboxHarness();
 
-async function newShop(): Promise<Shop> {
-  const shop = await ensureShop(handle.db, {
-    domain: `pos-${randomUUID().slice(0, 8)}.myshopify.com`,
-    currency: 'USD',
-    timezone: 'UTC',
-  });
-  await publishProgram(handle.db, shop.id, referenceProgram, new Date('2026-01-01T00:00:00Z'));
-  return shop;
-}
+const newShop = () => handle.newShop('pos', { currency: 'USD', timezone: 'UTC' });
 
+/** The outcome, or the error processing threw (a refused refund). */
 async function deliver(shop: Shop, topic: string, payload: Json) {
-  const { id: inboxId } = await recordDelivery(handle.db, {
-    shopDomain: shop.domain,
-    webhookId: randomUUID(),
-    topic,
-    payload,
-  });
+  const inboxId = await handle.record(shop, topic, payload);
   const outcome = await processInbox(handle.db, inboxId, log).catch((error: unknown) => error);
   return { inboxId, outcome };
 }

@@ -1,40 +1,29 @@
 // A delivery refused for a bad value is dead-lettered with a reason naming the path and the rule:
 // the value itself — whatever personal data a field holds — never reaches webhook_inbox.last_error
 // (nor the log line, which carries the same reason), and nothing of the delivery is stored.
-import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import pino from 'pino';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { getInboxRow, recordDelivery } from '../../app/models/inbox.server';
-import { publishProgram } from '../../app/models/programs.server';
-import { ensureShop, type Shop } from '../../app/models/shops.server';
+import { beforeAll, expect, it } from 'vitest';
+import { getInboxRow } from '../../app/models/inbox.server';
+import { type Shop } from '../../app/models/shops.server';
 import { customers, ledgerEntries, orderRefunds, orders } from '../../db/schema';
-import { referenceProgram } from '../../loyalty/program';
 import {
   customerPayload,
   customersRedactPayload,
   orderPayload,
   refundPayload,
 } from '../../tests/fixtures/shopify';
-import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
+import { useInboxHarness } from '../../tests/helpers/inbox-harness';
 import { failureReason, processInbox, recordFailure } from '../process-inbox';
 
 const log = pino({ level: 'silent' });
 const SSN = 'SSN 123-45-6789';
 type Json = Record<string, unknown>;
 
-let handle: TestDatabase;
+const handle = useInboxHarness();
 let shop: Shop;
 beforeAll(async () => {
-  handle = await createTestDatabase('postgres');
-  shop = await ensureShop(handle.db, {
-    domain: `messages-${randomUUID().slice(0, 8)}.myshopify.com`,
-    timezone: 'UTC',
-  });
-  await publishProgram(handle.db, shop.id, referenceProgram, new Date('2026-01-01T00:00:00Z'));
-});
-afterAll(async () => {
-  await handle?.close();
+  shop = await handle.newShop('messages', { timezone: 'UTC' });
 });
 
 /** Rows of the shop in every table a delivery could write to. */
@@ -114,12 +103,7 @@ it.each(cases)(
   '%s holding personal data is dead-lettered without it',
   async (_, topic, payload) => {
     const before = await stored();
-    const { id: inboxId } = await recordDelivery(handle.db, {
-      shopDomain: shop.domain,
-      webhookId: randomUUID(),
-      topic,
-      payload,
-    });
+    const inboxId = await handle.record(shop, topic, payload);
     const error = await processInbox(handle.db, inboxId, log).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(await recordFailure(handle.db, inboxId, error, { finalAttempt: false })).toBe('dead');
