@@ -158,10 +158,21 @@ describe('appProxyRoute', () => {
     const down = appProxyRoute(() => {
       throw new Error('Failed query', { cause: refused });
     });
-    expect(await (await call(down, signed(live()))).json()).toEqual({
+    const unavailable = {
       error: 'the loyalty service is unavailable; try again shortly',
       code: 'UNAVAILABLE',
+    };
+    expect(await (await call(down, signed(live()))).json()).toEqual(unavailable);
+    // node-postgres's pool, when no connection opens in time: no code, only its words.
+    const poolTimeout = appProxyRoute(() => {
+      throw new Error('timeout exceeded when trying to connect');
     });
+    expect(await (await call(poolTimeout, signed(live()))).json()).toEqual(unavailable);
+    // The process could not open the database at all (app/db.server.ts getDatabase).
+    const notOpened = appProxyRoute(() => {
+      throw new AppError(ErrorCode.UNAVAILABLE, 'cannot open the database');
+    });
+    expect((await call(notOpened, signed(live()))).status).toBe(503);
     const bug = appProxyRoute(() => {
       throw new TypeError("Cannot read properties of undefined (reading 'id')");
     });

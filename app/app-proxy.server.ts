@@ -27,7 +27,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/server-runtime';
 import { parseShopifyEnv } from './env.server';
-import { AppError, ErrorCode, httpStatusFor, rootCauseMessage, sqlStateOf } from './errors';
+import { isNotAvailableYet } from './db.server';
+import { AppError, ErrorCode, httpStatusFor, isAppError, rootCauseMessage } from './errors';
 import { logger } from './logger.server';
 
 /** Parameters Shopify adds and signs on every proxied request: never accepted twice. */
@@ -178,20 +179,12 @@ export function verifyAppProxyRequest(
   };
 }
 
-/** Connection-level failures: the dependency is down, not the request wrong. */
+/**
+ * The dependency is down, not the request wrong: the database could not be opened, or a query met
+ * a server that is restarting or unreachable (the same test a starting process waits on).
+ */
 function isUnavailable(error: unknown): boolean {
-  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (
-      typeof code === 'string' &&
-      /^(ECONN|ETIMEDOUT|ENOTFOUND|EPIPE|CONNECT|CONNECTION_)/.test(code)
-    ) {
-      return true;
-    }
-    e = (e as { cause?: unknown }).cause;
-  }
-  const state = sqlStateOf(error);
-  return state !== undefined && /^(08|57P)/.test(state);
+  return isAppError(error, ErrorCode.UNAVAILABLE) || isNotAvailableYet(error);
 }
 
 let secret: string | undefined;

@@ -6,9 +6,9 @@
  * Retries: about 4 hours of capped exponential backoff (workers/queue.server.ts RETRY_SCHEDULE).
  * Permanent failures and last attempts make the inbox row a dead letter and throw BullMQ's
  * UnrecoverableError; a delivery whose shop is not installed yet parks its row and ends the job
- * (the reconciler replays it once the shop exists). A worker killed mid-job leaves its job locked until its lock expires (at most
- * WORKER_LOCK_MS after the kill); the next stalled check (stalledCheckMs) hands it to another
- * worker, and the inbox row's state makes the retry exact.
+ * (the reconciler replays it once the shop exists). A worker killed mid-job leaves its job locked
+ * until its lock expires (at most WORKER_LOCK_MS after the kill); the next stalled check
+ * (stalledCheckMs) hands it to another worker, and the inbox row's state makes the retry exact.
  */
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Logger } from 'pino';
