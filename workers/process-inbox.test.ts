@@ -20,7 +20,7 @@ import { getOrder } from '../app/models/orders.server';
 import { publishProgram } from '../app/models/programs.server';
 import { ensureShop, getShopByDomain, type Shop } from '../app/models/shops.server';
 import { referenceProgram } from '../loyalty/program';
-import { ShopifyPayloadError } from '../loyalty/shopify-order';
+import { ShopifyPayloadError } from '../loyalty/shopify-payload';
 import {
   cancelledOrderPayload,
   customerPayload,

@@ -24,7 +24,7 @@ import { EarnError } from '../loyalty/earn';
 import { ProgramError } from '../loyalty/program';
 import { ReversalError } from '../loyalty/reversal';
 import { SettlementError } from '../loyalty/settlement';
-import { ShopifyPayloadError } from '../loyalty/shopify-order';
+import { ShopifyPayloadError } from '../loyalty/shopify-payload';
 import { ShopNotInstalled } from './handlers/context';
 import { handleOrderRows, isOrderTopic, webhookHandlers } from './handlers/index';
 import { isWebhookTopic } from './jobs';

@@ -14,7 +14,7 @@ import {
   parseCustomersDataRequestPayload,
   parseCustomersRedactPayload,
   parseShopRedactPayload,
-} from '../../loyalty/shopify-order';
+} from '../../loyalty/shopify-compliance';
 import { checkSameShop, type WebhookHandler } from './context';
 
 export const appUninstalled: WebhookHandler = async (tx, { row }) => {

@@ -15,7 +15,7 @@ import {
 } from '../../app/models/orders.server';
 import { compiledProgram, programAt } from '../../app/models/programs.server';
 import type { Executor } from '../../db/client.server';
-import { parseCustomerPayload, type CustomerFacts } from '../../loyalty/shopify-order';
+import { parseCustomerPayload, type CustomerFacts } from '../../loyalty/shopify-customer';
 import type { Shop } from '../../app/models/shops.server';
 import { requireInstalledShop, type WebhookHandler } from './context';
 

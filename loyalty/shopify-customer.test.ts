@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { customerPayload } from '../tests/fixtures/shopify';
+import { edited, issuesOf, type Json } from '../tests/helpers/shopify-payload';
+import { parseCustomerPayload } from './shopify-customer';
+
+describe('parseCustomerPayload', () => {
+  it('reads a customers/create body', () => {
+    const body = customerPayload({
+      id: 7_301_234_567_890,
+      email: 'Grace@Example.com',
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      createdAt: '2026-02-01T08:00:00-05:00',
+    });
+    expect(parseCustomerPayload(body)).toEqual({
+      id: '7301234567890',
+      adminGraphqlId: 'gid://shopify/Customer/7301234567890',
+      email: 'grace@example.com',
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      phone: null,
+      state: 'enabled',
+      verifiedEmail: true,
+      birthday: null,
+      createdAt: Date.UTC(2026, 1, 1, 13),
+      updatedAt: Date.UTC(2026, 1, 1, 13),
+    });
+  });
+
+  it('reads verified_email as a boolean, false when absent', () => {
+    const body = customerPayload({ id: 43 });
+    expect(parseCustomerPayload({ ...body, verified_email: false }).verifiedEmail).toBe(false);
+    expect(parseCustomerPayload({ ...body, verified_email: undefined }).verifiedEmail).toBe(false);
+    expect(issuesOf(parseCustomerPayload, { ...body, verified_email: 'yes' })).toEqual([
+      { path: 'verified_email', message: 'must be true or false' },
+    ]);
+  });
+
+  it('takes the birthday from a facts.birth_date metafield when there is one', () => {
+    const body = customerPayload({ id: 42, birthday: '1990-07-14' });
+    expect(parseCustomerPayload(body).birthday).toBe('1990-07-14');
+    const bad = edited(body, (c) => ((c.metafields as Json[])[0]!.value = '1990-02-30'));
+    expect(issuesOf(parseCustomerPayload, bad)).toEqual([
+      { path: 'metafields[0].value', message: 'is not a date (YYYY-MM-DD)' },
+    ]);
+  });
+
+  it('accepts the null timestamps and email Shopify sends for some customers', () => {
+    const body = edited(customerPayload({ id: 42, email: null }), (c) => {
+      c.created_at = null;
+      c.updated_at = null;
+    });
+    expect(parseCustomerPayload(body)).toMatchObject({
+      email: null,
+      createdAt: null,
+      updatedAt: null,
+    });
+  });
+
+  it('names a bad id', () => {
+    const body = edited(customerPayload({ id: 42 }), (c) => (c.id = -3));
+    expect(issuesOf(parseCustomerPayload, body)).toEqual([
+      { path: 'id', message: 'is not a positive integer id' },
+    ]);
+  });
+});

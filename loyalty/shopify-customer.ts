@@ -1,0 +1,121 @@
+/**
+ * Shopify customers/create|update bodies (REST shape) → the customer facts Laurel's workers act
+ * on. Pure: no I/O. The error type and the shared conversions (ids, timestamps, text) are in
+ * shopify-payload.ts, with the rules every parser follows.
+ */
+import { z } from 'zod';
+import {
+  fail,
+  id,
+  idString,
+  type Issues,
+  normaliseEmail,
+  normaliseText,
+  optionalEpochMs,
+  structure,
+  text,
+  timestamp,
+} from './shopify-payload';
+
+export interface CustomerFacts {
+  id: string;
+  adminGraphqlId: string;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  phone: string | null;
+  /** `disabled`, `invited`, `enabled`, `declined`; null when absent. */
+  state: string | null;
+  /** `verified_email`: the shopper proved they own `email`. False when absent. */
+  verifiedEmail: boolean;
+  /**
+   * `YYYY-MM-DD`. REST customers have no birthday field: taken from a `metafields` entry
+   * `facts.birth_date` when the subscription includes that namespace; null otherwise.
+   */
+  birthday: string | null;
+  createdAt: number | null;
+  updatedAt: number | null;
+}
+
+const customerSchema = z.looseObject(
+  {
+    id,
+    admin_graphql_api_id: text.nullish(),
+    email: text.nullish(),
+    first_name: text.nullish(),
+    last_name: text.nullish(),
+    phone: text.nullish(),
+    state: text.nullish(),
+    verified_email: z.boolean({ error: 'must be true or false' }).nullish(),
+    created_at: timestamp.nullish(),
+    updated_at: timestamp.nullish(),
+    metafields: z
+      .array(
+        z.looseObject(
+          { namespace: text.nullish(), key: text.nullish(), value: z.unknown() },
+          { error: 'must be an object' },
+        ),
+        { error: 'must be an array' },
+      )
+      .nullish(),
+  },
+  { error: 'must be a JSON object' },
+);
+
+const BIRTHDAY_NAMESPACE = 'facts';
+const BIRTHDAY_KEY = 'birth_date';
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function isRealDate(value: string): boolean {
+  const m = DATE_ONLY.exec(value);
+  if (!m) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return (
+    date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
+  );
+}
+
+/** Parses a customers/create|update body. */
+export function parseCustomerPayload(json: unknown): CustomerFacts {
+  const issues: Issues = [];
+  const raw = structure(customerSchema, json, '', issues);
+  if (!raw) fail('customer', issues);
+
+  const customerId = idString(raw.id, 'id', issues, {
+    value: raw.admin_graphql_api_id,
+    type: 'Customer',
+    path: 'admin_graphql_api_id',
+  });
+  const createdAt = optionalEpochMs(raw.created_at, 'created_at', issues);
+  const updatedAt = optionalEpochMs(raw.updated_at, 'updated_at', issues);
+
+  let birthday: string | null = null;
+  (raw.metafields ?? []).forEach((metafield, i) => {
+    if (metafield.namespace !== BIRTHDAY_NAMESPACE || metafield.key !== BIRTHDAY_KEY) return;
+    if (metafield.value == null || metafield.value === '') return;
+    if (typeof metafield.value === 'string' && isRealDate(metafield.value)) {
+      birthday = metafield.value;
+    } else {
+      issues.push({
+        path: `metafields[${i}].value`,
+        message: 'is not a date (YYYY-MM-DD)',
+      });
+    }
+  });
+
+  if (issues.length > 0) fail('customer', issues);
+  return {
+    id: customerId!,
+    adminGraphqlId: raw.admin_graphql_api_id ?? `gid://shopify/Customer/${customerId}`,
+    email: normaliseEmail(raw.email),
+    firstName: normaliseText(raw.first_name),
+    lastName: normaliseText(raw.last_name),
+    phone: normaliseText(raw.phone),
+    state: raw.state ?? null,
+    verifiedEmail: raw.verified_email === true,
+    birthday,
+    createdAt: createdAt ?? null,
+    updatedAt: updatedAt ?? null,
+  };
+}
