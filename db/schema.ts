@@ -92,6 +92,10 @@ export const customers = pgTable(
   (t) => [
     uniqueIndex('customers_shop_external_uq').on(t.shopId, t.externalId),
     index('customers_shop_email_idx').on(t.shopId, t.email),
+    /** Whether a shop redacted anyone: checked for every order batch (dropRedactedPayloads). */
+    index('customers_shop_redacted_idx')
+      .on(t.shopId)
+      .where(sql`${t.redactedAt} IS NOT NULL`),
     /** Target of ledger_entries' (shop_id, customer_id) foreign key: no entry crosses shops. */
     unique('customers_shop_id_uq').on(t.shopId, t.id),
   ],
@@ -230,6 +234,9 @@ export const orders = pgTable(
   (t) => [
     uniqueIndex('orders_shop_order_uq').on(t.shopId, t.shopifyOrderId),
     index('orders_shop_email_idx').on(t.shopId, t.email),
+    index('orders_shop_redacted_idx')
+      .on(t.shopId)
+      .where(sql`${t.redactedAt} IS NOT NULL`),
     check('orders_amounts_nonnegative', sql`${t.earnAmountMinor} >= 0 AND ${t.totalMinor} >= 0`),
   ],
 );

@@ -1,0 +1,2 @@
+CREATE INDEX "customers_shop_redacted_idx" ON "customers" USING btree ("shop_id") WHERE "customers"."redacted_at" IS NOT NULL;--> statement-breakpoint
+CREATE INDEX "orders_shop_redacted_idx" ON "orders" USING btree ("shop_id") WHERE "orders"."redacted_at" IS NOT NULL;
