@@ -15,9 +15,9 @@
 import { parseShopifyEnv } from './env.server';
 import { ErrorCode, httpStatusFor } from './errors';
 import { authenticate } from './shopify.server';
+import { isMyshopifyDomain } from '../loyalty/shop-domain';
 
 const EXIT_IFRAME_PATH = '/auth/exit-iframe';
-const MYSHOPIFY_HOST = /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/;
 const BASE64 = /^[0-9a-zA-Z+/]+={0,2}$/;
 
 export const EXIT_IFRAME_REFUSED =
@@ -37,7 +37,7 @@ export function isAllowedExitDestination(destination: string | null, appUrl: str
   if (/[/\\][/\\]/.test(url.pathname) || url.username || url.password) return false;
   if (url.origin === new URL(appUrl).origin) return true;
   if (url.protocol !== 'https:' || url.port !== '') return false;
-  return url.hostname === 'admin.shopify.com' || MYSHOPIFY_HOST.test(url.hostname);
+  return url.hostname === 'admin.shopify.com' || isMyshopifyDomain(url.hostname);
 }
 
 function isDecodableHost(host: string): boolean {

@@ -30,6 +30,7 @@ import { parseShopifyEnv } from './env.server';
 import { isNotAvailableYet } from './db.server';
 import { AppError, ErrorCode, httpStatusFor, isAppError, rootCauseMessage } from './errors';
 import { logger } from './logger.server';
+import { isMyshopifyDomain } from '../loyalty/shop-domain';
 
 /** Parameters Shopify adds and signs on every proxied request: never accepted twice. */
 export const RESERVED_PARAMETERS = [
@@ -43,7 +44,6 @@ export const RESERVED_PARAMETERS = [
 /** Same tolerance as @shopify/shopify-api's HMAC timestamp check, either side of now. */
 export const SIGNATURE_MAX_AGE_SECONDS = 90;
 
-const MYSHOPIFY_DOMAIN = /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/;
 /** Shopify customer ids are positive integers (the legacy numeric id, not the GID). */
 const CUSTOMER_ID = /^[1-9][0-9]{0,19}$/;
 
@@ -153,7 +153,7 @@ export function verifyAppProxyRequest(
 
   // Signed by Shopify from here on: malformed values are a 400, not an attack.
   const shop = (one('shop') ?? '').toLowerCase();
-  if (!MYSHOPIFY_DOMAIN.test(shop)) {
+  if (!isMyshopifyDomain(shop)) {
     refuse(ErrorCode.VALIDATION, 'the shop parameter is not a *.myshopify.com domain');
   }
   const customer = one('logged_in_customer_id') ?? '';

@@ -15,6 +15,7 @@ import {
   structure,
   text,
 } from './shopify-payload';
+import { isMyshopifyDomain } from './shop-domain';
 
 export interface ComplianceCustomer {
   /** May be null: Shopify can identify the customer by email only. */
@@ -58,15 +59,13 @@ const customersDataRequestSchema = shopRedactSchema.extend({
   data_request: z.looseObject({ id }, { error: 'must be an object with id' }),
 });
 
-const SHOP_DOMAIN = /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/;
-
 function shopFacts(
   raw: { shop_id: string | number; shop_domain: string },
   issues: Issues,
 ): ShopRedactFacts | undefined {
   const shopId = idString(raw.shop_id, 'shop_id', issues);
   const shopDomain = raw.shop_domain.trim().toLowerCase();
-  if (!SHOP_DOMAIN.test(shopDomain)) {
+  if (!isMyshopifyDomain(shopDomain)) {
     issues.push({
       path: 'shop_domain',
       message: 'is not a myshopify.com domain such as example.myshopify.com',

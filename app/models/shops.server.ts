@@ -16,6 +16,7 @@ import {
 import { isKnownCurrency } from '../../loyalty/money';
 import { isValidTimeZone } from '../../loyalty/time';
 import { AppError, ErrorCode } from '../errors';
+import { isMyshopifyDomain } from '../../loyalty/shop-domain';
 
 export type Shop = typeof shops.$inferSelect;
 
@@ -29,12 +30,10 @@ export interface ShopInput {
   name?: string | null;
 }
 
-const MYSHOPIFY_DOMAIN = /^[a-z0-9][a-z0-9-]{0,99}\.myshopify\.com$/;
-
 /** Lower-cases and checks a `*.myshopify.com` domain; throws VALIDATION naming the value. */
 export function normalizeShopDomain(domain: string): string {
   const normalized = typeof domain === 'string' ? domain.trim().toLowerCase() : '';
-  if (!MYSHOPIFY_DOMAIN.test(normalized)) {
+  if (!isMyshopifyDomain(normalized)) {
     throw new AppError(
       ErrorCode.VALIDATION,
       `shop domain ${JSON.stringify(domain)} is not a *.myshopify.com domain (e.g. laurel-demo.myshopify.com)`,

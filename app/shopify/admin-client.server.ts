@@ -1,6 +1,7 @@
 import { ClientError, GraphQLClient } from 'graphql-request';
 import { env, type Env } from '../env.server';
 import type { AdminDocument, UserError } from '../graphql';
+import { isMyshopifyDomain } from '../../loyalty/shop-domain';
 
 /**
  * Laurel's one way to call Shopify's Admin GraphQL API: typed documents from app/graphql, a per-shop
@@ -13,7 +14,6 @@ import type { AdminDocument, UserError } from '../graphql';
  */
 
 export const DEFAULT_API_VERSION = '2026-07';
-const SHOP_DOMAIN = /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/;
 const API_VERSION = /^(\d{4}-(01|04|07|10)|unstable)$/;
 /** Until Shopify has reported a document's cost, assume a typical small query. */
 const DEFAULT_COST_ESTIMATE = 10;
@@ -228,7 +228,7 @@ export function shopifyAdminEndpoint(
 export function createAdminClient(options: AdminClientOptions): AdminClient {
   const { shop, accessToken } = options;
   const apiVersion = options.apiVersion ?? DEFAULT_API_VERSION;
-  if (!SHOP_DOMAIN.test(shop)) {
+  if (!isMyshopifyDomain(shop)) {
     throw new Error(
       `shop must be a myshopify domain such as laurel-demo.myshopify.com; got '${shop}'`,
     );
