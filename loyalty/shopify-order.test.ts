@@ -318,20 +318,18 @@ describe('parseOrderPayload', () => {
   });
 });
 
-describe('parseRefundPayload', () => {
-  const order = orderPayload({
-    id: ORDER_ID,
-    lineItems: [
-      { title: 'Linen Shirt', price: '100.00' },
-      { title: 'Socks', price: '10.00', quantity: 2 },
-    ],
-    shipping: '5.00',
-  });
-  const [shirt, socks] = (order.line_items as Json[]).map((l) => l.id as number) as [
-    number,
-    number,
-  ];
+/** The order the refund tests refund: a shirt, two pairs of socks and shipping. */
+const order = orderPayload({
+  id: ORDER_ID,
+  lineItems: [
+    { title: 'Linen Shirt', price: '100.00' },
+    { title: 'Socks', price: '10.00', quantity: 2 },
+  ],
+  shipping: '5.00',
+});
+const [shirt, socks] = (order.line_items as Json[]).map((l) => l.id as number) as [number, number];
 
+describe('parseRefundPayload', () => {
   it('sums the refunded merchandise in shop currency', () => {
     const refund = refundPayload({
       id: 880_011,
@@ -583,18 +581,6 @@ describe('parseRefundPayload', () => {
 });
 
 describe('refunds whose lines state no currency ("XXX", Shopify POS)', () => {
-  const order = orderPayload({
-    id: ORDER_ID,
-    lineItems: [
-      { title: 'Linen Shirt', price: '100.00' },
-      { title: 'Socks', price: '10.00', quantity: 2 },
-    ],
-    shipping: '5.00',
-  });
-  const [shirt, socks] = (order.line_items as Json[]).map((l) => l.id as number) as [
-    number,
-    number,
-  ];
   const posRefund = (options: Partial<Parameters<typeof refundPayload>[0]> = {}) =>
     posRefundPayload(
       refundPayload({

@@ -498,6 +498,19 @@ const mutations: fc.Arbitrary<Mutations> = fc.record({
   ),
 });
 
+/** No mutation at all: the signed delivery as Shopify would send it. */
+const UNMUTATED: Mutations = {
+  bodies: [],
+  resign: false,
+  wrongSecret: false,
+  headers: [],
+  method: 'POST',
+  route: null,
+  trailingSlash: false,
+  chunked: false,
+  oversize: false,
+};
+
 function buildDelivery(b: Base, m: Mutations): Delivery {
   let body: Buffer = Buffer.from(b.text, 'utf8');
   let signature = hmacOf(body, m.wrongSecret ? 'not-the-app-secret' : SECRET);
@@ -556,17 +569,7 @@ describe('generated webhook deliveries (fuzz)', () => {
         fc.integer({ min: 2, max: 5 }),
         fc.boolean(),
         async (b, copies, concurrent) => {
-          const delivery = buildDelivery(b, {
-            bodies: [],
-            resign: false,
-            wrongSecret: false,
-            headers: [],
-            method: 'POST',
-            route: null,
-            trailingSlash: false,
-            chunked: false,
-            oversize: false,
-          });
+          const delivery = buildDelivery(b, UNMUTATED);
           const expected = expectedFor(delivery);
           expect(expected.status).toBe(200);
           const before = await stack.snapshot();
@@ -597,17 +600,7 @@ describe('generated webhook deliveries (fuzz)', () => {
     await stack.withDeadDatabase(() =>
       fc.assert(
         fc.asyncProperty(baseOf(false), async (b) => {
-          const delivery = buildDelivery(b, {
-            bodies: [],
-            resign: false,
-            wrongSecret: false,
-            headers: [],
-            method: 'POST',
-            route: null,
-            trailingSlash: false,
-            chunked: false,
-            oversize: false,
-          });
+          const delivery = buildDelivery(b, UNMUTATED);
           const before = await stack.snapshot();
           const started = performance.now();
           const answer = await send(delivery);
