@@ -17,7 +17,7 @@
  */
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/server-runtime';
 import { appProxySignature } from './app-proxy.server';
-import { requireDevAccess } from './dev-access.server';
+import { requireDevAccess, type DevAccess } from './dev-access.server';
 import { storefrontLocales } from './theme-extension.server';
 
 /** Where the theme's requests go (shopify.app.toml [app_proxy] prefix `apps`, subpath `loyalty`). */
@@ -125,19 +125,29 @@ export interface ProxyRouteModule {
   action?: RouteFunction;
 }
 
+/** Renders an `application/liquid` answer as the storefront would (the preview's theme). */
+export type LiquidPageRenderer = (
+  access: Extract<DevAccess, { allowed: true }>,
+  shopper: { customerId: string | null; locale: string },
+  liquid: string,
+) => Promise<Response>;
+
 /**
  * Answers `[/<locale>]/apps/loyalty[/<subpath>]` as the storefront would (a translated storefront
  * prefixes its URLs with its language, and Shopify proxies those too): the request signed as Shopify's
  * proxy signs it, handed to `routes[subpath]` (the module of `/proxy/<subpath>`). A subpath with no
- * proxy route answers 404, as the app would; a method the route does not handle, 405.
+ * proxy route answers 404, as the app would; a method the route does not handle, 405. An
+ * `application/liquid` answer (a page Shopify renders inside the theme) goes to `renderLiquid`.
  */
 export async function answerThroughAppProxy(
   args: LoaderFunctionArgs | ActionFunctionArgs,
   routes: Readonly<Record<string, ProxyRouteModule>>,
+  renderLiquid?: LiquidPageRenderer,
 ): Promise<Response> {
   const access = requireDevAccess();
   const locale = args.params.locale;
-  if (locale !== undefined && !storefrontLocales().all.slice(1).includes(locale)) {
+  const locales = storefrontLocales().all;
+  if (locale !== undefined && !locales.slice(1).includes(locale)) {
     return new Response(`/${locale} is not a language of this storefront.\n`, {
       status: 404,
       headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' },
@@ -165,15 +175,20 @@ export async function answerThroughAppProxy(
       },
     );
   }
+  const customerId = previewCustomerOf(args.request);
   const signed = signAsAppProxy(args.request, subpath, {
     shop: access.shop,
     secret: access.apiSecret,
-    customerId: previewCustomerOf(args.request),
+    customerId,
   });
   const answer = await handler({ request: signed, params: {}, context: args.context });
   if (!(answer instanceof Response)) {
     // Every proxy route answers through appProxyRoute, which always returns a Response.
     throw new Error(`the proxy route for /${subpath} did not return a Response`);
+  }
+  const type = answer.headers.get('Content-Type') ?? '';
+  if (renderLiquid && answer.ok && /^application\/liquid\b/.test(type)) {
+    return renderLiquid(access, { customerId, locale: locale ?? locales[0]! }, await answer.text());
   }
   return answer;
 }

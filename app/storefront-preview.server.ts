@@ -15,7 +15,12 @@
  * The page itself loads nothing else: no web fonts, no favicon, no external URL, no script of its
  * own — what runs on it is the extension's script and nothing more.
  */
-import { createStorefrontEngine, type StorefrontObjects } from '../dev/storefront/liquid-engine';
+import { Liquid } from 'liquidjs';
+import {
+  createStorefrontEngine,
+  type BlockName,
+  type StorefrontObjects,
+} from '../dev/storefront/liquid-engine';
 import { demoProduct, type LiquidProduct } from '../dev/demo/storefront';
 import { getDatabase } from './db.server';
 import type { DevAccess } from './dev-access.server';
@@ -27,11 +32,18 @@ import { listMembers } from './models/members.server';
 import { getShopByDomain } from './models/shops.server';
 import { AdminApiError, createAdminClient } from './shopify/admin-client.server';
 import { sessionStorage } from './shopify.server';
+import {
+  escapeHtml,
+  formatLiquidMoney,
+  problemPage,
+  themePage,
+  themeStrings,
+  type ChooserMember,
+  type Controls,
+} from './storefront-preview-html.server';
 import { PREVIEW_ASSET_BASE, storefrontLocales, themeExtensionDir } from './theme-extension.server';
 
 type Access = Extract<DevAccess, { allowed: true }>;
-
-export const PREVIEW_PATH = '/dev/preview';
 
 const CUSTOMER_ID = /^[1-9][0-9]{0,19}$/;
 const VARIANT_ID = /^[1-9][0-9]{0,19}$/;
@@ -151,12 +163,13 @@ function moneyFormats(currency: string): {
   };
 }
 
+/** What a storefront page of the preview is rendered from. */
 export interface PreviewState {
   shopName: string;
   currency: string;
-  members: { externalId: string; name: string; balance: number }[];
   objects: StorefrontObjects;
-  product: LiquidProduct;
+  /** Null on pages other than the product's. */
+  product: LiquidProduct | null;
   routes: ReturnType<typeof storefrontRoutes>;
 }
 
@@ -171,10 +184,8 @@ function memberName(m: {
   );
 }
 
-type Member = PreviewState['members'][number];
-
 /** The shop's members for the chooser, from the database; undefined when the shop is not set up. */
-async function demoMembers(shop: string): Promise<Member[] | undefined> {
+async function demoMembers(shop: string): Promise<ChooserMember[] | undefined> {
   const { db } = await getDatabase();
   const row = await getShopByDomain(db, shop);
   if (!row) return undefined;
@@ -185,12 +196,16 @@ async function demoMembers(shop: string): Promise<Member[] | undefined> {
   }));
 }
 
-/** What Liquid reads on the page, from the Admin API (the emulator in the demo). */
+/**
+ * What Liquid reads on a page, from the Admin API (the emulator in the demo): the product page, or
+ * a page of the app proxy (`page: 'proxy'`, no product).
+ */
 export async function loadPreviewState(
   access: Access,
   wanted: PreviewRequest,
   primaryLocale: string,
-  members: Member[],
+  members: readonly ChooserMember[],
+  page: 'product' | 'proxy' = 'product',
 ): Promise<PreviewState> {
   if (wanted.customerId !== null && !members.some((m) => m.externalId === wanted.customerId)) {
     throw new PreviewProblem(404, `No demo customer has the id ${wanted.customerId}.`);
@@ -229,7 +244,7 @@ export async function loadPreviewState(
   }
 
   const currency = data.shop.currencyCode;
-  const product = demoProduct(wanted.variantId);
+  const product = page === 'product' ? demoProduct(wanted.variantId) : null;
   const routes = storefrontRoutes(wanted.locale, primaryLocale);
   const customer = data.customer
     ? {
@@ -266,215 +281,174 @@ export async function loadPreviewState(
         root_url: routes.root_url,
       },
       design_mode: false,
-      page_type: 'product',
-      path: product.url,
+      page_type: page === 'product' ? 'product' : 'page',
+      path: product?.url ?? `${routes.root_url.replace(/\/$/, '')}/apps/loyalty`,
       host: data.shop.myshopifyDomain,
     },
   } as StorefrontObjects;
-  return { shopName: data.shop.name, currency, members, objects, product, routes };
+  return { shopName: data.shop.name, currency, objects, product, routes };
 }
 
 // ---------------------------------------------------------------------------------------------
-// The page
+// The answers
 
-export function escapeHtml(text: string): string {
-  return text
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
+/** The blocks every page of the stand-in theme carries: Shopify adds app embeds to every page. */
+const EMBEDS: readonly BlockName[] = ['launcher'];
 
-const LANGUAGE_NAMES: Record<string, string> = { en: 'English', fr: 'Français' };
-
-/** The stand-in theme's own strings (the blocks' come from the extension's locales). */
-const THEME_STRINGS: Record<string, { account: string; addToCart: string; noCart: string }> = {
-  en: { account: 'Your account', addToCart: 'Add to cart', noCart: 'The preview has no cart' },
-  fr: {
-    account: 'Votre compte',
-    addToCart: 'Ajouter au panier',
-    noCart: "L'aperçu n'a pas de panier",
-  },
-};
-
-/** The theme's own style: system fonts, nothing loaded, nothing that moves after first paint. */
-const THEME_CSS = `
-*,*::before,*::after{box-sizing:border-box}
-body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;background:#fff}
-a{color:#0b5394}
-.dev-bar{background:#fff8c5;border-bottom:1px solid #d4a72c;padding:.5rem 1rem;font-size:.875rem}
-.dev-bar form,.dev-bar nav{display:inline-flex;gap:.5rem;align-items:center;margin-right:1.5rem}
-.dev-bar select{max-width:22rem}
-.site-header{border-bottom:1px solid #d0d7de;padding:1rem}
-.site-header a{font-weight:700;font-size:1.25rem;color:inherit;text-decoration:none}
-main{max-width:60rem;margin:0 auto;padding:1rem;display:grid;gap:2rem}
-.product{display:grid;gap:.75rem}
-.product h1{margin:0;font-size:1.75rem}
-.product-form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
-.product-form select,.product-form button{font:inherit;padding:.4rem .6rem}
-.account h2{margin:0 0 .5rem;font-size:1.25rem}
-`;
-
-function money(minorHundredths: number, currency: string, locale: string): string {
-  return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(
-    minorHundredths / 100,
-  );
-}
-
-function previewHref(
-  parts: { customerId: string | null; locale: string },
-  primary: string,
-): string {
-  const query = new URLSearchParams();
-  if (parts.customerId) query.set('customer', parts.customerId);
-  if (parts.locale !== primary) query.set('locale', parts.locale);
-  const text = query.toString();
-  return text ? `${PREVIEW_PATH}?${text}` : PREVIEW_PATH;
-}
-
-interface Page {
-  title: string;
-  lang: string;
-  head?: string;
-  body: string;
-}
-
-function document(page: Page): string {
-  return `<!doctype html>
-<html lang="${escapeHtml(page.lang)}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(page.title)}</title>
-<link rel="icon" href="data:,">
-<style>${THEME_CSS}</style>
-${page.head ?? ''}</head>
-<body>
-${page.body}
-</body>
-</html>
-`;
-}
-
-function chooser(
-  members: PreviewState['members'] | undefined,
-  wanted: PreviewRequest | undefined,
-  locales: readonly string[],
-): string {
-  const primary = locales[0]!;
-  const selected = wanted?.customerId ?? '';
-  const locale = wanted?.locale ?? primary;
-  const options = [
-    `<option value=""${selected === '' ? ' selected' : ''}>Logged out</option>`,
-    ...(members ?? []).map(
-      (m) =>
-        `<option value="${escapeHtml(m.externalId)}" data-balance="${m.balance}"${m.externalId === selected ? ' selected' : ''}>${escapeHtml(m.name)} · ${m.balance.toLocaleString('en-US')} points in the ledger</option>`,
-    ),
-  ].join('');
-  const languages = locales
-    .map((code) =>
-      code === locale
-        ? `<strong aria-current="page">${escapeHtml(LANGUAGE_NAMES[code] ?? code)}</strong>`
-        : `<a href="${escapeHtml(previewHref({ customerId: wanted?.customerId ?? null, locale: code }, primary))}" hreflang="${escapeHtml(code)}">${escapeHtml(LANGUAGE_NAMES[code] ?? code)}</a>`,
-    )
-    .join(' ');
-  return `<div class="dev-bar" data-preview-controls>
-<form method="get" action="${PREVIEW_PATH}"><label for="preview-customer">Shopper</label>
-<select id="preview-customer" name="customer">${options}</select>
-${locale === primary ? '' : `<input type="hidden" name="locale" value="${escapeHtml(locale)}">`}<button type="submit">Preview</button></form>
-<nav aria-label="Storefront language">${languages}</nav>
-<span>Storefront preview · development only</span>
-</div>`;
-}
-
-/** The answer for a problem: the chooser (when it could be read) and the reason, with its status. */
-function problemPage(
-  problem: PreviewProblem,
-  members: PreviewState['members'] | undefined,
-  locales: readonly string[],
-): Response {
-  const body = `${chooser(members, undefined, locales)}
-<main><h1>Storefront preview</h1><p role="alert">${escapeHtml(problem.message)}</p></main>`;
-  return new Response(document({ title: 'Storefront preview (development)', lang: 'en', body }), {
-    status: problem.status,
-    headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' },
+function html(body: string, status: number, cookieFor?: string | null): Response {
+  return new Response(body, {
+    status,
+    headers: {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Cache-Control': 'no-store',
+      ...(cookieFor !== undefined && { 'Set-Cookie': previewCustomerCookie(cookieFor) }),
+    },
   });
 }
 
-/** The whole answer of /dev/preview for `request` (see the module comment). */
-export async function storefrontPreview(request: Request, access: Access): Promise<Response> {
-  const extensionDir = themeExtensionDir();
-  const locales = storefrontLocales(extensionDir).all;
-  const primary = locales[0]!;
+interface Shopper {
+  customerId: string | null;
+  locale: string;
+}
+
+/**
+ * Reads what every page needs — the extension's languages, the members, the Liquid objects for
+ * the shopper — or answers the problem page (400/404/409/502 with its reason).
+ */
+async function preparePage(
+  access: Access,
+  wanted: () => PreviewRequest,
+  page: 'product' | 'proxy',
+): Promise<
+  | { ok: true; state: PreviewState; wanted: PreviewRequest; controls: Controls; dir: string }
+  | { ok: false; response: Response }
+> {
+  const dir = themeExtensionDir();
+  const locales = storefrontLocales(dir).all;
   const members = await demoMembers(access.shop);
-  let wanted: PreviewRequest;
-  let state: PreviewState;
+  const controls: Controls = { members, locales, customerId: null, locale: locales[0]! };
   try {
     if (!members) {
       throw new PreviewProblem(404, `${access.shop} is not set up yet: run \`npm run demo\`.`);
     }
-    wanted = parsePreviewRequest(new URL(request.url), locales);
-    state = await loadPreviewState(access, wanted, primary, members);
+    const asked = wanted();
+    const state = await loadPreviewState(access, asked, locales[0]!, members, page);
+    return {
+      ok: true,
+      state,
+      wanted: asked,
+      controls: { ...controls, customerId: asked.customerId, locale: asked.locale },
+      dir,
+    };
   } catch (error) {
-    if (error instanceof PreviewProblem) return problemPage(error, members, locales);
-    throw error;
+    if (!(error instanceof PreviewProblem)) throw error;
+    return { ok: false, response: html(problemPage(error.message, controls), error.status) };
   }
+}
 
+/** The answer of /dev/preview: the demo product's page (see the module comment). */
+export async function storefrontPreview(request: Request, access: Access): Promise<Response> {
+  const locales = storefrontLocales().all;
+  const prepared = await preparePage(
+    access,
+    () => parsePreviewRequest(new URL(request.url), locales),
+    'product',
+  );
+  if (!prepared.ok) return prepared.response;
+  const { state, wanted, controls, dir } = prepared;
+  const product = state.product!;
   const engine = createStorefrontEngine({
-    extensionDir,
+    extensionDir: dir,
     assetBaseUrl: PREVIEW_ASSET_BASE,
     locale: wanted.locale,
   });
-  const blocks = ['points-balance', 'product-points', 'launcher'] as const;
+  const blocks: BlockName[] = ['points-balance', 'product-points', ...EMBEDS];
   // Each comes back as Shopify places it: in its shopify-block wrapper.
-  const [balance, productPoints, launcher] = await Promise.all(
+  const [balance, productPoints, ...embeds] = await Promise.all(
     blocks.map((name) => engine.renderBlock(name, state.objects)),
   );
-  const { product, currency, routes } = state;
-  const strings = THEME_STRINGS[wanted.locale] ?? THEME_STRINGS.en!;
+  const strings = themeStrings(wanted.locale);
   const selected = product.selected_or_first_available_variant;
   const variants = product.variants
     .map(
       (v) =>
-        `<option value="${v.id}"${v.id === selected.id ? ' selected' : ''}>${escapeHtml(v.title)} — ${escapeHtml(money(v.price, currency, wanted.locale))}</option>`,
+        `<option value="${v.id}"${v.id === selected.id ? ' selected' : ''}>${escapeHtml(v.title)} — ${escapeHtml(formatLiquidMoney(v.price, state.currency, wanted.locale))}</option>`,
     )
     .join('');
-  const body = `${chooser(state.members, wanted, locales)}
-<header class="site-header"><a href="${escapeHtml(routes.root_url)}">${escapeHtml(state.shopName)}</a></header>
-<main>
-<section class="account" aria-labelledby="account-heading">
-<h2 id="account-heading">${escapeHtml(strings.account)}</h2>
+  const main = `<section class="account" aria-label="${escapeHtml(strings.account)}">
 ${balance!}
 </section>
 <section class="product" aria-labelledby="product-title">
 <h1 id="product-title">${escapeHtml(product.title)}</h1>
 <p>${escapeHtml(product.description)}</p>
-<form class="product-form" action="${escapeHtml(routes.cart_add_url)}" method="post">
+<form class="product-form" action="${escapeHtml(state.routes.cart_add_url)}" method="post">
 <label for="product-variant">${escapeHtml(product.options[0] ?? 'Variant')}</label>
 <select id="product-variant" name="id">${variants}</select>
 <button type="submit" disabled title="${escapeHtml(strings.noCart)}">${escapeHtml(strings.addToCart)}</button>
 </form>
 ${productPoints!}
-</section>
-</main>
-${launcher!}`;
+</section>`;
+  const page = themePage({
+    title: `${product.title} – ${state.shopName} (storefront preview)`,
+    lang: wanted.locale,
+    // Shopify loads each block's schema stylesheet and deferred script once per page.
+    head: `${engine.headTags(blocks)}\n`,
+    controls,
+    shopName: state.shopName,
+    rootUrl: state.routes.root_url,
+    main,
+    embeds: embeds.join('\n'),
+  });
+  return html(page, 200, wanted.customerId);
+}
 
-  return new Response(
-    document({
-      title: `${product.title} – ${state.shopName} (storefront preview)`,
-      lang: wanted.locale,
-      // Shopify loads each block's schema stylesheet and deferred script once per page.
-      head: `${engine.headTags(blocks)}\n`,
-      body,
-    }),
-    {
-      status: 200,
-      headers: {
-        'Content-Type': 'text/html; charset=utf-8',
-        'Cache-Control': 'no-store',
-        'Set-Cookie': previewCustomerCookie(wanted.customerId),
-      },
-    },
-  );
+/**
+ * An app proxy answer of type `application/liquid` (the rewards page at /apps/loyalty), rendered as
+ * Shopify renders it: its Liquid evaluated in the storefront's context — `shop`, `customer`,
+ * `routes`, `request.locale` of the shopper the proxy signed for — and placed in the theme's
+ * layout with the app embeds. Stock liquidjs, strict: a Shopify-only filter or an unknown variable
+ * in the page is an error here, as it would be a blank on the storefront.
+ */
+export async function storefrontLiquidPage(
+  access: Access,
+  shopper: Shopper,
+  liquid: string,
+): Promise<Response> {
+  const prepared = await preparePage(access, () => ({ ...shopper, variantId: undefined }), 'proxy');
+  if (!prepared.ok) return prepared.response;
+  const { state, wanted, controls, dir } = prepared;
+  const renderer = new Liquid({
+    strictFilters: true,
+    strictVariables: true,
+    ownPropertyOnly: true,
+  });
+  const objects = state.objects as unknown as Record<string, unknown>;
+  let main: string;
+  try {
+    main = await renderer.parseAndRender(liquid, {
+      ...objects,
+      product: null,
+      settings: {},
+    });
+  } catch (error) {
+    const reason = `The app proxy page is not valid Liquid for Shopify: ${(error as Error).message}`;
+    return html(problemPage(reason, controls), 500);
+  }
+  const engine = createStorefrontEngine({
+    extensionDir: dir,
+    assetBaseUrl: PREVIEW_ASSET_BASE,
+    locale: wanted.locale,
+  });
+  const embeds = await Promise.all(EMBEDS.map((name) => engine.renderBlock(name, state.objects)));
+  const page = themePage({
+    title: `${state.shopName} (storefront preview)`,
+    lang: wanted.locale,
+    head: `${engine.headTags(EMBEDS)}\n`,
+    controls,
+    shopName: state.shopName,
+    rootUrl: state.routes.root_url,
+    main,
+    embeds: embeds.join('\n'),
+  });
+  return html(page, 200);
 }

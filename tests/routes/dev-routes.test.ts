@@ -67,6 +67,7 @@ import { loader as devAdmin } from '../../app/routes/dev.admin';
 import { loader as devPreview } from '../../app/routes/dev.preview';
 import { loader as devSessionToken } from '../../app/routes/dev.session-token';
 import { createAdminClient } from '../../app/shopify/admin-client.server';
+import { storefrontLiquidPage } from '../../app/storefront-preview.server';
 import { sessionStorage } from '../../app/shopify.server';
 import { themeAssetResponse, themeExtensionDir } from '../../app/theme-extension.server';
 import { seedEmulatorShop } from '../../dev/demo/emulator-seed';
@@ -597,6 +598,43 @@ describe('/apps/loyalty/*, the app proxy stand-in', () => {
     const bad = await thrownBy(() => standIn('/apps/loyalty', { cookie: cookie('7001x') }));
     expect((bad as Response).status).toBe(400);
     expect(await (bad as Response).text()).toMatch(/laurel_preview_customer cookie/);
+  });
+
+  it("renders a Liquid answer as Shopify would: in the shopper's context, inside the theme", async () => {
+    const access = {
+      allowed: true as const,
+      ...DEMO,
+      apiKey: 'k',
+      apiSecret: DEMO.secret,
+      appUrl: '',
+    };
+    const liquid =
+      '<h1>{% if request.locale.iso_code == "fr" %}Récompenses{% else %}Rewards{% endif %}</h1>' +
+      '{% if customer %}<p data-who>{{ customer.first_name }}</p>{% endif %}' +
+      '<a href="{{ routes.account_login_url }}">in</a>';
+    const english = await storefrontLiquidPage(
+      access,
+      { customerId: '7001', locale: 'en' },
+      liquid,
+    );
+    expect(english.status).toBe(200);
+    const page = await english.text();
+    expect(page).toContain(
+      '<main>\n<h1>Rewards</h1><p data-who>Ada</p><a href="/account/login">in</a>\n</main>',
+    );
+    expect(page).toContain('data-laurel-launcher');
+    expect(page).toContain('<script src="/dev/preview/assets/laurel.js" defer="defer">');
+    const french = await (
+      await storefrontLiquidPage(access, { customerId: null, locale: 'fr' }, liquid)
+    ).text();
+    expect(french).toContain('<h1>Récompenses</h1><a href="/fr/account/login">in</a>');
+
+    // A Shopify-only filter or an unknown object would be a blank on the shop: here, an error.
+    for (const broken of ['{{ 100 | money }}', '{{ nothing.here }}']) {
+      const answer = await storefrontLiquidPage(access, { customerId: null, locale: 'en' }, broken);
+      expect(answer.status, broken).toBe(500);
+      expect(await answer.text()).toMatch(/not valid Liquid for Shopify/);
+    }
   });
 
   it('the preview cookie is HttpOnly, SameSite=Lax, for the whole site, and only holds an id', () => {
