@@ -4,6 +4,8 @@
  */
 export enum ErrorCode {
   VALIDATION = 'VALIDATION',
+  /** A pagination cursor Laurel did not issue for this shop and customer (tampered, or another's). */
+  BAD_CURSOR = 'BAD_CURSOR',
   NOT_FOUND = 'NOT_FOUND',
   IDEMPOTENCY_CONFLICT = 'IDEMPOTENCY_CONFLICT',
   INSUFFICIENT_BALANCE = 'INSUFFICIENT_BALANCE',
@@ -21,6 +23,7 @@ export enum ErrorCode {
 
 const httpStatus: Record<ErrorCode, number> = {
   [ErrorCode.VALIDATION]: 400,
+  [ErrorCode.BAD_CURSOR]: 400,
   [ErrorCode.UNAUTHORIZED]: 401,
   [ErrorCode.FORBIDDEN]: 403,
   [ErrorCode.NOT_FOUND]: 404,
