@@ -60,17 +60,19 @@ async function renderPage(
 
 /** Visible text: tags dropped, the references the page uses decoded, whitespace collapsed. */
 function textOf(html: string): string {
-  return html
-    .replace(/<style>[\s\S]*?<\/style>/g, '')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)))
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, '&')
-    // Ordinary whitespace only: the no-break spaces of French money are part of the text.
-    .replace(/[ \t\r\n]+/g, ' ')
-    .trim();
+  return (
+    html
+      .replace(/<style>[\s\S]*?<\/style>/g, '')
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)))
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&')
+      // Ordinary whitespace only: the no-break spaces of French money are part of the text.
+      .replace(/[ \t\r\n]+/g, ' ')
+      .trim()
+  );
 }
 
 let handle: TestDatabase;
