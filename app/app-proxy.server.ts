@@ -97,8 +97,12 @@ export function proxyLiquid(
 }
 
 /** The shared error answer, `{"error":{"code","message"}}` with the code's HTTP status. */
-export function proxyError(code: ErrorCode, message: string): Response {
-  return proxyJson(errorBody(code, message), { status: httpStatusFor(code) });
+export function proxyError(
+  code: ErrorCode,
+  message: string,
+  headers?: Record<string, string>,
+): Response {
+  return proxyJson(errorBody(code, message), { status: httpStatusFor(code), headers });
 }
 
 function refuse(code: ErrorCode, reason: string): never {
@@ -230,3 +234,11 @@ export function appProxyRoute(
     }
   };
 }
+
+/**
+ * The action of a proxy route that only reads: 405 in the shared shape, for a request that passed
+ * verification (an unsigned one is refused first, like any other).
+ */
+export const readOnlyProxyAction = appProxyRoute(() =>
+  proxyError(ErrorCode.METHOD_NOT_ALLOWED, 'only GET is answered here', { Allow: 'GET, HEAD' }),
+);

@@ -28,6 +28,7 @@
  * | 401    | UNAUTHORIZED | no bearer token; bad signature, expired or not yet valid; wrong audience; |
  * |        |              | no customer (`sub`) or no shop (`dest`) in the token                      |
  * | 403    | FORBIDDEN    | a crawler's User-Agent                                                     |
+ * | 405    | METHOD_NOT_ALLOWED | a method other than GET/OPTIONS (`readOnlyAccountAction`), once verified |
  * | 503    | UNAVAILABLE  | the database could not be reached                                         |
  * | 500    | INTERNAL     | a bug; logged with its stack                                              |
  *
@@ -37,7 +38,7 @@ import type { LoaderFunctionArgs } from '@remix-run/server-runtime';
 import type { JwtPayload } from '@shopify/shopify-api';
 import { parseShopifyEnv } from './env.server';
 import { AppError, ErrorCode } from './errors';
-import { publicFailure } from './public-api.server';
+import { errorBody, publicFailure } from './public-api.server';
 import { authenticate } from './shopify.server';
 import { isMyshopifyDomain } from '../loyalty/shop-domain';
 
@@ -62,10 +63,13 @@ export const ACCOUNT_CORS_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /** A JSON answer with the endpoints' cache policy (CORS is added by the wrapper). */
-export function accountJson(body: unknown, init: { status?: number } = {}): Response {
+export function accountJson(
+  body: unknown,
+  init: { status?: number; headers?: Record<string, string> } = {},
+): Response {
   return Response.json(body, {
     status: init.status ?? 200,
-    headers: { 'Cache-Control': 'private, no-store', Vary: 'Accept-Language' },
+    headers: { ...init.headers, 'Cache-Control': 'private, no-store', Vary: 'Accept-Language' },
   });
 }
 
@@ -147,3 +151,14 @@ export function customerAccountRoute(
     }
   };
 }
+
+/**
+ * The action of an endpoint that only reads: 405 in the shared shape, with CORS, for a request
+ * whose token verified (a refused token is answered first, like any other).
+ */
+export const readOnlyAccountAction = customerAccountRoute(async () =>
+  accountJson(errorBody(ErrorCode.METHOD_NOT_ALLOWED, 'only GET is answered here'), {
+    status: 405,
+    headers: { Allow: 'GET, OPTIONS' },
+  }),
+);

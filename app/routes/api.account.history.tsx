@@ -1,7 +1,11 @@
 // GET /api/account/history?cursor=&limit=: the signed-in customer's ledger entries, newest first,
 // each explained, for the customer-account extension. Verification, CORS and errors:
 // app/customer-account.server.ts; contract: docs/storefront-api.md.
-import { accountJson, customerAccountRoute } from '../customer-account.server';
+import {
+  accountJson,
+  customerAccountRoute,
+  readOnlyAccountAction,
+} from '../customer-account.server';
 import { pickLocale, singleParam } from '../public-api.server';
 import { accountHistory, readHistoryQuery } from '../storefront-account.server';
 
@@ -11,3 +15,6 @@ export const loader = customerAccountRoute(async ({ shop, customerId }, { reques
   const locale = pickLocale(singleParam(search, 'locale'), request.headers.get('Accept-Language'));
   return accountJson(await accountHistory({ shop, customerId }, query, locale));
 });
+
+// Anything but GET and OPTIONS: 405 in the shared shape, with CORS.
+export const action = readOnlyAccountAction;

@@ -1,7 +1,7 @@
 // GET /apps/loyalty/history?cursor=&limit= (→ /proxy/history): the logged-in customer's ledger
 // entries, newest first, each explained. A resource route: only this loader runs, not /proxy's.
 // Verification and errors: app/app-proxy.server.ts; contract: docs/storefront-api.md.
-import { appProxyRoute, proxyJson } from '../app-proxy.server';
+import { appProxyRoute, proxyJson, readOnlyProxyAction } from '../app-proxy.server';
 import { pickLocale } from '../public-api.server';
 import { accountHistory, readHistoryQuery } from '../storefront-account.server';
 
@@ -13,3 +13,6 @@ export const loader = appProxyRoute(async (proxy, { request }) => {
   const history = await accountHistory({ shop, customerId }, query, locale);
   return proxyJson({ loggedIn: true, ...history }, { headers: { Vary: 'Accept-Language' } });
 });
+
+// Anything but GET: 405 in the shared shape (Remix's own 405 would not be).
+export const action = readOnlyProxyAction;

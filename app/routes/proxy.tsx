@@ -2,7 +2,7 @@
 // customer's summary as JSON, or the rewards page (application/liquid) for a browser navigating
 // to /apps/loyalty. Verification and errors: app/app-proxy.server.ts; contract:
 // docs/storefront-api.md.
-import { appProxyRoute, proxyJson, proxyLiquid } from '../app-proxy.server';
+import { appProxyRoute, proxyJson, proxyLiquid, readOnlyProxyAction } from '../app-proxy.server';
 import { pickLocale, prefersHtml } from '../public-api.server';
 import { accountSummary } from '../storefront-account.server';
 import { rewardsPage } from '../storefront-page.server';
@@ -20,3 +20,6 @@ export const loader = appProxyRoute(async (proxy, { request }) => {
   const summary = await accountSummary({ shop, customerId });
   return proxyJson({ loggedIn: true, customerId, ...summary }, { headers: VARY });
 });
+
+// Anything but GET: 405 in the shared shape (Remix's own 405 would not be).
+export const action = readOnlyProxyAction;

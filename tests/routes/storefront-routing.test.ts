@@ -129,4 +129,29 @@ describe('storefront routes through Remix', () => {
     expect(refused.status).toBe(401);
     expect(refused.headers.get('Access-Control-Allow-Origin')).toBe('*');
   });
+
+  it('answers other methods 405 in the shared shape (with CORS on the account endpoints)', async () => {
+    const posted = await handler(
+      new Request(proxyRequest('/proxy/history', { logged_in_customer_id: '7001' }), {
+        method: 'POST',
+      }),
+    );
+    expect(posted.status).toBe(405);
+    expect(posted.headers.get('Allow')).toBe('GET, HEAD');
+    expect(await posted.json()).toEqual({
+      error: { code: 'METHOD_NOT_ALLOWED', message: 'only GET is answered here' },
+    });
+    // Verification still comes first: an unsigned POST is a 401.
+    const unsigned = await handler(new Request('https://laurel.test/proxy', { method: 'POST' }));
+    expect(unsigned.status).toBe(401);
+    const put = await handler(
+      accountRequest('/api/account/summary', accountToken(), { method: 'PUT' }),
+    );
+    expect(put.status).toBe(405);
+    expect(put.headers.get('Allow')).toBe('GET, OPTIONS');
+    expect(put.headers.get('Access-Control-Allow-Origin')).toBe('*');
+    expect(await put.json()).toEqual({
+      error: { code: 'METHOD_NOT_ALLOWED', message: 'only GET is answered here' },
+    });
+  });
 });
