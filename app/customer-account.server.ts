@@ -22,15 +22,15 @@
  *   headers (`*`: the token, not a cookie, is the credential) on every answer, errors included;
  * - marks every answer `Cache-Control: private, no-store`.
  *
- * | Status | Code         | When                                                                      |
- * | ------ | ------------ | ------------------------------------------------------------------------- |
- * | 204    | —            | OPTIONS (preflight)                                                       |
- * | 401    | UNAUTHORIZED | no bearer token; bad signature, expired or not yet valid; wrong audience; |
- * |        |              | no customer (`sub`) or no shop (`dest`) in the token                      |
- * | 403    | FORBIDDEN    | a crawler's User-Agent                                                     |
- * | 405    | METHOD_NOT_ALLOWED | a method other than GET/OPTIONS (`readOnlyAccountAction`), once verified |
- * | 503    | UNAVAILABLE  | the database could not be reached                                         |
- * | 500    | INTERNAL     | a bug; logged with its stack                                              |
+ * | Status | Code               | When                                                                 |
+ * | ------ | ------------------ | -------------------------------------------------------------------- |
+ * | 204    | —                  | OPTIONS (preflight)                                                  |
+ * | 401    | UNAUTHORIZED       | no bearer token; bad signature, expired or not yet valid; wrong      |
+ * |        |                    | audience; no customer (`sub`) or no shop (`dest`) in the token       |
+ * | 403    | FORBIDDEN          | a crawler's User-Agent                                               |
+ * | 405    | METHOD_NOT_ALLOWED | not GET or OPTIONS (`readOnlyAccountAction`), once the token verified |
+ * | 503    | UNAVAILABLE        | the database could not be reached                                    |
+ * | 500    | INTERNAL           | a bug; logged with its stack                                         |
  *
  * Routes add their own 4xx by throwing an AppError (400 VALIDATION, 400 BAD_CURSOR).
  */
