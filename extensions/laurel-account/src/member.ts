@@ -62,10 +62,16 @@ function isNullableText(value: unknown, max: number): value is string | null {
 
 // ISO 8601 with a time, as the backend writes Date#toISOString(); a bare date or "yesterday" is
 // not an instant we can place in the customer's time zone.
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 function isInstant(value: unknown): value is string {
-  return typeof value === 'string' && ISO_INSTANT.test(value) && Number.isFinite(Date.parse(value));
+  if (typeof value !== 'string') return false;
+  const match = ISO_INSTANT.exec(value);
+  if (!match || !Number.isFinite(Date.parse(value))) return false;
+  // Date.parse rolls 30 February over into March; a real instant names a real day.
+  const [year, month, day] = match.slice(1, 4).map(Number) as [number, number, number];
+  const probe = new Date(Date.UTC(year, month - 1, day));
+  return probe.getUTCMonth() === month - 1 && probe.getUTCDate() === day;
 }
 
 export function parseSummary(body: unknown): MemberSummary | null {
