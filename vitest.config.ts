@@ -11,9 +11,13 @@ export default defineConfig({
       'tests/**/*.test.ts',
       'dev/**/*.test.ts',
       'server/**/*.test.ts',
+      'extensions/**/*.test.ts',
     ],
     environment: 'node',
     setupFiles: ['tests/setup/console.ts'],
+    // The tester imports the extension's .tsx itself (dynamic import()); inlined, that import goes
+    // through Vite's transform instead of Node's loader, which cannot read TSX.
+    server: { deps: { inline: ['@shopify/ui-extensions-tester'] } },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Two cores: keep a little parallelism without starving Postgres/Redis.

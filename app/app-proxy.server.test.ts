@@ -146,8 +146,7 @@ describe('appProxyRoute', () => {
     expect(response.status).toBe(422);
     expect(response.headers.get('Cache-Control')).toBe('private, no-store');
     expect(await response.json()).toEqual({
-      error: 'not enough points',
-      code: 'INSUFFICIENT_BALANCE',
+      error: { code: 'INSUFFICIENT_BALANCE', message: 'not enough points' },
     });
   });
 
@@ -159,8 +158,10 @@ describe('appProxyRoute', () => {
       throw new Error('Failed query', { cause: refused });
     });
     const unavailable = {
-      error: 'the loyalty service is unavailable; try again shortly',
-      code: 'UNAVAILABLE',
+      error: {
+        code: 'UNAVAILABLE',
+        message: 'the loyalty service is unavailable; try again shortly',
+      },
     };
     expect(await (await call(down, signed(live()))).json()).toEqual(unavailable);
     // node-postgres's pool, when no connection opens in time: no code, only its words.
@@ -179,9 +180,10 @@ describe('appProxyRoute', () => {
     const response = await call(bug, signed(live()));
     expect(response.status).toBe(500);
     expect(await response.json()).toEqual({
-      error: 'the request could not be completed',
-      code: 'INTERNAL',
+      error: { code: 'INTERNAL', message: 'the request could not be completed' },
     });
+    // Errors keep the proxy's cache policy too.
+    expect(response.headers.get('Cache-Control')).toBe('private, no-store');
   });
 
   it('never calls the handler for a refused request', async () => {
@@ -189,6 +191,12 @@ describe('appProxyRoute', () => {
     const route = appProxyRoute(handler);
     const response = await call(route, `logged_in_customer_id=1&${signed(live())}`);
     expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      error: {
+        code: 'VALIDATION',
+        message: 'the logged_in_customer_id parameter appears more than once',
+      },
+    });
     expect(handler).not.toHaveBeenCalled();
   });
 });

@@ -12,8 +12,10 @@
  * — and the values handed to the route are read from that same map. A reserved parameter that
  * appears twice is refused outright, before anything else.
  *
- * Every answer is JSON with `Cache-Control: private, no-store` (it is one customer's data, behind
- * the shop's own domain). Errors are `{"error": "<reason>", "code": "<ErrorCode>"}`:
+ * Every answer carries `Cache-Control: private, no-store` (it is one customer's data, behind the
+ * shop's own domain): JSON, or `application/liquid` for a page Shopify renders inside the theme.
+ * Errors are `{"error": {"code": "<ErrorCode>", "message": "<reason>"}}` (app/public-api.server.ts,
+ * the shape the customer-account endpoints share):
  *
  * | Status | Code         | When                                                                     |
  * | ------ | ------------ | ------------------------------------------------------------------------ |
@@ -22,14 +24,14 @@
  * | 503    | UNAVAILABLE  | the database (or Redis) could not be reached; nothing was changed        |
  * | 500    | INTERNAL     | a bug; logged with its stack, the answer says nothing more               |
  *
- * Route handlers add their own 4xx by throwing an AppError (its code's status, its message).
+ * Route handlers add their own 4xx by throwing an AppError (its code's status, its message); every
+ * route's codes are listed in docs/storefront-api.md.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/server-runtime';
 import { parseShopifyEnv } from './env.server';
-import { isNotAvailableYet } from './db.server';
-import { AppError, ErrorCode, httpStatusFor, isAppError, rootCauseMessage } from './errors';
-import { logger } from './logger.server';
+import { AppError, ErrorCode, httpStatusFor } from './errors';
+import { errorBody, publicFailure } from './public-api.server';
 import { isMyshopifyDomain } from '../loyalty/shop-domain';
 
 /** Parameters Shopify adds and signs on every proxied request: never accepted twice. */
@@ -47,7 +49,7 @@ export const SIGNATURE_MAX_AGE_SECONDS = 90;
 /** Shopify customer ids are positive integers (the legacy numeric id, not the GID). */
 const CUSTOMER_ID = /^[1-9][0-9]{0,19}$/;
 
-const PRIVATE = { 'Cache-Control': 'private, no-store' } as const;
+const PRIVATE = 'private, no-store';
 
 /** A verified app proxy request: everything here was covered by Shopify's signature. */
 export interface AppProxyContext {
@@ -69,13 +71,38 @@ export interface AppProxyContext {
 }
 
 /** A JSON answer with the proxy's cache policy. */
-export function proxyJson(body: unknown, init: { status?: number } = {}): Response {
-  return Response.json(body, { status: init.status ?? 200, headers: PRIVATE });
+export function proxyJson(
+  body: unknown,
+  init: { status?: number; headers?: Record<string, string> } = {},
+): Response {
+  return Response.json(body, {
+    status: init.status ?? 200,
+    headers: { ...init.headers, 'Cache-Control': PRIVATE },
+  });
 }
 
-/** The shared error answer: `{error, code}` with the code's HTTP status. */
-export function proxyError(code: ErrorCode, reason: string): Response {
-  return proxyJson({ error: reason, code }, { status: httpStatusFor(code) });
+/**
+ * A Liquid page: Shopify renders it with the shop's theme around it, in the storefront's context
+ * (`routes`, `request.locale`…). Everything in `liquid` that came from data must already be escaped
+ * for Liquid and HTML (app/storefront-page.server.ts).
+ */
+export function proxyLiquid(
+  liquid: string,
+  init: { headers?: Record<string, string> } = {},
+): Response {
+  return new Response(liquid, {
+    status: 200,
+    headers: { ...init.headers, 'Content-Type': 'application/liquid', 'Cache-Control': PRIVATE },
+  });
+}
+
+/** The shared error answer, `{"error":{"code","message"}}` with the code's HTTP status. */
+export function proxyError(
+  code: ErrorCode,
+  message: string,
+  headers?: Record<string, string>,
+): Response {
+  return proxyJson(errorBody(code, message), { status: httpStatusFor(code), headers });
 }
 
 function refuse(code: ErrorCode, reason: string): never {
@@ -179,14 +206,6 @@ export function verifyAppProxyRequest(
   };
 }
 
-/**
- * The dependency is down, not the request wrong: the database could not be opened, or a query met
- * a server that is restarting or unreachable (the same test a starting process waits on).
- */
-function isUnavailable(error: unknown): boolean {
-  return isAppError(error, ErrorCode.UNAVAILABLE) || isNotAvailableYet(error);
-}
-
 let secret: string | undefined;
 function appSecret(): string {
   secret ??= parseShopifyEnv().SHOPIFY_API_SECRET;
@@ -210,28 +229,16 @@ export function appProxyRoute(
       return await handler(proxy, args);
     } catch (error) {
       if (error instanceof Response) return error;
-      if (error instanceof AppError && httpStatusFor(error.code) < 500) {
-        logger().warn(
-          { path, status: httpStatusFor(error.code), code: error.code, reason: error.message },
-          'app proxy request refused',
-        );
-        return proxyError(error.code, error.message);
-      }
-      if (isUnavailable(error)) {
-        logger().error(
-          { path, err: rootCauseMessage(error) },
-          'app proxy: a dependency is unavailable',
-        );
-        return proxyError(
-          ErrorCode.UNAVAILABLE,
-          'the loyalty service is unavailable; try again shortly',
-        );
-      }
-      logger().error(
-        { path, err: error instanceof Error ? (error.stack ?? error.message) : String(error) },
-        'app proxy request failed',
-      );
-      return proxyError(ErrorCode.INTERNAL, 'the request could not be completed');
+      const failure = publicFailure(error, { surface: 'app proxy', path });
+      return proxyJson(failure.body, { status: failure.status });
     }
   };
 }
+
+/**
+ * The action of a proxy route that only reads: 405 in the shared shape, for a request that passed
+ * verification (an unsigned one is refused first, like any other).
+ */
+export const readOnlyProxyAction = appProxyRoute(() =>
+  proxyError(ErrorCode.METHOD_NOT_ALLOWED, 'only GET is answered here', { Allow: 'GET, HEAD' }),
+);

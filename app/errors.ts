@@ -4,6 +4,8 @@
  */
 export enum ErrorCode {
   VALIDATION = 'VALIDATION',
+  /** A pagination cursor Laurel did not issue for this shop and customer (tampered, or another's). */
+  BAD_CURSOR = 'BAD_CURSOR',
   NOT_FOUND = 'NOT_FOUND',
   IDEMPOTENCY_CONFLICT = 'IDEMPOTENCY_CONFLICT',
   INSUFFICIENT_BALANCE = 'INSUFFICIENT_BALANCE',
@@ -12,6 +14,8 @@ export enum ErrorCode {
   FORBIDDEN = 'FORBIDDEN',
   PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE = 'UNSUPPORTED_MEDIA_TYPE',
+  /** The route answers other methods only (the answer's Allow header lists them). */
+  METHOD_NOT_ALLOWED = 'METHOD_NOT_ALLOWED',
   RATE_LIMITED = 'RATE_LIMITED',
   SHOP_INACTIVE = 'SHOP_INACTIVE',
   UPSTREAM = 'UPSTREAM',
@@ -21,9 +25,11 @@ export enum ErrorCode {
 
 const httpStatus: Record<ErrorCode, number> = {
   [ErrorCode.VALIDATION]: 400,
+  [ErrorCode.BAD_CURSOR]: 400,
   [ErrorCode.UNAUTHORIZED]: 401,
   [ErrorCode.FORBIDDEN]: 403,
   [ErrorCode.NOT_FOUND]: 404,
+  [ErrorCode.METHOD_NOT_ALLOWED]: 405,
   [ErrorCode.IDEMPOTENCY_CONFLICT]: 409,
   [ErrorCode.CONFLICT]: 409,
   [ErrorCode.SHOP_INACTIVE]: 409,

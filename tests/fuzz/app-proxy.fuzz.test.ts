@@ -103,6 +103,8 @@ function answerFor(shop: string, customerId: string | undefined) {
     enrolled: points !== undefined,
     balance: points ?? 0,
     lifetimeEarned: points ?? 0,
+    tier: null,
+    referralCode: null,
   };
 }
 
@@ -363,8 +365,10 @@ describe('generated app-proxy queries (fuzz)', () => {
             // The proxy's own refusal says why.
             if (!expected.bare) {
               expect(JSON.parse(answer.body)).toEqual({
-                error: expect.any(String),
-                code: expected.status === 400 ? 'VALIDATION' : 'UNAUTHORIZED',
+                error: {
+                  code: expected.status === 400 ? 'VALIDATION' : 'UNAUTHORIZED',
+                  message: expect.any(String),
+                },
               });
             }
           } else {

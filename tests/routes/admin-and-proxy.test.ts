@@ -179,6 +179,8 @@ describe('app proxy', () => {
       enrolled: true,
       balance: 120,
       lifetimeEarned: 120,
+      tier: null,
+      referralCode: null,
     });
   });
 
@@ -199,8 +201,10 @@ describe('app proxy', () => {
     );
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({
-      error: "the signature does not match the query signed with this app's secret",
-      code: 'UNAUTHORIZED',
+      error: {
+        code: 'UNAUTHORIZED',
+        message: "the signature does not match the query signed with this app's secret",
+      },
     });
   });
 });
@@ -228,8 +232,10 @@ describe('app proxy: forged and replayed queries', () => {
     expect(answer).toEqual({
       status: 400,
       body: {
-        error: 'the logged_in_customer_id parameter appears more than once',
-        code: 'VALIDATION',
+        error: {
+          code: 'VALIDATION',
+          message: 'the logged_in_customer_id parameter appears more than once',
+        },
       },
     });
   });
@@ -240,7 +246,7 @@ describe('app proxy: forged and replayed queries', () => {
     const answer = await refused(`shop=${OTHER_SHOP}&${ownQuery()}`);
     expect(answer).toEqual({
       status: 400,
-      body: { error: 'the shop parameter appears more than once', code: 'VALIDATION' },
+      body: { error: { code: 'VALIDATION', message: 'the shop parameter appears more than once' } },
     });
   });
 
@@ -252,8 +258,7 @@ describe('app proxy: forged and replayed queries', () => {
       const answer = await refused(`${query}&${name}=${encodeURIComponent(value)}`);
       expect(answer.status).toBe(400);
       expect(answer.body).toEqual({
-        error: `the ${name} parameter appears more than once`,
-        code: 'VALIDATION',
+        error: { code: 'VALIDATION', message: `the ${name} parameter appears more than once` },
       });
     },
   );
@@ -264,7 +269,7 @@ describe('app proxy: forged and replayed queries', () => {
     query.set('shop', OTHER_SHOP);
     expect(await refused(query.toString())).toMatchObject({
       status: 401,
-      body: { code: 'UNAUTHORIZED' },
+      body: { error: { code: 'UNAUTHORIZED' } },
     });
   });
 
@@ -274,8 +279,10 @@ describe('app proxy: forged and replayed queries', () => {
     expect(await refused(query.toString())).toEqual({
       status: 401,
       body: {
-        error: "the request is not signed: it did not come through Shopify's app proxy",
-        code: 'UNAUTHORIZED',
+        error: {
+          code: 'UNAUTHORIZED',
+          message: "the request is not signed: it did not come through Shopify's app proxy",
+        },
       },
     });
   });
@@ -288,8 +295,10 @@ describe('app proxy: forged and replayed queries', () => {
     expect(await refused(stale.toString())).toEqual({
       status: 401,
       body: {
-        error: 'the signature is more than 90 s old (or from the future)',
-        code: 'UNAUTHORIZED',
+        error: {
+          code: 'UNAUTHORIZED',
+          message: 'the signature is more than 90 s old (or from the future)',
+        },
       },
     });
   });
@@ -313,6 +322,8 @@ describe('app proxy: forged and replayed queries', () => {
       enrolled: true,
       balance: 0,
       lifetimeEarned: 0,
+      tier: null,
+      referralCode: null,
     });
   });
 
@@ -334,7 +345,12 @@ describe('app proxy: forged and replayed queries', () => {
     const query = signedQuery([['logged_in_customer_id', '7001 OR 1=1']]);
     expect(await refused(query.toString())).toEqual({
       status: 400,
-      body: { error: 'logged_in_customer_id is not a Shopify customer id', code: 'VALIDATION' },
+      body: {
+        error: {
+          code: 'VALIDATION',
+          message: 'logged_in_customer_id is not a Shopify customer id',
+        },
+      },
     });
   });
 });

@@ -1,0 +1,206 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  explainEntry,
+  formatMinorMoney,
+  formatPoints,
+  type ExplainableEntry,
+  type StorefrontLocale,
+} from './explain';
+import { formatMoney } from './money';
+import { parseProgram, referenceProgram } from './program';
+import { planOrderSettlement, type SettlementOrder } from './settlement';
+
+const NBSP = '\u00a0';
+const NNBSP = '\u202f';
+const en = { locale: 'en', shopCurrency: 'USD' } as const;
+const fr = { locale: 'fr', shopCurrency: 'USD' } as const;
+
+const order: SettlementOrder = {
+  orderId: '1001',
+  name: '#1001',
+  customerId: 7,
+  paid: true,
+  test: false,
+  sourceName: 'web',
+  processedAt: new Date('2026-03-14T14:15:00Z'),
+  cancelledAt: null,
+  currency: 'USD',
+  earnAmountMinor: 12_000,
+  totalMinor: 13_500,
+};
+
+/** The entries settlement really posts for $120.00, a $30.00 refund, then the cancellation. */
+function settledEntries(): {
+  award: ExplainableEntry;
+  refund: ExplainableEntry;
+  cancel: ExplainableEntry;
+} {
+  const plan = planOrderSettlement({
+    order: { ...order, cancelledAt: new Date('2026-03-21T00:00:00Z') },
+    testOrdersEarn: false,
+    program: { version: 1, program: parseProgram(referenceProgram) },
+    award: null,
+    postedReversalKeys: new Set(),
+    alreadyReversed: 0,
+    refunds: [{ refundId: '5001', merchandiseMinor: 3_000, processedAt: new Date('2026-03-20') }],
+  });
+  const [refund, cancel] = plan.reversals;
+  // Reversals store no order name: the history reads it from the order (or the award).
+  return {
+    award: { ...plan.award!, orderName: null },
+    refund: { ...refund!, orderName: '#1001' },
+    cancel: { ...cancel!, orderName: '#1001' },
+  };
+}
+
+describe('explainEntry: what settlement posts', () => {
+  it('explains an award from its recorded amount and the order name it recorded', () => {
+    const { award } = settledEntries();
+    expect(award.points).toBe(90);
+    // The award records the order's name; the orders table's current name wins when given.
+    expect(explainEntry(award, en)).toBe('Order #1001, $120.00 → 90 points');
+    expect(explainEntry({ ...award, orderName: '#1001-R' }, en)).toBe(
+      'Order #1001-R, $120.00 → 90 points',
+    );
+    expect(explainEntry({ ...award, orderName: '#1001' }, fr)).toBe(
+      `Commande #1001, 120,00${NBSP}$US → 90 points`,
+    );
+  });
+
+  it('explains refund and cancellation reversals with a true minus sign', () => {
+    const { refund, cancel } = settledEntries();
+    expect(refund.points).toBe(-22); // floor(90 × 30 / 120)
+    expect(explainEntry(refund, en)).toBe('Refund on order #1001 → −22 points');
+    expect(explainEntry(refund, fr)).toBe('Remboursement sur la commande #1001 → −22 points');
+    expect(explainEntry(cancel, en)).toBe('Order #1001 cancelled → −68 points');
+    expect(explainEntry(cancel, fr)).toBe('Commande #1001 annulée → −68 points');
+    expect(explainEntry({ ...refund, orderName: null }, en)).toBe('Refund → −22 points');
+    expect(explainEntry({ ...cancel, orderName: null }, en)).toBe('Order cancelled → −68 points');
+  });
+});
+
+describe('explainEntry: other sources', () => {
+  const entry = (source: string, points: number, inputs: Record<string, unknown> = {}) => ({
+    source,
+    points,
+    inputs,
+    orderName: null,
+  });
+
+  it('gives an adjustment its reason, cut when very long', () => {
+    expect(
+      explainEntry(entry('adjustment', 10, { reason: 'Goodwill  for a late\nparcel' }), en),
+    ).toBe('Adjustment: Goodwill for a late parcel → 10 points');
+    expect(explainEntry(entry('adjustment', -5, { reason: 'Doublon' }), fr)).toBe(
+      `Ajustement${NBSP}: Doublon → −5 points`,
+    );
+    expect(explainEntry(entry('adjustment', -5, { reason: '   ' }), en)).toBe(
+      'Adjustment → −5 points',
+    );
+    expect(explainEntry(entry('adjustment', 1, { reason: 42 }), en)).toBe('Adjustment → 1 point');
+    const long = explainEntry(entry('adjustment', 3, { reason: 'x'.repeat(500) }), en);
+    expect(long).toBe(`Adjustment: ${'x'.repeat(119)}… → 3 points`);
+  });
+
+  it('names the signup bonus (the rule the customers/create handler records)', () => {
+    const signup = entry('bonus', 50, { rule: 'signup-bonus', signupBonus: 50 });
+    expect(explainEntry(signup, en)).toBe('Welcome bonus → 50 points');
+    expect(explainEntry(signup, fr)).toBe('Bonus de bienvenue → 50 points');
+    expect(explainEntry(entry('bonus', 20, { reason: 'Birthday' }), en)).toBe(
+      'Bonus: Birthday → 20 points',
+    );
+    expect(explainEntry(entry('bonus', 20), en)).toBe('Bonus → 20 points');
+  });
+
+  it('explains a purchase imported from a transactions file by its day', () => {
+    const imported = entry('order', 90, {
+      importedFrom: 'file',
+      amountMinor: 12_000,
+      currency: 'USD',
+      date: '2026-03-01',
+    });
+    expect(explainEntry(imported, en)).toBe('Purchase on Mar 1, 2026, $120.00 → 90 points');
+    expect(explainEntry(imported, fr)).toBe(`Achat du 1 mars 2026, 120,00${NBSP}$US → 90 points`);
+    expect(
+      explainEntry({ ...imported, inputs: { ...imported.inputs, date: '2026-02-30' } }, en),
+    ).toBe('Purchase, $120.00 → 90 points');
+  });
+
+  it('says less, never something false, when inputs are missing or of the wrong type', () => {
+    expect(explainEntry({ ...entry('order', 90), orderName: '#1001' }, en)).toBe(
+      'Order #1001 → 90 points',
+    );
+    expect(explainEntry(entry('order', 90, { amountMinor: '12000', currency: 'USD' }), en)).toBe(
+      'Order → 90 points',
+    );
+    expect(explainEntry(entry('order', 90, { amountMinor: 1.5 }), en)).toBe('Order → 90 points');
+    // An unknown recorded currency falls back to the shop's.
+    expect(explainEntry(entry('order', 1, { amountMinor: 150, currency: 'ZZZ' }), en)).toBe(
+      'Order, $1.50 → 1 point',
+    );
+    expect(
+      explainEntry(
+        {
+          source: 'order',
+          points: 1,
+          inputs: null as unknown as Record<string, unknown>,
+          orderName: null,
+        },
+        en,
+      ),
+    ).toBe('Order → 1 point');
+  });
+
+  it('has a generic sentence for sources added later, reading nothing from their inputs', () => {
+    const secret = { reason: '{{ customer.email }}', note: 'internal' };
+    expect(explainEntry(entry('redemption', -500, secret), en)).toBe(
+      'Points redeemed → −500 points',
+    );
+    expect(explainEntry(entry('expiry', -20, secret), fr)).toBe('Points expirés → −20 points');
+    expect(explainEntry(entry('referral', 100, secret), en)).toBe('Referral reward → 100 points');
+    expect(explainEntry(entry('tier', 250, secret), fr)).toBe('Récompense de palier → 250 points');
+    expect(explainEntry(entry('streak', 5, secret), en)).toBe('Points added → 5 points');
+    expect(explainEntry(entry('clawback', -5, secret), fr)).toBe('Points retirés → −5 points');
+  });
+});
+
+describe('formatPoints', () => {
+  it('agrees in number and groups digits as each language does', () => {
+    expect(formatPoints(1, 'en')).toBe('1 point');
+    expect(formatPoints(-1, 'en')).toBe('−1 point');
+    expect(formatPoints(0, 'en')).toBe('0 points');
+    expect(formatPoints(1200, 'en')).toBe('1,200 points');
+    // French: 0 and 1 are singular; thousands are separated by a narrow no-break space.
+    expect(formatPoints(0, 'fr')).toBe('0 point');
+    expect(formatPoints(1, 'fr')).toBe('1 point');
+    expect(formatPoints(2, 'fr')).toBe('2 points');
+    expect(formatPoints(-1200, 'fr')).toBe(`−1${NNBSP}200 points`);
+  });
+});
+
+describe('formatMinorMoney', () => {
+  it('uses each currency’s ISO digits', () => {
+    expect(formatMinorMoney(120_000, 'JPY', 'en')).toBe('¥120,000');
+    expect(formatMinorMoney(1_500, 'KWD', 'en')).toBe('KWD' + NBSP + '1.500');
+    expect(formatMinorMoney(5, 'USD', 'en')).toBe('$0.05');
+    expect(formatMinorMoney(12_050, 'EUR', 'fr')).toBe(`120,50${NBSP}€`);
+  });
+
+  it('is exact up to the largest safe amount (no float on the way)', () => {
+    expect(formatMinorMoney(Number.MAX_SAFE_INTEGER, 'USD', 'en')).toBe('$90,071,992,547,409.91');
+    const digitsOf = (s: string) => s.replace(/[^0-9]/g, '');
+    fc.assert(
+      fc.property(
+        fc.maxSafeNat(),
+        fc.constantFrom('USD', 'EUR', 'JPY', 'KWD', 'CLF', 'GBP'),
+        fc.constantFrom<StorefrontLocale>('en', 'fr'),
+        (minor, currency, locale) => {
+          const shown = formatMinorMoney(minor, currency, locale);
+          expect(digitsOf(shown)).toBe(digitsOf(formatMoney(minor, currency)));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
