@@ -7,10 +7,12 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/server-r
 import { answerThroughAppProxy, type ProxyRouteModule } from '../dev-app-proxy.server';
 import { storefrontLiquidPage } from '../storefront-preview.server';
 import * as summary from './proxy';
+import * as history from './proxy.history';
 
 /** `/apps/loyalty/<key>` → the module of `/proxy/<key>`. */
 const PROXY_ROUTES: Readonly<Record<string, ProxyRouteModule>> = {
   '': summary,
+  history,
 };
 
 export const loader = (args: LoaderFunctionArgs) =>

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoaderFunctionArgs } from '@remix-run/server-runtime';
+import { createRequestHandler } from '@remix-run/server-runtime';
 import { Session } from '@shopify/shopify-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
@@ -74,6 +75,7 @@ import { seedEmulatorShop } from '../../dev/demo/emulator-seed';
 import { parseProgram, referenceProgram } from '../../loyalty/program';
 import { programSummary } from '../../loyalty/program-summary';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { routeManifest, routeTreeBuild } from '../helpers/route-tree';
 
 const ROUTES_DIR = fileURLToPath(new URL('../../app/routes', import.meta.url));
 // The /dev/* routes and the app proxy stand-in (/apps/loyalty/*, with its optional locale).
@@ -588,13 +590,26 @@ describe('/apps/loyalty/*, the app proxy stand-in', () => {
     expect(query.get('signature')).toBe(appProxySignature(grouped, DEMO.secret));
   });
 
-  it('a subpath with no proxy route is 404, a method the route lacks 405, a bad cookie 400', async () => {
+  it('/apps/loyalty/history reaches the history route for the previewed customer', async () => {
+    const response = await standIn('/apps/loyalty/history?limit=1', { cookie: cookie('7001') });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      loggedIn: true,
+      entries: [{ points: 120, source: 'order' }],
+      nextCursor: null,
+    });
+  });
+
+  it('a subpath with no proxy route is 404, a POST is signed and refused by the route, a bad cookie 400', async () => {
     expect((await standIn('/apps/loyalty/nothing-here', { cookie: cookie('7001') })).status).toBe(
       404,
     );
+    // Signed like a GET, so the route's own answer (not a 401 for a missing signature).
     const post = await standIn('/apps/loyalty', { method: 'POST', cookie: cookie('7001') });
     expect(post.status).toBe(405);
-    expect(post.headers.get('Allow')).toBe('GET, HEAD');
+    expect(await post.json()).toEqual({
+      error: { code: 'METHOD_NOT_ALLOWED', message: 'only GET is answered here' },
+    });
     const bad = await thrownBy(() => standIn('/apps/loyalty', { cookie: cookie('7001x') }));
     expect((bad as Response).status).toBe(400);
     expect(await (bad as Response).text()).toMatch(/laurel_preview_customer cookie/);
@@ -642,5 +657,75 @@ describe('/apps/loyalty/*, the app proxy stand-in', () => {
       'laurel_preview_customer=7001; Path=/; HttpOnly; SameSite=Lax',
     );
     expect(() => previewCustomerCookie('7001; Domain=evil.example')).toThrow(RangeError);
+  });
+});
+
+describe("the preview's routes through Remix's handler, with the real route tree", () => {
+  let handler: ReturnType<typeof createRequestHandler>;
+  beforeAll(async () => {
+    handler = createRequestHandler(
+      routeTreeBuild({
+        'routes/dev.preview': await import('../../app/routes/dev.preview'),
+        'routes/dev.preview_.assets.$': await import('../../app/routes/dev.preview_.assets.$'),
+        'routes/($locale).apps.loyalty.$':
+          await import('../../app/routes/($locale).apps.loyalty.$'),
+      }),
+    );
+  });
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    handler(new Request(`http://127.0.0.1:3000${path}`, { headers }));
+  const member = { Cookie: `${PREVIEW_CUSTOMER_COOKIE}=7001`, Accept: 'application/json' };
+
+  it('names the routes as Remix sees them: the assets are not nested under the preview', () => {
+    const manifest = routeManifest();
+    expect(manifest['routes/dev.preview_.assets.$']).toMatchObject({
+      path: 'dev/preview/assets/*',
+      parentId: 'root',
+    });
+    expect(manifest['routes/($locale).apps.loyalty.$']).toMatchObject({
+      path: ':locale?/apps/loyalty/*',
+    });
+  });
+
+  it('/apps/loyalty, /apps/loyalty/history and /fr/apps/loyalty/history reach the stand-in', async () => {
+    expect(await (await get('/apps/loyalty', member)).json()).toMatchObject({
+      loggedIn: true,
+      customerId: '7001',
+      balance: 120,
+    });
+    for (const path of ['/apps/loyalty/history?limit=1', '/fr/apps/loyalty/history?limit=1']) {
+      const response = await get(path, member);
+      expect(response.status, path).toBe(200);
+      expect(await response.json(), path).toMatchObject({ loggedIn: true, nextCursor: null });
+    }
+    expect((await get('/de/apps/loyalty', member)).status).toBe(404);
+  });
+
+  it('a browser navigating to /apps/loyalty gets the rewards page inside the preview theme', async () => {
+    const response = await get('/apps/loyalty', { ...member, Accept: 'text/html' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('Content-Type')).toBe('text/html; charset=utf-8');
+    const page = await response.text();
+    expect(page).toContain('<main>');
+    expect(page).toContain('data-laurel-launcher');
+    expect(page).not.toMatch(/\{\{|\{%/);
+    expect(page).toMatch(/120/);
+  });
+
+  it('/dev/preview renders, its assets are served, a traversal through the URL is refused', async () => {
+    const preview = await get('/dev/preview?customer=7001');
+    expect(preview.status).toBe(200);
+    expect(await preview.text()).toContain('data-laurel-balance="120"');
+    const script = await get('/dev/preview/assets/laurel.js');
+    expect(script.status).toBe(200);
+    expect(script.headers.get('Content-Type')).toBe('text/javascript; charset=utf-8');
+    for (const path of [
+      '/dev/preview/assets/..%2F..%2F..%2Fpackage.json',
+      '/dev/preview/assets/..%5C..%5Cpackage.json',
+    ]) {
+      const refused = await get(path);
+      expect([400, 404], path).toContain(refused.status);
+      expect(await refused.text(), path).not.toContain('"name": "laurel"');
+    }
   });
 });
