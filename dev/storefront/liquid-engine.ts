@@ -50,7 +50,7 @@ export interface StorefrontCustomer {
   id: number;
   email?: string;
   first_name?: string;
-  metafields: { $app?: LaurelCustomerMetafields } & Record<string, Record<string, unknown>>;
+  metafields: { $app?: LaurelCustomerMetafields } & Record<string, object | undefined>;
 }
 
 export interface StorefrontVariant {
@@ -139,7 +139,7 @@ export interface StorefrontEngine {
 
 /** Shopify's metafields drop: a missing namespace or key reads as nil. */
 class MetafieldsDrop extends Drop {
-  constructor(private readonly namespaces: Record<string, Record<string, unknown> | undefined>) {
+  constructor(private readonly namespaces: Record<string, object | undefined>) {
     super();
   }
   override liquidMethodMissing(namespace: string): unknown {
@@ -149,11 +149,11 @@ class MetafieldsDrop extends Drop {
 }
 
 class NamespaceDrop extends Drop {
-  constructor(private readonly keys: Record<string, unknown>) {
+  constructor(private readonly keys: object) {
     super();
   }
   override liquidMethodMissing(key: string): unknown {
-    return Object.hasOwn(this.keys, key) ? this.keys[key] : null;
+    return Object.hasOwn(this.keys, key) ? (this.keys as Record<string, unknown>)[key] : null;
   }
 }
 
@@ -209,8 +209,7 @@ export function readLocales(localesDir: string, kind: 'storefront' | 'schema'): 
   return { defaultLocale, files };
 }
 
-const escapeAttribute = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeAttribute = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function createStorefrontEngine(options: StorefrontEngineOptions = {}): StorefrontEngine {
   const extensionDir = path.resolve(options.extensionDir ?? DEFAULT_EXTENSION_DIR);

@@ -16,7 +16,10 @@
  * - `divided_by`: Ruby Liquid's semantics, which liquidjs does not follow: two integers divide to
  *   an integer (floored), and dividing an integer by 0 is an error.
  */
-import type { FilterImpl } from 'liquidjs';
+/** What liquidjs binds `this` to in a filter (its own FilterImpl type is not exported). */
+interface FilterImpl {
+  context: { getSync(paths: PropertyKey[]): unknown };
+}
 
 export interface Locales {
   defaultLocale: string;
@@ -83,7 +86,9 @@ export function translate(
     }
     const count = Number(variables.count);
     if (!Number.isFinite(count)) {
-      throw new Error(`translation '${key}': count must be a number (got ${String(variables.count)})`);
+      throw new Error(
+        `translation '${key}': count must be a number (got ${String(variables.count)})`,
+      );
     }
     const form =
       count === 0 && entry.zero !== undefined
