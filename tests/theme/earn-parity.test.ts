@@ -1,0 +1,158 @@
+/**
+ * "Earn N points" is computed three times: by loyalty/earn.ts on the server, in Liquid by the product
+ * block (snippets/laurel-earn.liquid) and by assets/laurel.js on variant change. All three must agree
+ * for any program and price, in currencies with 0, 2, 3 and 4 minor digits.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import vm from 'node:vm';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createStorefrontEngine, DEFAULT_EXTENSION_DIR } from '../../dev/storefront/liquid-engine';
+import { earnPoints } from '../../loyalty/earn';
+import { currencyDigits, formatMoney } from '../../loyalty/money';
+import { parseProgram, type ProgramDefinition } from '../../loyalty/program';
+import {
+  liquidPriceToMinor,
+  programSummary,
+  type ProgramSummary,
+} from '../../loyalty/program-summary';
+import { find, isHidden, product, storefront, text, variant } from './helpers';
+
+interface LaurelApi {
+  earn(program: ProgramSummary, minor: number): number;
+  toMinor(price: number, digits: number): number | undefined;
+}
+
+/**
+ * The shipped script, run as a browser would run it on a page without Laurel blocks: a window
+ * whose document has none of our hooks. It publishes its maths on window.Laurel.
+ */
+function loadScript(): LaurelApi {
+  const source = readFileSync(path.join(DEFAULT_EXTENSION_DIR, 'assets', 'laurel.js'), 'utf8');
+  const document = {
+    readyState: 'complete',
+    addEventListener: () => undefined,
+    querySelector: () => null,
+    querySelectorAll: () => [],
+  };
+  const window = vm.createContext({ document, location: { search: '' } }) as Record<
+    string,
+    unknown
+  >;
+  window.window = window;
+  vm.runInContext(source, window, { filename: 'laurel.js' });
+  return window.Laurel as LaurelApi;
+}
+
+const CURRENCIES = ['USD', 'EUR', 'JPY', 'KWD', 'BHD', 'CLF'] as const;
+
+/** A valid program definition: sorted bands, gaps allowed, the last open-ended or capped. */
+const programs = fc
+  .record({
+    currency: fc.constantFrom(...CURRENCIES),
+    unitMajorish: fc.integer({ min: 1, max: 5000 }),
+    steps: fc.array(fc.integer({ min: 1, max: 50_000 }), { minLength: 1, maxLength: 5 }),
+    start: fc.integer({ min: 0, max: 20_000 }),
+    gaps: fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
+    points: fc.array(fc.integer({ min: 1, max: 1000 }), { minLength: 5, maxLength: 5 }),
+    openEnded: fc.boolean(),
+  })
+  .map(({ currency, unitMajorish, steps, start, gaps, points, openEnded }): ProgramDefinition => {
+    const scale = 10 ** Math.max(0, currencyDigits(currency) - 2);
+    const minor = (n: number) => formatMoney(n * scale, currency);
+    const bands: ProgramDefinition['earn']['bands'] = [];
+    let over = start;
+    steps.forEach((step, i) => {
+      const upTo = over + step;
+      const last = i === steps.length - 1;
+      bands.push(
+        last && openEnded
+          ? { over: minor(over), pointsPerUnit: points[i]! }
+          : { over: minor(over), upTo: minor(upTo), pointsPerUnit: points[i]! },
+      );
+      over = gaps[i] ? upTo + step : upTo;
+    });
+    return { name: 'Generated', currency, earn: { unit: minor(unitMajorish), bands } };
+  });
+
+/** Liquid money values: mostly whole prices of the currency, some odd, some near a band edge. */
+const prices = fc.oneof(
+  fc.integer({ min: 0, max: 20_000_000 }),
+  fc.integer({ min: 0, max: 200_000 }).map((units) => units * 100),
+  fc.integer({ min: 0, max: 100_000 }),
+);
+
+describe('earn parity: Liquid and laurel.js against loyalty/earn.ts', () => {
+  const engine = createStorefrontEngine();
+  const laurel = loadScript();
+
+  it('agree on the reference examples', async () => {
+    const summary = programSummary(
+      parseProgram({
+        name: 'Reference',
+        currency: 'USD',
+        earn: {
+          unit: '1.00',
+          bands: [
+            { over: '50.00', upTo: '100.00', pointsPerUnit: 1 },
+            { over: '100.00', pointsPerUnit: 2 },
+          ],
+        },
+      }),
+      1,
+    );
+    for (const [price, points] of [
+      [12_000, 90],
+      [5_000, 0],
+      [5_099, 0],
+      [5_100, 1],
+      [10_000, 50],
+      [0, 0],
+    ] as const) {
+      const html = await engine.renderBlock(
+        'product-points',
+        storefront({ program: summary, product: product([variant(1, price)]) }),
+      );
+      expect(find(html, 'data-laurel-product-points')?.attributes['data-points']).toBe(
+        String(points),
+      );
+      expect(laurel.earn(summary, laurel.toMinor(price, 2)!)).toBe(points);
+    }
+  });
+
+  it('agree for any program and price (JPY, KWD, BHD, CLF included)', async () => {
+    await fc.assert(
+      fc.asyncProperty(programs, prices, async (definition, price) => {
+        const compiled = parseProgram(definition);
+        const summary = programSummary(compiled, 3);
+        const minor = liquidPriceToMinor(price, compiled.digits);
+        const expected = minor === undefined ? undefined : earnPoints(compiled, minor);
+
+        const jsMinor = laurel.toMinor(price, summary.digits);
+        expect(jsMinor).toBe(minor);
+        if (jsMinor !== undefined) expect(laurel.earn(summary, jsMinor)).toBe(expected);
+
+        const html = await engine.renderBlock(
+          'product-points',
+          storefront({ program: summary, product: product([variant(9, price)]), locale: 'en' }),
+        );
+        const root = find(html, 'data-laurel-product-points');
+        expect(root, html).toBeDefined();
+        if (expected === undefined) {
+          // a price Liquid cannot express in minor units (a fraction of a yen): no figure at all
+          expect(root!.attributes['data-points']).toBeUndefined();
+          expect(isHidden(root)).toBe(true);
+        } else {
+          expect(root!.attributes['data-points']).toBe(String(expected));
+          if (expected > 0) {
+            expect(text(find(html, 'data-laurel-earn'))).toBe(
+              `Earn ${expected.toLocaleString('en-US')} ${expected === 1 ? 'point' : 'points'} with this item`,
+            );
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
