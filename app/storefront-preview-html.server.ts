@@ -38,14 +38,18 @@ export function themeStrings(locale: string): ThemeStrings {
   return THEME_STRINGS[locale] ?? THEME_STRINGS.en!;
 }
 
-/** The theme's own style: system fonts, nothing loaded, nothing that moves after first paint. */
+/**
+ * The theme's own style: system fonts, nothing loaded, nothing that moves after first paint. The
+ * selects have fixed widths: sized by their longest option, they could move what follows them when
+ * a glyph falls back to another font after first paint.
+ */
 const THEME_CSS = `
 *,*::before,*::after{box-sizing:border-box}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;background:#fff}
 a{color:#0b5394}
 .dev-bar{background:#fff8c5;border-bottom:1px solid #d4a72c;padding:.5rem 1rem;font-size:.875rem}
 .dev-bar form,.dev-bar nav{display:inline-flex;gap:.5rem;align-items:center;margin-right:1.5rem}
-.dev-bar select{max-width:22rem}
+.dev-bar select{width:22rem}
 .site-header{border-bottom:1px solid #d0d7de;padding:1rem}
 .site-header a{font-weight:700;font-size:1.25rem;color:inherit;text-decoration:none}
 main{max-width:60rem;margin:0 auto;padding:1rem;display:grid;gap:2rem}
@@ -53,6 +57,7 @@ main{max-width:60rem;margin:0 auto;padding:1rem;display:grid;gap:2rem}
 .product h1{margin:0;font-size:1.75rem}
 .product-form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
 .product-form select,.product-form button{font:inherit;padding:.4rem .6rem}
+.product-form select{width:16rem}
 `;
 
 /** Liquid money (hundredths) as the stand-in theme prints it. */

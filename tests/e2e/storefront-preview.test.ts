@@ -14,6 +14,8 @@
  * Screenshots go to tests/artifacts/ (storefront-preview-*.png).
  */
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,8 +101,24 @@ interface Watched {
   page: Page;
   problems: string[];
   requests: BrowserRequest[];
-  /** Sum of every layout shift's value so far, with or without recent input. */
-  layoutShift(): Promise<number>;
+  /** Every layout shift so far (buffered from navigation start). */
+  layoutShifts(): Promise<LayoutShift[]>;
+}
+
+interface LayoutShift {
+  value: number;
+  /** Within 500 ms of a click or key press: not counted by CLS. */
+  hadRecentInput: boolean;
+  /** What moved (the start of each element's markup). */
+  sources: string[];
+}
+
+/**
+ * Cumulative Layout Shift as browsers define it: the shifts no input explains. Shifts right after
+ * an input (the "More" button moving down under the entries it loaded) are reported, not counted.
+ */
+function cumulativeLayoutShift(shifts: readonly LayoutShift[]): number {
+  return shifts.filter((s) => !s.hadRecentInput).reduce((sum, s) => sum + s.value, 0);
 }
 
 const open: Watched[] = [];
@@ -129,24 +147,37 @@ async function watchedPage(options: { locale?: string } = {}): Promise<Watched> 
     if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
   });
   await page.addInitScript(() => {
-    const shifts: number[] = [];
-    (window as unknown as { __laurelShifts: number[] }).__laurelShifts = shifts;
+    const shifts: LayoutShift[] = [];
+    (window as unknown as { __laurelShifts: typeof shifts }).__laurelShifts = shifts;
     new PerformanceObserver((list) => {
-      for (const entry of list.getEntries())
-        shifts.push((entry as unknown as { value: number }).value);
+      for (const entry of list.getEntries() as unknown as {
+        value: number;
+        hadRecentInput: boolean;
+        sources?: { node?: Node | null }[];
+      }[]) {
+        shifts.push({
+          value: entry.value,
+          hadRecentInput: entry.hadRecentInput,
+          sources: (entry.sources ?? []).map((source) => {
+            const node = source.node as Element | null | undefined;
+            const { previousRect: from, currentRect: to } = source as unknown as {
+              previousRect: DOMRectReadOnly;
+              currentRect: DOMRectReadOnly;
+            };
+            const rect = (r: DOMRectReadOnly) => `${r.x},${r.y} ${r.width}×${r.height}`;
+            const what = node?.outerHTML?.slice(0, 60) ?? node?.nodeName ?? '?';
+            return `${what} at ${rect(from)} → ${rect(to)}`;
+          }),
+        });
+      }
     }).observe({ type: 'layout-shift', buffered: true });
   });
   const watched: Watched = {
     page,
     problems,
     requests,
-    layoutShift: () =>
-      page.evaluate(() =>
-        (window as unknown as { __laurelShifts: number[] }).__laurelShifts.reduce(
-          (a, b) => a + b,
-          0,
-        ),
-      ),
+    layoutShifts: () =>
+      page.evaluate(() => (window as unknown as { __laurelShifts: LayoutShift[] }).__laurelShifts),
   };
   open.push(watched);
   return watched;
@@ -156,7 +187,12 @@ afterEach(async () => {
   // Checked here too, so a test that forgot cannot pass with a console error or a shift.
   for (const watched of open.splice(0)) {
     if (!watched.page.isClosed()) {
-      expect(await watched.layoutShift(), 'layout shift').toBe(0);
+      const shifts = await watched.layoutShifts();
+      expect(cumulativeLayoutShift(shifts), JSON.stringify(shifts)).toBe(0);
+      const afterInput = shifts.filter((s) => s.hadRecentInput);
+      if (afterInput.length > 0) {
+        process.stdout.write(`[preview e2e] shifts after input: ${JSON.stringify(afterInput)}\n`);
+      }
       await watched.page.close();
     }
     expect(watched.problems).toEqual([]);
@@ -223,6 +259,58 @@ async function openMemberPage(
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   return { customer, ledger };
+}
+
+/**
+ * A proxy in front of the demo that sends the preview page in two parts, as a slow network can:
+ * up to the end of the first tag holding `marker`, then — after long enough for the browser to
+ * paint what it has — the rest. Everything else passes through unchanged (cookies included).
+ */
+async function cutProxy(marker: string, pauseMs = 1_000) {
+  let cuts = 0;
+  const server = createServer((req, res) => {
+    void (async () => {
+      const target = new URL(req.url ?? '/', origin);
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (typeof value === 'string' && name !== 'host') headers.set(name, value);
+      }
+      const upstream = await fetch(target, { headers, redirect: 'manual' });
+      const out: Record<string, string | string[]> = {};
+      upstream.headers.forEach((value, name) => {
+        if (
+          !['content-length', 'content-encoding', 'transfer-encoding', 'set-cookie'].includes(name)
+        )
+          out[name] = value;
+      });
+      const cookies = upstream.headers.getSetCookie();
+      if (cookies.length > 0) out['set-cookie'] = cookies;
+      const body = Buffer.from(await upstream.arrayBuffer());
+      res.writeHead(upstream.status, out);
+      const text = body.toString('utf8');
+      const at = target.pathname === '/dev/preview' ? text.indexOf(marker) : -1;
+      if (at < 0) {
+        res.end(body);
+        return;
+      }
+      cuts++;
+      const end = text.indexOf('>', at) + 1;
+      res.write(text.slice(0, end));
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      res.end(text.slice(end));
+    })().catch((error: Error) => res.destroy(error));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    cuts: () => cuts,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,6 +566,70 @@ describe('the storefront preview', () => {
     expect(proxied.length).toBeGreaterThanOrEqual(2);
     for (const path of proxied) expect(path).toMatch(/^\/fr\/apps\/loyalty(\/history)?$/);
     await page.screenshot({ path: join(ARTIFACTS, 'storefront-preview-fr.png'), fullPage: false });
+  });
+
+  it('no layout shift on a slow connection either (the page, its CSS and script in pieces)', async () => {
+    const watched = await watchedPage();
+    const { page } = watched;
+    const [member] = await members();
+    // About 3G: the HTML arrives in several packets and is painted as it comes.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 150,
+      downloadThroughput: (400 * 1024) / 8,
+      uploadThroughput: (400 * 1024) / 8,
+    });
+    await page.goto(pageUrl({ customer: member!.externalId }), { waitUntil: 'load' });
+    await page.locator('button[data-laurel-launcher]').click();
+    await page.locator('[data-laurel-history] li').first().waitFor();
+    await cdp.detach();
+  });
+
+  /** Opens a member's preview through a proxy that cuts the page inside `marker`'s tag. */
+  async function openCut(marker: string) {
+    const watched = await watchedPage();
+    const { page } = watched;
+    const [member] = await members();
+    const cut = await cutProxy(marker);
+    try {
+      await page.goto(`${cut.origin}/dev/preview?customer=${member!.externalId}`);
+      expect(cut.cuts()).toBe(1);
+      await page.locator('button[data-laurel-launcher]').click();
+      await page.locator('[data-laurel-history] li').first().waitFor();
+    } finally {
+      await cut.close();
+    }
+    return watched;
+  }
+
+  it.each([
+    ['inside the balance block', 'data-laurel-balance-block'],
+    ['inside the product block', 'data-laurel-earn'],
+    ["inside the launcher's panel", 'data-laurel-panel-member'],
+  ])('no layout shift when the page arrives cut %s, painted before the rest', async (_, marker) => {
+    await openCut(marker); // afterEach measures the shifts
+  });
+
+  // KNOWN BUG (theme extension, not the preview): painted before its label arrives, the launcher's
+  // button is an empty pill that then grows leftwards (it is right-anchored), a layout shift of
+  // ~0.0008 that no input explains. Rendering the button `hidden` and letting laurel.js show it
+  // (with `.laurel-launcher__button[hidden] { display: none }`: the button's display overrides the
+  // attribute) removes it, and costs nothing: the button does nothing before the script runs. This
+  // test pins the bug; when the fix lands it fails — then expect 0 like the tests above.
+  it("the launcher's button shifts when the page arrives cut inside it (known bug)", async () => {
+    const watched = await openCut('data-laurel-launcher');
+    const shifts = await watched.layoutShifts();
+    open.splice(open.indexOf(watched), 1);
+    await watched.page.close();
+    expect(watched.problems).toEqual([]);
+    const unexplained = shifts.filter((shift) => !shift.hadRecentInput);
+    expect(unexplained.length, JSON.stringify(shifts)).toBeGreaterThan(0);
+    for (const shift of unexplained) {
+      expect(shift.sources.every((source) => source.includes('laurel-launcher__button'))).toBe(
+        true,
+      );
+    }
   });
 
   it('loads nothing from outside the dev server, and no favicon', async () => {
