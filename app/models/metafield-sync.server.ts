@@ -342,6 +342,9 @@ export async function shopsDueForSync(db: Executor): Promise<string[]> {
 export interface MemberSyncState {
   customerId: number;
   externalId: string;
+  /** The ledger's figures now (the projection). */
+  balance: number;
+  lifetimeEarned: number;
   revision: number;
   syncedRevision: number;
   ledgerPosition: number;
@@ -359,6 +362,8 @@ export async function memberSyncStates(db: Executor, shopId: number): Promise<Me
     .select({
       customerId: customerMetafieldSync.customerId,
       externalId: customers.externalId,
+      balance: customerBalances.balance,
+      lifetimeEarned: customerBalances.lifetimeEarned,
       revision: customerMetafieldSync.revision,
       syncedRevision: customerMetafieldSync.syncedRevision,
       ledgerPosition: customerMetafieldSync.ledgerPosition,
@@ -376,6 +381,7 @@ export async function memberSyncStates(db: Executor, shopId: number): Promise<Me
         eq(customers.id, customerMetafieldSync.customerId),
       ),
     )
+    .leftJoin(customerBalances, eq(customerBalances.customerId, customerMetafieldSync.customerId))
     .leftJoin(
       ledgerEntries,
       and(
@@ -387,6 +393,8 @@ export async function memberSyncStates(db: Executor, shopId: number): Promise<Me
     .orderBy(asc(customerMetafieldSync.customerId));
   return rows.map((r) => ({
     ...r,
+    balance: Number(r.balance ?? 0),
+    lifetimeEarned: Number(r.lifetimeEarned ?? 0),
     revision: Number(r.revision),
     syncedRevision: Number(r.syncedRevision),
     ledgerPosition: Number(r.ledgerPosition),

@@ -23,6 +23,12 @@ import { demoStatePath } from '../../app/dev-access.server';
 import { EnvError, parseEnv } from '../../app/env.server';
 import { shopTotals } from '../../app/models/dashboard.server';
 import { countEntries, listMembers } from '../../app/models/members.server';
+import {
+  hasPendingMembers,
+  memberSyncStates,
+  programSyncState,
+  resyncShop,
+} from '../../app/models/metafield-sync.server';
 import { listPrograms, publishProgram } from '../../app/models/programs.server';
 import { earnedReport } from '../../app/models/reports.server';
 import {
@@ -48,6 +54,7 @@ import { OrdersFileError, readOrdersFile } from './orders-file';
 import { replayProgress } from './progress';
 import { ensureRedis } from './redis';
 import { ReplayError, replayDeliveries } from './replay';
+import { formatStorefrontSync, storefrontSyncReport } from './storefront-sync';
 import {
   DemoStateError,
   newDemoState,
@@ -264,6 +271,25 @@ async function waitForWorkers(
   return { received: 0, dead: counts.dead, stalled: false };
 }
 
+/**
+ * Waits until the sync workers have written every member and the program summary (members that
+ * Shopify refused are backing off: not waited for, the report shows them).
+ */
+async function waitForStorefront(
+  db: DatabaseHandle['db'],
+  shopId: number,
+): Promise<{ settled: boolean }> {
+  const deadline = Date.now() + STALL_MS;
+  for (;;) {
+    const program = await programSyncState(db, shopId);
+    if (!(await hasPendingMembers(db, shopId)) && program.programVersion !== null) {
+      return { settled: true };
+    }
+    if (Date.now() > deadline) return { settled: false };
+    await sleep(100);
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseOptions();
   let config;
@@ -336,6 +362,8 @@ async function main(): Promise<void> {
   const emulator = await startAdminEmulator({
     port: 0,
     accessTokens: { [state.shop]: state.accessToken },
+    // The metafield definitions, as `shopify app deploy` installs them.
+    appConfig: join(ROOT, 'shopify.app.toml'),
   });
   stopLater('the Admin API emulator', () => emulator.close());
   seedEmulatorShop(
@@ -411,8 +439,11 @@ async function main(): Promise<void> {
       accessToken: state.accessToken,
     }),
   );
+  // The emulator starts empty every run: whatever an earlier run wrote to it is gone.
+  await resyncShop(db, shop.id);
 
-  const workers = await laurel.startWorkers({ db });
+  // The sweep every 5 s: a re-run has no new webhooks to prompt a sync of the resynced members.
+  const workers = await laurel.startWorkers({ db, metafields: { sweepEveryMs: 5_000 } });
   stopLater('the workers', () => workers.close());
   await Promise.race([
     workers.ready,
@@ -454,6 +485,7 @@ async function main(): Promise<void> {
     deliveries.map((d) => d.webhookId),
   );
   const entriesBefore = await countEntries(db, shop.id);
+  const replayStartedAt = new Date();
   const replayStarted = performance.now();
   const bar = replayProgress(deliveries.length);
   try {
@@ -523,6 +555,30 @@ async function main(): Promise<void> {
     healthy = false;
     say('Check: the ledger DISAGREES with the independent expectation (dev/demo/expected.ts):');
     for (const line of differences) say(`  ${line}`);
+  }
+  const storefront = await waitForStorefront(db, shop.id);
+  const storefrontReport = storefrontSyncReport(
+    await memberSyncStates(db, shop.id),
+    (customerGid) => emulator.state.metafields(state.shop, customerGid),
+    replayStartedAt,
+  );
+  const metafieldsSet = emulator.requests.filter(
+    (r) =>
+      r.shop === state.shop &&
+      r.operationName === 'MetafieldsSet' &&
+      r.outcome === 'executed' &&
+      JSON.stringify(r.variables ?? {}).includes('/Customer/'),
+  ).length;
+  const synced = formatStorefrontSync(storefrontReport, {
+    metafieldsSet,
+    ledgerChanges: entriesAfter - entriesBefore,
+  });
+  say(synced.line);
+  if (!synced.ok || !storefront.settled) healthy = false;
+  if (!storefront.settled) {
+    say(
+      `Warning: the storefront sync did not settle within ${seconds(STALL_MS)}; see ${shortPath(logFile)}.`,
+    );
   }
 
   say();
