@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Session } from '@shopify/shopify-api';
+import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAdminEmulator, type AdminEmulator } from '../dev/emulator/server';
 import { referenceProgram } from '../loyalty/program';
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
 import {
+  CALLS_IN_FLIGHT,
   MEMBERS_PER_CALL,
   SyncLeaseLost,
   syncShopMetafields,
@@ -13,7 +15,11 @@ import {
 } from './metafield-sync.server';
 import { ensureCustomer, redactCustomer } from './models/customers.server';
 import { balanceOf, post, type LedgerEntryInput } from './models/ledger.server';
-import { hasPendingMembers, memberSyncStates } from './models/metafield-sync.server';
+import {
+  hasPendingMembers,
+  memberSyncStates,
+  shopsDueForSync,
+} from './models/metafield-sync.server';
 import { publishProgram } from './models/programs.server';
 import { ensureShop, markShopUninstalled, type Shop } from './models/shops.server';
 import { ProcessSessionStorage } from './session-storage.server';
@@ -169,7 +175,7 @@ describe('syncShopMetafields: members', () => {
     const sizes = setCalls(shop).map(
       (r) => (r.variables?.metafields as { ownerId: string }[]).length,
     );
-    expect(sizes).toEqual([24, 24, 24, 8]);
+    expect(sizes.sort((a, b) => a - b)).toEqual([8, 24, 24, 24]);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(25);
     members.forEach((m, i) => expect(shopifyPoints(shop, m.gid)).toEqual([`${i + 1}`, `${i + 1}`]));
   });
@@ -319,6 +325,36 @@ describe('syncShopMetafields: the program summary', () => {
     const [future] = emulator.state.metafields(shop.domain, installation);
     expect(JSON.parse(future!.value)).toMatchObject({ version: 3, name: 'Future' });
   });
+
+  it('reads Shopify’s copy back once a day, and writes it again if it went missing', async () => {
+    const shop = await installedShop();
+    expect(await sync(shop)).toMatchObject({ program: 'written' });
+    const installation = emulator.state.appInstallationGid(shop.domain);
+    const store = emulator.state.store(shop.domain);
+    const summaryId = () => [...store.metafields.values()].find((m) => m.key === 'program')?.id;
+    const writes = () => setCalls(shop).length;
+    const checkedDaysAgo = (days: number) =>
+      db().execute(
+        sql`UPDATE shop_metafield_sync SET program_checked_at = now() - make_interval(days => ${days}) WHERE shop_id = ${shop.id}`,
+      );
+
+    // Checked a day ago and still there: read back, found equal, not written.
+    await checkedDaysAgo(2);
+    expect(await shopsDueForSync(db())).toContain(shop.domain);
+    const before = writes();
+    expect(await sync(shop)).toMatchObject({ program: 'current' });
+    expect(writes()).toBe(before);
+    expect(await shopsDueForSync(db())).not.toContain(shop.domain);
+
+    // Gone from Shopify: within the day nothing notices; after it, the sweep's run writes it.
+    store.metafields.delete(summaryId()!);
+    expect(await sync(shop)).toMatchObject({ program: 'current' });
+    await checkedDaysAgo(2);
+    expect(await sync(shop)).toMatchObject({ program: 'written' });
+    expect(emulator.state.metafields(shop.domain, installation).map((m) => m.key)).toEqual([
+      'program',
+    ]);
+  });
 });
 
 describe('syncShopMetafields: never an older value over a newer one', () => {
@@ -370,14 +406,16 @@ describe('syncShopMetafields: never an older value over a newer one', () => {
 
   it('a run that outlives its lease writes nothing more: the run that took over has the newer value', async () => {
     const shop = await installedShop({ program: false });
+    // One member more than a run's calls in flight can carry: its call waits for one to end.
     const members = [];
-    for (let i = 0; i < MEMBERS_PER_CALL + 1; i++) {
+    for (let i = 0; i < MEMBERS_PER_CALL * CALLS_IN_FLIGHT + 1; i++) {
       const m = await member(shop);
       await post(db(), shop.id, earn(m.customer.id, 10));
       members.push(m);
     }
     const last = members.at(-1)!;
-    // Run A reads all 13 members, then its first call's answer comes back after its lease ended.
+    // Run A reads every member, and the answers to its calls in flight come back after its lease
+    // ended (Shopify executed them at once; only the answers are late).
     let stalled!: () => void;
     const stalling = new Promise<void>((resolve) => (stalled = resolve));
     let resume!: () => void;
@@ -387,8 +425,8 @@ describe('syncShopMetafields: never an older value over a newer one', () => {
       const { signal: _ignored, ...rest } = init ?? {};
       const response = await fetch(input, rest);
       const body = await response.text();
-      if (String(init?.body).includes('MetafieldsSet') && calls++ === 0) {
-        stalled();
+      if (String(init?.body).includes('MetafieldsSet') && calls++ < CALLS_IN_FLIGHT) {
+        if (calls === CALLS_IN_FLIGHT) stalled();
         await resumed;
       }
       return new Response(body, { status: response.status, headers: response.headers });

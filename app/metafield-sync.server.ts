@@ -29,21 +29,22 @@ import {
   METAFIELDS_PER_SET,
   PROGRAM_METAFIELD,
 } from './metafields';
+import { canonicalJson } from './models/ledger.server';
 import {
   acquireSyncLease,
-  hasPendingMembers,
   pendingMembers,
-  programSyncState,
+  pendingWork,
+  PROGRAM_CHECK_MS,
+  programToSync,
   recordProgramSynced,
   recordSynced,
   recordSyncFailures,
   releaseSyncLease,
   renewSyncLease,
+  syncTarget,
   type PendingMember,
 } from './models/metafield-sync.server';
-import { compiledProgram, programAt } from './models/programs.server';
-import { offlineAccessToken } from './models/sessions.server';
-import { getShopByDomain } from './models/shops.server';
+import { compiledProgram } from './models/programs.server';
 import {
   AdminApiError,
   createAdminClient,
@@ -57,6 +58,8 @@ const MEMBER_METAFIELDS = [CUSTOMER_METAFIELDS.pointsBalance, CUSTOMER_METAFIELD
 export const MEMBERS_PER_CALL = Math.floor(METAFIELDS_PER_SET / MEMBER_METAFIELDS.length);
 /** Members read per statement. */
 const READ_CHUNK = MEMBERS_PER_CALL * 10;
+/** metafieldsSet calls a run has in flight at once. */
+export const CALLS_IN_FLIGHT = 4;
 
 export interface MetafieldSyncOptions {
   db: Database;
@@ -139,33 +142,61 @@ export async function syncShopMetafields(
   const { db } = options;
   const leaseMs = options.leaseMs ?? 60_000;
   const log = options.log.child({ shop: options.shop, component: 'metafield-sync' });
-  const shop = await getShopByDomain(db, options.shop);
-  if (!shop) {
-    log.info('metafield sync skipped: the shop is not installed (no shops row)');
-    return { status: 'skipped', reason: 'unknown-shop' };
-  }
-  if (!shop.active) {
-    log.info('metafield sync skipped: the shop uninstalled Laurel (pending members stay pending)');
-    return { status: 'skipped', reason: 'uninstalled' };
-  }
-  const accessToken = options.accessToken ?? (await offlineAccessToken(db, shop.domain));
-  if (!accessToken) {
-    log.warn(
-      'metafield sync skipped: no offline access token for the shop (not installed through ' +
-        'Shopify, or uninstalled); pending members stay pending until it is installed',
-    );
-    return { status: 'skipped', reason: 'no-token' };
-  }
+  const now = options.now?.() ?? new Date();
+  const maxMembers = options.maxMembers ?? 1_200;
   const owner = randomUUID();
-  if (!(await acquireSyncLease(db, shop.id, owner, leaseMs))) {
-    log.debug('metafield sync skipped: another run holds the lease and looks again when it ends');
-    return { status: 'skipped', reason: 'busy' };
+  // Measured from before the request: the database's expiry cannot come sooner than this.
+  const askedAt = performance.now();
+  // One transaction up to the first read: under the embedded PGlite every statement outside it
+  // would wait its turn behind the webhook batches on the one connection, and these are what a
+  // change waits for before it is written. The members are read after the lease is ours.
+  type Start =
+    | { skipped: 'unknown-shop' | 'uninstalled' | 'no-token' | 'busy' }
+    | {
+        skipped?: undefined;
+        shop: NonNullable<Awaited<ReturnType<typeof syncTarget>>>;
+        accessToken: string;
+        program: Awaited<ReturnType<typeof programToSync>>;
+        members: PendingMember[];
+      };
+  const start = await db.transaction(async (tx): Promise<Start> => {
+    const shop = await syncTarget(tx, options.shop);
+    if (!shop) return { skipped: 'unknown-shop' };
+    if (!shop.active) return { skipped: 'uninstalled' };
+    const accessToken = options.accessToken ?? shop.accessToken;
+    if (!accessToken) return { skipped: 'no-token' };
+    if (!(await acquireSyncLease(tx, shop.shopId, owner, leaseMs))) return { skipped: 'busy' };
+    const program = await programToSync(tx, shop.shopId, now);
+    const members =
+      options.members === false
+        ? []
+        : await pendingMembers(tx, shop.shopId, { limit: Math.min(READ_CHUNK, maxMembers) });
+    return { shop, accessToken, program, members };
+  });
+  if (start.skipped !== undefined) {
+    const reason = start.skipped;
+    if (reason === 'unknown-shop') {
+      log.info('metafield sync skipped: the shop is not installed (no shops row)');
+    } else if (reason === 'uninstalled') {
+      log.info(
+        'metafield sync skipped: the shop uninstalled Laurel (pending members stay pending)',
+      );
+    } else if (reason === 'no-token') {
+      log.warn(
+        'metafield sync skipped: no offline access token for the shop (not installed through ' +
+          'Shopify, or uninstalled); pending members stay pending until it is installed',
+      );
+    } else {
+      log.debug('metafield sync skipped: another run holds the lease and looks again when it ends');
+    }
+    return { status: 'skipped', reason };
   }
+  const { shop } = start;
 
   const endpoint = options.endpoint ?? env().ADMIN_API_ENDPOINT;
   const client = createAdminClient({
     shop: shop.domain,
-    accessToken,
+    accessToken: start.accessToken,
     ...(endpoint ? { endpoint } : {}),
     logger: log,
     // Bounded so a run stays well inside its lease: ~15 s of backoff at most, then the job retries.
@@ -173,16 +204,31 @@ export async function syncShopMetafields(
     maxDelayMs: 8_000,
     ...options.client,
   });
-  const run = new LeasedRun(db, shop.id, shop.domain, owner, leaseMs, client, log);
+  const run = new LeasedRun(
+    db,
+    shop.shopId,
+    shop.domain,
+    owner,
+    leaseMs,
+    askedAt + leaseMs,
+    client,
+    log,
+  );
   let outcome: { written: number; failed: number; skipped: number; calls: number; more: boolean };
   let program: ProgramOutcome;
   try {
-    program = await run.syncProgram(options.now?.() ?? new Date(), options.forceProgram ?? false);
+    program = await run.syncProgram(start.program, options.forceProgram ?? false);
     outcome =
       options.members === false
         ? { written: 0, failed: 0, skipped: 0, calls: 0, more: false }
-        : await run.syncMembers(options.maxMembers ?? 1_200);
+        : await run.syncMembers(maxMembers, start.members);
   } catch (error) {
+    await releaseSyncLease(db, shop.shopId, owner).catch((releaseError: Error) =>
+      log.warn(
+        { err: releaseError.message },
+        'could not release the metafield sync lease; it expires',
+      ),
+    );
     const stopped = stopReason(error);
     if (!stopped) throw error;
     log.warn(
@@ -192,17 +238,18 @@ export async function syncShopMetafields(
         : 'metafield sync stopped: Shopify cannot serve this shop now (frozen, locked or gone)',
     );
     return { status: 'skipped', reason: stopped };
-  } finally {
-    await releaseSyncLease(db, shop.id, owner).catch((error: Error) =>
-      log.warn({ err: error.message }, 'could not release the metafield sync lease; it expires'),
-    );
   }
-  // After the release, look again: a job that found the lease busy was enqueued after its change
-  // committed, and looked before this release, so that change is visible here.
+  // Release, then look again: a job that found the lease busy was enqueued after its change
+  // committed and looked before the release, so that change is visible to this read. (A job
+  // that comes while the release is uncommitted waits for it on the row lock, then runs.)
+  const left = await db.transaction(async (tx) => {
+    await releaseSyncLease(tx, shop.shopId, owner);
+    return outcome.more ? undefined : pendingWork(tx, shop.shopId, now);
+  });
   const more =
     outcome.more ||
-    (options.members !== false && (await hasPendingMembers(db, shop.id))) ||
-    (program !== 'failed' && (await programOutdated(db, shop.id, options.now?.() ?? new Date())));
+    (options.members !== false && left!.members) ||
+    (program !== 'failed' && left!.program);
   const result = { status: 'synced' as const, ...outcome, program, more };
   if (result.written + result.failed + result.skipped > 0 || program === 'written') {
     log.info(
@@ -220,13 +267,6 @@ export async function syncShopMetafields(
   return result;
 }
 
-/** Whether Shopify's program summary is not the version in force (and there is one). */
-async function programOutdated(db: Database, shopId: number, now: Date): Promise<boolean> {
-  const version = await programAt(db, shopId, now);
-  if (!version) return false;
-  return (await programSyncState(db, shopId)).programVersion !== version.version;
-}
-
 function stopReason(error: unknown): 'unauthorized' | 'shop-unavailable' | undefined {
   if (!(error instanceof AdminApiError)) return undefined;
   if (error.code === 'UNAUTHORIZED') return 'unauthorized';
@@ -234,7 +274,7 @@ function stopReason(error: unknown): 'unauthorized' | 'shop-unavailable' | undef
   return undefined;
 }
 
-/** One run holding the shop's lease: every Admin call is fenced by a lease renewal. */
+/** One run holding the shop's lease: every Admin call is fenced by it. */
 class LeasedRun {
   constructor(
     private readonly db: Database,
@@ -242,17 +282,26 @@ class LeasedRun {
     private readonly domain: string,
     private readonly owner: string,
     private readonly leaseMs: number,
+    /** performance.now() before which the lease is certainly still ours. */
+    private leaseValidUntil: number,
     private readonly client: AdminClient,
     private readonly log: Logger,
   ) {}
 
   /**
-   * Renews the lease, then calls. A call that outlives half the lease is abandoned, so none can
-   * land after the lease has passed to another run.
+   * Calls Shopify while the lease is certainly held: with less than half of it left, it is renewed
+   * first (SyncLeaseLost if it is gone), and the call is abandoned after half a lease, so no call
+   * can land after the lease has passed to another run. Renewing only then, not before every
+   * call, spares a database round trip per call (under the embedded PGlite each one waits for the
+   * webhook transactions holding its single connection).
    */
   private async call<R, V>(document: AdminDocument<R, V>, variables: V): Promise<R> {
-    if (!(await renewSyncLease(this.db, this.shopId, this.owner, this.leaseMs))) {
-      throw new SyncLeaseLost(this.domain);
+    if (this.leaseValidUntil - performance.now() < this.leaseMs / 2) {
+      const askedAt = performance.now();
+      if (!(await renewSyncLease(this.db, this.shopId, this.owner, this.leaseMs))) {
+        throw new SyncLeaseLost(this.domain);
+      }
+      this.leaseValidUntil = askedAt + this.leaseMs;
     }
     const request = this.client.request as (
       d: AdminDocument<R, V>,
@@ -262,13 +311,35 @@ class LeasedRun {
     return request(document, variables, { signal: AbortSignal.timeout(this.leaseMs / 2) });
   }
 
-  async syncProgram(now: Date, force: boolean): Promise<ProgramOutcome> {
-    const version = await programAt(this.db, this.shopId, now);
-    if (!version) return 'none';
-    const state = await programSyncState(this.db, this.shopId);
-    if (!force && state.programVersion === version.version) return 'current';
+  /**
+   * Writes the summary of the version in force unless Shopify is known to hold it: recorded as
+   * written and checked within PROGRAM_CHECK_MS, or read back now and found equal. The daily read
+   * back finds a summary that went missing (deleted, or lost with an installation whose set-up
+   * did not run).
+   */
+  async syncProgram(
+    found: Awaited<ReturnType<typeof programToSync>>,
+    force: boolean,
+  ): Promise<ProgramOutcome> {
+    if (!found) return 'none';
+    const { version, state } = found;
+    const checkedRecently =
+      state.programCheckedAt !== null &&
+      Date.now() - state.programCheckedAt.getTime() < PROGRAM_CHECK_MS;
+    if (!force && state.programVersion === version.version && checkedRecently) return 'current';
     const summary = programSummary(compiledProgram(version), version.version);
     const { currentAppInstallation } = await this.call(CurrentAppInstallation, {});
+    const held = currentAppInstallation.program?.value;
+    if (!force && held !== undefined && sameJson(held, summary)) {
+      await recordProgramSynced(
+        this.db,
+        this.shopId,
+        version.version,
+        currentAppInstallation.id,
+        'checked',
+      );
+      return 'current';
+    }
     try {
       await this.call(MetafieldsSet, {
         metafields: [
@@ -293,21 +364,27 @@ class LeasedRun {
     return 'written';
   }
 
-  async syncMembers(maxMembers: number) {
+  /** Writes `first` (read with the lease), then reads on in customer id order. */
+  async syncMembers(maxMembers: number, first: PendingMember[]) {
     const totals = { written: 0, failed: 0, skipped: 0, calls: 0, more: false };
     let after = 0;
+    let prefetched: PendingMember[] | undefined = first;
     for (;;) {
       const room = maxMembers - (totals.written + totals.failed + totals.skipped);
       if (room <= 0) {
         totals.more = true;
         break;
       }
-      const members = await pendingMembers(this.db, this.shopId, {
-        limit: Math.min(READ_CHUNK, room),
-        afterCustomerId: after,
-      });
+      const members =
+        prefetched ??
+        (await pendingMembers(this.db, this.shopId, {
+          limit: Math.min(READ_CHUNK, room),
+          afterCustomerId: after,
+        }));
+      prefetched = undefined;
       if (members.length === 0) break;
       after = members.at(-1)!.customerId;
+      const last = members.length < Math.min(READ_CHUNK, room);
       const writable: PendingMember[] = [];
       const noTarget: { member: PendingMember; reason: string }[] = [];
       for (const member of members) {
@@ -327,12 +404,32 @@ class LeasedRun {
         await recordSynced(this.db, this.shopId, skipped, `skipped: ${reason}`);
         totals.skipped += skipped.length;
       }
+      // A few calls at once (each member is in one call only, so their order does not matter;
+      // the Admin client paces them by the shop's cost bucket). Recorded once per chunk, not per
+      // call: fewer database round trips, and a write never recorded (a crash) is written again.
+      const batches: PendingMember[][] = [];
       for (let start = 0; start < writable.length; start += MEMBERS_PER_CALL) {
-        const batch = await this.writeMembers(writable.slice(start, start + MEMBERS_PER_CALL));
-        totals.written += batch.written;
-        totals.failed += batch.failed;
-        totals.calls += batch.calls;
+        batches.push(writable.slice(start, start + MEMBERS_PER_CALL));
       }
+      const written: PendingMember[] = [];
+      let failure: { error: unknown } | undefined;
+      const worker = async () => {
+        for (let batch = batches.shift(); batch && !failure; batch = batches.shift()) {
+          try {
+            const result = await this.writeMembers(batch);
+            written.push(...result.written);
+            totals.failed += result.failed;
+            totals.calls += result.calls;
+          } catch (error) {
+            failure ??= { error };
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: CALLS_IN_FLIGHT }, worker));
+      await recordSynced(this.db, this.shopId, written);
+      totals.written += written.length;
+      if (failure) throw failure.error;
+      if (last) break;
     }
     return totals;
   }
@@ -342,7 +439,7 @@ class LeasedRun {
    * (userErrors name their element) those are recorded as failed and the rest sent again.
    */
   private async writeMembers(batch: PendingMember[]) {
-    const result = { written: 0, failed: 0, calls: 0 };
+    const result = { written: [] as PendingMember[], failed: 0, calls: 0 };
     let remaining = batch;
     while (remaining.length > 0) {
       const inputs = remaining.flatMap((member) => memberMetafields(member));
@@ -350,8 +447,7 @@ class LeasedRun {
       try {
         result.calls++;
         await this.call(MetafieldsSet, { metafields: inputs });
-        await recordSynced(this.db, this.shopId, remaining);
-        result.written += remaining.length;
+        result.written.push(...remaining);
         return result;
       } catch (error) {
         if (!(error instanceof AdminApiError) || error.transient || stopReason(error)) throw error;
@@ -395,6 +491,15 @@ class LeasedRun {
       }
     }
     return result;
+  }
+}
+
+/** Whether a metafield's JSON text holds `value` (Shopify may reorder keys or spaces). */
+function sameJson(text: string, value: unknown): boolean {
+  try {
+    return canonicalJson(JSON.parse(text)) === canonicalJson(value);
+  } catch {
+    return false;
   }
 }
 

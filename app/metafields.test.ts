@@ -1,9 +1,11 @@
 // shopify.app.toml ↔ app/metafields.ts: the declarations `shopify app deploy` installs are exactly
 // the metafields the code writes and the extensions read.
 import { readFileSync } from 'node:fs';
+import { Kind, parse as parseGraphql, type OperationDefinitionNode } from 'graphql';
 import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { declaredDefinitions } from '../dev/emulator/app-config';
+import { CurrentAppInstallation } from './graphql';
 import {
   CUSTOMER_METAFIELD_ACCESS,
   CUSTOMER_METAFIELD_NAMESPACE,
@@ -86,6 +88,23 @@ describe('shopify.app.toml metafield declarations', () => {
         text.replace('access.storefront = "public_read"', 'access.storefront = "public"'),
       ),
     ).toThrow(/access\.storefront must be one of none, public_read; got public/);
+  });
+});
+
+describe('the program summary document', () => {
+  it('reads back the app-data metafield Laurel writes', () => {
+    const operation = parseGraphql(CurrentAppInstallation.source)
+      .definitions[0] as OperationDefinitionNode;
+    const defaults = Object.fromEntries(
+      (operation.variableDefinitions ?? []).map((v) => [
+        v.variable.name.value,
+        v.defaultValue?.kind === Kind.STRING ? v.defaultValue.value : undefined,
+      ]),
+    );
+    expect(defaults).toEqual({
+      programNamespace: PROGRAM_METAFIELD.namespace,
+      programKey: PROGRAM_METAFIELD.key,
+    });
   });
 });
 

@@ -393,6 +393,8 @@ export const shopMetafieldSync = pgTable('shop_metafield_sync', {
   /** Program version whose summary the app-data metafield holds; null: never written. */
   programVersion: integer('program_version'),
   programSyncedAt: tstz('program_synced_at'),
+  /** When Shopify's copy was last read back and found current (it is checked daily). */
+  programCheckedAt: tstz('program_checked_at'),
   /** The AppInstallation gid it was written on (a reinstall is a new installation). */
   appInstallationId: text('app_installation_id'),
 });

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { WEBHOOK_TOPICS, type WebhookTopic } from '../app/webhook-topics';
+import { isMyshopifyDomain } from '../loyalty/shop-domain';
 
 export { WEBHOOK_TOPICS, type WebhookTopic };
 
@@ -67,7 +68,11 @@ export interface CoalescedJobDefinition<P> {
 export const syncMetafieldsJob: CoalescedJobDefinition<{ shop: string }> = {
   queue: METAFIELD_QUEUE,
   name: 'sync-metafields',
-  schema: z.object({ shop: z.string().min(1).max(255) }).strict(),
+  schema: z
+    .object({
+      shop: z.string().refine(isMyshopifyDomain, 'must be a *.myshopify.com domain'),
+    })
+    .strict(),
   deduplicationId: ({ shop }) => `sync-metafields:${shop}`,
   delayMs: 250,
 };

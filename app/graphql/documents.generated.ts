@@ -54,11 +54,18 @@ query CodeDiscountNodeByCode($code: String!) {
   }
 }
 `,
-  'current-app-installation.graphql': `# Laurel's installation on the shop: the owner of its app-data metafields (the program summary the
-# theme reads as app.metafields.laurel.program).
-query CurrentAppInstallation {
+  'current-app-installation.graphql': `# Laurel's installation on the shop: the owner of its app-data metafields, and the program summary
+# it holds (the theme reads it as app.metafields.laurel.program), to check it is there and current.
+query CurrentAppInstallation(
+  $programNamespace: String = "laurel"
+  $programKey: String! = "program"
+) {
   currentAppInstallation {
     id
+    program: metafield(namespace: $programNamespace, key: $programKey) {
+      value
+      updatedAt
+    }
   }
 }
 `,

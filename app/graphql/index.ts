@@ -101,10 +101,17 @@ export interface ShopInfoResult {
 }
 export const ShopInfo = adminDocument<ShopInfoResult, ShopInfoVariables>('shop-info.graphql');
 
-export type CurrentAppInstallationVariables = Record<string, never>;
+export interface CurrentAppInstallationVariables {
+  /** Defaults to PROGRAM_METAFIELD (app/metafields.ts). */
+  programNamespace?: string | null;
+  programKey?: string;
+}
 export interface CurrentAppInstallationResult {
   /** Non-null in the schema: every app calling the Admin API is installed on the shop. */
-  currentAppInstallation: { id: string };
+  currentAppInstallation: {
+    id: string;
+    program: { value: string; updatedAt: string } | null;
+  };
 }
 export const CurrentAppInstallation = adminDocument<
   CurrentAppInstallationResult,

@@ -14,6 +14,8 @@ import {
   MAX_SYNC_ATTEMPTS,
   memberSyncStates,
   pendingMembers,
+  pendingWork,
+  programToSync,
   recordProgramSynced,
   recordSynced,
   recordSyncFailures,
@@ -21,8 +23,9 @@ import {
   renewSyncLease,
   resyncShop,
   shopsDueForSync,
+  syncTarget,
 } from './metafield-sync.server';
-import { publishProgram } from './programs.server';
+import { programAt, publishProgram } from './programs.server';
 import { ensureShop, markShopUninstalled } from './shops.server';
 
 let handle: TestDatabase;
@@ -257,6 +260,68 @@ describe('the lease', () => {
       Array.from({ length: 8 }, (_, i) => acquireSyncLease(db(), shop.id, `run-${i}`, 60_000)),
     );
     expect(won.filter(Boolean)).toHaveLength(1);
+  });
+});
+
+describe('what a sync reads', () => {
+  it('programToSync picks the version programAt picks, at every instant', async () => {
+    const shop = await newShop('pick');
+    expect(await programToSync(db(), shop.id, new Date())).toBeUndefined();
+    for (const [name, from] of [
+      ['March', '2026-03-01T00:00:00Z'],
+      ['January', '2026-01-01T00:00:00Z'],
+      ['March bis', '2026-03-01T00:00:00Z'],
+      ['Future', '2099-01-01T00:00:00Z'],
+    ] as const) {
+      await publishProgram(db(), shop.id, { ...referenceProgram, name }, new Date(from));
+    }
+    await recordProgramSynced(db(), shop.id, 2, 'gid://shopify/AppInstallation/9');
+    for (const at of [
+      '2025-06-01T00:00:00Z',
+      '2026-01-01T00:00:00Z',
+      '2026-02-15T00:00:00Z',
+      '2026-03-01T00:00:00Z',
+      '2030-01-01T00:00:00Z',
+      '2099-06-01T00:00:00Z',
+    ]) {
+      const found = await programToSync(db(), shop.id, new Date(at));
+      expect(found?.version.version, at).toBe(
+        (await programAt(db(), shop.id, new Date(at)))?.version,
+      );
+      expect(found?.state).toMatchObject({
+        programVersion: 2,
+        appInstallationId: 'gid://shopify/AppInstallation/9',
+      });
+    }
+  });
+
+  it('syncTarget reads the shop and its offline token together; pendingWork says what is left', async () => {
+    const shop = await newShop('target');
+    expect(await syncTarget(db(), shop.domain.toUpperCase())).toEqual({
+      shopId: shop.id,
+      domain: shop.domain,
+      active: true,
+    });
+    await new ProcessSessionStorage({ database: async () => db(), cacheTtlMs: 0 }).storeSession(
+      new Session({
+        id: `offline_${shop.domain}`,
+        shop: shop.domain,
+        state: 'installed',
+        isOnline: false,
+        accessToken: 'shpat_target',
+      }),
+    );
+    expect((await syncTarget(db(), shop.domain))?.accessToken).toBe('shpat_target');
+    expect(await syncTarget(db(), 'nobody.myshopify.com')).toBeUndefined();
+
+    const now = new Date();
+    expect(await pendingWork(db(), shop.id, now)).toEqual({ members: false, program: false });
+    await publishProgram(db(), shop.id, referenceProgram, new Date('2026-01-01T00:00:00Z'));
+    expect(await pendingWork(db(), shop.id, now)).toEqual({ members: false, program: true });
+    await recordProgramSynced(db(), shop.id, 1, 'gid://shopify/AppInstallation/3');
+    const ada = await newCustomer(shop.id);
+    await post(db(), shop.id, entry(ada.id, 'order:1:earn', 10));
+    expect(await pendingWork(db(), shop.id, now)).toEqual({ members: true, program: false });
   });
 });
 

@@ -5,16 +5,22 @@
  * pending members with their balances in one statement, writes them, and records what it wrote.
  * One sync per shop at a time, by a lease on shop_metafield_sync. See docs/metafields.md.
  */
-import { and, asc, eq, gt, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
 import {
   customerBalances,
   customerMetafieldSync,
   customers,
   ledgerEntries,
+  programs,
+  sessions,
   shopMetafieldSync,
+  shops,
 } from '../../db/schema';
 import { recordset } from '../../db/sql';
+import type { ProgramVersion } from './programs.server';
+import { offlineSessionId } from './sessions.server';
+import { normalizeShopDomain } from './shops.server';
 
 /** A member whose writes keep failing is left alone after this many, until its next change. */
 export const MAX_SYNC_ATTEMPTS = 5;
@@ -215,8 +221,43 @@ export async function resyncShop(db: Executor, shopId: number): Promise<void> {
     .where(eq(customerMetafieldSync.shopId, shopId));
   await db
     .update(shopMetafieldSync)
-    .set({ programVersion: null, programSyncedAt: null, appInstallationId: null })
+    .set({
+      programVersion: null,
+      programSyncedAt: null,
+      programCheckedAt: null,
+      appInstallationId: null,
+    })
     .where(eq(shopMetafieldSync.shopId, shopId));
+}
+
+/**
+ * The shop a sync is for, with its offline access token (undefined: none), in one statement: a
+ * sync's every query may wait behind webhook transactions (the embedded PGlite has one
+ * connection), so it makes few.
+ */
+export async function syncTarget(
+  db: Executor,
+  domain: string,
+): Promise<{ shopId: number; domain: string; active: boolean; accessToken?: string } | undefined> {
+  const normalized = normalizeShopDomain(domain);
+  const [row] = await db
+    .select({
+      shopId: shops.id,
+      domain: shops.domain,
+      active: shops.active,
+      accessToken: sessions.accessToken,
+    })
+    .from(shops)
+    .leftJoin(sessions, eq(sessions.id, offlineSessionId(normalized)))
+    .where(eq(shops.domain, normalized));
+  if (!row) return undefined;
+  const token = row.accessToken?.trim();
+  return {
+    shopId: row.shopId,
+    domain: row.domain,
+    active: row.active,
+    ...(token ? { accessToken: token } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -279,9 +320,53 @@ export async function releaseSyncLease(db: Executor, shopId: number, owner: stri
 // ---------------------------------------------------------------------------------------------
 // The program summary
 
+/** Shopify's copy of the program summary is read back and compared this often. */
+export const PROGRAM_CHECK_MS = 24 * 60 * 60_000;
+
 export interface ProgramSyncState {
   programVersion: number | null;
   appInstallationId: string | null;
+  /** When Shopify's copy was last written or read back and found current. */
+  programCheckedAt: Date | null;
+}
+
+/**
+ * The program version in force at `at` (programAt's rule: the latest effective_from ≤ at, the
+ * higher version on a tie; before any, the earliest) with what Shopify was last given, in one
+ * statement. Undefined: the shop has no program.
+ */
+export async function programToSync(
+  db: Executor,
+  shopId: number,
+  at: Date,
+): Promise<{ version: ProgramVersion; state: ProgramSyncState } | undefined> {
+  const effective = sql`${programs.effectiveFrom} <= ${at.toISOString()}::timestamptz`;
+  const [row] = await db
+    .select({
+      program: programs,
+      programVersion: shopMetafieldSync.programVersion,
+      appInstallationId: shopMetafieldSync.appInstallationId,
+      programCheckedAt: shopMetafieldSync.programCheckedAt,
+    })
+    .from(programs)
+    .leftJoin(shopMetafieldSync, eq(shopMetafieldSync.shopId, programs.shopId))
+    .where(eq(programs.shopId, shopId))
+    .orderBy(
+      sql`(${effective}) DESC`,
+      sql`CASE WHEN ${effective} THEN ${programs.effectiveFrom} END DESC NULLS LAST`,
+      asc(programs.effectiveFrom),
+      desc(programs.version),
+    )
+    .limit(1);
+  if (!row) return undefined;
+  return {
+    version: row.program as ProgramVersion,
+    state: {
+      programVersion: row.programVersion,
+      appInstallationId: row.appInstallationId,
+      programCheckedAt: row.programCheckedAt,
+    },
+  };
 }
 
 export async function programSyncState(db: Executor, shopId: number): Promise<ProgramSyncState> {
@@ -289,19 +374,30 @@ export async function programSyncState(db: Executor, shopId: number): Promise<Pr
     .select({
       programVersion: shopMetafieldSync.programVersion,
       appInstallationId: shopMetafieldSync.appInstallationId,
+      programCheckedAt: shopMetafieldSync.programCheckedAt,
     })
     .from(shopMetafieldSync)
     .where(eq(shopMetafieldSync.shopId, shopId));
-  return row ?? { programVersion: null, appInstallationId: null };
+  return row ?? { programVersion: null, appInstallationId: null, programCheckedAt: null };
 }
 
+/**
+ * Records that Shopify holds the summary of `programVersion` on `appInstallationId`: just written
+ * (`written`), or read back and found equal.
+ */
 export async function recordProgramSynced(
   db: Executor,
   shopId: number,
   programVersion: number,
   appInstallationId: string,
+  how: 'written' | 'checked' = 'written',
 ): Promise<void> {
-  const set = { programVersion, appInstallationId, programSyncedAt: sql`now()` };
+  const set = {
+    programVersion,
+    appInstallationId,
+    programCheckedAt: sql`now()`,
+    ...(how === 'written' ? { programSyncedAt: sql`now()` } : {}),
+  };
   await db
     .insert(shopMetafieldSync)
     .values({ shopId, ...set })
@@ -311,29 +407,55 @@ export async function recordProgramSynced(
 // ---------------------------------------------------------------------------------------------
 // The sweep and measurements
 
-/** The version programAt(now) picks, in SQL (the earliest version before any is effective). */
-const programInForce = sql`coalesce(
-  (SELECT p.version FROM programs p WHERE p.shop_id = s.id AND p.effective_from <= now()
+/** The version programAt(at) picks for shop `s`, in SQL (the earliest before any is effective). */
+const programInForceAt = (at: SQL) => sql`coalesce(
+  (SELECT p.version FROM programs p WHERE p.shop_id = s.id AND p.effective_from <= ${at}
     ORDER BY p.effective_from DESC, p.version DESC LIMIT 1),
   (SELECT p.version FROM programs p WHERE p.shop_id = s.id
     ORDER BY p.effective_from ASC, p.version DESC LIMIT 1))`;
+const programInForce = programInForceAt(sql`now()`);
+
+/** A member of shop `s` ready for a write, in SQL. */
+const memberReady = sql`EXISTS (SELECT 1 FROM customer_metafield_sync c
+  WHERE c.shop_id = s.id AND c.revision > c.synced_revision AND c.attempts < ${MAX_SYNC_ATTEMPTS}
+    AND (c.retry_after IS NULL OR c.retry_after <= now()))`;
+
+/**
+ * What of the shop's sync is left, in one statement: a member ready for a write, and whether the
+ * program summary Shopify was given is not the version in force at `at`.
+ */
+export async function pendingWork(
+  db: Executor,
+  shopId: number,
+  at: Date,
+): Promise<{ members: boolean; program: boolean }> {
+  const result = await db.execute(sql`
+    SELECT ${memberReady} AS members,
+      ${programInForceAt(sql`${at.toISOString()}::timestamptz`)} IS DISTINCT FROM m.program_version
+        AS program
+    FROM shops s LEFT JOIN shop_metafield_sync m ON m.shop_id = s.id
+    WHERE s.id = ${shopId}`);
+  const [row] = (result as unknown as { rows: { members: boolean; program: boolean }[] }).rows;
+  return { members: row?.members === true, program: row?.program === true };
+}
 
 /**
  * Domains of the installed shops (active, with an offline token) that have a member ready for a
- * write, or whose program summary on Shopify is not the version in force. Every shop, by design:
- * this is the sweep that catches what a lost job missed.
+ * write, or whose program summary on Shopify is not the version in force or was not checked for a
+ * day (missing: deleted, or lost with an installation). Every shop, by design: this is the sweep
+ * that catches what a lost job missed.
  */
 export async function shopsDueForSync(db: Executor): Promise<string[]> {
   const result = await db.execute(sql`
     SELECT s.domain FROM shops s
     JOIN session t ON t.id = 'offline_' || s.domain AND coalesce(t."accessToken", '') <> ''
+    LEFT JOIN shop_metafield_sync m ON m.shop_id = s.id
     WHERE s.active AND (
-      EXISTS (SELECT 1 FROM customer_metafield_sync c
-              WHERE c.shop_id = s.id AND c.revision > c.synced_revision
-                AND c.attempts < ${MAX_SYNC_ATTEMPTS}
-                AND (c.retry_after IS NULL OR c.retry_after <= now()))
-      OR ${programInForce} IS DISTINCT FROM
-         (SELECT m.program_version FROM shop_metafield_sync m WHERE m.shop_id = s.id))
+      ${memberReady}
+      OR ${programInForce} IS DISTINCT FROM m.program_version
+      OR (${programInForce} IS NOT NULL
+          AND (m.program_checked_at IS NULL
+               OR m.program_checked_at < now() - make_interval(secs => ${PROGRAM_CHECK_MS / 1000}::int))))
     ORDER BY s.id`);
   // node-postgres and PGlite both answer with `rows`.
   return (result as unknown as { rows: { domain: string }[] }).rows.map((r) => r.domain);

@@ -17,6 +17,7 @@ CREATE TABLE "shop_metafield_sync" (
 	"lease_until" timestamp with time zone,
 	"program_version" integer,
 	"program_synced_at" timestamp with time zone,
+	"program_checked_at" timestamp with time zone,
 	"app_installation_id" text
 );
 --> statement-breakpoint

@@ -23,12 +23,7 @@ import { demoStatePath } from '../../app/dev-access.server';
 import { EnvError, parseEnv } from '../../app/env.server';
 import { shopTotals } from '../../app/models/dashboard.server';
 import { countEntries, listMembers } from '../../app/models/members.server';
-import {
-  hasPendingMembers,
-  memberSyncStates,
-  programSyncState,
-  resyncShop,
-} from '../../app/models/metafield-sync.server';
+import { resyncShop } from '../../app/models/metafield-sync.server';
 import { listPrograms, publishProgram } from '../../app/models/programs.server';
 import { earnedReport } from '../../app/models/reports.server';
 import {
@@ -54,7 +49,7 @@ import { OrdersFileError, readOrdersFile } from './orders-file';
 import { replayProgress } from './progress';
 import { ensureRedis } from './redis';
 import { ReplayError, replayDeliveries } from './replay';
-import { formatStorefrontSync, storefrontSyncReport } from './storefront-sync';
+import { checkStorefrontSync } from './storefront-sync';
 import {
   DemoStateError,
   newDemoState,
@@ -269,25 +264,6 @@ async function waitForWorkers(
   }
   progress.finish();
   return { received: 0, dead: counts.dead, stalled: false };
-}
-
-/**
- * Waits until the sync workers have written every member and the program summary (members that
- * Shopify refused are backing off: not waited for, the report shows them).
- */
-async function waitForStorefront(
-  db: DatabaseHandle['db'],
-  shopId: number,
-): Promise<{ settled: boolean }> {
-  const deadline = Date.now() + STALL_MS;
-  for (;;) {
-    const program = await programSyncState(db, shopId);
-    if (!(await hasPendingMembers(db, shopId)) && program.programVersion !== null) {
-      return { settled: true };
-    }
-    if (Date.now() > deadline) return { settled: false };
-    await sleep(100);
-  }
 }
 
 async function main(): Promise<void> {
@@ -556,25 +532,17 @@ async function main(): Promise<void> {
     say('Check: the ledger DISAGREES with the independent expectation (dev/demo/expected.ts):');
     for (const line of differences) say(`  ${line}`);
   }
-  const storefront = await waitForStorefront(db, shop.id);
-  const storefrontReport = storefrontSyncReport(
-    await memberSyncStates(db, shop.id),
-    (customerGid) => emulator.state.metafields(state.shop, customerGid),
-    replayStartedAt,
-  );
-  const metafieldsSet = emulator.requests.filter(
-    (r) =>
-      r.shop === state.shop &&
-      r.operationName === 'MetafieldsSet' &&
-      r.outcome === 'executed' &&
-      JSON.stringify(r.variables ?? {}).includes('/Customer/'),
-  ).length;
-  const synced = formatStorefrontSync(storefrontReport, {
-    metafieldsSet,
+  const storefront = await checkStorefrontSync({
+    db,
+    shopId: shop.id,
+    emulator,
+    shop: state.shop,
+    since: replayStartedAt,
     ledgerChanges: entriesAfter - entriesBefore,
+    timeoutMs: STALL_MS,
   });
-  say(synced.line);
-  if (!synced.ok || !storefront.settled) healthy = false;
+  say(storefront.line);
+  if (!storefront.ok) healthy = false;
   if (!storefront.settled) {
     say(
       `Warning: the storefront sync did not settle within ${seconds(STALL_MS)}; see ${shortPath(logFile)}.`,

@@ -7,7 +7,15 @@
  * the figure errs long. Only entries created by this run count: a re-run's emulator is new, and its
  * rewrites of old balances say nothing about lag.
  */
-import type { MemberSyncState } from '../../app/models/metafield-sync.server';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  hasPendingMembers,
+  memberSyncStates,
+  programSyncState,
+  type MemberSyncState,
+} from '../../app/models/metafield-sync.server';
+import type { Executor } from '../../db/client.server';
+import type { AdminEmulator } from '../emulator/server';
 import type { MetafieldRecord } from '../emulator/state';
 
 export interface StorefrontSyncReport {
@@ -88,4 +96,46 @@ export function formatStorefrontSync(
       `p50 ${secondsText(percentile(report.lagsMs, 50))}, p95 ${secondsText(p95)}, max ${secondsText(report.lagsMs.at(-1)!)} ` +
       `over ${count(report.lagsMs.length)} members (target p95 ≤ ${secondsText(LAG_TARGET_P95_MS)}: ${p95 <= LAG_TARGET_P95_MS ? 'met' : 'missed'}); ${writes}.`,
   };
+}
+
+/**
+ * Waits (at most `timeoutMs`) until the sync workers have written every member and the program
+ * summary — members Shopify refused are backing off and not waited for; the report shows them —
+ * then compares the emulator with the ledger and measures the lag.
+ */
+export async function checkStorefrontSync(options: {
+  db: Executor;
+  shopId: number;
+  emulator: AdminEmulator;
+  shop: string;
+  since: Date;
+  ledgerChanges: number;
+  timeoutMs: number;
+}): Promise<{ line: string; ok: boolean; settled: boolean }> {
+  const { db, shopId, emulator, shop } = options;
+  const deadline = Date.now() + options.timeoutMs;
+  let settled = false;
+  for (;;) {
+    const program = await programSyncState(db, shopId);
+    settled = !(await hasPendingMembers(db, shopId)) && program.programVersion !== null;
+    if (settled || Date.now() > deadline) break;
+    await sleep(100);
+  }
+  const report = storefrontSyncReport(
+    await memberSyncStates(db, shopId),
+    (customerGid) => emulator.state.metafields(shop, customerGid),
+    options.since,
+  );
+  const metafieldsSet = emulator.requests.filter(
+    (r) =>
+      r.shop === shop &&
+      r.operationName === 'MetafieldsSet' &&
+      r.outcome === 'executed' &&
+      JSON.stringify(r.variables ?? {}).includes('/Customer/'),
+  ).length;
+  const { line, ok } = formatStorefrontSync(report, {
+    metafieldsSet,
+    ledgerChanges: options.ledgerChanges,
+  });
+  return { line, ok: ok && settled, settled };
 }
