@@ -7,6 +7,9 @@ vi.hoisted(() => {
 import { startAdminEmulator, type AdminEmulator } from '../dev/emulator/server';
 import { parseProgram } from '../loyalty/program';
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
+import { ensureCustomer } from './models/customers.server';
+import { post } from './models/ledger.server';
+import { hasPendingMembers, recordSynced } from './models/metafield-sync.server';
 import { listPrograms } from './models/programs.server';
 import { getShopByDomain } from './models/shops.server';
 import { referenceProgramIn, setUpShop } from './shop-setup.server';
@@ -90,6 +93,62 @@ describe('setUpShop (afterAuth)', () => {
     const again = await setUp();
     expect(again.published).toBeUndefined();
     expect(await listPrograms(db.db, first.shop.id)).toHaveLength(1);
+  });
+
+  it('writes the program summary for the storefront, and leaves every member to be resynced', async () => {
+    const first = await setUp();
+    expect(first.programSummary).toBe('written');
+    const installation = emulator.state.appInstallationGid(SHOP);
+    const [summary] = emulator.state.metafields(SHOP, installation);
+    expect(summary).toMatchObject({ namespace: 'laurel', key: 'program', type: 'json' });
+    expect(JSON.parse(summary!.value)).toMatchObject({
+      version: 1,
+      currency: 'USD',
+      unitMinor: 100,
+    });
+
+    // A member synced before a reinstall is pending again after it (the new installation holds
+    // none of the old one's app data); the summary is written again at once.
+    const customer = await ensureCustomer(db.db, first.shop.id, { externalId: '6001' });
+    const { entry } = await post(db.db, first.shop.id, {
+      customerId: customer.id,
+      idempotencyKey: 'order:1:earn',
+      source: 'order',
+      points: 90,
+      occurredAt: new Date('2026-11-01T00:00:00Z'),
+      programVersion: 1,
+      inputs: {},
+    });
+    await recordSynced(db.db, first.shop.id, [
+      { customerId: customer.id, revision: 1, ledgerPosition: entry.id },
+    ]);
+    expect(await hasPendingMembers(db.db, first.shop.id)).toBe(false);
+    const again = await setUp();
+    expect(again.programSummary).toBe('written');
+    expect(await hasPendingMembers(db.db, first.shop.id)).toBe(true);
+  });
+
+  it('still sets the shop up when the program summary cannot be written', async () => {
+    // Shopify answers the shop's details, then is down for the summary: logged, not fatal.
+    const setup = await setUpShop({
+      db: db.db,
+      shop: SHOP,
+      accessToken: TOKEN,
+      endpoint: emulator.endpointTemplate,
+      client: {
+        baseDelayMs: 1,
+        maxAttempts: 2,
+        fetch: async (input, init) => {
+          // ShopInfo goes through; the summary's calls fail.
+          if (!String(init?.body).includes('ShopInfo')) return new Response('{}', { status: 503 });
+          return fetch(input, init);
+        },
+      },
+      now: () => new Date('2026-12-01T00:00:00Z'),
+    });
+    expect(setup.published?.version).toBe(1);
+    expect(setup.programSummary).toBe('skipped');
+    expect(emulator.state.metafields(SHOP, emulator.state.appInstallationGid(SHOP))).toEqual([]);
   });
 
   it('publishes one program when two set-ups race', async () => {

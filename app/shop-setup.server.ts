@@ -1,7 +1,9 @@
 /**
  * What happens when a merchant installs (or re-opens) Laurel: the shop row is created or refreshed
- * with the currency and timezone Shopify reports, and a shop without a program gets a starting one
- * (the reference program's rules, in the shop's currency). Called from shopifyApp's afterAuth hook.
+ * with the currency and timezone Shopify reports, a shop without a program gets a starting one
+ * (the reference program's rules, in the shop's currency), and the storefront's copy is refreshed:
+ * the program summary written now, every member's metafields left to the sync worker. Called from
+ * shopifyApp's afterAuth hook.
  */
 import { ShopInfo } from './graphql';
 import type { Database } from '../db/client.server';
@@ -10,6 +12,8 @@ import { referenceProgram, type ProgramDefinition } from '../loyalty/program';
 import { isValidTimeZone } from '../loyalty/time';
 import { env } from './env.server';
 import { logger } from './logger.server';
+import { syncShopMetafields, type ProgramOutcome } from './metafield-sync.server';
+import { resyncShop } from './models/metafield-sync.server';
 import { listPrograms, publishProgram, type ProgramVersion } from './models/programs.server';
 import { ensureShop, type Shop } from './models/shops.server';
 import { createAdminClient, type AdminClientOptions } from './shopify/admin-client.server';
@@ -64,6 +68,11 @@ export interface ShopSetup {
   shop: Shop;
   /** The program published now, or undefined when one existed or none could be expressed. */
   published: ProgramVersion | undefined;
+  /**
+   * The program summary metafield: written, none (no program), or not written now (`skipped`: a
+   * sync was running, or it failed; the sync worker's sweep writes it).
+   */
+  programSummary: ProgramOutcome | 'skipped';
 }
 
 export async function setUpShop(options: SetUpShopOptions): Promise<ShopSetup> {
@@ -95,7 +104,7 @@ export async function setUpShop(options: SetUpShopOptions): Promise<ShopSetup> {
 
   // One transaction: the shop upsert locks the shop row, so two installs racing (two admin tabs)
   // cannot both see "no program" and publish two.
-  return options.db.transaction(async (tx) => {
+  const setup = await options.db.transaction(async (tx) => {
     const shop = await ensureShop(tx, {
       domain: options.shop,
       name: info.name,
@@ -116,4 +125,31 @@ export async function setUpShop(options: SetUpShopOptions): Promise<ShopSetup> {
     log.info({ programVersion: published.version }, 'starting program published');
     return { shop, published };
   });
+
+  // A new installation holds none of the app data of an earlier one, so whatever was recorded as
+  // written is written again: the members by the sync worker (its sweep finds them pending), the
+  // program summary here, so the product block has it from the first page view.
+  await resyncShop(options.db, setup.shop.id);
+  let programSummary: ShopSetup['programSummary'] = 'skipped';
+  try {
+    const result = await syncShopMetafields({
+      db: options.db,
+      shop: setup.shop.domain,
+      accessToken: options.accessToken,
+      log,
+      ...(endpoint ? { endpoint } : {}),
+      ...(options.client ? { client: options.client } : {}),
+      members: false,
+      forceProgram: true,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    if (result.status === 'synced') programSummary = result.program;
+  } catch (error) {
+    // Not worth failing the installation for: the sweep writes it within minutes.
+    log.warn(
+      { err: error instanceof Error ? error.message : String(error) },
+      'program summary not written at set-up; the metafield sweep will',
+    );
+  }
+  return { ...setup, programSummary };
 }

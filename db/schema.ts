@@ -336,3 +336,65 @@ export const customerDataRequests = pgTable(
   },
   (t) => [uniqueIndex('customer_data_requests_shop_request_uq').on(t.shopId, t.dataRequestId)],
 );
+
+/**
+ * Members whose points metafields Shopify may not show yet (docs/metafields.md). The ledger marks a
+ * customer in the transaction that writes its entry: `revision` goes up by one under the row lock,
+ * so it grows in commit order (a ledger entry id does not: two transactions can commit their ids
+ * in the other order). The sync worker writes the balance it read together with a revision and
+ * records that revision as synced; a member is pending while revision > synced_revision.
+ */
+export const customerMetafieldSync = pgTable(
+  'customer_metafield_sync',
+  {
+    customerId: integer('customer_id').primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    /** One more for every committed transaction that changed the member's balance. */
+    revision: bigint('revision', { mode: 'number' }).notNull().default(1),
+    /** The newest ledger entry id the balance includes. */
+    ledgerPosition: bigint('ledger_position', { mode: 'number' }).notNull(),
+    /** The revision whose balance Shopify holds (0: never written). */
+    syncedRevision: bigint('synced_revision', { mode: 'number' }).notNull().default(0),
+    /** The newest ledger entry id the balance Shopify holds includes. */
+    syncedPosition: bigint('synced_position', { mode: 'number' }),
+    syncedAt: tstz('synced_at'),
+    /** Failed writes of the current revision (userErrors); given up at a cap until the next change. */
+    attempts: integer('attempts').notNull().default(0),
+    /** After a failed write: not tried again before this (backoff); null otherwise. */
+    retryAfter: tstz('retry_after'),
+    lastError: text('last_error'),
+  },
+  (t) => [
+    // What the sync job and the sweep read: only the pending members are in it.
+    index('customer_metafield_sync_pending_idx')
+      .on(t.shopId, t.customerId)
+      .where(sql`${t.revision} > ${t.syncedRevision}`),
+    foreignKey({
+      name: 'customer_metafield_sync_shop_customer_fk',
+      columns: [t.shopId, t.customerId],
+      foreignColumns: [customers.shopId, customers.id],
+    }).onDelete('cascade'),
+  ],
+);
+
+/**
+ * Per shop: the lease that lets one metafield sync run at a time (so an older balance is never
+ * written after a newer one), and the program summary version last written to Shopify.
+ */
+export const shopMetafieldSync = pgTable('shop_metafield_sync', {
+  shopId: integer('shop_id')
+    .primaryKey()
+    .references(() => shops.id, { onDelete: 'cascade' }),
+  /** The run holding the lease, until lease_until (database clock); null when free. */
+  leaseOwner: text('lease_owner'),
+  leaseUntil: tstz('lease_until'),
+  /** Program version whose summary the app-data metafield holds; null: never written. */
+  programVersion: integer('program_version'),
+  programSyncedAt: tstz('program_synced_at'),
+  /** When Shopify's copy was last read back and found current (it is checked daily). */
+  programCheckedAt: tstz('program_checked_at'),
+  /** The AppInstallation gid it was written on (a reinstall is a new installation). */
+  appInstallationId: text('app_installation_id'),
+});

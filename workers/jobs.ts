@@ -5,10 +5,16 @@
  */
 import { z } from 'zod';
 import { WEBHOOK_TOPICS, type WebhookTopic } from '../app/webhook-topics';
+import { isMyshopifyDomain } from '../loyalty/shop-domain';
 
 export { WEBHOOK_TOPICS, type WebhookTopic };
 
 export const WEBHOOK_QUEUE = 'webhooks';
+/**
+ * Storefront metafield sync: its own queue and worker, so Shopify's rate limits and outages never
+ * hold up webhook processing (and a webhook burst never starves the sync).
+ */
+export const METAFIELD_QUEUE = 'metafields';
 
 export function isWebhookTopic(topic: string): topic is WebhookTopic {
   return (WEBHOOK_TOPICS as readonly string[]).includes(topic);
@@ -42,5 +48,47 @@ export const reconcileInboxJob: JobDefinition<Record<string, never>> = {
   jobId: () => 'reconcile-inbox',
 };
 
-export const jobDefinitions = [processInboxJob, reconcileInboxJob] as const;
+/**
+ * A job that stands for "this shop has work", coalesced rather than identified: enqueues for the
+ * same deduplication id within `delayMs` are one job, which starts `delayMs` after the first (see
+ * enqueueMetafieldSync in workers/handlers/metafield-sync.ts for why that loses no change). A
+ * fixed jobId would not do: while a job runs, an enqueue with its id would be dropped, and the
+ * change behind it possibly missed by the running job's earlier read.
+ */
+export interface CoalescedJobDefinition<P> {
+  queue: string;
+  name: string;
+  schema: z.ZodType<P>;
+  deduplicationId: (payload: P) => string;
+  /** Default delay (and deduplication window) in ms. */
+  delayMs: number;
+}
+
+/** Write a shop's pending member metafields and, if outdated, its program summary. */
+export const syncMetafieldsJob: CoalescedJobDefinition<{ shop: string }> = {
+  queue: METAFIELD_QUEUE,
+  name: 'sync-metafields',
+  schema: z
+    .object({
+      shop: z.string().refine(isMyshopifyDomain, 'must be a *.myshopify.com domain'),
+    })
+    .strict(),
+  deduplicationId: ({ shop }) => `sync-metafields:${shop}`,
+  delayMs: 250,
+};
+
+/** Enqueue a sync for every shop with pending work (repeatable): what a lost job missed. */
+export const sweepMetafieldsJob: JobDefinition<Record<string, never>> = {
+  queue: METAFIELD_QUEUE,
+  name: 'sweep-metafields',
+  schema: z.object({}).strict() as z.ZodType<Record<string, never>>,
+  jobId: () => 'sweep-metafields',
+};
+
+export const jobDefinitions = [
+  processInboxJob,
+  reconcileInboxJob,
+  syncMetafieldsJob,
+  sweepMetafieldsJob,
+] as const;
 export type JobName = (typeof jobDefinitions)[number]['name'];

@@ -76,8 +76,14 @@ export type RowResult = ProcessOutcome | { status: 'failed'; error: unknown };
 type LockedRow = Awaited<ReturnType<typeof lockInboxRows>>[number];
 
 /** One row of a topic handled alone, in its own transaction. */
-async function processSingle(db: Database, inboxId: number, log: Logger): Promise<ProcessOutcome> {
-  return db.transaction(async (tx) => {
+async function processSingle(
+  db: Database,
+  inboxId: number,
+  log: Logger,
+  committed: Set<string>,
+): Promise<ProcessOutcome> {
+  let shop: string | undefined;
+  const outcome = await db.transaction(async (tx): Promise<ProcessOutcome> => {
     const [row] = await lockInboxRows(tx, [inboxId]);
     const skipped = skipReason(row);
     if (skipped) return { status: 'skipped', reason: skipped };
@@ -90,8 +96,11 @@ async function processSingle(db: Database, inboxId: number, log: Logger): Promis
       log,
     });
     await markProcessed(tx, [inboxId]);
+    shop = row!.shopDomain;
     return { status: 'processed', topic, summary };
   });
+  if (shop !== undefined) committed.add(shop);
+  return outcome;
 }
 
 function skipReason(row: LockedRow | undefined): SkipReason | null {
@@ -129,7 +138,9 @@ async function processOrderBatch(
   db: Database,
   inboxIds: number[],
   results: Map<number, RowResult>,
+  committed: Set<string>,
 ): Promise<void> {
+  const shops = new Set<string>();
   try {
     const outcomes = await db.transaction(async (tx) => {
       const rows = await lockInboxRows(tx, inboxIds);
@@ -155,6 +166,7 @@ async function processOrderBatch(
         const outcome = handled.get(row.id)!;
         if (outcome.ok) {
           processed.push(row.id);
+          shops.add(row.shopDomain);
           local.set(row.id, { status: 'processed', topic: row.topic, summary: outcome.summary });
         } else {
           local.set(row.id, { status: 'failed', error: outcome.error });
@@ -164,13 +176,24 @@ async function processOrderBatch(
       return local;
     });
     for (const [id, result] of outcomes) results.set(id, result);
+    for (const shop of shops) committed.add(shop);
   } catch (error) {
     if (inboxIds.length === 1) {
       results.set(inboxIds[0]!, { status: 'failed', error });
       return;
     }
-    for (const id of inboxIds) await processOrderBatch(db, [id], results);
+    for (const id of inboxIds) await processOrderBatch(db, [id], results, committed);
   }
+}
+
+export interface ProcessHooks {
+  /**
+   * Called once the rows' transactions committed, with the shops whose rows were processed (their
+   * ledger may have changed): the worker enqueues their metafield sync here, after the commit, so
+   * the sync can see what it was enqueued for. Must not throw or wait: the rows' outcomes are
+   * already decided.
+   */
+  committed?(shops: ReadonlySet<string>): void;
 }
 
 /**
@@ -181,21 +204,24 @@ export async function processInboxBatch(
   db: Database,
   inboxIds: readonly number[],
   log: Logger,
+  hooks: ProcessHooks = {},
 ): Promise<Map<number, RowResult>> {
   const results = new Map<number, RowResult>();
+  const committed = new Set<string>();
   const ids = [...new Set(inboxIds)].sort((a, b) => a - b);
   const heads = await inboxTopics(db, ids);
   const topicOf = new Map(heads.map((h) => [h.id, h.topic]));
   const orderIds = ids.filter((id) => isOrderTopic(topicOf.get(id) ?? ''));
-  if (orderIds.length > 0) await processOrderBatch(db, orderIds, results);
+  if (orderIds.length > 0) await processOrderBatch(db, orderIds, results, committed);
   for (const id of ids) {
     if (results.has(id)) continue;
     try {
-      results.set(id, await processSingle(db, id, log));
+      results.set(id, await processSingle(db, id, log, committed));
     } catch (error) {
       results.set(id, { status: 'failed', error });
     }
   }
+  if (committed.size > 0) hooks.committed?.(committed);
   return results;
 }
 

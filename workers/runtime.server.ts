@@ -1,7 +1,8 @@
 /**
  * The worker runtime: a BullMQ worker on the webhook queue that runs each job through its handler,
- * the reconciler's job scheduler, and a graceful close. Used by `npm run worker` (workers/main.ts)
- * and, with INLINE_WORKERS, inside the web process.
+ * the reconciler's job scheduler, a second worker on the metafield queue (the storefront sync, fed
+ * after every committed inbox batch, and its sweep's scheduler), and a graceful close. Used by
+ * `npm run worker` (workers/main.ts) and, with INLINE_WORKERS, inside the web process.
  *
  * Retries: about 4 hours of capped exponential backoff (workers/queue.server.ts RETRY_SCHEDULE).
  * Permanent failures and last attempts make the inbox row a dead letter and throw BullMQ's
@@ -18,11 +19,21 @@ import { env } from '../app/env.server';
 import { loggerFor } from '../app/logger.server';
 import {
   jobDefinitions,
+  METAFIELD_QUEUE,
   processInboxJob,
   reconcileInboxJob,
+  sweepMetafieldsJob,
+  syncMetafieldsJob,
   WEBHOOK_QUEUE,
   type JobName,
 } from './jobs';
+import {
+  createMetafieldQueue,
+  enqueueMetafieldSync,
+  runMetafieldSweepJob,
+  runMetafieldSyncJob,
+  type MetafieldJobDeps,
+} from './handlers/metafield-sync';
 import { Batcher } from '../app/batcher';
 import { failureReason, processInboxBatch, recordFailure, type RowResult } from './process-inbox';
 import {
@@ -49,7 +60,21 @@ export interface StartWorkersOptions {
   reconcileEveryMs?: number;
   lockMs?: number;
   retentionDays?: number;
+  /** The storefront metafield sync (docs/metafields.md). */
+  metafields?: {
+    /** Coalescing window and delay of a shop's sync job. Default 250 ms. */
+    delayMs?: number;
+    /** How often the sweep looks for shops with pending work. Default 30 s. */
+    sweepEveryMs?: number;
+    /** Shops synced at once by this process. Default 4. */
+    concurrency?: number;
+    /** Admin endpoint and client options, lease length, members per run. */
+    sync?: MetafieldJobDeps['sync'];
+  };
 }
+
+/** Metafield sync defaults (see StartWorkersOptions.metafields). */
+export const METAFIELD_SYNC_DEFAULTS = { delayMs: 250, sweepEveryMs: 30_000, concurrency: 4 };
 
 export interface WorkerRuntime {
   /** Resolves once the worker's Redis connection is ready (it keeps retrying while Redis is down). */
@@ -175,6 +200,19 @@ async function runProcessInbox(
   }
 }
 
+/** Creates or refreshes the metafield sweep's schedule (idempotent, like the reconciler's). */
+export async function scheduleMetafieldSweep(queue: Queue, everyMs: number): Promise<void> {
+  await queue.upsertJobScheduler(
+    sweepMetafieldsJob.jobId({}),
+    { every: everyMs },
+    {
+      name: sweepMetafieldsJob.name,
+      data: {},
+      opts: { removeOnComplete: true, removeOnFail: 100 },
+    },
+  );
+}
+
 /** Creates or refreshes the reconciler's schedule (idempotent; survives a Redis that lost it). */
 export async function scheduleReconciler(queue: Queue, everyMs: number): Promise<void> {
   await queue.upsertJobScheduler(
@@ -182,6 +220,10 @@ export async function scheduleReconciler(queue: Queue, everyMs: number): Promise
     { every: everyMs },
     { name: reconcileInboxJob.name, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
   );
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export async function startWorkers(options: StartWorkersOptions = {}): Promise<WorkerRuntime> {
@@ -197,12 +239,36 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
 
   // The reconciler adds jobs from inside a job: a normal (queueing) connection, not a fail-fast one.
   const queue = createWebhookQueue(settings, workerOptions(settings.redisUrl));
+  const metafields = { ...METAFIELD_SYNC_DEFAULTS, ...definedOnly(options.metafields ?? {}) };
+  const metafieldQueue = createMetafieldQueue(settings, workerOptions(settings.redisUrl));
+  const metafieldDeps: MetafieldJobDeps = {
+    db,
+    queue: metafieldQueue,
+    log: loggerFor({ component: 'metafield-sync', prefix: settings.prefix }),
+    delayMs: metafields.delayMs,
+    ...(options.metafields?.sync ? { sync: options.metafields.sync } : {}),
+  };
+  // After a commit, not inside it: the sync must be able to read what it was enqueued for. Never
+  // awaited by the webhook job; a lost enqueue is the sweep's to catch.
+  const requestSync = (shops: ReadonlySet<string>) => {
+    for (const shop of shops) {
+      enqueueMetafieldSync(metafieldQueue, shop, metafields.delayMs).catch((error: Error) =>
+        log.warn(
+          { shop, err: error.message },
+          'could not enqueue a metafield sync; the sweep will',
+        ),
+      );
+    }
+  };
   // Jobs arriving while every transaction slot is busy are settled together (workers/batcher.ts).
-  const batcher = new Batcher<number, RowResult>((ids) => processInboxBatch(db, ids, log), {
-    maxBatch: options.batchSize ?? e.WORKER_BATCH_SIZE,
-    maxInFlight: options.transactions ?? e.WORKER_TRANSACTIONS,
-  });
-  const processors: Record<JobName, Processor> = {
+  const batcher = new Batcher<number, RowResult>(
+    (ids) => processInboxBatch(db, ids, log, { committed: requestSync }),
+    {
+      maxBatch: options.batchSize ?? e.WORKER_BATCH_SIZE,
+      maxInFlight: options.transactions ?? e.WORKER_TRANSACTIONS,
+    },
+  );
+  const processors: Partial<Record<JobName, Processor>> = {
     [processInboxJob.name]: (job) => runProcessInbox(db, batcher, job, log),
     [reconcileInboxJob.name]: async () => {
       const now = Date.now();
@@ -216,10 +282,18 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
       return result;
     },
   };
-  // House rule: startup fails if a job name has no handler.
+  const metafieldProcessors: Partial<Record<JobName, Processor>> = {
+    [syncMetafieldsJob.name]: (job) => runMetafieldSyncJob(job, metafieldDeps),
+    [sweepMetafieldsJob.name]: () => runMetafieldSweepJob(metafieldDeps),
+  };
+  const processorsOf: Record<string, Partial<Record<JobName, Processor>>> = {
+    [WEBHOOK_QUEUE]: processors,
+    [METAFIELD_QUEUE]: metafieldProcessors,
+  };
+  // House rule: startup fails if a job name has no handler (on its own queue).
   for (const definition of jobDefinitions) {
-    if (typeof processors[definition.name] !== 'function') {
-      throw new Error(`job ${definition.name} has no handler`);
+    if (typeof processorsOf[definition.queue]?.[definition.name] !== 'function') {
+      throw new Error(`job ${definition.name} has no handler on queue ${definition.queue}`);
     }
   }
 
@@ -244,17 +318,52 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
   );
   worker.on('error', workerErrorListener(log));
 
+  const metafieldWorker = new Worker(
+    METAFIELD_QUEUE,
+    async (job) => {
+      const processor = metafieldProcessors[job.name as JobName];
+      if (!processor) throw new UnrecoverableError(`no handler for job ${job.name}`);
+      return processor(job);
+    },
+    {
+      connection: workerOptions(settings.redisUrl),
+      prefix: settings.prefix,
+      concurrency: metafields.concurrency,
+      lockDuration: lockMs,
+      stalledInterval: stalledCheckMs(lockMs),
+      maxStalledCount: 2,
+    },
+  );
+  metafieldWorker.on('error', workerErrorListener(metafieldDeps.log));
+
   const reschedule = () =>
     scheduleReconciler(queue, reconcileEveryMs).catch((error: Error) =>
       log.warn({ err: error.message }, 'could not schedule the reconciler; will retry'),
     );
-  const ready = worker.waitUntilReady().then(async () => {
-    await reschedule();
-    log.info({ concurrency, lockMs, reconcileEveryMs }, 'workers started');
-  });
+  const rescheduleSweep = () =>
+    scheduleMetafieldSweep(metafieldQueue, metafields.sweepEveryMs).catch((error: Error) =>
+      log.warn({ err: error.message }, 'could not schedule the metafield sweep; will retry'),
+    );
+  const ready = Promise.all([worker.waitUntilReady(), metafieldWorker.waitUntilReady()]).then(
+    async () => {
+      await Promise.all([reschedule(), rescheduleSweep()]);
+      log.info(
+        {
+          concurrency,
+          lockMs,
+          reconcileEveryMs,
+          metafieldSweepEveryMs: metafields.sweepEveryMs,
+          metafieldDelayMs: metafields.delayMs,
+        },
+        'workers started',
+      );
+    },
+  );
   // Re-asserted on a timer: a Redis that lost its data (FLUSHALL, restart) loses the schedule too.
   const timer = setInterval(reschedule, reconcileEveryMs);
   timer.unref();
+  const sweepTimer = setInterval(rescheduleSweep, metafields.sweepEveryMs);
+  sweepTimer.unref();
 
   let closing: Promise<void> | undefined;
   return {
@@ -262,8 +371,9 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
     close() {
       closing ??= (async () => {
         clearInterval(timer);
-        await worker.close();
-        await queue.close();
+        clearInterval(sweepTimer);
+        await Promise.all([worker.close(), metafieldWorker.close()]);
+        await Promise.all([queue.close(), metafieldQueue.close()]);
         log.info('workers stopped');
       })();
       return closing;

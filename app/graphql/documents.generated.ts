@@ -54,11 +54,26 @@ query CodeDiscountNodeByCode($code: String!) {
   }
 }
 `,
+  'current-app-installation.graphql': `# Laurel's installation on the shop: the owner of its app-data metafields, and the program summary
+# it holds (the theme reads it as app.metafields.laurel.program), to check it is there and current.
+query CurrentAppInstallation(
+  $programNamespace: String = "laurel"
+  $programKey: String! = "program"
+) {
+  currentAppInstallation {
+    id
+    program: metafield(namespace: $programNamespace, key: $programKey) {
+      value
+      updatedAt
+    }
+  }
+}
+`,
   'customer-by-id.graphql': `# One member with the loyalty metafield Laurel mirrors onto the customer (read back to verify the
 # storefront sees the same balance as the ledger) and their store credit accounts.
 query CustomerById(
   $id: ID!
-  $balanceNamespace: String = "$app:loyalty"
+  $balanceNamespace: String = "$app"
   $balanceKey: String! = "points_balance"
 ) {
   customer(id: $id) {
@@ -179,7 +194,8 @@ mutation MetafieldDefinitionCreate($definition: MetafieldDefinitionInput!) {
   }
 }
 `,
-  'metafields-set.graphql': `# Writes metafields atomically (all or none); Laurel mirrors each member's points balance this way.
+  'metafields-set.graphql': `# Writes up to 25 metafields atomically (all or none): the members' points metafields and the program
+# summary (app/metafield-sync.server.ts).
 mutation MetafieldsSet($metafields: [MetafieldsSetInput!]!) {
   metafieldsSet(metafields: $metafields) {
     metafields {

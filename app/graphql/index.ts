@@ -1,4 +1,5 @@
 import { getOperationAST, parse } from 'graphql';
+import { CUSTOMER_METAFIELD_NAMESPACE, CUSTOMER_METAFIELDS } from '../metafields';
 import { documentSources } from './documents.generated';
 
 /**
@@ -80,10 +81,10 @@ export interface UserError<TCode extends string = string> {
   code?: TCode | null;
 }
 
-/** Where Laurel keeps its customer metafields: the app-reserved namespace, owned by Laurel only. */
-export const LOYALTY_METAFIELD_NAMESPACE = '$app:loyalty';
+/** Where Laurel keeps its customer metafields (app/metafields.ts): `$app`, owned by Laurel only. */
+export const LOYALTY_METAFIELD_NAMESPACE = CUSTOMER_METAFIELD_NAMESPACE;
 /** The member's points balance mirrored onto the customer (type number_integer). */
-export const POINTS_BALANCE_METAFIELD_KEY = 'points_balance';
+export const POINTS_BALANCE_METAFIELD_KEY = CUSTOMER_METAFIELDS.pointsBalance.key;
 
 // ---------------------------------------------------------------------------------------------
 // Queries
@@ -99,6 +100,23 @@ export interface ShopInfoResult {
   };
 }
 export const ShopInfo = adminDocument<ShopInfoResult, ShopInfoVariables>('shop-info.graphql');
+
+export interface CurrentAppInstallationVariables {
+  /** Defaults to PROGRAM_METAFIELD (app/metafields.ts). */
+  programNamespace?: string | null;
+  programKey?: string;
+}
+export interface CurrentAppInstallationResult {
+  /** Non-null in the schema: every app calling the Admin API is installed on the shop. */
+  currentAppInstallation: {
+    id: string;
+    program: { value: string; updatedAt: string } | null;
+  };
+}
+export const CurrentAppInstallation = adminDocument<
+  CurrentAppInstallationResult,
+  CurrentAppInstallationVariables
+>('current-app-installation.graphql');
 
 export interface MetafieldValue {
   id: string;
@@ -242,7 +260,7 @@ export const CodeDiscountNodeByCode = adminDocument<
 
 export interface MetafieldsSetInput {
   ownerId: string;
-  /** Omit for the app-reserved namespace; `$app:loyalty` for Laurel's. */
+  /** Omit (or `$app`) for the app-reserved namespace; `laurel` for the app-data program summary. */
   namespace?: string | null;
   key: string;
   value: string;
@@ -492,6 +510,7 @@ export const StorefrontPreview = adminDocument<StorefrontPreviewResult, Storefro
 /** Every document above, for validation and for the emulator's coverage test. */
 export const adminDocuments = [
   ShopInfo,
+  CurrentAppInstallation,
   CustomerById,
   CustomersPage,
   OrdersPage,

@@ -8,6 +8,7 @@ import type { Executor } from '../../db/client.server';
 import { customerBalances, customers, ledgerEntries } from '../../db/schema';
 import { anyOf, recordset } from '../../db/sql';
 import { AppError, ErrorCode, sqlStateOf } from '../errors';
+import { markMetafieldsPending } from './metafield-sync.server';
 
 export const LEDGER_SOURCES = [
   'order',
@@ -313,18 +314,21 @@ interface BalanceDelta {
   customerId: number;
   balance: number;
   lifetimeEarned: number;
+  /** The newest entry id in the change (the ledger position the metafield sync records). */
+  ledgerPosition: number;
 }
 
 function deltasOf(
-  entries: readonly { customerId: number; source: string; points: number }[],
+  entries: readonly { id: number; customerId: number; source: string; points: number }[],
 ): BalanceDelta[] {
   const byCustomer = new Map<number, BalanceDelta>();
   for (const e of entries) {
     let delta = byCustomer.get(e.customerId);
     if (!delta) {
-      delta = { customerId: e.customerId, balance: 0, lifetimeEarned: 0 };
+      delta = { customerId: e.customerId, balance: 0, lifetimeEarned: 0, ledgerPosition: 0 };
       byCustomer.set(e.customerId, delta);
     }
+    delta.ledgerPosition = Math.max(delta.ledgerPosition, e.id);
     delta.balance += e.points;
     if (EARNING_SOURCES.has(e.source as LedgerSource)) delta.lifetimeEarned += e.points;
   }
@@ -334,7 +338,8 @@ function deltasOf(
 
 /**
  * Adds the deltas to customer_balances with SQL arithmetic in a single upsert — the row lock makes
- * concurrent posts queue, and each adds to the latest committed value, so no update is lost.
+ * concurrent posts queue, and each adds to the latest committed value, so no update is lost —
+ * and marks the members' storefront metafields pending in the same transaction, whoever posts.
  */
 async function applyToProjection(
   tx: Executor,
@@ -364,6 +369,7 @@ async function applyToProjection(
         },
       });
   }
+  await markMetafieldsPending(tx, shopId, deltas);
 }
 
 /** A reversal must point at an entry of the same shop and customer. */
@@ -428,7 +434,7 @@ export async function post(
       throw translateWriteError(error, shopId, [valid.customerId]);
     }
     if (inserted) {
-      await applyToProjection(tx, shopId, deltasOf([valid]));
+      await applyToProjection(tx, shopId, deltasOf([{ ...valid, id: inserted.id }]));
       return { entry: inserted as LedgerEntry, created: true };
     }
     // Read committed: the conflicting row is committed by now (ON CONFLICT waited for it).

@@ -365,7 +365,7 @@ describe('createAdminClient against the emulator', () => {
       },
     });
     expect(definition.metafieldDefinitionCreate?.createdDefinition).toMatchObject({
-      namespace: 'app--1000000--loyalty',
+      namespace: 'app--1000000',
       key: 'points_balance',
       type: { name: 'number_integer' },
       access: { storefront: 'PUBLIC_READ', customerAccount: 'READ' },
@@ -385,7 +385,7 @@ describe('createAdminClient against the emulator', () => {
     const { customer } = await client().request(CustomerById, { id: customerId });
     expect(customer?.displayName).toBe('Ada Lovelace');
     expect(customer?.pointsBalance).toMatchObject({
-      namespace: 'app--1000000--loyalty',
+      namespace: 'app--1000000',
       key: 'points_balance',
       type: 'number_integer',
       value: '120',

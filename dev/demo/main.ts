@@ -23,6 +23,7 @@ import { demoStatePath } from '../../app/dev-access.server';
 import { EnvError, parseEnv } from '../../app/env.server';
 import { shopTotals } from '../../app/models/dashboard.server';
 import { countEntries, listMembers } from '../../app/models/members.server';
+import { resyncShop } from '../../app/models/metafield-sync.server';
 import { listPrograms, publishProgram } from '../../app/models/programs.server';
 import { earnedReport } from '../../app/models/reports.server';
 import {
@@ -48,6 +49,7 @@ import { OrdersFileError, readOrdersFile } from './orders-file';
 import { replayProgress } from './progress';
 import { ensureRedis } from './redis';
 import { ReplayError, replayDeliveries } from './replay';
+import { checkStorefrontSync } from './storefront-sync';
 import {
   DemoStateError,
   newDemoState,
@@ -336,6 +338,8 @@ async function main(): Promise<void> {
   const emulator = await startAdminEmulator({
     port: 0,
     accessTokens: { [state.shop]: state.accessToken },
+    // The metafield definitions, as `shopify app deploy` installs them.
+    appConfig: join(ROOT, 'shopify.app.toml'),
   });
   stopLater('the Admin API emulator', () => emulator.close());
   seedEmulatorShop(
@@ -411,8 +415,11 @@ async function main(): Promise<void> {
       accessToken: state.accessToken,
     }),
   );
+  // The emulator starts empty every run: whatever an earlier run wrote to it is gone.
+  await resyncShop(db, shop.id);
 
-  const workers = await laurel.startWorkers({ db });
+  // The sweep every 5 s: a re-run has no new webhooks to prompt a sync of the resynced members.
+  const workers = await laurel.startWorkers({ db, metafields: { sweepEveryMs: 5_000 } });
   stopLater('the workers', () => workers.close());
   await Promise.race([
     workers.ready,
@@ -454,6 +461,7 @@ async function main(): Promise<void> {
     deliveries.map((d) => d.webhookId),
   );
   const entriesBefore = await countEntries(db, shop.id);
+  const replayStartedAt = new Date();
   const replayStarted = performance.now();
   const bar = replayProgress(deliveries.length);
   try {
@@ -523,6 +531,22 @@ async function main(): Promise<void> {
     healthy = false;
     say('Check: the ledger DISAGREES with the independent expectation (dev/demo/expected.ts):');
     for (const line of differences) say(`  ${line}`);
+  }
+  const storefront = await checkStorefrontSync({
+    db,
+    shopId: shop.id,
+    emulator,
+    shop: state.shop,
+    since: replayStartedAt,
+    ledgerChanges: entriesAfter - entriesBefore,
+    timeoutMs: STALL_MS,
+  });
+  say(storefront.line);
+  if (!storefront.ok) healthy = false;
+  if (!storefront.settled) {
+    say(
+      `Warning: the storefront sync did not settle within ${seconds(STALL_MS)}; see ${shortPath(logFile)}.`,
+    );
   }
 
   say();

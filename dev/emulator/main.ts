@@ -1,6 +1,8 @@
 // Runs the Admin API emulator on its own for manual use: `npm run emulator -- --port 8787`.
 // Options: --port N (default $PORT, else 8787), --host H, --shop S --token T (only accept T for S;
-// without them any shop and any non-empty token are accepted), --seed (a few demo customers/orders).
+// without them any shop and any non-empty token are accepted), --seed (a few demo customers/orders),
+// --app-config FILE (the metafield definitions it declares, as after `shopify app deploy`; default
+// the repository's shopify.app.toml).
 import { parseArgs } from 'node:util';
 import { startAdminEmulator } from './server';
 
@@ -11,6 +13,7 @@ const { values } = parseArgs({
     shop: { type: 'string' },
     token: { type: 'string' },
     seed: { type: 'boolean', default: false },
+    'app-config': { type: 'string', default: 'shopify.app.toml' },
   },
 });
 
@@ -27,6 +30,7 @@ if ((values.shop === undefined) !== (values.token === undefined)) {
 const emulator = await startAdminEmulator({
   port,
   host: values.host,
+  appConfig: values['app-config'],
   ...(values.shop && values.token ? { accessTokens: { [values.shop]: values.token } } : {}),
 });
 

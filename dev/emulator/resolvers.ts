@@ -9,6 +9,7 @@ import {
   type DiscountRecord,
   type DiscountValue,
   type EmulatorState,
+  type MetafieldDefinitionRecord,
   type MetafieldRecord,
   type OrderRecord,
   type ShopStore,
@@ -433,13 +434,44 @@ function ownerView(ctx: ResolverContext, ownerGid: string): View | null {
     return order ? orderView(ctx, order) : null;
   }
   if (type === 'Shop') return id === ctx.store.shopId ? shopView(ctx) : null;
+  if (type === 'AppInstallation') {
+    return id === ctx.store.appInstallationId ? appInstallationView(ctx) : null;
+  }
   return null;
 }
 
 function ownerTypeOf(ownerGid: string): string {
   return (
-    { Customer: 'CUSTOMER', Order: 'ORDER', Shop: 'SHOP' }[parseGid(ownerGid).type] ?? 'UNKNOWN'
+    // Shopify reports app-data metafields (owned by the installation) as API_PERMISSION.
+    {
+      Customer: 'CUSTOMER',
+      Order: 'ORDER',
+      Shop: 'SHOP',
+      AppInstallation: 'API_PERMISSION',
+    }[parseGid(ownerGid).type] ?? 'UNKNOWN'
   );
+}
+
+/** The app's installation on the shop; its metafields are the app-data metafields. */
+function appInstallationView(ctx: ResolverContext): View {
+  const ownerGid = gid('AppInstallation', ctx.store.appInstallationId);
+  return { __typename: 'AppInstallation', id: ownerGid, ...metafieldFields(ctx, ownerGid) };
+}
+
+function metafieldDefinitionView(definition: MetafieldDefinitionRecord): View {
+  return {
+    __typename: 'MetafieldDefinition',
+    id: gid('MetafieldDefinition', definition.id),
+    name: definition.name,
+    namespace: definition.namespace,
+    key: definition.key,
+    description: definition.description,
+    ownerType: definition.ownerType,
+    pinnedPosition: definition.pinnedPosition,
+    type: { name: definition.type, category: metafieldCategory(definition.type) },
+    access: { ...definition.access },
+    validations: [],
+  };
 }
 
 function jsonValue(metafield: MetafieldRecord): unknown {
@@ -589,6 +621,39 @@ export function queryRoot(ctx: ResolverContext): View {
       const discount = findDiscountByCode(store, code);
       return discount ? discountNodeView(ctx, discount) : null;
     },
+    currentAppInstallation: () => appInstallationView(ctx),
+    metafieldDefinitions: (
+      args: PageArgs & {
+        ownerType: string;
+        namespace?: string | null;
+        key?: string | null;
+        query?: string | null;
+        pinnedStatus?: string | null;
+        constraintStatus?: string | null;
+        constraintSubtype?: unknown;
+        sortKey?: string | null;
+      },
+    ) => {
+      if (args.query || args.constraintSubtype || (args.sortKey && args.sortKey !== 'ID')) {
+        throw notImplemented('metafieldDefinitions(query:, constraintSubtype:, sortKey:)');
+      }
+      if (args.pinnedStatus && args.pinnedStatus !== 'ANY') {
+        throw notImplemented('metafieldDefinitions(pinnedStatus:)');
+      }
+      const namespace =
+        args.namespace === undefined || args.namespace === null
+          ? undefined
+          : ctx.state.resolveNamespace(args.namespace);
+      const definitions = [...store.definitions.values()]
+        .filter(
+          (d) =>
+            d.ownerType === args.ownerType &&
+            (namespace === undefined || d.namespace === namespace) &&
+            (args.key === undefined || args.key === null || d.key === args.key),
+        )
+        .sort((a, b) => a.id - b.id);
+      return connection(definitions, args, (d) => d.id, metafieldDefinitionView);
+    },
   };
 }
 
@@ -673,6 +738,9 @@ function ownerExists(ctx: ResolverContext, ownerGid: string): boolean {
       return ctx.store.orders.has(id);
     case 'Shop':
       return id === ctx.store.shopId;
+    case 'AppInstallation':
+      // An app may write metafields on its own installation only.
+      return id === ctx.store.appInstallationId;
     default:
       throw notImplemented(`metafields on ${type}`);
   }
@@ -882,22 +950,7 @@ function metafieldDefinitionCreate(ctx: ResolverContext, args: Args): View {
     pinnedPosition: null,
   };
   ctx.store.definitions.set(record.id, record);
-  return {
-    createdDefinition: {
-      __typename: 'MetafieldDefinition',
-      id: gid('MetafieldDefinition', record.id),
-      name: record.name,
-      namespace: record.namespace,
-      key: record.key,
-      description: record.description,
-      ownerType: record.ownerType,
-      pinnedPosition: record.pinnedPosition,
-      type: { name: record.type, category: metafieldCategory(record.type) },
-      access: { ...record.access },
-      validations: [],
-    },
-    userErrors: [],
-  };
+  return { createdDefinition: metafieldDefinitionView(record), userErrors: [] };
 }
 
 function metafieldCategory(type: string): string {

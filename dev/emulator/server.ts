@@ -26,6 +26,7 @@ import {
   requestedCost,
   SINGLE_QUERY_MAX_COST,
 } from './cost';
+import { declaredDefinitionsIn } from './app-config';
 import { mutationRoot, queryRoot, type ResolverContext } from './resolvers';
 import { EmulatorState } from './state';
 import { notImplemented } from './values';
@@ -54,8 +55,13 @@ export interface AdminEmulatorOptions {
   accessTokens?: Record<string, string>;
   /** Clock for the cost bucket and timestamps (ms); tests pass a fake one. */
   now?: () => number;
-  /** API client id that `$app` namespaces resolve to (`app--<appId>--loyalty`). */
+  /** API client id that `$app` namespaces resolve to (`app--<appId>`, `app--<appId>--loyalty`). */
   appId?: string;
+  /**
+   * A shopify.app.toml whose declared metafield definitions every shop has, as after
+   * `shopify app deploy` (dev/emulator/app-config.ts). Default: none.
+   */
+  appConfig?: string;
   /** Defaults to process.env.NODE_ENV. */
   nodeEnv?: string;
   /** Bucket size per shop (Shopify standard plan: 2000 points, restoring 100 per second). */
@@ -72,6 +78,8 @@ export interface EmulatorRequest {
   operationName: string | null;
   status: number;
   outcome: EmulatorOutcome;
+  /** The variables of an executed mutation, e.g. to count the metafields one call set. */
+  variables?: Record<string, unknown>;
 }
 
 export interface AdminEmulator {
@@ -137,7 +145,11 @@ export async function startAdminEmulator(
   const host = options.host ?? '127.0.0.1';
   const maximumAvailable = options.maximumAvailable ?? 2000;
   const restoreRate = options.restoreRate ?? 100;
-  const state = new EmulatorState(now, options.appId ?? '1000000');
+  const state = new EmulatorState(
+    now,
+    options.appId ?? '1000000',
+    options.appConfig === undefined ? [] : declaredDefinitionsIn(options.appConfig),
+  );
   const tokens = new Map(Object.entries(options.accessTokens ?? {}));
   const checkTokens = options.accessTokens !== undefined;
   const buckets = new Map<string, CostBucket>();
@@ -411,6 +423,7 @@ export async function startAdminEmulator(
       typeResolver,
     })) as ExecutionResult;
     if (snapshot && result.errors?.length) state.restore(snapshot);
+    if (operation.operation === 'mutation') entry.variables = variables as Record<string, unknown>;
     const actual = Math.min(context.actualCost, requested);
     bucket.refund(requested - actual, now());
     if (fault) return replyFault(fault.status);

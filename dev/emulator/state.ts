@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isKnownCurrency } from '../../loyalty/money';
+import type { DeclaredDefinition } from './app-config';
 import { gid, idOfType, parseDateTime } from './values';
 
 /**
@@ -132,6 +133,8 @@ export interface StoreCreditTransactionRecord {
 export interface ShopStore {
   domain: string;
   shopId: number;
+  /** The app's installation on this shop (`currentAppInstallation`): owner of app-data metafields. */
+  appInstallationId: number;
   settings: ShopSettings;
   customers: Map<number, CustomerRecord>;
   orders: Map<number, OrderRecord>;
@@ -185,6 +188,11 @@ export class EmulatorState {
     private readonly now: () => number,
     /** The app's API client id: `$app` namespaces resolve to `app--<appId>`. */
     readonly appId: string,
+    /**
+     * Definitions the app declares in shopify.app.toml (dev/emulator/app-config.ts): every shop
+     * has them from the start, as every shop has after `shopify app deploy`.
+     */
+    private readonly declared: readonly DeclaredDefinition[] = [],
   ) {}
 
   /** Reads (and with `settings`, changes) a shop's settings; a shop exists once mentioned. */
@@ -213,6 +221,7 @@ export class EmulatorState {
       store = {
         domain,
         shopId: this.id(),
+        appInstallationId: this.id(),
         settings: {
           name: handle.replace(/-/g, ' ').replace(/\b\w/g, (c) => c.toUpperCase()),
           currencyCode: 'USD',
@@ -227,9 +236,33 @@ export class EmulatorState {
         storeCreditAccounts: new Map(),
         storeCreditTransactions: new Map(),
       };
+      for (const declared of this.declared) {
+        const id = this.id();
+        store.definitions.set(id, {
+          id,
+          ownerType: declared.ownerType,
+          namespace: this.resolveNamespace(declared.namespace),
+          key: declared.key,
+          name: declared.name,
+          description: declared.description,
+          type: declared.type,
+          access: { ...declared.access },
+          pinnedPosition: null,
+        });
+      }
       this.shops.set(domain, store);
     }
     return store;
+  }
+
+  /** The app installation's gid on a shop (what `currentAppInstallation { id }` answers). */
+  appInstallationGid(domain: string): string {
+    return gid('AppInstallation', this.store(domain).appInstallationId);
+  }
+
+  /** Copies of a shop's metafield definitions (declared ones included). */
+  definitions(domain: string): MetafieldDefinitionRecord[] {
+    return [...this.store(domain).definitions.values()].map((d) => structuredClone(d));
   }
 
   hasShop(domain: string): boolean {
@@ -318,7 +351,10 @@ export class EmulatorState {
     return record && structuredClone(record);
   }
 
-  /** Copies of the metafields on an owner (Customer, Order or Shop gid). */
+  /**
+   * Copies of the metafields on an owner (Customer, Order, Shop or AppInstallation gid). Each
+   * carries updatedAt in milliseconds: when its value was last written.
+   */
   metafields(domain: string, ownerGid: string): MetafieldRecord[] {
     return [...this.store(domain).metafields.values()]
       .filter((m) => m.ownerGid === ownerGid)

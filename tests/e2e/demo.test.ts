@@ -15,7 +15,7 @@ import { ensureAppBuilt, ROOT } from '../../dev/build';
 import { expectedReport, expectedResults } from '../../dev/demo/expected';
 import { generateHistory } from '../../dev/demo/history';
 import { readDemoState } from '../../dev/demo/state';
-import { WEBHOOK_QUEUE } from '../../workers/jobs';
+import { METAFIELD_QUEUE, WEBHOOK_QUEUE } from '../../workers/jobs';
 import {
   killDemo,
   launchChromium,
@@ -86,12 +86,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   for (const demo of demos) killDemo(demo);
-  const queue = new Queue(WEBHOOK_QUEUE, {
-    connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: 1 },
-    prefix: PREFIX,
-  });
-  await queue.obliterate({ force: true }).catch(() => {});
-  await queue.close();
+  for (const name of [WEBHOOK_QUEUE, METAFIELD_QUEUE]) {
+    const queue = new Queue(name, {
+      connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: 1 },
+      prefix: PREFIX,
+    });
+    await queue.obliterate({ force: true }).catch(() => {});
+    await queue.close();
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -109,6 +111,13 @@ describe('npm run demo', () => {
     );
     expect(out).toContain(`Grand total: ${fmt(expected.report.totals.total)} points earned.`);
     expect(out).toContain('Check: the ledger agrees with the independent expectation');
+    // Every member's storefront metafields, as the emulator holds them, equal the ledger.
+    expect(out).toMatch(
+      new RegExp(
+        `^Storefront sync: ${fmt(expected.report.customers.length)} members' metafields equal the ledger; ledger commit → metafield written p50 [\\d.]+ s, p95 [\\d.]+ s`,
+        'm',
+      ),
+    );
     expect(out).not.toMatch(/Warning|DISAGREES/);
 
     const admin = urlAfter(out, 'Admin \\(local, dev only\\)');
@@ -225,6 +234,11 @@ describe('npm run demo', () => {
     );
     expect(out).toContain(`Grand total: ${fmt(expected.report.totals.total)} points earned.`);
     expect(out).toContain('Check: the ledger agrees with the independent expectation');
+    // The new emulator holds nothing: every member is written again, and no lag is claimed.
+    expect(out).toContain(
+      `Storefront sync: ${fmt(expected.report.customers.length)} members' metafields equal the ledger (`,
+    );
+    expect(out).toContain('no new entries this run, so no lag to measure');
     expect(out).not.toContain('Serving until Ctrl-C');
     expect(processesInGroup(demo.pid)).toEqual([]);
   }, 120_000);

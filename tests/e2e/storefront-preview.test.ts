@@ -31,7 +31,7 @@ import { demoProduct } from '../../dev/demo/storefront';
 import { readDemoState } from '../../dev/demo/state';
 import { earnPoints } from '../../loyalty/earn';
 import type { CompiledProgram } from '../../loyalty/program';
-import { WEBHOOK_QUEUE } from '../../workers/jobs';
+import { METAFIELD_QUEUE, WEBHOOK_QUEUE } from '../../workers/jobs';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import {
   killDemo,
@@ -84,12 +84,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   if (demo) killDemo(demo);
-  const queue = new Queue(WEBHOOK_QUEUE, {
-    connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: 1 },
-    prefix: PREFIX,
-  });
-  await queue.obliterate({ force: true }).catch(() => {});
-  await queue.close();
+  for (const name of [WEBHOOK_QUEUE, METAFIELD_QUEUE]) {
+    const queue = new Queue(name, {
+      connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: 1 },
+      prefix: PREFIX,
+    });
+    await queue.obliterate({ force: true }).catch(() => {});
+    await queue.close();
+  }
   await db?.close();
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);

@@ -1,0 +1,447 @@
+import { randomUUID } from 'node:crypto';
+import { Session } from '@shopify/shopify-api';
+import { sql } from 'drizzle-orm';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAdminEmulator, type AdminEmulator } from '../dev/emulator/server';
+import { referenceProgram } from '../loyalty/program';
+import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
+import {
+  CALLS_IN_FLIGHT,
+  MEMBERS_PER_CALL,
+  SyncLeaseLost,
+  syncShopMetafields,
+  type MetafieldSyncOptions,
+} from './metafield-sync.server';
+import { ensureCustomer, redactCustomer } from './models/customers.server';
+import { balanceOf, post, type LedgerEntryInput } from './models/ledger.server';
+import {
+  hasPendingMembers,
+  memberSyncStates,
+  shopsDueForSync,
+} from './models/metafield-sync.server';
+import { publishProgram } from './models/programs.server';
+import { ensureShop, markShopUninstalled, type Shop } from './models/shops.server';
+import { ProcessSessionStorage } from './session-storage.server';
+
+let handle: TestDatabase;
+let emulator: AdminEmulator;
+const tokens: Record<string, string> = {};
+const db = () => handle.db;
+
+beforeAll(async () => {
+  handle = await createTestDatabase('postgres');
+  // The shops as `shopify app deploy` leaves them: the metafield definitions of shopify.app.toml.
+  emulator = await startAdminEmulator({ accessTokens: tokens, appConfig: 'shopify.app.toml' });
+});
+afterAll(async () => {
+  await emulator?.close();
+  await handle?.close();
+});
+
+/** A logger whose lines the test can read. */
+function capture() {
+  const lines: { level: number; msg: string; [key: string]: unknown }[] = [];
+  const log = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  return { log, lines, messages: () => lines.map((l) => l.msg) };
+}
+
+async function installedShop(options: { token?: boolean; program?: boolean } = {}): Promise<Shop> {
+  const shop = await ensureShop(db(), {
+    domain: `sync-${randomUUID().slice(0, 8)}.myshopify.com`,
+  });
+  const token = `shpat_${randomUUID().replaceAll('-', '')}`;
+  emulator.setAccessToken(shop.domain, token);
+  if (options.token !== false) {
+    await new ProcessSessionStorage({ database: async () => db(), cacheTtlMs: 0 }).storeSession(
+      new Session({
+        id: `offline_${shop.domain}`,
+        shop: shop.domain,
+        state: 'installed',
+        isOnline: false,
+        accessToken: token,
+      }),
+    );
+  }
+  if (options.program !== false) {
+    await publishProgram(db(), shop.id, referenceProgram, new Date('2026-01-01T00:00:00Z'));
+  }
+  return shop;
+}
+
+/** A customer in Shopify (the emulator) and in Laurel, under the same id. */
+async function member(shop: Shop, options: { inShopify?: boolean } = {}) {
+  const gid =
+    options.inShopify === false
+      ? `gid://shopify/Customer/${9_000_000_000 + Math.floor(Math.random() * 1e6)}`
+      : emulator.state.addCustomer(shop.domain, { firstName: 'Ada' });
+  const customer = await ensureCustomer(db(), shop.id, { externalId: gid.split('/').pop()! });
+  return { gid, customer };
+}
+
+let keys = 0;
+function earn(customerId: number, points: number, source = 'order'): LedgerEntryInput {
+  keys++;
+  return {
+    customerId,
+    idempotencyKey: `${source}:${keys}`,
+    source: source as LedgerEntryInput['source'],
+    points,
+    occurredAt: new Date('2026-03-01T12:00:00Z'),
+    programVersion: source === 'order' ? 1 : null,
+    inputs: { test: keys },
+  };
+}
+
+const sync = (shop: Shop, extra: Partial<MetafieldSyncOptions> = {}) =>
+  syncShopMetafields({
+    db: db(),
+    shop: shop.domain,
+    log: pino({ level: 'silent' }),
+    endpoint: emulator.endpointTemplate,
+    client: { baseDelayMs: 1, maxDelayMs: 5 },
+    ...extra,
+  });
+
+/** The member's points metafields as Shopify holds them: [balance, lifetime] (undefined: none). */
+function shopifyPoints(shop: Shop, gid: string) {
+  const fields = emulator.state.metafields(shop.domain, gid);
+  const value = (key: string) => fields.find((f) => f.key === key)?.value;
+  return [value('points_balance'), value('lifetime_points')];
+}
+
+function setCalls(shop: Shop) {
+  return emulator.requests.filter(
+    (r) =>
+      r.shop === shop.domain && r.operationName === 'MetafieldsSet' && r.outcome === 'executed',
+  );
+}
+
+describe('syncShopMetafields: members', () => {
+  it('writes each pending member’s balance and lifetime points, typed as declared, then nothing more', async () => {
+    const shop = await installedShop();
+    const ada = await member(shop);
+    const bob = await member(shop);
+    await post(db(), shop.id, earn(ada.customer.id, 90));
+    await post(db(), shop.id, earn(ada.customer.id, -40, 'redemption'));
+    await post(db(), shop.id, earn(bob.customer.id, 7));
+
+    const result = await sync(shop);
+    expect(result).toEqual({
+      status: 'synced',
+      written: 2,
+      failed: 0,
+      skipped: 0,
+      calls: 1,
+      program: 'written',
+      more: false,
+    });
+    expect(shopifyPoints(shop, ada.gid)).toEqual(['50', '90']);
+    expect(shopifyPoints(shop, bob.gid)).toEqual(['7', '7']);
+    const written = emulator.state.metafields(shop.domain, ada.gid);
+    expect(written.map((m) => [m.namespace, m.key, m.type])).toEqual([
+      ['app--1000000', 'points_balance', 'number_integer'],
+      ['app--1000000', 'lifetime_points', 'number_integer'],
+    ]);
+    // The definitions shopify.app.toml declares are the ones the values were checked against.
+    const definitions = emulator.state.definitions(shop.domain);
+    expect(definitions.find((d) => d.key === 'points_balance')?.access).toEqual({
+      admin: 'MERCHANT_READ',
+      storefront: 'PUBLIC_READ',
+      customerAccount: 'READ',
+    });
+    const states = await memberSyncStates(db(), shop.id);
+    expect(states.every((s) => s.syncedRevision === s.revision && s.syncedAt !== null)).toBe(true);
+    expect(states.find((s) => s.customerId === ada.customer.id)?.syncedPosition).toBe(
+      states.find((s) => s.customerId === ada.customer.id)?.ledgerPosition,
+    );
+
+    const calls = setCalls(shop).length;
+    expect(await sync(shop)).toMatchObject({ written: 0, calls: 0, program: 'current' });
+    expect(setCalls(shop)).toHaveLength(calls);
+  });
+
+  it('sends at most 25 metafields a call: a member’s two together, 12 members a call', async () => {
+    const shop = await installedShop({ program: false });
+    const members = [];
+    for (let i = 0; i < 40; i++) {
+      const m = await member(shop);
+      await post(db(), shop.id, earn(m.customer.id, i + 1));
+      members.push(m);
+    }
+    const result = await sync(shop);
+    expect(MEMBERS_PER_CALL).toBe(12);
+    expect(result).toMatchObject({ written: 40, calls: 4, program: 'none' });
+    const sizes = setCalls(shop).map(
+      (r) => (r.variables?.metafields as { ownerId: string }[]).length,
+    );
+    expect(sizes.sort((a, b) => a - b)).toEqual([8, 24, 24, 24]);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(25);
+    members.forEach((m, i) => expect(shopifyPoints(shop, m.gid)).toEqual([`${i + 1}`, `${i + 1}`]));
+  });
+
+  it('leaves a member Shopify refuses pending with its error, and writes the others', async () => {
+    const shop = await installedShop({ program: false });
+    const ada = await member(shop);
+    const gone = await member(shop, { inShopify: false });
+    const bob = await member(shop);
+    for (const m of [ada, gone, bob]) await post(db(), shop.id, earn(m.customer.id, 10));
+    const { log, lines } = capture();
+
+    const result = await sync(shop, { log });
+    expect(result).toMatchObject({ written: 2, failed: 1, calls: 2, more: false });
+    expect(shopifyPoints(shop, ada.gid)).toEqual(['10', '10']);
+    expect(shopifyPoints(shop, bob.gid)).toEqual(['10', '10']);
+    const state = (await memberSyncStates(db(), shop.id)).find(
+      (s) => s.customerId === gone.customer.id,
+    );
+    expect(state).toMatchObject({ syncedRevision: 0, attempts: 1 });
+    expect(state?.lastError).toMatch(
+      /metafields\.\d+\.ownerId: Owner does not exist\. \(INVALID\)/,
+    );
+    const warning = lines.find((l) => l.msg.startsWith('Shopify refused the metafields'));
+    expect(warning?.members).toEqual([
+      {
+        customerId: gone.customer.id,
+        attempt: 1,
+        // Both of its metafields, elements 2 and 3 of the call.
+        errors: [
+          'metafields.2.ownerId: Owner does not exist. (INVALID)',
+          'metafields.3.ownerId: Owner does not exist. (INVALID)',
+        ],
+      },
+    ]);
+    // Backing off: the next run leaves it alone.
+    expect(await sync(shop)).toMatchObject({ written: 0, failed: 0, calls: 0 });
+  });
+
+  it('skips, with a log line, what it cannot write and never throws for it', async () => {
+    const noToken = await installedShop({ token: false });
+    const uninstalled = await installedShop();
+    await markShopUninstalled(db(), uninstalled.id);
+    const { log, messages } = capture();
+    expect(await sync(noToken, { log })).toEqual({ status: 'skipped', reason: 'no-token' });
+    expect(await sync(uninstalled, { log })).toEqual({ status: 'skipped', reason: 'uninstalled' });
+    expect(
+      await syncShopMetafields({
+        db: db(),
+        shop: 'never-installed.myshopify.com',
+        log,
+        endpoint: emulator.endpointTemplate,
+      }),
+    ).toEqual({ status: 'skipped', reason: 'unknown-shop' });
+    expect(messages()).toEqual([
+      expect.stringMatching(/^metafield sync skipped: no offline access token/),
+      expect.stringMatching(/^metafield sync skipped: the shop uninstalled Laurel/),
+      expect.stringMatching(/^metafield sync skipped: the shop is not installed/),
+    ]);
+
+    // Redacted members and imported ids have no Shopify customer to write to.
+    const shop = await installedShop({ program: false });
+    const ada = await member(shop);
+    const redacted = await member(shop);
+    const imported = await ensureCustomer(db(), shop.id, { externalId: 'C-1042' });
+    for (const id of [ada.customer.id, redacted.customer.id, imported.id]) {
+      await post(db(), shop.id, earn(id, 5));
+    }
+    await redactCustomer(db(), shop.id, redacted.customer.id);
+    const second = capture();
+    expect(await sync(shop, { log: second.log })).toMatchObject({
+      written: 1,
+      skipped: 2,
+      calls: 1,
+    });
+    expect(shopifyPoints(shop, redacted.gid)).toEqual([undefined, undefined]);
+    expect(second.messages()).toEqual(
+      expect.arrayContaining([
+        'metafields not written for redacted customers',
+        'metafields not written for customers without a Shopify customer id (imported)',
+      ]),
+    );
+    expect(await hasPendingMembers(db(), shop.id)).toBe(false);
+    const notes = (await memberSyncStates(db(), shop.id)).map((s) => s.lastError).sort();
+    expect(notes).toEqual([null, 'skipped: not a Shopify customer id', 'skipped: redacted']);
+  });
+
+  it('stops without writing when Shopify refuses the token, and keeps members pending', async () => {
+    const shop = await installedShop();
+    const ada = await member(shop);
+    await post(db(), shop.id, earn(ada.customer.id, 10));
+    emulator.setAccessToken(shop.domain, 'shpat_revoked');
+    const { log, messages } = capture();
+    expect(await sync(shop, { log })).toEqual({ status: 'skipped', reason: 'unauthorized' });
+    expect(messages()).toContain(
+      'metafield sync stopped: Shopify refused the offline token (revoked or lacking a scope)',
+    );
+    expect(await hasPendingMembers(db(), shop.id)).toBe(true);
+    // The lease was released: a later run (with a good token) proceeds.
+    emulator.setAccessToken(shop.domain, 'shpat_good');
+    await sync(shop, { accessToken: 'shpat_good' });
+    expect(shopifyPoints(shop, ada.gid)).toEqual(['10', '10']);
+  });
+});
+
+describe('syncShopMetafields: the program summary', () => {
+  it('writes the version in force to laurel.program on the app installation, once per version', async () => {
+    const shop = await installedShop();
+    expect(await sync(shop)).toMatchObject({ program: 'written', written: 0 });
+    const installation = emulator.state.appInstallationGid(shop.domain);
+    const [summary] = emulator.state.metafields(shop.domain, installation);
+    expect(summary).toMatchObject({ namespace: 'laurel', key: 'program', type: 'json' });
+    expect(JSON.parse(summary!.value)).toEqual({
+      version: 1,
+      name: 'Reference',
+      currency: 'USD',
+      digits: 2,
+      earnOn: 'subtotal_after_discounts',
+      unitMinor: 100,
+      bands: [
+        { over: 5000, upTo: 10000, pointsPerUnit: 1 },
+        { over: 10000, upTo: null, pointsPerUnit: 2 },
+      ],
+      signupBonus: 0,
+    });
+    expect(await sync(shop)).toMatchObject({ program: 'current' });
+
+    // A new version in force is written over it; one effective later is not yet.
+    await publishProgram(
+      db(),
+      shop.id,
+      { ...referenceProgram, name: 'Spring' },
+      new Date('2026-02-01T00:00:00Z'),
+    );
+    await publishProgram(
+      db(),
+      shop.id,
+      { ...referenceProgram, name: 'Future' },
+      new Date('2099-01-01T00:00:00Z'),
+    );
+    expect(await sync(shop)).toMatchObject({ program: 'written' });
+    const [rewritten] = emulator.state.metafields(shop.domain, installation);
+    expect(JSON.parse(rewritten!.value)).toMatchObject({ version: 2, name: 'Spring' });
+    expect(await sync(shop, { now: () => new Date('2099-01-02T00:00:00Z') })).toMatchObject({
+      program: 'written',
+    });
+    const [future] = emulator.state.metafields(shop.domain, installation);
+    expect(JSON.parse(future!.value)).toMatchObject({ version: 3, name: 'Future' });
+  });
+
+  it('reads Shopify’s copy back once a day, and writes it again if it went missing', async () => {
+    const shop = await installedShop();
+    expect(await sync(shop)).toMatchObject({ program: 'written' });
+    const installation = emulator.state.appInstallationGid(shop.domain);
+    const store = emulator.state.store(shop.domain);
+    const summaryId = () => [...store.metafields.values()].find((m) => m.key === 'program')?.id;
+    const writes = () => setCalls(shop).length;
+    const checkedDaysAgo = (days: number) =>
+      db().execute(
+        sql`UPDATE shop_metafield_sync SET program_checked_at = now() - make_interval(days => ${days}) WHERE shop_id = ${shop.id}`,
+      );
+
+    // Checked a day ago and still there: read back, found equal, not written.
+    await checkedDaysAgo(2);
+    expect(await shopsDueForSync(db())).toContain(shop.domain);
+    const before = writes();
+    expect(await sync(shop)).toMatchObject({ program: 'current' });
+    expect(writes()).toBe(before);
+    expect(await shopsDueForSync(db())).not.toContain(shop.domain);
+
+    // Gone from Shopify: within the day nothing notices; after it, the sweep's run writes it.
+    store.metafields.delete(summaryId()!);
+    expect(await sync(shop)).toMatchObject({ program: 'current' });
+    await checkedDaysAgo(2);
+    expect(await sync(shop)).toMatchObject({ program: 'written' });
+    expect(emulator.state.metafields(shop.domain, installation).map((m) => m.key)).toEqual([
+      'program',
+    ]);
+  });
+});
+
+describe('syncShopMetafields: never an older value over a newer one', () => {
+  /** A fetch that holds the first metafieldsSet request until released. */
+  function gatedFetch() {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => (held = resolve));
+    let first = true;
+    const fetchImpl: typeof fetch = async (input, init) => {
+      if (first && String(init?.body).includes('MetafieldsSet')) {
+        first = false;
+        held();
+        await gate;
+      }
+      return fetch(input, init);
+    };
+    return { fetchImpl, release, holding };
+  }
+
+  it('a run that starts while another writes waits for it; the last write is the newest balance', async () => {
+    const shop = await installedShop({ program: false });
+    const ada = await member(shop);
+    await post(db(), shop.id, earn(ada.customer.id, 10));
+
+    // Run A reads balance 10 and is held in its write.
+    const gated = gatedFetch();
+    const a = sync(shop, { client: { baseDelayMs: 1, fetch: gated.fetchImpl } });
+    await gated.holding;
+    // Meanwhile the ledger moves to 30 and run B is asked to sync it.
+    await post(db(), shop.id, earn(ada.customer.id, 20));
+    expect(await sync(shop)).toEqual({ status: 'skipped', reason: 'busy' });
+    expect(shopifyPoints(shop, ada.gid)).toEqual([undefined, undefined]);
+
+    gated.release();
+    // A writes what it read (10) and, looking again after releasing the lease, sees there is more.
+    expect(await a).toMatchObject({ written: 1, more: true });
+    expect(shopifyPoints(shop, ada.gid)).toEqual(['10', '10']);
+    // The job re-enqueues itself on `more`; that run writes 30.
+    expect(await sync(shop)).toMatchObject({ written: 1, more: false });
+    expect(shopifyPoints(shop, ada.gid)).toEqual(['30', '30']);
+    expect((await balanceOf(db(), shop.id, ada.customer.id)).balance).toBe(30);
+    const values = setCalls(shop).map(
+      (r) => (r.variables?.metafields as { key: string; value: string }[])[0]!.value,
+    );
+    expect(values).toEqual(['10', '30']);
+  });
+
+  it('a run that outlives its lease writes nothing more: the run that took over has the newer value', async () => {
+    const shop = await installedShop({ program: false });
+    // One member more than a run's calls in flight can carry: its call waits for one to end.
+    const members = [];
+    for (let i = 0; i < MEMBERS_PER_CALL * CALLS_IN_FLIGHT + 1; i++) {
+      const m = await member(shop);
+      await post(db(), shop.id, earn(m.customer.id, 10));
+      members.push(m);
+    }
+    const last = members.at(-1)!;
+    // Run A reads every member, and the answers to its calls in flight come back after its lease
+    // ended (Shopify executed them at once; only the answers are late).
+    let stalled!: () => void;
+    const stalling = new Promise<void>((resolve) => (stalled = resolve));
+    let resume!: () => void;
+    const resumed = new Promise<void>((resolve) => (resume = resolve));
+    let calls = 0;
+    const slowAnswer: typeof fetch = async (input, init) => {
+      const { signal: _ignored, ...rest } = init ?? {};
+      const response = await fetch(input, rest);
+      const body = await response.text();
+      if (String(init?.body).includes('MetafieldsSet') && calls++ < CALLS_IN_FLIGHT) {
+        if (calls === CALLS_IN_FLIGHT) stalled();
+        await resumed;
+      }
+      return new Response(body, { status: response.status, headers: response.headers });
+    };
+    const a = sync(shop, { leaseMs: 300, client: { baseDelayMs: 1, fetch: slowAnswer } });
+    await stalling;
+    // The last member's balance moves on; once A's lease has expired, run B syncs it.
+    await post(db(), shop.id, earn(last.customer.id, 5));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await sync(shop)).toMatchObject({ status: 'synced', more: false });
+    expect(shopifyPoints(shop, last.gid)).toEqual(['15', '15']);
+    resume();
+    // A's next write is fenced: its lease is gone, so its stale 10 is never sent.
+    await expect(a).rejects.toBeInstanceOf(SyncLeaseLost);
+    expect(shopifyPoints(shop, last.gid)).toEqual(['15', '15']);
+    expect(await hasPendingMembers(db(), shop.id)).toBe(false);
+  });
+});

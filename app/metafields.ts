@@ -1,0 +1,89 @@
+/**
+ * The metafields Laurel keeps on Shopify for the storefront and customer accounts: the one list of
+ * their keys, types and access. shopify.app.toml declares the customer ones (app/metafields.test.ts
+ * checks the two agree), the sync worker writes them (app/metafield-sync.server.ts), and the theme
+ * and customer-account extensions read them. Decision and trade-offs: docs/decisions/011-*.md.
+ */
+
+/** App-owned namespace: Shopify resolves it to `app--<app id>`; only Laurel may write it. */
+export const CUSTOMER_METAFIELD_NAMESPACE = '$app';
+
+export type MetafieldType = 'number_integer' | 'single_line_text_field' | 'json';
+
+export interface CustomerMetafield {
+  /** 2–64 letters, digits, `_` or `-`: the TOML table name and the Liquid key. */
+  key: string;
+  type: MetafieldType;
+  /** What the merchant sees in the Shopify admin. */
+  name: string;
+  description: string;
+  /** The issue whose worker writes it; the key is declared (and readable) before then. */
+  writtenBy: 'metafield sync' | 'tiers [7]' | 'referrals [8]';
+}
+
+/**
+ * Customer metafields, in the order shopify.app.toml declares them. Every one is readable by the
+ * storefront (Liquid `customer.metafields['$app'].<key>`, Storefront API) and by customer-account
+ * extensions, and read-only for the merchant: the ledger is the truth, an edit in the admin would
+ * be overwritten by the next sync.
+ */
+export const CUSTOMER_METAFIELDS = {
+  pointsBalance: {
+    key: 'points_balance',
+    type: 'number_integer',
+    name: 'Points balance',
+    description: "The member's current points balance, kept in sync with Laurel's ledger.",
+    writtenBy: 'metafield sync',
+  },
+  lifetimePoints: {
+    key: 'lifetime_points',
+    type: 'number_integer',
+    name: 'Lifetime points',
+    description: 'Points the member has earned, net of reversals (spending does not lower it).',
+    writtenBy: 'metafield sync',
+  },
+  tier: {
+    key: 'tier',
+    type: 'single_line_text_field',
+    name: 'Loyalty tier',
+    description: "The member's tier name.",
+    writtenBy: 'tiers [7]',
+  },
+  referralCode: {
+    key: 'referral_code',
+    type: 'single_line_text_field',
+    name: 'Referral code',
+    description: "The member's referral code.",
+    writtenBy: 'referrals [8]',
+  },
+} as const satisfies Record<string, CustomerMetafield>;
+
+/** Access every customer metafield is declared with, as shopify.app.toml spells it. */
+export const CUSTOMER_METAFIELD_ACCESS = {
+  admin: 'merchant_read',
+  storefront: 'public_read',
+  customer_account: 'read',
+} as const;
+
+/**
+ * The program summary (loyalty/program-summary.ts) as an app-data metafield: owned by the app
+ * installation (`currentAppInstallation.id`), read in Liquid as `app.metafields.laurel.program`.
+ * App-data metafields are private to the app and its extensions, so they need no definition.
+ */
+export const PROGRAM_METAFIELD = { namespace: 'laurel', key: 'program', type: 'json' } as const;
+
+/** Shopify's limit on metafields per metafieldsSet call. */
+export const METAFIELDS_PER_SET = 25;
+
+/** Shopify's global id of a customer from its numeric id (customers.external_id). */
+export function customerGid(shopifyCustomerId: string): string {
+  return `gid://shopify/Customer/${shopifyCustomerId}`;
+}
+
+/**
+ * Whether an external id is a Shopify customer id. Customers imported from a transaction file can
+ * carry any id; those have no Shopify customer to write to.
+ */
+export function isShopifyCustomerId(externalId: string): boolean {
+  return /^[1-9]\d{0,19}$/.test(externalId);
+}
