@@ -61,7 +61,8 @@ import { ensureCustomer } from '../../app/models/customers.server';
 import { post } from '../../app/models/ledger.server';
 import { publishProgram } from '../../app/models/programs.server';
 import { ensureShop } from '../../app/models/shops.server';
-import { MetafieldsSet } from '../../app/graphql';
+import { CurrentAppInstallation, MetafieldsSet } from '../../app/graphql';
+import { PROGRAM_METAFIELD } from '../../app/metafields';
 import { loader as adminIndex } from '../../app/routes/app._index';
 import { loader as proxySummary } from '../../app/routes/proxy';
 import { loader as devAdmin } from '../../app/routes/dev.admin';
@@ -186,21 +187,12 @@ beforeAll(async () => {
     ],
   });
   // The program summary on the app's installation, as the sync keeps it (app.metafields.laurel).
-  const installation = await fetch(EMULATOR.url(DEMO.shop), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'X-Shopify-Access-Token': DEMO.token },
-    body: JSON.stringify({ query: '{ currentAppInstallation { id } }' }),
-  });
-  const { data } = (await installation.json()) as {
-    data: { currentAppInstallation: { id: string } };
-  };
+  const { currentAppInstallation } = await admin.request(CurrentAppInstallation);
   await admin.request(MetafieldsSet, {
     metafields: [
       {
-        ownerId: data.currentAppInstallation.id,
-        namespace: 'laurel',
-        key: 'program',
-        type: 'json',
+        ownerId: currentAppInstallation.id,
+        ...PROGRAM_METAFIELD,
         value: JSON.stringify(programSummary(parseProgram(referenceProgram), 1)),
       },
     ],
