@@ -244,6 +244,7 @@
     d.addEventListener('focusin', (event) => {
       if (!panel.hidden && !panel.contains(event.target)) panel.focus();
     });
+    button.hidden = false;
     return { open, close };
   }
 
