@@ -28,8 +28,19 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BUILD_MARKER = join(ROOT, 'build', 'server', 'index.js');
 export const SERVER_BUNDLE = join(ROOT, 'dist', 'server.mjs');
 const LOCK = join(ROOT, '.cache', 'app-build.lock');
-/** What the Remix build is made of. Tests beside the code do not count. */
-const BUILD_SOURCES = ['app', 'loyalty', 'db', 'workers', 'vite.config.ts'];
+/**
+ * What the Remix build is made of. Tests beside the code do not count. The storefront preview
+ * (a dev route) bundles the Liquid engine and the demo product from dev/.
+ */
+const BUILD_SOURCES = [
+  'app',
+  'loyalty',
+  'db',
+  'workers',
+  'vite.config.ts',
+  'dev/storefront',
+  'dev/demo/storefront.ts',
+];
 /** What dist/server.mjs is made of. */
 const SERVER_SOURCES = ['server', 'app/env.server.ts'];
 

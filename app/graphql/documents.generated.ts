@@ -325,6 +325,42 @@ mutation StoreCreditAccountDebit($id: ID!, $debitInput: StoreCreditAccountDebitI
   }
 }
 `,
+  'storefront-preview.graphql': `# The storefront preview (development only): what Liquid reads on a storefront page, as Shopify
+# holds it — the shop, the logged-in customer with the app's \`$app\` metafields (written by the
+# metafield sync) and the program the app keeps on its installation (\`app.metafields.laurel\`).
+query StorefrontPreview($customerId: ID!, $withCustomer: Boolean!) {
+  shop {
+    name
+    currencyCode
+    myshopifyDomain
+  }
+  customer(id: $customerId) @include(if: $withCustomer) {
+    id
+    firstName
+    lastName
+    displayName
+    defaultEmailAddress {
+      emailAddress
+    }
+    metafields(namespace: "$app", first: 25) {
+      nodes {
+        key
+        type
+        value
+      }
+    }
+  }
+  currentAppInstallation {
+    metafields(namespace: "laurel", first: 25) {
+      nodes {
+        key
+        type
+        value
+      }
+    }
+  }
+}
+`,
   'tags-add.graphql': `# Adds tags (e.g. the member's tier) to a customer or order; tags already present are left alone.
 mutation TagsAdd($id: ID!, $tags: [String!]!) {
   tagsAdd(id: $id, tags: $tags) {

@@ -478,6 +478,35 @@ export const StoreCreditAccountDebit = adminDocument<
   StoreCreditAccountDebitVariables
 >('store-credit-account-debit.graphql');
 
+/** A metafield as the storefront preview reads it: Liquid needs only the key, type and value. */
+export interface StorefrontMetafield {
+  key: string;
+  type: string;
+  value: string;
+}
+export interface StorefrontPreviewVariables {
+  /** A customer GID; ignored (pass any) when `withCustomer` is false. */
+  customerId: string;
+  withCustomer: boolean;
+}
+export interface StorefrontPreviewResult {
+  shop: { name: string; currencyCode: string; myshopifyDomain: string };
+  /** Absent when `withCustomer` is false; null when Shopify has no such customer. */
+  customer?: {
+    id: string;
+    firstName: string | null;
+    lastName: string | null;
+    displayName: string;
+    defaultEmailAddress: { emailAddress: string } | null;
+    metafields: { nodes: StorefrontMetafield[] };
+  } | null;
+  currentAppInstallation: { metafields: { nodes: StorefrontMetafield[] } };
+}
+/** The storefront preview's one read (development only): see storefront-preview.graphql. */
+export const StorefrontPreview = adminDocument<StorefrontPreviewResult, StorefrontPreviewVariables>(
+  'storefront-preview.graphql',
+);
+
 /** Every document above, for validation and for the emulator's coverage test. */
 export const adminDocuments = [
   ShopInfo,
@@ -493,4 +522,5 @@ export const adminDocuments = [
   DiscountCodeBasicCreate,
   StoreCreditAccountCredit,
   StoreCreditAccountDebit,
+  StorefrontPreview,
 ] as const;

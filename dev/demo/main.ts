@@ -552,6 +552,19 @@ async function main(): Promise<void> {
   say();
   say(`Admin (local, dev only):  ${appUrl}/dev/admin`);
   say(`Storefront preview:       ${appUrl}/dev/preview`);
+  // How to see each theme block there (docs/demo.md, "Storefront preview").
+  const member = members.find((m) => m.balance > 0) ?? members[0];
+  const memberUrl = member ? `${appUrl}/dev/preview?customer=${member.externalId}` : undefined;
+  say(`  Logged out:             ${appUrl}/dev/preview (program sentence, sign-in/join links)`);
+  if (member && memberUrl) {
+    const who = names.get(member.externalId) || member.externalId;
+    say(`  A member:               ${memberUrl} (${who}: ${fmt(member.balance)} points)`);
+  }
+  say('  Product block:          under the product on every preview page; change the size');
+  say('  Launcher:               the Rewards button in the corner; Tab to it, Enter, Escape');
+  say(
+    `  In French:              ${memberUrl ? `${memberUrl}&` : `${appUrl}/dev/preview?`}locale=fr`,
+  );
   say(`Health:                   ${appUrl}/healthz`);
   say(`Admin API emulator:       ${emulator.url(state.shop)}`);
   say(`App logs:                 ${shortPath(logFile)}`);

@@ -4,9 +4,7 @@
  * must reach its own loader (a resource route), not /proxy's; an OPTIONS preflight must reach the
  * customer-account loaders (Remix sends it to the loader, not the action).
  */
-import { fileURLToPath } from 'node:url';
-import { UNSAFE_flatRoutes as flatRoutes } from '@remix-run/dev';
-import { createRequestHandler, type ServerBuild } from '@remix-run/server-runtime';
+import { createRequestHandler } from '@remix-run/server-runtime';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 vi.hoisted(() => {
@@ -25,9 +23,9 @@ import * as accountSummary from '../../app/routes/api.account.summary';
 import * as proxy from '../../app/routes/proxy';
 import * as proxyHistory from '../../app/routes/proxy.history';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { routeManifest, routeTreeBuild } from '../helpers/route-tree';
 import { accountRequest, accountToken, proxyRequest, seedStorefront } from '../helpers/storefront';
 
-const APP_DIR = fileURLToPath(new URL('../../app', import.meta.url));
 const MODULES: Record<string, unknown> = {
   'routes/proxy': proxy,
   'routes/proxy.history': proxyHistory,
@@ -35,42 +33,13 @@ const MODULES: Record<string, unknown> = {
   'routes/api.account.history': accountHistory,
 };
 
-/** A server build of the real route tree; modules only for the routes under test. */
-function build(): ServerBuild {
-  const manifest = flatRoutes(APP_DIR, ['**/.*', '**/*.test.{ts,tsx}']);
-  const routes: ServerBuild['routes'] = {
-    root: { id: 'root', path: '', module: {} as never },
-  };
-  for (const route of Object.values(manifest)) {
-    routes[route.id] = {
-      id: route.id,
-      parentId: route.parentId ?? 'root',
-      path: route.path,
-      index: route.index,
-      caseSensitive: route.caseSensitive,
-      module: (MODULES[route.id] ?? {}) as never,
-    };
-  }
-  return {
-    mode: 'production',
-    // A document request would mean the route was not taken for a resource route.
-    entry: { module: { default: () => new Response('document', { status: 299 }) } },
-    routes,
-    assets: { entry: { imports: [], module: '' }, routes: {}, url: '', version: 'test' } as never,
-    publicPath: '/build/',
-    assetsBuildDirectory: 'build/client',
-    future: { v3_singleFetch: true } as never,
-    isSpaMode: false,
-  };
-}
-
 let handle: TestDatabase;
 let handler: ReturnType<typeof createRequestHandler>;
 beforeAll(async () => {
   handle = await createTestDatabase('postgres');
   await seedStorefront(handle.db);
   useDatabase(handle);
-  handler = createRequestHandler(build());
+  handler = createRequestHandler(routeTreeBuild(MODULES));
 });
 afterAll(async () => {
   useDatabase(undefined);
@@ -79,7 +48,7 @@ afterAll(async () => {
 
 describe('storefront routes through Remix', () => {
   it('nests proxy.history under proxy, as flat routes name them', () => {
-    const manifest = flatRoutes(APP_DIR, ['**/.*', '**/*.test.{ts,tsx}']);
+    const manifest = routeManifest();
     expect(manifest['routes/proxy.history']).toMatchObject({
       parentId: 'routes/proxy',
       path: 'history',
