@@ -535,7 +535,8 @@ describe('the storefront preview', () => {
   });
 
   it('French: the blocks and the launcher speak French, the proxy is reached under /fr', async () => {
-    const watched = await watchedPage({ locale: 'fr-FR,fr;q=0.9' });
+    // An English browser on the French storefront: the storefront's language wins everywhere.
+    const watched = await watchedPage({ locale: 'en-US,en;q=0.9' });
     const { page, requests } = watched;
     const fr = JSON.parse(readFileSync(join(EXTENSION, 'locales', 'fr.json'), 'utf8')) as {
       laurel: {
@@ -560,6 +561,10 @@ describe('the storefront preview', () => {
     await page.locator('[data-laurel-history] li').first().waitFor();
     const panel = page.locator('[data-laurel-panel]');
     expect(await panel.locator('h2').innerText()).toBe(fr.laurel.launcher.title);
+    // The explanations too (loyalty/explain.ts words them in the locale the script asks for).
+    const explained = (await page.locator('[data-laurel-history] li').allInnerTexts()).join('\n');
+    expect(explained).toMatch(/Commande|Achat|Remboursement|Bonus de bienvenue/);
+    expect(explained).not.toMatch(/\b(Order|Purchase|Refund|Welcome bonus)\b/);
     expect(await panel.innerText()).toContain(fr.laurel.launcher.activity);
     // The panel's balance, fresh from the proxy, grouped the French way too.
     await expect.poll(() => page.locator('[data-laurel-panel-balance]').innerText()).toBe(grouped);

@@ -115,8 +115,10 @@
       return body;
     }
 
+    // The storefront's language, not the browser's, words the explanations.
     const historyPath = () =>
-      `/history?limit=${limit}` + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : '');
+      `/history?limit=${limit}&locale=${encodeURIComponent(locale)}` +
+      (cursor ? `&cursor=${encodeURIComponent(cursor)}` : '');
 
     function showSignedOut() {
       member.hidden = activity.hidden = true;
