@@ -275,7 +275,7 @@ describe('launcher', () => {
     expect(await button.getAttribute('aria-expanded')).toBe('true');
     expect(await activeHook(page)).toBe('data-laurel-panel');
     expect(await attribute(page, '[data-laurel-panel]', 'data-laurel-state')).toBe('ready');
-    expect(requests.sort()).toEqual(['/apps/loyalty', '/apps/loyalty/history?limit=5']);
+    expect(requests.sort()).toEqual(['/apps/loyalty', '/apps/loyalty/history?limit=5&locale=en']);
 
     // the panel shows the proxy's balance, not the metafield's
     const balance = page.locator('[data-laurel-panel-balance]');
@@ -303,7 +303,7 @@ describe('launcher', () => {
     await page.waitForFunction(
       () => document.querySelectorAll('[data-laurel-history] li').length === 7,
     );
-    expect(requests).toContain('/apps/loyalty/history?limit=5&cursor=c2');
+    expect(requests).toContain('/apps/loyalty/history?limit=5&locale=en&cursor=c2');
     expect(
       await page.evaluate(() => document.activeElement?.getAttribute('data-laurel-entry')),
     ).toBe('e6');
