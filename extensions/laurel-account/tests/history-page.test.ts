@@ -1,5 +1,6 @@
 /// <reference types="@shopify/ui-extensions/customer-account.page.render" />
 import { beforeEach, describe, expect, test } from 'vitest';
+import type { HistoryEntry } from '../src/member';
 import type { MiniElement } from './helpers/dom';
 import {
   accountApi,
@@ -28,15 +29,7 @@ beforeEach(() => {
   );
 });
 
-interface Entry {
-  id: string;
-  occurredAt: string;
-  points: number;
-  source: string;
-  explanation: string;
-}
-
-function entry(n: number, overrides: Partial<Entry> = {}): Entry {
+function entry(n: number, overrides: Partial<HistoryEntry> = {}): HistoryEntry {
   return {
     id: `le_${n}`,
     occurredAt: `2026-03-${String(n).padStart(2, '0')}T10:00:00.000Z`,
