@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Session } from '@shopify/shopify-api';
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAdminEmulator, type AdminEmulator } from '../dev/emulator/server';
 import { referenceProgram } from '../loyalty/program';
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
+import { storeOfflineSession } from '../tests/helpers/sessions';
 import {
   CALLS_IN_FLIGHT,
   MEMBERS_PER_CALL,
@@ -22,7 +22,6 @@ import {
 } from './models/metafield-sync.server';
 import { publishProgram } from './models/programs.server';
 import { ensureShop, markShopUninstalled, type Shop } from './models/shops.server';
-import { ProcessSessionStorage } from './session-storage.server';
 
 let handle: TestDatabase;
 let emulator: AdminEmulator;
@@ -53,15 +52,7 @@ async function installedShop(options: { token?: boolean; program?: boolean } = {
   const token = `shpat_${randomUUID().replaceAll('-', '')}`;
   emulator.setAccessToken(shop.domain, token);
   if (options.token !== false) {
-    await new ProcessSessionStorage({ database: async () => db(), cacheTtlMs: 0 }).storeSession(
-      new Session({
-        id: `offline_${shop.domain}`,
-        shop: shop.domain,
-        state: 'installed',
-        isOnline: false,
-        accessToken: token,
-      }),
-    );
+    await storeOfflineSession(db(), shop.domain, token);
   }
   if (options.program !== false) {
     await publishProgram(db(), shop.id, referenceProgram, new Date('2026-01-01T00:00:00Z'));

@@ -8,27 +8,16 @@ import {
   type StorefrontLocale,
 } from './explain';
 import { formatMoney } from './money';
+import { settlementOrder } from '../tests/fixtures/settlement';
 import { parseProgram, referenceProgram } from './program';
-import { planOrderSettlement, type SettlementOrder } from './settlement';
+import { planOrderSettlement } from './settlement';
 
 const NBSP = '\u00a0';
 const NNBSP = '\u202f';
 const en = { locale: 'en', shopCurrency: 'USD' } as const;
 const fr = { locale: 'fr', shopCurrency: 'USD' } as const;
 
-const order: SettlementOrder = {
-  orderId: '1001',
-  name: '#1001',
-  customerId: 7,
-  paid: true,
-  test: false,
-  sourceName: 'web',
-  processedAt: new Date('2026-03-14T14:15:00Z'),
-  cancelledAt: null,
-  currency: 'USD',
-  earnAmountMinor: 12_000,
-  totalMinor: 13_500,
-};
+const order = settlementOrder();
 
 /** The entries settlement really posts for $120.00, a $30.00 refund, then the cancellation. */
 function settledEntries(): {

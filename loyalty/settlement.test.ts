@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { settlementOrder } from '../tests/fixtures/settlement';
 import { parseProgram, referenceProgram } from './program';
 import {
   awardKey,
@@ -9,32 +10,14 @@ import {
   SettlementError,
   type EntryDraft,
   type SettlementInput,
-  type SettlementOrder,
   type SettlementRefund,
 } from './settlement';
 
 const reference = { version: 1, program: parseProgram(referenceProgram) };
 
-function order(overrides: Partial<SettlementOrder> = {}): SettlementOrder {
-  return {
-    orderId: '1001',
-    name: '#1001',
-    customerId: 7,
-    paid: true,
-    test: false,
-    sourceName: 'web',
-    processedAt: new Date('2026-03-14T14:15:00Z'),
-    cancelledAt: null,
-    currency: 'USD',
-    earnAmountMinor: 12_000,
-    totalMinor: 13_500,
-    ...overrides,
-  };
-}
-
 function input(overrides: Partial<SettlementInput> = {}): SettlementInput {
   return {
-    order: order(),
+    order: settlementOrder(),
     testOrdersEarn: false,
     program: reference,
     award: null,
@@ -92,11 +75,11 @@ describe('planOrderSettlement', () => {
 
   it.each([
     ['no-order', { order: null }],
-    ['not-paid', { order: order({ paid: false }) }],
-    ['guest', { order: order({ customerId: null }) }],
-    ['test-order', { order: order({ test: true }) }],
+    ['not-paid', { order: settlementOrder({ paid: false }) }],
+    ['guest', { order: settlementOrder({ customerId: null }) }],
+    ['test-order', { order: settlementOrder({ test: true }) }],
     ['no-program', { program: null }],
-    ['zero-points', { order: order({ earnAmountMinor: 5_000 }) }],
+    ['zero-points', { order: settlementOrder({ earnAmountMinor: 5_000 }) }],
   ] as const)('plans nothing for %s', (reason, overrides) => {
     const plan = planOrderSettlement(input({ ...overrides, refunds: [refund('r1', 100)] }));
     expect(plan).toEqual({ award: null, customerId: null, reversals: [], noAwardReason: reason });
@@ -104,18 +87,18 @@ describe('planOrderSettlement', () => {
 
   it('lets test orders earn when the shop opted in; POS orders earn like online ones', () => {
     expect(
-      planOrderSettlement(input({ order: order({ test: true }), testOrdersEarn: true })).award
-        ?.points,
+      planOrderSettlement(input({ order: settlementOrder({ test: true }), testOrdersEarn: true }))
+        .award?.points,
     ).toBe(90);
-    expect(planOrderSettlement(input({ order: order({ sourceName: 'pos' }) })).award?.points).toBe(
-      90,
-    );
+    expect(
+      planOrderSettlement(input({ order: settlementOrder({ sourceName: 'pos' }) })).award?.points,
+    ).toBe(90);
   });
 
   it('refuses an order in another currency than the program', () => {
-    expect(() => planOrderSettlement(input({ order: order({ currency: 'EUR' }) }))).toThrow(
-      SettlementError,
-    );
+    expect(() =>
+      planOrderSettlement(input({ order: settlementOrder({ currency: 'EUR' }) })),
+    ).toThrow(SettlementError);
   });
 
   it('reverses refunds recorded before the award right after it, cumulatively', () => {
@@ -169,7 +152,7 @@ describe('planOrderSettlement', () => {
   });
 
   it('cancellation takes the remainder; refunds after it reverse 0', () => {
-    const cancelled = order({ cancelledAt: new Date('2026-03-21T09:00:00Z') });
+    const cancelled = settlementOrder({ cancelledAt: new Date('2026-03-21T09:00:00Z') });
     const first = planOrderSettlement(input({ order: cancelled, refunds: [refund('r1', 2_000)] }));
     expect(first.reversals.map((r) => [r.idempotencyKey, r.source, r.points])).toEqual([
       ['refund:r1:reverse', 'refund', -15],
@@ -215,7 +198,7 @@ function replay(amountMinor: number, events: Event[]) {
     const posted = [...entries.values()].filter((e) => e.source !== 'order');
     const plan = planOrderSettlement(
       input({
-        order: order({
+        order: settlementOrder({
           paid,
           earnAmountMinor: amountMinor,
           cancelledAt: cancelled ? new Date('2026-03-22T00:00:00Z') : null,

@@ -7,6 +7,7 @@ import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/client.server';
 import { customerBalances, customers, ledgerEntries, orders } from '../../db/schema';
+import { customerBalanceRow } from './members.server';
 
 export interface MemberStanding {
   /** Laurel's customer id; null when Laurel has not seen this customer. */
@@ -36,13 +37,7 @@ export async function memberStanding(
       lifetimeEarned: customerBalances.lifetimeEarned,
     })
     .from(customers)
-    .leftJoin(
-      customerBalances,
-      and(
-        eq(customerBalances.shopId, customers.shopId),
-        eq(customerBalances.customerId, customers.id),
-      ),
-    )
+    .leftJoin(customerBalances, customerBalanceRow)
     .where(and(eq(customers.shopId, shopId), eq(customers.externalId, externalId)));
   return {
     customerId: row?.id ?? null,

@@ -7,6 +7,15 @@ import type { Executor } from '../../db/client.server';
 import { customerBalances, customers, ledgerEntries } from '../../db/schema';
 import type { LedgerSource } from './ledger.server';
 
+/**
+ * A customer's row of the balance projection, for a left join from `customers` (a customer with no
+ * entries has none); the shop is in the join so it can never reach another shop's row.
+ */
+export const customerBalanceRow = and(
+  eq(customerBalances.customerId, customers.id),
+  eq(customerBalances.shopId, customers.shopId),
+);
+
 export interface MemberSummary {
   /** Laurel's customer id. */
   id: number;
@@ -40,13 +49,7 @@ export async function listMembers(
       lifetimeEarned: sql<number>`coalesce(${customerBalances.lifetimeEarned}, 0)`.mapWith(Number),
     })
     .from(customers)
-    .leftJoin(
-      customerBalances,
-      and(
-        eq(customerBalances.customerId, customers.id),
-        eq(customerBalances.shopId, customers.shopId),
-      ),
-    )
+    .leftJoin(customerBalances, customerBalanceRow)
     .where(and(eq(customers.shopId, shopId), isNull(customers.redactedAt)))
     .orderBy(desc(sql`coalesce(${customerBalances.balance}, 0)`), asc(customers.externalId))
     .limit(options.limit ?? 10_000);

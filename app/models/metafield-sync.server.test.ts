@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Session } from '@shopify/shopify-api';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceProgram } from '../../loyalty/program';
 import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
-import { ProcessSessionStorage } from '../session-storage.server';
+import { storeOfflineSession } from '../../tests/helpers/sessions';
 import { ensureCustomer, redactCustomer } from './customers.server';
 import { balanceOf, post, postMany, type LedgerEntryInput } from './ledger.server';
 import {
@@ -302,15 +301,7 @@ describe('what a sync reads', () => {
       domain: shop.domain,
       active: true,
     });
-    await new ProcessSessionStorage({ database: async () => db(), cacheTtlMs: 0 }).storeSession(
-      new Session({
-        id: `offline_${shop.domain}`,
-        shop: shop.domain,
-        state: 'installed',
-        isOnline: false,
-        accessToken: 'shpat_target',
-      }),
-    );
+    await storeOfflineSession(db(), shop.domain, 'shpat_target');
     expect((await syncTarget(db(), shop.domain))?.accessToken).toBe('shpat_target');
     expect(await syncTarget(db(), 'nobody.myshopify.com')).toBeUndefined();
 
@@ -327,15 +318,7 @@ describe('what a sync reads', () => {
 
 describe('the sweep', () => {
   async function install(domain: string) {
-    await new ProcessSessionStorage({ database: async () => db(), cacheTtlMs: 0 }).storeSession(
-      new Session({
-        id: `offline_${domain}`,
-        shop: domain,
-        state: 'installed',
-        isOnline: false,
-        accessToken: 'shpat_sweep',
-      }),
-    );
+    await storeOfflineSession(db(), domain, 'shpat_sweep');
   }
 
   it('finds installed shops with pending members or an outdated program summary', async () => {

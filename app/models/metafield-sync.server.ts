@@ -83,6 +83,14 @@ export interface PendingMember {
   attempts: number;
 }
 
+/** A sync row's customer; the shop is in the join so a row can never reach another shop's customer. */
+const syncRowCustomer = and(
+  eq(customers.shopId, customerMetafieldSync.shopId),
+  eq(customers.id, customerMetafieldSync.customerId),
+);
+/** A sync row's balance (left joined by both readers: no balance row reads as 0). */
+const syncRowBalance = eq(customerBalances.customerId, customerMetafieldSync.customerId);
+
 /** Members ready for a write (pending, under the attempt cap, past any backoff). */
 const ready = and(
   gt(customerMetafieldSync.revision, customerMetafieldSync.syncedRevision),
@@ -112,14 +120,8 @@ export async function pendingMembers(
       attempts: customerMetafieldSync.attempts,
     })
     .from(customerMetafieldSync)
-    .innerJoin(
-      customers,
-      and(
-        eq(customers.shopId, customerMetafieldSync.shopId),
-        eq(customers.id, customerMetafieldSync.customerId),
-      ),
-    )
-    .leftJoin(customerBalances, eq(customerBalances.customerId, customerMetafieldSync.customerId))
+    .innerJoin(customers, syncRowCustomer)
+    .leftJoin(customerBalances, syncRowBalance)
     .where(
       and(
         eq(customerMetafieldSync.shopId, shopId),
@@ -496,14 +498,8 @@ export async function memberSyncStates(db: Executor, shopId: number): Promise<Me
       lastError: customerMetafieldSync.lastError,
     })
     .from(customerMetafieldSync)
-    .innerJoin(
-      customers,
-      and(
-        eq(customers.shopId, customerMetafieldSync.shopId),
-        eq(customers.id, customerMetafieldSync.customerId),
-      ),
-    )
-    .leftJoin(customerBalances, eq(customerBalances.customerId, customerMetafieldSync.customerId))
+    .innerJoin(customers, syncRowCustomer)
+    .leftJoin(customerBalances, syncRowBalance)
     .leftJoin(
       ledgerEntries,
       and(

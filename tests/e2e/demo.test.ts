@@ -9,13 +9,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAppBuilt, ROOT } from '../../dev/build';
 import { expectedReport, expectedResults } from '../../dev/demo/expected';
 import { generateHistory } from '../../dev/demo/history';
 import { readDemoState } from '../../dev/demo/state';
-import { METAFIELD_QUEUE, WEBHOOK_QUEUE } from '../../workers/jobs';
 import {
   killDemo,
   launchChromium,
@@ -25,7 +23,7 @@ import {
   type Chromium,
   type Demo,
 } from '../helpers/demo-process';
-import { TEST_REDIS_URL } from '../helpers/pipeline';
+import { obliterateWorkerQueues, TEST_REDIS_URL } from '../helpers/pipeline';
 
 const CUSTOMERS = 40;
 const TIMEZONE = 'America/New_York';
@@ -86,14 +84,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   for (const demo of demos) killDemo(demo);
-  for (const name of [WEBHOOK_QUEUE, METAFIELD_QUEUE]) {
-    const queue = new Queue(name, {
-      connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: 1 },
-      prefix: PREFIX,
-    });
-    await queue.obliterate({ force: true }).catch(() => {});
-    await queue.close();
-  }
+  await obliterateWorkerQueues({ redisUrl: TEST_REDIS_URL, prefix: PREFIX }).catch(() => {});
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -19,7 +19,6 @@ import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import type { Page, Request as BrowserRequest } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { listMembers, type MemberSummary } from '../../app/models/members.server';
@@ -31,7 +30,6 @@ import { demoProduct } from '../../dev/demo/storefront';
 import { readDemoState } from '../../dev/demo/state';
 import { earnPoints } from '../../loyalty/earn';
 import type { CompiledProgram } from '../../loyalty/program';
-import { METAFIELD_QUEUE, WEBHOOK_QUEUE } from '../../workers/jobs';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import {
   killDemo,
@@ -41,7 +39,7 @@ import {
   type Chromium,
   type Demo,
 } from '../helpers/demo-process';
-import { TEST_REDIS_URL } from '../helpers/pipeline';
+import { obliterateWorkerQueues, TEST_REDIS_URL } from '../helpers/pipeline';
 
 const CUSTOMERS = 40;
 const PREFIX = `test-${randomUUID()}`;
@@ -84,14 +82,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   if (demo) killDemo(demo);
-  for (const name of [WEBHOOK_QUEUE, METAFIELD_QUEUE]) {
-    const queue = new Queue(name, {
-      connection: { url: TEST_REDIS_URL, maxRetriesPerRequest: 1 },
-      prefix: PREFIX,
-    });
-    await queue.obliterate({ force: true }).catch(() => {});
-    await queue.close();
-  }
+  await obliterateWorkerQueues({ redisUrl: TEST_REDIS_URL, prefix: PREFIX }).catch(() => {});
   await db?.close();
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);

@@ -24,7 +24,7 @@ import { createWebhookQueue } from '../../workers/queue.server';
 import { signedWebhook } from '../fixtures/shopify';
 import { ensureAppBuilt, startAppProcess, type AppProcess } from './app-server';
 import { createTestDatabase, type TestDatabase } from './db';
-import { TEST_REDIS_URL } from './pipeline';
+import { obliterateWorkerQueues, TEST_REDIS_URL } from './pipeline';
 import { ensureWorkerBuilt, startWorkerProcess, type WorkerProcess } from './worker-process';
 
 /** The app secret the web child verifies HMACs with (SHOPIFY_API_SECRET). */
@@ -287,7 +287,7 @@ export async function openStack(options: StackOptions = {}): Promise<Stack> {
       const children = [...workers, ...(web ? [web] : [])];
       await Promise.all(children.map((child) => child.stop('SIGKILL').catch(() => undefined)));
       try {
-        await queue.obliterate({ force: true });
+        await obliterateWorkerQueues({ redisUrl, prefix });
       } catch {
         // A private Redis may already be stopped; its keys die with it.
       } finally {

@@ -25,7 +25,7 @@ import { startAppServer, type AppServer } from '../../server/app-server';
 import { createWebhookQueue } from '../../workers/queue.server';
 import { ensureAppBuilt } from './app-server';
 import { createTestDatabase, type TestDatabase } from './db';
-import { closedPort, TEST_REDIS_URL } from './pipeline';
+import { closedPort, obliterateWorkerQueues, TEST_REDIS_URL } from './pipeline';
 
 /** Row counts of every table a request could write, and the queue's job count. */
 export interface Snapshot {
@@ -212,7 +212,7 @@ export async function openFuzzStack(): Promise<FuzzStack> {
       laurel.useWebhookQueue(undefined);
       laurel.useDatabase(undefined);
       try {
-        await queue.obliterate({ force: true });
+        await obliterateWorkerQueues({ redisUrl: TEST_REDIS_URL, prefix });
       } finally {
         await queue.close();
         await db.close();

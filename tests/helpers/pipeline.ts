@@ -1,18 +1,48 @@
 /**
  * A test's own slice of the webhook pipeline: a fresh migrated database and a BullMQ queue with its
  * own prefix, both made the process's (useDatabase/useWebhookQueue) so routes called directly use
- * them. close() forgets them, obliterates the queue and drops the database.
+ * them. close() forgets them, obliterates the worker's queues and drops the database.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import type { Queue } from 'bullmq';
+import { Queue } from 'bullmq';
 import { asc } from 'drizzle-orm';
 import { useDatabase } from '../../app/db.server';
 import { webhookInbox } from '../../db/schema';
-import { createWebhookQueue, useWebhookQueue } from '../../workers/queue.server';
+import { METAFIELD_QUEUE, WEBHOOK_QUEUE } from '../../workers/jobs';
+import {
+  createWebhookQueue,
+  failFastOptions,
+  useWebhookQueue,
+  type QueueSettings,
+} from '../../workers/queue.server';
 import { createTestDatabase, type TestDatabase } from './db';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * Removes everything the worker's queues hold under `settings.prefix`: the webhooks and the
+ * metafield sync (whose sweep reschedules itself, so it outlives the test unless removed). Tries
+ * both, then throws the first failure.
+ */
+export async function obliterateWorkerQueues(settings: QueueSettings): Promise<void> {
+  const failures: unknown[] = [];
+  for (const name of [WEBHOOK_QUEUE, METAFIELD_QUEUE]) {
+    const queue = new Queue(name, {
+      connection: failFastOptions(settings.redisUrl),
+      prefix: settings.prefix,
+    });
+    queue.on('error', () => {});
+    try {
+      await queue.obliterate({ force: true });
+    } catch (error) {
+      failures.push(error);
+    } finally {
+      await queue.close().catch(() => undefined);
+    }
+  }
+  if (failures.length > 0) throw failures[0];
+}
 
 export interface Pipeline {
   db: TestDatabase;
@@ -46,7 +76,7 @@ export async function openPipeline(
       useWebhookQueue(undefined);
       useDatabase(undefined);
       try {
-        if (!options.queue) await queue.obliterate({ force: true });
+        if (!options.queue) await obliterateWorkerQueues({ redisUrl: TEST_REDIS_URL, prefix });
       } finally {
         await queue.close();
         await db.close();

@@ -145,6 +145,33 @@ async function deliver(db: Database, shop: Shop, topic: string, payload: unknown
   await processInbox(db, id, silent);
 }
 
+/** A customer created by its customers/create webhook; returns its Laurel id. */
+async function createCustomer(
+  db: Database,
+  shop: Shop,
+  customer: Parameters<typeof customerPayload>[0],
+): Promise<number> {
+  await deliver(db, shop, 'customers/create', customerPayload(customer));
+  return (await findCustomerByExternalId(db, shop.id, String(customer.id)))!.id;
+}
+
+/** A manual adjustment as the admin posts it; `reason` is what the history explains it with. */
+async function adjust(
+  db: Database,
+  shop: Shop,
+  customerId: number,
+  entry: { key: string; points: number; occurredAt: Date; reason?: string },
+): Promise<void> {
+  await post(db, shop.id, {
+    customerId,
+    idempotencyKey: `adjustment:${entry.key}`,
+    source: 'adjustment',
+    points: entry.points,
+    occurredAt: entry.occurredAt,
+    inputs: entry.reason === undefined ? {} : { reason: entry.reason },
+  });
+}
+
 /**
  * `SHOP` (USD, New York, the reference program with a 25-point signup bonus) with:
  * - customer 7001 "Ada", through webhooks: signup bonus (+25, 2026-01-05), order #1001 $120.00
@@ -169,7 +196,7 @@ export async function seedStorefront(db: Database): Promise<StorefrontSeed> {
     new Date('2026-01-01T00:00:00Z'),
   );
   const ada = { id: 7001, firstName: 'Ada', lastName: 'Lovelace' };
-  await deliver(db, shop, 'customers/create', customerPayload(ada));
+  const adaId = await createCustomer(db, shop, ada);
   const order1001 = orderPayload({ id: 1001, name: '#1001', customer: ada, subtotal: '120.00' });
   await deliver(db, shop, 'orders/paid', order1001);
   await deliver(
@@ -208,43 +235,33 @@ export async function seedStorefront(db: Database): Promise<StorefrontSeed> {
       processedAt: '2026-03-18T10:00:00-04:00',
     }),
   );
-  const adaId = (await findCustomerByExternalId(db, shop.id, '7001'))!.id;
-  await post(db, shop.id, {
-    customerId: adaId,
-    idempotencyKey: 'adjustment:ada:goodwill',
-    source: 'adjustment',
+  await adjust(db, shop, adaId, {
+    key: 'ada:goodwill',
     points: 10,
     occurredAt: new Date('2026-03-25T12:00:00Z'),
-    inputs: { reason: 'Goodwill' },
+    reason: 'Goodwill',
   });
 
-  await deliver(db, shop, 'customers/create', customerPayload({ id: 7002, firstName: 'Bob' }));
-  const bobId = (await findCustomerByExternalId(db, shop.id, '7002'))!.id;
-  await post(db, shop.id, {
-    customerId: bobId,
-    idempotencyKey: 'adjustment:bob:1',
-    source: 'adjustment',
+  const bobId = await createCustomer(db, shop, { id: 7002, firstName: 'Bob' });
+  await adjust(db, shop, bobId, {
+    key: 'bob:1',
     points: 5,
     occurredAt: new Date('2026-03-02T12:00:00Z'),
-    inputs: { reason: 'Welcome back' },
+    reason: 'Welcome back',
   });
 
-  await deliver(
-    db,
-    shop,
-    'customers/create',
-    customerPayload({ id: 7003, firstName: HOSTILE_NAME, lastName: null }),
-  );
-  const manyId = (await findCustomerByExternalId(db, shop.id, '7003'))!.id;
+  const manyId = await createCustomer(db, shop, {
+    id: 7003,
+    firstName: HOSTILE_NAME,
+    lastName: null,
+  });
   for (let i = 0; i < 23; i++) {
-    await post(db, shop.id, {
-      customerId: manyId,
-      idempotencyKey: `adjustment:many:${i}`,
-      source: 'adjustment',
+    await adjust(db, shop, manyId, {
+      key: `many:${i}`,
       points: i + 1,
       // Three entries share each instant: the position must break ties by posting order.
       occurredAt: new Date(Date.UTC(2026, 3, 1 + Math.floor(i / 3), 12)),
-      inputs: { reason: `Entry ${i + 1}` },
+      reason: `Entry ${i + 1}`,
     });
   }
 
@@ -255,23 +272,17 @@ export async function seedStorefront(db: Database): Promise<StorefrontSeed> {
     { ...referenceProgram, currency: 'EUR' },
     new Date('2026-01-01T00:00:00Z'),
   );
-  await deliver(db, otherShop, 'customers/create', customerPayload({ id: 7001, firstName: 'Eve' }));
-  const eveId = (await findCustomerByExternalId(db, otherShop.id, '7001'))!.id;
-  await post(db, otherShop.id, {
-    customerId: eveId,
-    idempotencyKey: 'adjustment:eve:1',
-    source: 'adjustment',
+  const eveId = await createCustomer(db, otherShop, { id: 7001, firstName: 'Eve' });
+  await adjust(db, otherShop, eveId, {
+    key: 'eve:1',
     points: 500,
     occurredAt: new Date('2026-03-30T12:00:00Z'),
-    inputs: { reason: 'Other shop' },
+    reason: 'Other shop',
   });
-  await post(db, otherShop.id, {
-    customerId: eveId,
-    idempotencyKey: 'adjustment:eve:2',
-    source: 'adjustment',
+  await adjust(db, otherShop, eveId, {
+    key: 'eve:2',
     points: 1,
     occurredAt: new Date('2026-03-01T12:00:00Z'),
-    inputs: {},
   });
 
   return { shop, otherShop, customerIds: { ada: adaId, bob: bobId, many: manyId } };

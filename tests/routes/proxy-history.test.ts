@@ -20,6 +20,7 @@ vi.hoisted(() => {
 import { useDatabase } from '../../app/db.server';
 import { post } from '../../app/models/ledger.server';
 import { loader as history } from '../../app/routes/proxy.history';
+import type { HistoryEntryView, HistoryView } from '../../app/storefront-account.server';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import {
   HOSTILE_NAME,
@@ -33,18 +34,8 @@ import {
 
 const args = (request: Request) => ({ request, params: {}, context: {} }) as LoaderFunctionArgs;
 
-interface Entry {
-  id: string;
-  occurredAt: string;
-  points: number;
-  source: string;
-  explanation: string;
-}
-interface Page {
-  loggedIn: true;
-  entries: Entry[];
-  nextCursor: string | null;
-}
+type Entry = HistoryEntryView;
+type Page = HistoryView & { loggedIn: true };
 
 async function ask(
   params: Record<string, string>,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createStorefrontEngine, type BlockName } from '../../dev/storefront/liquid-engine';
+import { referenceProgram } from '../../loyalty/program';
 import {
   find,
   findAll,
@@ -117,18 +118,7 @@ describe('points balance block', () => {
 
   it('tells a signed-out shopper the program in one sentence, with sign-in and join links', async () => {
     const html = await render('points-balance', {
-      program: summaryOf({
-        name: 'Reference',
-        currency: 'USD',
-        earn: {
-          unit: '1.00',
-          bands: [
-            { over: '50.00', upTo: '100.00', pointsPerUnit: 1 },
-            { over: '100.00', pointsPerUnit: 2 },
-          ],
-        },
-        signupBonus: 1500,
-      }),
+      program: summaryOf({ ...referenceProgram, signupBonus: 1500 }),
     });
     const signedOut = find(html, 'data-laurel-signed-out');
     expect(text(signedOut)).toContain(

@@ -52,6 +52,16 @@ const good = {
 
 type Schema = Record<string, unknown>;
 const withSettings = (...settings: unknown[]): Schema => ({ ...good, settings });
+/** A case whose schema has the one `setting`, reported at that setting's id. */
+const oneSetting = (
+  rule: string,
+  setting: { id: string } & Schema,
+  problem: string,
+): [string, Schema, string] => [
+  rule,
+  withSettings(setting),
+  `blocks/x.liquid (setting ${setting.id})  ${problem}`,
+];
 const problemsOf = async (schema: unknown) =>
   (await validateBlockSchema('blocks/x.liquid', schema, context)).map(formatProblem);
 
@@ -65,46 +75,46 @@ describe('block schema validator', () => {
   });
 
   it.each<[string, unknown, string]>([
-    [
+    oneSetting(
       'unknown setting type',
-      withSettings({ type: 'toggle', id: 'a', label: 'A' }),
-      'blocks/x.liquid (setting a)  setting-schema  Value is not accepted. Valid values:',
-    ],
-    [
+      { type: 'toggle', id: 'a', label: 'A' },
+      'setting-schema  Value is not accepted. Valid values:',
+    ),
+    oneSetting(
       'missing label',
-      withSettings({ type: 'text', id: 'a' }),
-      'blocks/x.liquid (setting a)  setting-schema  Missing property "label".',
-    ],
-    [
+      { type: 'text', id: 'a' },
+      'setting-schema  Missing property "label".',
+    ),
+    oneSetting(
       'range without default',
-      withSettings({ type: 'range', id: 'a', label: 'A', min: 0, max: 10 }),
-      'blocks/x.liquid (setting a)  setting-schema  Missing property "default".',
-    ],
-    [
+      { type: 'range', id: 'a', label: 'A', min: 0, max: 10 },
+      'setting-schema  Missing property "default".',
+    ),
+    oneSetting(
       'select without options',
-      withSettings({ type: 'select', id: 'a', label: 'A' }),
-      'blocks/x.liquid (setting a)  setting-schema  Missing property "options".',
-    ],
-    [
+      { type: 'select', id: 'a', label: 'A' },
+      'setting-schema  Missing property "options".',
+    ),
+    oneSetting(
       'unknown attribute',
-      withSettings({ type: 'text', id: 'a', label: 'A', colour: 'red' }),
-      'blocks/x.liquid (setting a)  setting-schema  Property colour is not allowed.',
-    ],
-    [
+      { type: 'text', id: 'a', label: 'A', colour: 'red' },
+      'setting-schema  Property colour is not allowed.',
+    ),
+    oneSetting(
       'checkbox default of the wrong type',
-      withSettings({ type: 'checkbox', id: 'a', label: 'A', default: 'yes' }),
-      'blocks/x.liquid (setting a)  setting-schema  Incorrect type. Expected "boolean".',
-    ],
-    [
+      { type: 'checkbox', id: 'a', label: 'A', default: 'yes' },
+      'setting-schema  Incorrect type. Expected "boolean".',
+    ),
+    oneSetting(
       'header with an id',
-      withSettings({ type: 'header', id: 'h', content: 'H' }),
-      'blocks/x.liquid (setting h)  setting-schema  Property id is not allowed.',
-    ],
-    [
+      { type: 'header', id: 'h', content: 'H' },
+      'setting-schema  Property id is not allowed.',
+    ),
+    oneSetting(
       'color scheme in an app block',
-      withSettings({ type: 'color_scheme', id: 'scheme', label: 'S' }),
-      'blocks/x.liquid (setting scheme)  setting-type  color_scheme settings are not supported in app blocks',
-    ],
+      { type: 'color_scheme', id: 'scheme', label: 'S' },
+      'setting-type  color_scheme settings are not supported in app blocks',
+    ),
     [
       'duplicate id',
       withSettings(
@@ -113,50 +123,50 @@ describe('block schema validator', () => {
       ),
       "blocks/x.liquid (setting a)  unique-id  setting id 'a' is used twice",
     ],
-    [
+    oneSetting(
       'id not snake_case',
-      withSettings({ type: 'text', id: 'Heading-Text', label: 'A' }),
-      "blocks/x.liquid (setting Heading-Text)  id  setting id 'Heading-Text' should be snake_case",
-    ],
-    [
+      { type: 'text', id: 'Heading-Text', label: 'A' },
+      "id  setting id 'Heading-Text' should be snake_case",
+    ),
+    oneSetting(
       'range default outside',
-      withSettings({ type: 'range', id: 'a', label: 'A', min: 0, max: 10, default: 12 }),
-      'blocks/x.liquid (setting a)  default  default 12 is outside [0, 10]',
-    ],
-    [
+      { type: 'range', id: 'a', label: 'A', min: 0, max: 10, default: 12 },
+      'default  default 12 is outside [0, 10]',
+    ),
+    oneSetting(
       'range default off the grid',
-      withSettings({ type: 'range', id: 'a', label: 'A', min: 0, max: 160, step: 8, default: 60 }),
-      'blocks/x.liquid (setting a)  default  default 60 is not on the step grid (min 0, step 8)',
-    ],
-    [
+      { type: 'range', id: 'a', label: 'A', min: 0, max: 160, step: 8, default: 60 },
+      'default  default 60 is not on the step grid (min 0, step 8)',
+    ),
+    oneSetting(
       'range with too many steps',
-      withSettings({ type: 'range', id: 'a', label: 'A', min: 0, max: 200, default: 0 }),
-      'blocks/x.liquid (setting a)  range  has 201 steps (min 0, max 200, step 1); Shopify allows at most 101',
-    ],
-    [
+      { type: 'range', id: 'a', label: 'A', min: 0, max: 200, default: 0 },
+      'range  has 201 steps (min 0, max 200, step 1); Shopify allows at most 101',
+    ),
+    oneSetting(
       'range upside down',
-      withSettings({ type: 'range', id: 'a', label: 'A', min: 10, max: 0, default: 5 }),
-      'blocks/x.liquid (setting a)  range  max (0) must be greater than min (10)',
-    ],
-    [
+      { type: 'range', id: 'a', label: 'A', min: 10, max: 0, default: 5 },
+      'range  max (0) must be greater than min (10)',
+    ),
+    oneSetting(
       'number default above max',
-      withSettings({ type: 'number', id: 'a', label: 'A', max: 5, default: 6 }),
-      'blocks/x.liquid (setting a)  default  default 6 is above max 5',
-    ],
-    [
+      { type: 'number', id: 'a', label: 'A', max: 5, default: 6 },
+      'default  default 6 is above max 5',
+    ),
+    oneSetting(
       'select default not an option',
-      withSettings({
+      {
         type: 'select',
         id: 'a',
         label: 'A',
         options: [{ value: 'x', label: 'X' }],
         default: 'y',
-      }),
-      "blocks/x.liquid (setting a)  default  default 'y' is not one of the option values (x)",
-    ],
-    [
+      },
+      "default  default 'y' is not one of the option values (x)",
+    ),
+    oneSetting(
       'radio with a repeated value',
-      withSettings({
+      {
         type: 'radio',
         id: 'a',
         label: 'A',
@@ -164,24 +174,24 @@ describe('block schema validator', () => {
           { value: 'x', label: 'X' },
           { value: 'x', label: 'Y' },
         ],
-      }),
-      "blocks/x.liquid (setting a)  options  option value 'x' is repeated",
-    ],
-    [
+      },
+      "options  option value 'x' is repeated",
+    ),
+    oneSetting(
       'color default not a colour',
-      withSettings({ type: 'color', id: 'a', label: 'A', default: 'blue' }),
-      "blocks/x.liquid (setting a)  default  default 'blue' is not a hex or rgb(a) colour",
-    ],
-    [
+      { type: 'color', id: 'a', label: 'A', default: 'blue' },
+      "default  default 'blue' is not a hex or rgb(a) colour",
+    ),
+    oneSetting(
       'url default elsewhere',
-      withSettings({ type: 'url', id: 'a', label: 'A', default: '/pages/rewards' }),
-      "blocks/x.liquid (setting a)  default  default '/pages/rewards': a url setting's default can only be /collections or /collections/all",
-    ],
-    [
+      { type: 'url', id: 'a', label: 'A', default: '/pages/rewards' },
+      "default  default '/pages/rewards': a url setting's default can only be /collections or /collections/all",
+    ),
+    oneSetting(
       't: key missing',
-      withSettings({ type: 'text', id: 'a', label: 't:blocks.x.nope' }),
-      "blocks/x.liquid (setting a)  translation  't:blocks.x.nope' has no entry in locales/en.default.schema.json",
-    ],
+      { type: 'text', id: 'a', label: 't:blocks.x.nope' },
+      "translation  't:blocks.x.nope' has no entry in locales/en.default.schema.json",
+    ),
     [
       'name too long in one language',
       { ...good, name: 't:blocks.x.long' },

@@ -7,14 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
 import { build } from 'esbuild';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
+  accountApi,
   CUSTOMER_ACCOUNT_API,
   EXTENSION_DIR,
   json,
   NO_METAFIELDS,
   SESSION_TOKEN,
-  setUpHost,
+  hostPerTest,
   text,
   waitFor,
 } from './helpers/host';
@@ -67,12 +68,7 @@ describe.each([
   ['laurel-account-profile', 'customer-account.profile.block.render'],
   ['laurel-account-page', 'customer-account.page.render'],
 ] as const)('%s.js', (handle, target) => {
-  let host: ReturnType<typeof setUpHost> | undefined;
-
-  afterEach(() => {
-    host?.teardown();
-    host = undefined;
-  });
+  const host = hostPerTest(target);
 
   test('is reported within budget', () => {
     const line = new RegExp(`${handle}\\.js.*\\n.*?(\\d+) B gzipped.*within 20\\.0 KB`);
@@ -82,9 +78,8 @@ describe.each([
   });
 
   test('runs without Node, with the deploy-time app URL inlined', async () => {
-    const { extension, network } = (host = setUpHost(target));
-    const summary = `${DEPLOYED_APP_URL}/api/account/summary`;
-    const history = `${DEPLOYED_APP_URL}/api/account/history`;
+    const { extension, network } = host;
+    const { summary, history } = accountApi(DEPLOYED_APP_URL);
     network
       .on(CUSTOMER_ACCOUNT_API, NO_METAFIELDS)
       .on(summary, () =>

@@ -1,8 +1,9 @@
 /// <reference types="@shopify/ui-extensions/customer-account.page.render" />
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test } from 'vitest';
+import type { HistoryEntry } from '../src/member';
 import type { MiniElement } from './helpers/dom';
 import {
-  APP_URL,
+  accountApi,
   body,
   click,
   contractError,
@@ -12,37 +13,23 @@ import {
   never,
   NO_METAFIELDS,
   SESSION_TOKEN,
-  setUpHost,
+  hostPerTest,
   text,
   waitFor,
   type RecordedRequest,
 } from './helpers/host';
 
-const HISTORY = `${APP_URL}/api/account/history`;
-const SUMMARY = `${APP_URL}/api/account/summary`;
+const { history: HISTORY, summary: SUMMARY } = accountApi();
 
-let host: ReturnType<typeof setUpHost>;
+const host = hostPerTest('customer-account.page.render');
 
 beforeEach(() => {
-  host = setUpHost('customer-account.page.render');
   host.network.on(CUSTOMER_ACCOUNT_API, () =>
     metafieldsAnswer({ pointsBalance: '160', lifetimePoints: '250' }),
   );
 });
 
-afterEach(() => {
-  host.teardown();
-});
-
-interface Entry {
-  id: string;
-  occurredAt: string;
-  points: number;
-  source: string;
-  explanation: string;
-}
-
-function entry(n: number, overrides: Partial<Entry> = {}): Entry {
+function entry(n: number, overrides: Partial<HistoryEntry> = {}): HistoryEntry {
   return {
     id: `le_${n}`,
     occurredAt: `2026-03-${String(n).padStart(2, '0')}T10:00:00.000Z`,

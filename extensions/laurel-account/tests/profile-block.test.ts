@@ -1,7 +1,7 @@
 /// <reference types="@shopify/ui-extensions/customer-account.profile.block.render" />
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import {
-  APP_URL,
+  accountApi,
   body,
   click,
   contractError,
@@ -11,22 +11,14 @@ import {
   never,
   NO_METAFIELDS,
   SESSION_TOKEN,
-  setUpHost,
+  hostPerTest,
   text,
   waitFor,
 } from './helpers/host';
 
-const SUMMARY = `${APP_URL}/api/account/summary`;
+const SUMMARY = accountApi().summary;
 
-let host: ReturnType<typeof setUpHost>;
-
-beforeEach(() => {
-  host = setUpHost('customer-account.profile.block.render');
-});
-
-afterEach(() => {
-  host.teardown();
-});
+const host = hostPerTest('customer-account.profile.block.render');
 
 function member(overrides: Record<string, unknown> = {}) {
   return {

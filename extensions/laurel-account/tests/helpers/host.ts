@@ -9,13 +9,18 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { getExtension } from '@shopify/ui-extensions-tester';
 import { render } from 'preact';
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import { installDom, type MiniElement } from './dom';
 
 export const EXTENSION_DIR = fileURLToPath(new URL('../../', import.meta.url));
 export const APP_URL = 'https://laurel.test';
 export const CUSTOMER_ACCOUNT_API = 'shopify://customer-account/api/2026-07/graphql.json';
 export const SESSION_TOKEN = 'header.payload-of-customer-42.signature';
+
+/** The storefront contract's customer account endpoints on the app at `appUrl`. */
+export function accountApi(appUrl = APP_URL) {
+  return { summary: `${appUrl}/api/account/summary`, history: `${appUrl}/api/account/history` };
+}
 
 type Messages = { [key: string]: string | Messages };
 
@@ -170,6 +175,35 @@ export function setUpHost(target: Target) {
     restoreDom();
   };
   return { extension, network, teardown };
+}
+
+export type Host = Omit<ReturnType<typeof setUpHost>, 'teardown'>;
+
+/**
+ * A fresh host for `target` in each test of the calling file (or describe block), torn down after
+ * it; the returned object reads the current test's. Hooks the caller adds later run after set-up.
+ */
+export function hostPerTest(target: Target): Host {
+  let current: ReturnType<typeof setUpHost> | undefined;
+  beforeEach(() => {
+    current = setUpHost(target);
+  });
+  afterEach(() => {
+    current?.teardown();
+    current = undefined;
+  });
+  const now = () => {
+    if (!current) throw new Error('the host exists only inside a test');
+    return current;
+  };
+  return {
+    get extension() {
+      return now().extension;
+    },
+    get network() {
+      return now().network;
+    },
+  };
 }
 
 export function body(): MiniElement {
