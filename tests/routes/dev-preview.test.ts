@@ -56,7 +56,7 @@ import { loader as devPreview } from '../../app/routes/dev.preview';
 import { storefrontLiquidPage } from '../../app/storefront-preview.server';
 import { themeAssetResponse, themeExtensionDir } from '../../app/theme-extension.server';
 import { routeManifest, routeTreeBuild } from '../helpers/route-tree';
-import { args, thrownBy, useDemoShop, type Loader } from './dev-demo';
+import { args, thrownBy, useDemoShop, type Loader } from '../helpers/dev-demo';
 
 useDemoShop(DEMO, EMULATOR);
 afterAll(async () => {

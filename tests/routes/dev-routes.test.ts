@@ -30,7 +30,7 @@ import { DEV_APP_BRIDGE_SCRIPT } from '../../app/dev-app-bridge.server';
 import { loader as adminIndex } from '../../app/routes/app._index';
 import { loader as devAdmin } from '../../app/routes/dev.admin';
 import { loader as devSessionToken } from '../../app/routes/dev.session-token';
-import { args, thrownBy, useDemoShop, type Loader } from './dev-demo';
+import { args, thrownBy, useDemoShop, type Loader } from '../helpers/dev-demo';
 
 const ROUTES_DIR = fileURLToPath(new URL('../../app/routes', import.meta.url));
 // The /dev/* routes and the app proxy stand-in (/apps/loyalty/*, with its optional locale).

@@ -29,7 +29,7 @@ import { seedEmulatorShop } from '../../dev/demo/emulator-seed';
 import type { AdminEmulator } from '../../dev/emulator/server';
 import { parseProgram, referenceProgram } from '../../loyalty/program';
 import { programSummary } from '../../loyalty/program-summary';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { createTestDatabase, type TestDatabase } from './db';
 
 export interface DemoIdentity {
   secret: string;
