@@ -278,8 +278,13 @@ describe("a killed worker's job handed to a running worker", () => {
     // The lock outlives the kill by at most lockMs, then the next check moves the job; a second
     // of slack for the orphaned backend to end and the transaction to run.
     expect(settledMs).toBeLessThanOrEqual(lockMs + checkMs + 1_000);
-    const processed = survivor.logLines().filter((l) => l.msg === 'webhook processed');
-    expect(processed).toHaveLength(1);
+    // The survivor logs after its commit, and its output reaches us through a pipe: wait for it.
+    const processedLines = () => survivor.logLines().filter((l) => l.msg === 'webhook processed');
+    await stack.waitFor(
+      'the surviving worker to log the delivery',
+      async () => processedLines().length > 0,
+    );
+    expect(processedLines()).toHaveLength(1);
     await survivor.stop('SIGTERM');
   }, 120_000);
 });
