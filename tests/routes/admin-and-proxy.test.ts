@@ -25,6 +25,7 @@ import { loader as proxy } from '../../app/routes/proxy';
 import { sessionStorage } from '../../app/shopify.server';
 import { referenceProgramIn } from '../../app/shop-setup.server';
 import { openPipeline, type Pipeline } from '../helpers/pipeline';
+import { signedProxyQuery } from '../helpers/storefront';
 
 const SHOP = 'laurel-admin.myshopify.com';
 const args = (request: Request) => ({ request, params: {}, context: {} }) as LoaderFunctionArgs;
@@ -58,33 +59,11 @@ function sessionToken(shop: string): string {
 
 const OTHER_SHOP = 'laurel-other.myshopify.com';
 
-/** A signed query as Shopify builds it: `entries` in order, repeated names allowed. */
-function signedQuery(
+/** A signed query as Shopify builds it for this file's shop: `entries` in order, repeats allowed. */
+const signedQuery = (
   entries: [string, string][],
-  options: { secret?: string; timestamp?: number } = {},
-): URLSearchParams {
-  const all: [string, string][] = [
-    ['shop', SHOP],
-    ['path_prefix', '/apps/loyalty'],
-    ['timestamp', String(options.timestamp ?? Math.floor(Date.now() / 1000))],
-  ];
-  for (const [name, value] of entries) {
-    const at = all.findIndex(([n]) => n === name);
-    if (at >= 0 && ['shop', 'path_prefix', 'timestamp'].includes(name)) all[at] = [name, value];
-    else all.push([name, value]);
-  }
-  // Shopify's documented scheme: repeated names joined with commas, sorted, concatenated.
-  const grouped = new Map<string, string[]>();
-  for (const [name, value] of all) grouped.set(name, [...(grouped.get(name) ?? []), value]);
-  const message = [...grouped]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, values]) => `${name}=${values.join(',')}`)
-    .join('');
-  const signature = createHmac('sha256', options.secret ?? ENV.SHOPIFY_API_SECRET)
-    .update(message)
-    .digest('hex');
-  return new URLSearchParams([...all, ['signature', signature]]);
-}
+  options: { secret?: string; timestamp?: number; shop?: string } = {},
+): URLSearchParams => signedProxyQuery(entries, { shop: SHOP, ...options });
 
 /** A storefront request through the app proxy, signed as Shopify signs it. */
 function proxyRequest(params: Record<string, string>, secret = ENV.SHOPIFY_API_SECRET): Request {
@@ -311,10 +290,7 @@ describe('app proxy: forged and replayed queries', () => {
       timezone: 'UTC',
     });
     await ensureCustomer(pipeline.db.db, other.id, { externalId: '7001' });
-    const query = signedQuery([
-      ['shop', OTHER_SHOP],
-      ['logged_in_customer_id', '7001'],
-    ]);
+    const query = signedQuery([['logged_in_customer_id', '7001']], { shop: OTHER_SHOP });
     const response = await proxy(args(proxyRequestFor(query.toString())));
     expect(await response.json()).toEqual({
       loggedIn: true,
