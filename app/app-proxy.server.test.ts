@@ -143,7 +143,7 @@ describe('appProxyRoute', () => {
       throw new AppError(ErrorCode.INSUFFICIENT_BALANCE, 'not enough points');
     });
     const response = await call(route, signed(live()));
-    expect(response.status).toBe(422);
+    expect(response.status).toBe(409);
     expect(response.headers.get('Cache-Control')).toBe('private, no-store');
     expect(await response.json()).toEqual({
       error: { code: 'INSUFFICIENT_BALANCE', message: 'not enough points' },

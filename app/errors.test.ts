@@ -13,7 +13,8 @@ describe('error codes', () => {
     expect(httpStatusFor(ErrorCode.NOT_FOUND)).toBe(404);
     expect(httpStatusFor(ErrorCode.IDEMPOTENCY_CONFLICT)).toBe(409);
     expect(httpStatusFor(ErrorCode.PAYLOAD_TOO_LARGE)).toBe(413);
-    expect(httpStatusFor(ErrorCode.INSUFFICIENT_BALANCE)).toBe(422);
+    expect(httpStatusFor(ErrorCode.INSUFFICIENT_BALANCE)).toBe(409);
+    expect(httpStatusFor(ErrorCode.NOT_LOGGED_IN)).toBe(401);
   });
 
   it('tells permanent failures from ones worth retrying', () => {

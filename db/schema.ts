@@ -398,3 +398,125 @@ export const shopMetafieldSync = pgTable('shop_metafield_sync', {
   /** The AppInstallation gid it was written on (a reinstall is a new installation). */
   appInstallationId: text('app_installation_id'),
 });
+
+/**
+ * The rewards catalog: one row per reward, its definition in reward_versions. Editing a reward
+ * adds a version; archiving hides it from shoppers. Redemptions keep the version they used.
+ */
+export const rewards = pgTable(
+  'rewards',
+  {
+    id: serial('id').primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    /** The newest reward_versions.version: what shoppers redeem now. */
+    currentVersion: integer('current_version').notNull().default(1),
+    /** Display order in the catalog (ascending, then id). */
+    position: integer('position').notNull().default(0),
+    archivedAt: tstz('archived_at'),
+    createdAt: createdAt(),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('rewards_shop_idx').on(t.shopId, t.position, t.id),
+    /** Target of reward_versions' and redemptions' (shop_id, reward_id) foreign keys. */
+    unique('rewards_shop_id_uq').on(t.shopId, t.id),
+  ],
+);
+
+/** Reward definitions (loyalty/rewards.ts), insert-only like programs: a version explains forever. */
+export const rewardVersions = pgTable(
+  'reward_versions',
+  {
+    id: serial('id').primaryKey(),
+    shopId: integer('shop_id').notNull(),
+    rewardId: integer('reward_id').notNull(),
+    version: integer('version').notNull(),
+    /** The normalised RewardDefinition. */
+    definition: jsonb('definition').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('reward_versions_shop_reward_version_uq').on(t.shopId, t.rewardId, t.version),
+    foreignKey({
+      name: 'reward_versions_shop_reward_fk',
+      columns: [t.shopId, t.rewardId],
+      foreignColumns: [rewards.shopId, rewards.id],
+    }).onDelete('cascade'),
+  ],
+);
+
+/**
+ * One redemption: the debit that paid for it and what Shopify was asked to create (docs/redemption.md).
+ * pending → issued | credited | failed; issued → used | expired | refunded.
+ */
+export const redemptions = pgTable(
+  'redemptions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    customerId: integer('customer_id').notNull(),
+    rewardId: integer('reward_id').notNull(),
+    rewardVersion: integer('reward_version').notNull(),
+    /** The shopper's request id (Idempotency-Key): one per redemption of that customer. */
+    requestId: text('request_id').notNull(),
+    status: text('status').notNull(),
+    points: integer('points').notNull(),
+    /** The IssuedValue asked of Shopify (amount, percentage, variant…). */
+    value: jsonb('value').notNull(),
+    /** The discount code (chosen before Shopify is called, so an unsure create can be looked up). */
+    code: text('code'),
+    shopifyDiscountId: text('shopify_discount_id'),
+    storeCreditTransactionId: text('store_credit_transaction_id'),
+    debitEntryId: bigint('debit_entry_id', { mode: 'number' }).notNull(),
+    /** The compensating entry that gave the points back (failed or refunded). */
+    returnEntryId: bigint('return_entry_id', { mode: 'number' }),
+    expiresAt: tstz('expires_at'),
+    issuedAt: tstz('issued_at'),
+    usedAt: tstz('used_at'),
+    shopifyOrderId: text('shopify_order_id'),
+    /** When it became failed, expired or refunded. */
+    closedAt: tstz('closed_at'),
+    /** Why Shopify did not create it (failed), in words a merchant can act on. */
+    failureReason: text('failure_reason'),
+    /** Calls to Shopify so far (issue and reconcile). */
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('redemptions_shop_customer_request_uq').on(t.shopId, t.customerId, t.requestId),
+    // Shopify compares codes without case; so does the lookup from an order's discount codes.
+    uniqueIndex('redemptions_shop_code_uq')
+      .on(t.shopId, sql`upper(${t.code})`)
+      .where(sql`${t.code} IS NOT NULL`),
+    index('redemptions_shop_customer_idx').on(t.shopId, t.customerId, t.createdAt),
+    index('redemptions_shop_status_idx').on(t.shopId, t.status, t.createdAt),
+    // The expiry sweep and the pending reconciler read only these.
+    index('redemptions_open_expiry_idx')
+      .on(t.expiresAt)
+      .where(sql`${t.status} = 'issued' AND ${t.expiresAt} IS NOT NULL`),
+    index('redemptions_pending_idx')
+      .on(t.updatedAt)
+      .where(sql`${t.status} = 'pending'`),
+    foreignKey({
+      name: 'redemptions_shop_customer_fk',
+      columns: [t.shopId, t.customerId],
+      foreignColumns: [customers.shopId, customers.id],
+    }).onDelete('cascade'),
+    foreignKey({
+      name: 'redemptions_shop_reward_fk',
+      columns: [t.shopId, t.rewardId],
+      foreignColumns: [rewards.shopId, rewards.id],
+    }).onDelete('cascade'),
+    check(
+      'redemptions_status_known',
+      sql`${t.status} IN ('pending', 'issued', 'credited', 'failed', 'used', 'expired', 'refunded')`,
+    ),
+    check('redemptions_points_positive', sql`${t.points} > 0`),
+    check('redemptions_request_id_length', sql`char_length(${t.requestId}) BETWEEN 1 AND 64`),
+  ],
+);
