@@ -53,11 +53,19 @@ describe('parseProgram', () => {
       ...valid,
       earnOn: 'subtotal_after_discounts',
       signupBonus: 0,
+      redemptionRefunds: 'keep_points',
     });
-    expect(parseProgram({ ...valid, earnOn: 'total', signupBonus: 250 })).toMatchObject({
-      earnOn: 'total',
-      signupBonus: 250,
-    });
+    expect(
+      parseProgram({
+        ...valid,
+        earnOn: 'total',
+        signupBonus: 250,
+        redemptionRefunds: 'return_points',
+      }),
+    ).toMatchObject({ earnOn: 'total', signupBonus: 250, redemptionRefunds: 'return_points' });
+    expect(() => parseProgram({ ...valid, redemptionRefunds: 'sometimes' })).toThrow(
+      /redemptionRefunds: must be "keep_points" or "return_points"/,
+    );
   });
 
   it('accepts a flat rule and three-digit currencies', () => {

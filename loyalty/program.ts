@@ -34,7 +34,14 @@ export interface ProgramDefinition {
   earnOn?: EarnOn;
   /** Points granted once on enrolment (integer ≥ 0). Default 0. */
   signupBonus?: number;
+  /**
+   * When an order that used a reward code is cancelled or fully refunded: keep the points spent on
+   * the code (default, what most programs do) or give them back. docs/redemption.md.
+   */
+  redemptionRefunds?: RedemptionRefundRule;
 }
+
+export type RedemptionRefundRule = 'keep_points' | 'return_points';
 
 export interface CompiledBand {
   overMinor: number;
@@ -53,6 +60,7 @@ export interface CompiledProgram {
   /** Sorted by overMinor, non-overlapping. */
   bands: readonly CompiledBand[];
   signupBonus: number;
+  redemptionRefunds: RedemptionRefundRule;
   /** The normalised definition (defaults filled in): what a program version stores. */
   definition: ProgramDefinition;
 }
@@ -88,6 +96,7 @@ export const referenceProgram: ProgramDefinition = {
   },
   earnOn: 'subtotal_after_discounts',
   signupBonus: 0,
+  redemptionRefunds: 'keep_points',
 };
 
 const MAX_POINTS_PER_UNIT = 1_000_000;
@@ -131,6 +140,9 @@ const definitionSchema = z.strictObject({
     .int('must be a whole number')
     .min(0, 'must not be negative')
     .max(MAX_SIGNUP_BONUS, `must be at most ${MAX_SIGNUP_BONUS}`)
+    .optional(),
+  redemptionRefunds: z
+    .enum(['keep_points', 'return_points'], { error: 'must be "keep_points" or "return_points"' })
     .optional(),
 });
 
@@ -258,6 +270,7 @@ export function parseProgram(json: unknown): CompiledProgram {
     },
     earnOn: data.earnOn ?? 'subtotal_after_discounts',
     signupBonus: data.signupBonus ?? 0,
+    redemptionRefunds: data.redemptionRefunds ?? 'keep_points',
   };
   return {
     name: definition.name,
@@ -267,6 +280,7 @@ export function parseProgram(json: unknown): CompiledProgram {
     unitMinor,
     bands,
     signupBonus: definition.signupBonus!,
+    redemptionRefunds: definition.redemptionRefunds!,
     definition,
   };
 }

@@ -56,7 +56,22 @@ describe('parseOrderPayload', () => {
       cancelledAt: null,
       cancelReason: null,
       refunds: [],
+      discountCodes: ['SPRING10'],
     });
+  });
+
+  it('reads the discount codes leniently: a malformed entry never stops the order', () => {
+    const order = orderPayload({ id: ORDER_ID, subtotal: '120.00' });
+    order.discount_codes = [
+      { code: ' LRL-7KQ2-M9XP-4HTV ', amount: '5.00', type: 'fixed_amount' },
+      { code: 42 },
+      null,
+      { code: '' },
+      { code: 'LRL-7KQ2-M9XP-4HTV' },
+    ];
+    expect(parseOrderPayload(order).discountCodes).toEqual(['LRL-7KQ2-M9XP-4HTV']);
+    delete order.discount_codes;
+    expect(parseOrderPayload(order).discountCodes).toEqual([]);
   });
 
   it('earns on shop money and ignores the presentment currency', () => {

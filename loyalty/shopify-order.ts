@@ -76,6 +76,11 @@ export interface OrderFacts {
   cancelReason: string | null;
   /** Refunds embedded in the order body (orders/updated, orders/cancelled), parsed like refunds/create. */
   refunds: RefundFacts[];
+  /**
+   * The discount codes the order used (`discount_codes[].code`), trimmed, as typed: how a
+   * redemption's code is seen being used (docs/redemption.md).
+   */
+  discountCodes: string[];
 }
 
 export interface RefundLineFacts {
@@ -190,9 +195,25 @@ const orderSchema = z.looseObject(
     cancel_reason: text.nullish(),
     customer: orderCustomerSchema.nullish(),
     refunds: z.array(z.unknown(), { error: 'must be an array' }).nullish(),
+    discount_codes: z.array(z.unknown(), { error: 'must be an array' }).nullish(),
   },
   { error: 'must be a JSON object' },
 );
+
+/**
+ * The codes of `discount_codes`. An entry without a text code is skipped rather than refused: the
+ * codes only mark redemptions used, and a malformed one must not stop the order from earning.
+ */
+function discountCodesOf(entries: readonly unknown[] | null | undefined): string[] {
+  const codes: string[] = [];
+  for (const entry of entries ?? []) {
+    const code = (entry as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && code.trim() !== '' && !codes.includes(code.trim())) {
+      codes.push(code.trim());
+    }
+  }
+  return codes;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Refunds
@@ -501,5 +522,6 @@ export function parseOrderPayload(json: unknown): OrderFacts {
     cancelledAt: cancelledAt ?? null,
     cancelReason: raw.cancel_reason ?? null,
     refunds,
+    discountCodes: discountCodesOf(raw.discount_codes),
   };
 }

@@ -10,6 +10,7 @@
 import type { Executor } from '../../db/client.server';
 import { ensureCustomers } from '../../app/models/customers.server';
 import { dropRedactedPayloads } from '../../app/models/inbox.server';
+import { recordCodeUses } from '../../app/models/redemption-usage.server';
 import {
   lockOrders,
   recordOrders,
@@ -126,6 +127,16 @@ async function handleShop(
   await recordOrders(tx, shop.id, records);
   const newRefunds = await recordRefunds(tx, shop.id, refunds);
   const settled = await settleOrders(tx, shop, items.map(orderIdOf), timeline);
+  // A paid order that used a code Laurel issued is the code's use (docs/redemption.md).
+  const codesUsed = await recordCodeUses(
+    tx,
+    shop.id,
+    items.flatMap((item) =>
+      item.kind === 'order' && item.paidAt !== null
+        ? [{ orderId: item.facts.orderId, codes: item.facts.discountCodes, usedAt: item.paidAt }]
+        : [],
+    ),
+  );
   // Bodies about a redacted customer or order were applied without personal data; they go now.
   await dropRedactedPayloads(
     tx,
@@ -157,6 +168,7 @@ async function handleShop(
         pointsPosted: result.posted.reduce((sum, e) => sum + e.points, 0),
         ...(result.noAwardReason && { noAward: result.noAwardReason }),
         ...(rows.length > 1 && { batch: rows.length }),
+        ...(codesUsed.has(orderId) && { redemptionsUsed: codesUsed.get(orderId)!.length }),
       },
     });
   }
