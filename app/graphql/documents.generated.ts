@@ -55,16 +55,24 @@ query CodeDiscountNodeByCode($code: String!) {
 }
 `,
   'current-app-installation.graphql': `# Laurel's installation on the shop: the owner of its app-data metafields, and the program summary
-# it holds (the theme reads it as app.metafields.laurel.program), to check it is there and current.
+# it holds (the theme reads it as app.metafields.laurel.program), to check it is there and current;
+# and the shop with the copy checkout reads ($app.program: checkout cannot read app-data metafields).
 query CurrentAppInstallation(
   $programNamespace: String = "laurel"
   $programKey: String! = "program"
+  $checkoutNamespace: String = "$app"
 ) {
   currentAppInstallation {
     id
     program: metafield(namespace: $programNamespace, key: $programKey) {
       value
       updatedAt
+    }
+  }
+  shop {
+    id
+    checkoutProgram: metafield(namespace: $checkoutNamespace, key: $programKey) {
+      value
     }
   }
 }

@@ -105,6 +105,8 @@ export interface CurrentAppInstallationVariables {
   /** Defaults to PROGRAM_METAFIELD (app/metafields.ts). */
   programNamespace?: string | null;
   programKey?: string;
+  /** Defaults to CHECKOUT_PROGRAM_METAFIELD's namespace. */
+  checkoutNamespace?: string | null;
 }
 export interface CurrentAppInstallationResult {
   /** Non-null in the schema: every app calling the Admin API is installed on the shop. */
@@ -112,6 +114,7 @@ export interface CurrentAppInstallationResult {
     id: string;
     program: { value: string; updatedAt: string } | null;
   };
+  shop: { id: string; checkoutProgram: { value: string } | null };
 }
 export const CurrentAppInstallation = adminDocument<
   CurrentAppInstallationResult,
