@@ -202,7 +202,7 @@ query CustomerById(
 query CustomerStoreCreditTransactions($id: ID!, $first: Int!) {
   customer(id: $id) {
     id
-    storeCreditAccounts(first: 10) {
+    storeCreditAccounts(first: 5) {
       nodes {
         id
         balance {
