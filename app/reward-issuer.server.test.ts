@@ -461,10 +461,10 @@ describe('issueReward: throttling and lost answers never issue twice', () => {
   });
 
   it('store credit lost after applying: found among the new transactions, credited once', async () => {
-    // An older credit of the same amount is not taken for ours.
+    // An older credit of the same amount and expiry is not taken for ours.
     await issueReward(
       client(),
-      request({ kind: 'store_credit', amountMinor: 700, currency: 'USD' }),
+      request({ kind: 'store_credit', amountMinor: 700, currency: 'USD' }, { endsAt: null }),
     );
     emulator.failNext(1, 502, {
       shop,
@@ -516,7 +516,12 @@ describe('findIssuedDiscount and deactivateDiscount', () => {
       status: 'SCHEDULED',
       usageCount: 0,
     });
-    expect(await findIssuedDiscount(client(), req.code, customerGid)).not.toBeNull();
+    emulator.state.useDiscountCode(shop, req.code);
+    expect(await findIssuedDiscount(client(), req.code, customerGid)).toEqual({
+      discountId,
+      status: 'SCHEDULED',
+      usageCount: 1,
+    });
     expect(await findIssuedDiscount(client(), req.code, 'gid://shopify/Customer/1')).toBeNull();
     expect(await findIssuedDiscount(client(), 'LRL-NONE-NONE-NONE')).toBeNull();
   });

@@ -391,7 +391,7 @@ type CreateVerdict =
   | { kind: 'uncertain'; reason: string };
 
 /** What a failed create means: whether it may have run, and whether trying again could help. */
-function classifyCreateFailure(error: unknown): CreateVerdict {
+function classifyCreateFailure(error: unknown, what = 'the discount'): CreateVerdict {
   if (!(error instanceof AdminApiError)) {
     // Not a failure the client understood: it may have been sent.
     return { kind: 'uncertain', reason: error instanceof Error ? error.message : String(error) };
@@ -406,7 +406,7 @@ function classifyCreateFailure(error: unknown): CreateVerdict {
     case 'USER_ERRORS':
       return error.userErrors.some((e) => e.code === 'TAKEN' && e.field?.at(-1) === 'code')
         ? { kind: 'taken', reason }
-        : { kind: 'refused', reason: `Shopify refused the discount: ${reason}` };
+        : { kind: 'refused', reason: `Shopify refused ${what}: ${reason}` };
     case 'UNAUTHORIZED':
     case 'HTTP_ERROR':
     case 'MAX_COST_EXCEEDED':
@@ -509,11 +509,10 @@ async function creditStore(
     if (transaction) return { kind: 'credited', storeCreditTransactionId: transaction.id };
     failure = 'Shopify answered without a transaction or userErrors';
   } catch (error) {
-    const verdict = classifyCreateFailure(error);
+    const verdict = classifyCreateFailure(error, 'the store credit');
     if (verdict.kind === 'nothing-ran') throw error;
-    if (verdict.kind === 'refused' || verdict.kind === 'taken') {
-      return refused(verdict.reason.replace('the discount', 'the store credit'));
-    }
+    // No code, so TAKEN cannot be about one of ours: a refusal like any other userError.
+    if (verdict.kind === 'refused' || verdict.kind === 'taken') return refused(verdict.reason);
     failure = verdict.reason;
   }
 

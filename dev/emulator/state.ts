@@ -492,6 +492,18 @@ export class EmulatorState {
       .map((m) => structuredClone(m));
   }
 
+  /**
+   * Counts one use of a discount code, as when an order that carried it is paid (the emulator has
+   * no checkout); Shopify reports it as asyncUsageCount. Returns the new count.
+   */
+  useDiscountCode(domain: string, code: string): number {
+    const discount = findDiscountByCode(this.store(domain), code);
+    if (!discount) throw new Error(`useDiscountCode: no discount with code ${code} in ${domain}`);
+    discount.usageCount += 1;
+    discount.updatedAt = this.now();
+    return discount.usageCount;
+  }
+
   discountByCode(domain: string, code: string): DiscountRecord | undefined {
     const found = findDiscountByCode(this.store(domain), code);
     return found && structuredClone(found);
