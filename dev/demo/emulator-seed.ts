@@ -4,7 +4,7 @@
  * the deliveries' REST bodies), so Admin queries the app makes about them answer sensibly; and the
  * demo store's product (dev/demo/storefront.ts), so a free-product reward can name a real variant.
  */
-import { parseMoney } from '../../loyalty/money';
+import { currencyDigits, parseMoney } from '../../loyalty/money';
 import type {
   CustomerRecord,
   EmulatorState,
@@ -71,7 +71,12 @@ export const DEMO_FREE_PRODUCT_VARIANT_GID = `gid://shopify/ProductVariant/${dem
  */
 export function seedDemoProducts(state: EmulatorState, shop: string): void {
   const product = demoProduct();
-  if (state.store(shop).products.has(product.id)) return;
+  const store = state.store(shop);
+  if (store.products.has(product.id)) return;
+  // Liquid money is in hundredths of the currency; minor units have the currency's own digits.
+  const digits = currencyDigits(store.settings.currencyCode);
+  const minor = (hundredths: number) =>
+    digits >= 2 ? hundredths * 10 ** (digits - 2) : Math.round(hundredths / 10 ** (2 - digits));
   state.addProduct(shop, {
     id: product.id,
     title: product.title,
@@ -79,8 +84,7 @@ export function seedDemoProducts(state: EmulatorState, shop: string): void {
     variants: product.variants.map((v) => ({
       id: v.id,
       title: v.title,
-      // Liquid money is in hundredths, which for the demo's USD are its minor units.
-      priceMinor: v.price,
+      priceMinor: minor(v.price),
       sku: v.sku,
       availableForSale: v.available,
     })),
