@@ -10,7 +10,7 @@
 import type { Executor } from '../../db/client.server';
 import { ensureCustomers } from '../../app/models/customers.server';
 import { dropRedactedPayloads } from '../../app/models/inbox.server';
-import { recordCodeUses } from '../../app/models/redemption-usage.server';
+import { recordCodeUses } from '../../app/models/redemption-lifecycle.server';
 import {
   lockOrders,
   recordOrders,
