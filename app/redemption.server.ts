@@ -100,8 +100,13 @@ export interface RedemptionDeps {
 }
 
 export interface DefaultDepsOptions {
+  /** Default: the process database. */
+  db?: Database;
+  /** Admin endpoint override (default env ADMIN_API_ENDPOINT, else Shopify). */
+  endpoint?: string;
   /** Passed to the Admin client (tests shorten retries). */
-  client?: Partial<Omit<AdminClientOptions, 'shop' | 'accessToken'>>;
+  client?: Partial<Omit<AdminClientOptions, 'shop' | 'accessToken' | 'endpoint'>>;
+  log?: Logger;
 }
 
 /**
@@ -112,8 +117,8 @@ export async function redemptionDeps(
   issuer: RewardIssuer,
   options: DefaultDepsOptions = {},
 ): Promise<RedemptionDeps> {
-  const { db } = await getDatabase();
-  const log = logger().child({ component: 'redemption' });
+  const db = options.db ?? (await getDatabase()).db;
+  const log = options.log ?? logger().child({ component: 'redemption' });
   return {
     db,
     issuer,
@@ -122,7 +127,7 @@ export async function redemptionDeps(
     async adminClient(shop) {
       const accessToken = await offlineAccessToken(db, shop.domain);
       if (!accessToken) return undefined;
-      const endpoint = env().ADMIN_API_ENDPOINT;
+      const endpoint = options.endpoint ?? env().ADMIN_API_ENDPOINT;
       return createAdminClient({
         shop: shop.domain,
         accessToken,

@@ -599,3 +599,34 @@ export async function stalePending(
     .limit(options.limit);
   return rows as Redemption[];
 }
+
+/**
+ * The member's redemptions per reward that did not fail — ever, and within each reward's own
+ * period window (its current version's limitPerPeriod.days) ending at `now` — for the catalog's
+ * canRedeem. The same counts beginRedemption takes under its lock.
+ */
+export async function redemptionCounts(
+  db: Executor,
+  shopId: number,
+  customerId: number,
+  now: Date,
+): Promise<Map<number, { total: number; inPeriod: number }>> {
+  const result = await db.execute(sql`
+    SELECT d.reward_id AS "rewardId", count(*)::int AS total,
+      count(*) FILTER (
+        WHERE d.created_at > ${now.toISOString()}::timestamptz
+          - make_interval(days => coalesce((v.definition->'limitPerPeriod'->>'days')::int, 0))
+      )::int AS "inPeriod"
+    FROM redemptions d
+    JOIN rewards w ON w.shop_id = d.shop_id AND w.id = d.reward_id
+    JOIN reward_versions v
+      ON v.shop_id = w.shop_id AND v.reward_id = w.id AND v.version = w.current_version
+    WHERE d.shop_id = ${shopId} AND d.customer_id = ${customerId} AND d.status <> 'failed'
+    GROUP BY d.reward_id`);
+  const rows = (
+    result as unknown as { rows: { rewardId: number; total: number; inPeriod: number }[] }
+  ).rows;
+  return new Map(
+    rows.map((r) => [Number(r.rewardId), { total: Number(r.total), inPeriod: Number(r.inPeriod) }]),
+  );
+}
