@@ -5,22 +5,10 @@
  * {@link customerAccountRoute}: the one path that verifies the token, names the shop and the
  * customer, answers errors and sets CORS. Contract: docs/storefront-api.md.
  *
- * What `authenticate.public.customerAccount` (@shopify/shopify-app-remix 4.2.1) does, from its
- * source: a crawler User-Agent (isbot) is thrown a bare 410; OPTIONS is thrown a 204 with CORS
- * headers only when the Origin differs from the app URL; a missing Authorization header is thrown
- * a bare 401; otherwise the token is checked by jose — HS256 with the app secret, `exp` and `nbf`
- * with 10 s of tolerance — but with `checkAudience: false`, and `dest` and `sub` are not looked at.
- * Its `cors` helper (Allow-Origin `*`, Allow-Headers `Authorization, Content-Type`, Expose-Headers
- * the reauthorize header) exists only once authentication succeeded, so none of its refusals carry
- * CORS headers and a browser hides them from the extension as a network failure.
- *
- * So, around it, this helper:
- * - answers OPTIONS itself (204, CORS, cached 2 h by the browser);
- * - requires `aud` to be this app's API key, `dest` a myshopify domain (the shop, with or without
- *   `https://`), and `sub` a customer GID (`gid://shopify/Customer/<id>`, the customer);
- * - answers every refusal in the shared shape `{"error":{"code","message"}}` and puts the same CORS
- *   headers (`*`: the token, not a cookie, is the credential) on every answer, errors included;
- * - marks every answer `Cache-Control: private, no-store`.
+ * Verification, preflight, CORS on every answer and the error shape are shared with the checkout
+ * endpoints: app/extension-endpoint.server.ts says what `authenticate.public.customerAccount`
+ * (@shopify/shopify-app-remix 4.2.1) checks and what Laurel adds around it. Here the token must
+ * also name a customer: `sub`, a customer GID (`gid://shopify/Customer/<id>`).
  *
  * | Status | Code               | When                                                                 |
  * | ------ | ------------------ | -------------------------------------------------------------------- |
@@ -36,11 +24,14 @@
  */
 import type { LoaderFunctionArgs } from '@remix-run/server-runtime';
 import type { JwtPayload } from '@shopify/shopify-api';
-import { parseShopifyEnv } from './env.server';
-import { AppError, ErrorCode } from './errors';
-import { errorBody, publicFailure } from './public-api.server';
+import {
+  EXTENSION_CORS_HEADERS,
+  extensionJson,
+  extensionRoute,
+  onlyGet,
+  verifyExtensionRequest,
+} from './extension-endpoint.server';
 import { authenticate } from './shopify.server';
-import { isMyshopifyDomain } from '../loyalty/shop-domain';
 
 /** A verified customer-account request. */
 export interface CustomerAccountContext {
@@ -52,76 +43,20 @@ export interface CustomerAccountContext {
   token: JwtPayload;
 }
 
-const CUSTOMER_GID = /^gid:\/\/shopify\/Customer\/([1-9][0-9]{0,19})$/;
-
-/** The headers every answer carries, the library's `cors` helper's set plus the preflight's. */
-export const ACCOUNT_CORS_HEADERS: Readonly<Record<string, string>> = {
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Headers': 'Authorization, Content-Type',
-  'Access-Control-Allow-Methods': 'GET, OPTIONS',
-  'Access-Control-Expose-Headers': 'X-Shopify-API-Request-Failure-Reauthorize-Url',
-};
+/** The headers every answer carries (shared with the checkout endpoints). */
+export const ACCOUNT_CORS_HEADERS = EXTENSION_CORS_HEADERS;
 
 /** A JSON answer with the endpoints' cache policy (CORS is added by the wrapper). */
-export function accountJson(
-  body: unknown,
-  init: { status?: number; headers?: Record<string, string> } = {},
-): Response {
-  return Response.json(body, {
-    status: init.status ?? 200,
-    headers: { ...init.headers, 'Cache-Control': 'private, no-store', Vary: 'Accept-Language' },
-  });
-}
-
-function withCors(response: Response): Response {
-  // A Response from a handler may have immutable headers (Response.redirect): copy it.
-  const out = new Response(response.body, response);
-  for (const [name, value] of Object.entries(ACCOUNT_CORS_HEADERS)) out.headers.set(name, value);
-  return out;
-}
-
-function unauthorized(message: string): never {
-  throw new AppError(ErrorCode.UNAUTHORIZED, message);
-}
-
-let apiKey: string | undefined;
-function appApiKey(): string {
-  apiKey ??= parseShopifyEnv().SHOPIFY_API_KEY;
-  return apiKey;
-}
-
-/** The library's verification, its bare refusals turned into coded AppErrors. */
-async function verifiedToken(request: Request): Promise<JwtPayload> {
-  const header = request.headers.get('Authorization') ?? '';
-  if (!/^Bearer [^\s]+$/.test(header)) {
-    unauthorized('the request has no session token (Authorization: Bearer <token>)');
-  }
-  try {
-    const { sessionToken } = await authenticate.public.customerAccount(request);
-    return sessionToken;
-  } catch (thrown) {
-    if (!(thrown instanceof Response)) throw thrown;
-    if (thrown.status === 410) {
-      throw new AppError(ErrorCode.FORBIDDEN, 'requests from crawlers are not answered');
-    }
-    unauthorized('the session token is not valid: bad signature, expired or not yet valid');
-  }
-}
+export const accountJson = extensionJson;
 
 /** Verifies a request as described in the module comment; throws AppError otherwise. */
 export async function verifyCustomerAccountRequest(
   request: Request,
 ): Promise<CustomerAccountContext> {
-  const token = await verifiedToken(request);
-  if (token.aud !== appApiKey()) {
-    unauthorized('the session token was not issued for this app');
-  }
-  const customer = typeof token.sub === 'string' ? CUSTOMER_GID.exec(token.sub) : null;
-  if (!customer) unauthorized('the session token names no signed-in customer');
-  const dest = typeof token.dest === 'string' ? token.dest.toLowerCase() : '';
-  const shop = dest.startsWith('https://') ? dest.slice('https://'.length) : dest;
-  if (!isMyshopifyDomain(shop)) unauthorized('the session token names no shop');
-  return { shop, customerId: customer[1]!, token };
+  const session = await verifyExtensionRequest(request, authenticate.public.customerAccount, {
+    requireCustomer: true,
+  });
+  return { ...session, customerId: session.customerId! };
 }
 
 /**
@@ -131,34 +66,11 @@ export async function verifyCustomerAccountRequest(
 export function customerAccountRoute(
   handler: (account: CustomerAccountContext, args: LoaderFunctionArgs) => Promise<Response>,
 ): (args: LoaderFunctionArgs) => Promise<Response> {
-  return async (args) => {
-    const { request } = args;
-    if (request.method === 'OPTIONS') {
-      return withCors(
-        new Response(null, { status: 204, headers: { 'Access-Control-Max-Age': '7200' } }),
-      );
-    }
-    try {
-      const account = await verifyCustomerAccountRequest(request);
-      return withCors(await handler(account, args));
-    } catch (error) {
-      if (error instanceof Response) return withCors(error);
-      const failure = publicFailure(error, {
-        surface: 'customer account',
-        path: new URL(request.url).pathname,
-      });
-      return withCors(accountJson(failure.body, { status: failure.status }));
-    }
-  };
+  return extensionRoute('customer account', verifyCustomerAccountRequest, handler);
 }
 
 /**
  * The action of an endpoint that only reads: 405 in the shared shape, with CORS, for a request
  * whose token verified (a refused token is answered first, like any other).
  */
-export const readOnlyAccountAction = customerAccountRoute(async () =>
-  accountJson(errorBody(ErrorCode.METHOD_NOT_ALLOWED, 'only GET is answered here'), {
-    status: 405,
-    headers: { Allow: 'GET, OPTIONS' },
-  }),
-);
+export const readOnlyAccountAction = customerAccountRoute(onlyGet);

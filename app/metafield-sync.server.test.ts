@@ -292,6 +292,14 @@ describe('syncShopMetafields: the program summary', () => {
       ],
       signupBonus: 0,
     });
+    // Checkout reads the same summary from the shop, in the app's own namespace.
+    const [checkoutCopy] = emulator.state.metafields(
+      shop.domain,
+      `gid://shopify/Shop/${emulator.state.store(shop.domain).shopId}`,
+    );
+    expect(checkoutCopy).toMatchObject({ key: 'program', type: 'json' });
+    expect(checkoutCopy!.namespace).toMatch(/^app--/);
+    expect(JSON.parse(checkoutCopy!.value)).toEqual(JSON.parse(summary!.value));
     expect(await sync(shop)).toMatchObject({ program: 'current' });
 
     // A new version in force is written over it; one effective later is not yet.

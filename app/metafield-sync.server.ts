@@ -27,6 +27,7 @@ import {
   customerGid,
   isShopifyCustomerId,
   METAFIELDS_PER_SET,
+  CHECKOUT_PROGRAM_METAFIELD,
   PROGRAM_METAFIELD,
 } from './metafields';
 import { canonicalJson } from './models/ledger.server';
@@ -328,9 +329,9 @@ class LeasedRun {
       Date.now() - state.programCheckedAt.getTime() < PROGRAM_CHECK_MS;
     if (!force && state.programVersion === version.version && checkedRecently) return 'current';
     const summary = programSummary(compiledProgram(version), version.version);
-    const { currentAppInstallation } = await this.call(CurrentAppInstallation, {});
-    const held = currentAppInstallation.program?.value;
-    if (!force && held !== undefined && sameJson(held, summary)) {
+    const { currentAppInstallation, shop } = await this.call(CurrentAppInstallation, {});
+    const held = [currentAppInstallation.program?.value, shop.checkoutProgram?.value];
+    if (!force && held.every((value) => value !== undefined && sameJson(value, summary))) {
       await recordProgramSynced(
         this.db,
         this.shopId,
@@ -340,16 +341,12 @@ class LeasedRun {
       );
       return 'current';
     }
+    const value = JSON.stringify(summary);
     try {
       await this.call(MetafieldsSet, {
         metafields: [
-          {
-            ownerId: currentAppInstallation.id,
-            namespace: PROGRAM_METAFIELD.namespace,
-            key: PROGRAM_METAFIELD.key,
-            type: PROGRAM_METAFIELD.type,
-            value: JSON.stringify(summary),
-          },
+          { ownerId: currentAppInstallation.id, ...PROGRAM_METAFIELD, value },
+          { ownerId: shop.id, ...CHECKOUT_PROGRAM_METAFIELD, value },
         ],
       });
     } catch (error) {

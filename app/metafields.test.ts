@@ -13,6 +13,7 @@ import {
   customerGid,
   isShopifyCustomerId,
   METAFIELDS_PER_SET,
+  CHECKOUT_PROGRAM_METAFIELD,
   PROGRAM_METAFIELD,
 } from './metafields';
 
@@ -104,7 +105,9 @@ describe('the program summary document', () => {
     expect(defaults).toEqual({
       programNamespace: PROGRAM_METAFIELD.namespace,
       programKey: PROGRAM_METAFIELD.key,
+      checkoutNamespace: CHECKOUT_PROGRAM_METAFIELD.namespace,
     });
+    expect(CHECKOUT_PROGRAM_METAFIELD.key).toBe(PROGRAM_METAFIELD.key);
   });
 });
 

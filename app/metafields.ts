@@ -72,6 +72,17 @@ export const CUSTOMER_METAFIELD_ACCESS = {
  */
 export const PROGRAM_METAFIELD = { namespace: 'laurel', key: 'program', type: 'json' } as const;
 
+/**
+ * The same summary on the shop, in the app's own namespace: checkout extensions read metafields of
+ * the shop, customer, cart and products only, never app-data ones (extensions/laurel-checkout,
+ * docs/checkout.md). Written together with PROGRAM_METAFIELD, in one call.
+ */
+export const CHECKOUT_PROGRAM_METAFIELD = {
+  namespace: '$app',
+  key: 'program',
+  type: 'json',
+} as const;
+
 /** Shopify's limit on metafields per metafieldsSet call. */
 export const METAFIELDS_PER_SET = 25;
 

@@ -2,7 +2,8 @@
 
 /** Every Admin GraphQL document Laurel sends, by file name, exactly as written on disk. */
 export const documentSources: Readonly<Record<string, string>> = {
-  'code-discount-node-by-code.graphql': `# Finds a discount by its code: checks a redemption's code exists (e.g. after an uncertain create).
+  'code-discount-node-by-code.graphql': `# Finds a discount by its code: checks a redemption's code exists (e.g. after an uncertain create)
+# and reads what reconciliation needs (status, window, buyers, uses) for every kind Laurel issues.
 query CodeDiscountNodeByCode($code: String!) {
   codeDiscountNodeByCode(code: $code) {
     id
@@ -34,6 +35,20 @@ query CodeDiscountNodeByCode($code: String!) {
             all
           }
         }
+        minimumRequirement {
+          __typename
+          ... on DiscountMinimumSubtotal {
+            greaterThanOrEqualToSubtotal {
+              amount
+              currencyCode
+            }
+          }
+        }
+        combinesWith {
+          orderDiscounts
+          productDiscounts
+          shippingDiscounts
+        }
         customerGets {
           value {
             __typename
@@ -48,6 +63,75 @@ query CodeDiscountNodeByCode($code: String!) {
               appliesOnEachItem
             }
           }
+          items {
+            __typename
+            ... on AllDiscountItems {
+              allItems
+            }
+            ... on DiscountProducts {
+              productVariants(first: 5) {
+                nodes {
+                  id
+                }
+              }
+              products(first: 5) {
+                nodes {
+                  id
+                }
+              }
+            }
+          }
+        }
+      }
+      ... on DiscountCodeFreeShipping {
+        title
+        status
+        startsAt
+        endsAt
+        usageLimit
+        appliesOncePerCustomer
+        asyncUsageCount
+        codes(first: 1) {
+          nodes {
+            id
+            code
+            asyncUsageCount
+          }
+        }
+        context {
+          __typename
+          ... on DiscountCustomers {
+            customers {
+              id
+            }
+          }
+          ... on DiscountBuyerSelectionAll {
+            all
+          }
+        }
+        minimumRequirement {
+          __typename
+          ... on DiscountMinimumSubtotal {
+            greaterThanOrEqualToSubtotal {
+              amount
+              currencyCode
+            }
+          }
+        }
+        combinesWith {
+          orderDiscounts
+          productDiscounts
+          shippingDiscounts
+        }
+        destinationSelection {
+          __typename
+          ... on DiscountCountryAll {
+            allCountries
+          }
+          ... on DiscountCountries {
+            countries
+            includeRestOfWorld
+          }
         }
       }
     }
@@ -55,16 +139,24 @@ query CodeDiscountNodeByCode($code: String!) {
 }
 `,
   'current-app-installation.graphql': `# Laurel's installation on the shop: the owner of its app-data metafields, and the program summary
-# it holds (the theme reads it as app.metafields.laurel.program), to check it is there and current.
+# it holds (the theme reads it as app.metafields.laurel.program), to check it is there and current;
+# and the shop with the copy checkout reads ($app.program: checkout cannot read app-data metafields).
 query CurrentAppInstallation(
   $programNamespace: String = "laurel"
   $programKey: String! = "program"
+  $checkoutNamespace: String = "$app"
 ) {
   currentAppInstallation {
     id
     program: metafield(namespace: $programNamespace, key: $programKey) {
       value
       updatedAt
+    }
+  }
+  shop {
+    id
+    checkoutProgram: metafield(namespace: $checkoutNamespace, key: $programKey) {
+      value
     }
   }
 }
@@ -113,6 +205,39 @@ query CustomerById(
   }
 }
 `,
+  'customer-store-credit-transactions.graphql': `# A customer's store credit accounts with their newest transactions first: after an uncertain store
+# credit, the transactions that appeared since a read taken before it show whether it landed.
+query CustomerStoreCreditTransactions($id: ID!, $first: Int!) {
+  customer(id: $id) {
+    id
+    storeCreditAccounts(first: 5) {
+      nodes {
+        id
+        balance {
+          amount
+          currencyCode
+        }
+        transactions(first: $first, sortKey: CREATED_AT, reverse: true) {
+          nodes {
+            __typename
+            amount {
+              amount
+              currencyCode
+            }
+            createdAt
+            ... on StoreCreditAccountCreditTransaction {
+              expiresAt
+            }
+            ... on Node {
+              id
+            }
+          }
+        }
+      }
+    }
+  }
+}
+`,
   'customers-page.graphql': `# One page of customers for member import; pass pageInfo.endCursor as $after for the next page.
 query CustomersPage($first: Int!, $after: String, $query: String) {
   customers(first: $first, after: $after, query: $query, sortKey: ID) {
@@ -144,6 +269,66 @@ mutation DiscountCodeBasicCreate($basicCodeDiscount: DiscountCodeBasicInput!) {
       codeDiscount {
         __typename
         ... on DiscountCodeBasic {
+          title
+          status
+          startsAt
+          endsAt
+          usageLimit
+          appliesOncePerCustomer
+          codes(first: 1) {
+            nodes {
+              id
+              code
+            }
+          }
+        }
+      }
+    }
+    userErrors {
+      field
+      message
+      code
+      extraInfo
+    }
+  }
+}
+`,
+  'discount-code-deactivate.graphql': `# Ends a code discount now (Shopify sets endsAt to the current time): a reward code that expired
+# unused, or one that must be withdrawn.
+mutation DiscountCodeDeactivate($id: ID!) {
+  discountCodeDeactivate(id: $id) {
+    codeDiscountNode {
+      id
+      codeDiscount {
+        __typename
+        ... on DiscountCodeBasic {
+          status
+          endsAt
+        }
+        ... on DiscountCodeFreeShipping {
+          status
+          endsAt
+        }
+      }
+    }
+    userErrors {
+      field
+      message
+      code
+      extraInfo
+    }
+  }
+}
+`,
+  'discount-code-free-shipping-create.graphql': `# Creates a free-shipping reward's code, restricted to the member with
+# \`context: {customers: {add: [...]}}\` like the basic codes.
+mutation DiscountCodeFreeShippingCreate($freeShippingCodeDiscount: DiscountCodeFreeShippingInput!) {
+  discountCodeFreeShippingCreate(freeShippingCodeDiscount: $freeShippingCodeDiscount) {
+    codeDiscountNode {
+      id
+      codeDiscount {
+        __typename
+        ... on DiscountCodeFreeShipping {
           title
           status
           startsAt
@@ -249,6 +434,23 @@ query OrdersPage($first: Int!, $after: String, $query: String) {
       sourceName
       cancelledAt
       displayFinancialStatus
+    }
+  }
+}
+`,
+  'product-variant.graphql': `# Reads a variant when a free-product reward is redeemed: its price now (the discount takes exactly
+# one unit's price off) and whether it can be bought at all.
+query ProductVariant($id: ID!) {
+  productVariant(id: $id) {
+    id
+    title
+    displayName
+    price
+    availableForSale
+    product {
+      id
+      title
+      status
     }
   }
 }

@@ -101,7 +101,18 @@ describe('typed document exports', () => {
       .filter((d) => d.kind === 'mutation' && d.retrySafe)
       .map((d) => d.operationName)
       .sort();
-    expect(retrySafeMutations).toEqual(['MetafieldsSet', 'TagsAdd', 'TagsRemove']);
+    expect(retrySafeMutations).toEqual([
+      'DiscountCodeDeactivate',
+      'MetafieldsSet',
+      'TagsAdd',
+      'TagsRemove',
+    ]);
+    // Creates are not: a second create could make a second discount or credit a second time.
+    expect(
+      adminDocuments
+        .filter((d) => /Create$|Credit$|Debit$/.test(d.operationName))
+        .every((d) => !d.retrySafe),
+    ).toBe(true);
     expect(adminDocuments.filter((d) => d.kind === 'query').every((d) => d.retrySafe)).toBe(true);
   });
 

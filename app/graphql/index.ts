@@ -105,6 +105,8 @@ export interface CurrentAppInstallationVariables {
   /** Defaults to PROGRAM_METAFIELD (app/metafields.ts). */
   programNamespace?: string | null;
   programKey?: string;
+  /** Defaults to CHECKOUT_PROGRAM_METAFIELD's namespace. */
+  checkoutNamespace?: string | null;
 }
 export interface CurrentAppInstallationResult {
   /** Non-null in the schema: every app calling the Admin API is installed on the shop. */
@@ -112,6 +114,7 @@ export interface CurrentAppInstallationResult {
     id: string;
     program: { value: string; updatedAt: string } | null;
   };
+  shop: { id: string; checkoutProgram: { value: string } | null };
 }
 export const CurrentAppInstallation = adminDocument<
   CurrentAppInstallationResult,
@@ -230,30 +233,119 @@ export type DiscountValueResult =
   | { __typename: 'DiscountPercentage'; percentage: number }
   | { __typename: 'DiscountAmount'; amount: MoneyV2; appliesOnEachItem: boolean }
   | { __typename: 'DiscountOnQuantity' };
+export interface DiscountMinimumRequirementResult {
+  __typename: 'DiscountMinimumSubtotal' | 'DiscountMinimumQuantity';
+  /** Present for DiscountMinimumSubtotal. */
+  greaterThanOrEqualToSubtotal?: MoneyV2;
+}
+export interface DiscountCombinesWithResult {
+  orderDiscounts: boolean;
+  productDiscounts: boolean;
+  shippingDiscounts: boolean;
+}
+export type DiscountItemsResult =
+  | { __typename: 'AllDiscountItems'; allItems: boolean }
+  | {
+      __typename: 'DiscountProducts';
+      /** The first 5 (Laurel's free-product codes list exactly one variant). */
+      productVariants: { nodes: { id: string }[] };
+      products: { nodes: { id: string }[] };
+    }
+  | { __typename: 'DiscountCollections' };
+export type DiscountShippingDestinationResult =
+  | { __typename: 'DiscountCountryAll'; allCountries: boolean }
+  | { __typename: 'DiscountCountries'; countries: string[]; includeRestOfWorld: boolean };
+/** What DiscountCodeBasic and DiscountCodeFreeShipping both report in CodeDiscountNodeByCode. */
+export interface CodeDiscountCommonResult {
+  title: string;
+  status: DiscountStatus;
+  startsAt: string;
+  endsAt: string | null;
+  usageLimit: number | null;
+  appliesOncePerCustomer: boolean;
+  asyncUsageCount: number;
+  codes: { nodes: { id: string; code: string; asyncUsageCount: number }[] };
+  context: DiscountContextResult;
+  minimumRequirement: DiscountMinimumRequirementResult | null;
+  combinesWith: DiscountCombinesWithResult;
+}
 export interface CodeDiscountNodeByCodeResult {
   codeDiscountNodeByCode: {
     id: string;
     codeDiscount:
-      | {
+      | (CodeDiscountCommonResult & {
           __typename: 'DiscountCodeBasic';
-          title: string;
-          status: DiscountStatus;
-          startsAt: string;
-          endsAt: string | null;
-          usageLimit: number | null;
-          appliesOncePerCustomer: boolean;
-          asyncUsageCount: number;
-          codes: { nodes: { id: string; code: string; asyncUsageCount: number }[] };
-          context: DiscountContextResult;
-          customerGets: { value: DiscountValueResult };
-        }
-      | { __typename: 'DiscountCodeApp' | 'DiscountCodeBxgy' | 'DiscountCodeFreeShipping' };
+          customerGets: { value: DiscountValueResult; items: DiscountItemsResult };
+        })
+      | (CodeDiscountCommonResult & {
+          __typename: 'DiscountCodeFreeShipping';
+          destinationSelection: DiscountShippingDestinationResult;
+        })
+      | { __typename: 'DiscountCodeApp' | 'DiscountCodeBxgy' };
   } | null;
 }
 export const CodeDiscountNodeByCode = adminDocument<
   CodeDiscountNodeByCodeResult,
   CodeDiscountNodeByCodeVariables
 >('code-discount-node-by-code.graphql');
+
+export interface ProductVariantVariables {
+  /** A ProductVariant gid. */
+  id: string;
+}
+export type ProductStatus = 'ACTIVE' | 'ARCHIVED' | 'DRAFT' | 'UNLISTED';
+export interface ProductVariantResult {
+  /** Null when the shop has no such variant (deleted, or never existed). */
+  productVariant: {
+    id: string;
+    title: string;
+    displayName: string;
+    /** Money scalar: a Decimal string in the shop's currency, e.g. "24.0". */
+    price: string;
+    availableForSale: boolean;
+    product: { id: string; title: string; status: ProductStatus };
+  } | null;
+}
+export const ProductVariant = adminDocument<ProductVariantResult, ProductVariantVariables>(
+  'product-variant.graphql',
+);
+
+export interface CustomerStoreCreditTransactionsVariables {
+  /** A Customer gid. */
+  id: string;
+  /** Newest transactions per account, 1–250. */
+  first: number;
+}
+export interface StoreCreditTransactionSummary {
+  __typename:
+    | 'StoreCreditAccountCreditTransaction'
+    | 'StoreCreditAccountDebitTransaction'
+    | 'StoreCreditAccountDebitRevertTransaction'
+    | 'StoreCreditAccountExpirationTransaction'
+    | (string & {});
+  id: string;
+  /** Credits positive; debits as Shopify reports them. */
+  amount: MoneyV2;
+  createdAt: string;
+  /** Present on credit transactions only. */
+  expiresAt?: string | null;
+}
+export interface CustomerStoreCreditTransactionsResult {
+  customer: {
+    id: string;
+    storeCreditAccounts: {
+      nodes: {
+        id: string;
+        balance: MoneyV2;
+        transactions: { nodes: StoreCreditTransactionSummary[] };
+      }[];
+    };
+  } | null;
+}
+export const CustomerStoreCreditTransactions = adminDocument<
+  CustomerStoreCreditTransactionsResult,
+  CustomerStoreCreditTransactionsVariables
+>('customer-store-credit-transactions.graphql');
 
 // ---------------------------------------------------------------------------------------------
 // Mutations
@@ -380,20 +472,29 @@ export interface DiscountCodeBasicInput {
     | { customers: { add?: string[]; remove?: string[] } }
     | { customerSegments: { add?: string[]; remove?: string[] } };
   customerGets?: {
+    /** `percentage` is a fraction: 0.1 is 10 % off. */
     value:
       { percentage: number } | { discountAmount: { amount: string; appliesOnEachItem?: boolean } };
-    items: { all: true };
+    /**
+     * Everything, or listed products/variants. A free product is one variant with
+     * `discountAmount {amount: <its price>, appliesOnEachItem: false}`: the amount comes off once
+     * per order, i.e. exactly one unit.
+     */
+    items:
+      { all: true } | { products: { productVariantsToAdd?: string[]; productsToAdd?: string[] } };
     appliesOnOneTimePurchase?: boolean;
     appliesOnSubscription?: boolean;
   };
-  minimumRequirement?: {
-    subtotal?: { greaterThanOrEqualToSubtotal: string };
-  } | null;
-  combinesWith?: {
-    orderDiscounts?: boolean;
-    productDiscounts?: boolean;
-    shippingDiscounts?: boolean;
-  };
+  minimumRequirement?: DiscountMinimumRequirementInput | null;
+  combinesWith?: DiscountCombinesWithInput;
+}
+export interface DiscountMinimumRequirementInput {
+  subtotal?: { greaterThanOrEqualToSubtotal: string };
+}
+export interface DiscountCombinesWithInput {
+  orderDiscounts?: boolean;
+  productDiscounts?: boolean;
+  shippingDiscounts?: boolean;
 }
 export type DiscountErrorCode = string;
 export interface DiscountCodeBasicCreateVariables {
@@ -424,6 +525,79 @@ export const DiscountCodeBasicCreate = adminDocument<
   DiscountCodeBasicCreateResult,
   DiscountCodeBasicCreateVariables
 >('discount-code-basic-create.graphql');
+
+/** The subset of DiscountCodeFreeShippingInput Laurel uses; every field is optional in the schema. */
+export interface DiscountCodeFreeShippingInput {
+  title?: string;
+  code?: string;
+  startsAt?: string;
+  endsAt?: string | null;
+  usageLimit?: number | null;
+  appliesOncePerCustomer?: boolean;
+  context?: DiscountCodeBasicInput['context'];
+  /** Where shipping is free: `{all: true}` for every country. */
+  destination?: { all: true } | { countries: { add?: string[]; includeRestOfWorld?: boolean } };
+  /** Only rates up to this price are free (Decimal string); omit for any rate. */
+  maximumShippingPrice?: string | null;
+  minimumRequirement?: DiscountMinimumRequirementInput | null;
+  combinesWith?: DiscountCombinesWithInput;
+  appliesOnOneTimePurchase?: boolean;
+  appliesOnSubscription?: boolean;
+}
+export interface DiscountCodeFreeShippingCreateVariables {
+  freeShippingCodeDiscount: DiscountCodeFreeShippingInput;
+}
+export interface DiscountCodeFreeShippingCreateResult {
+  discountCodeFreeShippingCreate: {
+    codeDiscountNode: {
+      id: string;
+      codeDiscount:
+        | {
+            __typename: 'DiscountCodeFreeShipping';
+            title: string;
+            status: DiscountStatus;
+            startsAt: string;
+            endsAt: string | null;
+            usageLimit: number | null;
+            appliesOncePerCustomer: boolean;
+            codes: { nodes: { id: string; code: string }[] };
+          }
+        | { __typename: 'DiscountCodeApp' | 'DiscountCodeBxgy' | 'DiscountCodeBasic' };
+    } | null;
+    userErrors: (UserError<DiscountErrorCode> & { extraInfo: string | null })[];
+  } | null;
+}
+// Not retry-safe, like the basic create: after an uncertain create, look the code up.
+export const DiscountCodeFreeShippingCreate = adminDocument<
+  DiscountCodeFreeShippingCreateResult,
+  DiscountCodeFreeShippingCreateVariables
+>('discount-code-free-shipping-create.graphql');
+
+export interface DiscountCodeDeactivateVariables {
+  /** A DiscountCodeNode gid. */
+  id: string;
+}
+export interface DiscountCodeDeactivateResult {
+  discountCodeDeactivate: {
+    codeDiscountNode: {
+      id: string;
+      codeDiscount:
+        | {
+            __typename: 'DiscountCodeBasic' | 'DiscountCodeFreeShipping';
+            status: DiscountStatus;
+            endsAt: string | null;
+          }
+        | { __typename: 'DiscountCodeApp' | 'DiscountCodeBxgy' };
+    } | null;
+    userErrors: (UserError<DiscountErrorCode> & { extraInfo: string | null })[];
+  } | null;
+}
+// Retry-safe: a discount that has ended stays ended; a repeat at worst moves endsAt to a later
+// "now", which is still in the past by the time anyone could use the code.
+export const DiscountCodeDeactivate = adminDocument<
+  DiscountCodeDeactivateResult,
+  DiscountCodeDeactivateVariables
+>('discount-code-deactivate.graphql', { retrySafe: true });
 
 export interface StoreCreditTransactionResult {
   id: string;
@@ -515,11 +689,15 @@ export const adminDocuments = [
   CustomersPage,
   OrdersPage,
   CodeDiscountNodeByCode,
+  ProductVariant,
+  CustomerStoreCreditTransactions,
   MetafieldsSet,
   MetafieldDefinitionCreate,
   TagsAdd,
   TagsRemove,
   DiscountCodeBasicCreate,
+  DiscountCodeFreeShippingCreate,
+  DiscountCodeDeactivate,
   StoreCreditAccountCredit,
   StoreCreditAccountDebit,
   StorefrontPreview,

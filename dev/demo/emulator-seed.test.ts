@@ -1,9 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CustomerById, OrdersPage, ShopInfo, type OrdersPageResult } from '../../app/graphql';
+import {
+  CustomerById,
+  OrdersPage,
+  ProductVariant,
+  ShopInfo,
+  type OrdersPageResult,
+} from '../../app/graphql';
 import { createAdminClient } from '../../app/shopify/admin-client.server';
 import { startAdminEmulator, type AdminEmulator } from '../emulator/server';
-import { seedEmulatorShop } from './emulator-seed';
+import { parseMoney } from '../../loyalty/money';
+import { DEMO_FREE_PRODUCT_VARIANT_GID, seedDemoProducts, seedEmulatorShop } from './emulator-seed';
 import { generateHistory } from './history';
+import { demoProduct } from './storefront';
 
 const SHOP = 'laurel-demo.myshopify.com';
 const TOKEN = 'shpat_seed';
@@ -72,5 +80,33 @@ describe('seedEmulatorShop', () => {
     for (const order of seen) {
       expect(order.cancelledAt !== null).toBe(cancelledIds.has(order.id));
     }
+  });
+});
+
+describe('seedDemoProducts', () => {
+  it('holds the storefront’s product, so a free-product reward can name a real variant', async () => {
+    const shop = 'laurel-products.myshopify.com';
+    emulator.setAccessToken(shop, TOKEN);
+    seedEmulatorShop(emulator.state, shop, { currencyCode: 'USD' }, []);
+    // Seeding again (a resumed demo) changes nothing.
+    seedDemoProducts(emulator.state, shop);
+    expect(emulator.state.store(shop).products.size).toBe(1);
+    const client = createAdminClient({
+      shop,
+      accessToken: TOKEN,
+      endpoint: emulator.endpointTemplate,
+    });
+    const { productVariant } = await client.request(ProductVariant, {
+      id: DEMO_FREE_PRODUCT_VARIANT_GID,
+    });
+    const tin = demoProduct().variants[0]!;
+    expect(productVariant).toMatchObject({
+      id: `gid://shopify/ProductVariant/${tin.id}`,
+      title: tin.title,
+      displayName: `Gyokuro Reserve - ${tin.title}`,
+      availableForSale: true,
+      product: { title: 'Gyokuro Reserve', status: 'ACTIVE' },
+    });
+    expect(parseMoney(productVariant!.price, 'USD')).toBe(tin.price);
   });
 });

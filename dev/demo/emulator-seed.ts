@@ -1,9 +1,10 @@
 /**
  * Seeds the local Admin API emulator with the demo shop as Shopify would hold it after the replayed
  * history: the shop's settings, its customers and orders under their real Shopify ids (read from
- * the deliveries' REST bodies), so Admin queries the app makes about them answer sensibly.
+ * the deliveries' REST bodies), so Admin queries the app makes about them answer sensibly; and the
+ * demo store's product (dev/demo/storefront.ts), so a free-product reward can name a real variant.
  */
-import { parseMoney } from '../../loyalty/money';
+import { currencyDigits, parseMoney } from '../../loyalty/money';
 import type {
   CustomerRecord,
   EmulatorState,
@@ -11,6 +12,7 @@ import type {
   OrderRecord,
   ShopSettings,
 } from '../emulator/state';
+import { demoProduct } from './storefront';
 
 type Json = Record<string, unknown>;
 
@@ -57,6 +59,38 @@ function numericId(value: unknown): number | null {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : null;
 }
 
+/**
+ * The variant a demo free-product reward gives away: the storefront's cheapest size of Gyokuro
+ * Reserve (the 50 g tin).
+ */
+export const DEMO_FREE_PRODUCT_VARIANT_GID = `gid://shopify/ProductVariant/${demoProduct().variants[0]!.id}`;
+
+/**
+ * Puts the storefront's demo product into the emulator's `shop` under the same ids and prices, as
+ * Shopify would hold it. Does nothing if it is already there (a resumed demo seeds again).
+ */
+export function seedDemoProducts(state: EmulatorState, shop: string): void {
+  const product = demoProduct();
+  const store = state.store(shop);
+  if (store.products.has(product.id)) return;
+  // Liquid money is in hundredths of the currency; minor units have the currency's own digits.
+  const digits = currencyDigits(store.settings.currencyCode);
+  const minor = (hundredths: number) =>
+    digits >= 2 ? hundredths * 10 ** (digits - 2) : Math.round(hundredths / 10 ** (2 - digits));
+  state.addProduct(shop, {
+    id: product.id,
+    title: product.title,
+    handle: product.handle,
+    variants: product.variants.map((v) => ({
+      id: v.id,
+      title: v.title,
+      priceMinor: minor(v.price),
+      sku: v.sku,
+      availableForSale: v.available,
+    })),
+  });
+}
+
 export interface SeededCounts {
   customers: number;
   orders: number;
@@ -72,6 +106,7 @@ export function seedEmulatorShop(
   state.shop(shop, settings);
   const store = state.store(shop);
   const currency = store.settings.currencyCode;
+  seedDemoProducts(state, shop);
   const customer = (body: Json, at: number): CustomerRecord | undefined => {
     const id = numericId(body.id);
     if (id === null) return undefined;

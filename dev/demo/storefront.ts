@@ -4,8 +4,8 @@
  * dollar to $100, 2 above), shaped as Shopify's Liquid `product` object so the theme blocks read
  * it as they would on a real product page. Liquid money is in hundredths of the currency.
  *
- * The Admin API emulator holds no products (Laurel never asks Shopify for one), so the product
- * lives here rather than in the emulator's seed.
+ * The emulator's seed (dev/demo/emulator-seed.ts) holds the same product under the same ids, so a
+ * free-product reward can point at one of its variants and Shopify (the emulator) knows its price.
  */
 
 /** The Liquid `variant` fields the theme blocks and the preview's variant picker read. */

@@ -6,85 +6,56 @@ import {
   type UserErrorOut,
   type View,
 } from './connections';
-import { customerView } from './customers';
+import {
+  commonDiscountFields,
+  discountNode,
+  discountStatus,
+  readCommonDiscountInput,
+  type CommonDiscountInput,
+  type DiscountProblem,
+} from './discount-fields';
+import { freeShippingDiscountView } from './discounts-free-shipping';
+import { productVariantView, productView } from './products';
 import {
   findDiscountByCode,
-  type DiscountBuyers,
+  findVariant,
+  type BasicDiscountRecord,
+  type DiscountItems,
   type DiscountRecord,
   type DiscountValue,
 } from './state';
-import { dateTime, decimalIn, gid, idOfType, moneyV2, notImplemented } from './values';
+import { decimalIn, idOfType, moneyV2, notImplemented } from './values';
 
-/** Basic code discounts: the view, lookup by code, and discountCodeBasicCreate's validation. */
+/**
+ * Code discounts: basic ones (amount or percentage off all items or listed products), lookup by
+ * code for every kind, and deactivation. Free shipping lives in discounts-free-shipping.ts.
+ */
 
 function discountNodeView(ctx: ResolverContext, discount: DiscountRecord): View {
-  return {
-    __typename: 'DiscountCodeNode',
-    id: gid('DiscountCodeNode', discount.id),
-    codeDiscount: discountCodeBasicView(ctx, discount),
-  };
+  return discountNode(
+    discount,
+    discount.kind === 'basic'
+      ? discountCodeBasicView(ctx, discount)
+      : freeShippingDiscountView(ctx, discount),
+  );
 }
 
-function discountCodeBasicView(ctx: ResolverContext, discount: DiscountRecord): View {
+function discountCodeBasicView(ctx: ResolverContext, discount: BasicDiscountRecord): View {
   const currency = ctx.store.settings.currencyCode;
-  const status =
-    discount.startsAt > ctx.now
-      ? 'SCHEDULED'
-      : discount.endsAt !== null && discount.endsAt <= ctx.now
-        ? 'EXPIRED'
-        : 'ACTIVE';
-  const redeemCode = {
-    __typename: 'DiscountRedeemCode',
-    id: gid('DiscountRedeemCode', discount.codeId),
-    code: discount.code,
-    asyncUsageCount: discount.usageCount,
-    createdBy: null,
-  };
-  const customers = (ids: number[]) =>
-    ids.flatMap((id) => {
-      const customer = ctx.store.customers.get(id);
-      return customer ? [customerView(ctx, customer)] : [];
-    });
-  const buyers = discount.buyers;
-  const summary = discountSummary(discount.value, currency);
+  const summary = discountSummary(ctx, discount, currency);
+  // A discount on listed products is a product discount; on everything, an order discount.
+  const discountClass = discount.items.kind === 'all' ? 'ORDER' : 'PRODUCT';
   return {
     __typename: 'DiscountCodeBasic',
-    title: discount.title,
-    status,
+    ...commonDiscountFields(ctx, discount),
     summary,
     shortSummary: summary,
-    startsAt: dateTime(discount.startsAt),
-    endsAt: discount.endsAt === null ? null : dateTime(discount.endsAt),
-    createdAt: dateTime(discount.createdAt),
-    updatedAt: dateTime(discount.updatedAt),
-    usageLimit: discount.usageLimit,
-    appliesOncePerCustomer: discount.appliesOncePerCustomer,
-    asyncUsageCount: discount.usageCount,
-    recurringCycleLimit: 0,
-    hasTimelineComment: false,
-    tags: [],
-    discountClasses: ['ORDER'],
-    discountClass: 'ORDER',
-    codes: (args: PageArgs) =>
-      connection(
-        [redeemCode],
-        args,
-        () => discount.codeId,
-        (c) => c,
-      ),
-    codesCount: { count: 1, precision: 'EXACT' },
-    context:
-      buyers.kind === 'all'
-        ? { __typename: 'DiscountBuyerSelectionAll', all: 'ALL' }
-        : { __typename: 'DiscountCustomers', customers: customers(buyers.customerIds) },
-    customerSelection:
-      buyers.kind === 'all'
-        ? { __typename: 'DiscountCustomerAll', allCustomers: true }
-        : { __typename: 'DiscountCustomers', customers: customers(buyers.customerIds) },
+    discountClasses: [discountClass],
+    discountClass,
     customerGets: {
       appliesOnOneTimePurchase: discount.appliesOnOneTimePurchase,
       appliesOnSubscription: discount.appliesOnSubscription,
-      items: { __typename: 'AllDiscountItems', allItems: true },
+      items: discountItemsView(ctx, discount.items),
       value:
         discount.value.kind === 'percentage'
           ? { __typename: 'DiscountPercentage', percentage: discount.value.percentage }
@@ -94,22 +65,58 @@ function discountCodeBasicView(ctx: ResolverContext, discount: DiscountRecord): 
               appliesOnEachItem: discount.value.appliesOnEachItem,
             },
     },
-    minimumRequirement:
-      discount.minimumSubtotalMinor === null
-        ? null
-        : {
-            __typename: 'DiscountMinimumSubtotal',
-            greaterThanOrEqualToSubtotal: moneyV2(discount.minimumSubtotalMinor, currency),
-          },
-    combinesWith: { ...discount.combinesWith, productDiscountsWithTagsOnSameCartLine: null },
   };
 }
 
-function discountSummary(value: DiscountValue, currency: string): string {
-  if (value.kind === 'percentage') {
-    return `${Math.round(value.percentage * 10_000) / 100}% off entire order`;
-  }
-  return `${moneyV2(value.amountMinor, currency).amount} ${currency} off entire order`;
+function discountItemsView(ctx: ResolverContext, items: DiscountItems): View {
+  if (items.kind === 'all') return { __typename: 'AllDiscountItems', allItems: true };
+  const products = items.productIds.flatMap((id) => {
+    const product = ctx.store.products.get(id);
+    return product ? [product] : [];
+  });
+  const variants = items.variantIds.flatMap((id) => {
+    const found = findVariant(ctx.store, id);
+    return found ? [found] : [];
+  });
+  return {
+    __typename: 'DiscountProducts',
+    products: (args: PageArgs) =>
+      connection(
+        products,
+        args,
+        (p) => p.id,
+        (p) => productView(ctx, p),
+      ),
+    productVariants: (args: PageArgs) =>
+      connection(
+        variants,
+        args,
+        (v) => v.variant.id,
+        (v) => productVariantView(ctx, v.product, v.variant),
+      ),
+  };
+}
+
+function discountSummary(
+  ctx: ResolverContext,
+  discount: BasicDiscountRecord,
+  currency: string,
+): string {
+  const { value, items } = discount;
+  const amount =
+    value.kind === 'percentage'
+      ? `${Math.round(value.percentage * 10_000) / 100}%`
+      : `${moneyV2(value.amountMinor, currency).amount} ${currency}`;
+  if (items.kind === 'all') return `${amount} off entire order`;
+  const names = [
+    ...items.productIds.map((id) => ctx.store.products.get(id)?.title),
+    ...items.variantIds.map((id) => {
+      const found = findVariant(ctx.store, id);
+      return found && `${found.product.title} - ${found.variant.title}`;
+    }),
+  ].filter(Boolean);
+  const once = value.kind === 'amount' && !value.appliesOnEachItem ? ' (once per order)' : '';
+  return `${amount} off ${names.join(', ')}${once}`;
 }
 
 export function discountNodeByCode(ctx: ResolverContext, code: string): View | null {
@@ -117,119 +124,36 @@ export function discountNodeByCode(ctx: ResolverContext, code: string): View | n
   return discount ? discountNodeView(ctx, discount) : null;
 }
 
-interface DiscountInput {
-  title?: string | null;
-  code?: string | null;
-  startsAt?: string | null;
-  endsAt?: string | null;
-  usageLimit?: number | null;
-  appliesOncePerCustomer?: boolean | null;
-  context?: {
-    all?: string;
-    customers?: { add?: string[] | null; remove?: string[] | null };
-    customerSegments?: unknown;
-    markets?: unknown;
-  } | null;
-  customerSelection?: {
-    all?: boolean | null;
-    customers?: { add?: string[] | null } | null;
-    customerSegments?: unknown;
-  } | null;
+interface BasicDiscountInput extends CommonDiscountInput {
   customerGets?: {
     value?: {
       percentage?: number | null;
       discountAmount?: { amount?: unknown; appliesOnEachItem?: boolean | null } | null;
       discountOnQuantity?: unknown;
     } | null;
-    items?: { all?: boolean | null; products?: unknown; collections?: unknown } | null;
+    items?: {
+      all?: boolean | null;
+      products?: {
+        productsToAdd?: string[] | null;
+        productVariantsToAdd?: string[] | null;
+        productsToRemove?: string[] | null;
+        productVariantsToRemove?: string[] | null;
+      } | null;
+      collections?: unknown;
+    } | null;
     appliesOnOneTimePurchase?: boolean | null;
     appliesOnSubscription?: boolean | null;
   } | null;
-  minimumRequirement?: {
-    subtotal?: { greaterThanOrEqualToSubtotal?: unknown } | null;
-    quantity?: unknown;
-  } | null;
-  combinesWith?: {
-    orderDiscounts?: boolean | null;
-    productDiscounts?: boolean | null;
-    shippingDiscounts?: boolean | null;
-    productDiscountsWithTagsOnSameCartLine?: unknown;
-  } | null;
-  recurringCycleLimit?: number | null;
-  tags?: string[] | null;
 }
 
 export function discountCodeBasicCreate(ctx: ResolverContext, args: Args): View {
-  const input = args.basicCodeDiscount as DiscountInput;
+  const input = args.basicCodeDiscount as BasicDiscountInput;
   const currency = ctx.store.settings.currencyCode;
   const errors: UserErrorOut[] = [];
-  const problem = (path: string[], message: string, code: string) =>
+  const problem: DiscountProblem = (path, message, code) =>
     errors.push({ field: ['basicCodeDiscount', ...path], message, code, extraInfo: null });
 
-  const code = input.code?.trim() ?? '';
-  if (code === '') problem(['code'], "Code can't be blank", 'BLANK');
-  else if (code.length > 255)
-    problem(['code'], 'Code is too long (maximum is 255 characters)', 'TOO_LONG');
-  else if (/[\r\n]/.test(code))
-    problem(['code'], 'Code cannot contain newline characters.', 'INVALID');
-  else if (findDiscountByCode(ctx.store, code)) {
-    problem(['code'], 'Code must be unique. Please try a different code.', 'TAKEN');
-  }
-  if (!input.title?.trim()) problem(['title'], "Title can't be blank", 'BLANK');
-  const startsAt = input.startsAt ? Date.parse(input.startsAt) : undefined;
-  if (startsAt === undefined) problem(['startsAt'], "Starts at can't be blank", 'BLANK');
-  const endsAt = input.endsAt ? Date.parse(input.endsAt) : null;
-  if (startsAt !== undefined && endsAt !== null && endsAt <= startsAt) {
-    problem(['endsAt'], 'Ends at needs to be after starts_at', 'END_DATE_BEFORE_START_DATE');
-  }
-  if (input.usageLimit !== null && input.usageLimit !== undefined && input.usageLimit < 1) {
-    problem(['usageLimit'], 'Usage limit must be greater than 0', 'GREATER_THAN');
-  }
-  if (input.recurringCycleLimit || input.tags?.length)
-    throw notImplemented('recurringCycleLimit and tags on discounts');
-
-  // Who may use it: `context` (2026-07) or the deprecated `customerSelection`, not both.
-  let buyers: DiscountBuyers | undefined;
-  const customerIds = (ids: string[] | null | undefined, path: string[]) => {
-    const found: number[] = [];
-    (ids ?? []).forEach((id, index) => {
-      const numeric = idOfType(id, 'Customer');
-      if (numeric === undefined || !ctx.store.customers.has(numeric)) {
-        problem([...path, String(index)], `Customer ${id} does not exist`, 'INVALID');
-      } else if (!found.includes(numeric)) {
-        found.push(numeric);
-      }
-    });
-    if ((ids ?? []).length === 0) problem(path, 'Customers to add must not be empty', 'BLANK');
-    return found;
-  };
-  if (input.context && input.customerSelection) {
-    problem(['context'], 'Only one of context or customerSelection can be provided', 'CONFLICT');
-  } else if (input.context) {
-    if (input.context.customerSegments || input.context.markets)
-      throw notImplemented('discount context by segments or markets');
-    if (input.context.all) buyers = { kind: 'all' };
-    else
-      buyers = {
-        kind: 'customers',
-        customerIds: customerIds(input.context.customers?.add, ['context', 'customers', 'add']),
-      };
-  } else if (input.customerSelection) {
-    if (input.customerSelection.customerSegments)
-      throw notImplemented('discount customerSelection by segments');
-    if (input.customerSelection.all) buyers = { kind: 'all' };
-    else
-      buyers = {
-        kind: 'customers',
-        customerIds: customerIds(input.customerSelection.customers?.add, [
-          'customerSelection',
-          'customers',
-          'add',
-        ]),
-      };
-  } else {
-    problem(['context'], "Context can't be blank", 'BLANK');
-  }
+  const common = readCommonDiscountInput(ctx, input, problem);
 
   let value: DiscountValue | undefined;
   const gets = input.customerGets;
@@ -272,58 +196,112 @@ export function discountCodeBasicCreate(ctx: ResolverContext, args: Args): View 
   } else {
     problem(['customerGets', 'value'], "Value can't be blank", 'BLANK');
   }
-  if (gets?.items?.products || gets?.items?.collections)
-    throw notImplemented('discounts on specific products or collections');
-  if (gets && !gets.items?.all)
-    problem(['customerGets', 'items'], 'Items must be specified', 'APPLIES_ON_NOTHING');
+  const items = gets ? readItems(ctx, gets.items, problem) : undefined;
 
-  let minimumSubtotalMinor: number | null = null;
-  if (input.minimumRequirement?.quantity) throw notImplemented('minimum quantity requirements');
-  if (input.minimumRequirement?.subtotal) {
-    const parsed = decimalIn(
-      input.minimumRequirement.subtotal.greaterThanOrEqualToSubtotal,
-      currency,
-    );
-    if ('problem' in parsed || parsed.minor <= 0) {
-      problem(
-        ['minimumRequirement', 'subtotal', 'greaterThanOrEqualToSubtotal'],
-        'Minimum subtotal must be greater than 0',
-        'GREATER_THAN',
-      );
-    } else {
-      minimumSubtotalMinor = parsed.minor;
-    }
-  }
-  if (input.combinesWith?.productDiscountsWithTagsOnSameCartLine)
-    throw notImplemented('productDiscountsWithTagsOnSameCartLine');
-
-  if (errors.length > 0 || !buyers || !value || startsAt === undefined) {
+  if (errors.length > 0 || !common || !value || !items) {
     return { codeDiscountNode: null, userErrors: errors };
   }
-  const record: DiscountRecord = {
+  const record: BasicDiscountRecord = {
     id: ctx.state.id(),
     codeId: ctx.state.id(),
-    code,
-    title: input.title!.trim(),
-    startsAt,
-    endsAt,
-    usageLimit: input.usageLimit ?? null,
-    appliesOncePerCustomer: input.appliesOncePerCustomer ?? false,
-    buyers,
-    viaCustomerSelection: !input.context,
+    ...common,
+    kind: 'basic',
     value,
-    minimumSubtotalMinor,
-    combinesWith: {
-      orderDiscounts: input.combinesWith?.orderDiscounts ?? false,
-      productDiscounts: input.combinesWith?.productDiscounts ?? false,
-      shippingDiscounts: input.combinesWith?.shippingDiscounts ?? false,
-    },
+    items,
     appliesOnOneTimePurchase: gets?.appliesOnOneTimePurchase ?? true,
     appliesOnSubscription: gets?.appliesOnSubscription ?? false,
-    usageCount: 0,
-    createdAt: ctx.now,
-    updatedAt: ctx.now,
   };
   ctx.store.discounts.set(record.id, record);
   return { codeDiscountNode: discountNodeView(ctx, record), userErrors: [] };
+}
+
+/** customerGets.items: everything, or products and variants that exist in the shop. */
+function readItems(
+  ctx: ResolverContext,
+  items: NonNullable<BasicDiscountInput['customerGets']>['items'],
+  problem: DiscountProblem,
+): DiscountItems | undefined {
+  if (items?.collections) throw notImplemented('discounts on collections');
+  const products = items?.products;
+  if (items?.all && products) {
+    problem(
+      ['customerGets', 'items'],
+      'Only one of all items or specific products can be selected',
+      'CONFLICT',
+    );
+    return undefined;
+  }
+  if (items?.all) return { kind: 'all' };
+  if (!products) {
+    problem(['customerGets', 'items'], 'Items must be specified', 'APPLIES_ON_NOTHING');
+    return undefined;
+  }
+  if (products.productsToRemove?.length || products.productVariantsToRemove?.length) {
+    problem(
+      ['customerGets', 'items', 'products'],
+      'Products to remove cannot be given when creating a discount',
+      'INVALID',
+    );
+    return undefined;
+  }
+  let valid = true;
+  const ids = (list: string[] | null | undefined, type: 'Product' | 'ProductVariant') => {
+    const key = type === 'Product' ? 'productsToAdd' : 'productVariantsToAdd';
+    const found: number[] = [];
+    (list ?? []).forEach((id, index) => {
+      const numeric = idOfType(id, type);
+      const exists =
+        numeric !== undefined &&
+        (type === 'Product'
+          ? ctx.store.products.has(numeric)
+          : findVariant(ctx.store, numeric) !== undefined);
+      if (!exists) {
+        valid = false;
+        const what = type === 'Product' ? 'Product' : 'Product variant';
+        problem(
+          ['customerGets', 'items', 'products', key, String(index)],
+          `${what} ${id} does not exist`,
+          'INVALID',
+        );
+      } else if (!found.includes(numeric)) {
+        found.push(numeric);
+      }
+    });
+    return found;
+  };
+  const productIds = ids(products.productsToAdd, 'Product');
+  const variantIds = ids(products.productVariantsToAdd, 'ProductVariant');
+  if (!valid) return undefined;
+  if (productIds.length === 0 && variantIds.length === 0) {
+    problem(['customerGets', 'items'], 'Items must be specified', 'APPLIES_ON_NOTHING');
+    return undefined;
+  }
+  return { kind: 'products', productIds, variantIds };
+}
+
+/**
+ * discountCodeDeactivate: the discount ends now (Shopify sets endsAt to the current time) and its
+ * status becomes EXPIRED. Deactivating one that has already ended changes nothing.
+ */
+export function discountCodeDeactivate(ctx: ResolverContext, args: Args): View {
+  const numeric = idOfType(args.id, 'DiscountCodeNode');
+  const discount = numeric === undefined ? undefined : ctx.store.discounts.get(numeric);
+  if (!discount) {
+    return {
+      codeDiscountNode: null,
+      userErrors: [
+        {
+          field: ['id'],
+          message: 'Code discount does not exist.',
+          code: 'INVALID',
+          extraInfo: null,
+        },
+      ],
+    };
+  }
+  if (discountStatus(discount, ctx.now) !== 'EXPIRED') {
+    discount.endsAt = ctx.now;
+    discount.updatedAt = ctx.now;
+  }
+  return { codeDiscountNode: discountNodeView(ctx, discount), userErrors: [] };
 }

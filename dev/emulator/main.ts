@@ -1,6 +1,7 @@
 // Runs the Admin API emulator on its own for manual use: `npm run emulator -- --port 8787`.
 // Options: --port N (default $PORT, else 8787), --host H, --shop S --token T (only accept T for S;
-// without them any shop and any non-empty token are accepted), --seed (a few demo customers/orders),
+// without them any shop and any non-empty token are accepted), --seed (a few demo customers/orders
+// and a product for free-product rewards),
 // --app-config FILE (the metafield definitions it declares, as after `shopify app deploy`; default
 // the repository's shopify.app.toml).
 import { parseArgs } from 'node:util';
@@ -61,6 +62,14 @@ if (values.seed) {
     subtotalMinor: 2_500,
     processedAt: '2026-06-20T08:15:00Z',
   });
+  const tea = emulator.state.addProduct(shop, {
+    title: 'Gyokuro Reserve',
+    variants: [
+      { title: '50 g tin', priceMinor: 2_400 },
+      { title: '200 g tin', priceMinor: 8_550 },
+    ],
+  });
+  console.log(`  seeded product variants: ${tea.variantGids.join(', ')}`);
 }
 
 console.log(

@@ -1,6 +1,7 @@
 import type { Args, PageArgs, ResolverContext, View } from './connections';
 import { customerById, customersConnection } from './customers';
-import { discountCodeBasicCreate, discountNodeByCode } from './discounts';
+import { discountCodeBasicCreate, discountCodeDeactivate, discountNodeByCode } from './discounts';
+import { discountCodeFreeShippingCreate } from './discounts-free-shipping';
 import {
   appInstallationView,
   metafieldDefinitionCreate,
@@ -8,6 +9,7 @@ import {
   metafieldsSet,
 } from './metafields';
 import { orderById, ordersConnection } from './orders';
+import { productById, productVariantById } from './products';
 import { shopView } from './shop';
 import { changeStoreCredit } from './store-credit';
 import { changeTags } from './tags';
@@ -31,6 +33,8 @@ export function queryRoot(ctx: ResolverContext): View {
     orders: (args: PageArgs & { query?: string | null; sortKey?: string }) =>
       ordersConnection(ctx, args),
     codeDiscountNodeByCode: ({ code }: { code: string }) => discountNodeByCode(ctx, code),
+    product: ({ id }: { id: string }) => productById(ctx, id),
+    productVariant: ({ id }: { id: string }) => productVariantById(ctx, id),
     currentAppInstallation: () => appInstallationView(ctx),
     metafieldDefinitions: (args: Parameters<typeof metafieldDefinitions>[1]) =>
       metafieldDefinitions(ctx, args),
@@ -44,6 +48,8 @@ export function mutationRoot(ctx: ResolverContext): View {
     tagsAdd: (args: Args) => changeTags(ctx, args, 'add'),
     tagsRemove: (args: Args) => changeTags(ctx, args, 'remove'),
     discountCodeBasicCreate: (args: Args) => discountCodeBasicCreate(ctx, args),
+    discountCodeFreeShippingCreate: (args: Args) => discountCodeFreeShippingCreate(ctx, args),
+    discountCodeDeactivate: (args: Args) => discountCodeDeactivate(ctx, args),
     storeCreditAccountCredit: (args: Args) => changeStoreCredit(ctx, args, 'credit'),
     storeCreditAccountDebit: (args: Args) => changeStoreCredit(ctx, args, 'debit'),
   };

@@ -92,17 +92,20 @@ export interface AdminEmulator {
   readonly requests: EmulatorRequest[];
   /** The Admin GraphQL endpoint for `shop`. */
   url(shop: string): string;
-  /** The next `count` valid requests (for `shop`, or any shop) answer THROTTLED. */
-  throttleNext(count: number, shop?: string): void;
   /**
-   * The next `count` requests answer HTTP `status` (429 with Retry-After: 1, or 5xx). With
-   * `afterExecution` the document runs first and only the answer is lost, as when a connection
-   * drops after Shopify committed a mutation.
+   * The next `count` valid requests (for `shop`, or any shop; with `operation`, only requests of
+   * that operation name, e.g. `DiscountCodeBasicCreate`) answer THROTTLED.
+   */
+  throttleNext(count: number, shop?: string, options?: { operation?: string }): void;
+  /**
+   * The next `count` requests (for `shop`; with `operation`, only that operation's) answer HTTP
+   * `status` (429 with Retry-After: 1, or 5xx). With `afterExecution` the document runs first and
+   * only the answer is lost, as when a connection drops after Shopify committed a mutation.
    */
   failNext(
     count: number,
     status: number,
-    options?: { shop?: string; afterExecution?: boolean },
+    options?: { shop?: string; afterExecution?: boolean; operation?: string },
   ): void;
   /** Sets a shop's available cost points (e.g. nearly empty, to exercise a client's limiter). */
   setAvailable(shop: string, points: number): void;
@@ -127,6 +130,8 @@ interface ExecutionContext extends ResolverContext {
 
 interface PendingFault {
   shop: string | undefined;
+  /** Only requests whose operation has this name; undefined = any request. */
+  operation: string | undefined;
   remaining: number;
 }
 
@@ -166,9 +171,18 @@ export async function startAdminEmulator(
     return bucket;
   };
 
-  /** Consumes one pending fault that applies to `shop`, if any. */
-  function takePending<T extends PendingFault>(list: T[], shop: string): T | undefined {
-    const pending = list.find((p) => p.remaining > 0 && (p.shop === undefined || p.shop === shop));
+  /** Consumes one pending fault that applies to `shop` and `operation`, if any. */
+  function takePending<T extends PendingFault>(
+    list: T[],
+    shop: string,
+    operation: string | null,
+  ): T | undefined {
+    const pending = list.find(
+      (p) =>
+        p.remaining > 0 &&
+        (p.shop === undefined || p.shop === shop) &&
+        (p.operation === undefined || p.operation === operation),
+    );
     if (pending) pending.remaining -= 1;
     return pending;
   }
@@ -377,7 +391,7 @@ export async function startAdminEmulator(
         'invalid',
       );
     }
-    if (takePending(throttles, shop) || !bucket.take(requested, now())) {
+    if (takePending(throttles, shop, entry.operationName) || !bucket.take(requested, now())) {
       return reply(
         200,
         {
@@ -396,7 +410,7 @@ export async function startAdminEmulator(
       );
     }
 
-    const fault = takePending(faults, shop);
+    const fault = takePending(faults, shop, entry.operationName);
     if (fault && !fault.afterExecution) {
       bucket.refund(requested, now());
       return replyFault(fault.status);
@@ -486,14 +500,14 @@ export async function startAdminEmulator(
       }
       return `${origin}/shops/${shop}/admin/api/${API_VERSION}/graphql.json`;
     },
-    throttleNext(count: number, shop?: string) {
+    throttleNext(count: number, shop?: string, throttleOptions: { operation?: string } = {}) {
       requireCount(count);
-      throttles.push({ shop, remaining: count });
+      throttles.push({ shop, operation: throttleOptions.operation, remaining: count });
     },
     failNext(
       count: number,
       status: number,
-      faultOptions: { shop?: string; afterExecution?: boolean } = {},
+      faultOptions: { shop?: string; afterExecution?: boolean; operation?: string } = {},
     ) {
       requireCount(count);
       if (status !== 429 && (status < 500 || status > 599)) {
@@ -501,6 +515,7 @@ export async function startAdminEmulator(
       }
       faults.push({
         shop: faultOptions.shop,
+        operation: faultOptions.operation,
         remaining: count,
         status,
         afterExecution: faultOptions.afterExecution ?? false,

@@ -90,8 +90,15 @@ export type DiscountBuyers = { kind: 'all' } | { kind: 'customers'; customerIds:
 export type DiscountValue =
   | { kind: 'percentage'; percentage: number }
   | { kind: 'amount'; amountMinor: number; appliesOnEachItem: boolean };
+/** What a basic discount applies to: every item, or listed products and variants. */
+export type DiscountItems =
+  { kind: 'all' } | { kind: 'products'; productIds: number[]; variantIds: number[] };
+/** Where free shipping applies: everywhere, or to listed countries (plus the rest of the world). */
+export type ShippingDestination =
+  { kind: 'all' } | { kind: 'countries'; countries: string[]; includeRestOfWorld: boolean };
 
-export interface DiscountRecord {
+/** The fields every code discount has, whatever it gives. */
+interface CodeDiscountRecordBase {
   id: number;
   codeId: number;
   code: string;
@@ -103,12 +110,50 @@ export interface DiscountRecord {
   buyers: DiscountBuyers;
   /** Whether the deprecated customerSelection input was used (affects nothing but the record). */
   viaCustomerSelection: boolean;
-  value: DiscountValue;
   minimumSubtotalMinor: number | null;
   combinesWith: { orderDiscounts: boolean; productDiscounts: boolean; shippingDiscounts: boolean };
   appliesOnOneTimePurchase: boolean;
   appliesOnSubscription: boolean;
   usageCount: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** discountCodeBasicCreate: an amount or percentage off all items or listed products. */
+export interface BasicDiscountRecord extends CodeDiscountRecordBase {
+  kind: 'basic';
+  value: DiscountValue;
+  items: DiscountItems;
+}
+
+/** discountCodeFreeShippingCreate. */
+export interface FreeShippingDiscountRecord extends CodeDiscountRecordBase {
+  kind: 'free_shipping';
+  destination: ShippingDestination;
+  /** Free shipping only for rates up to this price; null = any rate. */
+  maximumShippingPriceMinor: number | null;
+}
+
+export type DiscountRecord = BasicDiscountRecord | FreeShippingDiscountRecord;
+
+/** A product variant; `priceMinor` in the shop's currency. */
+export interface ProductVariantRecord {
+  id: number;
+  title: string;
+  priceMinor: number;
+  sku: string | null;
+  /** Shopify's availableForSale: in stock (or sold when out of stock) and purchasable. */
+  availableForSale: boolean;
+}
+
+export type ProductStatus = 'ACTIVE' | 'ARCHIVED' | 'DRAFT' | 'UNLISTED';
+
+export interface ProductRecord {
+  id: number;
+  title: string;
+  handle: string;
+  status: ProductStatus;
+  variants: ProductVariantRecord[];
   createdAt: number;
   updatedAt: number;
 }
@@ -141,6 +186,7 @@ export interface ShopStore {
   metafields: Map<number, MetafieldRecord>;
   definitions: Map<number, MetafieldDefinitionRecord>;
   discounts: Map<number, DiscountRecord>;
+  products: Map<number, ProductRecord>;
   storeCreditAccounts: Map<number, StoreCreditAccountRecord>;
   storeCreditTransactions: Map<number, StoreCreditTransactionRecord>;
 }
@@ -175,6 +221,36 @@ export interface NewOrder {
   cancelledAt?: string | null;
   displayFinancialStatus?: FinancialStatus | null;
   tags?: string[];
+}
+
+export interface NewProductVariant {
+  /** Numeric id (e.g. the real Shopify id, for a demo); default the next id. */
+  id?: number;
+  /** Default `Default Title`, as Shopify names a product's only variant. */
+  title?: string;
+  /** Integer minor units in the shop's currency. */
+  priceMinor: number;
+  sku?: string | null;
+  /** Default true. */
+  availableForSale?: boolean;
+}
+
+export interface NewProduct {
+  id?: number;
+  title: string;
+  /** Default: the title in lower case with dashes. */
+  handle?: string;
+  /** Default ACTIVE. */
+  status?: ProductStatus;
+  /** At least one. */
+  variants: NewProductVariant[];
+  /** ISO date-time; default now. */
+  createdAt?: string;
+}
+
+export interface SeededProduct {
+  productGid: string;
+  variantGids: string[];
 }
 
 const SHOP_DOMAIN = /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/;
@@ -233,6 +309,7 @@ export class EmulatorState {
         metafields: new Map(),
         definitions: new Map(),
         discounts: new Map(),
+        products: new Map(),
         storeCreditAccounts: new Map(),
         storeCreditTransactions: new Map(),
       };
@@ -344,6 +421,60 @@ export class EmulatorState {
     return gid('Order', record.id);
   }
 
+  /**
+   * Seeds a product and its variants; returns their gids. Ids may be given (the demo uses real
+   * Shopify ids) but must be unused in the shop.
+   */
+  addProduct(domain: string, product: NewProduct): SeededProduct {
+    const store = this.store(domain);
+    if (product.title.trim() === '') throw new Error('addProduct: title must not be blank');
+    if (product.variants.length === 0) {
+      throw new Error(`addProduct: ${product.title} needs at least one variant`);
+    }
+    const taken = new Set<number>();
+    for (const existing of store.products.values()) {
+      taken.add(existing.id);
+      for (const variant of existing.variants) taken.add(variant.id);
+    }
+    const idFor = (id: number | undefined, what: string): number => {
+      if (id === undefined) return this.id();
+      if (!Number.isSafeInteger(id) || id < 1 || taken.has(id)) {
+        throw new Error(`addProduct: ${what} id ${id} is not a free positive whole number`);
+      }
+      taken.add(id);
+      return id;
+    };
+    const createdAt = product.createdAt
+      ? parseDateTime(product.createdAt, 'createdAt')
+      : this.now();
+    const record: ProductRecord = {
+      id: idFor(product.id, 'product'),
+      title: product.title.trim(),
+      handle:
+        product.handle ??
+        product.title
+          .trim()
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, '-')
+          .replace(/^-|-$/g, ''),
+      status: product.status ?? 'ACTIVE',
+      variants: product.variants.map((variant) => ({
+        id: idFor(variant.id, 'variant'),
+        title: variant.title ?? 'Default Title',
+        priceMinor: requireWhole(variant.priceMinor, 'priceMinor'),
+        sku: variant.sku ?? null,
+        availableForSale: variant.availableForSale ?? true,
+      })),
+      createdAt,
+      updatedAt: createdAt,
+    };
+    store.products.set(record.id, record);
+    return {
+      productGid: gid('Product', record.id),
+      variantGids: record.variants.map((v) => gid('ProductVariant', v.id)),
+    };
+  }
+
   /** A copy of a customer's record, for assertions. */
   customer(domain: string, customerGid: string): CustomerRecord | undefined {
     const id = idOfType(customerGid, 'Customer');
@@ -359,6 +490,18 @@ export class EmulatorState {
     return [...this.store(domain).metafields.values()]
       .filter((m) => m.ownerGid === ownerGid)
       .map((m) => structuredClone(m));
+  }
+
+  /**
+   * Counts one use of a discount code, as when an order that carried it is paid (the emulator has
+   * no checkout); Shopify reports it as asyncUsageCount. Returns the new count.
+   */
+  useDiscountCode(domain: string, code: string): number {
+    const discount = findDiscountByCode(this.store(domain), code);
+    if (!discount) throw new Error(`useDiscountCode: no discount with code ${code} in ${domain}`);
+    discount.usageCount += 1;
+    discount.updatedAt = this.now();
+    return discount.usageCount;
   }
 
   discountByCode(domain: string, code: string): DiscountRecord | undefined {
@@ -401,6 +544,18 @@ export class EmulatorState {
   isAppNamespace(namespace: string): boolean {
     return namespace === `app--${this.appId}` || namespace.startsWith(`app--${this.appId}--`);
   }
+}
+
+/** The variant with `variantId` and its product, if the shop has it. */
+export function findVariant(
+  store: ShopStore,
+  variantId: number,
+): { product: ProductRecord; variant: ProductVariantRecord } | undefined {
+  for (const product of store.products.values()) {
+    const variant = product.variants.find((v) => v.id === variantId);
+    if (variant) return { product, variant };
+  }
+  return undefined;
 }
 
 export function findDiscountByCode(store: ShopStore, code: string): DiscountRecord | undefined {
