@@ -15,7 +15,7 @@
  */
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.server';
-import type { IssuedValue, RewardDefinition } from '../loyalty/rewards';
+import type { RewardDefinition } from '../loyalty/rewards';
 import { rewardAvailability } from '../loyalty/rewards';
 import { getDatabase } from './db.server';
 import { env } from './env.server';
@@ -40,6 +40,7 @@ import { getRedemption, type Redemption } from './models/redemptions.server';
 import { getRewardVersion } from './models/rewards.server';
 import { offlineAccessToken } from './models/sessions.server';
 import { getShopByDomain, type Shop } from './models/shops.server';
+import type { IssueOutcome, IssueRequest } from './reward-issuer.server';
 import {
   AdminApiError,
   createAdminClient,
@@ -47,26 +48,7 @@ import {
   type AdminClientOptions,
 } from './shopify/admin-client.server';
 
-/** What Shopify is told to create (app/reward-issuer.server.ts). */
-export interface IssueRequest {
-  code: string;
-  title: string;
-  customerGid: string;
-  value: IssuedValue;
-  startsAt: Date;
-  endsAt: Date | null;
-  minimumOrderMinor: number | null;
-  currency: string;
-  combinesWith: { orderDiscounts: boolean; productDiscounts: boolean; shippingDiscounts: boolean };
-}
-
-export type IssueOutcome =
-  | { kind: 'issued'; discountId: string }
-  | { kind: 'credited'; storeCreditTransactionId: string }
-  /** Nothing was created. */
-  | { kind: 'refused'; reason: string }
-  /** Shopify may or may not have created it, and the issuer's own look-up could not tell. */
-  | { kind: 'unknown'; reason: string };
+export type { IssueOutcome, IssueRequest };
 
 /** The reward issuer's functions this service calls: the real module, or a test's stand-in. */
 export interface RewardIssuer {

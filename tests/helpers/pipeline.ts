@@ -9,7 +9,7 @@ import { Queue } from 'bullmq';
 import { asc } from 'drizzle-orm';
 import { useDatabase } from '../../app/db.server';
 import { webhookInbox } from '../../db/schema';
-import { METAFIELD_QUEUE, WEBHOOK_QUEUE } from '../../workers/jobs';
+import { METAFIELD_QUEUE, REDEMPTION_QUEUE, WEBHOOK_QUEUE } from '../../workers/jobs';
 import {
   createWebhookQueue,
   failFastOptions,
