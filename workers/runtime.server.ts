@@ -1,7 +1,9 @@
 /**
  * The worker runtime: a BullMQ worker on the webhook queue that runs each job through its handler,
  * the reconciler's job scheduler, a second worker on the metafield queue (the storefront sync, fed
- * after every committed inbox batch, and its sweep's scheduler), and a graceful close. Used by
+ * after every committed inbox batch, and its sweep's scheduler), a third on the redemptions queue
+ * (the sweep that settles redemptions Shopify left pending, every 60 s: docs/redemption.md), and a
+ * graceful close. Used by
  * `npm run worker` (workers/main.ts) and, with INLINE_WORKERS, inside the web process.
  *
  * Retries: about 4 hours of capped exponential backoff (workers/queue.server.ts RETRY_SCHEDULE).
