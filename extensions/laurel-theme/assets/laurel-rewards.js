@@ -168,8 +168,8 @@
 
     async function get(path) {
       const { code, body } = await x.call(path);
-      if (code !== 200 || !body || body.error) throw Object.assign(new Error(path), { code });
-      return body;
+      if (code === 200 && body && !body.error) return body;
+      throw Object.assign(new Error(path), { code: body?.error?.code ?? `HTTP_${code}` });
     }
 
     async function load(quiet) {
