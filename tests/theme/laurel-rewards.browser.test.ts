@@ -322,10 +322,14 @@ async function visit(
     reducedMotion?: boolean;
     delay?: number;
     rewards?: Record<string, unknown>;
+    /** routes.root_url: '/fr' on a translated storefront. */
+    root?: string;
   } = {},
 ): Promise<Visit> {
   const origin = options.secure ? 'https://shop.test' : 'http://shop.test';
   const objects = storefront(scenario);
+  if (options.root) objects.routes.root_url = options.root;
+  const prefix = objects.routes.root_url.replace(/\/$/, '');
   const blocks = options.blocks ?? ['points-balance', 'rewards', 'launcher'];
   const html = await Promise.all(
     blocks.map((name) =>
@@ -371,8 +375,9 @@ ${embeds}
         body: readFileSync(path.join(DEFAULT_EXTENSION_DIR, 'assets', file)),
         contentType: file.endsWith('.js') ? 'text/javascript' : 'text/css',
       });
-    } else if (url.pathname.startsWith('/apps/loyalty')) {
+    } else if (url.pathname.startsWith(`${prefix}/apps/loyalty`)) {
       requests.push(`${request.method()} ${url.pathname}${url.search}`);
+      url.pathname = url.pathname.slice(prefix.length); // as Shopify forwards it
       expect(request.headers().accept).toBe('application/json');
       if (request.method() === 'POST')
         expect(request.headers()['content-type']).toBe('application/json');
@@ -529,6 +534,33 @@ describe('the catalog', () => {
     await catalogShown(page, PANEL);
     expect(requests.filter((r) => r.includes('rewards')).length).toBe(2);
     expect(requests.some((r) => r.includes('redemptions') || r.includes('history'))).toBe(false);
+  });
+
+  it('reaches the proxy under a translated storefront’s root, and URL-encodes a code in Apply', async () => {
+    const fake = new FakeLoyalty();
+    fake.redemptions[1]!.code = 'SUMMER 5/OFF?';
+    const { page, requests } = await visit(
+      { customer: member(1250, 2000), locale: 'fr' },
+      { fake, root: '/fr', blocks: ['rewards'] },
+    );
+    await catalogShown(page, BLOCK);
+    expect(requests.sort()).toEqual([
+      'GET /fr/apps/loyalty/redemptions?locale=fr',
+      'GET /fr/apps/loyalty/rewards?locale=fr',
+    ]);
+    const issued = page.locator(`${BLOCK} [data-laurel-redemption="32"]`);
+    expect(await issued.locator('[data-laurel-rewards-apply]').getAttribute('href')).toBe(
+      '/fr/discount/SUMMER%205%2FOFF%3F?redirect=/fr/cart',
+    );
+    expect(await issued.innerText()).toMatch(/^Free shipping\s+Valable jusqu’au 30 avr\. 2026/);
+    await reward(page, BLOCK, '1').locator('[data-laurel-rewards-redeem]').click();
+    expect(await reward(page, BLOCK, '1').locator('.laurel-confirm p').innerText()).toBe(
+      'Dépenser 500 points pour 5\u00a0£GB de réduction\u00a0?',
+    );
+    await reward(page, BLOCK, '1').locator('[data-laurel-rewards-confirm]').click();
+    await page.waitForFunction(() => document.activeElement?.tagName === 'CODE');
+    expect(requests).toContain('POST /fr/apps/loyalty/redeem?locale=fr');
+    expect(await page.locator('[data-laurel-rewards-balance]').innerText()).toBe('750');
   });
 
   it('says so when the catalog cannot load, and tries again', async () => {
