@@ -352,7 +352,8 @@ describe('rewardRow', () => {
       'KWD',
     );
     expect(credit).toMatchObject({
-      value: 'KWD\u00a01.500 store credit' // Intl puts a no-break space after a code,
+      // Intl puts a no-break space after a currency code.
+      value: 'KWD\u00a01.500 store credit',
       expiry: 'Never',
       limits: 'No limit',
     });
