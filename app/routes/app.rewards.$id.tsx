@@ -330,13 +330,11 @@ function SliderPreview({ values, currency }: { values: RewardFormValues; currenc
     max !== null && `Maximum: ${worth(max)}`,
     step !== null && `Each step: ${worth(step)}`,
   ].filter((x): x is string => typeof x === 'string');
+  if (lines.length === 0) lines.push(worth(perUnit));
   return (
     <BlockStack gap="100">
-      <Text as="p" variant="bodyMd" fontWeight="semibold">
-        {worth(min ?? perUnit)}
-      </Text>
       {lines.map((line) => (
-        <Text as="p" tone="subdued" key={line}>
+        <Text as="p" key={line}>
           {line}
         </Text>
       ))}

@@ -70,6 +70,7 @@ export default function Rewards() {
       backAction={{ content: 'Loyalty', url: '/app' }}
       primaryAction={{ content: 'Add reward', url: '/app/rewards/new' }}
       secondaryActions={[{ content: 'Redemptions', url: '/app/redemptions' }]}
+      fullWidth
     >
       <TitleBar title="Rewards" />
       <Layout>
