@@ -61,9 +61,16 @@ export function refusal(error: unknown): Response {
   );
 }
 
-/** A route parameter or form field that must be a row id: a positive whole number. */
-export function parseId(text: string | null | undefined, what: string): number {
-  if (!text || !/^[1-9][0-9]{0,9}$/.test(text) || Number(text) > 2_147_483_647) {
+/**
+ * A route parameter or form field that must be a row id: a positive whole number up to `max`
+ * (a serial's; redemptions are bigserial).
+ */
+export function parseId(
+  text: string | null | undefined,
+  what: string,
+  max = 2_147_483_647,
+): number {
+  if (!text || !/^[1-9][0-9]{0,15}$/.test(text) || Number(text) > max) {
     throw refusal(
       new AppError(ErrorCode.VALIDATION, `${what} must be a positive whole number`, { text }),
     );
@@ -612,7 +619,7 @@ export function parseRedemptionQuery(params: URLSearchParams): RedemptionQuery {
     statuses: [...new Set(statuses as RedemptionStatus[])],
     rewardId: reward === '' ? null : parseId(reward, 'reward'),
     customer,
-    beforeId: before === '' ? null : parseId(before, 'before'),
+    beforeId: before === '' ? null : parseId(before, 'before', Number.MAX_SAFE_INTEGER),
   };
 }
 

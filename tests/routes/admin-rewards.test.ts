@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintSessionToken } from '../../app/dev-access.server';
 import { ensureCustomer } from '../../app/models/customers.server';
 import { post } from '../../app/models/ledger.server';
+import { searchRedemptions } from '../../app/models/redemptions.server';
 import { createReward, getReward, listRewards } from '../../app/models/rewards.server';
 import { ensureShop, type Shop } from '../../app/models/shops.server';
 import { redemptions } from '../../db/schema';
@@ -516,6 +517,9 @@ describe('redemptions', () => {
     // Wildcards are text: nobody's email holds a literal %.
     const wildcard = await loaderData('/app/redemptions?customer=%25', REDEMPTIONS);
     expect(idsOf(wildcard.data)).toEqual([]);
+    // The shoppers' read takes the same customer search.
+    const found = await searchRedemptions(db.db, shop.id, { customerSearch: 'lovelace' });
+    expect(found.map((r) => r.id)).toEqual([ids.adaUsed, ids.adaIssued]);
     const all = await loaderData(
       `/app/redemptions?status=expired&status=issued&reward=${tea}&customer=ada`,
       REDEMPTIONS,
