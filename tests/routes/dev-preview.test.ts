@@ -88,12 +88,14 @@ describe('/dev/preview, the storefront preview', () => {
     // The blocks' schema assets, once each, from the asset route; no other script or stylesheet.
     expect(html.match(/<script src=[^>]*>/g)).toEqual([
       '<script src="/dev/preview/assets/laurel.js" defer="defer">',
+      '<script src="/dev/preview/assets/laurel-rewards.js" defer="defer">',
+      '<script src="/dev/preview/assets/laurel-redeem.js" defer="defer">',
     ]);
     expect(html.match(/<link [^>]*rel="stylesheet"[^>]*>/g)).toEqual([
       '<link href="/dev/preview/assets/laurel.css" rel="stylesheet" type="text/css" media="all">',
     ]);
     expect(html.match(/<script\b/g)).toHaveLength(
-      1 + (html.match(/<script type="application\/json"/g)?.length ?? 0),
+      3 + (html.match(/<script type="application\/json"/g)?.length ?? 0),
     );
     expect(html).toContain('<link rel="icon" href="data:,">');
     for (const [, url] of html.matchAll(/\b(?:src|href|action)="([^"]*)"/g)) {
