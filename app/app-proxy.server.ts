@@ -21,7 +21,9 @@
  * | ------ | ------------ | ------------------------------------------------------------------------ |
  * | 400    | VALIDATION   | a reserved parameter repeated; shop or logged_in_customer_id malformed  |
  * | 401    | UNAUTHORIZED | no signature, timestamp missing or over 90 s away, signature mismatch    |
- * | 503    | UNAVAILABLE  | the database (or Redis) could not be reached; nothing was changed        |
+ * | 413    | PAYLOAD_TOO_LARGE | a POST body over 8 KB (readProxyJson)                               |
+| 415    | UNSUPPORTED_MEDIA_TYPE | a POST body that is not `application/json` (readProxyJson)     |
+| 503    | UNAVAILABLE  | the database (or Redis) could not be reached; nothing was changed        |
  * | 500    | INTERNAL     | a bug; logged with its stack, the answer says nothing more               |
  *
  * Route handlers add their own 4xx by throwing an AppError (its code's status, its message); every
@@ -234,6 +236,68 @@ export function appProxyRoute(
     }
   };
 }
+
+/** A proxy request body is a few fields (docs/storefront-api.md): anything bigger is refused. */
+export const MAX_PROXY_BODY_BYTES = 8 * 1024;
+
+/**
+ * The JSON object a proxy route's POST carries, read after the signature was verified (the
+ * signature covers the query only: the body is the shopper's input, validated by the route).
+ * Refused in the shared shape: 415 UNSUPPORTED_MEDIA_TYPE unless Content-Type is
+ * `application/json` — which also keeps a cross-site HTML form (it cannot send that type without a
+ * CORS preflight the storefront never answers) from posting with a shopper's storefront session;
+ * 413 PAYLOAD_TOO_LARGE over `maxBytes` (by Content-Length, or counted while reading when there is
+ * none); 400 VALIDATION for a body that is not UTF-8 JSON text of one object.
+ */
+export async function readProxyJson(
+  request: Request,
+  maxBytes: number = MAX_PROXY_BODY_BYTES,
+): Promise<Record<string, unknown>> {
+  const type = (request.headers.get('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') {
+    refuse(
+      ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+      'the body must be JSON (Content-Type: application/json)',
+    );
+  }
+  const tooLarge = () =>
+    refuse(ErrorCode.PAYLOAD_TOO_LARGE, `the body must be at most ${maxBytes} bytes`);
+  const declared = request.headers.get('Content-Length');
+  if (declared !== null && Number(declared) > maxBytes) tooLarge();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (request.body) {
+    const reader = request.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => {});
+        tooLarge();
+      }
+      chunks.push(value);
+    }
+  }
+  let parsed: unknown;
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    parsed = JSON.parse(text);
+  } catch {
+    refuse(ErrorCode.VALIDATION, 'the body is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    refuse(ErrorCode.VALIDATION, 'the body must be a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * The loader of a proxy route that only takes POST (GET answers 405 in the shared shape).
+ */
+export const postOnlyProxyLoader = appProxyRoute(() =>
+  proxyError(ErrorCode.METHOD_NOT_ALLOWED, 'only POST is answered here', { Allow: 'POST' }),
+);
 
 /**
  * The action of a proxy route that only reads: 405 in the shared shape, for a request that passed

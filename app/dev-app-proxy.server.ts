@@ -31,8 +31,17 @@ export const PREVIEW_CUSTOMER_COOKIE = 'laurel_preview_customer';
 /** Shopify customer ids: the legacy numeric id, as logged_in_customer_id carries it. */
 const CUSTOMER_ID = /^[1-9][0-9]{0,19}$/;
 
-/** Request headers Shopify's proxy passes on; cookies and the rest stay on the storefront. */
-const FORWARDED_HEADERS = ['accept', 'accept-language', 'content-type', 'user-agent'];
+/**
+ * Request headers Shopify's proxy passes on; cookies and the rest stay on the storefront. The
+ * redeem request's Idempotency-Key is one of them (docs/storefront-api.md).
+ */
+const FORWARDED_HEADERS = [
+  'accept',
+  'accept-language',
+  'content-type',
+  'idempotency-key',
+  'user-agent',
+];
 
 function badRequest(reason: string): Response {
   return new Response(`${reason}\n`, {

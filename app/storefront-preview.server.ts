@@ -362,9 +362,9 @@ export async function storefrontPreview(request: Request, access: Access): Promi
     assetBaseUrl: PREVIEW_ASSET_BASE,
     locale: wanted.locale,
   });
-  const blocks: BlockName[] = ['points-balance', 'product-points', ...EMBEDS];
+  const blocks: BlockName[] = ['points-balance', 'rewards', 'product-points', ...EMBEDS];
   // Each comes back as Shopify places it: in its shopify-block wrapper.
-  const [balance, productPoints, ...embeds] = await Promise.all(
+  const [balance, rewards, productPoints, ...embeds] = await Promise.all(
     blocks.map((name) => engine.renderBlock(name, state.objects)),
   );
   const strings = themeStrings(wanted.locale);
@@ -377,6 +377,7 @@ export async function storefrontPreview(request: Request, access: Access): Promi
     .join('');
   const main = `<section class="account" aria-label="${escapeHtml(strings.account)}">
 ${balance!}
+${rewards!}
 </section>
 <section class="product" aria-labelledby="product-title">
 <h1 id="product-title">${escapeHtml(product.title)}</h1>

@@ -140,8 +140,9 @@ function wholeNumber(
   return value;
 }
 
+/** Reports `path` missing unless something under it was already reported (a given, invalid value). */
 function required<T>(r: Reader, path: string, value: T | null, why: string): T | null {
-  if (value === null && !r.issues.some((i) => i.path === path)) {
+  if (value === null && !r.issues.some((i) => i.path === path || i.path.startsWith(`${path}.`))) {
     r.issues.push({ path, message: `is required ${why}` });
   }
   return value;
@@ -218,9 +219,12 @@ function readCombinations(r: Reader, type: RewardType): DiscountCombinations {
   return out;
 }
 
-/** Newlines, tabs and NUL would break the code's title in Shopify's admin and in emails. */
+/** Newlines, tabs, NUL or DEL would break the code's title in Shopify's admin and in emails. */
 function hasControlCharacter(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x20) return true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
   return false;
 }
 

@@ -85,10 +85,25 @@ export const sweepMetafieldsJob: JobDefinition<Record<string, never>> = {
   jobId: () => 'sweep-metafields',
 };
 
+/**
+ * Redemptions whose Shopify outcome is still unknown: their own queue, so a Shopify outage never
+ * holds up webhooks or the metafield sync.
+ */
+export const REDEMPTION_QUEUE = 'redemptions';
+
+/** Reconcile every pending redemption idle for 2 minutes with Shopify (repeatable, every 60 s). */
+export const reconcileRedemptionsJob: JobDefinition<Record<string, never>> = {
+  queue: REDEMPTION_QUEUE,
+  name: 'reconcile-redemptions',
+  schema: z.object({}).strict() as z.ZodType<Record<string, never>>,
+  jobId: () => 'reconcile-redemptions',
+};
+
 export const jobDefinitions = [
   processInboxJob,
   reconcileInboxJob,
   syncMetafieldsJob,
   sweepMetafieldsJob,
+  reconcileRedemptionsJob,
 ] as const;
 export type JobName = (typeof jobDefinitions)[number]['name'];

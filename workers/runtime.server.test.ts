@@ -11,8 +11,8 @@ import { ensureShop, type Shop } from '../app/models/shops.server';
 import { referenceProgram } from '../loyalty/program';
 import { orderPayload } from '../tests/fixtures/shopify';
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
-import { createMetafieldQueue } from './handlers/metafield-sync';
-import { createWebhookQueue, enqueueInbox, redisOptions, type QueueSettings } from './queue.server';
+import { obliterateWorkerQueues } from '../tests/helpers/pipeline';
+import { createWebhookQueue, enqueueInbox, type QueueSettings } from './queue.server';
 import { startWorkers, workerErrorListener, type WorkerRuntime } from './runtime.server';
 
 vi.hoisted(() => {
@@ -43,12 +43,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await runtime?.close();
-  await queue?.obliterate({ force: true });
   await queue?.close();
-  // The runtime's second queue (the metafield sync) and its sweep's schedule.
-  const metafields = createMetafieldQueue(settings, redisOptions(REDIS_URL));
-  await metafields.obliterate({ force: true });
-  await metafields.close();
+  // Every queue the runtime made (webhooks, metafield sync, redemptions) and their schedules.
+  await obliterateWorkerQueues(settings);
   await handle?.close();
 });
 

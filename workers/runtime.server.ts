@@ -1,7 +1,9 @@
 /**
  * The worker runtime: a BullMQ worker on the webhook queue that runs each job through its handler,
  * the reconciler's job scheduler, a second worker on the metafield queue (the storefront sync, fed
- * after every committed inbox batch, and its sweep's scheduler), and a graceful close. Used by
+ * after every committed inbox batch, and its sweep's scheduler), a third on the redemptions queue
+ * (the sweep that settles redemptions Shopify left pending, every 60 s: docs/redemption.md), and a
+ * graceful close. Used by
  * `npm run worker` (workers/main.ts) and, with INLINE_WORKERS, inside the web process.
  *
  * Retries: about 4 hours of capped exponential backoff (workers/queue.server.ts RETRY_SCHEDULE).
@@ -22,6 +24,8 @@ import {
   METAFIELD_QUEUE,
   processInboxJob,
   reconcileInboxJob,
+  reconcileRedemptionsJob,
+  REDEMPTION_QUEUE,
   sweepMetafieldsJob,
   syncMetafieldsJob,
   WEBHOOK_QUEUE,
@@ -34,6 +38,12 @@ import {
   runMetafieldSyncJob,
   type MetafieldJobDeps,
 } from './handlers/metafield-sync';
+import {
+  createRedemptionQueue,
+  runRedemptionSweepJob,
+  scheduleRedemptionSweep,
+  type RedemptionJobDeps,
+} from './handlers/redemptions';
 import { Batcher } from '../app/batcher';
 import { failureReason, processInboxBatch, recordFailure, type RowResult } from './process-inbox';
 import {
@@ -71,10 +81,21 @@ export interface StartWorkersOptions {
     /** Admin endpoint and client options, lease length, members per run. */
     sync?: MetafieldJobDeps['sync'];
   };
+  /** The pending-redemption sweep (docs/redemption.md). */
+  redemptions?: {
+    /** How often it runs. Default 60 s. */
+    sweepEveryMs?: number;
+    /** Admin endpoint and client options; the issuer (tests); idle time before reconciling. */
+    shopify?: RedemptionJobDeps['shopify'];
+    issuer?: RedemptionJobDeps['issuer'];
+    idleMs?: number;
+  };
 }
 
 /** Metafield sync defaults (see StartWorkersOptions.metafields). */
 export const METAFIELD_SYNC_DEFAULTS = { delayMs: 250, sweepEveryMs: 30_000, concurrency: 4 };
+/** How often the redemption sweep runs by default. */
+export const REDEMPTION_SWEEP_EVERY_MS = 60_000;
 
 export interface WorkerRuntime {
   /** Resolves once the worker's Redis connection is ready (it keeps retrying while Redis is down). */
@@ -286,9 +307,24 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
     [syncMetafieldsJob.name]: (job) => runMetafieldSyncJob(job, metafieldDeps),
     [sweepMetafieldsJob.name]: () => runMetafieldSweepJob(metafieldDeps),
   };
+  const redemptionQueue = createRedemptionQueue(settings, workerOptions(settings.redisUrl));
+  const redemptionSweepEveryMs = options.redemptions?.sweepEveryMs ?? REDEMPTION_SWEEP_EVERY_MS;
+  const redemptionDeps: RedemptionJobDeps = {
+    db,
+    log: loggerFor({ component: 'redemption-sweep', prefix: settings.prefix }),
+    ...definedOnly({
+      issuer: options.redemptions?.issuer,
+      shopify: options.redemptions?.shopify,
+      idleMs: options.redemptions?.idleMs,
+    }),
+  };
+  const redemptionProcessors: Partial<Record<JobName, Processor>> = {
+    [reconcileRedemptionsJob.name]: () => runRedemptionSweepJob(redemptionDeps),
+  };
   const processorsOf: Record<string, Partial<Record<JobName, Processor>>> = {
     [WEBHOOK_QUEUE]: processors,
     [METAFIELD_QUEUE]: metafieldProcessors,
+    [REDEMPTION_QUEUE]: redemptionProcessors,
   };
   // House rule: startup fails if a job name has no handler (on its own queue).
   for (const definition of jobDefinitions) {
@@ -336,6 +372,25 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
   );
   metafieldWorker.on('error', workerErrorListener(metafieldDeps.log));
 
+  // One sweep at a time: it talks to Shopify for every shop with pending redemptions.
+  const redemptionWorker = new Worker(
+    REDEMPTION_QUEUE,
+    async (job) => {
+      const processor = redemptionProcessors[job.name as JobName];
+      if (!processor) throw new UnrecoverableError(`no handler for job ${job.name}`);
+      return processor(job);
+    },
+    {
+      connection: workerOptions(settings.redisUrl),
+      prefix: settings.prefix,
+      concurrency: 1,
+      lockDuration: lockMs,
+      stalledInterval: stalledCheckMs(lockMs),
+      maxStalledCount: 2,
+    },
+  );
+  redemptionWorker.on('error', workerErrorListener(redemptionDeps.log));
+
   const reschedule = () =>
     scheduleReconciler(queue, reconcileEveryMs).catch((error: Error) =>
       log.warn({ err: error.message }, 'could not schedule the reconciler; will retry'),
@@ -344,26 +399,34 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
     scheduleMetafieldSweep(metafieldQueue, metafields.sweepEveryMs).catch((error: Error) =>
       log.warn({ err: error.message }, 'could not schedule the metafield sweep; will retry'),
     );
-  const ready = Promise.all([worker.waitUntilReady(), metafieldWorker.waitUntilReady()]).then(
-    async () => {
-      await Promise.all([reschedule(), rescheduleSweep()]);
-      log.info(
-        {
-          concurrency,
-          lockMs,
-          reconcileEveryMs,
-          metafieldSweepEveryMs: metafields.sweepEveryMs,
-          metafieldDelayMs: metafields.delayMs,
-        },
-        'workers started',
-      );
-    },
-  );
+  const rescheduleRedemptions = () =>
+    scheduleRedemptionSweep(redemptionQueue, redemptionSweepEveryMs).catch((error: Error) =>
+      log.warn({ err: error.message }, 'could not schedule the redemption sweep; will retry'),
+    );
+  const ready = Promise.all([
+    worker.waitUntilReady(),
+    metafieldWorker.waitUntilReady(),
+    redemptionWorker.waitUntilReady(),
+  ]).then(async () => {
+    await Promise.all([reschedule(), rescheduleSweep(), rescheduleRedemptions()]);
+    log.info(
+      {
+        concurrency,
+        lockMs,
+        reconcileEveryMs,
+        metafieldSweepEveryMs: metafields.sweepEveryMs,
+        metafieldDelayMs: metafields.delayMs,
+      },
+      'workers started',
+    );
+  });
   // Re-asserted on a timer: a Redis that lost its data (FLUSHALL, restart) loses the schedule too.
   const timer = setInterval(reschedule, reconcileEveryMs);
   timer.unref();
   const sweepTimer = setInterval(rescheduleSweep, metafields.sweepEveryMs);
   sweepTimer.unref();
+  const redemptionTimer = setInterval(rescheduleRedemptions, redemptionSweepEveryMs);
+  redemptionTimer.unref();
 
   let closing: Promise<void> | undefined;
   return {
@@ -372,8 +435,9 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
       closing ??= (async () => {
         clearInterval(timer);
         clearInterval(sweepTimer);
-        await Promise.all([worker.close(), metafieldWorker.close()]);
-        await Promise.all([queue.close(), metafieldQueue.close()]);
+        clearInterval(redemptionTimer);
+        await Promise.all([worker.close(), metafieldWorker.close(), redemptionWorker.close()]);
+        await Promise.all([queue.close(), metafieldQueue.close(), redemptionQueue.close()]);
         log.info('workers stopped');
       })();
       return closing;

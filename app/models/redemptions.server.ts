@@ -3,9 +3,9 @@
  * admin. Writing them — the balance-checked debit, Shopify's answer, usage and expiry — is in
  * app/redemption.server.ts and its models. Lifecycle: docs/redemption.md.
  */
-import { and, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, ilike, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
-import { redemptions, rewardVersions } from '../../db/schema';
+import { customers, redemptions, rewardVersions } from '../../db/schema';
 import type { IssuedValue, RewardDefinition } from '../../loyalty/rewards';
 
 export const REDEMPTION_STATUSES = [
@@ -33,19 +33,37 @@ export interface RedemptionFilter {
   customerId?: number;
   statuses?: readonly RedemptionStatus[];
   rewardId?: number;
+  /**
+   * The admin's customer search: a Shopify customer id (`7001` or `gid://shopify/Customer/7001`)
+   * matches that customer exactly; any other text matches part of the email or the name, ignoring
+   * case.
+   */
+  customerSearch?: string;
   /** Keyset paging: only redemptions with a smaller id. */
   beforeId?: number;
   /** 1–100, default 50. */
   limit?: number;
 }
 
-/** Newest first, with the redeemed version's title. Every query is the shop's own. */
-export async function searchRedemptions(
-  db: Executor,
-  shopId: number,
-  filter: RedemptionFilter = {},
-): Promise<RedemptionWithTitle[]> {
-  const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 50), 1), MAX_REDEMPTIONS_PAGE);
+const SHOPIFY_CUSTOMER_ID = /^(?:gid:\/\/shopify\/Customer\/)?([1-9][0-9]{0,19})$/;
+
+/** `text` as a LIKE pattern matching itself anywhere (its % and _ taken literally). */
+function containing(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+function customerCondition(search: string): SQL {
+  const term = search.trim();
+  const id = SHOPIFY_CUSTOMER_ID.exec(term);
+  if (id) return eq(customers.externalId, id[1]!);
+  const pattern = containing(term);
+  return or(
+    ilike(customers.email, pattern),
+    ilike(sql`concat_ws(' ', ${customers.firstName}, ${customers.lastName})`, pattern),
+  )!;
+}
+
+function filterConditions(shopId: number, filter: RedemptionFilter): SQL[] {
   const conditions: SQL[] = [eq(redemptions.shopId, shopId)];
   if (filter.customerId !== undefined)
     conditions.push(eq(redemptions.customerId, filter.customerId));
@@ -54,23 +72,86 @@ export async function searchRedemptions(
   }
   if (filter.rewardId !== undefined) conditions.push(eq(redemptions.rewardId, filter.rewardId));
   if (filter.beforeId !== undefined) conditions.push(lt(redemptions.id, filter.beforeId));
-  const rows = await db
+  if (filter.customerSearch !== undefined && filter.customerSearch.trim() !== '') {
+    conditions.push(customerCondition(filter.customerSearch));
+  }
+  return conditions;
+}
+
+const pageSize = (limit: number | undefined) =>
+  Math.min(Math.max(Math.trunc(limit ?? 50), 1), MAX_REDEMPTIONS_PAGE);
+
+const versionJoin = and(
+  eq(rewardVersions.shopId, redemptions.shopId),
+  eq(rewardVersions.rewardId, redemptions.rewardId),
+  eq(rewardVersions.version, redemptions.rewardVersion),
+);
+const customerJoin = and(
+  eq(customers.shopId, redemptions.shopId),
+  eq(customers.id, redemptions.customerId),
+);
+
+/** Newest first, with the redeemed version's title. Every query is the shop's own. */
+export async function searchRedemptions(
+  db: Executor,
+  shopId: number,
+  filter: RedemptionFilter = {},
+): Promise<RedemptionWithTitle[]> {
+  const query = db
     .select({ redemption: redemptions, definition: rewardVersions.definition })
     .from(redemptions)
-    .innerJoin(
-      rewardVersions,
-      and(
-        eq(rewardVersions.shopId, redemptions.shopId),
-        eq(rewardVersions.rewardId, redemptions.rewardId),
-        eq(rewardVersions.version, redemptions.rewardVersion),
-      ),
-    )
-    .where(and(...conditions))
+    .innerJoin(rewardVersions, versionJoin)
+    .$dynamic();
+  // The customer search reads the customers table; other reads need not join it.
+  const rows = await (
+    filter.customerSearch?.trim() ? query.innerJoin(customers, customerJoin) : query
+  )
+    .where(and(...filterConditions(shopId, filter)))
     .orderBy(desc(redemptions.id))
-    .limit(limit);
+    .limit(pageSize(filter.limit));
   return rows.map(({ redemption, definition }) => {
     const def = definition as RewardDefinition;
     return { ...(redemption as Redemption), title: def.title, rewardType: def.type };
+  });
+}
+
+/** Who redeemed, as the admin shows them (personal fields are null once redacted). */
+export interface RedemptionCustomer {
+  /** The Shopify customer id. */
+  externalId: string;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+}
+
+export type AdminRedemption = RedemptionWithTitle & { customer: RedemptionCustomer };
+
+/** The admin's redemptions list: {@link searchRedemptions} with the customer of each. */
+export async function searchRedemptionsWithCustomers(
+  db: Executor,
+  shopId: number,
+  filter: RedemptionFilter = {},
+): Promise<AdminRedemption[]> {
+  const rows = await db
+    .select({
+      redemption: redemptions,
+      definition: rewardVersions.definition,
+      customer: {
+        externalId: customers.externalId,
+        email: customers.email,
+        firstName: customers.firstName,
+        lastName: customers.lastName,
+      },
+    })
+    .from(redemptions)
+    .innerJoin(rewardVersions, versionJoin)
+    .innerJoin(customers, customerJoin)
+    .where(and(...filterConditions(shopId, filter)))
+    .orderBy(desc(redemptions.id))
+    .limit(pageSize(filter.limit));
+  return rows.map(({ redemption, definition, customer }) => {
+    const def = definition as RewardDefinition;
+    return { ...(redemption as Redemption), title: def.title, rewardType: def.type, customer };
   });
 }
 

@@ -8,11 +8,17 @@ import { answerThroughAppProxy, type ProxyRouteModule } from '../dev-app-proxy.s
 import { storefrontLiquidPage } from '../storefront-preview.server';
 import * as summary from './proxy';
 import * as history from './proxy.history';
+import * as redeem from './proxy.redeem';
+import * as redemptions from './proxy.redemptions';
+import * as rewards from './proxy.rewards';
 
 /** `/apps/loyalty/<key>` → the module of `/proxy/<key>`. */
 const PROXY_ROUTES: Readonly<Record<string, ProxyRouteModule>> = {
   '': summary,
   history,
+  rewards,
+  redeem,
+  redemptions,
 };
 
 export const loader = (args: LoaderFunctionArgs) =>

@@ -28,6 +28,8 @@ export default function App() {
         <Link to="/app" rel="home">
           Loyalty
         </Link>
+        <Link to="/app/rewards">Rewards</Link>
+        <Link to="/app/redemptions">Redemptions</Link>
       </NavMenu>
       <Outlet />
     </AppProvider>

@@ -23,8 +23,13 @@ import {
   type Locales,
 } from './shopify-filters';
 
-export type BlockName = 'points-balance' | 'product-points' | 'launcher';
-export const BLOCK_NAMES: readonly BlockName[] = ['points-balance', 'product-points', 'launcher'];
+export type BlockName = 'points-balance' | 'product-points' | 'launcher' | 'rewards';
+export const BLOCK_NAMES: readonly BlockName[] = [
+  'points-balance',
+  'product-points',
+  'launcher',
+  'rewards',
+];
 
 export const DEFAULT_EXTENSION_DIR = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -218,6 +223,7 @@ export function createStorefrontEngine(options: StorefrontEngineOptions = {}): S
   const blocksDir = path.join(extensionDir, 'blocks');
   const translate = createTranslator(readLocales(path.join(extensionDir, 'locales'), 'storefront'));
 
+  const assetUrl = (file: string) => `${assetBaseUrl}${file}`;
   const liquid = new Liquid({
     root: [blocksDir],
     partials: [path.join(extensionDir, 'snippets')],
@@ -235,6 +241,8 @@ export function createStorefrontEngine(options: StorefrontEngineOptions = {}): S
   liquid.registerFilter('money_without_trailing_zeros', money_without_trailing_zeros);
   liquid.registerFilter('json', json);
   liquid.registerFilter('divided_by', divided_by);
+  // Shopify: the URL of a file in the extension's assets/ on its CDN; here, where the preview serves it.
+  liquid.registerFilter('asset_url', (file: unknown) => assetUrl(String(file)));
 
   const schemas = new Map<BlockName, BlockSchema>();
   const blockSchema = (name: BlockName): BlockSchema => {
@@ -247,7 +255,6 @@ export function createStorefrontEngine(options: StorefrontEngineOptions = {}): S
     return schema;
   };
 
-  const assetUrl = (file: string) => `${assetBaseUrl}${file}`;
   let rendered = 0;
 
   return {

@@ -143,7 +143,7 @@ describe('npm run demo', () => {
 
     // Client-side navigation: the data request carries the stand-in's bearer token.
     const dataResponse = page.waitForResponse((r) => new URL(r.url()).pathname === '/app.data');
-    await page.locator('ui-nav-menu a').click();
+    await page.locator('ui-nav-menu a[rel="home"]').click();
     const data = await dataResponse;
     expect(data.status()).toBe(200);
     expect(data.request().headers()['authorization']).toMatch(/^Bearer ey/);

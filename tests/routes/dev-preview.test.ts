@@ -86,14 +86,20 @@ describe('/dev/preview, the storefront preview', () => {
     expect(launcherAt).toBeGreaterThan(html.indexOf('</main>'));
     expect(html.indexOf('</body>')).toBeGreaterThan(launcherAt);
     // The blocks' schema assets, once each, from the asset route; no other script or stylesheet.
-    expect(html.match(/<script src=[^>]*>/g)).toEqual([
+    // The rewards scripts come with both the Rewards block and the launcher (each guards against
+    // running twice); laurel.js once, from the blocks' schema.
+    const scripts = html.match(/<script src=[^>]*>/g) ?? [];
+    expect([...new Set(scripts)].sort()).toEqual([
+      '<script src="/dev/preview/assets/laurel-redeem.js" defer="defer">',
+      '<script src="/dev/preview/assets/laurel-rewards.js" defer="defer">',
       '<script src="/dev/preview/assets/laurel.js" defer="defer">',
     ]);
+    expect(scripts.filter((s) => s.includes('/laurel.js'))).toHaveLength(1);
     expect(html.match(/<link [^>]*rel="stylesheet"[^>]*>/g)).toEqual([
       '<link href="/dev/preview/assets/laurel.css" rel="stylesheet" type="text/css" media="all">',
     ]);
     expect(html.match(/<script\b/g)).toHaveLength(
-      1 + (html.match(/<script type="application\/json"/g)?.length ?? 0),
+      scripts.length + (html.match(/<script type="application\/json"/g)?.length ?? 0),
     );
     expect(html).toContain('<link rel="icon" href="data:,">');
     for (const [, url] of html.matchAll(/\b(?:src|href|action)="([^"]*)"/g)) {

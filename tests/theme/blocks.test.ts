@@ -1,5 +1,11 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createStorefrontEngine, type BlockName } from '../../dev/storefront/liquid-engine';
+import {
+  createStorefrontEngine,
+  DEFAULT_EXTENSION_DIR,
+  type BlockName,
+} from '../../dev/storefront/liquid-engine';
 import { referenceProgram } from '../../loyalty/program';
 import {
   find,
@@ -32,7 +38,7 @@ const situations: Record<string, Scenario> = {
 };
 
 describe('every block renders in every situation', () => {
-  for (const name of ['points-balance', 'product-points', 'launcher'] as const) {
+  for (const name of ['points-balance', 'product-points', 'launcher', 'rewards'] as const) {
     for (const [situation, scenario] of Object.entries(situations)) {
       for (const locale of ['en', 'fr']) {
         it(`${name}: ${situation} (${locale})`, async () => {
@@ -346,15 +352,35 @@ describe('launcher embed', () => {
     );
   });
 
-  it('has empty slots for rewards [6], tier [7] and referral [8], and no placeholder text', async () => {
+  it('fills the rewards slot [6]; tier [7] and referral [8] stay empty, with no placeholder text', async () => {
     const html = await render('launcher', { customer: member(1, 1) });
     const slots = findAll(html, 'data-laurel-slot');
-    expect(slots.map((slot) => [slot.attributes['data-laurel-slot'], slot.inner])).toEqual([
-      ['rewards', ''],
-      ['tier', ''],
-      ['referral', ''],
+    expect(slots.map((slot) => slot.attributes['data-laurel-slot'])).toEqual([
+      'rewards',
+      'tier',
+      'referral',
     ]);
+    expect(slots.slice(1).map((slot) => slot.inner)).toEqual(['', '']);
+    const rewards = find(slots[0]!.inner, 'data-laurel-rewards')!;
+    expect(rewards.tag).toBe('section');
+    // a subheading under the panel's title, and no balance line or links: the panel has them
+    expect(find(rewards.inner, 'class')?.tag).toBe('h3');
+    expect(find(rewards.inner, 'data-laurel-rewards-balance')).toBeUndefined();
+    expect(find(rewards.inner, 'data-laurel-rewards-signed-out')).toBeUndefined();
     expect(html).not.toMatch(/TODO|coming soon/i);
+  });
+
+  it('loads the rewards scripts itself, deferred, from the extension assets', async () => {
+    const html = await render('launcher', {});
+    const scripts = findAll(html, 'src').filter((e) => e.tag === 'script');
+    expect(scripts.map((e) => [e.attributes.src, e.attributes.defer])).toEqual([
+      ['/dev/preview/assets/laurel-rewards.js', 'defer'],
+      ['/dev/preview/assets/laurel-redeem.js', 'defer'],
+    ]);
+    // laurel.js itself comes from the schema, as before
+    expect(engine.blockSchema('launcher').javascript).toBe('laurel.js');
+    const none = await render('launcher', {}, { show_to_guests: false });
+    expect(none).not.toContain('<script');
   });
 
   it('shows a signed-out shopper how to earn and where to sign in, or nothing if the merchant says so', async () => {
@@ -423,6 +449,11 @@ describe('the engine', () => {
       '<link href="/dev/preview/assets/laurel.css" rel="stylesheet" type="text/css" media="all">\n' +
         '<script src="/dev/preview/assets/laurel.js" defer="defer"></script>',
     );
+    expect(engine.headTags(['rewards', 'launcher'])).toBe(
+      '<link href="/dev/preview/assets/laurel.css" rel="stylesheet" type="text/css" media="all">\n' +
+        '<script src="/dev/preview/assets/laurel-rewards.js" defer="defer"></script>\n' +
+        '<script src="/dev/preview/assets/laurel.js" defer="defer"></script>',
+    );
     // the balance block is server-rendered: no script for it
     expect(engine.headTags(['points-balance'])).not.toContain('<script');
     const cdn = createStorefrontEngine({ assetBaseUrl: 'https://cdn.example/ext/' });
@@ -435,5 +466,148 @@ describe('the engine', () => {
       javascript: 'laurel.js',
     });
     expect(engine.blockSchema('product-points').enabled_on).toEqual({ templates: ['product'] });
+  });
+});
+
+describe('rewards block', () => {
+  it('renders the heading, the balance from the metafield, and a skeleton for the catalog', async () => {
+    const html = await render('rewards', { customer: member(1250, 2000) });
+    const root = find(html, 'data-laurel-rewards')!;
+    expect(root.attributes).toMatchObject({
+      'data-root': '/',
+      'data-locale': 'en',
+      'data-login': '/account/login',
+      'data-signed-in': 'true',
+      'data-group': ',',
+      'data-one': 'point',
+      'data-other': 'points',
+    });
+    expect(root.attributes).not.toHaveProperty('data-hide-redeemed');
+    const title = findAll(html, 'id').find(
+      (e) => e.attributes.id === root.attributes['aria-labelledby'],
+    );
+    expect(title?.tag).toBe('h2');
+    expect(text(title)).toBe('Rewards');
+    const balance = find(html, 'data-laurel-rewards-balance');
+    expect(balance?.attributes['data-laurel-rewards-balance']).toBe('1250');
+    expect(text(balance)).toBe('1,250');
+    expect(text(find(html, 'data-laurel-points-unit'))).toBe('points');
+    // the catalog comes from the script: three skeleton rows hidden from assistive technology
+    const list = find(html, 'data-laurel-rewards-list')!;
+    const rows = findAll(list.inner, 'class');
+    expect(
+      rows.map((row) => [row.attributes.class, row.attributes['aria-hidden'], row.inner]),
+    ).toEqual(Array(3).fill(['laurel-reward laurel-reward--skeleton', 'true', '']));
+    expect(find(html, 'data-laurel-rewards-status')?.attributes).toMatchObject({
+      role: 'status',
+      'aria-live': 'polite',
+    });
+    expect(isHidden(find(html, 'data-laurel-rewards-result'))).toBe(true);
+    expect(isHidden(find(html, 'data-laurel-rewards-mine'))).toBe(true);
+    expect(find(html, 'data-laurel-rewards-signed-out')).toBeUndefined();
+    expect(find(html, 'data-laurel-rewards-block')?.attributes.style).toBe(
+      '--laurel-rewards-height:400px',
+    );
+  });
+
+  it('gives a signed-out shopper sign-in and join links, and no balance', async () => {
+    const html = await render('rewards', { locale: 'fr' });
+    expect(find(html, 'data-laurel-rewards')?.attributes['data-signed-in']).toBe('false');
+    const signedOut = find(html, 'data-laurel-rewards-signed-out');
+    expect(text(signedOut)).toBe(
+      'Connectez-vous ou créez un compte pour échanger vos points contre des récompenses. Se connecter Créer un compte',
+    );
+    expect(findAll(signedOut!.inner, 'href').map((a) => a.attributes.href)).toEqual([
+      '/account/login',
+      '/account/register',
+    ]);
+    expect(find(html, 'data-laurel-rewards-balance')).toBeUndefined();
+    const root = find(html, 'data-laurel-rewards')!;
+    const title = findAll(html, 'id').find(
+      (e) => e.attributes.id === root.attributes['aria-labelledby'],
+    );
+    expect(text(title)).toBe('Récompenses');
+  });
+
+  it('keeps the balance line empty for a member whose metafields are not written yet', async () => {
+    const html = await render('rewards', { customer: {} });
+    const balance = find(html, 'data-laurel-rewards-balance');
+    expect(balance?.attributes['data-laurel-rewards-balance']).toBe('');
+    expect(text(balance)).toBe('');
+    expect(html).not.toMatch(/>\s*0\s*</);
+  });
+
+  it("takes the merchant's heading (escaped), height, colour and choices", async () => {
+    const html = await render(
+      'rewards',
+      { customer: member(5, 5) },
+      {
+        heading: '<b>Perks</b> & more',
+        show_balance: false,
+        show_redeemed: false,
+        list_height: 560,
+        accent_color: '#aa0000',
+      },
+    );
+    expect(html).toContain('&lt;b&gt;Perks&lt;/b&gt; &amp; more');
+    expect(html).not.toContain('<b>Perks');
+    expect(find(html, 'data-laurel-rewards-balance')).toBeUndefined();
+    expect(find(html, 'data-laurel-rewards')?.attributes).toHaveProperty('data-hide-redeemed');
+    expect(find(html, 'data-laurel-rewards-block')?.attributes.style).toBe(
+      '--laurel-accent:#aa0000;--laurel-rewards-height:560px',
+    );
+  });
+
+  it('holds every string the scripts show, in the page language, with both plural forms', async () => {
+    const english = await render('rewards', { customer: member(1, 1) });
+    const messages = findAll(english, 'data-m');
+    const byName = new Map(messages.map((m) => [m.attributes['data-m'], m]));
+    expect(text(byName.get('confirm'))).toBe('Spend {points} for {value}?');
+    expect(byName.get('more')?.attributes).toMatchObject({
+      'data-one': '{n} more point needed',
+      'data-other': '{n} more points needed',
+    });
+    expect(text(byName.get('upstream'))).toBe(
+      'Shopify could not create your code; your points were returned.',
+    );
+    expect(text(byName.get('pending'))).toContain('Your code is on its way');
+    // every message the scripts ask for (m('…') in either file) is in the template
+    const scripts = ['laurel-rewards.js', 'laurel-redeem.js']
+      .map((file) => readFileSync(path.join(DEFAULT_EXTENSION_DIR, 'assets', file), 'utf8'))
+      .join('\n');
+    const asked = new Set([...scripts.matchAll(/\bm\(\s*'([a-z_]+)'/g)].map((match) => match[1]!));
+    for (const table of scripts.matchAll(/\{ (?:LIMIT_REACHED|403): [^}]+\}/g))
+      for (const name of table[0].matchAll(/: '([a-z_]+)'/g)) asked.add(name[1]!);
+    expect(asked.size).toBeGreaterThan(25);
+    expect([...asked].filter((name) => !byName.has(name))).toEqual([]);
+
+    const french = await render('rewards', { customer: member(1, 1), locale: 'fr' });
+    const fr = new Map(findAll(french, 'data-m').map((m) => [m.attributes['data-m'], m]));
+    expect(text(fr.get('confirm'))).toBe('Dépenser {points} pour {value}\u00a0?');
+    expect(fr.get('expiry')?.attributes['data-other']).toBe('Code valable {n} jours');
+  });
+
+  it('loads its script from the schema and the Redeem script beside it, deferred', async () => {
+    expect(engine.blockSchema('rewards')).toMatchObject({
+      target: 'section',
+      javascript: 'laurel-rewards.js',
+      stylesheet: 'laurel.css',
+    });
+    const html = await render('rewards', {});
+    const scripts = findAll(html, 'src').filter((e) => e.tag === 'script');
+    expect(scripts.map((e) => [e.attributes.src, e.attributes.defer])).toEqual([
+      ['/dev/preview/assets/laurel-redeem.js', 'defer'],
+    ]);
+  });
+
+  it('gives each rewards section unique ids, in the block and in the launcher on one page', async () => {
+    const objects = storefront({ customer: member(1, 1) });
+    const page = [
+      await engine.renderBlock('rewards', objects),
+      await engine.renderBlock('launcher', objects),
+    ].join('');
+    const ids = findAll(page, 'id').map((e) => e.attributes.id);
+    expect(ids.filter((id) => id!.startsWith('laurel-rewards')).length).toBe(4);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });

@@ -48,9 +48,15 @@ const summary = {
   referralCode: null,
 };
 
-/** A member with seven history entries over two pages of five. */
+/**
+ * A member with seven history entries over two pages of five, and no rewards to redeem (the
+ * rewards slot is tested in laurel-rewards.browser.test.ts).
+ */
 const memberProxy: Proxy = (url) => {
   if (url.pathname === '/apps/loyalty') return { body: summary };
+  if (url.pathname === '/apps/loyalty/rewards')
+    return { body: { rewards: [], balance: summary.balance, currency: 'USD', loggedIn: true } };
+  if (url.pathname === '/apps/loyalty/redemptions') return { body: { redemptions: [] } };
   if (url.pathname === '/apps/loyalty/history') {
     const cursor = url.searchParams.get('cursor');
     if (!cursor)
@@ -275,7 +281,13 @@ describe('launcher', () => {
     expect(await button.getAttribute('aria-expanded')).toBe('true');
     expect(await activeHook(page)).toBe('data-laurel-panel');
     expect(await attribute(page, '[data-laurel-panel]', 'data-laurel-state')).toBe('ready');
-    expect(requests.sort()).toEqual(['/apps/loyalty', '/apps/loyalty/history?limit=5&locale=en']);
+    expect(requests.sort()).toEqual([
+      '/apps/loyalty',
+      '/apps/loyalty/history?limit=5&locale=en',
+      // the rewards slot's own requests (assets/laurel-rewards.js)
+      '/apps/loyalty/redemptions?locale=en',
+      '/apps/loyalty/rewards?locale=en',
+    ]);
 
     // the panel shows the proxy's balance, not the metafield's
     const balance = page.locator('[data-laurel-panel-balance]');
@@ -410,10 +422,11 @@ describe('launcher', () => {
     expect(await page.locator('[data-laurel-activity]').isHidden()).toBe(true);
   });
 
-  it('shows a signed-out shopper how to earn and where to sign in, without asking the proxy', async () => {
+  it('shows a signed-out shopper how to earn and where to sign in, asking the proxy only for the rewards', async () => {
     const { page, requests } = await visit({ locale: 'fr' });
     await openPanel(page);
-    expect(requests).toEqual([]);
+    // the catalog is for everyone (each reward then says to sign in); the rest is for members
+    expect(requests).toEqual(['/apps/loyalty/rewards?locale=fr']);
     const panel = page.locator('[data-laurel-panel]');
     expect(await panel.innerText()).toContain(
       'Connectez-vous pour voir vos points et votre activité.',

@@ -119,16 +119,23 @@ describe('npm run size:storefront', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^laurel\.js +[\d,]+ +[\d,]+$/m);
     expect(stdout).toMatch(/^laurel\.css +[\d,]+ +[\d,]+$/m);
-    expect(stdout).toMatch(/^JS total +[\d,]+ +[\d,]+ {2}budget 8,192 B gzip: within budget$/m);
+    expect(stdout).toMatch(
+      /^laurel-rewards\.js +[\d,]+ +[\d,]+ {2}budget 6,144 B gzip: within budget$/m,
+    );
+    expect(stdout).toMatch(
+      /^laurel-redeem\.js +[\d,]+ +[\d,]+ {2}budget 6,144 B gzip: within budget$/m,
+    );
+    expect(stdout).toMatch(/^JS total +[\d,]+ +[\d,]+ {2}budget 12,288 B gzip: within budget$/m);
+    expect(stdout).toContain('every file under 10,000 B raw: yes');
     expect(stdout).toMatch(/^CSS total +[\d,]+ +[\d,]+ {2}budget 10,240 B gzip: within budget$/m);
   });
 
-  it('exits 1 when all the JavaScript together is over 8 KB gzipped', async () => {
+  it('exits 1 when all the JavaScript together is over 12 KB gzipped', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'laurel-assets-'));
     dirs.push(dir);
-    // two files, each under budget, over it together (random text does not compress)
-    writeFileSync(path.join(dir, 'a.js'), `// ${randomBytes(5000).toString('base64')}\n`);
-    writeFileSync(path.join(dir, 'b.js'), `// ${randomBytes(5000).toString('base64')}\n`);
+    // three files, each under every limit, over budget together (random text does not compress)
+    for (const name of ['a.js', 'b.js', 'c.js'])
+      writeFileSync(path.join(dir, name), `// ${randomBytes(5500).toString('base64')}\n`);
     writeFileSync(path.join(dir, 'a.css'), 'a{color:red}\n');
     const { code, stdout, stderr } = await script('size-storefront.mjs', dir);
     expect(stdout).toMatch(/^a\.js /m);
@@ -136,6 +143,35 @@ describe('npm run size:storefront', () => {
     expect(stdout).toMatch(/^CSS total .*within budget$/m);
     expect(stderr).toContain('over budget');
     expect(code).toBe(1);
+  });
+
+  it('exits 1 when a rewards script is over 6 KB gzipped, or any file is 10,000 bytes raw', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'laurel-assets-'));
+    dirs.push(dir);
+    // 8,540 bytes raw of random text: over 6 KB gzipped
+    writeFileSync(
+      path.join(dir, 'laurel-redeem.js'),
+      `// ${randomBytes(6400).toString('base64')}\n`,
+    );
+    // exactly 10,000 bytes raw: compresses to nothing, but theme-check would refuse it
+    writeFileSync(path.join(dir, 'laurel-rewards.js'), `// ${'x'.repeat(9_996)}\n`);
+    writeFileSync(path.join(dir, 'laurel.js'), '// small\n');
+    const { code, stdout } = await script('size-storefront.mjs', dir);
+    expect(stdout).toMatch(/^laurel-redeem\.js +8,540 .* {2}budget 6,144 B gzip: OVER BUDGET$/m);
+    expect(stdout).toMatch(
+      /^laurel-rewards\.js +10,000 .* {2}budget 6,144 B gzip: within budget {2}OVER 10,000 B RAW/m,
+    );
+    expect(stdout).toMatch(/^laurel\.js +9 +\d+$/m);
+    expect(stdout).toContain('every file under 10,000 B raw: NO');
+    expect(code).toBe(1);
+
+    // one byte less, and a rewards script that fits: within every limit
+    writeFileSync(path.join(dir, 'laurel-redeem.js'), '// small\n');
+    writeFileSync(path.join(dir, 'laurel-rewards.js'), `// ${'x'.repeat(9_995)}\n`);
+    const fixed = await script('size-storefront.mjs', dir);
+    expect(fixed.stdout).toMatch(/^laurel-rewards\.js +9,999 .*within budget$/m);
+    expect(fixed.stdout).toContain('every file under 10,000 B raw: yes');
+    expect(fixed.code).toBe(0);
   });
 
   it('exits 1 when the CSS is over 10 KB gzipped', async () => {

@@ -91,7 +91,7 @@ describe('storefront strings', () => {
       { locale: 'fr', product: shoe, customer: member(1250, 2000, 'Or') },
       { locale: 'fr', product: product([variant(2, 100)]), customer: {} },
     ]) {
-      for (const name of ['points-balance', 'product-points', 'launcher'] as const) {
+      for (const name of ['points-balance', 'product-points', 'launcher', 'rewards'] as const) {
         const html = await engine.renderBlock(name, storefront(scenario));
         const visible = text(find(`<div data-all>${html}</div>`, 'data-all')) + ' ' + html;
         for (const phrase of english) expect(visible, `${name}: "${phrase}"`).not.toContain(phrase);

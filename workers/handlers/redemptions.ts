@@ -1,0 +1,75 @@
+/**
+ * The redemption sweep: `reconcile-redemptions` (repeatable, every 60 s) settles the redemptions
+ * Shopify's answer left pending — the code found at Shopify: issued; provably never created:
+ * failed with the points returned; still unknown: pending, one attempt more, and after
+ * MAX_RECONCILE_ATTEMPTS left to the merchant (app/redemption.server.ts reconcileStalePending).
+ * The payload is empty: the job reads what is due from the database.
+ */
+import { Queue, type JobsOptions } from 'bullmq';
+import type { RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Database } from '../../db/client.server';
+import {
+  reconcileStalePending,
+  redemptionDeps,
+  type DefaultDepsOptions,
+  type RewardIssuer,
+  type SweepResult,
+} from '../../app/redemption.server';
+import * as rewardIssuer from '../../app/reward-issuer.server';
+import { reconcileRedemptionsJob, REDEMPTION_QUEUE } from '../jobs';
+import type { QueueSettings } from '../queue.server';
+
+/** A failed run is not retried: the next run, a minute later, looks again. */
+export const REDEMPTION_JOB_OPTIONS: JobsOptions = {
+  attempts: 1,
+  removeOnComplete: true,
+  removeOnFail: { count: 100 },
+};
+
+export function createRedemptionQueue(settings: QueueSettings, connection: RedisOptions): Queue {
+  const queue = new Queue(REDEMPTION_QUEUE, {
+    connection,
+    prefix: settings.prefix,
+    defaultJobOptions: REDEMPTION_JOB_OPTIONS,
+  });
+  queue.on('error', () => {});
+  return queue;
+}
+
+/** Creates or refreshes the sweep's schedule (idempotent, like the reconciler's). */
+export async function scheduleRedemptionSweep(queue: Queue, everyMs: number): Promise<void> {
+  await queue.upsertJobScheduler(
+    reconcileRedemptionsJob.jobId({}),
+    { every: everyMs },
+    {
+      name: reconcileRedemptionsJob.name,
+      data: {},
+      opts: { removeOnComplete: true, removeOnFail: 100 },
+    },
+  );
+}
+
+export interface RedemptionJobDeps {
+  db: Database;
+  log: Logger;
+  /** Default: the real app/reward-issuer.server.ts. */
+  issuer?: RewardIssuer;
+  /** Admin endpoint and client options. */
+  shopify?: Pick<DefaultDepsOptions, 'endpoint' | 'client'>;
+  /** How long a pending redemption is left to its call first (default RECONCILE_IDLE_MS). */
+  idleMs?: number;
+}
+
+export async function runRedemptionSweepJob(deps: RedemptionJobDeps): Promise<SweepResult> {
+  const service = await redemptionDeps(deps.issuer ?? rewardIssuer, {
+    db: deps.db,
+    log: deps.log,
+    ...deps.shopify,
+  });
+  const result = await reconcileStalePending(service, {
+    ...(deps.idleMs !== undefined ? { idleMs: deps.idleMs } : {}),
+  });
+  if (result.checked > 0) deps.log.info(result, 'pending redemptions reconciled');
+  return result;
+}
