@@ -152,6 +152,29 @@ describe('explainEntry: other sources', () => {
     expect(explainEntry(entry('streak', 5, secret), en)).toBe('Points added → 5 points');
     expect(explainEntry(entry('clawback', -5, secret), fr)).toBe('Points retirés → −5 points');
   });
+
+  it('names the reward redeemed, and why points came back, never the internal reason', () => {
+    expect(explainEntry(entry('redemption', -500, { title: '$5 off your next order' }), en)).toBe(
+      'Redeemed: $5 off your next order → −500 points',
+    );
+    expect(explainEntry(entry('redemption', -500, { title: 'Thé offert' }), fr)).toBe(
+      'Échangés\u00a0: Thé offert → −500 points',
+    );
+    const returned = (cause: string, extra: Record<string, unknown> = {}) =>
+      entry('redemption', 500, { cause, reason: 'HTTP 500 from shop-123', ...extra });
+    expect(explainEntry(returned('not-created'), en)).toBe(
+      'Points returned: the reward could not be created → 500 points',
+    );
+    expect(explainEntry(returned('expired'), fr)).toBe(
+      'Points rendus\u00a0: la récompense a expiré sans être utilisée → 500 points',
+    );
+    expect(explainEntry(returned('order-cancelled', { orderName: '#1001' }), en)).toBe(
+      'Points returned: order #1001 was cancelled → 500 points',
+    );
+    expect(explainEntry(returned('order-refunded', { orderName: '#1001' }), fr)).toBe(
+      'Points rendus\u00a0: la commande #1001 a été remboursée → 500 points',
+    );
+  });
 });
 
 describe('formatPoints', () => {

@@ -53,7 +53,8 @@ interface Phrases {
   adjustment(reason: string | null): string;
   signupBonus: string;
   bonus(reason: string | null): string;
-  redemption: string;
+  redemption(title: string | null): string;
+  returned(cause: string | null, orderName: string | null): string;
   expiry: string;
   referral: string;
   tier: string;
@@ -74,7 +75,14 @@ const PHRASES: Record<StorefrontLocale, Phrases> = {
     adjustment: (reason) => (reason ? `Adjustment: ${reason}` : 'Adjustment'),
     signupBonus: 'Welcome bonus',
     bonus: (reason) => (reason ? `Bonus: ${reason}` : 'Bonus'),
-    redemption: 'Points redeemed',
+    redemption: (title) => (title ? `Redeemed: ${title}` : 'Points redeemed'),
+    returned: (cause, name) => {
+      const order = name ? `order ${name}` : 'the order';
+      if (cause === 'order-cancelled') return `Points returned: ${order} was cancelled`;
+      if (cause === 'order-refunded') return `Points returned: ${order} was refunded`;
+      if (cause === 'expired') return 'Points returned: the reward expired unused';
+      return 'Points returned: the reward could not be created';
+    },
     expiry: 'Points expired',
     referral: 'Referral reward',
     tier: 'Tier reward',
@@ -90,7 +98,15 @@ const PHRASES: Record<StorefrontLocale, Phrases> = {
     adjustment: (reason) => (reason ? `Ajustement\u00a0: ${reason}` : 'Ajustement'),
     signupBonus: 'Bonus de bienvenue',
     bonus: (reason) => (reason ? `Bonus\u00a0: ${reason}` : 'Bonus'),
-    redemption: 'Points utilisés',
+    redemption: (title) => (title ? `Échangés\u00a0: ${title}` : 'Points utilisés'),
+    returned: (cause, name) => {
+      const order = name ? `la commande ${name}` : 'la commande';
+      if (cause === 'order-cancelled') return `Points rendus\u00a0: ${order} a été annulée`;
+      if (cause === 'order-refunded') return `Points rendus\u00a0: ${order} a été remboursée`;
+      if (cause === 'expired')
+        return 'Points rendus\u00a0: la récompense a expiré sans être utilisée';
+      return 'Points rendus\u00a0: la récompense n’a pas pu être créée';
+    },
     expiry: 'Points expirés',
     referral: 'Récompense de parrainage',
     tier: 'Récompense de palier',
@@ -199,7 +215,11 @@ export function explainEntry(entry: ExplainableEntry, options: ExplainOptions): 
       head = inputs.rule === 'signup-bonus' ? say.signupBonus : say.bonus(text(inputs.reason));
       break;
     case 'redemption':
-      head = say.redemption;
+      // A debit names the reward; a positive entry gave a redemption's points back.
+      head =
+        entry.points > 0
+          ? say.returned(text(inputs.cause), name)
+          : say.redemption(text(inputs.title));
       break;
     case 'expiry':
       head = say.expiry;

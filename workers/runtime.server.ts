@@ -81,7 +81,7 @@ export interface StartWorkersOptions {
     /** Admin endpoint and client options, lease length, members per run. */
     sync?: MetafieldJobDeps['sync'];
   };
-  /** The pending-redemption sweep (docs/redemption.md). */
+  /** The redemption sweep: pending redemptions and expired codes (docs/redemption.md). */
   redemptions?: {
     /** How often it runs. Default 60 s. */
     sweepEveryMs?: number;
@@ -89,6 +89,8 @@ export interface StartWorkersOptions {
     shopify?: RedemptionJobDeps['shopify'];
     issuer?: RedemptionJobDeps['issuer'];
     idleMs?: number;
+    /** How long after its end an unused code is closed. Default 1 hour. */
+    expiryGraceMs?: number;
   };
 }
 
@@ -316,6 +318,7 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
       issuer: options.redemptions?.issuer,
       shopify: options.redemptions?.shopify,
       idleMs: options.redemptions?.idleMs,
+      expiryGraceMs: options.redemptions?.expiryGraceMs,
     }),
   };
   const redemptionProcessors: Partial<Record<JobName, Processor>> = {

@@ -429,12 +429,16 @@ export async function markCredited(
 }
 
 /** Where a redemption may come from to give its points back. */
-const RETURNABLE_FROM: Record<'failed' | 'refunded', RedemptionStatus> = {
+const RETURNABLE_FROM: Record<'failed' | 'refunded', readonly RedemptionStatus[]> = {
   // Shopify refused, or the create never happened.
-  failed: 'pending',
-  // The code expired unused and the reward gives points back on expiry (lifecycle).
-  refunded: 'issued',
+  failed: ['pending'],
+  // The code expired unused and the reward gives points back on expiry; or the order that used
+  // it was undone and the program gives points back then (docs/redemption.md).
+  refunded: ['issued', 'used'],
 };
+
+/** Why the points came back, for the shopper's history (loyalty/explain.ts). */
+export type ReturnCause = 'not-created' | 'expired' | 'order-cancelled' | 'order-refunded';
 
 export interface ReturnResult {
   redemption: Redemption;
@@ -452,7 +456,15 @@ export async function returnPoints(
   db: Executor,
   shopId: number,
   redemptionId: number,
-  change: { status: 'failed' | 'refunded'; reason: string; now?: Date },
+  change: {
+    status: 'failed' | 'refunded';
+    reason: string;
+    /** Default: not-created for failed, expired for refunded. */
+    cause?: ReturnCause;
+    /** The undone order's name (`#1001`), shown in the shopper's history. */
+    orderName?: string | null;
+    now?: Date;
+  },
 ): Promise<ReturnResult> {
   const reason = change.reason.trim().slice(0, 500) || 'no reason given';
   return db.transaction(async (tx) => {
@@ -466,7 +478,7 @@ export async function returnPoints(
     if (row.status === change.status && row.returnEntryId !== null) {
       return { redemption: row, returned: false };
     }
-    if (row.status !== RETURNABLE_FROM[change.status]) throw notPending(row, change.status);
+    if (!RETURNABLE_FROM[change.status].includes(row.status)) throw notPending(row, change.status);
     const now = change.now ?? new Date();
     const entry = await post(tx, shopId, {
       customerId: row.customerId,
@@ -480,8 +492,10 @@ export async function returnPoints(
         rewardVersion: row.rewardVersion,
         points: row.points,
         status: change.status,
+        cause: change.cause ?? (change.status === 'failed' ? 'not-created' : 'expired'),
         reason,
         ...(row.code === null ? {} : { code: row.code }),
+        ...(change.orderName ? { orderName: change.orderName } : {}),
       },
       subjectId: `redemption:${row.id}`,
       reversesEntryId: row.debitEntryId,

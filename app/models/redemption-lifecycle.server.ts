@@ -5,6 +5,10 @@
 import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
 import { redemptions } from '../../db/schema';
+import { returnsRedemptionPoints } from '../../loyalty/redemption-refunds';
+import { getOrder, refundsOf } from './orders.server';
+import type { ProgramTimeline } from './programs.server';
+import { returnPoints } from './redeem.server';
 import type { Redemption } from './redemptions.server';
 
 export interface CodeUse {
@@ -164,4 +168,47 @@ export async function usedOnOrders(
     )
     .orderBy(asc(redemptions.id));
   return rows as Redemption[];
+}
+
+/**
+ * The program's rule for codes spent on orders that were undone (docs/redemption.md, "When the
+ * order is undone"): for each redemption used on these orders, if the order is cancelled or fully
+ * refunded and the program version the order earned under says `return_points`, the points come
+ * back (`refunded`). Decided from the order's recorded state, so the arrival order of orders/paid,
+ * refunds/create and orders/cancelled does not matter; a repeat posts nothing. Returns how many
+ * redemptions gave their points back now.
+ */
+export async function settleRedemptionRefunds(
+  db: Executor,
+  shopId: number,
+  orderIds: readonly string[],
+  timeline: ProgramTimeline,
+  now: Date,
+): Promise<Map<string, number>> {
+  const returned = new Map<string, number>();
+  const used = await usedOnOrders(db, shopId, [...new Set(orderIds)]);
+  for (const redemption of used) {
+    const orderId = redemption.shopifyOrderId!;
+    const order = await getOrder(db, shopId, orderId);
+    if (!order) continue;
+    const refunds = await refundsOf(db, shopId, orderId);
+    const version = timeline.at(order.processedAt ?? order.createdAt);
+    if (!version) continue;
+    const undone = returnsRedemptionPoints(version.program.redemptionRefunds, {
+      cancelledAt: order.cancelledAt,
+      earnAmountMinor: order.earnAmountMinor,
+      refundedMinor: refunds.reduce((sum, r) => sum + r.merchandiseMinor, 0),
+      hasRefunds: refunds.length > 0,
+    });
+    if (!undone) continue;
+    const result = await returnPoints(db, shopId, redemption.id, {
+      status: 'refunded',
+      cause: undone === 'cancelled' ? 'order-cancelled' : 'order-refunded',
+      orderName: order.name,
+      reason: `order ${order.name ?? orderId} was ${undone}; program version ${version.version} returns the points spent on its reward code`,
+      now,
+    });
+    if (result.returned) returned.set(orderId, (returned.get(orderId) ?? 0) + 1);
+  }
+  return returned;
 }

@@ -10,7 +10,10 @@
 import type { Executor } from '../../db/client.server';
 import { ensureCustomers } from '../../app/models/customers.server';
 import { dropRedactedPayloads } from '../../app/models/inbox.server';
-import { recordCodeUses } from '../../app/models/redemption-lifecycle.server';
+import {
+  recordCodeUses,
+  settleRedemptionRefunds,
+} from '../../app/models/redemption-lifecycle.server';
 import {
   lockOrders,
   recordOrders,
@@ -137,6 +140,14 @@ async function handleShop(
         : [],
     ),
   );
+  // …and an undone order may give the points spent on its code back, if the program says so.
+  const pointsReturned = await settleRedemptionRefunds(
+    tx,
+    shop.id,
+    items.map(orderIdOf),
+    timeline,
+    new Date(),
+  );
   // Bodies about a redacted customer or order were applied without personal data; they go now.
   await dropRedactedPayloads(
     tx,
@@ -169,6 +180,7 @@ async function handleShop(
         ...(result.noAwardReason && { noAward: result.noAwardReason }),
         ...(rows.length > 1 && { batch: rows.length }),
         ...(codesUsed.has(orderId) && { redemptionsUsed: codesUsed.get(orderId)!.length }),
+        ...(pointsReturned.has(orderId) && { redemptionsReturned: pointsReturned.get(orderId) }),
       },
     });
   }

@@ -2,7 +2,8 @@
  * The redemption sweep: `reconcile-redemptions` (repeatable, every 60 s) settles the redemptions
  * Shopify's answer left pending — the code found at Shopify: issued; provably never created:
  * failed with the points returned; still unknown: pending, one attempt more, and after
- * MAX_RECONCILE_ATTEMPTS left to the merchant (app/redemption.server.ts reconcileStalePending).
+ * MAX_RECONCILE_ATTEMPTS left to the merchant (app/redemption.server.ts reconcileStalePending) —
+ * then closes the issued codes whose time ran out (app/redemption-expiry.server.ts).
  * The payload is empty: the job reads what is due from the database.
  */
 import { Queue, type JobsOptions } from 'bullmq';
@@ -16,6 +17,7 @@ import {
   type RewardIssuer,
   type SweepResult,
 } from '../../app/redemption.server';
+import { expireDueRedemptions, type ExpiryResult } from '../../app/redemption-expiry.server';
 import * as rewardIssuer from '../../app/reward-issuer.server';
 import { reconcileRedemptionsJob, REDEMPTION_QUEUE } from '../jobs';
 import type { QueueSettings } from '../queue.server';
@@ -59,17 +61,25 @@ export interface RedemptionJobDeps {
   shopify?: Pick<DefaultDepsOptions, 'endpoint' | 'client'>;
   /** How long a pending redemption is left to its call first (default RECONCILE_IDLE_MS). */
   idleMs?: number;
+  /** How long after its end a code is closed (default EXPIRY_GRACE_MS). */
+  expiryGraceMs?: number;
 }
 
-export async function runRedemptionSweepJob(deps: RedemptionJobDeps): Promise<SweepResult> {
+export async function runRedemptionSweepJob(
+  deps: RedemptionJobDeps,
+): Promise<{ pending: SweepResult; expiry: ExpiryResult }> {
   const service = await redemptionDeps(deps.issuer ?? rewardIssuer, {
     db: deps.db,
     log: deps.log,
     ...deps.shopify,
   });
-  const result = await reconcileStalePending(service, {
+  const pending = await reconcileStalePending(service, {
     ...(deps.idleMs !== undefined ? { idleMs: deps.idleMs } : {}),
   });
-  if (result.checked > 0) deps.log.info(result, 'pending redemptions reconciled');
-  return result;
+  if (pending.checked > 0) deps.log.info(pending, 'pending redemptions reconciled');
+  const expiry = await expireDueRedemptions(service, {
+    ...(deps.expiryGraceMs !== undefined ? { graceMs: deps.expiryGraceMs } : {}),
+  });
+  if (expiry.checked > 0) deps.log.info(expiry, 'expired reward codes closed');
+  return { pending, expiry };
 }
