@@ -47,6 +47,7 @@ import { generateHistory } from './history';
 import { acquireLock, LockedError } from './lock';
 import { OrdersFileError, readOrdersFile } from './orders-file';
 import { replayProgress } from './progress';
+import { demoRedemption, seedRewardCatalog, topMember } from './rewards';
 import { ensureRedis } from './redis';
 import { ReplayError, replayDeliveries } from './replay';
 import { checkStorefrontSync } from './storefront-sync';
@@ -405,6 +406,7 @@ async function main(): Promise<void> {
   if ((await listPrograms(db, shop.id)).length === 0) {
     await publishProgram(db, shop.id, referenceProgram, source.from);
   }
+  await seedRewardCatalog(db, shop.id);
   await new ProcessSessionStorage({ database: async () => db, cacheTtlMs: 0 }).storeSession(
     new Session({
       id: `offline_${state.shop}`,
@@ -481,6 +483,34 @@ async function main(): Promise<void> {
   const replayMs = performance.now() - replayStarted;
 
   const waited = await waitForWorkers(db, state.shop);
+  const members = await listMembers(db, shop.id);
+  const names = new Map(
+    members.map((m) => [
+      m.externalId,
+      [m.firstName, m.lastName].filter(Boolean).join(' ') || m.email || '',
+    ]),
+  );
+  // Before the figures are read, so they include it on every run alike (a re-run repeats it).
+  const redeemer = topMember(members);
+  const redemption =
+    redeemer &&
+    (await demoRedemption({
+      db,
+      shopId: shop.id,
+      shop: state.shop,
+      currency: CURRENCY,
+      secret: state.apiSecret,
+      baseUrl: server.url,
+      emulator,
+      member: {
+        externalId: redeemer.externalId,
+        name: names.get(redeemer.externalId) || redeemer.externalId,
+        email: redeemer.email,
+        firstName: redeemer.firstName,
+        lastName: redeemer.lastName,
+      },
+      timeoutMs: STALL_MS,
+    }));
   const entriesAfter = await countEntries(db, shop.id);
   say(
     `Replayed ${fmt(deliveries.length)} webhooks in ${seconds(replayMs)}: ${fmt(known.size)} deliveries already received, ${fmt(entriesAfter - entriesBefore)} new entries.`,
@@ -511,13 +541,6 @@ async function main(): Promise<void> {
   // The report from the ledger, and the independent expectation.
   const report = await earnedReport(db, shop.id);
   const expected = expectedReport(expectedResults(deliveries, { timezone: TIMEZONE }));
-  const members = await listMembers(db, shop.id);
-  const names = new Map(
-    members.map((m) => [
-      m.externalId,
-      [m.firstName, m.lastName].filter(Boolean).join(' ') || m.email || '',
-    ]),
-  );
   say();
   say(formatReportSummary(report, { names, timezone: TIMEZONE }));
   const totals = await shopTotals(db, shop.id);
@@ -543,6 +566,10 @@ async function main(): Promise<void> {
   });
   say(storefront.line);
   if (!storefront.ok) healthy = false;
+  if (redemption) {
+    say(redemption.line);
+    if (!redemption.ok) healthy = false;
+  }
   if (!storefront.settled) {
     say(
       `Warning: the storefront sync did not settle within ${seconds(STALL_MS)}; see ${shortPath(logFile)}.`,
@@ -551,9 +578,12 @@ async function main(): Promise<void> {
 
   say();
   say(`Admin (local, dev only):  ${appUrl}/dev/admin`);
+  say(`  Rewards catalog:        ${appUrl}/dev/admin?path=/app/rewards`);
+  say(`  Redemptions:            ${appUrl}/dev/admin?path=/app/redemptions`);
   say(`Storefront preview:       ${appUrl}/dev/preview`);
   // How to see each theme block there (docs/demo.md, "Storefront preview").
-  const member = members.find((m) => m.balance > 0) ?? members[0];
+  const current = await listMembers(db, shop.id);
+  const member = current.find((m) => m.balance > 0) ?? current[0];
   const memberUrl = member ? `${appUrl}/dev/preview?customer=${member.externalId}` : undefined;
   say(`  Logged out:             ${appUrl}/dev/preview (program sentence, sign-in/join links)`);
   if (member && memberUrl) {
@@ -562,6 +592,7 @@ async function main(): Promise<void> {
   }
   say('  Product block:          under the product on every preview page; change the size');
   say('  Launcher:               the Rewards button in the corner; Tab to it, Enter, Escape');
+  say('  Redeem:                 a member redeems in the launcher or the Rewards block');
   say(
     `  In French:              ${memberUrl ? `${memberUrl}&` : `${appUrl}/dev/preview?`}locale=fr`,
   );

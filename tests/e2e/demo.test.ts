@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAppBuilt, ROOT } from '../../dev/build';
 import { expectedReport, expectedResults } from '../../dev/demo/expected';
 import { generateHistory } from '../../dev/demo/history';
+import { demoCatalog, topMember } from '../../dev/demo/rewards';
 import { readDemoState } from '../../dev/demo/state';
 import {
   killDemo,
@@ -60,12 +61,20 @@ function expectation() {
   });
   const results = expectedResults(history.deliveries, { timezone: TIMEZONE });
   const report = expectedReport(results);
+  // The demo's redemption: the top member spends the first reward's cost (dev/demo/rewards.ts).
+  const redeemer = topMember(
+    results.customers.map((c) => ({ externalId: c.customerId, lifetimeEarned: c.balance })),
+  )!;
+  const cost = (demoCatalog()[0] as { pointsCost: number }).pointsCost;
+  const balances = new Map(results.customers.map((c) => [c.customerId, c.balance]));
+  balances.set(redeemer.externalId, redeemer.lifetimeEarned - cost);
   return {
     state,
     deliveries: history.deliveries.length,
     members: results.customers.length,
-    points: results.customers.reduce((sum, c) => sum + c.balance, 0),
-    balances: new Map(results.customers.map((c) => [c.customerId, c.balance])),
+    points: results.customers.reduce((sum, c) => sum + c.balance, 0) - cost,
+    balances,
+    cost,
     report,
   };
 }
@@ -102,6 +111,13 @@ describe('npm run demo', () => {
     );
     expect(out).toContain(`Grand total: ${fmt(expected.report.totals.total)} points earned.`);
     expect(out).toContain('Check: the ledger agrees with the independent expectation');
+    // One redemption end to end: a code for that member only, used by an order.
+    expect(out).toMatch(
+      new RegExp(
+        `^Redemption: .+ spent ${expected.cost} points on "\\$5 off your next order" → code LRL(-[0-9A-Z]{4}){3} \\(Shopify: \\$5\\.00 off, for .+ only, once, until \\d{4}-\\d{2}-\\d{2}\\) → used on order #R\\d+ → status used\\.$`,
+        'm',
+      ),
+    );
     // Every member's storefront metafields, as the emulator holds them, equal the ledger.
     expect(out).toMatch(
       new RegExp(
@@ -225,6 +241,10 @@ describe('npm run demo', () => {
     );
     expect(out).toContain(`Grand total: ${fmt(expected.report.totals.total)} points earned.`);
     expect(out).toContain('Check: the ledger agrees with the independent expectation');
+    // The same request id: the same redemption, not a second one.
+    expect(out).toMatch(
+      /^Redemption: .+ spent \d+ points on .+ \(created in Shopify on an earlier run\) → used on order #R\d+ → status used\.$/m,
+    );
     // The new emulator holds nothing: every member is written again, and no lag is claimed.
     expect(out).toContain(
       `Storefront sync: ${fmt(expected.report.customers.length)} members' metafields equal the ledger (`,

@@ -202,6 +202,15 @@ const appProxyRequests = (requests: BrowserRequest[]) =>
   requests.filter((r) => /\/apps\/loyalty(\/|$)/.test(new URL(r.url()).pathname));
 
 /**
+ * The launcher's own requests: the Rewards block on the page loads the catalog (and the member's
+ * codes) as soon as it is seen, which is not the launcher fetching.
+ */
+const launcherRequests = (requests: BrowserRequest[]) =>
+  appProxyRequests(requests).filter(
+    (r) => !/\/apps\/loyalty\/(rewards|redemptions)$/.test(new URL(r.url()).pathname),
+  );
+
+/**
  * Members some test posted ledger entries for behind the demo's back: their metafields may lag,
  * so tests that compare the balance block with the ledger pick others.
  */
@@ -392,7 +401,7 @@ describe('the storefront preview', () => {
     const [member] = await members();
     await openMemberPage(watched, member!.externalId);
     await page.waitForLoadState('networkidle');
-    expect(appProxyRequests(requests)).toEqual([]);
+    expect(launcherRequests(requests)).toEqual([]);
 
     const launcher = page.locator('button[data-laurel-launcher]');
     const panel = page.locator('[data-laurel-panel]');
@@ -416,7 +425,7 @@ describe('the storefront preview', () => {
       expect(++presses, 'Tab never reached the launcher').toBeLessThan(60);
       await page.keyboard.press('Tab');
     }
-    expect(appProxyRequests(requests)).toEqual([]);
+    expect(launcherRequests(requests)).toEqual([]);
 
     await page.keyboard.press('Enter');
     await panel.waitFor({ state: 'visible' });
@@ -562,7 +571,8 @@ describe('the storefront preview', () => {
     // The embed's root is /fr: every proxy call went through the translated storefront's URL.
     const proxied = appProxyRequests(requests).map((r) => new URL(r.url()).pathname);
     expect(proxied.length).toBeGreaterThanOrEqual(2);
-    for (const path of proxied) expect(path).toMatch(/^\/fr\/apps\/loyalty(\/history|\/rewards|\/redemptions)?$/);
+    for (const path of proxied)
+      expect(path).toMatch(/^\/fr\/apps\/loyalty(\/history|\/rewards|\/redemptions)?$/);
     await page.screenshot({ path: join(ARTIFACTS, 'storefront-preview-fr.png'), fullPage: false });
   });
 
