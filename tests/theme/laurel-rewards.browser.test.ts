@@ -762,6 +762,38 @@ describe('redeeming', () => {
     expect(await page.locator('[data-laurel-panel]').isHidden()).toBe(true);
   });
 
+  it('redeemed in the panel, the Rewards block on the page lists the code too; a closed panel is not reloaded', async () => {
+    const { page, requests, consoleErrors } = await visit({ customer: member(1250, 2000) });
+    await catalogShown(page, BLOCK);
+    const blockCodes = () =>
+      page
+        .locator(`${BLOCK} [data-laurel-rewards-mine-list] > li`)
+        .evaluateAll((items) => items.map((li) => (li as HTMLElement).dataset.laurelRedemption));
+    expect(await blockCodes()).toEqual(['31', '32']);
+
+    await page.locator('[data-laurel-launcher]').click();
+    await catalogShown(page, PANEL);
+    await reward(page, PANEL, '1').locator('[data-laurel-rewards-redeem]').click();
+    await reward(page, PANEL, '1').locator('[data-laurel-rewards-confirm]').click();
+    await page.waitForFunction(() => document.activeElement?.tagName === 'CODE');
+    // the fake lists the newest first; the block (behind the panel) reloaded its catalog and codes
+    await expect.poll(blockCodes).toEqual(['41', '31', '32']);
+    await page.keyboard.press('Escape');
+    expect(await page.locator('[data-laurel-panel]').isHidden()).toBe(true);
+
+    // redeemed in the block with the panel closed: only the block reloads
+    requests.length = 0;
+    await reward(page, BLOCK, '1').locator('[data-laurel-rewards-redeem]').click();
+    await reward(page, BLOCK, '1').locator('[data-laurel-rewards-confirm]').click();
+    await expect.poll(blockCodes).toEqual(['42', '41', '31', '32']);
+    expect(requests.sort()).toEqual([
+      'GET /apps/loyalty/redemptions?locale=en',
+      'GET /apps/loyalty/rewards?locale=en',
+      'POST /apps/loyalty/redeem?locale=en',
+    ]);
+    expect(consoleErrors).toEqual([]);
+  });
+
   it('selects the code to copy where there is no Clipboard API', async () => {
     const { page } = await visit({ customer: member(1250, 2000) }, { blocks: ['rewards'] });
     await catalogShown(page, BLOCK);

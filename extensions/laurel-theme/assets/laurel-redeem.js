@@ -130,7 +130,13 @@
     }
     x.emit(body.balance);
     show(x, redemption, code === 202 || redemption.status === 'pending');
-    x.load(true);
+    // Every section shown reloads, not just this one: redeemed in the panel, the Rewards block on
+    // the page must list the code and the reward's new reason too. A closed panel, or a block
+    // never scrolled to, loads when it is next seen anyway.
+    for (const root of d.querySelectorAll('[data-laurel-rewards]')) {
+      const y = root.laurel;
+      if (y === x || (y?.catalog && !root.closest('[hidden]'))) y.load(true);
+    }
     return true;
   }
 
