@@ -22,7 +22,7 @@
  * docs/images/storefront-redeem.png (README).
  */
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page, Request as BrowserRequest } from 'playwright-core';
@@ -462,6 +462,7 @@ async function expectShopifyCode(redeemed: Redeemed, reward: Reward, gets: Gets)
     rewardId: reward.id,
     shopifyDiscountId: node!.id,
   });
+  expect(redeemed.body.redemption.expiresAt).toBe(redemption!.expiresAt!.toISOString());
   expect(Date.parse(discount.endsAt!)).toBe(
     Math.floor(redemption!.expiresAt!.getTime() / 1000) * 1000,
   );
@@ -554,17 +555,35 @@ describe('a shopper in the demo redeems each reward type', { timeout: 60_000 }, 
     await page.keyboard.press('Space');
     expect(await gold.locator('[role="group"]').count()).toBe(0);
     expect(requests.slice(before)).toEqual([]);
-    // The proxy agrees: a redeem of it is refused for the tier.
-    const catalog = (await page.evaluate(async () => {
-      const response = await fetch('/apps/loyalty/rewards');
-      return response.json();
-    })) as { rewards: { id: string; canRedeem: boolean; reason?: string }[] };
-    expect(
-      catalog.rewards.find((r) => r.id === String(rewardOf('fixed_amount', true).id)),
-    ).toMatchObject({
+    // The proxy agrees: the catalog says TIER, and a redeem sent anyway is refused, nothing spent.
+    const goldId = String(rewardOf('fixed_amount', true).id);
+    const balance = await ledgerBalance();
+    const answers = (await page.evaluate(async (rewardId) => {
+      const catalog = await fetch('/apps/loyalty/rewards');
+      const redeem = await fetch('/apps/loyalty/redeem', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ rewardId, requestId: 'e2e-tier-check-1' }),
+      });
+      return { catalog: await catalog.json(), redeem: [redeem.status, await redeem.json()] };
+    }, goldId)) as {
+      catalog: { rewards: { id: string; canRedeem: boolean; reason?: string }[] };
+      redeem: [number, { error: { code: string } }];
+    };
+    expect(answers.catalog.rewards.find((r) => r.id === goldId)).toMatchObject({
       canRedeem: false,
       reason: 'TIER',
     });
+    expect(answers.redeem).toMatchObject([403, { error: { code: 'FORBIDDEN' } }]);
+    expect(await ledgerBalance()).toBe(balance);
+    expect(await listRedemptions(db.db, shop.id, member.id)).toEqual([]);
+    // The browser reports the 403 it was sent on purpose.
+    const refused = problems.filter((p) => p.includes('/apps/loyalty/redeem'));
+    expect(refused).toEqual([
+      expect.stringMatching(/^HTTP 403: /),
+      expect.stringMatching(/^console\.error: Failed to load resource: .*403/),
+    ]);
+    problems.splice(0, problems.length, ...problems.filter((p) => !refused.includes(p)));
   });
 
   it('launcher: $5 off — confirm, the code focused, copied, Apply to cart; Shopify holds it for them only', async () => {
@@ -575,7 +594,11 @@ describe('a shopper in the demo redeems each reward type', { timeout: 60_000 }, 
     issued.set('fixed_amount', redeemed);
     await expectDebited(redeemed, before, 100);
     await expectShopifyCode(redeemed, reward, { amountOffOrderMinor: 500 });
-    await page.screenshot({ path: join(ARTIFACTS, 'storefront-redeem-panel-code.png') });
+    await page.screenshot({ path: join(ARTIFACTS, 'storefront-redeem-launcher.png') });
+    // The README's picture: the panel with the fresh code, Copy and Apply to cart.
+    await page
+      .locator('[data-laurel-panel]')
+      .screenshot({ path: join(ARTIFACTS, 'storefront-redeem-panel-code.png') });
     mkdirSync(join(ROOT, 'docs', 'images'), { recursive: true });
     copyFileSync(join(ARTIFACTS, 'storefront-redeem-panel-code.png'), README_IMAGE);
   });
@@ -625,7 +648,7 @@ describe('a shopper in the demo redeems each reward type', { timeout: 60_000 }, 
     const creditBefore = await storeCreditMinor();
     const redeemed = await redeem(panel(), reward, { points: 200, worth: '$10 in store credit' });
     issued.set('store_credit', redeemed);
-    expect(redeemed.body.redemption.code).toBeNull();
+    expect(redeemed.body.redemption).toMatchObject({ code: null, expiresAt: null });
     await expectDebited(redeemed, before, 200);
     expect(await storeCreditMinor()).toBe(creditBefore + 1000);
     const redemption = await getRedemption(db.db, shop.id, Number(redeemed.body.redemption.id));
@@ -760,11 +783,19 @@ describe('and uses the code on an order', { timeout: 60_000 }, () => {
         })
         .toBe('used');
     }
+    expect(await getRedemption(db.db, shop.id, Number(five.id))).toMatchObject({
+      shopifyOrderId: '9100000001',
+      usedAt: expect.any(Date),
+    });
+    expect(await getRedemption(db.db, shop.id, Number(free.id))).toMatchObject({
+      shopifyOrderId: '9100000002',
+    });
     // `used` is set in the transaction that records the order: its points are in the ledger now.
 
     await openPanel();
     const mine = panel().locator('[data-laurel-rewards-mine-list] > li');
     await expect.poll(() => mine.count()).toBe(issued.size);
+    const today = new Intl.DateTimeFormat('en', { dateStyle: 'medium' }).format(new Date());
     const statuses = await mine.evaluateAll((items) =>
       items.map((li) => ({
         id: (li as HTMLElement).dataset.laurelRedemption,
@@ -786,7 +817,7 @@ describe('and uses the code on an order', { timeout: 60_000 }, () => {
     );
     for (const shown of statuses) {
       expect(shown.status, `redemption ${shown.id}`).toBe(expected.get(shown.id!));
-      if (shown.status === 'used') expect(shown.text).toMatch(/Used on /);
+      if (shown.status === 'used') expect(shown.text).toContain(`Used on ${today}`);
       if (shown.status === 'issued') expect(shown.text).toMatch(/Valid until /);
       if (shown.status === 'credited') expect(shown.text).toContain('Store credit added');
     }
@@ -810,7 +841,65 @@ describe('and uses the code on an order', { timeout: 60_000 }, () => {
         page.locator('[data-laurel-panel-balance]').getAttribute('data-laurel-panel-balance'),
       )
       .toBe(String(await ledgerBalance()));
+    // The history names each reward redeemed, with the points it took.
+    const history = page.locator('[data-laurel-history] li');
+    await history.first().waitFor();
+    const shownEntries = new Map(
+      await history.evaluateAll((items) =>
+        items.map((li) => [
+          (li as HTMLElement).dataset.laurelEntry!,
+          (li as HTMLElement).innerText,
+        ]),
+      ),
+    );
+    const titles = new Map(
+      (await listRedemptions(db.db, shop.id, member.id)).map((r) => [r.id, r.title]),
+    );
+    const debits = (await entriesFor(db.db, shop.id, member.id)).filter(
+      (e) => e.source === 'redemption',
+    );
+    expect(debits).toHaveLength(issued.size);
+    for (const debit of debits) {
+      const id = Number(/^redemption:(\d+):debit$/.exec(debit.idempotencyKey)![1]);
+      const text = shownEntries.get(String(debit.id));
+      expect(text, `history entry ${debit.id}`).toContain(`Redeemed: ${titles.get(id)}`);
+      expect(text).toContain(en.format(debit.points));
+    }
     await panel().locator('[data-laurel-rewards-mine]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(ARTIFACTS, 'storefront-redeem-panel-used.png') });
+
+    // A fresh page: the member's metafields, which Liquid renders, have caught up with it all.
+    const balance = await ledgerBalance();
+    await expect
+      .poll(
+        async () => {
+          const html = await (await page.goto(`${preview}?customer=${member.externalId}`))!.text();
+          return /data-laurel-balance="(\d+)"/.exec(html)?.[1];
+        },
+        { timeout: 20_000, interval: 500 },
+      )
+      .toBe(String(balance));
+    await catalogShown(block());
+    await expectBalancesShown(balance);
+  });
+});
+
+describe('the app behind it', () => {
+  it('logged no error or warning but the tier refusal it was sent on purpose', () => {
+    const lines = readFileSync(join(dir, 'demo.log'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map(
+        (line) => JSON.parse(line) as { level: number; msg: string; path?: string; code?: string },
+      );
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.filter((line) => line.level >= 40)).toEqual([
+      expect.objectContaining({
+        level: 40,
+        msg: 'app proxy request refused',
+        path: '/proxy/redeem',
+        code: 'FORBIDDEN',
+      }),
+    ]);
   });
 });
