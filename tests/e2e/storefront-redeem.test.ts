@@ -11,13 +11,15 @@
  * the confirm step, the code focused, Copy (the clipboard), Apply to cart; Shopify's discount for
  * that code, for this customer only, once, until the expiry, worth what the reward says (store
  * credit: the customer's store credit account up by $10 and no code); every balance on the page
- * down by the cost and equal to the ledger. The Gold-only reward is shown with its reason and
- * cannot be redeemed. One redemption loses its answer on the way back: "Try again" sends the same
- * requestId and the points go once. Then signed orders/paid webhooks carry the $5 and the free
- * tin codes, the redemptions become `used`, and the panel's "Redeemed rewards" says so.
+ * down by the cost and equal to the ledger. The Gold-only reward is shown with its reason, its
+ * Redeem does nothing, and the proxy refuses it (403). One redemption loses its answer on the way
+ * back: "Try again" sends the same requestId and the points go once. Then signed orders/paid
+ * webhooks carry the $5 and the free tin codes, the redemptions become `used` with their orders,
+ * and the panel's "Redeemed rewards" and history say so.
  *
  * Fails on any console error or warning, page error, failed request or HTTP error answer other
- * than the one failure it causes, and on any layout shift not caused by an input.
+ * than the two it causes on purpose (the lost answer, the tier refusal), on any layout shift not
+ * caused by an input, and on any warning or error in the app's log but that refusal's.
  * Screenshots: tests/artifacts/storefront-redeem-*.png; the panel with a fresh code is also
  * docs/images/storefront-redeem.png (README).
  */
@@ -57,6 +59,7 @@ const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
 const README_IMAGE = join(ROOT, 'docs', 'images', 'storefront-redeem.png');
 const en = new Intl.NumberFormat('en-US');
 const DAY_MS = 86_400_000;
+const mediumDate = new Intl.DateTimeFormat('en', { dateStyle: 'medium' });
 
 let db: TestDatabase;
 let demo: Demo;
@@ -250,8 +253,10 @@ interface Redeemed {
 
 /**
  * Redeem → the confirm step (focused, asking "Spend N points for …?") → Confirm, by mouse, or by
- * keyboard when `keyboard` (Redeem must then have the focus). Checks what the shopper sees after:
- * the code focused with Copy (the clipboard gets it) and "Apply to cart", or "Store credit added".
+ * keyboard when `keyboard` (Redeem must then have the focus). With `loseFirstAnswer` (which routes
+ * the redeem request so its answer is lost), Confirm fails and the button's "Try again" is
+ * pressed. Checks what the shopper sees after: the code focused with Copy (the clipboard gets it)
+ * and "Apply to cart", or "Store credit added".
  */
 async function redeem(
   section: Locator,
@@ -260,7 +265,7 @@ async function redeem(
     points: number;
     worth: string;
     keyboard?: boolean;
-    beforeConfirm?: () => Promise<unknown>;
+    loseFirstAnswer?: () => Promise<unknown>;
   },
 ): Promise<Redeemed> {
   const item = catalogItem(section, reward);
@@ -279,7 +284,7 @@ async function redeem(
   expect(await group.locator('p').innerText()).toBe(
     `Spend ${en.format(options.points)} points for ${options.worth}?`,
   );
-  await options.beforeConfirm?.();
+  await options.loseFirstAnswer?.();
 
   const posts: BrowserRequest[] = [];
   const watch = (request: BrowserRequest) => {
@@ -291,7 +296,7 @@ async function redeem(
   );
   if (options.keyboard) await page.keyboard.press('Enter');
   else await confirm.click();
-  if (options.beforeConfirm) {
+  if (options.loseFirstAnswer) {
     // The first answer was lost: the button now says "Try again", and retries.
     await expect.poll(() => confirm.innerText()).toBe('Try again');
     expect(await section.locator('[data-laurel-rewards-status]').innerText()).toBe(
@@ -320,7 +325,9 @@ async function redeem(
     expect(await result.locator('a[data-laurel-rewards-apply]').getAttribute('href')).toBe(
       `/discount/${code}?redirect=/cart`,
     );
-    expect(await result.innerText()).toContain('Valid until');
+    expect(await result.innerText()).toContain(
+      `Valid until ${mediumDate.format(new Date(body.redemption.expiresAt!))}`,
+    );
     await page.evaluate(() => navigator.clipboard.writeText('-'));
     await result.locator('button[data-laurel-rewards-copy]').click();
     await expect
@@ -415,6 +422,7 @@ async function expectShopifyCode(redeemed: Redeemed, reward: Reward, gets: Gets)
     __typename: 'DiscountCustomers',
     customers: [{ id: customerGid() }],
   });
+  expect(discount.title).toBe(reward.definition.title);
   expect(discount.usageLimit).toBe(1);
   expect(discount.appliesOncePerCustomer).toBe(true);
   expect(discount.status).toBe('ACTIVE');
@@ -611,7 +619,7 @@ describe('a shopper in the demo redeems each reward type', { timeout: 60_000 }, 
       points: 150,
       worth: 'Free shipping',
       // The proxy runs the first request; its answer never reaches the browser.
-      beforeConfirm: () =>
+      loseFirstAnswer: () =>
         page.route(
           (url) => url.pathname === '/apps/loyalty/redeem',
           async (route) => {
@@ -795,7 +803,7 @@ describe('and uses the code on an order', { timeout: 60_000 }, () => {
     await openPanel();
     const mine = panel().locator('[data-laurel-rewards-mine-list] > li');
     await expect.poll(() => mine.count()).toBe(issued.size);
-    const today = new Intl.DateTimeFormat('en', { dateStyle: 'medium' }).format(new Date());
+    const today = mediumDate.format(new Date());
     const statuses = await mine.evaluateAll((items) =>
       items.map((li) => ({
         id: (li as HTMLElement).dataset.laurelRedemption,
