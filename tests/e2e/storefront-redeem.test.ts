@@ -21,10 +21,10 @@
  * than the two it causes on purpose (the lost answer, the tier refusal), on any layout shift not
  * caused by an input, and on any warning or error in the app's log but that refusal's.
  * Screenshots: tests/artifacts/storefront-redeem-*.png; the panel with a fresh code is also
- * docs/images/storefront-redeem.png (README).
+ * docs/images/storefront-redeem.png (README), written when missing or with UPDATE_DOC_IMAGES=1.
  */
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page, Request as BrowserRequest } from 'playwright-core';
@@ -607,8 +607,10 @@ describe('a shopper in the demo redeems each reward type', { timeout: 60_000 }, 
     await page
       .locator('[data-laurel-panel]')
       .screenshot({ path: join(ARTIFACTS, 'storefront-redeem-panel-code.png') });
-    mkdirSync(join(ROOT, 'docs', 'images'), { recursive: true });
-    copyFileSync(join(ARTIFACTS, 'storefront-redeem-panel-code.png'), README_IMAGE);
+    // Copied only when missing or asked for: every run's code differs, the committed one stays.
+    if (!existsSync(README_IMAGE) || process.env.UPDATE_DOC_IMAGES === '1') {
+      copyFileSync(join(ARTIFACTS, 'storefront-redeem-panel-code.png'), README_IMAGE);
+    }
   });
 
   it('launcher: free shipping after a lost answer — Try again sends the same requestId, one debit', async () => {
