@@ -19,6 +19,7 @@ import { getDatabase } from './db.server';
 import { historyPage, memberStanding, type HistoryEntry } from './models/history.server';
 import { compiledProgram, programAt } from './models/programs.server';
 import { getShopByDomain } from './models/shops.server';
+import { rewardsCatalog, type RewardView } from './storefront-rewards.server';
 import {
   explainEntry,
   formatMinorMoney,
@@ -69,6 +70,10 @@ export interface RewardsPageView {
   shopCurrency: string;
   /** IANA zone the shop's dates are shown in. */
   timezone: string;
+  /** The catalog as the app proxy answers it for this shopper (docs/redemption.md). */
+  rewards: RewardView[];
+  /** The member's balance (for "N more points"); null when logged out. */
+  balance: number | null;
 }
 
 interface PageText {
@@ -87,6 +92,15 @@ interface PageText {
   signedOut: string;
   signIn: string;
   join: string;
+  rewards: string;
+  rewardsHow: string;
+  cost(points: string): string;
+  costRange(min: string, max: string): string;
+  canRedeem: string;
+  morePoints(points: string): string;
+  limitReached: string;
+  periodLimitReached: string;
+  tierOnly: string;
 }
 
 const TEXT: Record<StorefrontLocale, PageText> = {
@@ -116,6 +130,15 @@ const TEXT: Record<StorefrontLocale, PageText> = {
     signedOut: 'Earn points on every order. Sign in to see your balance and your activity.',
     signIn: 'Sign in',
     join: 'Create an account',
+    rewards: 'Rewards',
+    rewardsHow: 'Redeem your points with the Rewards button on any page of the shop.',
+    cost: (points) => points,
+    costRange: (min, max) => `${min} to ${max}`,
+    canRedeem: 'You can redeem this now',
+    morePoints: (points) => `${points} more to go`,
+    limitReached: 'You have redeemed this as often as it allows',
+    periodLimitReached: 'Redeemed recently: available again later',
+    tierOnly: 'For members of certain tiers',
   },
   fr: {
     title: 'Récompenses',
@@ -146,6 +169,16 @@ const TEXT: Record<StorefrontLocale, PageText> = {
       'Gagnez des points à chaque commande. Connectez-vous pour voir votre solde et votre activité.',
     signIn: 'Se connecter',
     join: 'Créer un compte',
+    rewards: 'Récompenses à échanger',
+    rewardsHow:
+      'Échangez vos points avec le bouton Récompenses, sur toutes les pages de la boutique.',
+    cost: (points) => points,
+    costRange: (min, max) => `de ${min} à ${max}`,
+    canRedeem: 'Vous pouvez l’échanger maintenant',
+    morePoints: (points) => `encore ${points}`,
+    limitReached: 'Vous l’avez échangée autant de fois que possible',
+    periodLimitReached: 'Échangée récemment\u00a0: de nouveau disponible plus tard',
+    tierOnly: 'Réservée aux membres de certains paliers',
   },
 };
 
@@ -189,6 +222,57 @@ function activitySection(
   return ['<ol class="laurel-rewards-page__activity">', ...items, '</ol>'].join('\n');
 }
 
+function rewardCost(reward: RewardView, locale: StorefrontLocale): string {
+  const t = TEXT[locale];
+  if (reward.slider) {
+    return t.costRange(
+      formatPoints(reward.slider.minPoints, locale),
+      formatPoints(reward.slider.maxPoints, locale),
+    );
+  }
+  return t.cost(formatPoints(reward.pointsCost ?? 0, locale));
+}
+
+function rewardStatus(view: RewardsPageView, reward: RewardView, locale: StorefrontLocale) {
+  const t = TEXT[locale];
+  if (reward.canRedeem) return t.canRedeem;
+  switch (reward.reason) {
+    case 'INSUFFICIENT_BALANCE': {
+      const cost = reward.pointsCost ?? reward.slider?.minPoints ?? 0;
+      return t.morePoints(formatPoints(Math.max(cost - (view.balance ?? 0), 1), locale));
+    }
+    case 'LIMIT_REACHED':
+      return t.limitReached;
+    case 'PERIOD_LIMIT_REACHED':
+      return t.periodLimitReached;
+    case 'TIER':
+      return t.tierOnly;
+    default:
+      return null;
+  }
+}
+
+/** The catalog, read only: redeeming happens in the launcher, where the code can be shown. */
+function rewardsSection(view: RewardsPageView, locale: StorefrontLocale): string {
+  if (view.rewards.length === 0) return '';
+  const t = TEXT[locale];
+  const items = view.rewards.map((reward) => {
+    const status = rewardStatus(view, reward, locale);
+    return (
+      `<li data-laurel-page-reward="${e(reward.id)}"><strong>${e(reward.title)}</strong> · ${e(rewardCost(reward, locale))}` +
+      (status ? ` <span class="laurel-rewards-page__status">${e(status)}</span>` : '') +
+      '</li>'
+    );
+  });
+  return [
+    `<h2>${e(t.rewards)}</h2>`,
+    '<ul class="laurel-rewards-page__rewards">',
+    ...items,
+    '</ul>',
+    `<p>${e(t.rewardsHow)}</p>`,
+  ].join('\n');
+}
+
 function memberSection(
   view: RewardsPageView,
   member: RewardsMember,
@@ -206,6 +290,8 @@ function memberSection(
   } else {
     lines.push(`<p>${e(t.notEnrolled)}</p>`);
   }
+  const rewards = rewardsSection(view, locale);
+  if (rewards) lines.push(rewards);
   lines.push(`<h2>${e(t.howToEarn)}</h2>`, earnSection(view, locale));
   lines.push(`<h2>${e(t.activity)}</h2>`, activitySection(view, member, locale));
   return lines.join('\n');
@@ -221,7 +307,10 @@ function signedOutSection(view: RewardsPageView, locale: StorefrontLocale): stri
     '</p>',
     `<h2>${e(t.howToEarn)}</h2>`,
     earnSection(view, locale),
-  ].join('\n');
+    rewardsSection(view, locale),
+  ]
+    .filter((line) => line !== '')
+    .join('\n');
 }
 
 function localeBlock(view: RewardsPageView, locale: StorefrontLocale): string {
@@ -241,6 +330,8 @@ const STYLE = `<style>
 .laurel-rewards-page__activity{padding-left:1.25em}
 .laurel-rewards-page__activity time{font-variant-numeric:tabular-nums;margin-right:.5em}
 .laurel-rewards-page__actions a{display:inline-block;margin-right:1em}
+.laurel-rewards-page__rewards{padding-left:1.25em}
+.laurel-rewards-page__status{opacity:.75}
 </style>`;
 
 /** The Liquid body of the page; pure. */
@@ -285,9 +376,12 @@ export async function rewardsPage(
       activity,
     };
   }
+  const catalog = await rewardsCatalog(owner);
   return renderRewardsPage({
     fallbackLocale,
     member,
+    rewards: catalog.rewards,
+    balance: catalog.balance,
     program: version ? compiledProgram(version) : null,
     shopCurrency: shop?.currency ?? 'USD',
     timezone: shop?.timezone ?? 'UTC',

@@ -62,7 +62,10 @@ function cliEntry(extension) {
     .join('\n');
 }
 
-/** Which package (or our own source) each byte of the minified output came from. */
+/**
+ * Which package (or our own source: the extension's folder, or extensions/shared that both UI
+ * extensions import) each byte of the minified output came from.
+ */
 function composition(metafile, outfile) {
   const output = Object.entries(metafile.outputs).find(([path]) => path.endsWith(outfile))?.[1];
   const parts = new Map();

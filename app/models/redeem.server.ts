@@ -29,7 +29,7 @@ import {
 } from '../../loyalty/rewards';
 import { AppError, ErrorCode, sqlStateOf } from '../errors';
 import { post } from './ledger.server';
-import type { Redemption, RedemptionStatus } from './redemptions.server';
+import { moveRedemption, type Redemption, type RedemptionStatus } from './redemptions.server';
 import { getReward } from './rewards.server';
 import { requireShop } from './shops.server';
 
@@ -374,23 +374,12 @@ export async function markIssued(
   redemptionId: number,
   issued: { discountId: string; issuedAt: Date },
 ): Promise<Redemption> {
-  const [row] = await db
-    .update(redemptions)
-    .set({
-      status: 'issued',
-      shopifyDiscountId: issued.discountId,
-      issuedAt: issued.issuedAt,
-      updatedAt: sql`now()`,
-    })
-    .where(
-      and(
-        eq(redemptions.shopId, shopId),
-        eq(redemptions.id, redemptionId),
-        eq(redemptions.status, 'pending'),
-      ),
-    )
-    .returning();
-  if (row) return row as Redemption;
+  const row = await moveRedemption(db, shopId, redemptionId, 'pending', {
+    status: 'issued',
+    shopifyDiscountId: issued.discountId,
+    issuedAt: issued.issuedAt,
+  });
+  if (row) return row;
   const current = await currentRow(db, shopId, redemptionId);
   if (current.shopifyDiscountId === issued.discountId && current.status !== 'failed') {
     return current;
@@ -405,24 +394,13 @@ export async function markCredited(
   redemptionId: number,
   credited: { storeCreditTransactionId: string; issuedAt: Date },
 ): Promise<Redemption> {
-  const [row] = await db
-    .update(redemptions)
-    .set({
-      status: 'credited',
-      storeCreditTransactionId: credited.storeCreditTransactionId,
-      issuedAt: credited.issuedAt,
-      closedAt: credited.issuedAt,
-      updatedAt: sql`now()`,
-    })
-    .where(
-      and(
-        eq(redemptions.shopId, shopId),
-        eq(redemptions.id, redemptionId),
-        eq(redemptions.status, 'pending'),
-      ),
-    )
-    .returning();
-  if (row) return row as Redemption;
+  const row = await moveRedemption(db, shopId, redemptionId, 'pending', {
+    status: 'credited',
+    storeCreditTransactionId: credited.storeCreditTransactionId,
+    issuedAt: credited.issuedAt,
+    closedAt: credited.issuedAt,
+  });
+  if (row) return row;
   const current = await currentRow(db, shopId, redemptionId);
   if (current.storeCreditTransactionId === credited.storeCreditTransactionId) return current;
   throw notPending(current, 'credited');

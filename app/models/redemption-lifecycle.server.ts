@@ -9,7 +9,7 @@ import { returnsRedemptionPoints } from '../../loyalty/redemption-refunds';
 import { getOrder, refundsOf } from './orders.server';
 import type { ProgramTimeline } from './programs.server';
 import { returnPoints } from './redeem.server';
-import type { Redemption } from './redemptions.server';
+import { moveRedemption, type Redemption } from './redemptions.server';
 
 export interface CodeUse {
   /** Shopify order id. */
@@ -105,48 +105,26 @@ export async function dueForExpiry(
  * Closes an issued code that expired unused, keeping its points (the reward does not give them
  * back). Guarded: undefined when it is no longer issued (an order used it meanwhile).
  */
-export async function markExpired(
+export function markExpired(
   db: Executor,
   shopId: number,
   redemptionId: number,
   now: Date,
 ): Promise<Redemption | undefined> {
-  const [row] = await db
-    .update(redemptions)
-    .set({ status: 'expired', closedAt: now, updatedAt: sql`now()` })
-    .where(
-      and(
-        eq(redemptions.shopId, shopId),
-        eq(redemptions.id, redemptionId),
-        eq(redemptions.status, 'issued'),
-      ),
-    )
-    .returning();
-  return row as Redemption | undefined;
+  return moveRedemption(db, shopId, redemptionId, 'issued', { status: 'expired', closedAt: now });
 }
 
 /**
  * Shopify counted a use of the code but no paid order carrying it has arrived (payment pending, or
  * a lost webhook): `used` without an order; the order is linked when orders/paid comes.
  */
-export async function markUsedAtShopify(
+export function markUsedAtShopify(
   db: Executor,
   shopId: number,
   redemptionId: number,
   now: Date,
 ): Promise<Redemption | undefined> {
-  const [row] = await db
-    .update(redemptions)
-    .set({ status: 'used', usedAt: now, updatedAt: sql`now()` })
-    .where(
-      and(
-        eq(redemptions.shopId, shopId),
-        eq(redemptions.id, redemptionId),
-        eq(redemptions.status, 'issued'),
-      ),
-    )
-    .returning();
-  return row as Redemption | undefined;
+  return moveRedemption(db, shopId, redemptionId, 'issued', { status: 'used', usedAt: now });
 }
 
 /** The redemptions used on these orders whose points have not come back. */

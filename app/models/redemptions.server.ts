@@ -195,3 +195,29 @@ export async function findRedemptionByCode(
     );
   return row as Redemption | undefined;
 }
+
+/**
+ * Moves a redemption from `from` to the status in `set`, only if it is still `from`: the guarded
+ * update every status change goes through, so two workers (a shopper's retry and the sweep, an
+ * order and the expiry) never both move one redemption. Undefined when it was not `from`.
+ */
+export async function moveRedemption(
+  db: Executor,
+  shopId: number,
+  redemptionId: number,
+  from: RedemptionStatus,
+  set: Partial<typeof redemptions.$inferInsert> & { status: RedemptionStatus },
+): Promise<Redemption | undefined> {
+  const [row] = await db
+    .update(redemptions)
+    .set({ ...set, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(redemptions.shopId, shopId),
+        eq(redemptions.id, redemptionId),
+        eq(redemptions.status, from),
+      ),
+    )
+    .returning();
+  return row as Redemption | undefined;
+}

@@ -5,18 +5,11 @@
  * token's customer's issued, unexpired codes; a guest, a refused token, a crawler; CORS on every
  * answer, preflight included.
  */
-import { createRequestHandler, type LoaderFunctionArgs } from '@remix-run/server-runtime';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createRequestHandler } from '@remix-run/server-runtime';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 
-vi.hoisted(() => {
-  Object.assign(process.env, {
-    SHOPIFY_API_KEY: 'laurel-test-key',
-    SHOPIFY_API_SECRET: 'laurel-test-secret',
-    SHOPIFY_APP_URL: 'https://laurel.test',
-    SCOPES: 'read_customers,write_customers,read_orders',
-    LOG_LEVEL: 'silent',
-  });
-});
+// The app reads process.env when imported: set it before the imports below.
+await vi.hoisted(() => import('../helpers/storefront-env').then((env) => env.useStorefrontEnv()));
 
 import { useDatabase } from '../../app/db.server';
 import { findCustomerByExternalId } from '../../app/models/customers.server';
@@ -26,22 +19,29 @@ import * as rewardsRoute from '../../app/routes/api.checkout.rewards';
 import { action, loader } from '../../app/routes/api.checkout.rewards';
 import { redemptions } from '../../db/schema';
 import type { IssuedValue } from '../../loyalty/rewards';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import {
+  callLoader,
+  CRAWLER_USER_AGENT,
+  expectCors as expectCorsHeaders,
+  expectPreflightAnswered,
+  nowSeconds as now,
+  PREFLIGHT,
+  seededStorefront,
+  withForgedClaims,
+  type Answer,
+  type Loader,
+} from '../helpers/extension-endpoints';
 import { routeTreeBuild } from '../helpers/route-tree';
 import {
   accountRequest,
   accountToken,
   customerGid,
   OTHER_SHOP,
-  seedStorefront,
   SHOP,
   tripwireDatabase,
-  type StorefrontSeed,
 } from '../helpers/storefront';
 
 const PATH = '/api/checkout/rewards';
-const args = (request: Request) => ({ request, params: {}, context: {} }) as LoaderFunctionArgs;
-const now = () => Math.floor(Date.now() / 1000);
 
 /** A checkout session token: the customer-account claims without iss and sid. */
 const checkoutToken = (claims: Record<string, unknown> = {}, options: { secret?: string } = {}) =>
@@ -57,34 +57,14 @@ const checkoutRequest = (
     headers: { Origin: 'https://checkout.shopifycdn.com', ...init.headers },
   });
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: unknown;
-}
+const call = (request: Request, handler: Loader = loader): Promise<Answer> =>
+  callLoader(handler, request);
 
-async function call(
-  request: Request,
-  handler: (a: LoaderFunctionArgs) => Promise<Response> = loader,
-): Promise<Answer> {
-  const response = await handler(args(request));
-  const text = await response.text();
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: text ? JSON.parse(text) : null,
-  };
-}
-
-function expectCors(headers: Headers) {
-  expect(headers.get('Access-Control-Allow-Origin')).toBe('*');
-  expect(headers.get('Access-Control-Allow-Headers')).toBe('Authorization, Content-Type');
-  expect(headers.get('Access-Control-Allow-Methods')).toBe('GET, OPTIONS');
-}
+/** Every checkout answer also names the methods it allows. */
+const expectCors = (headers: Headers) => expectCorsHeaders(headers, { methods: 'GET, OPTIONS' });
 
 const DAY = 86_400_000;
-let handle: TestDatabase;
-let seed: StorefrontSeed;
+const storefront = seededStorefront();
 let redemptionIds = 0;
 
 /** A redemption row as the redeem flow leaves it (that flow is app/redemption.server.ts's). */
@@ -100,7 +80,7 @@ async function redeemed(
     rewardVersion?: number;
   },
 ): Promise<string> {
-  const [row] = await handle.db
+  const [row] = await storefront.handle.db
     .insert(redemptions)
     .values({
       shopId,
@@ -126,23 +106,21 @@ let ids: Record<string, string>;
 let expiries: Record<string, string>;
 
 beforeAll(async () => {
-  handle = await createTestDatabase('postgres');
-  seed = await seedStorefront(handle.db);
-  useDatabase(handle);
-  const { shop, otherShop, customerIds } = seed;
-  const fiveOff = await createReward(handle.db, shop.id, {
+  const { db } = storefront.handle;
+  const { shop, otherShop, customerIds } = storefront.seed;
+  const fiveOff = await createReward(db, shop.id, {
     type: 'fixed_amount',
     title: '$5 off your next order',
     pointsCost: 500,
     amountMinor: 500,
   });
-  const tenPercent = await createReward(handle.db, shop.id, {
+  const tenPercent = await createReward(db, shop.id, {
     type: 'percentage',
     title: '10% off',
     pointsCost: 800,
     percentage: 10,
   });
-  const otherReward = await createReward(handle.db, otherShop.id, {
+  const otherReward = await createReward(db, otherShop.id, {
     type: 'fixed_amount',
     title: '€5 off',
     pointsCost: 500,
@@ -151,43 +129,20 @@ beforeAll(async () => {
   const inTenDays = new Date(Date.now() + 10 * DAY);
   const inTwentyDays = new Date(Date.now() + 20 * DAY);
   const ada = customerIds.ada;
+  // Ada's $5-off redemptions in every state, in this order (their ids rise with it).
+  const adaFiveOff = (status: RedemptionStatus, code: string, expiresAt: Date) =>
+    redeemed(shop.id, ada, fiveOff.id, { status, code, value: FIVE_OFF, expiresAt });
   ids = {
-    adaFiveOff: await redeemed(shop.id, ada, fiveOff.id, {
-      status: 'issued',
-      code: 'LRL-AAAA-AAAA-AAA1',
-      value: FIVE_OFF,
-      expiresAt: inTenDays,
-    }),
-    adaUsed: await redeemed(shop.id, ada, fiveOff.id, {
-      status: 'used',
-      code: 'LRL-AAAA-AAAA-AAA2',
-      value: FIVE_OFF,
-      expiresAt: inTenDays,
-    }),
-    adaExpired: await redeemed(shop.id, ada, fiveOff.id, {
-      status: 'expired',
-      code: 'LRL-AAAA-AAAA-AAA3',
-      value: FIVE_OFF,
-      expiresAt: new Date(Date.now() - DAY),
-    }),
-    adaPastExpiryNotSwept: await redeemed(shop.id, ada, fiveOff.id, {
-      status: 'issued',
-      code: 'LRL-AAAA-AAAA-AAA4',
-      value: FIVE_OFF,
-      expiresAt: new Date(Date.now() - 60_000),
-    }),
-    adaPending: await redeemed(shop.id, ada, fiveOff.id, {
-      status: 'pending',
-      code: 'LRL-AAAA-AAAA-AAA5',
-      value: FIVE_OFF,
-      expiresAt: inTenDays,
-    }),
-    adaFailed: await redeemed(shop.id, ada, fiveOff.id, {
-      status: 'failed',
-      code: 'LRL-AAAA-AAAA-AAA6',
-      value: FIVE_OFF,
-      expiresAt: inTenDays,
-    }),
+    adaFiveOff: await adaFiveOff('issued', 'LRL-AAAA-AAAA-AAA1', inTenDays),
+    adaUsed: await adaFiveOff('used', 'LRL-AAAA-AAAA-AAA2', inTenDays),
+    adaExpired: await adaFiveOff('expired', 'LRL-AAAA-AAAA-AAA3', new Date(Date.now() - DAY)),
+    adaPastExpiryNotSwept: await adaFiveOff(
+      'issued',
+      'LRL-AAAA-AAAA-AAA4',
+      new Date(Date.now() - 60_000),
+    ),
+    adaPending: await adaFiveOff('pending', 'LRL-AAAA-AAAA-AAA5', inTenDays),
+    adaFailed: await adaFiveOff('failed', 'LRL-AAAA-AAAA-AAA6', inTenDays),
     adaTenPercent: await redeemed(shop.id, ada, tenPercent.id, {
       status: 'issued',
       code: 'LRL-AAAA-AAAA-AAA7',
@@ -202,7 +157,7 @@ beforeAll(async () => {
     }),
   };
   // Eve is customer 7001 too — of the other shop.
-  const eve = await findCustomerByExternalId(handle.db, otherShop.id, '7001');
+  const eve = await findCustomerByExternalId(db, otherShop.id, '7001');
   ids.eve = await redeemed(otherShop.id, eve!.id, otherReward.id, {
     status: 'issued',
     code: 'LRL-EEEE-EEEE-EEE1',
@@ -210,18 +165,13 @@ beforeAll(async () => {
     expiresAt: inTenDays,
   });
   // The reward is renamed after Ada redeemed it: her code keeps the title she redeemed.
-  await reviseReward(handle.db, shop.id, tenPercent.id, {
+  await reviseReward(db, shop.id, tenPercent.id, {
     type: 'percentage',
     title: '10% off (new name)',
     pointsCost: 800,
     percentage: 10,
   });
   expiries = { ten: inTenDays.toISOString(), twenty: inTwentyDays.toISOString() };
-});
-afterEach(() => useDatabase(handle));
-afterAll(async () => {
-  useDatabase(undefined);
-  await handle?.close();
 });
 
 describe('GET /api/checkout/rewards', () => {
@@ -308,14 +258,7 @@ describe('refused tokens', () => {
     ['a token naming no shop', () => checkoutToken({ dest: undefined })],
     ['a token naming a shop that is not a myshopify domain', () => checkoutToken({ dest: 'evil.example.com' })], // prettier-ignore
     ['a sub that is not a customer', () => checkoutToken({ sub: 'gid://shopify/StaffMember/1' })],
-    [
-      'a tampered payload',
-      () => {
-        const [header, , signature] = checkoutToken().split('.');
-        const forged = Buffer.from(JSON.stringify({ dest: SHOP, aud: 'laurel-test-key', sub: customerGid('7002'), exp: now() + 60 })).toString('base64url'); // prettier-ignore
-        return `${header}.${forged}.${signature}`;
-      },
-    ],
+    ['a tampered payload', () => withForgedClaims(checkoutToken())],
   ])('%s: 401 UNAUTHORIZED, with CORS, nothing read', async (_, token) => {
     const tripwire = tripwireDatabase();
     useDatabase(tripwire.handle);
@@ -337,9 +280,7 @@ describe('refused tokens', () => {
   it('refuses a crawler with 403, with CORS', async () => {
     const answer = await call(
       checkoutRequest(checkoutToken(), {
-        headers: {
-          'User-Agent': 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
-        },
+        headers: { 'User-Agent': CRAWLER_USER_AGENT },
       }),
     );
     expect(answer.status).toBe(403);
@@ -350,22 +291,7 @@ describe('refused tokens', () => {
 
 describe('preflight', () => {
   it('answers OPTIONS with 204 and CORS, without a token and without reading', async () => {
-    const tripwire = tripwireDatabase();
-    useDatabase(tripwire.handle);
-    const answer = await call(
-      checkoutRequest(null, {
-        method: 'OPTIONS',
-        headers: {
-          'Access-Control-Request-Method': 'GET',
-          'Access-Control-Request-Headers': 'authorization',
-        },
-      }),
-    );
-    expect(answer.status).toBe(204);
-    expect(answer.body).toBeNull();
-    expectCors(answer.headers);
-    expect(answer.headers.get('Access-Control-Max-Age')).toBe('7200');
-    expect(tripwire.touched()).toBe(false);
+    await expectPreflightAnswered(loader, checkoutRequest(null, PREFLIGHT));
   });
 });
 

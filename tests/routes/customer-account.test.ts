@@ -4,73 +4,37 @@
  * what Laurel refuses on top of it (audience, customer, shop), the shared error shape, and CORS on
  * every answer — preflight and errors included — so the extension can read why it was refused.
  */
-import type { LoaderFunctionArgs } from '@remix-run/server-runtime';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
-vi.hoisted(() => {
-  Object.assign(process.env, {
-    SHOPIFY_API_KEY: 'laurel-test-key',
-    SHOPIFY_API_SECRET: 'laurel-test-secret',
-    SHOPIFY_APP_URL: 'https://laurel.test',
-    SCOPES: 'read_customers,write_customers,read_orders',
-    LOG_LEVEL: 'silent',
-  });
-});
+// The app reads process.env when imported: set it before the imports below.
+await vi.hoisted(() => import('../helpers/storefront-env').then((env) => env.useStorefrontEnv()));
 
 import { useDatabase } from '../../app/db.server';
 import { loader as history } from '../../app/routes/api.account.history';
 import { loader as proxyHistory } from '../../app/routes/proxy.history';
 import { loader as summary } from '../../app/routes/api.account.summary';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import {
+  callLoader as call,
+  CRAWLER_USER_AGENT,
+  expectCors,
+  expectPreflightAnswered,
+  loaderArgs as args,
+  nowSeconds as now,
+  PREFLIGHT,
+  seededStorefront,
+  withForgedClaims,
+} from '../helpers/extension-endpoints';
 import {
   accountRequest,
   accountToken,
   customerGid,
   OTHER_SHOP,
   proxyRequest,
-  seedStorefront,
   SHOP,
   tripwireDatabase,
 } from '../helpers/storefront';
 
-const args = (request: Request) => ({ request, params: {}, context: {} }) as LoaderFunctionArgs;
-const now = () => Math.floor(Date.now() / 1000);
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: unknown;
-}
-
-async function call(
-  loader: (a: LoaderFunctionArgs) => Promise<Response>,
-  request: Request,
-): Promise<Answer> {
-  const response = await loader(args(request));
-  const text = await response.text();
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: text ? JSON.parse(text) : null,
-  };
-}
-
-function expectCors(headers: Headers) {
-  expect(headers.get('Access-Control-Allow-Origin')).toBe('*');
-  expect(headers.get('Access-Control-Allow-Headers')).toBe('Authorization, Content-Type');
-}
-
-let handle: TestDatabase;
-beforeAll(async () => {
-  handle = await createTestDatabase('postgres');
-  await seedStorefront(handle.db);
-  useDatabase(handle);
-});
-afterEach(() => useDatabase(handle));
-afterAll(async () => {
-  useDatabase(undefined);
-  await handle?.close();
-});
+seededStorefront();
 
 describe('GET /api/account/summary', () => {
   it("answers the token's customer in the token's shop, with CORS, privately", async () => {
@@ -244,18 +208,7 @@ describe('customer-account endpoints: refused tokens', () => {
     ],
     [
       'a token whose claims were edited after signing',
-      () => {
-        const [header, , signature] = accountToken().split('.');
-        const forged = Buffer.from(
-          JSON.stringify({
-            dest: SHOP,
-            aud: 'laurel-test-key',
-            sub: customerGid('7002'),
-            exp: now() + 60,
-          }),
-        ).toString('base64url');
-        return accountRequest('/api/account/summary', `${header}.${forged}.${signature}`);
-      },
+      () => accountRequest('/api/account/summary', withForgedClaims(accountToken())),
       'the session token is not valid: bad signature, expired or not yet valid',
     ],
     [
@@ -316,9 +269,7 @@ describe('customer-account endpoints: refused tokens', () => {
     const answer = await call(
       summary,
       accountRequest('/api/account/summary', accountToken(), {
-        headers: {
-          'User-Agent': 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
-        },
+        headers: { 'User-Agent': CRAWLER_USER_AGENT },
       }),
     );
     expect(answer.status).toBe(403);
@@ -348,23 +299,6 @@ describe('customer-account endpoints: preflight', () => {
     ['summary', summary],
     ['history', history],
   ])('answers OPTIONS on %s with 204 and CORS, without a token', async (_, loader) => {
-    const tripwire = tripwireDatabase();
-    useDatabase(tripwire.handle);
-    const answer = await call(
-      loader,
-      accountRequest('/api/account/x', null, {
-        method: 'OPTIONS',
-        headers: {
-          'Access-Control-Request-Method': 'GET',
-          'Access-Control-Request-Headers': 'authorization',
-        },
-      }),
-    );
-    expect(answer.status).toBe(204);
-    expect(answer.body).toBeNull();
-    expectCors(answer.headers);
-    expect(answer.headers.get('Access-Control-Allow-Methods')).toBe('GET, OPTIONS');
-    expect(answer.headers.get('Access-Control-Max-Age')).toBe('7200');
-    expect(tripwire.touched()).toBe(false);
+    await expectPreflightAnswered(loader, accountRequest('/api/account/x', null, PREFLIGHT));
   });
 });

@@ -22,7 +22,13 @@ import { useDatabase } from '../../app/db.server';
 import { loader as proxy } from '../../app/routes/proxy';
 import { escapeLiquidHtml } from '../../app/storefront-page.server';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import { HOSTILE_NAME, proxyRequest, seedStorefront } from '../helpers/storefront';
+import { createReward } from '../../app/models/rewards.server';
+import {
+  HOSTILE_NAME,
+  proxyRequest,
+  seedStorefront,
+  type StorefrontSeed,
+} from '../helpers/storefront';
 
 /** Chrome's Accept for a top-level navigation. */
 const BROWSER =
@@ -76,9 +82,10 @@ function textOf(html: string): string {
 }
 
 let handle: TestDatabase;
+let seed: StorefrontSeed;
 beforeAll(async () => {
   handle = await createTestDatabase('postgres');
-  await seedStorefront(handle.db);
+  seed = await seedStorefront(handle.db);
   useDatabase(handle);
 });
 afterAll(async () => {
@@ -211,6 +218,42 @@ describe('GET /proxy from a browser', () => {
     );
     expect(textOf(unknownShop)).toContain('The rewards program has not opened yet.');
     expect(unknownShop).not.toContain('data-laurel-page-balance');
+  });
+});
+
+// Last: it adds rewards to the shop, which the pages above do not show.
+describe('the rewards on the page', () => {
+  it('lists the catalog with what the member can redeem and why not, read only', async () => {
+    for (const definition of [
+      { type: 'fixed_amount', title: '$1 off', pointsCost: 100, amountMinor: 100 },
+      { type: 'free_shipping', title: 'Free {{ shipping }}', pointsCost: 150 },
+      { type: 'percentage', title: 'Gold 10%', pointsCost: 50, percentage: 10, tiers: ['Gold'] },
+      {
+        type: 'points_slider',
+        title: 'Choose',
+        slider: { pointsPerUnit: 100, minPoints: 100, maxPoints: 1000, stepPoints: 100 },
+      },
+    ]) {
+      await createReward(handle.db, seed.shop.id, definition);
+    }
+    const text = textOf(await renderPage({ logged_in_customer_id: '7001' }));
+    expect(text).toContain(
+      [
+        'Rewards',
+        '$1 off · 100 points You can redeem this now',
+        'Free {{ shipping }} · 150 points 37 points more to go',
+        'Gold 10% · 50 points For members of certain tiers',
+        'Choose · 100 points to 1,000 points You can redeem this now',
+        'Redeem your points with the Rewards button on any page of the shop.',
+      ].join(' '),
+    );
+    const french = textOf(
+      await renderPage({ logged_in_customer_id: '7001' }, { storefrontLocale: 'fr' }),
+    );
+    expect(french).toContain('Free {{ shipping }} · 150 points encore 37 points');
+    // Logged out: the catalog without statuses, after the sign-in links.
+    const signedOut = textOf(await renderPage({}));
+    expect(signedOut).toMatch(/Sign in Create an account .* Rewards \$1 off · 100 points Free/);
   });
 });
 

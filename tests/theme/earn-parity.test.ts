@@ -10,13 +10,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createStorefrontEngine, DEFAULT_EXTENSION_DIR } from '../../dev/storefront/liquid-engine';
 import { earnPoints } from '../../loyalty/earn';
-import { currencyDigits, formatMoney } from '../../loyalty/money';
-import { parseProgram, type ProgramDefinition } from '../../loyalty/program';
+import { parseProgram } from '../../loyalty/program';
 import {
   liquidPriceToMinor,
   programSummary,
   type ProgramSummary,
 } from '../../loyalty/program-summary';
+import { programDefinitions, REFERENCE_EARN_EXAMPLES } from '../helpers/earn-programs';
 import { find, isHidden, product, referenceSummary, storefront, text, variant } from './helpers';
 
 interface LaurelApi {
@@ -45,36 +45,7 @@ function loadScript(): LaurelApi {
   return window.Laurel as LaurelApi;
 }
 
-const CURRENCIES = ['USD', 'EUR', 'JPY', 'KWD', 'BHD', 'CLF'] as const;
-
-/** A valid program definition: sorted bands, gaps allowed, the last open-ended or capped. */
-const programs = fc
-  .record({
-    currency: fc.constantFrom(...CURRENCIES),
-    unitMajorish: fc.integer({ min: 1, max: 5000 }),
-    steps: fc.array(fc.integer({ min: 1, max: 50_000 }), { minLength: 1, maxLength: 5 }),
-    start: fc.integer({ min: 0, max: 20_000 }),
-    gaps: fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
-    points: fc.array(fc.integer({ min: 1, max: 1000 }), { minLength: 5, maxLength: 5 }),
-    openEnded: fc.boolean(),
-  })
-  .map(({ currency, unitMajorish, steps, start, gaps, points, openEnded }): ProgramDefinition => {
-    const scale = 10 ** Math.max(0, currencyDigits(currency) - 2);
-    const minor = (n: number) => formatMoney(n * scale, currency);
-    const bands: ProgramDefinition['earn']['bands'] = [];
-    let over = start;
-    steps.forEach((step, i) => {
-      const upTo = over + step;
-      const last = i === steps.length - 1;
-      bands.push(
-        last && openEnded
-          ? { over: minor(over), pointsPerUnit: points[i]! }
-          : { over: minor(over), upTo: minor(upTo), pointsPerUnit: points[i]! },
-      );
-      over = gaps[i] ? upTo + step : upTo;
-    });
-    return { name: 'Generated', currency, earn: { unit: minor(unitMajorish), bands } };
-  });
+const programs = programDefinitions({ scaleByDigits: true });
 
 /** Liquid money values: mostly whole prices of the currency, some odd, some near a band edge. */
 const prices = fc.oneof(
@@ -88,14 +59,7 @@ describe('earn parity: Liquid and laurel.js against loyalty/earn.ts', () => {
   const laurel = loadScript();
 
   it('agree on the reference examples', async () => {
-    for (const [price, points] of [
-      [12_000, 90],
-      [5_000, 0],
-      [5_099, 0],
-      [5_100, 1],
-      [10_000, 50],
-      [0, 0],
-    ] as const) {
+    for (const [price, points] of REFERENCE_EARN_EXAMPLES) {
       const html = await engine.renderBlock(
         'product-points',
         storefront({ program: referenceSummary, product: product([variant(1, price)]) }),

@@ -5,6 +5,7 @@
  * (the UI then shows its error state) rather than rendering a guess. Unknown extra fields are
  * ignored so the backend can add fields (issues [6]–[8]) without breaking deployed extensions.
  */
+import { isNullableText, isRecord, isText } from '../../shared/src/answers';
 
 /** GET /api/account/summary (storefront contract), or the same read from the $app metafields. */
 export interface MemberSummary {
@@ -39,25 +40,10 @@ const LIMITS = {
   source: 64,
   explanation: 500,
   cursor: 2048,
-  errorCode: 64,
 } as const;
-
-type Json = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function isPoints(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value);
-}
-
-function isText(value: unknown, max: number): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= max;
-}
-
-function isNullableText(value: unknown, max: number): value is string | null {
-  return value === null || isText(value, max);
 }
 
 // ISO 8601 with a time, as the backend writes Date#toISOString(); a bare date or "yesterday" is
@@ -103,13 +89,6 @@ export function parseHistoryPage(body: unknown): HistoryPage | null {
     entries.push(entry);
   }
   return { entries, nextCursor: body.nextCursor };
-}
-
-/** The code of the contract's error body {"error":{"code","message"}}, if the body is one. */
-export function parseErrorCode(body: unknown): string | undefined {
-  if (!isRecord(body) || !isRecord(body.error)) return undefined;
-  const { code } = body.error;
-  return isText(code, LIMITS.errorCode) ? code : undefined;
 }
 
 // A number_integer metafield value is a decimal string; 15 digits keeps it a safe integer.

@@ -1,7 +1,7 @@
 /// <reference types="@shopify/ui-extensions/customer-account.page.render" />
 import { beforeEach, describe, expect, test } from 'vitest';
 import type { HistoryEntry } from '../src/member';
-import type { MiniElement } from './helpers/dom';
+import type { MiniElement } from '../../shared/tests/helpers/dom';
 import {
   accountApi,
   body,

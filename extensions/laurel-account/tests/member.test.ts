@@ -3,7 +3,6 @@ import { describe, expect, test } from 'vitest';
 import {
   appendPage,
   MAX_PAGE_ENTRIES,
-  parseErrorCode,
   parseHistoryPage,
   parseSummary,
   summaryFromMetafields,
@@ -177,13 +176,6 @@ describe('summaryFromMetafields', () => {
       expect(summaryFromMetafields(body), JSON.stringify(body)).toBeNull();
     }
   });
-});
-
-test('parseErrorCode reads the contract error body and nothing else', () => {
-  expect(parseErrorCode({ error: { code: 'BAD_CURSOR', message: 'x' } })).toBe('BAD_CURSOR');
-  expect(parseErrorCode({ error: 'BAD_CURSOR' })).toBeUndefined();
-  expect(parseErrorCode({ error: { code: 400 } })).toBeUndefined();
-  expect(parseErrorCode(undefined)).toBeUndefined();
 });
 
 test('appendPage keeps order and drops entries already shown', () => {

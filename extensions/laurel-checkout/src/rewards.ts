@@ -4,12 +4,12 @@
  * authenticate.public.checkout and reads the customer from (app/checkout-extension.server.ts).
  * The extension never sends a customer id of its own.
  *
- * The app URL and the load errors are the customer-account extension's (one reading of what the
- * CLI inlines, one set of failure kinds); the answer is checked here like every answer there: one
- * field of the wrong shape rejects it whole, unknown extra fields are ignored.
+ * The request is the one both Laurel extensions make (extensions/shared/src/backend.ts: one reading
+ * of the app URL the CLI inlines, one set of failure kinds); the answer is checked here like every
+ * answer there: one field of the wrong shape rejects it whole, unknown extra fields are ignored.
  */
-import { appUrl, LoadError, REQUEST_TIMEOUT_MS } from '../../laurel-account/src/sources';
-import { parseErrorCode } from '../../laurel-account/src/member';
+import { isRecord, isText } from '../../shared/src/answers';
+import { backendGet, LoadError, type SessionHost } from '../../shared/src/backend';
 
 export { LoadError };
 
@@ -33,14 +33,6 @@ export interface RewardCode {
 
 /** The backend answers at most this many codes; more in one answer is not ours. */
 export const MAX_CODES = 50;
-
-type Json = Record<string, unknown>;
-
-const isRecord = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-const isText = (value: unknown, max: number): value is string =>
-  typeof value === 'string' && value.length > 0 && value.length <= max;
 
 // Shopify discount codes: letters, digits and a few separators, at most 255 characters.
 const CODE = /^[A-Za-z0-9_-]{1,255}$/;
@@ -102,44 +94,9 @@ export function parseRewardCodes(body: unknown): RewardCode[] | null {
   return codes;
 }
 
-export interface SessionHost {
-  sessionToken: { get(): Promise<string> };
-}
-
-/** The buyer's issued codes; throws LoadError (the kinds of the account extension) otherwise. */
+/** The buyer's issued codes; throws LoadError (the shared failure kinds) otherwise. */
 export async function loadRewardCodes(host: SessionHost): Promise<RewardCode[]> {
-  const base = appUrl();
-  if (!base) throw new LoadError('unconfigured');
-  let token: string;
-  try {
-    // Asked for on every request: Shopify caches it and renews it before it expires.
-    token = await host.sessionToken.get();
-  } catch {
-    throw new LoadError('session');
-  }
-  if (!token) throw new LoadError('session');
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
-  let status: number;
-  let body: unknown;
-  try {
-    const response = await fetch(`${base}/api/checkout/rewards`, {
-      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
-      signal: controller.signal,
-    });
-    status = response.status;
-    try {
-      body = JSON.parse(await response.text());
-    } catch {
-      body = undefined;
-    }
-  } catch {
-    throw new LoadError(controller.signal.aborted ? 'timeout' : 'network');
-  } finally {
-    clearTimeout(timer);
-  }
-  if (status < 200 || status > 299) throw new LoadError('status', status, parseErrorCode(body));
-  const codes = parseRewardCodes(body);
+  const codes = parseRewardCodes(await backendGet(host, '/api/checkout/rewards'));
   if (!codes) throw new LoadError('invalid');
   return codes;
 }

@@ -8,39 +8,17 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { earnPoints } from '../../../loyalty/earn';
 import { currencyDigits, formatMoney } from '../../../loyalty/money';
-import { parseProgram, type ProgramDefinition } from '../../../loyalty/program';
+import { parseProgram } from '../../../loyalty/program';
 import { programSummary } from '../../../loyalty/program-summary';
+import {
+  CURRENCIES,
+  programDefinitions,
+  REFERENCE_EARN_EXAMPLES,
+} from '../../../tests/helpers/earn-programs';
 import { amountToMinor, earnFromSummary, parseProgramSummary } from '../src/earn';
 import { REFERENCE_SUMMARY } from './helpers/host';
 
-const CURRENCIES = ['USD', 'EUR', 'JPY', 'KWD', 'BHD', 'CLF'] as const;
-
-/** A valid program definition: sorted bands, gaps allowed, the last open-ended or capped. */
-const programs = fc
-  .record({
-    currency: fc.constantFrom(...CURRENCIES),
-    unit: fc.integer({ min: 1, max: 5000 }),
-    steps: fc.array(fc.integer({ min: 1, max: 50_000 }), { minLength: 1, maxLength: 5 }),
-    start: fc.integer({ min: 0, max: 20_000 }),
-    gaps: fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
-    points: fc.array(fc.integer({ min: 1, max: 1000 }), { minLength: 5, maxLength: 5 }),
-    openEnded: fc.boolean(),
-  })
-  .map(({ currency, unit, steps, start, gaps, points, openEnded }): ProgramDefinition => {
-    const minor = (n: number) => formatMoney(n, currency);
-    const bands: ProgramDefinition['earn']['bands'] = [];
-    let over = start;
-    steps.forEach((step, i) => {
-      const upTo = over + step;
-      bands.push(
-        i === steps.length - 1 && openEnded
-          ? { over: minor(over), pointsPerUnit: points[i]! }
-          : { over: minor(over), upTo: minor(upTo), pointsPerUnit: points[i]! },
-      );
-      over = gaps[i] ? upTo + step : upTo;
-    });
-    return { name: 'Generated', currency, earn: { unit: minor(unit), bands } };
-  });
+const programs = programDefinitions();
 
 /** Minor units: small, near band edges, and up to a few million of the major unit. */
 const amounts = fc.oneof(
@@ -50,14 +28,7 @@ const amounts = fc.oneof(
 
 describe('earn parity: the checkout extension against loyalty/earn.ts', () => {
   it('agrees on the reference program', () => {
-    for (const [minor, points] of [
-      [12_000, 90],
-      [5_000, 0],
-      [5_099, 0],
-      [5_100, 1],
-      [10_000, 50],
-      [0, 0],
-    ] as const) {
+    for (const [minor, points] of REFERENCE_EARN_EXAMPLES) {
       expect(earnFromSummary(parseProgramSummary(JSON.stringify(REFERENCE_SUMMARY))!, minor)).toBe(
         points,
       );
