@@ -246,12 +246,14 @@ async function openMemberPage(
 ) {
   const customer = (await members()).find((m) => m.externalId === customerId)!;
   const ledger = await sumOfEntries(db.db, shop.id, customer.id);
-  const shown = watched.page.locator('[data-laurel-balance-block] [data-laurel-balance]');
   const deadline = Date.now() + 20_000;
   for (;;) {
-    await watched.page.goto(pageUrl({ customer: customerId, ...query }));
+    // The balance as served (from the metafield), not as the page shows it later: the Rewards
+    // block's script may put the fresh balance there first, hiding a metafield that lags.
+    const response = await watched.page.goto(pageUrl({ customer: customerId, ...query }));
+    const served = (await response?.text()) ?? '';
     const value =
-      (await shown.count()) > 0 ? await shown.getAttribute('data-laurel-balance') : null;
+      /data-laurel-balance-block[\s\S]*?data-laurel-balance="(-?\d+)"/.exec(served)?.[1] ?? null;
     if (value === String(ledger.balance)) break;
     if (Date.now() > deadline) {
       throw new Error(
