@@ -17,14 +17,14 @@
  * Errors are `{"error": {"code": "<ErrorCode>", "message": "<reason>"}}` (app/public-api.server.ts,
  * the shape the customer-account endpoints share):
  *
- * | Status | Code         | When                                                                     |
- * | ------ | ------------ | ------------------------------------------------------------------------ |
- * | 400    | VALIDATION   | a reserved parameter repeated; shop or logged_in_customer_id malformed  |
- * | 401    | UNAUTHORIZED | no signature, timestamp missing or over 90 s away, signature mismatch    |
- * | 413    | PAYLOAD_TOO_LARGE | a POST body over 8 KB (readProxyJson)                               |
-| 415    | UNSUPPORTED_MEDIA_TYPE | a POST body that is not `application/json` (readProxyJson)     |
-| 503    | UNAVAILABLE  | the database (or Redis) could not be reached; nothing was changed        |
- * | 500    | INTERNAL     | a bug; logged with its stack, the answer says nothing more               |
+ * | Status | Code                   | When                                                              |
+ * | ------ | ---------------------- | ----------------------------------------------------------------- |
+ * | 400    | VALIDATION             | a reserved parameter repeated; shop or customer id malformed      |
+ * | 401    | UNAUTHORIZED           | no signature, timestamp missing or over 90 s away, bad signature  |
+ * | 413    | PAYLOAD_TOO_LARGE      | a POST body over 8 KB (readProxyJson)                             |
+ * | 415    | UNSUPPORTED_MEDIA_TYPE | a POST body that is not `application/json` (readProxyJson)        |
+ * | 503    | UNAVAILABLE            | the database (or Redis) could not be reached; nothing was changed |
+ * | 500    | INTERNAL               | a bug; logged with its stack, the answer says nothing more        |
  *
  * Route handlers add their own 4xx by throwing an AppError (its code's status, its message); every
  * route's codes are listed in docs/storefront-api.md.
