@@ -15,14 +15,13 @@ vi.hoisted(() => {
 });
 
 import { parseRewardDefinition, RewardError, type RewardDefinition } from '../loyalty/rewards';
+import { parseRedemptionQuery, redemptionFilter } from './admin-redemptions.server';
 import {
   DEFAULT_COMBINATIONS,
   FIELDS_BY_TYPE,
   issuesToFieldErrors,
   newRewardForm,
-  parseRedemptionQuery,
   parseRewardForm,
-  redemptionFilter,
   rewardFormValues,
   rewardRow,
   type RewardFormValues,

@@ -1,11 +1,11 @@
 /**
- * The admin's rewards and redemptions pages (app/routes/app.rewards*.tsx, app.redemptions.tsx):
- * the reward form's text fields → a reward definition for app/models/rewards.server.ts, the
- * catalog's validation issues → the form field they belong to, the list pages' query strings →
- * filters, and the rows as the pages show them. Validation itself is loyalty/rewards.ts's; this
+ * The admin's rewards pages (app/routes/app.rewards*.tsx): the reward form's text fields → a
+ * reward definition for app/models/rewards.server.ts, the catalog's validation issues → the form
+ * field they belong to, and the catalog's rows as the list shows them. Validation itself is loyalty/rewards.ts's; this
  * module only reads what a merchant typed (decimal amounts in the shop currency, whole numbers,
  * empty = not set) and names the field when that fails.
  */
+import { formatMinorMoney } from '../loyalty/explain';
 import { formatMoney, currencyDigits, MoneyError, parseMoney } from '../loyalty/money';
 import {
   DEFAULT_EXPIRY_DAYS,
@@ -18,65 +18,10 @@ import {
   type RewardType,
 } from '../loyalty/rewards';
 import type { Executor } from '../db/client.server';
-import { authenticateAdmin } from './admin-auth.server';
-import { getDatabase } from './db.server';
-import { AppError, ErrorCode, httpStatusFor, isAppError } from './errors';
-import {
-  REDEMPTION_STATUSES,
-  type AdminRedemption,
-  type RedemptionFilter,
-  type RedemptionStatus,
-} from './models/redemptions.server';
+import { refusal } from './admin-request.server';
+import { ErrorCode, isAppError } from './errors';
 import { createReward, reviseReward, type Reward } from './models/rewards.server';
-import { getShopByDomain, type Shop } from './models/shops.server';
-
-// ---------------------------------------------------------------------------------------------
-// Requests
-
-/** The admin request's shop and database; a 404 with a reason when the shop is not set up. */
-export async function adminShop(request: Request) {
-  const { session } = await authenticateAdmin(request);
-  const { db } = await getDatabase();
-  const shop = await getShopByDomain(db, session.shop);
-  if (!shop) {
-    throw refusal(
-      new AppError(
-        ErrorCode.NOT_FOUND,
-        'This shop is not set up yet: open the app home page to finish setting it up.',
-      ),
-    );
-  }
-  return { db, shop };
-}
-
-/**
- * An AppError as the Response a loader or action throws: `{"error": "<reason>", "code"}` with
- * the code's status (what app/refusal.ts shows in an error boundary). Anything else is rethrown.
- */
-export function refusal(error: unknown): Response {
-  if (!isAppError(error)) throw error;
-  return Response.json(
-    { error: error.message, code: error.code },
-    { status: httpStatusFor(error.code), headers: { 'Cache-Control': 'no-store' } },
-  );
-}
-
-/**
- * A route parameter or form field that must be a row id: a positive whole number up to `max`
- * (a serial's; redemptions are bigserial).
- */
-export function parseId(
-  text: string | null | undefined,
-  what: string,
-  max = 2_147_483_647,
-): number {
-  if (!text || !/^[1-9][0-9]{0,15}$/.test(text) || Number(text) > max) {
-    throw refusal(
-      new AppError(ErrorCode.VALIDATION, `${what} must be a positive whole number`, { text }),
-    );
-  }
-  return Number(text);
-}
+import type { Shop } from './models/shops.server';
 
 // ---------------------------------------------------------------------------------------------
 // The reward form
@@ -495,15 +440,9 @@ export async function saveRewardForm(
 // ---------------------------------------------------------------------------------------------
 // Display
 
-/** `$5.00`, `¥500`, `KWD 1.500`: minor units with the currency's symbol and its digits. */
+/** `$5.00`, `¥500`, `KWD 1.500`: minor units with the currency's symbol and its digits, exactly. */
 export function displayMoney(minor: number, currency: string): string {
-  const digits = currencyDigits(currency);
-  return new Intl.NumberFormat('en-US', {
-    style: 'currency',
-    currency,
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  }).format(Number(formatMoney(minor, currency)));
+  return formatMinorMoney(minor, currency, 'en');
 }
 
 const integer = new Intl.NumberFormat('en-US');
@@ -569,122 +508,5 @@ export function rewardRow(reward: Reward, currency: string): RewardRow {
     expiry,
     archived: reward.archivedAt !== null,
     version: reward.version,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The redemptions list
-
-export const REDEMPTIONS_PAGE = 50;
-const MAX_SEARCH_LENGTH = 200;
-
-export interface RedemptionQuery {
-  statuses: RedemptionStatus[];
-  rewardId: number | null;
-  customer: string;
-  beforeId: number | null;
-}
-
-/**
- * The redemptions page's query string: `status` (repeatable; Polaris' ChoiceList sends
- * `status[]`), `reward`, `customer` (email, name or Shopify id) and `before` (keyset paging).
- * Throws a 400 refusal naming the parameter that is not valid.
- */
-export function parseRedemptionQuery(params: URLSearchParams): RedemptionQuery {
-  const statuses = [...params.getAll('status'), ...params.getAll('status[]')].filter(
-    (s) => s !== '',
-  );
-  for (const status of statuses) {
-    if (!(REDEMPTION_STATUSES as readonly string[]).includes(status)) {
-      throw refusal(
-        new AppError(
-          ErrorCode.VALIDATION,
-          `status must be one of ${REDEMPTION_STATUSES.join(', ')} (got ${JSON.stringify(status.slice(0, 40))})`,
-        ),
-      );
-    }
-  }
-  const reward = params.get('reward') ?? '';
-  const before = params.get('before') ?? '';
-  const customer = (params.get('customer') ?? '').trim();
-  if (customer.length > MAX_SEARCH_LENGTH) {
-    throw refusal(
-      new AppError(
-        ErrorCode.VALIDATION,
-        `customer must be at most ${MAX_SEARCH_LENGTH} characters`,
-      ),
-    );
-  }
-  return {
-    statuses: [...new Set(statuses as RedemptionStatus[])],
-    rewardId: reward === '' ? null : parseId(reward, 'reward'),
-    customer,
-    beforeId: before === '' ? null : parseId(before, 'before', Number.MAX_SAFE_INTEGER),
-  };
-}
-
-/** The model's filter for a query, asking for one more row than a page to know there is a next. */
-export function redemptionFilter(query: RedemptionQuery): RedemptionFilter {
-  return {
-    ...(query.statuses.length > 0 && { statuses: query.statuses }),
-    ...(query.rewardId !== null && { rewardId: query.rewardId }),
-    ...(query.customer !== '' && { customerSearch: query.customer }),
-    ...(query.beforeId !== null && { beforeId: query.beforeId }),
-    limit: REDEMPTIONS_PAGE + 1,
-  };
-}
-
-/** One row of the redemptions page, as shown. */
-export interface RedemptionRow {
-  id: number;
-  date: string;
-  customer: string;
-  customerId: string;
-  reward: string;
-  value: string;
-  points: string;
-  code: string | null;
-  status: RedemptionStatus;
-  order: string | null;
-  expires: string | null;
-  failureReason: string | null;
-}
-
-function issuedValueText(value: AdminRedemption['value']): string {
-  switch (value.kind) {
-    case 'amount_off_order':
-      return `${displayMoney(value.amountMinor, value.currency)} off`;
-    case 'percentage_off_order':
-      return `${value.percentage}% off`;
-    case 'free_shipping':
-      return 'Free shipping';
-    case 'free_product':
-      return `1 × variant ${value.variantId.replace('gid://shopify/ProductVariant/', '')}`;
-    case 'store_credit':
-      return `${displayMoney(value.amountMinor, value.currency)} store credit`;
-  }
-}
-
-export function redemptionRow(r: AdminRedemption, shop: Pick<Shop, 'timezone'>): RedemptionRow {
-  const when = new Intl.DateTimeFormat('en-US', {
-    timeZone: shop.timezone,
-    dateStyle: 'medium',
-    timeStyle: 'short',
-  });
-  const name = [r.customer.firstName, r.customer.lastName].filter(Boolean).join(' ');
-  return {
-    id: r.id,
-    date: when.format(r.createdAt),
-    customer:
-      [name, r.customer.email].filter(Boolean).join(' · ') || `Customer ${r.customer.externalId}`,
-    customerId: r.customer.externalId,
-    reward: `${r.title} (v${r.rewardVersion})`,
-    value: issuedValueText(r.value),
-    points: integer.format(r.points),
-    code: r.code,
-    status: r.status,
-    order: r.shopifyOrderId,
-    expires: r.expiresAt ? when.format(r.expiresAt) : null,
-    failureReason: r.failureReason,
   };
 }

@@ -24,12 +24,12 @@ import {
 } from '@shopify/polaris';
 import { boundary } from '@shopify/shopify-app-remix/server';
 import {
-  adminShop,
   parseRedemptionQuery,
   REDEMPTIONS_PAGE,
   redemptionFilter,
   redemptionRow,
-} from '../admin-rewards.server';
+} from '../admin-redemptions.server';
+import { adminShop } from '../admin-request.server';
 import {
   REDEMPTION_STATUSES,
   searchRedemptionsWithCustomers,

@@ -24,14 +24,12 @@ import {
   TextField,
 } from '@shopify/polaris';
 import { boundary } from '@shopify/shopify-app-remix/server';
+import { adminShop, parseId, refusal } from '../admin-request.server';
 import {
-  adminShop,
   DEFAULT_COMBINATIONS,
   FIELD_LABELS,
   FIELDS_BY_TYPE,
   newRewardForm,
-  parseId,
-  refusal,
   REWARD_TYPE_LABELS,
   rewardFormValues,
   saveRewardForm,

@@ -18,7 +18,8 @@ import {
   Text,
 } from '@shopify/polaris';
 import { boundary } from '@shopify/shopify-app-remix/server';
-import { adminShop, parseId, refusal, rewardRow } from '../admin-rewards.server';
+import { adminShop, parseId, refusal } from '../admin-request.server';
+import { rewardRow } from '../admin-rewards.server';
 import { AppError, ErrorCode } from '../errors';
 import { listRewards, setRewardArchived } from '../models/rewards.server';
 import { refusalReason } from '../refusal';
