@@ -20,6 +20,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page, Request as BrowserRequest } from 'playwright-core';
+import {
+  cumulativeLayoutShift,
+  layoutShifts,
+  watchPage,
+  type LayoutShift,
+} from '../helpers/watched-page';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { listMembers, type MemberSummary } from '../../app/models/members.server';
 import { entriesFor, post, sumOfEntries } from '../../app/models/ledger.server';
@@ -98,22 +104,6 @@ interface Watched {
   layoutShifts(): Promise<LayoutShift[]>;
 }
 
-interface LayoutShift {
-  value: number;
-  /** Within 500 ms of a click or key press: not counted by CLS. */
-  hadRecentInput: boolean;
-  /** What moved (the start of each element's markup). */
-  sources: string[];
-}
-
-/**
- * Cumulative Layout Shift as browsers define it: the shifts no input explains. Shifts right after
- * an input (the "More" button moving down under the entries it loaded) are reported, not counted.
- */
-function cumulativeLayoutShift(shifts: readonly LayoutShift[]): number {
-  return shifts.filter((s) => !s.hadRecentInput).reduce((sum, s) => sum + s.value, 0);
-}
-
 const open: Watched[] = [];
 
 async function watchedPage(options: { locale?: string } = {}): Promise<Watched> {
@@ -126,51 +116,12 @@ async function watchedPage(options: { locale?: string } = {}): Promise<Watched> 
   const page = await context.newPage();
   const problems: string[] = [];
   const requests: BrowserRequest[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') {
-      problems.push(`console.${message.type()}: ${message.text()}`);
-    }
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('request', (request) => requests.push(request));
-  page.on('requestfailed', (request) =>
-    problems.push(`failed request: ${request.url()} (${request.failure()?.errorText})`),
-  );
-  page.on('response', (response) => {
-    if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
-  });
-  await page.addInitScript(() => {
-    const shifts: LayoutShift[] = [];
-    (window as unknown as { __laurelShifts: typeof shifts }).__laurelShifts = shifts;
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries() as unknown as {
-        value: number;
-        hadRecentInput: boolean;
-        sources?: { node?: Node | null }[];
-      }[]) {
-        shifts.push({
-          value: entry.value,
-          hadRecentInput: entry.hadRecentInput,
-          sources: (entry.sources ?? []).map((source) => {
-            const node = source.node as Element | null | undefined;
-            const { previousRect: from, currentRect: to } = source as unknown as {
-              previousRect: DOMRectReadOnly;
-              currentRect: DOMRectReadOnly;
-            };
-            const rect = (r: DOMRectReadOnly) => `${r.x},${r.y} ${r.width}×${r.height}`;
-            const what = node?.outerHTML?.slice(0, 60) ?? node?.nodeName ?? '?';
-            return `${what} at ${rect(from)} → ${rect(to)}`;
-          }),
-        });
-      }
-    }).observe({ type: 'layout-shift', buffered: true });
-  });
+  await watchPage(page, problems, requests);
   const watched: Watched = {
     page,
     problems,
     requests,
-    layoutShifts: () =>
-      page.evaluate(() => (window as unknown as { __laurelShifts: LayoutShift[] }).__laurelShifts),
+    layoutShifts: () => layoutShifts(page),
   };
   open.push(watched);
   return watched;

@@ -28,6 +28,12 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page, Request as BrowserRequest } from 'playwright-core';
+import {
+  cumulativeLayoutShift,
+  layoutShifts,
+  watchPage,
+  type LayoutShift,
+} from '../helpers/watched-page';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { listMembers, type MemberSummary } from '../../app/models/members.server';
 import { entriesFor, post, sumOfEntries } from '../../app/models/ledger.server';
@@ -111,73 +117,21 @@ let page: Page;
 const problems: string[] = [];
 const requests: BrowserRequest[] = [];
 
-interface LayoutShift {
-  value: number;
-  hadRecentInput: boolean;
-  sources: string[];
-}
-
 async function openWatchedPage(): Promise<Page> {
   const opened = await browser.context.newPage();
-  opened.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') {
-      problems.push(`console.${message.type()}: ${message.text()} (${message.location().url})`);
-    }
-  });
-  opened.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  opened.on('request', (request) => requests.push(request));
-  opened.on('requestfailed', (request) =>
-    problems.push(`failed request: ${request.url()} (${request.failure()?.errorText})`),
-  );
-  opened.on('response', (response) => {
-    if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
-  });
-  await opened.addInitScript(() => {
-    const shifts: LayoutShift[] = [];
-    (window as unknown as { __laurelShifts: typeof shifts }).__laurelShifts = shifts;
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries() as unknown as {
-        value: number;
-        hadRecentInput: boolean;
-        sources?: { node?: Node | null }[];
-      }[]) {
-        shifts.push({
-          value: entry.value,
-          hadRecentInput: entry.hadRecentInput,
-          sources: (entry.sources ?? []).map((source) => {
-            const node = source.node as Element | null | undefined;
-            const { previousRect: from, currentRect: to } = source as unknown as {
-              previousRect: DOMRectReadOnly;
-              currentRect: DOMRectReadOnly;
-            };
-            const rect = (r: DOMRectReadOnly) => `${r.x},${r.y} ${r.width}×${r.height}`;
-            const what =
-              node?.outerHTML?.slice(0, 80) ??
-              `${node?.nodeName} "${node?.textContent?.trim().slice(0, 40)}" in ${node?.parentElement?.outerHTML.slice(0, 80)}`;
-            return `${what} at ${rect(from)} → ${rect(to)}`;
-          }),
-        });
-      }
-    }).observe({ type: 'layout-shift', buffered: true });
-  });
+  await watchPage(opened, problems, requests);
   return opened;
 }
 
 /** Layout shifts no input explains (what CLS counts), since the page was opened. */
 async function unexplainedShifts(): Promise<LayoutShift[]> {
-  const shifts = await page.evaluate(
-    () => (window as unknown as { __laurelShifts: LayoutShift[] }).__laurelShifts,
-  );
-  return shifts.filter((s) => !s.hadRecentInput);
+  return (await layoutShifts(page)).filter((s) => !s.hadRecentInput);
 }
 
 afterEach(async () => {
   if (page && !page.isClosed()) {
     const shifts = await unexplainedShifts();
-    expect(
-      shifts.reduce((sum, s) => sum + s.value, 0),
-      JSON.stringify(shifts),
-    ).toBe(0);
+    expect(cumulativeLayoutShift(shifts), JSON.stringify(shifts)).toBe(0);
   }
   expect(problems).toEqual([]);
 });
