@@ -558,6 +558,13 @@ describe('the storefront preview', () => {
       expect(cut.cuts()).toBe(1);
       await page.locator('button[data-laurel-launcher]').click();
       await page.locator('[data-laurel-history] li').first().waitFor();
+      // The panel's and the Rewards block's catalog requests go through the proxy too: every
+      // request the page made is answered before it closes.
+      for (let seen = -1; seen !== watched.requests.length;) {
+        seen = watched.requests.length;
+        await Promise.all(watched.requests.map((r) => r.response().catch(() => null)));
+        await page.waitForTimeout(250);
+      }
     } finally {
       await cut.close();
     }
