@@ -2,11 +2,10 @@
 // customer (email, name or Shopify id), 50 to a page (keyset: ?before=<id>). Read-only.
 import { useState } from 'react';
 import type { LoaderFunctionArgs } from '@remix-run/server-runtime';
-import { Form, useLoaderData, useRouteError } from '@remix-run/react';
+import { Form, useLoaderData } from '@remix-run/react';
 import { TitleBar } from '@shopify/app-bridge-react';
 import {
   Badge,
-  Banner,
   BlockStack,
   Box,
   Button,
@@ -22,7 +21,6 @@ import {
   TextField,
   type BadgeProps,
 } from '@shopify/polaris';
-import { boundary } from '@shopify/shopify-app-remix/server';
 import {
   parseRedemptionQuery,
   REDEMPTIONS_PAGE,
@@ -36,7 +34,7 @@ import {
   type RedemptionStatus,
 } from '../models/redemptions.server';
 import { listRewards } from '../models/rewards.server';
-import { refusalReason } from '../refusal';
+import { adminErrorBoundary } from '../admin-error-boundary';
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { db, shop } = await adminShop(request);
@@ -222,13 +220,7 @@ export default function Redemptions() {
   );
 }
 
-export function ErrorBoundary() {
-  const error = useRouteError();
-  const reason = refusalReason(error);
-  if (reason === undefined) return boundary.error(error);
-  return (
-    <Page title="Redemptions" backAction={{ content: 'Redemptions', url: '/app/redemptions' }}>
-      <Banner tone="critical" title={reason} />
-    </Page>
-  );
-}
+export const ErrorBoundary = adminErrorBoundary({
+  title: 'Redemptions',
+  back: { content: 'Redemptions', url: '/app/redemptions' },
+});

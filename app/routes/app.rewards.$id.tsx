@@ -5,7 +5,7 @@
 import { useState } from 'react';
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/server-runtime';
 import { data, redirect } from '@remix-run/server-runtime';
-import { Form, useActionData, useLoaderData, useNavigation, useRouteError } from '@remix-run/react';
+import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
 import { TitleBar } from '@shopify/app-bridge-react';
 import {
   Badge,
@@ -23,7 +23,6 @@ import {
   Text,
   TextField,
 } from '@shopify/polaris';
-import { boundary } from '@shopify/shopify-app-remix/server';
 import { adminShop, parseId, refusal } from '../admin-request.server';
 import {
   DEFAULT_COMBINATIONS,
@@ -39,9 +38,9 @@ import {
 } from '../admin-rewards.server';
 import { AppError, ErrorCode } from '../errors';
 import { getReward } from '../models/rewards.server';
-import { refusalReason } from '../refusal';
 import { currencyDigits } from '../../loyalty/money';
 import { REWARD_TYPES, type RewardType } from '../../loyalty/rewards';
+import { adminErrorBoundary } from '../admin-error-boundary';
 
 // Under the heading "The code combines with".
 const CHECKBOX_LABELS = {
@@ -340,13 +339,7 @@ function SliderPreview({ values, currency }: { values: RewardFormValues; currenc
   );
 }
 
-export function ErrorBoundary() {
-  const error = useRouteError();
-  const reason = refusalReason(error);
-  if (reason === undefined) return boundary.error(error);
-  return (
-    <Page title="Reward" backAction={{ content: 'Rewards', url: '/app/rewards' }}>
-      <Banner tone="critical" title={reason} />
-    </Page>
-  );
-}
+export const ErrorBoundary = adminErrorBoundary({
+  title: 'Reward',
+  back: { content: 'Rewards', url: '/app/rewards' },
+});

@@ -1,7 +1,7 @@
 // /app/rewards: the rewards catalog — what shoppers can spend points on, archived ones in their own
 // tab; archive and unarchive per row. Editing is /app/rewards/$id (docs/admin.md).
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/server-runtime';
-import { Form, useActionData, useLoaderData, useNavigation, useRouteError } from '@remix-run/react';
+import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
 import { TitleBar } from '@shopify/app-bridge-react';
 import {
   Badge,
@@ -17,12 +17,11 @@ import {
   Page,
   Text,
 } from '@shopify/polaris';
-import { boundary } from '@shopify/shopify-app-remix/server';
 import { adminShop, parseId, refusal } from '../admin-request.server';
 import { rewardRow } from '../admin-rewards.server';
 import { AppError, ErrorCode } from '../errors';
 import { listRewards, setRewardArchived } from '../models/rewards.server';
-import { refusalReason } from '../refusal';
+import { adminErrorBoundary } from '../admin-error-boundary';
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { db, shop } = await adminShop(request);
@@ -176,13 +175,7 @@ export default function Rewards() {
   );
 }
 
-export function ErrorBoundary() {
-  const error = useRouteError();
-  const reason = refusalReason(error);
-  if (reason === undefined) return boundary.error(error);
-  return (
-    <Page title="Rewards" backAction={{ content: 'Rewards', url: '/app/rewards' }}>
-      <Banner tone="critical" title={reason} />
-    </Page>
-  );
-}
+export const ErrorBoundary = adminErrorBoundary({
+  title: 'Rewards',
+  back: { content: 'Rewards', url: '/app/rewards' },
+});
