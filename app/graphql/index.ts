@@ -500,21 +500,22 @@ export type DiscountErrorCode = string;
 export interface DiscountCodeBasicCreateVariables {
   basicCodeDiscount: DiscountCodeBasicInput;
 }
+/** What both code-discount creates select of the discount they made. */
+export interface CreatedCodeDiscount {
+  title: string;
+  status: DiscountStatus;
+  startsAt: string;
+  endsAt: string | null;
+  usageLimit: number | null;
+  appliesOncePerCustomer: boolean;
+  codes: { nodes: { id: string; code: string }[] };
+}
 export interface DiscountCodeBasicCreateResult {
   discountCodeBasicCreate: {
     codeDiscountNode: {
       id: string;
       codeDiscount:
-        | {
-            __typename: 'DiscountCodeBasic';
-            title: string;
-            status: DiscountStatus;
-            startsAt: string;
-            endsAt: string | null;
-            usageLimit: number | null;
-            appliesOncePerCustomer: boolean;
-            codes: { nodes: { id: string; code: string }[] };
-          }
+        | ({ __typename: 'DiscountCodeBasic' } & CreatedCodeDiscount)
         | { __typename: 'DiscountCodeApp' | 'DiscountCodeBxgy' | 'DiscountCodeFreeShipping' };
     } | null;
     userErrors: (UserError<DiscountErrorCode> & { extraInfo: string | null })[];
@@ -552,16 +553,7 @@ export interface DiscountCodeFreeShippingCreateResult {
     codeDiscountNode: {
       id: string;
       codeDiscount:
-        | {
-            __typename: 'DiscountCodeFreeShipping';
-            title: string;
-            status: DiscountStatus;
-            startsAt: string;
-            endsAt: string | null;
-            usageLimit: number | null;
-            appliesOncePerCustomer: boolean;
-            codes: { nodes: { id: string; code: string }[] };
-          }
+        | ({ __typename: 'DiscountCodeFreeShipping' } & CreatedCodeDiscount)
         | { __typename: 'DiscountCodeApp' | 'DiscountCodeBxgy' | 'DiscountCodeBasic' };
     } | null;
     userErrors: (UserError<DiscountErrorCode> & { extraInfo: string | null })[];
