@@ -11,6 +11,7 @@ import { getRedemption } from '../../app/models/redemptions.server';
 import { setRewardArchived } from '../../app/models/rewards.server';
 import { ensureShop } from '../../app/models/shops.server';
 import { createReward } from '../../app/models/rewards.server';
+import { signedProxyQuery } from '../helpers/storefront';
 import { openRedeemStack, requestId, type Member, type RedeemStack } from './redeem-stack';
 
 const CODE = /^LRL-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/;
@@ -342,6 +343,44 @@ describe('POST /apps/loyalty/redeem: refusals, nothing debited', () => {
     );
     expect(forged.status).toBe(401);
     expect(((await forged.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
+  });
+
+  it('refuses a stale signature, a repeated customer id and another shop’s signature, debiting nothing', async () => {
+    const before = await stack.balances(bob);
+    const post = (query: URLSearchParams) =>
+      fetch(`${stack.app.url}/proxy/redeem?${query.toString()}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ rewardId: String(reward), requestId: requestId() }),
+      });
+    const codeOf = async (response: Response) =>
+      ((await response.json()) as { error: { code: string } }).error.code;
+    const customer = { logged_in_customer_id: bob.shopifyId };
+
+    const stale = await post(
+      signedProxyQuery(customer, {
+        shop: stack.shop.domain,
+        timestamp: Math.floor(Date.now() / 1000) - 600,
+      }),
+    );
+    expect([stale.status, await codeOf(stale)]).toEqual([401, 'UNAUTHORIZED']);
+
+    // Signed with the shopper's id once, a second id appended after: refused before anything.
+    const signed = signedProxyQuery(customer, { shop: stack.shop.domain });
+    signed.append('logged_in_customer_id', '1');
+    const repeated = await post(signed);
+    expect([repeated.status, await codeOf(repeated)]).toEqual([400, 'VALIDATION']);
+
+    // Bob's Shopify id signed for another shop: there he is nobody, with nothing to spend.
+    const other = await ensureShop(stack.db.db, {
+      domain: `laurel-other-${requestId().slice(2, 10)}.myshopify.com`,
+    });
+    await createReward(stack.db.db, other.id, fiveOff);
+    const foreign = await post(signedProxyQuery(customer, { shop: other.domain }));
+    expect(foreign.status).toBe(404);
+    expect(await codeOf(foreign)).toBe('NOT_FOUND');
+
+    expect(await stack.balances(bob)).toEqual(before);
   });
 
   it('405 for GET, 415 for a form post, 413 for a large body', async () => {
