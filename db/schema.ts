@@ -520,3 +520,183 @@ export const redemptions = pgTable(
     check('redemptions_request_id_length', sql`char_length(${t.requestId}) BETWEEN 1 AND 64`),
   ],
 );
+
+/**
+ * Tier programs (loyalty/tiers.ts), versioned like earn programs: a change is a new row effective
+ * from its time; rows are never updated, so every tier change and multiplier names its version.
+ */
+export const tierPrograms = pgTable(
+  'tier_programs',
+  {
+    id: serial('id').primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    effectiveFrom: tstz('effective_from').notNull(),
+    /** The normalised TierProgramDefinition. */
+    definition: jsonb('definition').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('tier_programs_shop_version_uq').on(t.shopId, t.version),
+    index('tier_programs_shop_effective_idx').on(t.shopId, t.effectiveFrom),
+  ],
+);
+
+/**
+ * Each member's tier as last evaluated (docs/tiers.md). A projection: every change is also a ledger
+ * entry (source `tier`) saying why, so the history explains it; this row is what the evaluation,
+ * the multiplier and the sync read.
+ */
+export const customerTiers = pgTable(
+  'customer_tiers',
+  {
+    customerId: integer('customer_id').primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    /** Null: below the lowest tier. */
+    tierKey: text('tier_key'),
+    /** The tier program version that placed the member here. */
+    tierVersion: integer('tier_version').notNull(),
+    /** When the member entered tierKey. */
+    since: tstz('since').notNull(),
+    /** Protection end (loyalty/tiers.ts TierStanding.heldUntil); null: while it qualifies. */
+    heldUntil: tstz('held_until'),
+    /** When the member moves down if nothing happens first (for the daily job and the storefront). */
+    downgradeAt: tstz('downgrade_at'),
+    /** The metric over the window at the last evaluation (minor units, points or orders). */
+    metricValue: bigint('metric_value', { mode: 'number' }).notNull().default(0),
+    evaluatedAt: tstz('evaluated_at').notNull(),
+    /** Tier changes so far: the next change's ledger key is `tier:<customer>:change:<changes+1>`. */
+    changes: integer('changes').notNull().default(0),
+    /** The tier tag Shopify has on the customer (the sync removes it when the tier changes). */
+    syncedTag: text('synced_tag'),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('customer_tiers_shop_tier_idx').on(t.shopId, t.tierKey),
+    index('customer_tiers_downgrade_idx')
+      .on(t.shopId, t.downgradeAt)
+      .where(sql`${t.downgradeAt} IS NOT NULL`),
+    foreignKey({
+      name: 'customer_tiers_shop_customer_fk',
+      columns: [t.shopId, t.customerId],
+      foreignColumns: [customers.shopId, customers.id],
+    }).onDelete('cascade'),
+  ],
+);
+
+/** The daily tier run per shop and local day: what makes the roll-over job idempotent per day. */
+export const tierDailyRuns = pgTable(
+  'tier_daily_runs',
+  {
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    /** The shop-local calendar day the run is for. */
+    localDay: date('local_day', { mode: 'string' }).notNull(),
+    startedAt: tstz('started_at').notNull().defaultNow(),
+    finishedAt: tstz('finished_at'),
+    evaluated: integer('evaluated').notNull().default(0),
+    changed: integer('changed').notNull().default(0),
+  },
+  (t) => [uniqueIndex('tier_daily_runs_shop_day_uq').on(t.shopId, t.localDay)],
+);
+
+/**
+ * What Laurel created at Shopify for a tier's perks: the customer segment of the tier's tag and the
+ * automatic free-shipping discount limited to it. One row per shop and tier key.
+ */
+export const tierPerks = pgTable(
+  'tier_perks',
+  {
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    tierKey: text('tier_key').notNull(),
+    segmentId: text('segment_id'),
+    freeShippingDiscountId: text('free_shipping_discount_id'),
+    /** Tier program version these objects match; null: never synced. */
+    syncedVersion: integer('synced_version'),
+    lastError: text('last_error'),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('tier_perks_shop_tier_uq').on(t.shopId, t.tierKey)],
+);
+
+/** Early-access windows (loyalty/early-access.ts): stored here, mirrored to Shopify. */
+export const earlyAccessWindows = pgTable(
+  'early_access_windows',
+  {
+    id: serial('id').primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** product | collection */
+    targetType: text('target_type').notNull(),
+    /** Shopify numeric id of the product or collection. */
+    targetId: text('target_id').notNull(),
+    /** Product or collection title when saved (for the admin list). */
+    targetTitle: text('target_title'),
+    /** The EarlyAccessWindowDefinition as saved. */
+    definition: jsonb('definition').notNull(),
+    /** Epoch of the first stage and of everyoneAt, for listing and pruning. */
+    startsAt: tstz('starts_at').notNull(),
+    endsAt: tstz('ends_at').notNull(),
+    archivedAt: tstz('archived_at'),
+    createdAt: createdAt(),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('early_access_windows_shop_target_idx').on(t.shopId, t.targetType, t.targetId),
+    check('early_access_windows_target_type', sql`${t.targetType} IN ('product', 'collection')`),
+    check('early_access_windows_ends_after_start', sql`${t.endsAt} > ${t.startsAt}`),
+  ],
+);
+
+/**
+ * Per product: the `$app.early_access` metafield Shopify should hold (mirror null: remove it) and
+ * what it holds. revision grows with every change of the desired value; the sync writes and records
+ * the revision it wrote, so a product is pending while revision > synced_revision.
+ */
+export const earlyAccessProducts = pgTable(
+  'early_access_products',
+  {
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    productId: text('product_id').notNull(),
+    /** The ProductMirror to write; null when no window covers the product any more. */
+    mirror: jsonb('mirror'),
+    revision: bigint('revision', { mode: 'number' }).notNull().default(1),
+    syncedRevision: bigint('synced_revision', { mode: 'number' }).notNull().default(0),
+    syncedAt: tstz('synced_at'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+  },
+  (t) => [
+    uniqueIndex('early_access_products_shop_product_uq').on(t.shopId, t.productId),
+    index('early_access_products_pending_idx')
+      .on(t.shopId)
+      .where(sql`${t.revision} > ${t.syncedRevision}`),
+  ],
+);
+
+/**
+ * Per shop: the cart-and-checkout validation Laurel created for its Function, and the time slots
+ * (loyalty/early-access.ts functionTimeSlots) its `$app.early_access_times` metafield holds.
+ */
+export const shopEarlyAccess = pgTable('shop_early_access', {
+  shopId: integer('shop_id')
+    .primaryKey()
+    .references(() => shops.id, { onDelete: 'cascade' }),
+  /** gid://shopify/Validation/…; null until created. */
+  validationId: text('validation_id'),
+  /** The slots last written. */
+  syncedTimes: jsonb('synced_times'),
+  syncedAt: tstz('synced_at'),
+  lastError: text('last_error'),
+});

@@ -254,6 +254,89 @@ export function zonedMidnight(ymd: string, tz: string): number {
   return localMidnight - before;
 }
 
+/** A wall-clock reading in some zone: what a merchant types ("Nov 20, 09:00") and what calendars add to. */
+export interface WallTime {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+/** The wall clock of an instant in `tz` (whole seconds). */
+export function wallTimeOf(epochMs: number, tz: string): WallTime {
+  if (!Number.isFinite(epochMs)) throw new TimeError(String(epochMs), 'is not an instant');
+  if (tz === 'UTC') {
+    const d = new Date(epochMs);
+    return {
+      year: d.getUTCFullYear(),
+      month: d.getUTCMonth() + 1,
+      day: d.getUTCDate(),
+      hour: d.getUTCHours(),
+      minute: d.getUTCMinutes(),
+      second: d.getUTCSeconds(),
+    };
+  }
+  const [year, month, day, hour, minute, second] = clockFor(tz).fields(epochMs);
+  return { year, month, day, hour, minute, second };
+}
+
+/**
+ * The instant a wall-clock reading names in `tz`. Where the reading happens twice (clocks go back),
+ * the earlier; where it never happens (clocks go forward), the moment the gap ends — the same
+ * choices as {@link zonedMidnight}, so "09:00 on the day DST starts" is always an instant.
+ */
+export function zonedInstant(wall: WallTime, tz: string): number {
+  const local =
+    daysFromCivil(wall.year, wall.month, wall.day) * MS_PER_DAY +
+    ((wall.hour * 60 + wall.minute) * 60 + wall.second) * 1000;
+  if (tz === 'UTC') return local;
+  const clock = clockFor(tz);
+  const before = clock.offsetMs(local - MS_PER_DAY);
+  const after = clock.offsetMs(local + MS_PER_DAY);
+  const candidates = [local - before, local - after]
+    .filter((t, i) => clock.offsetMs(t) === (i === 0 ? before : after))
+    .sort((a, b) => a - b);
+  if (candidates.length > 0) return candidates[0]!;
+  return local - before;
+}
+
+/**
+ * `months` calendar months after (or, negative, before) an instant on `tz`'s wall clock: the same
+ * local time, the day clamped to the target month (Mar 31 − 1 month → Feb 28/29). Across a DST
+ * change the result is the same wall time, not the same number of hours.
+ */
+export function addZonedMonths(epochMs: number, months: number, tz: string): number {
+  const wall = wallTimeOf(epochMs, tz);
+  const index = wall.year * 12 + (wall.month - 1) + months;
+  const year = Math.floor(index / 12);
+  const month = index - year * 12 + 1;
+  const day = Math.min(wall.day, daysInMonth(year, month));
+  return (
+    zonedInstant({ ...wall, year, month, day }, tz) + (epochMs - Math.floor(epochMs / 1000) * 1000)
+  );
+}
+
+/** `days` calendar days after an instant on `tz`'s wall clock (same local time; DST-safe). */
+export function addZonedDays(epochMs: number, days: number, tz: string): number {
+  const wall = wallTimeOf(epochMs, tz);
+  const civil = daysFromCivil(wall.year, wall.month, wall.day) + days;
+  const d = new Date(civil * MS_PER_DAY);
+  return (
+    zonedInstant(
+      { ...wall, year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() },
+      tz,
+    ) +
+    (epochMs - Math.floor(epochMs / 1000) * 1000)
+  );
+}
+
+/** The first instant of the calendar year `year` in `tz` (Jan 1, 00:00 local). */
+export function zonedYearStart(year: number, tz: string): number {
+  return zonedMidnight(`${String(year).padStart(4, '0')}-01-01`, tz);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Parsing
 

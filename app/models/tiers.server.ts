@@ -1,0 +1,169 @@
+/**
+ * Tier programs (versioned, insert-only) and members' tiers (customer_tiers). The rules are in
+ * loyalty/tiers.ts; docs/tiers.md. Evaluation (who moves, and the ledger entries that say why)
+ * lives in app/models/tier-evaluation.server.ts.
+ */
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import type { Executor } from '../../db/client.server';
+import { customerTiers, tierPrograms } from '../../db/schema';
+import {
+  parseTierProgram,
+  TierProgramError,
+  tierByKey,
+  tierProgress,
+  type CompiledTier,
+  type CompiledTierProgram,
+  type TierProgramDefinition,
+  type TierProgress,
+} from '../../loyalty/tiers';
+import { AppError, ErrorCode, sqlStateOf } from '../errors';
+import { requireShop } from './shops.server';
+
+export type TierProgramVersion = Omit<typeof tierPrograms.$inferSelect, 'definition'> & {
+  definition: TierProgramDefinition;
+};
+
+export interface CurrentTierProgram {
+  version: number;
+  effectiveFrom: Date;
+  program: CompiledTierProgram;
+}
+
+const PUBLISH_ATTEMPTS = 50;
+
+/** Validates a tier program for the shop; VALIDATION lists every problem with its JSON path. */
+export function compileTierProgram(
+  definitionJson: unknown,
+  shopCurrency: string,
+): CompiledTierProgram {
+  try {
+    return parseTierProgram(definitionJson, { shopCurrency });
+  } catch (error) {
+    if (error instanceof TierProgramError) {
+      throw new AppError(
+        ErrorCode.VALIDATION,
+        error.message,
+        { issues: error.issues },
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * Publishes a new tier program version (max+1), effective from `effectiveFrom`. Nothing is written
+ * when the definition is invalid. Concurrent publishes meet on the unique (shop, version) index
+ * and the loser retries in a savepoint. Re-evaluating members is the caller's next step.
+ */
+export async function publishTierProgram(
+  db: Executor,
+  shopId: number,
+  definitionJson: unknown,
+  effectiveFrom: Date = new Date(),
+): Promise<TierProgramVersion> {
+  const shop = await requireShop(db, shopId);
+  const program = compileTierProgram(definitionJson, shop.currency);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction(async (tx) => {
+        const [row] = await tx
+          .insert(tierPrograms)
+          .values({
+            shopId,
+            version: sql`(SELECT coalesce(max(${tierPrograms.version}), 0) + 1 FROM ${tierPrograms} WHERE ${tierPrograms.shopId} = ${shopId})`,
+            effectiveFrom,
+            definition: program.definition,
+          })
+          .returning();
+        return row as TierProgramVersion;
+      });
+    } catch (error) {
+      if (sqlStateOf(error) !== '23505' || attempt >= PUBLISH_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt, 10)));
+    }
+  }
+}
+
+/** The newest version effective at `at` (default now), compiled; null when the shop has no tiers. */
+export async function currentTierProgram(
+  db: Executor,
+  shopId: number,
+  at: Date = new Date(),
+): Promise<CurrentTierProgram | null> {
+  const [row] = await db
+    .select()
+    .from(tierPrograms)
+    .where(and(eq(tierPrograms.shopId, shopId), sql`${tierPrograms.effectiveFrom} <= ${at}`))
+    .orderBy(desc(tierPrograms.effectiveFrom), desc(tierPrograms.version))
+    .limit(1);
+  if (!row) return null;
+  const shop = await requireShop(db, shopId);
+  return {
+    version: row.version,
+    effectiveFrom: row.effectiveFrom,
+    program: compileTierProgram(row.definition, shop.currency),
+  };
+}
+
+/** Every version, oldest first (the admin's history). */
+export async function listTierPrograms(
+  db: Executor,
+  shopId: number,
+): Promise<TierProgramVersion[]> {
+  const rows = await db
+    .select()
+    .from(tierPrograms)
+    .where(eq(tierPrograms.shopId, shopId))
+    .orderBy(asc(tierPrograms.version));
+  return rows as TierProgramVersion[];
+}
+
+export type CustomerTierRow = typeof customerTiers.$inferSelect;
+
+/** What Laurel holds for one member, or undefined when never evaluated. */
+export async function getCustomerTier(
+  db: Executor,
+  shopId: number,
+  customerId: number,
+): Promise<CustomerTierRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(customerTiers)
+    .where(and(eq(customerTiers.shopId, shopId), eq(customerTiers.customerId, customerId)));
+  return row;
+}
+
+/** A member's tier as the storefront, the proxy and the redeem flow read it. */
+export interface MemberTier {
+  /** Null: below the lowest tier, or tiers not set up. */
+  tier: CompiledTier | null;
+  /** Tier program version the tier belongs to. */
+  version: number;
+  since: Date | null;
+  downgradeAt: Date | null;
+  progress: TierProgress;
+}
+
+/**
+ * The member's tier under the current program (a tier the current version no longer has reads
+ * as none until the next evaluation moves them). Null when the shop has no tier program.
+ */
+export async function memberTier(
+  db: Executor,
+  shopId: number,
+  customerId: number,
+  program?: CurrentTierProgram | null,
+): Promise<MemberTier | null> {
+  const current = program === undefined ? await currentTierProgram(db, shopId) : program;
+  if (!current) return null;
+  const row = await getCustomerTier(db, shopId, customerId);
+  const tier = tierByKey(current.program, row?.tierKey ?? null);
+  return {
+    tier,
+    version: current.version,
+    since: row?.since ?? null,
+    downgradeAt: row?.downgradeAt ?? null,
+    progress: tierProgress(current.program, tier?.key ?? null, Number(row?.metricValue ?? 0)),
+  };
+}
