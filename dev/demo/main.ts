@@ -26,11 +26,7 @@ import { countEntries, listMembers } from '../../app/models/members.server';
 import { resyncShop } from '../../app/models/metafield-sync.server';
 import { listPrograms, publishProgram } from '../../app/models/programs.server';
 import { earnedReport } from '../../app/models/reports.server';
-import {
-  knownWebhookIds,
-  shopInboxCounts,
-  shopInboxFailures,
-} from '../../app/models/shop-inbox.server';
+import { knownWebhookIds, shopInboxFailures } from '../../app/models/shop-inbox.server';
 import { ensureShop } from '../../app/models/shops.server';
 import { ProcessSessionStorage } from '../../app/session-storage.server';
 import { InputFileError } from '../../cli/transactions';
@@ -40,41 +36,33 @@ import { startAppServer, type AppServer } from '../../server/app-server';
 import { BUILD_MARKER, ensureAppBuilt, ROOT } from '../build';
 import { startAdminEmulator } from '../emulator/server';
 import { parseDemoArgs, USAGE, type DemoOptions } from './args';
-import type { Delivery } from './deliveries';
 import { seedEmulatorShop } from './emulator-seed';
 import { expectedReport, expectedResults } from './expected';
-import { generateHistory } from './history';
 import { acquireLock, LockedError } from './lock';
-import { OrdersFileError, readOrdersFile } from './orders-file';
+import { OrdersFileError } from './orders-file';
 import { replayProgress } from './progress';
+import {
+  CURRENCY,
+  DemoError,
+  demoState,
+  fmt,
+  loadDeliveries,
+  TIMEZONE,
+  type Deliveries,
+} from './source';
+import { STALL_MS, waitForWorkers } from './wait';
 import { demoRedemption, seedRewardCatalog, topMember } from './rewards';
 import { ensureRedis } from './redis';
 import { ReplayError, replayDeliveries } from './replay';
 import { checkStorefrontSync } from './storefront-sync';
-import {
-  DemoStateError,
-  newDemoState,
-  readDemoState,
-  sha256File,
-  sourceMismatch,
-  writeDemoState,
-  type DemoState,
-  type WantedSource,
-} from './state';
+import { writeDemoState } from './state';
 import { formatReportSummary, reportDifferences } from './summary';
-import { addMonths, monthOfInstant } from './zoned';
 
-const TIMEZONE = 'America/New_York';
-const CURRENCY = 'USD';
 const SHOP_NAME = 'Laurel Demo Tea';
 const SCOPES = 'read_customers,write_customers,read_orders,write_discounts';
-/** A worker that makes no progress for this long is reported instead of waited for. */
-const STALL_MS = 60_000;
 const SHUTDOWN_DEADLINE_MS = 20_000;
 
 const started = performance.now();
-const integer = new Intl.NumberFormat('en-US');
-const fmt = (n: number) => integer.format(n);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const warn = (line: string) => process.stderr.write(`${line}\n`);
@@ -89,16 +77,6 @@ function shortPath(path: string): string {
   const absolute = resolve(path);
   const rel = relative(process.cwd(), absolute);
   return rel && !rel.startsWith('..') ? rel : absolute;
-}
-
-/** A failure the user can act on: printed without a stack, with this exit code. */
-class DemoError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -156,115 +134,12 @@ function parseOptions(): DemoOptions {
   return parsed.options;
 }
 
-interface Deliveries {
-  deliveries: Delivery[];
-  /** Start of the history: the program is effective from here. */
-  from: Date;
-  describe: string;
-}
-
-async function loadDeliveries(options: DemoOptions, state: DemoState): Promise<Deliveries> {
-  const source = state.source;
-  if (source.kind === 'history') {
-    const history = generateHistory({
-      shop: state.shop,
-      seed: source.seed,
-      firstMonth: source.firstMonth,
-      timezone: TIMEZONE,
-      customers: source.customers,
-    });
-    const s = history.stats;
-    return {
-      deliveries: history.deliveries,
-      from: new Date(history.from),
-      describe: `${fmt(s.customers)} customers, ${fmt(s.orders)} orders (${s.guestOrders} guest, ${s.testOrders} test), ${s.refunds} refunds, ${s.cancellations} cancellations, ${history.months[0]} to ${history.months.at(-1)}`,
-    };
-  }
-  const file = await readOrdersFile(options.orders!, {
-    shop: state.shop,
-    timezone: TIMEZONE,
-    currency: CURRENCY,
-  });
-  const first = Math.min(...file.deliveries.map((d) => Date.parse(d.occurredAt)));
-  return {
-    deliveries: file.deliveries,
-    from: new Date(Number.isFinite(first) ? first : Date.now()),
-    describe: `${fmt(file.customerIds.size)} customers and their orders from ${options.orders} (${file.source === 'shopify' ? 'Shopify orders export' : 'plain CSV'})`,
-  };
-}
-
-/** The state for this run: the pinned one, or a new one on the first run. */
-async function demoState(path: string, options: DemoOptions): Promise<DemoState> {
-  let wanted: WantedSource;
-  if (options.orders !== undefined) {
-    if (!existsSync(options.orders)) {
-      throw new DemoError(`--orders: ${options.orders} does not exist`, 2);
-    }
-    wanted = { kind: 'orders', file: options.orders, sha256: sha256File(options.orders) };
-  } else {
-    wanted = {
-      kind: 'history',
-      customers: options.customers,
-      firstMonth: addMonths(monthOfInstant(Date.now(), TIMEZONE), -3),
-    };
-  }
-  let state: DemoState | undefined;
-  try {
-    state = readDemoState(path);
-  } catch (error) {
-    if (error instanceof DemoStateError) {
-      throw new DemoError(
-        `${error.message}\nDelete it (and the database beside it) to start afresh.`,
-      );
-    }
-    throw error;
-  }
-  if (state) {
-    const mismatch = sourceMismatch(state, wanted);
-    if (mismatch) {
-      throw new DemoError(
-        `${mismatch}.\nRun it as before, or keep a second store apart with its own data directory, e.g. PGLITE_DIR=.data/other npm run demo -- …`,
-        2,
-      );
-    }
-    return state;
-  }
-  state = newDemoState(wanted);
-  return state;
-}
-
 async function freePort(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
   const { port } = probe.address() as AddressInfo;
   await new Promise<void>((done) => probe.close(() => done()));
   return port;
-}
-
-async function waitForWorkers(
-  db: DatabaseHandle['db'],
-  shop: string,
-): Promise<{ received: number; dead: number; stalled: boolean }> {
-  let counts = await shopInboxCounts(db, shop);
-  const total = () => counts.received + counts.processed + counts.dead;
-  const progress = replayProgress(total(), { label: 'Processing' });
-  let lastReceived = counts.received;
-  let lastChange = Date.now();
-  for (;;) {
-    progress.update(counts.processed + counts.dead);
-    if (counts.received === 0) break;
-    if (counts.received !== lastReceived) {
-      lastReceived = counts.received;
-      lastChange = Date.now();
-    } else if (Date.now() - lastChange > STALL_MS) {
-      progress.finish();
-      return { received: counts.received, dead: counts.dead, stalled: true };
-    }
-    await sleep(150);
-    counts = await shopInboxCounts(db, shop);
-  }
-  progress.finish();
-  return { received: 0, dead: counts.dead, stalled: false };
 }
 
 async function main(): Promise<void> {
