@@ -126,7 +126,8 @@ export function shopClock(localTime, slotTimes) {
 /**
  * Null when a buyer of tier `tier` (null: no tier, or not logged in) may buy the product now;
  * otherwise when they may and who may already. Several windows: every one must admit the buyer,
- * and the latest of their openings is when they may buy.
+ * the latest of their openings is when they may buy, and only tiers every window admits may
+ * buy meanwhile.
  *
  * @param {ProductMirror} mirror
  * @param {string | null} tier
@@ -134,23 +135,37 @@ export function shopClock(localTime, slotTimes) {
  * @returns {Refusal | null}
  */
 export function refuse(mirror, tier, clock) {
-  /** @type {Refusal | null} */
-  let refusal = null;
+  /** @type {string | null} */
+  let opensAt = null;
+  /** @type {string[] | null} null: every tier (no window holds anyone back) */
+  let admitted = null;
   for (const window of mirror.windows) {
     if (clock.passed(window.everyone.at)) continue;
+    const byWindow = admittedBy(window, clock);
+    admitted = admitted === null ? byWindow : admitted.filter((key) => byWindow.includes(key));
     const own = tier === null ? [] : window.stages.filter((s) => s.tiers.includes(tier));
     if (own.some((s) => clock.passed(s.at))) continue;
-    const opensAt = own.reduce((at, s) => (s.at < at ? s.at : at), window.everyone.at);
-    if (refusal && refusal.opensAt >= opensAt) continue;
-    /** @type {string[]} */
-    const admitted = [];
-    for (const stage of window.stages) {
-      if (!clock.passed(stage.at)) continue;
-      for (const key of stage.tiers) if (!admitted.includes(key)) admitted.push(key);
-    }
-    refusal = { opensAt, admitted };
+    const opens = own.reduce((at, s) => (s.at < at ? s.at : at), window.everyone.at);
+    if (opensAt === null || opens > opensAt) opensAt = opens;
   }
-  return refusal;
+  return opensAt === null ? null : { opensAt, admitted: admitted ?? [] };
+}
+
+/**
+ * Tier keys a window admits now, before everyone may buy. The mirror lists a stage's tiers lowest
+ * first; the stage admitting most tiers is read first so the names read "Silver, Gold and
+ * Platinum".
+ *
+ * @param {MirrorWindow} window
+ * @param {Clock} clock
+ */
+function admittedBy(window, clock) {
+  const open = window.stages.filter((s) => clock.passed(s.at));
+  open.sort((a, b) => b.tiers.length - a.tiers.length);
+  /** @type {string[]} */
+  const keys = [];
+  for (const stage of open) for (const key of stage.tiers) if (!keys.includes(key)) keys.push(key);
+  return keys;
 }
 
 const MONTHS = {
