@@ -32,6 +32,7 @@ import {
   type TierEvaluation,
   type TierStanding,
 } from '../../loyalty/tiers';
+import { wallTimeOf } from '../../loyalty/time';
 import { AppError, ErrorCode } from '../errors';
 import { postMany, type LedgerEntry, type LedgerEntryInput } from './ledger.server';
 import type { Shop } from './shops.server';
@@ -557,4 +558,114 @@ export async function applyTierProgram(
   }
   const totals = await evaluateShop(db, shop, now, { program });
   return { version: published.version, ...totals };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The daily run: standings that change by time alone
+
+/** "YYYY-MM-DD" of `now` on the shop's wall clock. */
+export function localDay(now: Date, timezone: string): string {
+  const wall = wallTimeOf(now.getTime(), timezone);
+  return `${String(wall.year).padStart(4, '0')}-${String(wall.month).padStart(2, '0')}-${String(wall.day).padStart(2, '0')}`;
+}
+
+/**
+ * Shops with a tier program in force whose local day at `now` has no finished daily run: each
+ * with the day its run is for. Uninstalled shops are left alone.
+ */
+export async function shopsDueForTierRun(
+  db: Executor,
+  now: Date,
+): Promise<{ shopId: number; domain: string; day: string }[]> {
+  const rows = rowsOf<{ id: number; domain: string; timezone: string; last_day: string | null }>(
+    await db.execute(sql`
+      SELECT s.id, s.domain, s.timezone,
+        (SELECT to_char(max(r.local_day), 'YYYY-MM-DD') FROM tier_daily_runs r
+         WHERE r.shop_id = s.id AND r.finished_at IS NOT NULL) AS last_day
+      FROM shops s
+      WHERE s.active AND EXISTS (
+        SELECT 1 FROM tier_programs p
+        WHERE p.shop_id = s.id AND p.effective_from <= ${now.toISOString()}::timestamptz)
+      ORDER BY s.id`),
+  );
+  const due: { shopId: number; domain: string; day: string }[] = [];
+  for (const row of rows) {
+    const day = localDay(now, row.timezone);
+    if (row.last_day === null || row.last_day < day) {
+      due.push({ shopId: row.id, domain: row.domain, day });
+    }
+  }
+  return due;
+}
+
+/**
+ * The next page of members the daily run evaluates: those whose standing can change with no new
+ * activity — a grace period ended (downgrade_at ≤ now), placed by another program version, or,
+ * in calendar-year and rolling windows, holding a tier with a threshold (its protection can end)
+ * or a metric value that activity leaving the window can lower.
+ */
+function dailyCandidates(
+  db: Executor,
+  shopId: number,
+  program: CurrentTierProgram,
+  now: Date,
+): (after: number, limit: number) => Promise<number[]> {
+  const windowed = program.program.window !== 'lifetime';
+  const protectedKeys = program.program.tiers.filter((t) => t.threshold > 0).map((t) => t.key);
+  return async (after, limit) => {
+    const rows = rowsOf<{ customer_id: number }>(
+      await db.execute(sql`
+        SELECT customer_id FROM customer_tiers
+        WHERE shop_id = ${shopId} AND customer_id > ${after} AND (
+          downgrade_at <= ${now.toISOString()}::timestamptz
+          OR tier_version <> ${program.version}
+          OR (${windowed}::boolean AND (
+            tier_key = ANY(${sql.param(protectedKeys)}::text[]) OR metric_value <> 0)))
+        ORDER BY customer_id LIMIT ${limit}`),
+    );
+    return rows.map((r) => r.customer_id);
+  };
+}
+
+export interface DailyRunResult {
+  /** False when the day's run had already finished (nothing done). */
+  ran: boolean;
+  evaluated: number;
+  changed: number;
+}
+
+/**
+ * The shop's daily tier run for local `day`, evaluated at `now`: once per shop and day (a
+ * tier_daily_runs row); a run that did not finish (crash, deploy) is run again — evaluation is
+ * idempotent, so the members it reached are not moved twice.
+ */
+export async function runDailyTierEvaluation(
+  db: Executor,
+  shop: Shop,
+  day: string,
+  now: Date,
+  options: { batch?: number } = {},
+): Promise<DailyRunResult> {
+  await db.execute(sql`
+    INSERT INTO tier_daily_runs (shop_id, local_day, started_at)
+    VALUES (${shop.id}, ${day}::date, ${now.toISOString()}::timestamptz)
+    ON CONFLICT (shop_id, local_day) DO NOTHING`);
+  const [run] = rowsOf<{ finished_at: unknown }>(
+    await db.execute(sql`
+      SELECT finished_at FROM tier_daily_runs WHERE shop_id = ${shop.id} AND local_day = ${day}::date`),
+  );
+  if (run && run.finished_at !== null) return { ran: false, evaluated: 0, changed: 0 };
+  const program = await currentTierProgram(db, shop.id, now);
+  const totals = program
+    ? await evaluateShop(db, shop, now, {
+        program,
+        page: dailyCandidates(db, shop.id, program, now),
+        ...(options.batch !== undefined ? { batch: options.batch } : {}),
+      })
+    : { evaluated: 0, changed: 0 };
+  await db.execute(sql`
+    UPDATE tier_daily_runs SET finished_at = ${now.toISOString()}::timestamptz,
+      evaluated = ${totals.evaluated}, changed = ${totals.changed}
+    WHERE shop_id = ${shop.id} AND local_day = ${day}::date`);
+  return { ran: true, ...totals };
 }
