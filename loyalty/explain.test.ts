@@ -299,7 +299,20 @@ describe('explainEntry: tiers', () => {
     expect(explainEntry(down, fr)).toBe(
       `Passage de Gold à Silver${NBSP}: moins de 1${NNBSP}000,00${NBSP}$US dépensés en 2027 après la période de grâce`,
     );
-    const none = change({ from: 'vip', to: null, direction: 'down', reason: {} });
+    const starting = change({
+      from: null,
+      to: 'bronze',
+      direction: 'up',
+      reason: reason({ threshold: 0 }),
+    });
+    expect(explainEntry(starting, en)).toBe('Reached Bronze');
+    expect(explainEntry(starting, fr)).toBe('Palier Bronze atteint');
+    const none = change({
+      from: 'vip',
+      to: null,
+      direction: 'down',
+      reason: reason({ threshold: 0 }),
+    });
     expect(explainEntry(none, en)).toBe('Moved from vip to no tier');
     expect(explainEntry(none, fr)).toBe('Fin du palier vip');
   });

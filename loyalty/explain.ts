@@ -279,7 +279,8 @@ function explainTierChange(
   const reason = isRecord(inputs.reason) ? inputs.reason : {};
   let what: string | null = null;
   const threshold = reason.threshold;
-  if (typeof threshold === 'number' && Number.isSafeInteger(threshold) && threshold >= 0) {
+  // A threshold of 0 (a starting tier, or a tier the program removed) is no reason worth a figure.
+  if (typeof threshold === 'number' && Number.isSafeInteger(threshold) && threshold > 0) {
     const metric = reason.metric;
     let amount: string | null = null;
     if (metric === 'spend') {

@@ -411,6 +411,8 @@ describe('evaluateTier', () => {
       NY,
     );
     expect(result.change).toMatchObject({ from: 'diamond', to: 'silver', direction: 'up' });
+    const bronze = evaluateTier(p, [], null, iso('2026-03-02T00:00:00Z'), NY);
+    expect(describeTierChange(bronze.change!, names(p))).toBe('Reached Bronze');
     const pointsProgram = program({
       metric: 'points',
       window: 'lifetime',
@@ -422,7 +424,7 @@ describe('evaluateTier', () => {
       change: { from: 'vip', to: null, direction: 'down' },
     });
     expect(describeTierChange(none.change!, names(pointsProgram))).toBe(
-      'Moved from vip to no tier: below 0 points earned after the grace period',
+      'Moved from vip to no tier',
     );
   });
 

@@ -664,9 +664,13 @@ export function describeTierChange(change: TierChange, names: ReadonlyMap<string
         ? ' in the last 12 months'
         : '';
   const to = change.to === null ? 'no tier' : (names.get(change.to) ?? change.to);
-  if (change.direction === 'up') return `Reached ${to}: ${what} ${verb}${span}`;
+  // A threshold of 0 (a starting tier, or a tier the program removed) is no reason worth a figure.
+  const figure = r.threshold > 0;
+  if (change.direction === 'up')
+    return figure ? `Reached ${to}: ${what} ${verb}${span}` : `Reached ${to}`;
   const from = change.from === null ? 'no tier' : (names.get(change.from) ?? change.from);
-  return `Moved from ${from} to ${to}: below ${what} ${verb}${span} after the grace period`;
+  const head = `Moved from ${from} to ${to}`;
+  return figure ? `${head}: below ${what} ${verb}${span} after the grace period` : head;
 }
 
 /** The multiplier a member's tier gives on earn (recorded on the award; see loyalty/earn.ts). */

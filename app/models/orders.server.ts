@@ -279,7 +279,8 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
 
 /**
  * Posts whatever each order's state calls for: its award (when paid, not a guest or excluded test
- * order, and a program exists) and the reversals of its refunds and cancellation not yet posted.
+ * order, and a program exists; multiplied by the tier its customer holds now, docs/tiers.md) and
+ * the reversals of its refunds and cancellation not yet posted.
  * Call it with the orders locked ({@link lockOrders}) inside the transaction that recorded the
  * deliveries. A few queries for the whole set, whatever its size. `timeline` may pass the shop's
  * programs already loaded.

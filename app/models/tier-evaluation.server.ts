@@ -548,8 +548,8 @@ export async function applyTierProgram(
   const published = await publishTierProgram(db, shop.id, definitionJson, now);
   const program = await currentTierProgram(db, shop.id, now);
   if (!program || program.version !== published.version) {
-    // A version published concurrently with a later effective time than ours is still ours to
-    // apply; one effective earlier cannot be newer than ours at `now`.
+    // Another version published at the same instant won: evaluating under it would not be what
+    // this caller previewed.
     throw new AppError(
       ErrorCode.CONFLICT,
       `tier program version ${published.version} of shop ${shop.id} is not the one in force at ${now.toISOString()}`,
