@@ -379,6 +379,50 @@ describe('previewTierProgram and applyTierProgram', () => {
     expect(await previewTierProgram(db, shop, harder, later)).toMatchObject({ up: 0, down: 0 });
   });
 
+  it('counts moves down too: a lifetime program with no grace, raised above a member', async () => {
+    const lifetime = { ...FOUR_TIERS, window: 'lifetime', graceDays: 0 };
+    const shop = await newShop(lifetime);
+    const gold = await newMember(shop);
+    const silver = await newMember(shop);
+    await order(shop, gold.id, 1_500, '2024-05-01T15:00:00Z');
+    await order(shop, silver.id, 400, '2024-05-01T15:00:00Z');
+    const now = iso('2026-03-01T00:00:00Z');
+    await evaluate(shop, [gold.id, silver.id], now);
+    const raised = {
+      ...lifetime,
+      tiers: FOUR_TIERS.tiers.map((t) => (t.key === 'gold' ? { ...t, threshold: '2000.00' } : t)),
+    };
+    const preview = await previewTierProgram(db, shop, raised, now);
+    expect(preview).toMatchObject({ members: 2, up: 0, down: 1, same: 1 });
+    expect(await applyTierProgram(db, shop, raised, now)).toEqual({
+      version: 2,
+      evaluated: 2,
+      changed: 1,
+    });
+    expect(await getCustomerTier(db, shop.id, gold.id)).toMatchObject({
+      tierKey: 'silver',
+      tierVersion: 2,
+      changes: 2,
+    });
+  });
+
+  it('two evaluations of one member at once post one change', async () => {
+    const shop = await newShop();
+    const member = await newMember(shop);
+    await order(shop, member.id, 1_200, '2026-02-01T15:00:00Z');
+    const now = iso('2026-03-01T00:00:00Z');
+    const results = await Promise.all([
+      evaluate(shop, [member.id], now),
+      evaluate(shop, [member.id], now),
+      evaluate(shop, [member.id], now),
+    ]);
+    expect(results.map((r) => r.changed).sort()).toEqual([0, 0, 1]);
+    expect((await tierEntries(shop, member.id)).map((e) => e.idempotencyKey)).toEqual([
+      `tier:${member.id}:change:1`,
+      `tier:${member.id}:entry:gold`,
+    ]);
+  });
+
   it('an invalid draft is a VALIDATION error listing its issues, and nothing is saved', async () => {
     const shop = await newShop();
     const bad = { ...FOUR_TIERS, tiers: [FOUR_TIERS.tiers[2], FOUR_TIERS.tiers[1]] };
