@@ -14,6 +14,7 @@ import { REQUEST_ID, redemptionCounts } from './models/redeem.server';
 import { listRedemptions, type Redemption } from './models/redemptions.server';
 import { listRewards } from './models/rewards.server';
 import { getShopByDomain } from './models/shops.server';
+import { memberTier } from './models/tiers.server';
 import { redeem, redemptionDeps, type RedeemAnswer } from './redemption.server';
 import * as rewardIssuer from './reward-issuer.server';
 
@@ -107,6 +108,8 @@ export async function rewardsCatalog(owner: ShopperOwner, now = new Date()): Pro
     ? await findCustomerByExternalId(db, shop.id, owner.customerId!)
     : undefined;
   const balance = customer ? (await balanceOf(db, shop.id, customer.id)).balance : 0;
+  // Tier-only rewards list the tier keys that may redeem them (docs/tiers.md).
+  const tier = customer ? ((await memberTier(db, shop.id, customer.id))?.tier?.key ?? null) : null;
   const counts = customer
     ? await redemptionCounts(db, shop.id, customer.id, now)
     : new Map<number, { total: number; inPeriod: number }>();
@@ -127,7 +130,7 @@ export async function rewardsCatalog(owner: ShopperOwner, now = new Date()): Pro
       const past = counts.get(reward.id) ?? { total: 0, inPeriod: 0 };
       const availability = rewardAvailability(d, {
         balance,
-        tier: null,
+        tier,
         redeemedTotal: past.total,
         redeemedInPeriod: past.inPeriod,
       });

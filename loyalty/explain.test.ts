@@ -216,3 +216,121 @@ describe('formatMinorMoney', () => {
     );
   });
 });
+
+describe('explainEntry: tiers', () => {
+  const names = { bronze: 'Bronze', silver: 'Silver', gold: 'Gold' };
+  const reason = (extra: Record<string, unknown> = {}) => ({
+    metric: 'spend',
+    window: 'calendar_year',
+    value: 110_000,
+    threshold: 100_000,
+    year: 2026,
+    heldUntil: null,
+    graceEndedAt: null,
+    currency: 'USD',
+    ...extra,
+  });
+  const change = (inputs: Record<string, unknown>): ExplainableEntry => ({
+    source: 'tier',
+    points: 0,
+    inputs: { rule: 'tier-change', tierVersion: 1, names, ...inputs },
+    orderName: null,
+  });
+
+  it('names the tier multiplier an award carried', () => {
+    const plan = planOrderSettlement({
+      order,
+      testOrdersEarn: false,
+      program: { version: 1, program: parseProgram(referenceProgram) },
+      award: null,
+      postedReversalKeys: new Set(),
+      alreadyReversed: 0,
+      refunds: [],
+      tier: { key: 'gold', name: 'Gold', version: 3, multiplierBps: 15_000 },
+    });
+    const award = { ...plan.award!, orderName: null };
+    expect(explainEntry(award, en)).toBe('Order #1001, $120.00 → 135 points (Gold ×1.5)');
+    expect(explainEntry(award, fr)).toBe(
+      `Commande #1001, 120,00${NBSP}$US → 135 points (Gold ×1,5)`,
+    );
+    // An award recording only the multiplier's id still says which tier.
+    const { tier: _tier, ...withoutName } = award.inputs;
+    expect(explainEntry({ ...award, inputs: withoutName }, en)).toBe(
+      'Order #1001, $120.00 → 135 points (gold ×1.5)',
+    );
+  });
+
+  it('says why a member moved up, in each window', () => {
+    const up = change({ from: null, to: 'gold', direction: 'up', reason: reason() });
+    expect(explainEntry(up, en)).toBe('Reached Gold: $1,000.00 spent in 2026');
+    expect(explainEntry(up, fr)).toBe(
+      `Palier Gold atteint${NBSP}: 1${NNBSP}000,00${NBSP}$US dépensés en 2026`,
+    );
+    const rolling = change({
+      from: 'bronze',
+      to: 'silver',
+      direction: 'up',
+      reason: reason({ metric: 'orders', window: 'rolling_12_months', threshold: 5 }),
+    });
+    expect(explainEntry(rolling, en)).toBe('Reached Silver: 5 orders placed in the last 12 months');
+    expect(explainEntry(rolling, fr)).toBe(
+      `Palier Silver atteint${NBSP}: 5 commandes passées au cours des 12 derniers mois`,
+    );
+    const lifetime = change({
+      from: null,
+      to: 'bronze',
+      direction: 'up',
+      reason: reason({ metric: 'points', window: 'lifetime', threshold: 1 }),
+    });
+    expect(explainEntry(lifetime, en)).toBe('Reached Bronze: 1 point earned');
+    expect(explainEntry(lifetime, fr)).toBe(`Palier Bronze atteint${NBSP}: 1 point gagné`);
+  });
+
+  it('says why a member moved down', () => {
+    const down = change({
+      from: 'gold',
+      to: 'silver',
+      direction: 'down',
+      reason: reason({ year: 2027, value: 30_000 }),
+    });
+    expect(explainEntry(down, en)).toBe(
+      'Moved from Gold to Silver: below $1,000.00 spent in 2027 after the grace period',
+    );
+    expect(explainEntry(down, fr)).toBe(
+      `Passage de Gold à Silver${NBSP}: moins de 1${NNBSP}000,00${NBSP}$US dépensés en 2027 après la période de grâce`,
+    );
+    const starting = change({
+      from: null,
+      to: 'bronze',
+      direction: 'up',
+      reason: reason({ threshold: 0 }),
+    });
+    expect(explainEntry(starting, en)).toBe('Reached Bronze');
+    expect(explainEntry(starting, fr)).toBe('Palier Bronze atteint');
+    const none = change({
+      from: 'vip',
+      to: null,
+      direction: 'down',
+      reason: reason({ threshold: 0 }),
+    });
+    expect(explainEntry(none, en)).toBe('Moved from vip to no tier');
+    expect(explainEntry(none, fr)).toBe('Fin du palier vip');
+  });
+
+  it('welcomes a member with the entry reward', () => {
+    const entry: ExplainableEntry = {
+      source: 'tier',
+      points: 200,
+      inputs: { rule: 'tier-entry-reward', tier: 'gold', name: 'Gold', tierVersion: 1 },
+      orderName: null,
+    };
+    expect(explainEntry(entry, en)).toBe('Welcome to Gold → 200 points');
+    expect(explainEntry(entry, fr)).toBe('Bienvenue au palier Gold → 200 points');
+  });
+
+  it('falls back to the generic sentence when a tier entry’s inputs are unreadable', () => {
+    expect(explainEntry(change({ to: 42, direction: 'sideways' }), en)).toBe(
+      'Tier reward → 0 points',
+    );
+  });
+});

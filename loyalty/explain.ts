@@ -58,6 +58,16 @@ interface Phrases {
   expiry: string;
   referral: string;
   tier: string;
+  /** "(Gold ×1.5)" after an award a tier multiplied; `factor` already formatted. */
+  multiplied(tierName: string, factor: string): string;
+  /** "Reached Gold: $1,000.00 spent in 2026"; `what` e.g. "$1,000.00 spent", `span` below. */
+  tierUp(to: string, what: string | null): string;
+  tierDown(from: string, to: string | null, what: string | null): string;
+  tierEntry(name: string): string;
+  /** "$1,000.00 spent", "1,000 points earned", "5 orders placed" (amount already formatted). */
+  tierMetric(metric: string, amount: string, count: number, plural: Intl.LDMLPluralRule): string;
+  /** " in 2026", " in the last 12 months", "" (lifetime). */
+  tierSpan(window: string, year: number | null): string;
   added: string;
   removed: string;
   /** "1 point", "90 points" (the number already formatted, sign included). */
@@ -86,6 +96,24 @@ const PHRASES: Record<StorefrontLocale, Phrases> = {
     expiry: 'Points expired',
     referral: 'Referral reward',
     tier: 'Tier reward',
+    multiplied: (tier, factor) => `(${tier} ×${factor})`,
+    tierUp: (to, what) => (what ? `Reached ${to}: ${what}` : `Reached ${to}`),
+    tierDown: (from, to, what) => {
+      const head = `Moved from ${from} to ${to ?? 'no tier'}`;
+      return what ? `${head}: below ${what} after the grace period` : head;
+    },
+    tierEntry: (name) => `Welcome to ${name}`,
+    tierMetric: (metric, amount, _count, plural) => {
+      if (metric === 'spend') return `${amount} spent`;
+      if (metric === 'points') return `${amount} ${plural === 'one' ? 'point' : 'points'} earned`;
+      return `${amount} ${plural === 'one' ? 'order' : 'orders'} placed`;
+    },
+    tierSpan: (window, year) =>
+      window === 'calendar_year' && year !== null
+        ? ` in ${year}`
+        : window === 'rolling_12_months'
+          ? ' in the last 12 months'
+          : '',
     added: 'Points added',
     removed: 'Points removed',
     points: (n, plural) => `${n} ${plural === 'one' ? 'point' : 'points'}`,
@@ -110,6 +138,25 @@ const PHRASES: Record<StorefrontLocale, Phrases> = {
     expiry: 'Points expirés',
     referral: 'Récompense de parrainage',
     tier: 'Récompense de palier',
+    multiplied: (tier, factor) => `(${tier} ×${factor})`,
+    tierUp: (to, what) => (what ? `Palier ${to} atteint\u00a0: ${what}` : `Palier ${to} atteint`),
+    tierDown: (from, to, what) => {
+      const head = to ? `Passage de ${from} à ${to}` : `Fin du palier ${from}`;
+      return what ? `${head}\u00a0: moins de ${what} après la période de grâce` : head;
+    },
+    tierEntry: (name) => `Bienvenue au palier ${name}`,
+    tierMetric: (metric, amount, _count, plural) => {
+      const many = plural !== 'one';
+      if (metric === 'spend') return `${amount} dépensés`;
+      if (metric === 'points') return `${amount} ${many ? 'points gagnés' : 'point gagné'}`;
+      return `${amount} ${many ? 'commandes passées' : 'commande passée'}`;
+    },
+    tierSpan: (window, year) =>
+      window === 'calendar_year' && year !== null
+        ? ` en ${year}`
+        : window === 'rolling_12_months'
+          ? ' au cours des 12 derniers mois'
+          : '',
     added: 'Points ajoutés',
     removed: 'Points retirés',
     points: (n, plural) => `${n} ${plural === 'one' ? 'point' : 'points'}`,
@@ -184,6 +231,80 @@ function dayOf(value: unknown, locale: StorefrontLocale): string | null {
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(date);
 }
 
+const factorFormats = new Map<StorefrontLocale, Intl.NumberFormat>();
+
+/** "1.5" / "1,5" from basis points. */
+function formatFactor(bps: number, locale: StorefrontLocale): string {
+  let format = factorFormats.get(locale);
+  if (!format)
+    factorFormats.set(
+      locale,
+      (format = new Intl.NumberFormat(locale, { maximumFractionDigits: 4 })),
+    );
+  return format.format(bps / 10_000);
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** " (Gold ×1.5)" when the award recorded a tier multiplier, else "". */
+function multiplierSuffix(inputs: ExplainableEntry['inputs'], locale: StorefrontLocale): string {
+  if (!Array.isArray(inputs.multipliers)) return '';
+  const tierMultiplier = inputs.multipliers.find(
+    (m): m is Record<string, unknown> => isRecord(m) && m.source === 'tier',
+  );
+  const bps = tierMultiplier?.factorBps;
+  if (typeof bps !== 'number' || !Number.isSafeInteger(bps) || bps <= 0) return '';
+  const recorded = isRecord(inputs.tier) ? text(inputs.tier.name) : null;
+  // Recorded ids read "gold@v3": the key names the tier when the name is missing.
+  const name =
+    recorded ??
+    (typeof tierMultiplier!.id === 'string' ? text(tierMultiplier!.id.split('@')[0]) : null);
+  if (!name) return '';
+  return ` ${PHRASES[locale].multiplied(name, formatFactor(bps, locale))}`;
+}
+
+/** A tier change entry (`rule: 'tier-change'`): "Reached Gold: $1,000.00 spent in 2026". */
+function explainTierChange(
+  inputs: ExplainableEntry['inputs'],
+  options: ExplainOptions,
+): string | null {
+  const { locale } = options;
+  const say = PHRASES[locale];
+  const names = isRecord(inputs.names) ? inputs.names : {};
+  const nameOf = (key: unknown): string | null =>
+    typeof key === 'string' ? (text(names[key]) ?? text(key)) : null;
+  const to = nameOf(inputs.to);
+  const from = nameOf(inputs.from);
+  const reason = isRecord(inputs.reason) ? inputs.reason : {};
+  let what: string | null = null;
+  const threshold = reason.threshold;
+  // A threshold of 0 (a starting tier, or a tier the program removed) is no reason worth a figure.
+  if (typeof threshold === 'number' && Number.isSafeInteger(threshold) && threshold > 0) {
+    const metric = reason.metric;
+    let amount: string | null = null;
+    if (metric === 'spend') {
+      const currency = typeof reason.currency === 'string' ? reason.currency : options.shopCurrency;
+      if (isKnownCurrency(currency)) amount = formatMinorMoney(threshold, currency, locale);
+    } else if (metric === 'points' || metric === 'orders') {
+      let integer = integerFormats.get(locale);
+      if (!integer) integerFormats.set(locale, (integer = new Intl.NumberFormat(locale)));
+      amount = integer.format(threshold);
+    }
+    if (amount !== null) {
+      let rules = pluralRules.get(locale);
+      if (!rules) pluralRules.set(locale, (rules = new Intl.PluralRules(locale)));
+      const year = typeof reason.year === 'number' ? reason.year : null;
+      what =
+        say.tierMetric(metric as string, amount, threshold, rules.select(threshold)) +
+        say.tierSpan(String(reason.window), year);
+    }
+  }
+  if (inputs.direction === 'up' && to) return say.tierUp(to, what);
+  if (inputs.direction === 'down' && from) return say.tierDown(from, to, what);
+  return null;
+}
+
 /** The entry's one-line explanation in `options.locale`. */
 export function explainEntry(entry: ExplainableEntry, options: ExplainOptions): string {
   const { locale } = options;
@@ -200,7 +321,7 @@ export function explainEntry(entry: ExplainableEntry, options: ExplainOptions): 
         inputs.importedFrom === 'file' && !name
           ? say.purchase(dayOf(inputs.date, locale), money)
           : say.order(name, money);
-      break;
+      return `${head} ${ARROW} ${formatPoints(entry.points, locale)}${multiplierSuffix(inputs, locale)}`;
     }
     case 'refund':
       head = say.refund(name);
@@ -227,9 +348,19 @@ export function explainEntry(entry: ExplainableEntry, options: ExplainOptions): 
     case 'referral':
       head = say.referral;
       break;
-    case 'tier':
-      head = say.tier;
+    case 'tier': {
+      // A change moves no points: its sentence is the whole explanation.
+      if (inputs.rule === 'tier-change') {
+        const change = explainTierChange(inputs, options);
+        if (change && entry.points === 0) return change;
+        head = change ?? say.tier;
+        break;
+      }
+      const tierName =
+        inputs.rule === 'tier-entry-reward' ? (text(inputs.name) ?? text(inputs.tier)) : null;
+      head = tierName ? say.tierEntry(tierName) : say.tier;
       break;
+    }
     default:
       head = entry.points < 0 ? say.removed : say.added;
   }

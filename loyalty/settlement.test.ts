@@ -296,3 +296,80 @@ describe('planOrderSettlement, any delivery order', () => {
     );
   });
 });
+
+describe('planOrderSettlement: tier multipliers', () => {
+  const gold = { key: 'gold', name: 'Gold', version: 3, multiplierBps: 15_000 };
+  /** The award as the ledger would hand it back to later settlements. */
+  const asPosted = (award: EntryDraft) => ({
+    id: 41,
+    customerId: 7,
+    points: award.points,
+    amountMinor: 12_000,
+    programVersion: award.programVersion,
+  });
+
+  it('multiplies the award by the tier held and records the multiplier and the tier', () => {
+    const plan = planOrderSettlement(input({ tier: gold }));
+    expect(plan.award).toMatchObject({
+      points: 135, // floor(90 × 1.5)
+      inputs: {
+        basePoints: 90,
+        points: 135,
+        multipliers: [{ source: 'tier', id: 'gold@v3', factorBps: 15_000 }],
+        tier: { key: 'gold', name: 'Gold' },
+      },
+    });
+    // ×1 (or no tier) records nothing: the award's inputs are what they were before tiers.
+    const plain = planOrderSettlement(input()).award!;
+    expect(planOrderSettlement(input({ tier: { ...gold, multiplierBps: 10_000 } })).award).toEqual(
+      plain,
+    );
+    expect(plain.inputs).not.toHaveProperty('tier');
+    expect(plain.inputs.multipliers).toEqual([]);
+  });
+
+  it('a partial then a full refund of a ×1.5 award nets to zero, whatever the tier is by then', () => {
+    const award = planOrderSettlement(input({ tier: gold })).award!;
+    const refunds = [refund('r1', 3_000), refund('r2', 9_000)];
+    // Later the member is Platinum ×2 or has no tier: reversals read only the recorded award.
+    for (const laterTier of [gold, { ...gold, key: 'platinum', multiplierBps: 20_000 }, null]) {
+      const partial = planOrderSettlement(
+        input({ tier: laterTier, award: asPosted(award), refunds: refunds.slice(0, 1) }),
+      );
+      expect(partial.award).toBeNull();
+      expect(partial.reversals.map((r) => r.points)).toEqual([-33]); // floor(135 × 30 / 120)
+      const full = planOrderSettlement(
+        input({
+          tier: laterTier,
+          award: asPosted(award),
+          refunds,
+          postedReversalKeys: new Set([refundReversalKey('r1')]),
+          alreadyReversed: 33,
+        }),
+      );
+      expect(full.reversals.map((r) => r.points)).toEqual([-102]);
+      expect(award.points - 33 - 102).toBe(0);
+    }
+  });
+
+  it('award then any refunds and a cancellation nets to zero with any multiplier', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 10_000, max: 100_000 }),
+        fc.array(fc.integer({ min: 0, max: 12_000 }), { maxLength: 4 }),
+        (multiplierBps, amounts) => {
+          const plan = planOrderSettlement(
+            input({
+              tier: { ...gold, multiplierBps },
+              order: settlementOrder({ cancelledAt: new Date('2026-03-30T00:00:00Z') }),
+              refunds: amounts.map((a, i) => refund(`r${i}`, a)),
+            }),
+          );
+          const total = plan.award!.points + plan.reversals.reduce((s, r) => s + r.points, 0);
+          expect(total).toBe(0);
+          expect(plan.award!.points).toBe(Math.floor((90 * multiplierBps) / 10_000));
+        },
+      ),
+    );
+  });
+});

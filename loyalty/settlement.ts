@@ -10,7 +10,7 @@
  * nothing new. Reversals use the award's recorded points and amount (loyalty/reversal.ts), never
  * today's program. Rules: docs/earning-rules.md.
  */
-import { computeEarn, type EarnResult } from './earn';
+import { computeEarn, type EarnResult, type Multiplier } from './earn';
 import type { CompiledProgram, EarnOn } from './program';
 import { explainReversal, type ReversalExplanation } from './reversal';
 
@@ -68,6 +68,21 @@ export interface SettlementInput {
   alreadyReversed: number;
   /** Every refund recorded for the order, in the order recorded. */
   refunds: readonly SettlementRefund[];
+  /**
+   * The tier the order's customer holds when the award is posted (only read when no award exists):
+   * its multiplier applies to the award and is recorded on it, so reversals never need it again.
+   */
+  tier?: SettlementTier | null;
+}
+
+/** A member's tier as the award needs it (loyalty/tiers.ts CompiledTier + its program version). */
+export interface SettlementTier {
+  key: string;
+  name: string;
+  /** Tier program version. */
+  version: number;
+  /** 10000 = ×1 (no multiplier recorded). */
+  multiplierBps: number;
 }
 
 export type SettlementSource = 'order' | 'refund' | 'cancellation';
@@ -115,6 +130,16 @@ export interface AwardInputs extends EarnResult {
   orderName: string | null;
   earnOn: EarnOn;
   sourceName: string | null;
+  /** The tier whose multiplier the award carries (absent when none applied): for explanations. */
+  tier?: { key: string; name: string };
+}
+
+/** The multiplier a tier gives, as loyalty/tiers.ts tierMultiplier records it; null for ×1. */
+export function settlementTierMultiplier(
+  tier: SettlementTier | null | undefined,
+): Multiplier | null {
+  if (!tier || tier.multiplierBps === 10_000) return null;
+  return { source: 'tier', id: `${tier.key}@v${tier.version}`, factorBps: tier.multiplierBps };
 }
 
 function noAwardReason(input: SettlementInput): NoAwardReason | null {
@@ -130,6 +155,7 @@ function noAwardReason(input: SettlementInput): NoAwardReason | null {
 function planAward(
   order: SettlementOrder,
   program: { version: number; program: CompiledProgram },
+  tier: SettlementTier | null,
 ): EntryDraft | null {
   const compiled = program.program;
   if (compiled.currency !== order.currency) {
@@ -138,7 +164,8 @@ function planAward(
     );
   }
   const amountMinor = compiled.earnOn === 'total' ? order.totalMinor : order.earnAmountMinor;
-  const earn = computeEarn(compiled, amountMinor);
+  const multiplier = settlementTierMultiplier(tier);
+  const earn = computeEarn(compiled, amountMinor, multiplier ? [multiplier] : []);
   if (earn.points === 0) return null;
   const inputs: AwardInputs = {
     rule: 'earn-bands',
@@ -147,6 +174,7 @@ function planAward(
     earnOn: compiled.earnOn,
     sourceName: order.sourceName,
     ...earn,
+    ...(multiplier && tier ? { tier: { key: tier.key, name: tier.name } } : {}),
   };
   return {
     idempotencyKey: awardKey(order.orderId),
@@ -178,7 +206,7 @@ export function planOrderSettlement(input: SettlementInput): SettlementPlan {
   } else {
     reason = noAwardReason(input);
     if (reason === null) {
-      award = planAward(input.order!, input.program!);
+      award = planAward(input.order!, input.program!, input.tier ?? null);
       if (award) {
         basis = {
           points: award.points,

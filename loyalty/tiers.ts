@@ -14,7 +14,8 @@
  * the grace period (`graceDays`, local calendar days); only then does the member move down.
  */
 import { z } from 'zod';
-import { formatMoney, isKnownCurrency, MoneyError, parseMoney } from './money';
+import { formatMinorMoney } from './explain';
+import { isKnownCurrency, MoneyError, parseMoney } from './money';
 import { addZonedDays, addZonedMonths, wallTimeOf, zonedYearStart } from './time';
 
 export type TierMetric = 'points' | 'spend' | 'orders';
@@ -369,7 +370,25 @@ export interface TierActivity {
   value: number;
 }
 
-/** The first instant whose activity counts at `now` (−Infinity for lifetime). */
+/** Months an activity counts for in a `rolling_12_months` window. */
+const ROLLING_MONTHS = 12;
+/** More than any DST shift or month-end clamp moves "12 months later" by (one day at most). */
+const ROLLING_MARGIN_MS = 3 * 86_400_000;
+
+/**
+ * When an activity stops counting in a rolling window: the same wall-clock time 12 calendar months
+ * later in `tz` (the day clamped to the month's end: Feb 29 → Feb 28). Defining the window by each
+ * activity's own end makes {@link qualifiedUntil} exact — at that instant the activity has left.
+ */
+export function rollingActivityEnd(at: number, tz: string): number {
+  return addZonedMonths(at, ROLLING_MONTHS, tz);
+}
+
+/**
+ * The first instant whose activity counts at `now` (−Infinity for lifetime). For rolling windows
+ * this is 12 months before `now` on the wall clock: activity later than it counts, except within a
+ * day of it, where {@link rollingActivityEnd} decides.
+ */
 export function windowStart(window: TierWindow, now: number, tz: string): number {
   switch (window) {
     case 'lifetime':
@@ -377,11 +396,33 @@ export function windowStart(window: TierWindow, now: number, tz: string): number
     case 'calendar_year':
       return zonedYearStart(wallTimeOf(now, tz).year, tz);
     case 'rolling_12_months':
-      return addZonedMonths(now, -12, tz);
+      return addZonedMonths(now, -ROLLING_MONTHS, tz);
   }
 }
 
-/** Sum of the activity in the window at `now`: start inclusive (rolling: exclusive), now inclusive. */
+/**
+ * The earliest business time whose activity can count at `now`: what a loader must read from
+ * (−Infinity: everything). A little earlier than {@link windowStart} for rolling windows.
+ */
+export function activityNeededFrom(window: TierWindow, now: number, tz: string): number {
+  const start = windowStart(window, now, tz);
+  return window === 'rolling_12_months' ? start - ROLLING_MARGIN_MS : start;
+}
+
+/** Whether an activity at `at` counts at `now`: it has happened and its window has not moved past it. */
+function counts(window: TierWindow, at: number, start: number, now: number, tz: string): boolean {
+  if (at > now) return false;
+  if (window !== 'rolling_12_months') return at >= start;
+  // Far from the window's start the comparison with it is exact; near it, the activity's own end.
+  if (at > start + ROLLING_MARGIN_MS) return true;
+  if (at < start - ROLLING_MARGIN_MS) return false;
+  return now < rollingActivityEnd(at, tz);
+}
+
+/**
+ * Sum of the activity that counts at `now`: calendar year — from the year's first instant; rolling
+ * — each activity until {@link rollingActivityEnd}; both up to and including `now`.
+ */
 export function metricValue(
   window: TierWindow,
   activity: readonly TierActivity[],
@@ -390,10 +431,7 @@ export function metricValue(
 ): number {
   const start = windowStart(window, now, tz);
   let sum = 0;
-  for (const a of activity) {
-    if (a.at > now) continue;
-    if (window === 'rolling_12_months' ? a.at > start : a.at >= start) sum += a.value;
-  }
+  for (const a of activity) if (counts(window, a.at, start, now, tz)) sum += a.value;
   return sum;
 }
 
@@ -417,13 +455,17 @@ export function qualifiedUntil(
       return zonedYearStart(wallTimeOf(now, tz).year + 1, tz);
     case 'rolling_12_months': {
       const start = windowStart(window, now, tz);
+      // Activity leaves in the order it happened (its end is monotone in its time).
       const inWindow = activity
-        .filter((a) => a.at > start && a.at <= now)
+        .filter((a) => counts(window, a.at, start, now, tz))
         .sort((a, b) => a.at - b.at);
       let sum = inWindow.reduce((s, a) => s + a.value, 0);
-      for (const a of inWindow) {
+      for (let i = 0; i < inWindow.length; i++) {
+        const a = inWindow[i]!;
         sum -= a.value;
-        if (sum < threshold) return addZonedMonths(a.at, 12, tz);
+        // Activity at the same instant leaves together.
+        if (i + 1 < inWindow.length && inWindow[i + 1]!.at === a.at) continue;
+        if (sum < threshold) return rollingActivityEnd(a.at, tz);
       }
       return null;
     }
@@ -537,7 +579,8 @@ export function evaluateTier(
       downgradeAt: null,
       change: moved
         ? {
-            from: current?.key ?? null,
+            // A tier the program no longer has is still what the member moved from.
+            from: standing?.tierKey ?? null,
             to: qualifying!.key,
             direction: 'up',
             reason: reason(qualifying!.threshold),
@@ -603,7 +646,7 @@ export function tierProgress(
 
 /** A metric amount as a shopper reads it: "$1,000.00", "1,000 points", "5 orders" (English). */
 export function formatMetric(metric: TierMetric, amount: number, currency: string | null): string {
-  if (metric === 'spend' && currency) return formatMoney(amount, currency);
+  if (metric === 'spend' && currency) return formatMinorMoney(amount, currency, 'en');
   const n = amount.toLocaleString('en-US');
   if (metric === 'points') return `${n} ${Math.abs(amount) === 1 ? 'point' : 'points'}`;
   return `${n} ${Math.abs(amount) === 1 ? 'order' : 'orders'}`;
@@ -621,9 +664,13 @@ export function describeTierChange(change: TierChange, names: ReadonlyMap<string
         ? ' in the last 12 months'
         : '';
   const to = change.to === null ? 'no tier' : (names.get(change.to) ?? change.to);
-  if (change.direction === 'up') return `Reached ${to}: ${what} ${verb}${span}`;
+  // A threshold of 0 (a starting tier, or a tier the program removed) is no reason worth a figure.
+  const figure = r.threshold > 0;
+  if (change.direction === 'up')
+    return figure ? `Reached ${to}: ${what} ${verb}${span}` : `Reached ${to}`;
   const from = change.from === null ? 'no tier' : (names.get(change.from) ?? change.from);
-  return `Moved from ${from} to ${to}: below ${what} ${verb}${span} after the grace period`;
+  const head = `Moved from ${from} to ${to}`;
+  return figure ? `${head}: below ${what} ${verb}${span} after the grace period` : head;
 }
 
 /** The multiplier a member's tier gives on earn (recorded on the award; see loyalty/earn.ts). */

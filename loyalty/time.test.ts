@@ -7,8 +7,13 @@ import {
   parseCalendarDay,
   parseIsoInstant,
   parseShopifyTimestamp,
+  addZonedDays,
+  addZonedMonths,
   TimeError,
+  wallTimeOf,
+  zonedInstant,
   zonedMidnight,
+  zonedYearStart,
 } from './time';
 
 const at = (iso: string) => Date.parse(iso);
@@ -279,5 +284,141 @@ describe('zonedMidnight', () => {
   it('rejects bad days and zones', () => {
     expect(() => zonedMidnight('2026-02-30', 'UTC')).toThrow(TimeError);
     expect(() => zonedMidnight('2026-02-01', 'Nowhere/City')).toThrow(/not an IANA timezone/);
+  });
+});
+
+const NY = 'America/New_York';
+const wall = (year: number, month: number, day: number, hour = 0, minute = 0, second = 0) => ({
+  year,
+  month,
+  day,
+  hour,
+  minute,
+  second,
+});
+
+describe('wallTimeOf', () => {
+  it('reads the wall clock on both sides of a change', () => {
+    expect(wallTimeOf(at('2026-03-08T06:59:59Z'), NY)).toEqual(wall(2026, 3, 8, 1, 59, 59));
+    expect(wallTimeOf(at('2026-03-08T07:00:00Z'), NY)).toEqual(wall(2026, 3, 8, 3, 0, 0));
+    // 01:30 happens twice on 1 November: once in EDT, once in EST.
+    expect(wallTimeOf(at('2026-11-01T05:30:00Z'), NY)).toEqual(wall(2026, 11, 1, 1, 30, 0));
+    expect(wallTimeOf(at('2026-11-01T06:30:00Z'), NY)).toEqual(wall(2026, 11, 1, 1, 30, 0));
+    expect(wallTimeOf(at('2026-01-01T04:59:59.999Z'), NY)).toEqual(wall(2025, 12, 31, 23, 59, 59));
+    expect(wallTimeOf(at('2026-06-15T12:34:56Z'), 'UTC')).toEqual(wall(2026, 6, 15, 12, 34, 56));
+  });
+
+  it('refuses what is not an instant or a zone', () => {
+    expect(() => wallTimeOf(Number.NaN, NY)).toThrow(TimeError);
+    expect(() => wallTimeOf(0, 'Nowhere/City')).toThrow(/not an IANA timezone/);
+  });
+});
+
+describe('zonedInstant', () => {
+  it('is the one instant of an ordinary reading', () => {
+    expect(zonedInstant(wall(2026, 3, 8, 12), NY)).toBe(at('2026-03-08T16:00:00Z'));
+    expect(zonedInstant(wall(2026, 1, 15, 9, 30), NY)).toBe(at('2026-01-15T14:30:00Z'));
+    expect(zonedInstant(wall(2026, 1, 15, 9, 30), 'Asia/Kathmandu')).toBe(
+      at('2026-01-15T03:45:00Z'),
+    );
+  });
+
+  it('a reading skipped by the March change is the moment the gap ends', () => {
+    // Clocks jump 02:00 EST → 03:00 EDT (07:00 UTC): 02:00–02:59:59 never happen.
+    for (const [hour, minute, second] of [
+      [2, 0, 0],
+      [2, 30, 0],
+      [2, 59, 59],
+    ] as const) {
+      expect(zonedInstant(wall(2026, 3, 8, hour, minute, second), NY)).toBe(
+        at('2026-03-08T07:00:00Z'),
+      );
+    }
+    expect(zonedInstant(wall(2026, 3, 8, 1, 59, 59), NY)).toBe(at('2026-03-08T06:59:59Z'));
+    expect(zonedInstant(wall(2026, 3, 8, 3), NY)).toBe(at('2026-03-08T07:00:00Z'));
+    // Lord Howe moves by half an hour (02:00 → 02:30 on 4 October 2026).
+    expect(zonedInstant(wall(2026, 10, 4, 2, 15), 'Australia/Lord_Howe')).toBe(
+      at('2026-10-03T15:30:00Z'),
+    );
+  });
+
+  it('a reading repeated by the November change is the earlier one', () => {
+    expect(zonedInstant(wall(2026, 11, 1, 1, 30), NY)).toBe(at('2026-11-01T05:30:00Z'));
+    expect(zonedInstant(wall(2026, 11, 1, 2), NY)).toBe(at('2026-11-01T07:00:00Z'));
+  });
+
+  it('round-trips every instant at whole seconds, and is the earliest instant of its reading', () => {
+    const zones = [NY, 'America/Santiago', 'Europe/London', 'Australia/Lord_Howe', 'Asia/Tehran'];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...zones),
+        fc.integer({ min: Date.UTC(2025, 0, 1) / 1000, max: Date.UTC(2027, 11, 31) / 1000 }),
+        (tz, seconds) => {
+          const instant = seconds * 1000;
+          const reading = wallTimeOf(instant, tz);
+          const back = zonedInstant(reading, tz);
+          expect(wallTimeOf(back, tz)).toEqual(reading);
+          expect(back).toBeLessThanOrEqual(instant);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('addZonedMonths', () => {
+  it('keeps the wall time across DST changes', () => {
+    // 12:00 EST in February → 12:00 EDT in April: one hour less elapsed than 2 × 30 days would say.
+    expect(addZonedMonths(at('2026-02-10T17:00:00Z'), 2, NY)).toBe(at('2026-04-10T16:00:00Z'));
+    expect(addZonedMonths(at('2026-10-10T16:00:00Z'), 1, NY)).toBe(at('2026-11-10T17:00:00Z'));
+    expect(addZonedMonths(at('2026-03-08T16:00:00Z'), -12, NY)).toBe(at('2025-03-08T17:00:00Z'));
+    // Sub-second parts are kept.
+    expect(addZonedMonths(at('2026-02-10T17:00:00.250Z'), 1, NY)).toBe(
+      at('2026-03-10T16:00:00.250Z'),
+    );
+  });
+
+  it('clamps the day to the end of a shorter month', () => {
+    expect(addZonedMonths(at('2026-01-31T17:00:00Z'), 1, NY)).toBe(at('2026-02-28T17:00:00Z'));
+    expect(addZonedMonths(at('2028-01-31T17:00:00Z'), 1, NY)).toBe(at('2028-02-29T17:00:00Z'));
+    expect(addZonedMonths(at('2026-03-31T16:00:00Z'), -1, NY)).toBe(at('2026-02-28T17:00:00Z'));
+    expect(addZonedMonths(at('2028-02-29T17:00:00Z'), 12, NY)).toBe(at('2029-02-28T17:00:00Z'));
+    expect(addZonedMonths(at('2026-12-31T17:00:00Z'), 2, NY)).toBe(at('2027-02-28T17:00:00Z'));
+  });
+
+  it('lands on the end of a gap when the same wall time does not exist', () => {
+    // 02:30 EST on 8 February; a month later 02:30 is skipped: 03:00 EDT.
+    expect(addZonedMonths(at('2026-02-08T07:30:00Z'), 1, NY)).toBe(at('2026-03-08T07:00:00Z'));
+  });
+});
+
+describe('addZonedDays', () => {
+  it('keeps the wall time across DST changes', () => {
+    expect(addZonedDays(at('2026-03-07T17:00:00Z'), 1, NY)).toBe(at('2026-03-08T16:00:00Z'));
+    expect(addZonedDays(at('2026-10-31T16:00:00Z'), 1, NY)).toBe(at('2026-11-01T17:00:00Z'));
+    expect(addZonedDays(at('2026-02-20T17:00:00Z'), 30, NY)).toBe(at('2026-03-22T16:00:00Z'));
+    expect(addZonedDays(at('2026-03-22T16:00:00Z'), -30, NY)).toBe(at('2026-02-20T17:00:00Z'));
+    expect(addZonedDays(at('2026-12-31T17:00:00Z'), 1, NY)).toBe(at('2027-01-01T17:00:00Z'));
+    expect(addZonedDays(at('2026-12-31T17:00:00Z'), 0, NY)).toBe(at('2026-12-31T17:00:00Z'));
+  });
+
+  it('days are 24 hours in UTC', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 4_000_000_000_000 }),
+        fc.integer({ min: -800, max: 800 }),
+        (t, days) => {
+          expect(addZonedDays(t, days, 'UTC')).toBe(t + days * 86_400_000);
+        },
+      ),
+    );
+  });
+});
+
+describe('zonedYearStart', () => {
+  it('is local midnight of January 1', () => {
+    expect(zonedYearStart(2026, NY)).toBe(at('2026-01-01T05:00:00Z'));
+    expect(zonedYearStart(2027, 'Asia/Kathmandu')).toBe(at('2026-12-31T18:15:00Z'));
+    expect(zonedYearStart(2026, 'UTC')).toBe(at('2026-01-01T00:00:00Z'));
   });
 });

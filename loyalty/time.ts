@@ -240,18 +240,7 @@ export function monthRange(fromKey: string, toKey: string): string[] {
  */
 export function zonedMidnight(ymd: string, tz: string): number {
   const { year, month, day } = parseCalendarDay(ymd);
-  const localMidnight = daysFromCivil(year, month, day) * MS_PER_DAY;
-  if (tz === 'UTC') return localMidnight;
-  const clock = clockFor(tz);
-  // Offsets in force a day either side cover any single transition near midnight.
-  const before = clock.offsetMs(localMidnight - MS_PER_DAY);
-  const after = clock.offsetMs(localMidnight + MS_PER_DAY);
-  const candidates = [localMidnight - before, localMidnight - after]
-    .filter((t, i) => clock.offsetMs(t) === (i === 0 ? before : after))
-    .sort((a, b) => a - b);
-  if (candidates.length > 0) return candidates[0]!;
-  // Midnight falls in a gap: reading it with the earlier offset lands exactly on the transition.
-  return localMidnight - before;
+  return zonedInstant({ year, month, day, hour: 0, minute: 0, second: 0 }, tz);
 }
 
 /** A wall-clock reading in some zone: what a merchant types ("Nov 20, 09:00") and what calendars add to. */
@@ -293,13 +282,24 @@ export function zonedInstant(wall: WallTime, tz: string): number {
     ((wall.hour * 60 + wall.minute) * 60 + wall.second) * 1000;
   if (tz === 'UTC') return local;
   const clock = clockFor(tz);
+  // Offsets in force a day either side cover any single transition near the reading.
   const before = clock.offsetMs(local - MS_PER_DAY);
   const after = clock.offsetMs(local + MS_PER_DAY);
   const candidates = [local - before, local - after]
     .filter((t, i) => clock.offsetMs(t) === (i === 0 ? before : after))
     .sort((a, b) => a - b);
   if (candidates.length > 0) return candidates[0]!;
-  return local - before;
+  // A gap: the reading never happens. Read with the earlier offset it lands after the transition
+  // (02:30 → 03:30 when clocks jump 02:00 → 03:00), with the later one before it; the gap ends at
+  // the transition between them. Offsets change on whole seconds: bisect to the second.
+  let lo = local - after; // still the earlier offset
+  let hi = local - before; // already the later offset
+  while (hi - lo > 1000) {
+    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+    if (clock.offsetMs(mid) === before) lo = mid;
+    else hi = mid;
+  }
+  return hi;
 }
 
 /**

@@ -99,11 +99,43 @@ export const reconcileRedemptionsJob: JobDefinition<Record<string, never>> = {
   jobId: () => 'reconcile-redemptions',
 };
 
+/**
+ * Tier roll-overs (docs/tiers.md, "The daily run"): their own queue, so a big shop's run never
+ * holds up webhooks, the sync or redemptions.
+ */
+export const TIER_QUEUE = 'tiers';
+
+const LOCAL_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Evaluate the members of one shop whose tier can change by time alone, once per local day. */
+export const evaluateTiersJob: JobDefinition<{ shop: string; day: string }> = {
+  queue: TIER_QUEUE,
+  name: 'evaluate-tiers',
+  schema: z
+    .object({
+      shop: z.string().refine(isMyshopifyDomain, 'must be a *.myshopify.com domain'),
+      day: z.string().regex(LOCAL_DAY, 'must be a shop-local day YYYY-MM-DD'),
+    })
+    .strict(),
+  // BullMQ refuses ':' in custom ids.
+  jobId: ({ shop, day }) => `evaluate-tiers-${shop}-${day}`,
+};
+
+/** Enqueue evaluate-tiers for every shop whose local midnight passed since its last run (hourly). */
+export const sweepTiersJob: JobDefinition<Record<string, never>> = {
+  queue: TIER_QUEUE,
+  name: 'sweep-tiers',
+  schema: z.object({}).strict() as z.ZodType<Record<string, never>>,
+  jobId: () => 'sweep-tiers',
+};
+
 export const jobDefinitions = [
   processInboxJob,
   reconcileInboxJob,
   syncMetafieldsJob,
   sweepMetafieldsJob,
   reconcileRedemptionsJob,
+  evaluateTiersJob,
+  sweepTiersJob,
 ] as const;
 export type JobName = (typeof jobDefinitions)[number]['name'];

@@ -2,8 +2,9 @@
  * The worker runtime: a BullMQ worker on the webhook queue that runs each job through its handler,
  * the reconciler's job scheduler, a second worker on the metafield queue (the storefront sync, fed
  * after every committed inbox batch, and its sweep's scheduler), a third on the redemptions queue
- * (the sweep that settles redemptions Shopify left pending, every 60 s: docs/redemption.md), and a
- * graceful close. Used by
+ * (the sweep that settles redemptions Shopify left pending, every 60 s: docs/redemption.md), a
+ * fourth on the tiers queue (the daily tier run per shop, found by an hourly sweep: docs/tiers.md),
+ * and a graceful close. Used by
  * `npm run worker` (workers/main.ts) and, with INLINE_WORKERS, inside the web process.
  *
  * Retries: about 4 hours of capped exponential backoff (workers/queue.server.ts RETRY_SCHEDULE).
@@ -27,10 +28,21 @@ import {
   reconcileRedemptionsJob,
   REDEMPTION_QUEUE,
   sweepMetafieldsJob,
+  sweepTiersJob,
+  evaluateTiersJob,
   syncMetafieldsJob,
+  TIER_QUEUE,
   WEBHOOK_QUEUE,
   type JobName,
 } from './jobs';
+import {
+  createTierQueue,
+  runEvaluateTiersJob,
+  runTierSweepJob,
+  scheduleTierSweep,
+  TIER_SWEEP_EVERY_MS,
+  type TierJobDeps,
+} from './handlers/tiers';
 import {
   createMetafieldQueue,
   enqueueMetafieldSync,
@@ -91,6 +103,13 @@ export interface StartWorkersOptions {
     idleMs?: number;
     /** How long after its end an unused code is closed. Default 1 hour. */
     expiryGraceMs?: number;
+  };
+  /** The daily tier run (docs/tiers.md). */
+  tiers?: {
+    /** How often the sweep looks for shops past their local midnight. Default 1 hour. */
+    sweepEveryMs?: number;
+    /** The clock (tests). */
+    now?: () => Date;
   };
 }
 
@@ -324,10 +343,23 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
   const redemptionProcessors: Partial<Record<JobName, Processor>> = {
     [reconcileRedemptionsJob.name]: () => runRedemptionSweepJob(redemptionDeps),
   };
+  const tierQueue = createTierQueue(settings, workerOptions(settings.redisUrl));
+  const tierSweepEveryMs = options.tiers?.sweepEveryMs ?? TIER_SWEEP_EVERY_MS;
+  const tierDeps: TierJobDeps = {
+    db,
+    queue: tierQueue,
+    log: loggerFor({ component: 'tiers', prefix: settings.prefix }),
+    ...definedOnly({ now: options.tiers?.now }),
+  };
+  const tierProcessors: Partial<Record<JobName, Processor>> = {
+    [sweepTiersJob.name]: () => runTierSweepJob(tierDeps),
+    [evaluateTiersJob.name]: (job) => runEvaluateTiersJob(job, tierDeps),
+  };
   const processorsOf: Record<string, Partial<Record<JobName, Processor>>> = {
     [WEBHOOK_QUEUE]: processors,
     [METAFIELD_QUEUE]: metafieldProcessors,
     [REDEMPTION_QUEUE]: redemptionProcessors,
+    [TIER_QUEUE]: tierProcessors,
   };
   // House rule: startup fails if a job name has no handler (on its own queue).
   for (const definition of jobDefinitions) {
@@ -394,6 +426,25 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
   );
   redemptionWorker.on('error', workerErrorListener(redemptionDeps.log));
 
+  // One shop's run at a time: each is a series of transactions over that shop's members.
+  const tierWorker = new Worker(
+    TIER_QUEUE,
+    async (job) => {
+      const processor = tierProcessors[job.name as JobName];
+      if (!processor) throw new UnrecoverableError(`no handler for job ${job.name}`);
+      return processor(job);
+    },
+    {
+      connection: workerOptions(settings.redisUrl),
+      prefix: settings.prefix,
+      concurrency: 1,
+      lockDuration: lockMs,
+      stalledInterval: stalledCheckMs(lockMs),
+      maxStalledCount: 2,
+    },
+  );
+  tierWorker.on('error', workerErrorListener(tierDeps.log));
+
   const reschedule = () =>
     scheduleReconciler(queue, reconcileEveryMs).catch((error: Error) =>
       log.warn({ err: error.message }, 'could not schedule the reconciler; will retry'),
@@ -406,12 +457,22 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
     scheduleRedemptionSweep(redemptionQueue, redemptionSweepEveryMs).catch((error: Error) =>
       log.warn({ err: error.message }, 'could not schedule the redemption sweep; will retry'),
     );
+  const rescheduleTiers = () =>
+    scheduleTierSweep(tierQueue, tierSweepEveryMs).catch((error: Error) =>
+      log.warn({ err: error.message }, 'could not schedule the tier sweep; will retry'),
+    );
   const ready = Promise.all([
     worker.waitUntilReady(),
     metafieldWorker.waitUntilReady(),
     redemptionWorker.waitUntilReady(),
+    tierWorker.waitUntilReady(),
   ]).then(async () => {
-    await Promise.all([reschedule(), rescheduleSweep(), rescheduleRedemptions()]);
+    await Promise.all([
+      reschedule(),
+      rescheduleSweep(),
+      rescheduleRedemptions(),
+      rescheduleTiers(),
+    ]);
     log.info(
       {
         concurrency,
@@ -430,6 +491,8 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
   sweepTimer.unref();
   const redemptionTimer = setInterval(rescheduleRedemptions, redemptionSweepEveryMs);
   redemptionTimer.unref();
+  const tierTimer = setInterval(rescheduleTiers, Math.min(tierSweepEveryMs, reconcileEveryMs));
+  tierTimer.unref();
 
   let closing: Promise<void> | undefined;
   return {
@@ -439,8 +502,19 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
         clearInterval(timer);
         clearInterval(sweepTimer);
         clearInterval(redemptionTimer);
-        await Promise.all([worker.close(), metafieldWorker.close(), redemptionWorker.close()]);
-        await Promise.all([queue.close(), metafieldQueue.close(), redemptionQueue.close()]);
+        clearInterval(tierTimer);
+        await Promise.all([
+          worker.close(),
+          metafieldWorker.close(),
+          redemptionWorker.close(),
+          tierWorker.close(),
+        ]);
+        await Promise.all([
+          queue.close(),
+          metafieldQueue.close(),
+          redemptionQueue.close(),
+          tierQueue.close(),
+        ]);
         log.info('workers stopped');
       })();
       return closing;

@@ -24,6 +24,7 @@ import { AppError, ErrorCode } from '../errors';
 import { postMany, type LedgerEntry, type LedgerEntryInput } from './ledger.server';
 import { programTimeline, type ProgramTimeline } from './programs.server';
 import type { Shop } from './shops.server';
+import { tiersForAwards } from './tiers.server';
 
 export type Order = typeof orders.$inferSelect;
 export type OrderRefund = typeof orderRefunds.$inferSelect;
@@ -278,7 +279,8 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
 
 /**
  * Posts whatever each order's state calls for: its award (when paid, not a guest or excluded test
- * order, and a program exists) and the reversals of its refunds and cancellation not yet posted.
+ * order, and a program exists; multiplied by the tier its customer holds now, docs/tiers.md) and
+ * the reversals of its refunds and cancellation not yet posted.
  * Call it with the orders locked ({@link lockOrders}) inside the transaction that recorded the
  * deliveries. A few queries for the whole set, whatever its size. `timeline` may pass the shop's
  * programs already loaded.
@@ -338,6 +340,17 @@ export async function settleOrders(
   const refundsByOrder = groupBy(refundRows, (r) => r.shopifyOrderId);
   const needsProgram = ids.some((id) => orderById.has(id) && !existingAward(id));
   const programs = timeline ?? (needsProgram ? await programTimeline(tx, shop.id) : undefined);
+  // The tier each awarded customer holds now: its multiplier goes on the award (docs/tiers.md).
+  const tiers = needsProgram
+    ? await tiersForAwards(tx, shop, [
+        ...new Set(
+          ids.flatMap((id) => {
+            const customerId = orderById.get(id)?.customerId;
+            return customerId != null && !existingAward(id) ? [customerId] : [];
+          }),
+        ),
+      ])
+    : new Map<number, never>();
 
   interface Planned {
     orderId: string;
@@ -367,6 +380,7 @@ export async function settleOrders(
         : null,
       postedReversalKeys: new Set(posted.map((p) => p.key)),
       alreadyReversed: -posted.reduce((sum, p) => sum + p.points, 0),
+      tier: row?.customerId != null ? (tiers.get(row.customerId) ?? null) : null,
       refunds: (refundsByOrder.get(orderId) ?? []).map((r) => ({
         refundId: r.shopifyRefundId,
         merchandiseMinor: Number(r.merchandiseMinor),
@@ -411,6 +425,27 @@ export async function settleOrders(
     });
   }
   return results;
+}
+
+/** The customers of these orders (guest orders have none), ascending: whose tier they may move. */
+export async function customersOfOrders(
+  db: Executor,
+  shopId: number,
+  shopifyOrderIds: Iterable<string>,
+): Promise<number[]> {
+  const ids = [...new Set(shopifyOrderIds)];
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectDistinct({ customerId: orders.customerId })
+    .from(orders)
+    .where(
+      and(
+        eq(orders.shopId, shopId),
+        anyOf(orders.shopifyOrderId, ids),
+        isNotNull(orders.customerId),
+      ),
+    );
+  return rows.map((r) => r.customerId!).sort((a, b) => a - b);
 }
 
 /**

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Executor } from '../../db/client.server';
 import { ledgerEntries, redemptions } from '../../db/schema';
 import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
+import { seedTierProgram, setMemberTier } from '../../tests/helpers/tiers';
 import { AppError, ErrorCode } from '../errors';
 import { ensureCustomer } from './customers.server';
 import { balanceOf, entriesFor, findEntryByKey, post, sumOfEntries } from './ledger.server';
@@ -162,6 +163,30 @@ describe.each(['postgres', 'pglite'] as const)('redemptions on %s', (kind) => {
       value: { kind: 'store_credit', amountMinor: 1000, currency: 'JPY' },
     });
     expect(c.balance).toBe(5000 - 1300 - 1000);
+  });
+
+  it('a tier-only reward: a Gold member redeems it, a Bronze member is refused (TIER, 403)', async () => {
+    const gold = await member(1_000);
+    await seedTierProgram(db, gold.shop.id);
+    await setMemberTier(db, gold.shop.id, gold.customerId, 'gold');
+    const reward = await createReward(db, gold.shop.id, {
+      ...fiveOff,
+      tiers: ['gold', 'platinum'],
+    });
+    const result = await gold.begin(reward.id);
+    expect(result).toMatchObject({ created: true, balance: 500 });
+
+    const bronze = await member(1_000);
+    await seedTierProgram(db, bronze.shop.id);
+    await setMemberTier(db, bronze.shop.id, bronze.customerId, 'bronze');
+    const goldOnly = await createReward(db, bronze.shop.id, { ...fiveOff, tiers: ['gold'] });
+    const refused = await refusal(bronze.begin(goldOnly.id));
+    expect(refused.code).toBe(ErrorCode.FORBIDDEN);
+    expect(refused.message).toBe("this reward is not available at the member's tier");
+    expect(await balanceOf(db, bronze.shop.id, bronze.customerId)).toMatchObject({
+      balance: 1_000,
+    });
+    expect(await redemptionCount(bronze.shop.id)).toBe(0);
   });
 
   it('refuses without debiting anything: balance, reward, points, tier, request id', async () => {

@@ -32,6 +32,7 @@ import { post } from './ledger.server';
 import { moveRedemption, type Redemption, type RedemptionStatus } from './redemptions.server';
 import { getReward } from './rewards.server';
 import { requireShop } from './shops.server';
+import { memberTier } from './tiers.server';
 
 /** A request id: what the shopper's client sends once per redemption it means (Idempotency-Key). */
 export const REQUEST_ID = /^[A-Za-z0-9_-]{8,64}$/;
@@ -249,10 +250,11 @@ async function beginOnce(
       reward.id,
       period === null ? null : new Date(input.now.getTime() - period.days * DAY_MS),
     );
-    // Until tiers ([7]), no member has one.
+    // A tier-only reward lists the tier keys that may redeem it (docs/tiers.md).
+    const tier = (await memberTier(tx, shopId, input.customerId))?.tier?.key ?? null;
     const availability = rewardAvailability(
       definition,
-      { balance, tier: null, redeemedTotal: past.total, redeemedInPeriod: past.inPeriod },
+      { balance, tier, redeemedTotal: past.total, redeemedInPeriod: past.inPeriod },
       points,
     );
     if (!availability.canRedeem) {

@@ -16,6 +16,7 @@ import {
   type TierProgramDefinition,
   type TierProgress,
 } from '../../loyalty/tiers';
+import type { SettlementTier } from '../../loyalty/settlement';
 import { AppError, ErrorCode, sqlStateOf } from '../errors';
 import { requireShop } from './shops.server';
 
@@ -166,4 +167,54 @@ export async function memberTier(
     downgradeAt: row?.downgradeAt ?? null,
     progress: tierProgress(current.program, tier?.key ?? null, Number(row?.metricValue ?? 0)),
   };
+}
+
+/**
+ * The tier each of these members holds under the program in force now, as an award needs it (its
+ * multiplier), in one statement; members without a tier (or shops without tiers) are absent. A
+ * tier the current version no longer has gives no multiplier until the next evaluation.
+ */
+export async function tiersForAwards(
+  db: Executor,
+  shop: { id: number; currency: string },
+  customerIds: readonly number[],
+): Promise<Map<number, SettlementTier>> {
+  const out = new Map<number, SettlementTier>();
+  if (customerIds.length === 0) return out;
+  const result = await db.execute(sql`
+    SELECT ct.customer_id, ct.tier_key, p.version, p.definition
+    FROM customer_tiers ct
+    JOIN LATERAL (
+      SELECT version, definition FROM tier_programs
+      WHERE shop_id = ${shop.id} AND effective_from <= now()
+      ORDER BY effective_from DESC, version DESC LIMIT 1
+    ) p ON TRUE
+    WHERE ct.shop_id = ${shop.id} AND ct.tier_key IS NOT NULL
+      AND ct.customer_id = ANY(${sql.param([...customerIds])}::integer[])`);
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as {
+    customer_id: number;
+    tier_key: string;
+    version: number;
+    definition: unknown;
+  }[];
+  let compiled: { version: number; program: CompiledTierProgram } | undefined;
+  for (const row of rows) {
+    // Every row names the same version (the one in force): compiled once.
+    if (compiled?.version !== row.version) {
+      compiled = {
+        version: row.version,
+        program: compileTierProgram(row.definition, shop.currency),
+      };
+    }
+    const tier = tierByKey(compiled.program, row.tier_key);
+    if (tier) {
+      out.set(row.customer_id, {
+        key: tier.key,
+        name: tier.name,
+        version: row.version,
+        multiplierBps: tier.multiplierBps,
+      });
+    }
+  }
+  return out;
 }

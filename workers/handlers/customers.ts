@@ -2,7 +2,8 @@
  * customers/create enrols the member and posts the program's signup bonus; customers/update keeps
  * email, name and birthday current. Either lets a verified, enabled account claim the guest orders
  * placed with its email. A body about a redacted customer writes no personal field and is dropped
- * (docs/privacy.md).
+ * (docs/privacy.md). A new member, and one whose claim posted entries, is placed in their tier
+ * in the same transaction (docs/tiers.md).
  */
 import { ensureCustomer, type Customer } from '../../app/models/customers.server';
 import { dropRedactedPayloads } from '../../app/models/inbox.server';
@@ -14,6 +15,7 @@ import {
   unclaimedGuestOrders,
 } from '../../app/models/orders.server';
 import { compiledProgram, programAt } from '../../app/models/programs.server';
+import { evaluateMembers, type EvaluationSummary } from '../../app/models/tier-evaluation.server';
 import type { Executor } from '../../db/client.server';
 import { parseCustomerPayload, type CustomerFacts } from '../../loyalty/shopify-customer';
 import type { Shop } from '../../app/models/shops.server';
@@ -73,6 +75,12 @@ async function claimGuestOrders(
   return { guestOrdersClaimed: claimed.length, claimedPoints };
 }
 
+/** The log summary's word on the member's tier: the tier moved to, when it moved. */
+function tierOutcome(summary: EvaluationSummary | null): { tier?: string | null } {
+  const change = summary?.members.find((m) => m.change);
+  return change ? { tier: change.to } : {};
+}
+
 export const customersCreate: WebhookHandler = async (tx, { row }) => {
   const shop = await requireInstalledShop(tx, row.shopDomain);
   const facts = parseCustomerPayload(row.payload);
@@ -97,8 +105,9 @@ export const customersCreate: WebhookHandler = async (tx, { row }) => {
   }
 
   const claim = await claimGuestOrders(tx, shop, customer, facts);
+  const tiers = await evaluateMembers(tx, shop, [customer.id], new Date());
   await dropRedactedPayloads(tx, shop.domain, [row.id]);
-  return { customerId: customer.id, bonusPosted, ...claim };
+  return { customerId: customer.id, bonusPosted, ...claim, ...tierOutcome(tiers) };
 };
 
 export const customersUpdate: WebhookHandler = async (tx, { row }) => {
@@ -106,6 +115,10 @@ export const customersUpdate: WebhookHandler = async (tx, { row }) => {
   const facts = parseCustomerPayload(row.payload);
   const customer = await upsertMember(tx, shop.id, facts);
   const claim = await claimGuestOrders(tx, shop, customer, facts);
+  const tiers =
+    claim.guestOrdersClaimed > 0
+      ? await evaluateMembers(tx, shop, [customer.id], new Date())
+      : null;
   await dropRedactedPayloads(tx, shop.domain, [row.id]);
-  return { customerId: customer.id, ...claim };
+  return { customerId: customer.id, ...claim, ...tierOutcome(tiers) };
 };

@@ -5,7 +5,9 @@
  *
  * Per delivery: parse the body (an invalid one fails alone, before anything is written), check the
  * currency, enrol the order's customer, then — under the orders' locks — record the order or
- * refund and settle the order from its whole state. Rules: docs/earning-rules.md.
+ * refund and settle the order from its whole state, then evaluate the tiers of the orders'
+ * customers (an award carries the multiplier of the tier held before it; the change it causes
+ * comes after it). Rules: docs/earning-rules.md, docs/tiers.md.
  */
 import type { Executor } from '../../db/client.server';
 import { ensureCustomers } from '../../app/models/customers.server';
@@ -14,7 +16,9 @@ import {
   recordCodeUses,
   settleRedemptionRefunds,
 } from '../../app/models/redemption-lifecycle.server';
+import { evaluateMembers } from '../../app/models/tier-evaluation.server';
 import {
+  customersOfOrders,
   lockOrders,
   recordOrders,
   recordRefunds,
@@ -148,6 +152,16 @@ async function handleShop(
     timeline,
     new Date(),
   );
+  // Every ledger change re-evaluates its member's tier, in this transaction (docs/tiers.md).
+  const tiers = await evaluateMembers(
+    tx,
+    shop,
+    await customersOfOrders(tx, shop.id, items.map(orderIdOf)),
+    new Date(),
+  );
+  const tierChangeOf = new Map(
+    tiers.members.filter((m) => m.change).map((m) => [m.customerId, m.to]),
+  );
   // Bodies about a redacted customer or order were applied without personal data; they go now.
   await dropRedactedPayloads(
     tx,
@@ -179,6 +193,9 @@ async function handleShop(
         pointsPosted: result.posted.reduce((sum, e) => sum + e.points, 0),
         ...(result.noAwardReason && { noAward: result.noAwardReason }),
         ...(rows.length > 1 && { batch: rows.length }),
+        ...(result.award && tierChangeOf.has(result.award.customerId)
+          ? { tier: tierChangeOf.get(result.award.customerId) }
+          : {}),
         ...(codesUsed.has(orderId) && { redemptionsUsed: codesUsed.get(orderId)!.length }),
         ...(pointsReturned.has(orderId) && { redemptionsReturned: pointsReturned.get(orderId) }),
       },
