@@ -238,6 +238,35 @@ query CustomerStoreCreditTransactions($id: ID!, $first: Int!) {
   }
 }
 `,
+  'customer-tier-tags.graphql': `# Moves a member's tier tag in one request: removes the other tier tags, then adds theirs
+# (app/metafield-sync.server.ts). Mutation fields run in order; each half is skipped when empty.
+mutation CustomerTierTags(
+  $id: ID!
+  $remove: [String!]!
+  $removing: Boolean!
+  $add: [String!]!
+  $adding: Boolean!
+) {
+  tagsRemove(id: $id, tags: $remove) @include(if: $removing) {
+    node {
+      id
+    }
+    userErrors {
+      field
+      message
+    }
+  }
+  tagsAdd(id: $id, tags: $add) @include(if: $adding) {
+    node {
+      id
+    }
+    userErrors {
+      field
+      message
+    }
+  }
+}
+`,
   'customers-page.graphql': `# One page of customers for member import; pass pageInfo.endCursor as $after for the next page.
 query CustomersPage($first: Int!, $after: String, $query: String) {
   customers(first: $first, after: $after, query: $query, sortKey: ID) {
@@ -375,6 +404,22 @@ mutation MetafieldDefinitionCreate($definition: MetafieldDefinitionInput!) {
       field
       message
       code
+    }
+  }
+}
+`,
+  'metafields-delete.graphql': `# Deletes metafields by owner, namespace and key: a member's \`$app.tier\` once they hold no tier
+# (app/metafield-sync.server.ts). One that does not exist comes back as null, not an error.
+mutation MetafieldsDelete($metafields: [MetafieldIdentifierInput!]!) {
+  metafieldsDelete(metafields: $metafields) {
+    deletedMetafields {
+      ownerId
+      namespace
+      key
+    }
+    userErrors {
+      field
+      message
     }
   }
 }

@@ -102,7 +102,9 @@ describe('typed document exports', () => {
       .map((d) => d.operationName)
       .sort();
     expect(retrySafeMutations).toEqual([
+      'CustomerTierTags',
       'DiscountCodeDeactivate',
+      'MetafieldsDelete',
       'MetafieldsSet',
       'TagsAdd',
       'TagsRemove',

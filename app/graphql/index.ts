@@ -458,6 +458,47 @@ export const TagsRemove = adminDocument<TagsRemoveResult, TagsVariables>('tags-r
   retrySafe: true,
 });
 
+export interface CustomerTierTagsVariables {
+  /** A Customer gid. */
+  id: string;
+  remove: string[];
+  /** False skips tagsRemove (nothing to remove). */
+  removing: boolean;
+  add: string[];
+  /** False skips tagsAdd (no tier). */
+  adding: boolean;
+}
+export interface CustomerTierTagsResult {
+  tagsRemove?: { node: { id: string } | null; userErrors: UserError<never>[] } | null;
+  tagsAdd?: { node: { id: string } | null; userErrors: UserError<never>[] } | null;
+}
+// Tags are a set: the same removal and addition again end in the same state.
+export const CustomerTierTags = adminDocument<CustomerTierTagsResult, CustomerTierTagsVariables>(
+  'customer-tier-tags.graphql',
+  { retrySafe: true },
+);
+
+export interface MetafieldIdentifier {
+  ownerId: string;
+  namespace: string;
+  key: string;
+}
+export interface MetafieldsDeleteVariables {
+  metafields: MetafieldIdentifier[];
+}
+export interface MetafieldsDeleteResult {
+  metafieldsDelete: {
+    /** Null entries: no such metafield (nothing to delete). */
+    deletedMetafields: (MetafieldIdentifier | null)[] | null;
+    userErrors: UserError<never>[];
+  } | null;
+}
+// Deleting what is gone changes nothing: a resend is harmless.
+export const MetafieldsDelete = adminDocument<MetafieldsDeleteResult, MetafieldsDeleteVariables>(
+  'metafields-delete.graphql',
+  { retrySafe: true },
+);
+
 /** The subset of DiscountCodeBasicInput Laurel uses; every field is optional in the schema. */
 export interface DiscountCodeBasicInput {
   title?: string;
@@ -687,6 +728,8 @@ export const adminDocuments = [
   MetafieldDefinitionCreate,
   TagsAdd,
   TagsRemove,
+  CustomerTierTags,
+  MetafieldsDelete,
   DiscountCodeBasicCreate,
   DiscountCodeFreeShippingCreate,
   DiscountCodeDeactivate,

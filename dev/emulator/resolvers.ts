@@ -8,6 +8,7 @@ import {
   metafieldDefinitions,
   metafieldsSet,
 } from './metafields';
+import { metafieldsDelete } from './metafields-delete';
 import { orderById, ordersConnection } from './orders';
 import { productById, productVariantById } from './products';
 import { shopView } from './shop';
@@ -44,6 +45,7 @@ export function queryRoot(ctx: ResolverContext): View {
 export function mutationRoot(ctx: ResolverContext): View {
   return {
     metafieldsSet: (args: Args) => metafieldsSet(ctx, args),
+    metafieldsDelete: (args: Args) => metafieldsDelete(ctx, args),
     metafieldDefinitionCreate: (args: Args) => metafieldDefinitionCreate(ctx, args),
     tagsAdd: (args: Args) => changeTags(ctx, args, 'add'),
     tagsRemove: (args: Args) => changeTags(ctx, args, 'remove'),
