@@ -128,6 +128,7 @@ describe('syncShopMetafields: members', () => {
       skipped: 0,
       calls: 1,
       program: 'written',
+      perks: 'current',
       more: false,
     });
     expect(shopifyPoints(shop, ada.gid)).toEqual(['50', '90']);

@@ -54,7 +54,9 @@ import {
   type PendingMember,
 } from './models/metafield-sync.server';
 import { compiledProgram } from './models/programs.server';
+import { tierPerksDue } from './models/tier-perks.server';
 import { currentTierProgram, type CurrentTierProgram } from './models/tiers.server';
+import { reconcileTierPerks, type AdminCall, type TierPerksOutcome } from './tier-perks.server';
 import {
   AdminApiError,
   createAdminClient,
@@ -96,6 +98,8 @@ export interface MetafieldSyncOptions {
   members?: boolean;
   /** Write the program summary even if the version in force is recorded as written. */
   forceProgram?: boolean;
+  /** Sync the tier perks (segments, free-shipping discounts) even if recorded as current. */
+  forcePerks?: boolean;
   now?: () => Date;
 }
 
@@ -123,6 +127,8 @@ export type MetafieldSyncResult =
       /** Admin calls made for members (metafieldsSet, metafieldsDelete, tier tags). */
       calls: number;
       program: ProgramOutcome;
+      /** The tier perks (app/tier-perks.server.ts): `current` when nothing was due. */
+      perks: TierPerksOutcome;
       /** Work is left (more members than maxMembers, or changes since): run again. */
       more: boolean;
     };
@@ -250,6 +256,7 @@ export async function syncShopMetafields(
         accessToken: string;
         program: Awaited<ReturnType<typeof programToSync>>;
         tiers: CurrentTierProgram | null;
+        perksDue: boolean;
         members: PendingMember[];
       };
   const start = await db.transaction(async (tx): Promise<Start> => {
@@ -261,11 +268,12 @@ export async function syncShopMetafields(
     if (!(await acquireSyncLease(tx, shop.shopId, owner, leaseMs))) return { skipped: 'busy' };
     const program = await programToSync(tx, shop.shopId, now);
     const tiers = await tierProgramInForce(tx, shop.shopId, now, log);
+    const perksDue = options.forcePerks === true || (await tierPerksDue(tx, shop.shopId, now));
     const members =
       options.members === false
         ? []
         : await pendingMembers(tx, shop.shopId, { limit: Math.min(READ_CHUNK, maxMembers) });
-    return { shop, accessToken, program, tiers, members };
+    return { shop, accessToken, program, tiers, perksDue, members };
   });
   if (start.skipped !== undefined) {
     const reason = start.skipped;
@@ -310,6 +318,7 @@ export async function syncShopMetafields(
   );
   let outcome: { written: number; failed: number; skipped: number; calls: number; more: boolean };
   let program: ProgramOutcome;
+  let perks: TierPerksOutcome = 'current';
   try {
     program = await run.syncProgram(start.program, start.tiers, options.forceProgram ?? false);
     outcome =
@@ -321,6 +330,8 @@ export async function syncShopMetafields(
             run.markedTieredMembers ? undefined : start.members,
             start.tiers,
           );
+    // After the members: a balance waits for nobody; the perks follow a tier program publish.
+    if (start.perksDue) perks = await run.syncPerks(start.tiers, now);
   } catch (error) {
     await releaseSyncLease(db, shop.shopId, owner).catch((releaseError: Error) =>
       log.warn(
@@ -345,11 +356,13 @@ export async function syncShopMetafields(
     await releaseSyncLease(tx, shop.shopId, owner);
     return outcome.more ? undefined : pendingWork(tx, shop.shopId, now);
   });
+  // A refused summary or perk is left to the sweep, not retried at once.
   const more =
     outcome.more ||
     (options.members !== false && left!.members) ||
-    (program !== 'failed' && left!.program);
-  const result = { status: 'synced' as const, ...outcome, program, more };
+    (program !== 'failed' && left!.program) ||
+    (perks !== 'failed' && left!.perks);
+  const result = { status: 'synced' as const, ...outcome, program, perks, more };
   if (result.written + result.failed + result.skipped > 0 || program === 'written') {
     log.info(
       {
@@ -358,6 +371,7 @@ export async function syncShopMetafields(
         skipped: result.skipped,
         calls: result.calls,
         program,
+        perks,
         more,
       },
       'metafields synced',
@@ -419,7 +433,10 @@ class LeasedRun {
    * call, spares a database round trip per call (under the embedded PGlite each one waits for the
    * webhook transactions holding its single connection).
    */
-  private async call<R, V>(document: AdminDocument<R, V>, variables: V): Promise<R> {
+  readonly call: AdminCall = async <R, V>(
+    document: AdminDocument<R, V>,
+    variables: V,
+  ): Promise<R> => {
     if (this.leaseValidUntil - performance.now() < this.leaseMs / 2) {
       const askedAt = performance.now();
       if (!(await renewSyncLease(this.db, this.shopId, this.owner, this.leaseMs))) {
@@ -433,7 +450,7 @@ class LeasedRun {
       o: { signal: AbortSignal },
     ) => Promise<R>;
     return request(document, variables, { signal: AbortSignal.timeout(this.leaseMs / 2) });
-  }
+  };
 
   /**
    * Writes the summary of the versions in force (earn and tier program) unless Shopify is known to
@@ -498,6 +515,22 @@ class LeasedRun {
     }
     await record('written', currentAppInstallation.id);
     return 'written';
+  }
+
+  /**
+   * The tier perks (segments and free-shipping discounts) to match the tier program in force,
+   * through this run's fenced calls. A perk Shopify refuses is recorded and left to the sweep.
+   */
+  async syncPerks(tiers: CurrentTierProgram | null, now: Date): Promise<TierPerksOutcome> {
+    const report = await reconcileTierPerks({
+      db: this.db,
+      shopId: this.shopId,
+      tiers,
+      call: this.call,
+      log: this.log,
+      now,
+    });
+    return report.outcome;
   }
 
   /** Writes `first` (read with the lease), then reads on in customer id order. */

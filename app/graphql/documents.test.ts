@@ -106,6 +106,7 @@ describe('typed document exports', () => {
       'DiscountCodeDeactivate',
       'MetafieldsDelete',
       'MetafieldsSet',
+      'SegmentUpdate',
       'TagsAdd',
       'TagsRemove',
     ]);

@@ -19,6 +19,7 @@ import {
   shops,
 } from '../../db/schema';
 import { recordset } from '../../db/sql';
+import { tierPerksDueAt } from './tier-perks.server';
 import { TIER_VERSION_FACTOR } from '../../loyalty/program-summary';
 import type { ProgramVersion } from './programs.server';
 import { offlineSessionId } from './sessions.server';
@@ -516,27 +517,35 @@ const memberReady = sql`EXISTS (SELECT 1 FROM customer_metafield_sync c
     AND (c.retry_after IS NULL OR c.retry_after <= now()))`;
 
 /**
- * What of the shop's sync is left, in one statement: a member ready for a write, and whether the
- * program summary Shopify was given is not the version in force at `at`.
+ * What of the shop's sync is left, in one statement: a member ready for a write, whether the
+ * program summary Shopify was given is not the version in force at `at`, and whether the tier
+ * perks do not match the tier program in force.
  */
 export async function pendingWork(
   db: Executor,
   shopId: number,
   at: Date,
-): Promise<{ members: boolean; program: boolean }> {
+): Promise<{ members: boolean; program: boolean; perks: boolean }> {
+  const when = sql`${at.toISOString()}::timestamptz`;
   const result = await db.execute(sql`
     SELECT ${memberReady} AS members,
-      ${programInForceAt(sql`${at.toISOString()}::timestamptz`)} IS DISTINCT FROM m.program_version
-        AS program
+      ${programInForceAt(when)} IS DISTINCT FROM m.program_version AS program,
+      ${tierPerksDueAt(when)} AS perks
     FROM shops s LEFT JOIN shop_metafield_sync m ON m.shop_id = s.id
     WHERE s.id = ${shopId}`);
-  const [row] = (result as unknown as { rows: { members: boolean; program: boolean }[] }).rows;
-  return { members: row?.members === true, program: row?.program === true };
+  const [row] = (
+    result as unknown as { rows: { members: boolean; program: boolean; perks: boolean }[] }
+  ).rows;
+  return {
+    members: row?.members === true,
+    program: row?.program === true,
+    perks: row?.perks === true,
+  };
 }
 
 /**
  * Domains of the installed shops (active, with an offline token) that have a member ready for a
- * write, or whose program summary on Shopify is not the version in force or was not checked for a
+ * write, whose tier perks do not match the tier program in force, or whose program summary on Shopify is not the version in force or was not checked for a
  * day (missing: deleted, or lost with an installation). Every shop, by design: this is the sweep
  * that catches what a lost job missed.
  */
@@ -547,6 +556,7 @@ export async function shopsDueForSync(db: Executor): Promise<string[]> {
     LEFT JOIN shop_metafield_sync m ON m.shop_id = s.id
     WHERE s.active AND (
       ${memberReady}
+      OR ${tierPerksDueAt(sql`now()`)}
       OR ${programInForce} IS DISTINCT FROM m.program_version
       OR (${programInForce} IS NOT NULL
           AND (m.program_checked_at IS NULL
