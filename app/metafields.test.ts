@@ -71,6 +71,7 @@ describe('shopify.app.toml metafield declarations', () => {
       ['points_balance', 'number_integer'],
       ['lifetime_points', 'number_integer'],
       ['tier', 'single_line_text_field'],
+      ['tier_status', 'json'],
       ['referral_code', 'single_line_text_field'],
     ]);
     expect(PROGRAM_METAFIELD).toEqual({ namespace: 'laurel', key: 'program', type: 'json' });

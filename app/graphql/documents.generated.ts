@@ -238,6 +238,35 @@ query CustomerStoreCreditTransactions($id: ID!, $first: Int!) {
   }
 }
 `,
+  'customer-tier-tags.graphql': `# Moves a member's tier tag in one request: removes the other tier tags, then adds theirs
+# (app/metafield-sync.server.ts). Mutation fields run in order; each half is skipped when empty.
+mutation CustomerTierTags(
+  $id: ID!
+  $remove: [String!]!
+  $removing: Boolean!
+  $add: [String!]!
+  $adding: Boolean!
+) {
+  tagsRemove(id: $id, tags: $remove) @include(if: $removing) {
+    node {
+      id
+    }
+    userErrors {
+      field
+      message
+    }
+  }
+  tagsAdd(id: $id, tags: $add) @include(if: $adding) {
+    node {
+      id
+    }
+    userErrors {
+      field
+      message
+    }
+  }
+}
+`,
   'customers-page.graphql': `# One page of customers for member import; pass pageInfo.endCursor as $after for the next page.
 query CustomersPage($first: Int!, $after: String, $query: String) {
   customers(first: $first, after: $after, query: $query, sortKey: ID) {
@@ -256,6 +285,47 @@ query CustomersPage($first: Int!, $after: String, $query: String) {
       createdAt
       updatedAt
       numberOfOrders
+    }
+  }
+}
+`,
+  'discount-automatic-delete.graphql': `# Deletes a tier's free-shipping discount once the tier no longer has the perk.
+mutation DiscountAutomaticDelete($id: ID!) {
+  discountAutomaticDelete(id: $id) {
+    deletedAutomaticDiscountId
+    userErrors {
+      field
+      message
+      code
+      extraInfo
+    }
+  }
+}
+`,
+  'discount-automatic-free-shipping-create.graphql': `# A tier's free shipping: an automatic discount for the tier's segment,
+# \`context: {customerSegments: {add: [<segment id>]}}\` (app/tier-perks.server.ts).
+mutation DiscountAutomaticFreeShippingCreate(
+  $freeShippingAutomaticDiscount: DiscountAutomaticFreeShippingInput!
+) {
+  discountAutomaticFreeShippingCreate(
+    freeShippingAutomaticDiscount: $freeShippingAutomaticDiscount
+  ) {
+    automaticDiscountNode {
+      id
+      automaticDiscount {
+        __typename
+        ... on DiscountAutomaticFreeShipping {
+          title
+          status
+          startsAt
+        }
+      }
+    }
+    userErrors {
+      field
+      message
+      code
+      extraInfo
     }
   }
 }
@@ -379,6 +449,22 @@ mutation MetafieldDefinitionCreate($definition: MetafieldDefinitionInput!) {
   }
 }
 `,
+  'metafields-delete.graphql': `# Deletes metafields by owner, namespace and key: a member's \`$app.tier\` once they hold no tier
+# (app/metafield-sync.server.ts). One that does not exist comes back as null, not an error.
+mutation MetafieldsDelete($metafields: [MetafieldIdentifierInput!]!) {
+  metafieldsDelete(metafields: $metafields) {
+    deletedMetafields {
+      ownerId
+      namespace
+      key
+    }
+    userErrors {
+      field
+      message
+    }
+  }
+}
+`,
   'metafields-set.graphql': `# Writes up to 25 metafields atomically (all or none): the members' points metafields and the program
 # summary (app/metafield-sync.server.ts).
 mutation MetafieldsSet($metafields: [MetafieldsSetInput!]!) {
@@ -451,6 +537,47 @@ query ProductVariant($id: ID!) {
       id
       title
       status
+    }
+  }
+}
+`,
+  'segment-create.graphql': `# Creates a tier's customer segment: \`customer_tags CONTAINS '<tier tag>'\` (app/tier-perks.server.ts).
+mutation SegmentCreate($name: String!, $query: String!) {
+  segmentCreate(name: $name, query: $query) {
+    segment {
+      id
+      name
+      query
+    }
+    userErrors {
+      field
+      message
+    }
+  }
+}
+`,
+  'segment-delete.graphql': `# Deletes a tier's segment once no perk uses it (the tier lost its free shipping or is gone).
+mutation SegmentDelete($id: ID!) {
+  segmentDelete(id: $id) {
+    deletedSegmentId
+    userErrors {
+      field
+      message
+    }
+  }
+}
+`,
+  'segment-update.graphql': `# Points a tier's segment at its current tag (the tier program's tag prefix changed).
+mutation SegmentUpdate($id: ID!, $query: String!) {
+  segmentUpdate(id: $id, query: $query) {
+    segment {
+      id
+      name
+      query
+    }
+    userErrors {
+      field
+      message
     }
   }
 }
@@ -585,6 +712,56 @@ mutation TagsRemove($id: ID!, $tags: [String!]!) {
     userErrors {
       field
       message
+    }
+  }
+}
+`,
+  'tier-perk-discounts.graphql': `# The shop's automatic free-shipping discounts for segments, a page at a time: the tier perks find
+# theirs by title before creating one (app/tier-perks.server.ts). Automatic discounts are few
+# (Shopify caps the active ones at 25), and the filter keeps Laurel's reward codes out.
+query TierPerkDiscounts($after: String) {
+  discountNodes(
+    first: 50
+    after: $after
+    query: "method:automatic discount_type:free_shipping context:segment"
+  ) {
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    nodes {
+      id
+      discount {
+        __typename
+        ... on DiscountAutomaticFreeShipping {
+          title
+          status
+          context {
+            __typename
+            ... on DiscountCustomerSegments {
+              segments {
+                id
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+`,
+  'tier-perk-segments.graphql': `# The shop's customer segments, a page at a time: the tier perks find their own by name before
+# creating one (app/tier-perks.server.ts), so a repeated or interrupted sync makes no duplicate.
+query TierPerkSegments($after: String) {
+  segments(first: 250, after: $after) {
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    nodes {
+      id
+      name
+      query
     }
   }
 }

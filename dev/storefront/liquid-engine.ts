@@ -48,6 +48,8 @@ export interface LaurelCustomerMetafields {
   points_balance?: LiquidMetafield<number>;
   lifetime_points?: LiquidMetafield<number>;
   tier?: LiquidMetafield<string>;
+  /** TierStatus of app/metafields.ts (json). */
+  tier_status?: LiquidMetafield<unknown>;
   referral_code?: LiquidMetafield<string>;
 }
 
