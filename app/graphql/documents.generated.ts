@@ -138,6 +138,24 @@ query CodeDiscountNodeByCode($code: String!) {
   }
 }
 `,
+  'collection-products.graphql': `# A collection's title and one page of its product ids: an early-access window on a collection is
+# mirrored onto each of its products (app/early-access.server.ts pages through all of them).
+query CollectionProducts($id: ID!, $first: Int!, $after: String) {
+  collection(id: $id) {
+    id
+    title
+    products(first: $first, after: $after) {
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        id
+      }
+    }
+  }
+}
+`,
   'current-app-installation.graphql': `# Laurel's installation on the shop: the owner of its app-data metafields, and the program summary
 # it holds (the theme reads it as app.metafields.laurel.program), to check it is there and current;
 # and the shop with the copy checkout reads ($app.program: checkout cannot read app-data metafields).
@@ -379,6 +397,22 @@ mutation MetafieldDefinitionCreate($definition: MetafieldDefinitionInput!) {
   }
 }
 `,
+  'metafields-delete.graphql': `# Removes metafields, e.g. a product's \`$app.early_access\` once no early-access window covers it
+# (app/early-access-sync.server.ts). A metafield that is already gone comes back as null.
+mutation MetafieldsDelete($metafields: [MetafieldIdentifierInput!]!) {
+  metafieldsDelete(metafields: $metafields) {
+    deletedMetafields {
+      ownerId
+      namespace
+      key
+    }
+    userErrors {
+      field
+      message
+    }
+  }
+}
+`,
   'metafields-set.graphql': `# Writes up to 25 metafields atomically (all or none): the members' points metafields and the program
 # summary (app/metafield-sync.server.ts).
 mutation MetafieldsSet($metafields: [MetafieldsSetInput!]!) {
@@ -435,6 +469,15 @@ query OrdersPage($first: Int!, $after: String, $query: String) {
       cancelledAt
       displayFinancialStatus
     }
+  }
+}
+`,
+  'product-title.graphql': `# Checks that an early-access window's product exists before the window is saved, and records its
+# title for the admin list (app/early-access.server.ts).
+query ProductTitle($id: ID!) {
+  product(id: $id) {
+    id
+    title
   }
 }
 `,
@@ -585,6 +628,46 @@ mutation TagsRemove($id: ID!, $tags: [String!]!) {
     userErrors {
       field
       message
+    }
+  }
+}
+`,
+  'validation-create.graphql': `# Installs Laurel's cart and checkout validation Function (extensions/laurel-early-access) on the
+# shop, once, with its clock slots metafield (app/early-access-sync.server.ts).
+mutation ValidationCreate($validation: ValidationCreateInput!) {
+  validationCreate(validation: $validation) {
+    validation {
+      id
+      title
+      enabled
+      blockOnFailure
+    }
+    userErrors {
+      field
+      message
+      code
+    }
+  }
+}
+`,
+  'validations-page.graphql': `# The shop's cart and checkout validations with the Function each runs: finds Laurel's when the
+# record of it was lost (a create whose answer never came, a reinstall), so it is never made twice.
+query ValidationsPage($first: Int!, $after: String) {
+  validations(first: $first, after: $after) {
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    nodes {
+      id
+      enabled
+      blockOnFailure
+      shopifyFunction {
+        handle
+      }
+      times: metafield(namespace: "$app", key: "early_access_times") {
+        value
+      }
     }
   }
 }

@@ -103,6 +103,7 @@ describe('typed document exports', () => {
       .sort();
     expect(retrySafeMutations).toEqual([
       'DiscountCodeDeactivate',
+      'MetafieldsDelete',
       'MetafieldsSet',
       'TagsAdd',
       'TagsRemove',

@@ -673,6 +673,109 @@ export const StorefrontPreview = adminDocument<StorefrontPreviewResult, Storefro
   'storefront-preview.graphql',
 );
 
+// ---------------------------------------------------------------------------------------------
+// Early access (issue 11): app/early-access.server.ts and app/early-access-sync.server.ts
+
+export interface ProductTitleVariables {
+  /** A Product gid. */
+  id: string;
+}
+export interface ProductTitleResult {
+  /** Null when the shop has no such product. */
+  product: { id: string; title: string } | null;
+}
+export const ProductTitle = adminDocument<ProductTitleResult, ProductTitleVariables>(
+  'product-title.graphql',
+);
+
+export interface CollectionProductsVariables {
+  /** A Collection gid. */
+  id: string;
+  /** 1–250. */
+  first: number;
+  after?: string | null;
+}
+export interface CollectionProductsResult {
+  /** Null when the shop has no such collection. */
+  collection: {
+    id: string;
+    title: string;
+    products: { pageInfo: PageInfo; nodes: { id: string }[] };
+  } | null;
+}
+export const CollectionProducts = adminDocument<
+  CollectionProductsResult,
+  CollectionProductsVariables
+>('collection-products.graphql');
+
+export interface MetafieldIdentifierInput {
+  ownerId: string;
+  /** `$app` for the app-reserved namespace. */
+  namespace: string;
+  key: string;
+}
+export interface MetafieldsDeleteVariables {
+  metafields: MetafieldIdentifierInput[];
+}
+export interface MetafieldsDeleteResult {
+  metafieldsDelete: {
+    /** One per input, null where there was no such metafield. */
+    deletedMetafields: (MetafieldIdentifierInput | null)[] | null;
+    userErrors: UserError<never>[];
+  } | null;
+}
+// A metafield deleted twice is as gone as one deleted once: a resend is harmless.
+export const MetafieldsDelete = adminDocument<MetafieldsDeleteResult, MetafieldsDeleteVariables>(
+  'metafields-delete.graphql',
+  { retrySafe: true },
+);
+
+export interface ValidationCreateInput {
+  functionHandle: string;
+  title?: string;
+  enable?: boolean;
+  /** Block checkout when the Function itself fails (times out, crashes), not only on its errors. */
+  blockOnFailure?: boolean;
+  metafields?: { namespace: string; key: string; type: string; value: string }[];
+}
+export type ValidationUserErrorCode =
+  | 'FUNCTION_NOT_FOUND'
+  | 'FUNCTION_DOES_NOT_IMPLEMENT'
+  | 'MAX_VALIDATIONS_ACTIVATED'
+  | 'CUSTOM_APP_FUNCTION_NOT_ELIGIBLE'
+  | (string & {});
+export interface ValidationCreateVariables {
+  validation: ValidationCreateInput;
+}
+export interface ValidationCreateResult {
+  validationCreate: {
+    validation: { id: string; title: string; enabled: boolean; blockOnFailure: boolean } | null;
+    userErrors: UserError<ValidationUserErrorCode>[];
+  } | null;
+}
+// Not retry-safe: a second create is a second validation. After an uncertain create, look for it
+// with ValidationsPage.
+export const ValidationCreate = adminDocument<ValidationCreateResult, ValidationCreateVariables>(
+  'validation-create.graphql',
+);
+
+export type ValidationsPageVariables = Omit<PageVariables, 'query'>;
+export interface ValidationsPageResult {
+  validations: {
+    pageInfo: PageInfo;
+    nodes: {
+      id: string;
+      enabled: boolean;
+      blockOnFailure: boolean;
+      shopifyFunction: { handle: string };
+      times: { value: string } | null;
+    }[];
+  };
+}
+export const ValidationsPage = adminDocument<ValidationsPageResult, ValidationsPageVariables>(
+  'validations-page.graphql',
+);
+
 /** Every document above, for validation and for the emulator's coverage test. */
 export const adminDocuments = [
   ShopInfo,
@@ -693,4 +796,9 @@ export const adminDocuments = [
   StoreCreditAccountCredit,
   StoreCreditAccountDebit,
   StorefrontPreview,
+  ProductTitle,
+  CollectionProducts,
+  MetafieldsDelete,
+  ValidationCreate,
+  ValidationsPage,
 ] as const;
