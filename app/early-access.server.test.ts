@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { count, eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { earlyAccessProducts, earlyAccessWindows } from '../db/schema';
+import { earlyAccessProducts, earlyAccessWindows, shopEarlyAccess } from '../db/schema';
 import { startAdminEmulator, type AdminEmulator } from '../dev/emulator/server';
 import type { DeployedFunction } from '../dev/emulator/validations';
 import {
@@ -412,9 +412,10 @@ describe('saving, mirroring and syncing', () => {
     const t = await installedShop();
     await saveEarlyAccessWindow(t.deps, window({ type: 'product', id: t.product() }));
     expect(await sync(t)).toMatchObject({ validation: 'created' });
-    await db().execute(
-      `UPDATE shop_early_access SET validation_id = NULL, synced_times = NULL WHERE shop_id = ${t.shop.id}` as never,
-    );
+    await db()
+      .update(shopEarlyAccess)
+      .set({ validationId: null, syncedTimes: null })
+      .where(eq(shopEarlyAccess.shopId, t.shop.id));
     expect(await sync(t)).toMatchObject({ validation: 'adopted' });
     expect(emulator.state.validations(t.shop.domain)).toHaveLength(1);
   });
