@@ -26,7 +26,9 @@ import {
   reconcileInboxJob,
   reconcileRedemptionsJob,
   REDEMPTION_QUEUE,
+  sweepEarlyAccessJob,
   sweepMetafieldsJob,
+  syncEarlyAccessJob,
   syncMetafieldsJob,
   WEBHOOK_QUEUE,
   type JobName,
@@ -38,6 +40,13 @@ import {
   runMetafieldSyncJob,
   type MetafieldJobDeps,
 } from './handlers/metafield-sync';
+import {
+  EARLY_ACCESS_SWEEP_EVERY_MS,
+  runEarlyAccessSweepJob,
+  runEarlyAccessSyncJob,
+  scheduleEarlyAccessSweep,
+  type EarlyAccessJobDeps,
+} from './handlers/early-access';
 import {
   createRedemptionQueue,
   runRedemptionSweepJob,
@@ -80,6 +89,12 @@ export interface StartWorkersOptions {
     concurrency?: number;
     /** Admin endpoint and client options, lease length, members per run. */
     sync?: MetafieldJobDeps['sync'];
+  };
+  /** The early-access mirror sync, on the metafield queue (docs/early-access.md). */
+  earlyAccess?: {
+    /** How often its sweep runs. Default 5 minutes. */
+    sweepEveryMs?: number;
+    sync?: EarlyAccessJobDeps['sync'];
   };
   /** The redemption sweep: pending redemptions and expired codes (docs/redemption.md). */
   redemptions?: {
@@ -305,9 +320,19 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
       return result;
     },
   };
+  const earlyAccessDeps: EarlyAccessJobDeps = {
+    db,
+    queue: metafieldQueue,
+    log: loggerFor({ component: 'early-access-sync', prefix: settings.prefix }),
+    delayMs: metafields.delayMs,
+    ...(options.earlyAccess?.sync ? { sync: options.earlyAccess.sync } : {}),
+  };
+  const earlyAccessSweepEveryMs = options.earlyAccess?.sweepEveryMs ?? EARLY_ACCESS_SWEEP_EVERY_MS;
   const metafieldProcessors: Partial<Record<JobName, Processor>> = {
     [syncMetafieldsJob.name]: (job) => runMetafieldSyncJob(job, metafieldDeps),
     [sweepMetafieldsJob.name]: () => runMetafieldSweepJob(metafieldDeps),
+    [syncEarlyAccessJob.name]: (job) => runEarlyAccessSyncJob(job, earlyAccessDeps),
+    [sweepEarlyAccessJob.name]: () => runEarlyAccessSweepJob(earlyAccessDeps),
   };
   const redemptionQueue = createRedemptionQueue(settings, workerOptions(settings.redisUrl));
   const redemptionSweepEveryMs = options.redemptions?.sweepEveryMs ?? REDEMPTION_SWEEP_EVERY_MS;
@@ -402,6 +427,10 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
     scheduleMetafieldSweep(metafieldQueue, metafields.sweepEveryMs).catch((error: Error) =>
       log.warn({ err: error.message }, 'could not schedule the metafield sweep; will retry'),
     );
+  const rescheduleEarlyAccess = () =>
+    scheduleEarlyAccessSweep(metafieldQueue, earlyAccessSweepEveryMs).catch((error: Error) =>
+      log.warn({ err: error.message }, 'could not schedule the early-access sweep; will retry'),
+    );
   const rescheduleRedemptions = () =>
     scheduleRedemptionSweep(redemptionQueue, redemptionSweepEveryMs).catch((error: Error) =>
       log.warn({ err: error.message }, 'could not schedule the redemption sweep; will retry'),
@@ -411,7 +440,12 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
     metafieldWorker.waitUntilReady(),
     redemptionWorker.waitUntilReady(),
   ]).then(async () => {
-    await Promise.all([reschedule(), rescheduleSweep(), rescheduleRedemptions()]);
+    await Promise.all([
+      reschedule(),
+      rescheduleSweep(),
+      rescheduleRedemptions(),
+      rescheduleEarlyAccess(),
+    ]);
     log.info(
       {
         concurrency,
@@ -430,6 +464,8 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
   sweepTimer.unref();
   const redemptionTimer = setInterval(rescheduleRedemptions, redemptionSweepEveryMs);
   redemptionTimer.unref();
+  const earlyAccessTimer = setInterval(rescheduleEarlyAccess, earlyAccessSweepEveryMs);
+  earlyAccessTimer.unref();
 
   let closing: Promise<void> | undefined;
   return {
@@ -439,6 +475,7 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
         clearInterval(timer);
         clearInterval(sweepTimer);
         clearInterval(redemptionTimer);
+        clearInterval(earlyAccessTimer);
         await Promise.all([worker.close(), metafieldWorker.close(), redemptionWorker.close()]);
         await Promise.all([queue.close(), metafieldQueue.close(), redemptionQueue.close()]);
         log.info('workers stopped');
