@@ -572,8 +572,14 @@ mutation StoreCreditAccountDebit($id: ID!, $debitInput: StoreCreditAccountDebitI
 `,
   'storefront-preview.graphql': `# The storefront preview (development only): what Liquid reads on a storefront page, as Shopify
 # holds it — the shop, the logged-in customer with the app's \`$app\` metafields (written by the
-# metafield sync) and the program the app keeps on its installation (\`app.metafields.laurel\`).
-query StorefrontPreview($customerId: ID!, $withCustomer: Boolean!) {
+# metafield sync), the program the app keeps on its installation (\`app.metafields.laurel\`) and, on
+# the product page, the product's \`$app\` metafields (the early-access mirror).
+query StorefrontPreview(
+  $customerId: ID!
+  $withCustomer: Boolean!
+  $productId: ID!
+  $withProduct: Boolean!
+) {
   shop {
     name
     currencyCode
@@ -588,6 +594,15 @@ query StorefrontPreview($customerId: ID!, $withCustomer: Boolean!) {
       emailAddress
     }
     metafields(namespace: "$app", first: 25) {
+      nodes {
+        key
+        type
+        value
+      }
+    }
+  }
+  product(id: $productId) @include(if: $withProduct) {
+    metafields(namespace: "$app", first: 10) {
       nodes {
         key
         type

@@ -654,6 +654,9 @@ export interface StorefrontPreviewVariables {
   /** A customer GID; ignored (pass any) when `withCustomer` is false. */
   customerId: string;
   withCustomer: boolean;
+  /** A product GID; ignored (pass any) when `withProduct` is false. */
+  productId: string;
+  withProduct: boolean;
 }
 export interface StorefrontPreviewResult {
   shop: { name: string; currencyCode: string; myshopifyDomain: string };
@@ -667,6 +670,8 @@ export interface StorefrontPreviewResult {
     metafields: { nodes: StorefrontMetafield[] };
   } | null;
   currentAppInstallation: { metafields: { nodes: StorefrontMetafield[] } };
+  /** Absent when `withProduct` is false; null when Shopify has no such product. */
+  product?: { metafields: { nodes: StorefrontMetafield[] } } | null;
 }
 /** The storefront preview's one read (development only): see storefront-preview.graphql. */
 export const StorefrontPreview = adminDocument<StorefrontPreviewResult, StorefrontPreviewVariables>(
