@@ -95,10 +95,13 @@ describe('early-access block: before, during and after a window', () => {
     );
   });
 
-  it('during: Gold may buy (nothing shown, buttons untouched); Bronze waits for everyone', async () => {
+  it('during: Gold may buy (told so, buttons untouched); Bronze waits for everyone', async () => {
     const goldPage = await render(onProduct(during, { customer: gold }));
     expect(goldPage.block).toBeUndefined();
     expect(goldPage.html).not.toContain('<style');
+    expect(text(find(goldPage.html, 'data-laurel-early-access-member'))).toBe(
+      'Early access Early access for Gold members: you can buy this now.',
+    );
 
     const { html, block } = await render(onProduct(during, { customer: bronze }));
     expect(text(find(block!.inner, 'data-laurel-early-access-opens'))).toBe(
@@ -123,6 +126,7 @@ describe('early-access block: before, during and after a window', () => {
     for (const customer of [gold, bronze, 'guest' as const]) {
       const { html } = await render(onProduct(after, { customer }));
       expect(find(html, 'data-laurel-early-access')).toBeUndefined();
+      expect(find(html, 'data-laurel-early-access-member')).toBeUndefined();
     }
   });
 
