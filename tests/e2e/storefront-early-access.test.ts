@@ -191,6 +191,16 @@ const everyoneText = () => {
   return `${month} ${Number(at.slice(8, 10))}, ${at.slice(11, 16)}`;
 };
 
+/** GET /apps/loyalty/early-access for the page's product, from the page (the preview signs it). */
+const proxyAnswer = (page: Page) =>
+  page.evaluate(async (product) => {
+    const response = await fetch(`/apps/loyalty/early-access?product=${product}`, {
+      headers: { Accept: 'application/json' },
+      credentials: 'same-origin',
+    });
+    return (await response.json()) as unknown;
+  }, demoProduct().id);
+
 function keep(shot: string, docName: string) {
   const image = join(DOC_IMAGES, docName);
   // Copied only when missing or asked for: the dates differ every run, the committed one stays.
@@ -205,6 +215,12 @@ describe('early access in the storefront preview', () => {
       'Early access for Gold members: you can buy this now.',
     );
     await expect(page.locator('.product-form [type=submit]').isVisible()).resolves.toBe(true);
+    // The app proxy agrees, asked from the page as a storefront script would.
+    await expect(proxyAnswer(page)).resolves.toMatchObject({
+      allowed: true,
+      opensAt: null,
+      tier: { key: 'gold', name: 'Gold' },
+    });
     const shot = join(ARTIFACTS, 'storefront-early-access-gold.png');
     await page.locator('section.product').screenshot({ path: shot });
     keep(shot, 'storefront-early-access-gold.png');
@@ -223,6 +239,11 @@ describe('early access in the storefront preview', () => {
       notice.locator('[data-laurel-early-access-schedule]').innerText(),
     ).resolves.toContain('Gold members from');
     await expect(page.locator('.product-form [type=submit]').isVisible()).resolves.toBe(false);
+    await expect(proxyAnswer(page)).resolves.toMatchObject({
+      allowed: false,
+      opensAt: new Date(EVERYONE).toISOString(),
+      tier: { key: 'bronze', name: 'Bronze' },
+    });
     const shot = join(ARTIFACTS, 'storefront-early-access-bronze.png');
     await page.locator('section.product').screenshot({ path: shot });
     keep(shot, 'storefront-early-access-bronze.png');
