@@ -138,6 +138,24 @@ query CodeDiscountNodeByCode($code: String!) {
   }
 }
 `,
+  'collection-products.graphql': `# A collection's title and one page of its product ids: an early-access window on a collection is
+# mirrored onto each of its products (app/early-access.server.ts pages through all of them).
+query CollectionProducts($id: ID!, $first: Int!, $after: String) {
+  collection(id: $id) {
+    id
+    title
+    products(first: $first, after: $after) {
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        id
+      }
+    }
+  }
+}
+`,
   'current-app-installation.graphql': `# Laurel's installation on the shop: the owner of its app-data metafields, and the program summary
 # it holds (the theme reads it as app.metafields.laurel.program), to check it is there and current;
 # and the shop with the copy checkout reads ($app.program: checkout cannot read app-data metafields).
@@ -450,7 +468,8 @@ mutation MetafieldDefinitionCreate($definition: MetafieldDefinitionInput!) {
 }
 `,
   'metafields-delete.graphql': `# Deletes metafields by owner, namespace and key: a member's \`$app.tier\` once they hold no tier
-# (app/metafield-sync.server.ts). One that does not exist comes back as null, not an error.
+# (app/metafield-sync.server.ts), a product's \`$app.early_access\` once no early-access window
+# covers it (app/early-access-sync.server.ts). One already gone comes back as null, not an error.
 mutation MetafieldsDelete($metafields: [MetafieldIdentifierInput!]!) {
   metafieldsDelete(metafields: $metafields) {
     deletedMetafields {
@@ -521,6 +540,15 @@ query OrdersPage($first: Int!, $after: String, $query: String) {
       cancelledAt
       displayFinancialStatus
     }
+  }
+}
+`,
+  'product-title.graphql': `# Checks that an early-access window's product exists before the window is saved, and records its
+# title for the admin list (app/early-access.server.ts).
+query ProductTitle($id: ID!) {
+  product(id: $id) {
+    id
+    title
   }
 }
 `,
@@ -656,8 +684,14 @@ mutation StoreCreditAccountDebit($id: ID!, $debitInput: StoreCreditAccountDebitI
 `,
   'storefront-preview.graphql': `# The storefront preview (development only): what Liquid reads on a storefront page, as Shopify
 # holds it — the shop, the logged-in customer with the app's \`$app\` metafields (written by the
-# metafield sync) and the program the app keeps on its installation (\`app.metafields.laurel\`).
-query StorefrontPreview($customerId: ID!, $withCustomer: Boolean!) {
+# metafield sync), the program the app keeps on its installation (\`app.metafields.laurel\`) and, on
+# the product page, the product's \`$app\` metafields (the early-access mirror).
+query StorefrontPreview(
+  $customerId: ID!
+  $withCustomer: Boolean!
+  $productId: ID!
+  $withProduct: Boolean!
+) {
   shop {
     name
     currencyCode
@@ -672,6 +706,15 @@ query StorefrontPreview($customerId: ID!, $withCustomer: Boolean!) {
       emailAddress
     }
     metafields(namespace: "$app", first: 25) {
+      nodes {
+        key
+        type
+        value
+      }
+    }
+  }
+  product(id: $productId) @include(if: $withProduct) {
+    metafields(namespace: "$app", first: 10) {
       nodes {
         key
         type
@@ -762,6 +805,46 @@ query TierPerkSegments($after: String) {
       id
       name
       query
+    }
+  }
+}
+`,
+  'validation-create.graphql': `# Installs Laurel's cart and checkout validation Function (extensions/laurel-early-access) on the
+# shop, once, with its clock slots metafield (app/early-access-sync.server.ts).
+mutation ValidationCreate($validation: ValidationCreateInput!) {
+  validationCreate(validation: $validation) {
+    validation {
+      id
+      title
+      enabled
+      blockOnFailure
+    }
+    userErrors {
+      field
+      message
+      code
+    }
+  }
+}
+`,
+  'validations-page.graphql': `# The shop's cart and checkout validations with the Function each runs: finds Laurel's when the
+# record of it was lost (a create whose answer never came, a reinstall), so it is never made twice.
+query ValidationsPage($first: Int!, $after: String) {
+  validations(first: $first, after: $after) {
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    nodes {
+      id
+      enabled
+      blockOnFailure
+      shopifyFunction {
+        handle
+      }
+      times: metafield(namespace: "$app", key: "early_access_times") {
+        value
+      }
     }
   }
 }

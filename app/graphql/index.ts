@@ -827,6 +827,9 @@ export interface StorefrontPreviewVariables {
   /** A customer GID; ignored (pass any) when `withCustomer` is false. */
   customerId: string;
   withCustomer: boolean;
+  /** A product GID; ignored (pass any) when `withProduct` is false. */
+  productId: string;
+  withProduct: boolean;
 }
 export interface StorefrontPreviewResult {
   shop: { name: string; currencyCode: string; myshopifyDomain: string };
@@ -840,10 +843,93 @@ export interface StorefrontPreviewResult {
     metafields: { nodes: StorefrontMetafield[] };
   } | null;
   currentAppInstallation: { metafields: { nodes: StorefrontMetafield[] } };
+  /** Absent when `withProduct` is false; null when Shopify has no such product. */
+  product?: { metafields: { nodes: StorefrontMetafield[] } } | null;
 }
 /** The storefront preview's one read (development only): see storefront-preview.graphql. */
 export const StorefrontPreview = adminDocument<StorefrontPreviewResult, StorefrontPreviewVariables>(
   'storefront-preview.graphql',
+);
+
+// ---------------------------------------------------------------------------------------------
+// Early access (issue 11): app/early-access.server.ts and app/early-access-sync.server.ts
+
+export interface ProductTitleVariables {
+  /** A Product gid. */
+  id: string;
+}
+export interface ProductTitleResult {
+  /** Null when the shop has no such product. */
+  product: { id: string; title: string } | null;
+}
+export const ProductTitle = adminDocument<ProductTitleResult, ProductTitleVariables>(
+  'product-title.graphql',
+);
+
+export interface CollectionProductsVariables {
+  /** A Collection gid. */
+  id: string;
+  /** 1–250. */
+  first: number;
+  after?: string | null;
+}
+export interface CollectionProductsResult {
+  /** Null when the shop has no such collection. */
+  collection: {
+    id: string;
+    title: string;
+    products: { pageInfo: PageInfo; nodes: { id: string }[] };
+  } | null;
+}
+export const CollectionProducts = adminDocument<
+  CollectionProductsResult,
+  CollectionProductsVariables
+>('collection-products.graphql');
+
+export interface ValidationCreateInput {
+  functionHandle: string;
+  title?: string;
+  enable?: boolean;
+  /** Block checkout when the Function itself fails (times out, crashes), not only on its errors. */
+  blockOnFailure?: boolean;
+  metafields?: { namespace: string; key: string; type: string; value: string }[];
+}
+export type ValidationUserErrorCode =
+  | 'FUNCTION_NOT_FOUND'
+  | 'FUNCTION_DOES_NOT_IMPLEMENT'
+  | 'MAX_VALIDATIONS_ACTIVATED'
+  | 'CUSTOM_APP_FUNCTION_NOT_ELIGIBLE'
+  | (string & {});
+export interface ValidationCreateVariables {
+  validation: ValidationCreateInput;
+}
+export interface ValidationCreateResult {
+  validationCreate: {
+    validation: { id: string; title: string; enabled: boolean; blockOnFailure: boolean } | null;
+    userErrors: UserError<ValidationUserErrorCode>[];
+  } | null;
+}
+// Not retry-safe: a second create is a second validation. After an uncertain create, look for it
+// with ValidationsPage.
+export const ValidationCreate = adminDocument<ValidationCreateResult, ValidationCreateVariables>(
+  'validation-create.graphql',
+);
+
+export type ValidationsPageVariables = Omit<PageVariables, 'query'>;
+export interface ValidationsPageResult {
+  validations: {
+    pageInfo: PageInfo;
+    nodes: {
+      id: string;
+      enabled: boolean;
+      blockOnFailure: boolean;
+      shopifyFunction: { handle: string };
+      times: { value: string } | null;
+    }[];
+  };
+}
+export const ValidationsPage = adminDocument<ValidationsPageResult, ValidationsPageVariables>(
+  'validations-page.graphql',
 );
 
 /** Every document above, for validation and for the emulator's coverage test. */
@@ -875,4 +961,8 @@ export const adminDocuments = [
   TierPerkDiscounts,
   DiscountAutomaticFreeShippingCreate,
   DiscountAutomaticDelete,
+  ProductTitle,
+  CollectionProducts,
+  ValidationCreate,
+  ValidationsPage,
 ] as const;

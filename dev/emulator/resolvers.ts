@@ -1,3 +1,4 @@
+import { collectionById } from './collections';
 import type { Args, PageArgs, ResolverContext, View } from './connections';
 import { customerById, customersConnection } from './customers';
 import { discountCodeBasicCreate, discountCodeDeactivate, discountNodeByCode } from './discounts';
@@ -12,9 +13,9 @@ import {
   appInstallationView,
   metafieldDefinitionCreate,
   metafieldDefinitions,
+  metafieldsDelete,
   metafieldsSet,
 } from './metafields';
-import { metafieldsDelete } from './metafields-delete';
 import { orderById, ordersConnection } from './orders';
 import { productById, productVariantById } from './products';
 import {
@@ -27,6 +28,7 @@ import {
 import { shopView } from './shop';
 import { changeStoreCredit } from './store-credit';
 import { changeTags } from './tags';
+import { validationById, validationCreate, validationsConnection } from './validations';
 
 export type { ResolverContext } from './connections';
 
@@ -49,6 +51,9 @@ export function queryRoot(ctx: ResolverContext): View {
     codeDiscountNodeByCode: ({ code }: { code: string }) => discountNodeByCode(ctx, code),
     product: ({ id }: { id: string }) => productById(ctx, id),
     productVariant: ({ id }: { id: string }) => productVariantById(ctx, id),
+    collection: ({ id }: { id: string }) => collectionById(ctx, id),
+    validation: ({ id }: { id: string }) => validationById(ctx, id),
+    validations: (args: PageArgs & { sortKey?: string | null }) => validationsConnection(ctx, args),
     currentAppInstallation: () => appInstallationView(ctx),
     metafieldDefinitions: (args: Parameters<typeof metafieldDefinitions>[1]) =>
       metafieldDefinitions(ctx, args),
@@ -63,6 +68,7 @@ export function mutationRoot(ctx: ResolverContext): View {
   return {
     metafieldsSet: (args: Args) => metafieldsSet(ctx, args),
     metafieldsDelete: (args: Args) => metafieldsDelete(ctx, args),
+    validationCreate: (args: Args) => validationCreate(ctx, args),
     metafieldDefinitionCreate: (args: Args) => metafieldDefinitionCreate(ctx, args),
     tagsAdd: (args: Args) => changeTags(ctx, args, 'add'),
     tagsRemove: (args: Args) => changeTags(ctx, args, 'remove'),
