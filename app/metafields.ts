@@ -75,6 +75,29 @@ export const CUSTOMER_METAFIELD_ACCESS = {
 } as const;
 
 /**
+ * Product metafields, in the order shopify.app.toml declares them: the early-access mirror
+ * (loyalty/early-access.ts ProductMirror) the theme block and the checkout Function read. Readable
+ * by the storefront; customer accounts have no use for it.
+ */
+export const PRODUCT_METAFIELDS = {
+  earlyAccess: {
+    key: 'early_access',
+    type: 'json',
+    name: 'Early access',
+    description:
+      "Laurel's early-access windows on this product (docs/early-access.md). Written by Laurel only.",
+    writtenBy: 'early-access sync',
+  },
+} as const satisfies Record<string, Omit<CustomerMetafield, 'writtenBy'> & { writtenBy: string }>;
+
+/** Access every product metafield is declared with, as shopify.app.toml spells it. */
+export const PRODUCT_METAFIELD_ACCESS = {
+  admin: 'merchant_read',
+  storefront: 'public_read',
+  customer_account: 'none',
+} as const;
+
+/**
  * The program summary (loyalty/program-summary.ts) as an app-data metafield: owned by the app
  * installation (`currentAppInstallation.id`), read in Liquid as `app.metafields.laurel.program`.
  * App-data metafields are private to the app and its extensions, so they need no definition.
