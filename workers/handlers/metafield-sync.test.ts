@@ -245,9 +245,10 @@ describe('metafield sync on the worker', () => {
       m.key,
       m.key === 'tier_status' ? JSON.parse(m.value).key : m.value,
     ]);
+    // $120.00 earns 90 points, ×1.5 for the Gold tier the member held when the award was posted.
     expect(written).toEqual([
-      ['points_balance', '90'],
-      ['lifetime_points', '90'],
+      ['points_balance', '135'],
+      ['lifetime_points', '135'],
       ['tier', 'gold'],
       ['tier_status', 'gold'],
     ]);
