@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.server';
-import { orderRefunds, orders, shops } from '../../db/schema';
+import { customerMetafieldSync, orderRefunds, orders, shops } from '../../db/schema';
 import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
 import { FOUR_TIERS, seedTierProgram } from '../../tests/helpers/tiers';
 import type { TierProgramDefinition } from '../../loyalty/tiers';
@@ -238,6 +238,33 @@ describe('evaluateMembers: spend over the calendar year', () => {
       `tier:${member.id}:change:2`,
       `tier:${member.id}:change:3`,
     ]);
+  });
+
+  it('marks the member pending when only the progress or the downgrade date moved', async () => {
+    const shop = await newShop();
+    const member = await newMember(shop);
+    await order(shop, member.id, 1_200, '2026-06-01T15:00:00Z');
+    await evaluate(shop, [member.id], iso('2026-06-02T00:00:00Z'));
+    const revision = async () =>
+      (
+        await db
+          .select({ revision: customerMetafieldSync.revision })
+          .from(customerMetafieldSync)
+          .where(eq(customerMetafieldSync.customerId, member.id))
+      )[0]?.revision ?? 0;
+    const afterChange = await revision();
+    expect(afterChange).toBeGreaterThan(0);
+    // Nothing moved: no new write.
+    await evaluate(shop, [member.id], iso('2026-06-03T00:00:00Z'));
+    expect(await revision()).toBe(afterChange);
+    // The year rolled over: still Gold (protected), but $0 this year and a downgrade date.
+    await evaluate(shop, [member.id], iso('2027-01-02T12:00:00Z'));
+    expect(await getCustomerTier(db, shop.id, member.id)).toMatchObject({
+      tierKey: 'gold',
+      metricValue: 0,
+      changes: 1,
+    });
+    expect(await revision()).toBe(afterChange + 1);
   });
 
   it('does nothing for a shop without tiers, and skips ids that are not its customers', async () => {

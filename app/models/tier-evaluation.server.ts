@@ -35,6 +35,7 @@ import {
 import { wallTimeOf } from '../../loyalty/time';
 import { AppError, ErrorCode } from '../errors';
 import { postMany, type LedgerEntry, type LedgerEntryInput } from './ledger.server';
+import { markMetafieldsPending, type LedgerChange } from './metafield-sync.server';
 import type { Shop } from './shops.server';
 import {
   compileTierProgram,
@@ -177,6 +178,9 @@ interface StoredTier {
   heldUntil: Date | null;
   changes: number;
   since: Date;
+  /** What the storefront's tier status was last computed from (see evaluateMembers). */
+  metricValue: number;
+  downgradeAt: Date | null;
 }
 
 /**
@@ -213,9 +217,12 @@ async function lockStandings(
     held_until: Date | string | null;
     changes: number;
     since: Date | string;
+    metric_value: number | string;
+    downgrade_at: Date | string | null;
   }>(
     await tx.execute(sql`
-      SELECT customer_id, tier_key, held_until, changes, since FROM customer_tiers
+      SELECT customer_id, tier_key, held_until, changes, since, metric_value, downgrade_at
+      FROM customer_tiers
       WHERE shop_id = ${shopId} AND customer_id = ANY(${param}::integer[])
       ORDER BY customer_id FOR UPDATE`),
   );
@@ -228,6 +235,8 @@ async function lockStandings(
         heldUntil: r.held_until === null ? null : new Date(r.held_until),
         changes: r.changes,
         since: new Date(r.since),
+        metricValue: Number(r.metric_value),
+        downgradeAt: r.downgrade_at === null ? null : new Date(r.downgrade_at),
       },
       fresh: fresh.has(r.customer_id),
     });
@@ -339,6 +348,7 @@ export async function evaluateMembers(
   const updates: Record<string, unknown>[] = [];
   const entries: LedgerEntryInput[] = [];
   const ups: { customerId: number; tier: CompiledTier }[] = [];
+  const statusOnly: LedgerChange[] = [];
   for (const [customerId, { stored, fresh }] of standings) {
     const standing: TierStanding | null = fresh
       ? null
@@ -371,6 +381,16 @@ export async function evaluateMembers(
       changes,
     });
     members.push({ customerId, from: standing?.tierKey ?? null, to: tierKey, change });
+    // The storefront's progress line ("$180.00 more to Gold") and downgrade date come from these;
+    // a change without a ledger entry (a rolling window moving on) must still reach Shopify.
+    if (
+      !change &&
+      !fresh &&
+      (stored.metricValue !== result.value ||
+        (stored.downgradeAt?.getTime() ?? null) !== result.downgradeAt)
+    ) {
+      statusOnly.push({ customerId, ledgerPosition: 0 });
+    }
   }
 
   // Entry rewards: once per tier, ever — a member back in a tier they held before gets none.
@@ -398,6 +418,8 @@ export async function evaluateMembers(
   const posted = (await postMany(tx, shop.id, entries))
     .filter((r) => r.created)
     .map((r) => r.entry);
+  // Position 0 keeps the member's recorded ledger position (the marking takes the greater).
+  await markMetafieldsPending(tx, shop.id, statusOnly);
   return {
     evaluated: members.length,
     changed: members.filter((m) => m.change !== null).length,
