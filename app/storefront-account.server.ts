@@ -74,7 +74,7 @@ export function readHistoryQuery(param: (name: string) => string | undefined): H
   return { cursor: cursor === '' ? undefined : cursor, limit };
 }
 
-/** The customer's standing; tier and referral code stay null until issues [7] and [8]. */
+/** The customer's standing: the tier by name (null without one); the referral code waits for [8]. */
 export async function accountSummary(owner: AccountOwner): Promise<AccountSummary> {
   const { db } = await getDatabase();
   const shop = await getShopByDomain(db, owner.shop);

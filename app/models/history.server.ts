@@ -8,6 +8,7 @@ import { alias } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/client.server';
 import { customerBalances, customers, ledgerEntries, orders } from '../../db/schema';
 import { customerBalanceRow } from './members.server';
+import { memberTier } from './tiers.server';
 
 export interface MemberStanding {
   /** Laurel's customer id; null when Laurel has not seen this customer. */
@@ -17,7 +18,7 @@ export interface MemberStanding {
   firstName: string | null;
   balance: number;
   lifetimeEarned: number;
-  /** Written by issue [7]; null until tiers exist. */
+  /** The name of the member's tier (docs/tiers.md); null without one or without a tier program. */
   tier: string | null;
   /** Written by issue [8]; null until referrals exist. */
   referralCode: string | null;
@@ -39,13 +40,14 @@ export async function memberStanding(
     .from(customers)
     .leftJoin(customerBalances, customerBalanceRow)
     .where(and(eq(customers.shopId, shopId), eq(customers.externalId, externalId)));
+  const tier = row ? await memberTier(db, shopId, row.id) : null;
   return {
     customerId: row?.id ?? null,
     enrolled: row !== undefined,
     firstName: row?.firstName ?? null,
     balance: Number(row?.balance ?? 0),
     lifetimeEarned: Number(row?.lifetimeEarned ?? 0),
-    tier: null,
+    tier: tier?.tier?.name ?? null,
     referralCode: null,
   };
 }
