@@ -254,6 +254,7 @@ describe('saving, mirroring and syncing', () => {
     expect(row).toMatchObject({ revision: 1, syncedRevision: 0 });
     expect(row!.mirror!.windows[0]!.stages[0]).toEqual({
       tiers: ['gold', 'platinum'],
+      names: ['Gold', 'Platinum'],
       at: '2026-11-20T09:00:00',
       epoch: Date.parse('2026-11-20T14:00:00Z') / 1000,
     });

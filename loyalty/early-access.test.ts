@@ -255,11 +255,13 @@ describe('what Shopify holds', () => {
           stages: [
             {
               tiers: ['gold', 'platinum'],
+              names: ['Gold', 'Platinum'],
               at: '2026-11-20T09:00:00',
               epoch: Date.parse('2026-11-20T14:00:00Z') / 1000,
             },
             {
               tiers: ['silver', 'gold', 'platinum'],
+              names: ['Silver', 'Gold', 'Platinum'],
               at: '2026-11-22T09:00:00',
               epoch: Date.parse('2026-11-22T14:00:00Z') / 1000,
             },

@@ -332,7 +332,8 @@ export interface ProductMirror {
   windows: {
     id: number;
     name: string;
-    stages: { tiers: string[]; at: string; epoch: number }[];
+    /** `names[i]` is the shopper-facing name of `tiers[i]` (what the block and the Function say). */
+    stages: { tiers: string[]; names: string[]; at: string; epoch: number }[];
     everyone: { at: string; epoch: number };
   }[];
 }
@@ -348,6 +349,7 @@ export function productMirror(
       name: window.name,
       stages: window.stages.map((s) => ({
         tiers: tiers.tiers.filter((t) => t.rank >= s.rank).map((t) => t.key),
+        names: tiers.tiers.filter((t) => t.rank >= s.rank).map((t) => t.name),
         at: s.opensAtLocal,
         epoch: Math.floor(s.opensAt / 1000),
       })),

@@ -131,6 +131,19 @@ describe('early-access block: before, during and after a window', () => {
     expect(guest.html).toContain('href="/account/login"');
   });
 
+  it('names tiers as the mirror does', async () => {
+    const renamed = (mirror: ProductMirror): ProductMirror =>
+      JSON.parse(JSON.stringify(mirror).replaceAll('"Gold"', '"Gold Circle"'));
+    const goldPage = await render(onProduct(renamed(during), { customer: gold }));
+    expect(text(find(goldPage.html, 'data-laurel-early-access-member'))).toBe(
+      'Early access Early access for Gold Circle members: you can buy this now.',
+    );
+    const { block } = await render(onProduct(renamed(before), { customer: bronze }));
+    expect(text(find(block!.inner, 'data-laurel-early-access-schedule'))).toContain(
+      'Gold Circle members from',
+    );
+  });
+
   it('after: everyone may buy, nothing is shown', async () => {
     for (const customer of [gold, bronze, 'guest' as const]) {
       const { html } = await render(onProduct(after, { customer }));

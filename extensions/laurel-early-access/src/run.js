@@ -47,7 +47,13 @@ export function cartValidationsGenerateRun(input) {
     const refusal = refuse(mirror, tier, clock);
     if (!refusal) return;
     errors.push({
-      message: refusalMessage(merchandise.product.title, refusal, clock.date, language),
+      message: refusalMessage(
+        merchandise.product.title,
+        refusal,
+        clock.date,
+        language,
+        tierNames(mirror),
+      ),
       target: `$.cart.lines[${i}].quantity`,
     });
   });
@@ -205,8 +211,31 @@ export function formatOpening(at, today, language) {
 }
 
 /**
- * A tier as the buyer reads it. The mirror carries tier keys, not names ("gold", "vip-plus"), so
- * the key is shown capitalised ("Gold", "Vip plus").
+ * Tier names by key, from the mirror's stages (`names[i]` names `tiers[i]`). A name that is not
+ * text is left out: the key stands in for it.
+ *
+ * @param {ProductMirror} mirror
+ * @returns {Map<string, string>}
+ */
+export function tierNames(mirror) {
+  /** @type {Map<string, string>} */
+  const names = new Map();
+  for (const window of mirror.windows) {
+    for (const stage of window.stages) {
+      const given = /** @type {unknown} */ (stage.names);
+      if (!Array.isArray(given)) continue;
+      stage.tiers.forEach((key, i) => {
+        const name = given[i];
+        if (typeof name === 'string' && name.trim() !== '') names.set(key, name);
+      });
+    }
+  }
+  return names;
+}
+
+/**
+ * A tier as the buyer reads it when the mirror names no tier: the key capitalised ("Gold",
+ * "Vip plus").
  *
  * @param {string} key
  */
@@ -234,10 +263,14 @@ function joinList(items, language) {
  * @param {Refusal} refusal
  * @param {string} today
  * @param {Language} language
+ * @param {ReadonlyMap<string, string>} [names] Tier names by key (tierNames); a key without one reads capitalised.
  */
-export function refusalMessage(title, refusal, today, language) {
+export function refusalMessage(title, refusal, today, language, names = new Map()) {
   const when = formatOpening(refusal.opensAt, today, language);
-  const tiers = joinList(refusal.admitted.map(tierLabel), language);
+  const tiers = joinList(
+    refusal.admitted.map((key) => names.get(key) ?? tierLabel(key)),
+    language,
+  );
   if (language === 'fr') {
     return tiers
       ? `${title} est en accès anticipé pour les membres ${tiers} jusqu'au ${when}.`

@@ -68,6 +68,16 @@ describe('a Bronze buyer', () => {
     ]);
   });
 
+  test('the message names tiers as the mirror does (the merchant may have renamed them)', () => {
+    const renamed = JSON.parse(JSON.stringify(mirror).replaceAll('"Gold"', '"Gold Circle"'));
+    expect(errorsAt('2026-11-21T12:00:00', 'bronze', [{ mirror: renamed }])).toEqual([
+      expect.objectContaining({
+        message:
+          'Aurora Jacket is in early access for Gold Circle and Platinum members until Nov 24, 09:00.',
+      }),
+    ]);
+  });
+
   test('from the moment everyone may buy: allowed', () => {
     expect(errorsAt('2026-11-24T08:59:00', 'bronze')).toHaveLength(1);
     expect(errorsAt('2026-11-24T09:01:00', 'bronze')).toEqual([]);
