@@ -10,9 +10,10 @@
  * nothing new. Reversals use the award's recorded points and amount (loyalty/reversal.ts), never
  * today's program. Rules: docs/earning-rules.md.
  */
-import { computeEarn, type EarnResult, type Multiplier } from './earn';
+import { computeEarn, type EarnResult } from './earn';
 import type { CompiledProgram, EarnOn } from './program';
 import { explainReversal, type ReversalExplanation } from './reversal';
+import { tierMultiplier } from './tiers';
 
 export interface SettlementOrder {
   /** Shopify order id (decimal string). */
@@ -134,14 +135,6 @@ export interface AwardInputs extends EarnResult {
   tier?: { key: string; name: string };
 }
 
-/** The multiplier a tier gives, as loyalty/tiers.ts tierMultiplier records it; null for ×1. */
-export function settlementTierMultiplier(
-  tier: SettlementTier | null | undefined,
-): Multiplier | null {
-  if (!tier || tier.multiplierBps === 10_000) return null;
-  return { source: 'tier', id: `${tier.key}@v${tier.version}`, factorBps: tier.multiplierBps };
-}
-
 function noAwardReason(input: SettlementInput): NoAwardReason | null {
   const { order } = input;
   if (!order) return 'no-order';
@@ -164,7 +157,7 @@ function planAward(
     );
   }
   const amountMinor = compiled.earnOn === 'total' ? order.totalMinor : order.earnAmountMinor;
-  const multiplier = settlementTierMultiplier(tier);
+  const multiplier = tier ? tierMultiplier(tier, tier.version) : null;
   const earn = computeEarn(compiled, amountMinor, multiplier ? [multiplier] : []);
   if (earn.points === 0) return null;
   const inputs: AwardInputs = {

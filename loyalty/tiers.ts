@@ -675,9 +675,9 @@ export function describeTierChange(change: TierChange, names: ReadonlyMap<string
 
 /** The multiplier a member's tier gives on earn (recorded on the award; see loyalty/earn.ts). */
 export function tierMultiplier(
-  tier: CompiledTier | null,
+  tier: Pick<CompiledTier, 'key' | 'multiplierBps'> | null | undefined,
   tierVersion: number,
 ): { source: 'tier'; id: string; factorBps: number } | null {
-  if (tier === null || tier.multiplierBps === 10_000) return null;
+  if (!tier || tier.multiplierBps === 10_000) return null;
   return { source: 'tier', id: `${tier.key}@v${tierVersion}`, factorBps: tier.multiplierBps };
 }
