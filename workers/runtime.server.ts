@@ -414,61 +414,47 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
   );
   worker.on('error', workerErrorListener(log));
 
-  const metafieldWorker = new Worker(
+  /** A worker for one of the side queues: jobs by name from `processors`, `concurrency` at once. */
+  const sideWorker = (
+    queueName: string,
+    processors: Partial<Record<JobName, Processor>>,
+    concurrency: number,
+    logger: Logger,
+  ): Worker => {
+    const created = new Worker(
+      queueName,
+      async (job) => {
+        const processor = processors[job.name as JobName];
+        if (!processor) throw new UnrecoverableError(`no handler for job ${job.name}`);
+        return processor(job);
+      },
+      {
+        connection: workerOptions(settings.redisUrl),
+        prefix: settings.prefix,
+        concurrency,
+        lockDuration: lockMs,
+        stalledInterval: stalledCheckMs(lockMs),
+        maxStalledCount: 2,
+      },
+    );
+    created.on('error', workerErrorListener(logger));
+    return created;
+  };
+  const metafieldWorker = sideWorker(
     METAFIELD_QUEUE,
-    async (job) => {
-      const processor = metafieldProcessors[job.name as JobName];
-      if (!processor) throw new UnrecoverableError(`no handler for job ${job.name}`);
-      return processor(job);
-    },
-    {
-      connection: workerOptions(settings.redisUrl),
-      prefix: settings.prefix,
-      concurrency: metafields.concurrency,
-      lockDuration: lockMs,
-      stalledInterval: stalledCheckMs(lockMs),
-      maxStalledCount: 2,
-    },
+    metafieldProcessors,
+    metafields.concurrency,
+    metafieldDeps.log,
   );
-  metafieldWorker.on('error', workerErrorListener(metafieldDeps.log));
-
   // One sweep at a time: it talks to Shopify for every shop with pending redemptions.
-  const redemptionWorker = new Worker(
+  const redemptionWorker = sideWorker(
     REDEMPTION_QUEUE,
-    async (job) => {
-      const processor = redemptionProcessors[job.name as JobName];
-      if (!processor) throw new UnrecoverableError(`no handler for job ${job.name}`);
-      return processor(job);
-    },
-    {
-      connection: workerOptions(settings.redisUrl),
-      prefix: settings.prefix,
-      concurrency: 1,
-      lockDuration: lockMs,
-      stalledInterval: stalledCheckMs(lockMs),
-      maxStalledCount: 2,
-    },
+    redemptionProcessors,
+    1,
+    redemptionDeps.log,
   );
-  redemptionWorker.on('error', workerErrorListener(redemptionDeps.log));
-
   // One shop's run at a time: each is a series of transactions over that shop's members.
-  const tierWorker = new Worker(
-    TIER_QUEUE,
-    async (job) => {
-      const processor = tierProcessors[job.name as JobName];
-      if (!processor) throw new UnrecoverableError(`no handler for job ${job.name}`);
-      return processor(job);
-    },
-    {
-      connection: workerOptions(settings.redisUrl),
-      prefix: settings.prefix,
-      concurrency: 1,
-      lockDuration: lockMs,
-      stalledInterval: stalledCheckMs(lockMs),
-      maxStalledCount: 2,
-    },
-  );
-  tierWorker.on('error', workerErrorListener(tierDeps.log));
+  const tierWorker = sideWorker(TIER_QUEUE, tierProcessors, 1, tierDeps.log);
 
   const reschedule = () =>
     scheduleReconciler(queue, reconcileEveryMs).catch((error: Error) =>
