@@ -8,16 +8,14 @@ import {
   type CompiledProgram,
   type ProgramDefinition,
 } from '../../loyalty/program';
-import { AppError, ErrorCode, sqlStateOf } from '../errors';
+import { AppError, ErrorCode } from '../errors';
 import { requireShop } from './shops.server';
+import { retryVersionRace } from './versions.server';
 
 export type ProgramVersion = Omit<typeof programs.$inferSelect, 'definition'> & {
   /** The normalised definition as published (defaults filled in). */
   definition: ProgramDefinition;
 };
-
-/** Concurrent publishes for one shop each retry on the unique (shop, version) index. */
-const PUBLISH_ATTEMPTS = 50;
 
 function checkInstant(field: string, value: unknown): Date {
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
@@ -66,27 +64,21 @@ export async function publishProgram(
       { field: 'currency', programCurrency: program.currency, shopCurrency: shop.currency },
     );
   }
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const row = await db.transaction(async (tx) => {
-        const [inserted] = await tx
-          .insert(programs)
-          .values({
-            shopId,
-            version: sql`(SELECT coalesce(max(${programs.version}), 0) + 1 FROM ${programs} WHERE ${programs.shopId} = ${shopId})`,
-            effectiveFrom,
-            definition: program.definition,
-          })
-          .returning();
-        return inserted!;
-      });
-      return row as ProgramVersion;
-    } catch (error) {
-      if (sqlStateOf(error) !== '23505' || attempt >= PUBLISH_ATTEMPTS) throw error;
-      // A little jitter so the losers of one round do not collide again in lockstep.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt, 10)));
-    }
-  }
+  return retryVersionRace(async () => {
+    const row = await db.transaction(async (tx) => {
+      const [inserted] = await tx
+        .insert(programs)
+        .values({
+          shopId,
+          version: sql`(SELECT coalesce(max(${programs.version}), 0) + 1 FROM ${programs} WHERE ${programs.shopId} = ${shopId})`,
+          effectiveFrom,
+          definition: program.definition,
+        })
+        .returning();
+      return inserted!;
+    });
+    return row as ProgramVersion;
+  });
 }
 
 /**

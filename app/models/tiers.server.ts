@@ -17,8 +17,9 @@ import {
   type TierProgress,
 } from '../../loyalty/tiers';
 import type { SettlementTier } from '../../loyalty/settlement';
-import { AppError, ErrorCode, sqlStateOf } from '../errors';
+import { AppError, ErrorCode } from '../errors';
 import { requireShop } from './shops.server';
+import { retryVersionRace } from './versions.server';
 
 export type TierProgramVersion = Omit<typeof tierPrograms.$inferSelect, 'definition'> & {
   definition: TierProgramDefinition;
@@ -29,8 +30,6 @@ export interface CurrentTierProgram {
   effectiveFrom: Date;
   program: CompiledTierProgram;
 }
-
-const PUBLISH_ATTEMPTS = 50;
 
 /** Validates a tier program for the shop; VALIDATION lists every problem with its JSON path. */
 export function compileTierProgram(
@@ -65,25 +64,20 @@ export async function publishTierProgram(
 ): Promise<TierProgramVersion> {
   const shop = await requireShop(db, shopId);
   const program = compileTierProgram(definitionJson, shop.currency);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await db.transaction(async (tx) => {
-        const [row] = await tx
-          .insert(tierPrograms)
-          .values({
-            shopId,
-            version: sql`(SELECT coalesce(max(${tierPrograms.version}), 0) + 1 FROM ${tierPrograms} WHERE ${tierPrograms.shopId} = ${shopId})`,
-            effectiveFrom,
-            definition: program.definition,
-          })
-          .returning();
-        return row as TierProgramVersion;
-      });
-    } catch (error) {
-      if (sqlStateOf(error) !== '23505' || attempt >= PUBLISH_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt, 10)));
-    }
-  }
+  return retryVersionRace(() =>
+    db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(tierPrograms)
+        .values({
+          shopId,
+          version: sql`(SELECT coalesce(max(${tierPrograms.version}), 0) + 1 FROM ${tierPrograms} WHERE ${tierPrograms.shopId} = ${shopId})`,
+          effectiveFrom,
+          definition: program.definition,
+        })
+        .returning();
+      return row as TierProgramVersion;
+    }),
+  );
 }
 
 /** The newest version effective at `at` (default now), compiled; null when the shop has no tiers. */
