@@ -234,6 +234,10 @@ export const orders = pgTable(
   (t) => [
     uniqueIndex('orders_shop_order_uq').on(t.shopId, t.shopifyOrderId),
     index('orders_shop_email_idx').on(t.shopId, t.email),
+    // A member's orders: what their tier's spend and order count are summed from (docs/tiers.md).
+    index('orders_shop_customer_idx')
+      .on(t.shopId, t.customerId, t.processedAt)
+      .where(sql`${t.customerId} IS NOT NULL`),
     index('orders_shop_redacted_idx')
       .on(t.shopId)
       .where(sql`${t.redactedAt} IS NOT NULL`),

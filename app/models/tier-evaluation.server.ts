@@ -413,7 +413,10 @@ export async function evaluateMembers(
       FROM jsonb_to_recordset(${JSON.stringify(updates)}::jsonb) AS x(
         customer_id integer, tier_key text, tier_version integer, since timestamptz,
         held_until timestamptz, downgrade_at timestamptz, metric_value bigint, changes integer)
-      WHERE t.customer_id = x.customer_id AND t.shop_id = ${shop.id}`);
+      WHERE t.customer_id = x.customer_id AND t.shop_id = ${shop.id}
+        -- The id list lets the planner reach the rows by key: it guesses 100 rows for the
+        -- recordset and would otherwise scan every member of the shop.
+        AND t.customer_id = ANY(${sql.param(updates.map((u) => u.customer_id as number))}::integer[])`);
   }
   const posted = (await postMany(tx, shop.id, entries))
     .filter((r) => r.created)

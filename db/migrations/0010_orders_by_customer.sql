@@ -1,0 +1,1 @@
+CREATE INDEX "orders_shop_customer_idx" ON "orders" USING btree ("shop_id","customer_id","processed_at") WHERE "orders"."customer_id" IS NOT NULL;
