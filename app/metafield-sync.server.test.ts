@@ -10,6 +10,7 @@ import {
   CALLS_IN_FLIGHT,
   MEMBERS_PER_CALL,
   SyncLeaseLost,
+  TIER_MEMBERS_PER_CALL,
   syncShopMetafields,
   type MetafieldSyncOptions,
 } from './metafield-sync.server';
@@ -22,6 +23,8 @@ import {
 } from './models/metafield-sync.server';
 import { publishProgram } from './models/programs.server';
 import { ensureShop, markShopUninstalled, type Shop } from './models/shops.server';
+import { getCustomerTier } from './models/tiers.server';
+import { FOUR_TIERS, seedTierProgram, setMemberTier } from '../tests/helpers/tiers';
 
 let handle: TestDatabase;
 let emulator: AdminEmulator;
@@ -125,6 +128,7 @@ describe('syncShopMetafields: members', () => {
       skipped: 0,
       calls: 1,
       program: 'written',
+      perks: 'current',
       more: false,
     });
     expect(shopifyPoints(shop, ada.gid)).toEqual(['50', '90']);
@@ -442,5 +446,320 @@ describe('syncShopMetafields: never an older value over a newer one', () => {
     await expect(a).rejects.toBeInstanceOf(SyncLeaseLost);
     expect(shopifyPoints(shop, last.gid)).toEqual(['15', '15']);
     expect(await hasPendingMembers(db(), shop.id)).toBe(false);
+  });
+});
+
+describe('syncShopMetafields: tiers', () => {
+  /** A shop with the four demo tiers in force. */
+  async function tieredShop() {
+    const shop = await installedShop();
+    const tiers = await seedTierProgram(db(), shop.id);
+    return { shop, tiers };
+  }
+
+  /**
+   * Places the member in a tier and posts the ledger entry that says so, in one transaction, as
+   * the evaluation does: the entry marks the member pending.
+   */
+  async function changeTier(shop: Shop, customerId: number, tierKey: string | null, value: number) {
+    await db().transaction(async (tx) => {
+      await setMemberTier(tx, shop.id, customerId, tierKey, { metricValue: value });
+      keys++;
+      await post(tx, shop.id, {
+        customerId,
+        idempotencyKey: `tier:${customerId}:change:${keys}`,
+        source: 'tier',
+        points: 0,
+        occurredAt: new Date('2026-03-01T12:00:00Z'),
+        programVersion: null,
+        inputs: { rule: 'tier-change', to: tierKey },
+      });
+    });
+  }
+
+  function held(shop: Shop, gid: string) {
+    const fields = emulator.state.metafields(shop.domain, gid);
+    const value = (key: string) => fields.find((f) => f.key === key)?.value;
+    const status = value('tier_status');
+    return {
+      tier: value('tier'),
+      status: status === undefined ? undefined : JSON.parse(status),
+      tags: emulator.state.store(shop.domain).customers.get(Number(gid.split('/').pop()))!.tags,
+    };
+  }
+
+  const tagCalls = (shop: Shop) =>
+    emulator.requests.filter(
+      (r) =>
+        r.shop === shop.domain &&
+        r.operationName === 'CustomerTierTags' &&
+        r.outcome === 'executed',
+    );
+
+  it('writes the tier key, its status and tag with the balance, in the same run', async () => {
+    const { shop } = await tieredShop();
+    const ada = await member(shop);
+    const bob = await member(shop);
+    const cyd = await member(shop);
+    await post(db(), shop.id, earn(ada.customer.id, 120));
+    await changeTier(shop, ada.customer.id, 'gold', 182_000);
+    await changeTier(shop, bob.customer.id, 'platinum', 600_000);
+    // Never evaluated: points only, and a status without a tier.
+    await post(db(), shop.id, earn(cyd.customer.id, 5));
+
+    const result = await sync(shop);
+    // One metafieldsSet for the three, one tag call for each member with a tier.
+    expect(result).toMatchObject({ written: 3, failed: 0, calls: 3, more: false });
+    expect(shopifyPoints(shop, ada.gid)).toEqual(['120', '120']);
+    const adaHeld = held(shop, ada.gid);
+    expect(adaHeld.tier).toBe('gold');
+    expect(adaHeld.tags).toEqual(['laurel-tier-gold']);
+    expect(adaHeld.status).toEqual({
+      version: 1,
+      key: 'gold',
+      name: 'Gold',
+      since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      downgradeAt: null,
+      metric: 'spend',
+      window: 'calendar_year',
+      currency: 'USD',
+      digits: 2,
+      value: 182_000,
+      next: { key: 'platinum', name: 'Platinum', threshold: 500_000, remaining: 318_000 },
+    });
+    expect(held(shop, bob.gid)).toMatchObject({
+      tier: 'platinum',
+      tags: ['laurel-tier-platinum'],
+      status: { key: 'platinum', next: null },
+    });
+    expect(held(shop, cyd.gid)).toMatchObject({
+      tier: undefined,
+      tags: [],
+      status: { key: null, name: null, value: 0, next: { key: 'silver', remaining: 25_000 } },
+    });
+    // The metafields are typed as shopify.app.toml declares them.
+    const types = emulator.state
+      .metafields(shop.domain, ada.gid)
+      .map((m) => [m.key, m.type])
+      .sort();
+    expect(types).toEqual([
+      ['lifetime_points', 'number_integer'],
+      ['points_balance', 'number_integer'],
+      ['tier', 'single_line_text_field'],
+      ['tier_status', 'json'],
+    ]);
+    expect((await getCustomerTier(db(), shop.id, ada.customer.id))?.syncedTag).toBe(
+      'laurel-tier-gold',
+    );
+
+    // Nothing changed: nothing written, and a balance change alone moves no tag.
+    expect(await sync(shop)).toMatchObject({ written: 0, calls: 0 });
+    const before = tagCalls(shop).length;
+    await post(db(), shop.id, earn(ada.customer.id, 10));
+    expect(await sync(shop)).toMatchObject({ written: 1, calls: 1 });
+    expect(tagCalls(shop)).toHaveLength(before);
+    expect(held(shop, ada.gid).tags).toEqual(['laurel-tier-gold']);
+  });
+
+  it('moves the tag when the tier changes, and removes the tier when the member has none', async () => {
+    const { shop } = await tieredShop();
+    const ada = await member(shop);
+    emulator.state.store(shop.domain).customers.get(Number(ada.gid.split('/').pop()))!.tags = [
+      'newsletter',
+    ];
+    await changeTier(shop, ada.customer.id, 'gold', 150_000);
+    await sync(shop);
+    expect(held(shop, ada.gid)).toMatchObject({
+      tier: 'gold',
+      tags: ['newsletter', 'laurel-tier-gold'],
+    });
+
+    await changeTier(shop, ada.customer.id, 'platinum', 520_000);
+    expect(await sync(shop)).toMatchObject({ written: 1, failed: 0, calls: 2 });
+    expect(held(shop, ada.gid)).toMatchObject({
+      tier: 'platinum',
+      tags: ['newsletter', 'laurel-tier-platinum'],
+      status: { key: 'platinum', value: 520_000, next: null },
+    });
+    const [call] = tagCalls(shop).slice(-1);
+    expect(call!.variables).toMatchObject({
+      id: ada.gid,
+      add: ['laurel-tier-platinum'],
+      remove: ['laurel-tier-bronze', 'laurel-tier-silver', 'laurel-tier-gold'],
+    });
+    expect((await getCustomerTier(db(), shop.id, ada.customer.id))?.syncedTag).toBe(
+      'laurel-tier-platinum',
+    );
+
+    // Below every tier: the tier metafield is deleted, the tag removed, the status says so.
+    await changeTier(shop, ada.customer.id, null, 0);
+    expect(await sync(shop)).toMatchObject({ written: 1, failed: 0, calls: 3 });
+    expect(held(shop, ada.gid)).toMatchObject({
+      tier: undefined,
+      tags: ['newsletter'],
+      // Bronze starts at 0, so the evaluation would place them there; the next tier up is Silver.
+      status: {
+        key: null,
+        value: 0,
+        next: { key: 'silver', threshold: 25_000, remaining: 25_000 },
+      },
+    });
+    expect((await getCustomerTier(db(), shop.id, ada.customer.id))?.syncedTag).toBeNull();
+  });
+
+  it('leaves a member whose tag Shopify refuses pending, and writes it on the retry', async () => {
+    const { shop } = await tieredShop();
+    const ada = await member(shop);
+    const bob = await member(shop);
+    await changeTier(shop, ada.customer.id, 'gold', 150_000);
+    await changeTier(shop, bob.customer.id, 'silver', 30_000);
+    // Shopify refuses the first tag call (for Ada, the lower customer id).
+    let refused = 0;
+    const refusing: typeof fetch = async (input, init) => {
+      if (refused === 0 && String(init?.body).includes('CustomerTierTags')) {
+        refused++;
+        return Response.json({
+          data: {
+            tagsRemove: { node: { id: ada.gid }, userErrors: [] },
+            tagsAdd: { node: null, userErrors: [{ field: ['tags'], message: 'Tags are locked.' }] },
+          },
+        });
+      }
+      return fetch(input, init);
+    };
+    const { log, lines } = capture();
+    expect(await sync(shop, { log, client: { baseDelayMs: 1, fetch: refusing } })).toMatchObject({
+      written: 1,
+      failed: 1,
+    });
+    expect(held(shop, ada.gid).tags).toEqual([]);
+    expect(held(shop, bob.gid).tags).toEqual(['laurel-tier-silver']);
+    const state = (await memberSyncStates(db(), shop.id)).find(
+      (s) => s.customerId === ada.customer.id,
+    );
+    expect(state).toMatchObject({ attempts: 1 });
+    expect(state!.lastError).toMatch(/USER_ERRORS\): tags: Tags are locked\.$/);
+    expect(state!.syncedRevision).toBeLessThan(state!.revision);
+    expect((await getCustomerTier(db(), shop.id, ada.customer.id))?.syncedTag).toBeNull();
+    expect(lines.some((l) => l.msg.startsWith('Shopify refused the metafields'))).toBe(true);
+
+    // Backing off, then retried: the tag is added and recorded.
+    expect(await sync(shop)).toMatchObject({ written: 0, calls: 0 });
+    await db().execute(
+      sql`UPDATE customer_metafield_sync SET retry_after = now() - interval '1 second' WHERE customer_id = ${ada.customer.id}`,
+    );
+    expect(await sync(shop)).toMatchObject({ written: 1, failed: 0 });
+    expect(held(shop, ada.gid)).toMatchObject({ tier: 'gold', tags: ['laurel-tier-gold'] });
+    expect((await getCustomerTier(db(), shop.id, ada.customer.id))?.syncedTag).toBe(
+      'laurel-tier-gold',
+    );
+    expect(await hasPendingMembers(db(), shop.id)).toBe(false);
+  });
+
+  it('a tag call that keeps failing fails the run; nothing is recorded and the next run writes it', async () => {
+    const { shop } = await tieredShop();
+    const ada = await member(shop);
+    await changeTier(shop, ada.customer.id, 'gold', 150_000);
+    // Every attempt of the client (4) answered 503.
+    emulator.failNext(4, 503, { shop: shop.domain, operation: 'CustomerTierTags' });
+    await expect(sync(shop)).rejects.toThrow();
+    expect(held(shop, ada.gid).tags).toEqual([]);
+    expect(await hasPendingMembers(db(), shop.id)).toBe(true);
+    expect((await getCustomerTier(db(), shop.id, ada.customer.id))?.syncedTag).toBeNull();
+    expect(await sync(shop)).toMatchObject({ written: 1, failed: 0 });
+    expect(held(shop, ada.gid).tags).toEqual(['laurel-tier-gold']);
+  });
+
+  it('sends at most 25 metafields a call: a member’s four together, 6 members a call', async () => {
+    const { shop } = await tieredShop();
+    const members = [];
+    for (let i = 0; i < 13; i++) {
+      const m = await member(shop);
+      await post(db(), shop.id, earn(m.customer.id, i + 1));
+      await setMemberTier(db(), shop.id, m.customer.id, 'bronze', { metricValue: i });
+      members.push(m);
+    }
+    expect(TIER_MEMBERS_PER_CALL).toBe(6);
+    const result = await sync(shop);
+    expect(result).toMatchObject({ written: 13, failed: 0, more: false });
+    const sizes = setCalls(shop)
+      .map((r) => r.variables?.metafields as { ownerId: string }[])
+      .filter((m) => m[0]!.ownerId.includes('/Customer/'))
+      .map((m) => m.length);
+    expect(sizes.sort((a, b) => a - b)).toEqual([4, 24, 24]);
+    members.forEach((m) => expect(held(shop, m.gid).tags).toEqual(['laurel-tier-bronze']));
+  });
+
+  it('the summary lists the tiers, and a new tier program version rewrites it and every tiered member', async () => {
+    const { shop } = await tieredShop();
+    const ada = await member(shop);
+    await changeTier(shop, ada.customer.id, 'gold', 150_000);
+    expect(await sync(shop)).toMatchObject({ program: 'written', written: 1 });
+    const installation = emulator.state.appInstallationGid(shop.domain);
+    const summary = () =>
+      JSON.parse(emulator.state.metafields(shop.domain, installation)[0]!.value);
+    expect(summary()).toMatchObject({ version: 1, name: 'Reference' });
+    expect(summary().tiers).toEqual({
+      version: 1,
+      metric: 'spend',
+      window: 'calendar_year',
+      currency: 'USD',
+      levels: [
+        {
+          key: 'bronze',
+          name: 'Bronze',
+          threshold: 0,
+          thresholdText: '$0.00',
+          multiplier: '1',
+          perks: { freeShipping: false, entryPoints: 0 },
+        },
+        {
+          key: 'silver',
+          name: 'Silver',
+          threshold: 25_000,
+          thresholdText: '$250.00',
+          multiplier: '1.25',
+          perks: { freeShipping: false, entryPoints: 50 },
+        },
+        {
+          key: 'gold',
+          name: 'Gold',
+          threshold: 100_000,
+          thresholdText: '$1,000.00',
+          multiplier: '1.5',
+          perks: { freeShipping: true, entryPoints: 200 },
+        },
+        {
+          key: 'platinum',
+          name: 'Platinum',
+          threshold: 500_000,
+          thresholdText: '$5,000.00',
+          multiplier: '2',
+          perks: { freeShipping: true, entryPoints: 500 },
+        },
+      ],
+    });
+    expect(await sync(shop)).toMatchObject({ program: 'current', written: 0 });
+    expect(await shopsDueForSync(db())).not.toContain(shop.domain);
+
+    // Platinum renamed and moved: the sweep sees it, the summary is rewritten, and Ada's status
+    // (whose next tier it is) too, though nothing of hers changed.
+    const renamed = structuredClone(FOUR_TIERS);
+    renamed.tiers[3] = { ...renamed.tiers[3]!, name: 'Diamond', threshold: '4000.00' };
+    await seedTierProgram(db(), shop.id, renamed);
+    expect(await shopsDueForSync(db())).toContain(shop.domain);
+    expect(await sync(shop)).toMatchObject({ program: 'written', written: 1 });
+    expect(summary().tiers).toMatchObject({ version: 2 });
+    expect(summary().tiers.levels[3]).toMatchObject({
+      name: 'Diamond',
+      thresholdText: '$4,000.00',
+    });
+    expect(held(shop, ada.gid).status).toMatchObject({
+      version: 2,
+      key: 'gold',
+      next: { key: 'platinum', name: 'Diamond', threshold: 400_000, remaining: 250_000 },
+    });
+    expect(await sync(shop)).toMatchObject({ program: 'current', written: 0 });
+    expect(await shopsDueForSync(db())).not.toContain(shop.domain);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Keeps Shopify's copy of the loyalty data the storefront reads — each member's points metafields
- * and the shop's program summary — equal to the ledger. Run by the metafield sync job (workers/
+ * Keeps Shopify's copy of the loyalty data the storefront reads — each member's points and tier
+ * metafields and tier tag, and the shop's program summary — equal to the ledger. Run by the metafield sync job (workers/
  * handlers/metafield-sync.ts) after ledger changes and by a periodic sweep, and for the program
  * summary alone after an install (app/shop-setup.server.ts). Design: docs/metafields.md and
  * docs/decisions/011-declarative-metafield-definitions.md.
@@ -12,10 +12,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.server';
-import { programSummary } from '../loyalty/program-summary';
+import { AppError, ErrorCode } from './errors';
+import { currencyDigits } from '../loyalty/money';
+import { programSummary, summaryVersion, TIER_VERSION_FACTOR } from '../loyalty/program-summary';
+import { tierByKey, tierProgress } from '../loyalty/tiers';
 import { env } from './env.server';
 import {
   CurrentAppInstallation,
+  CustomerTierTags,
+  MetafieldsDelete,
   MetafieldsSet,
   type AdminDocument,
   type MetafieldsSetInput,
@@ -29,16 +34,19 @@ import {
   METAFIELDS_PER_SET,
   CHECKOUT_PROGRAM_METAFIELD,
   PROGRAM_METAFIELD,
+  type TierStatus,
 } from './metafields';
 import { canonicalJson } from './models/ledger.server';
 import {
   acquireSyncLease,
+  markTieredMembersPending,
   pendingMembers,
   pendingWork,
   PROGRAM_CHECK_MS,
   programToSync,
   recordProgramSynced,
   recordSynced,
+  recordSyncedTags,
   recordSyncFailures,
   releaseSyncLease,
   renewSyncLease,
@@ -46,6 +54,9 @@ import {
   type PendingMember,
 } from './models/metafield-sync.server';
 import { compiledProgram } from './models/programs.server';
+import { tierPerksDue } from './models/tier-perks.server';
+import { currentTierProgram, type CurrentTierProgram } from './models/tiers.server';
+import { reconcileTierPerks, type AdminCall, type TierPerksOutcome } from './tier-perks.server';
 import {
   AdminApiError,
   createAdminClient,
@@ -55,8 +66,14 @@ import {
 
 /** The metafields written per member. */
 const MEMBER_METAFIELDS = [CUSTOMER_METAFIELDS.pointsBalance, CUSTOMER_METAFIELDS.lifetimePoints];
+/** Written too, for every member, when the shop has a tier program (`tier` only with a tier). */
+const TIER_METAFIELDS = [CUSTOMER_METAFIELDS.tier, CUSTOMER_METAFIELDS.tierStatus];
 /** A member's metafields go in one call (all or none), so at most this many members per call. */
 export const MEMBERS_PER_CALL = Math.floor(METAFIELDS_PER_SET / MEMBER_METAFIELDS.length);
+/** The same with the tier metafields (a shop with a tier program): 25 / 4. */
+export const TIER_MEMBERS_PER_CALL = Math.floor(
+  METAFIELDS_PER_SET / (MEMBER_METAFIELDS.length + TIER_METAFIELDS.length),
+);
 /** Members read per statement. */
 const READ_CHUNK = MEMBERS_PER_CALL * 10;
 /** metafieldsSet calls a run has in flight at once. */
@@ -81,6 +98,8 @@ export interface MetafieldSyncOptions {
   members?: boolean;
   /** Write the program summary even if the version in force is recorded as written. */
   forceProgram?: boolean;
+  /** Sync the tier perks (segments, free-shipping discounts) even if recorded as current. */
+  forcePerks?: boolean;
   now?: () => Date;
 }
 
@@ -105,9 +124,11 @@ export type MetafieldSyncResult =
       failed: number;
       /** Members with nothing to write to (redacted, not a Shopify customer). */
       skipped: number;
-      /** metafieldsSet calls made for members. */
+      /** Admin calls made for members (metafieldsSet, metafieldsDelete, tier tags). */
       calls: number;
       program: ProgramOutcome;
+      /** The tier perks (app/tier-perks.server.ts): `current` when nothing was due. */
+      perks: TierPerksOutcome;
       /** Work is left (more members than maxMembers, or changes since): run again. */
       more: boolean;
     };
@@ -120,21 +141,97 @@ export class SyncLeaseLost extends Error {
   }
 }
 
-/** The values a member's metafields get (integers as text, as metafieldsSet takes them). */
-export function memberMetafields(member: {
-  externalId: string;
-  balance: number;
-  lifetimeEarned: number;
-}): MetafieldsSetInput[] {
+/**
+ * The member's tier status under the tier program in force: the tier they hold (a key this version
+ * no longer has reads as none, as memberTier reads it) and the progress to the next.
+ */
+export function memberTierStatus(
+  member: Pick<PendingMember, 'tier'>,
+  tiers: CurrentTierProgram,
+): TierStatus {
+  const { program } = tiers;
+  const row = member.tier;
+  const tier = tierByKey(program, row?.tierKey ?? null);
+  const value = row?.metricValue ?? 0;
+  const progress = tierProgress(program, tier?.key ?? null, value);
+  return {
+    version: tiers.version,
+    key: tier?.key ?? null,
+    name: tier?.name ?? null,
+    since: tier && row ? row.since.toISOString() : null,
+    downgradeAt: tier && row?.downgradeAt ? row.downgradeAt.toISOString() : null,
+    metric: program.metric,
+    window: program.window,
+    currency: program.metric === 'spend' ? program.currency : null,
+    digits:
+      program.metric === 'spend' && program.currency ? currencyDigits(program.currency) : null,
+    value,
+    next: progress.next && { ...progress.next, remaining: progress.remaining },
+  };
+}
+
+/** The tier tag the member should carry (null: none) under the tier program in force. */
+export function memberTierTag(
+  member: Pick<PendingMember, 'tier'>,
+  tiers: CurrentTierProgram,
+): string | null {
+  return tierByKey(tiers.program, member.tier?.tierKey ?? null)?.tag ?? null;
+}
+
+/**
+ * The values a member's metafields get (integers as text, as metafieldsSet takes them): the points,
+ * and with a tier program the tier key (when they hold one) and the tier status.
+ */
+export function memberMetafields(
+  member: {
+    externalId: string;
+    balance: number;
+    lifetimeEarned: number;
+  } & Partial<Pick<PendingMember, 'tier'>>,
+  tiers?: CurrentTierProgram | null,
+): MetafieldsSetInput[] {
   const ownerId = customerGid(member.externalId);
   const value = { points_balance: member.balance, lifetime_points: member.lifetimeEarned };
-  return MEMBER_METAFIELDS.map((field) => ({
+  const inputs: MetafieldsSetInput[] = MEMBER_METAFIELDS.map((field) => ({
     ownerId,
     namespace: CUSTOMER_METAFIELD_NAMESPACE,
     key: field.key,
     type: field.type,
     value: String(value[field.key]),
   }));
+  if (tiers) {
+    const status = memberTierStatus({ tier: member.tier ?? null }, tiers);
+    if (status.key !== null) {
+      inputs.push({
+        ownerId,
+        namespace: CUSTOMER_METAFIELD_NAMESPACE,
+        key: CUSTOMER_METAFIELDS.tier.key,
+        type: CUSTOMER_METAFIELDS.tier.type,
+        value: status.key,
+      });
+    }
+    inputs.push({
+      ownerId,
+      namespace: CUSTOMER_METAFIELD_NAMESPACE,
+      key: CUSTOMER_METAFIELDS.tierStatus.key,
+      type: CUSTOMER_METAFIELDS.tierStatus.type,
+      value: JSON.stringify(status),
+    });
+  }
+  return inputs;
+}
+
+/**
+ * Whether the member's `tier` metafield must be deleted: they hold no tier now and Shopify may
+ * hold one — a tier tag was recorded, they changed tier before, or the last write failed midway.
+ */
+function mayHoldStaleTier(member: PendingMember, tiers: CurrentTierProgram): boolean {
+  if (tierByKey(tiers.program, member.tier?.tierKey ?? null) !== null) return false;
+  return (
+    (member.tier?.syncedTag ?? null) !== null ||
+    (member.tier?.changes ?? 0) > 0 ||
+    member.lastError !== null
+  );
 }
 
 export async function syncShopMetafields(
@@ -158,6 +255,8 @@ export async function syncShopMetafields(
         shop: NonNullable<Awaited<ReturnType<typeof syncTarget>>>;
         accessToken: string;
         program: Awaited<ReturnType<typeof programToSync>>;
+        tiers: CurrentTierProgram | null;
+        perksDue: boolean;
         members: PendingMember[];
       };
   const start = await db.transaction(async (tx): Promise<Start> => {
@@ -168,11 +267,13 @@ export async function syncShopMetafields(
     if (!accessToken) return { skipped: 'no-token' };
     if (!(await acquireSyncLease(tx, shop.shopId, owner, leaseMs))) return { skipped: 'busy' };
     const program = await programToSync(tx, shop.shopId, now);
+    const tiers = await tierProgramInForce(tx, shop.shopId, now, log);
+    const perksDue = options.forcePerks === true || (await tierPerksDue(tx, shop.shopId, now));
     const members =
       options.members === false
         ? []
         : await pendingMembers(tx, shop.shopId, { limit: Math.min(READ_CHUNK, maxMembers) });
-    return { shop, accessToken, program, members };
+    return { shop, accessToken, program, tiers, perksDue, members };
   });
   if (start.skipped !== undefined) {
     const reason = start.skipped;
@@ -217,12 +318,20 @@ export async function syncShopMetafields(
   );
   let outcome: { written: number; failed: number; skipped: number; calls: number; more: boolean };
   let program: ProgramOutcome;
+  let perks: TierPerksOutcome = 'current';
   try {
-    program = await run.syncProgram(start.program, options.forceProgram ?? false);
+    program = await run.syncProgram(start.program, start.tiers, options.forceProgram ?? false);
     outcome =
       options.members === false
         ? { written: 0, failed: 0, skipped: 0, calls: 0, more: false }
-        : await run.syncMembers(maxMembers, start.members);
+        : // Members marked pending by a new tier program came after the first read: read again.
+          await run.syncMembers(
+            maxMembers,
+            run.markedTieredMembers ? undefined : start.members,
+            start.tiers,
+          );
+    // After the members: a balance waits for nobody; the perks follow a tier program publish.
+    if (start.perksDue) perks = await run.syncPerks(start.tiers, now);
   } catch (error) {
     await releaseSyncLease(db, shop.shopId, owner).catch((releaseError: Error) =>
       log.warn(
@@ -247,11 +356,13 @@ export async function syncShopMetafields(
     await releaseSyncLease(tx, shop.shopId, owner);
     return outcome.more ? undefined : pendingWork(tx, shop.shopId, now);
   });
+  // A refused summary or perk is left to the sweep, not retried at once.
   const more =
     outcome.more ||
     (options.members !== false && left!.members) ||
-    (program !== 'failed' && left!.program);
-  const result = { status: 'synced' as const, ...outcome, program, more };
+    (program !== 'failed' && left!.program) ||
+    (perks !== 'failed' && left!.perks);
+  const result = { status: 'synced' as const, ...outcome, program, perks, more };
   if (result.written + result.failed + result.skipped > 0 || program === 'written') {
     log.info(
       {
@@ -260,12 +371,35 @@ export async function syncShopMetafields(
         skipped: result.skipped,
         calls: result.calls,
         program,
+        perks,
         more,
       },
       'metafields synced',
     );
   }
   return result;
+}
+
+/**
+ * The tier program in force, or null: none, or one that no longer compiles for the shop (its
+ * currency changed) — then the points are still written, and the error says why tiers are not.
+ */
+async function tierProgramInForce(
+  tx: Parameters<typeof currentTierProgram>[0],
+  shopId: number,
+  now: Date,
+  log: Logger,
+): Promise<CurrentTierProgram | null> {
+  try {
+    return await currentTierProgram(tx, shopId, now);
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== ErrorCode.VALIDATION) throw error;
+    log.error(
+      { err: error.message },
+      'the tier program in force does not compile for the shop; tier metafields and tags are not written',
+    );
+    return null;
+  }
 }
 
 function stopReason(error: unknown): 'unauthorized' | 'shop-unavailable' | undefined {
@@ -277,6 +411,9 @@ function stopReason(error: unknown): 'unauthorized' | 'shop-unavailable' | undef
 
 /** One run holding the shop's lease: every Admin call is fenced by it. */
 class LeasedRun {
+  /** The summary sync made members pending (a new tier program version). */
+  markedTieredMembers = false;
+
   constructor(
     private readonly db: Database,
     private readonly shopId: number,
@@ -296,7 +433,10 @@ class LeasedRun {
    * call, spares a database round trip per call (under the embedded PGlite each one waits for the
    * webhook transactions holding its single connection).
    */
-  private async call<R, V>(document: AdminDocument<R, V>, variables: V): Promise<R> {
+  readonly call: AdminCall = async <R, V>(
+    document: AdminDocument<R, V>,
+    variables: V,
+  ): Promise<R> => {
     if (this.leaseValidUntil - performance.now() < this.leaseMs / 2) {
       const askedAt = performance.now();
       if (!(await renewSyncLease(this.db, this.shopId, this.owner, this.leaseMs))) {
@@ -310,35 +450,47 @@ class LeasedRun {
       o: { signal: AbortSignal },
     ) => Promise<R>;
     return request(document, variables, { signal: AbortSignal.timeout(this.leaseMs / 2) });
-  }
+  };
 
   /**
-   * Writes the summary of the version in force unless Shopify is known to hold it: recorded as
-   * written and checked within PROGRAM_CHECK_MS, or read back now and found equal. The daily read
-   * back finds a summary that went missing (deleted, or lost with an installation whose set-up
-   * did not run).
+   * Writes the summary of the versions in force (earn and tier program) unless Shopify is known to
+   * hold it: recorded as written and checked within PROGRAM_CHECK_MS, or read back now and found
+   * equal. The daily read back finds a summary that went missing (deleted, or lost with an
+   * installation whose set-up did not run). A new tier program version also makes every member
+   * with a tier pending: their tier status (names, thresholds, the next tier) reads from it.
    */
   async syncProgram(
     found: Awaited<ReturnType<typeof programToSync>>,
+    tiers: CurrentTierProgram | null,
     force: boolean,
   ): Promise<ProgramOutcome> {
     if (!found) return 'none';
     const { version, state } = found;
+    const written = summaryVersion(version.version, tiers?.version ?? null);
     const checkedRecently =
       state.programCheckedAt !== null &&
       Date.now() - state.programCheckedAt.getTime() < PROGRAM_CHECK_MS;
-    if (!force && state.programVersion === version.version && checkedRecently) return 'current';
-    const summary = programSummary(compiledProgram(version), version.version);
+    if (!force && state.programVersion === written && checkedRecently) return 'current';
+    const summary = programSummary(compiledProgram(version), version.version, tiers);
+    const tierVersionChanged =
+      state.programVersion !== null &&
+      Math.floor(state.programVersion / TIER_VERSION_FACTOR) !== (tiers?.version ?? 0);
+    const record = async (how: 'written' | 'checked', installationId: string) =>
+      this.db.transaction(async (tx) => {
+        await recordProgramSynced(tx, this.shopId, written, installationId, how);
+        if (tierVersionChanged) {
+          const marked = await markTieredMembersPending(tx, this.shopId);
+          this.markedTieredMembers = marked > 0;
+          this.log.info(
+            { tierVersion: tiers?.version ?? null, members: marked },
+            'tier program changed: members with a tier are written again',
+          );
+        }
+      });
     const { currentAppInstallation, shop } = await this.call(CurrentAppInstallation, {});
     const held = [currentAppInstallation.program?.value, shop.checkoutProgram?.value];
     if (!force && held.every((value) => value !== undefined && sameJson(value, summary))) {
-      await recordProgramSynced(
-        this.db,
-        this.shopId,
-        version.version,
-        currentAppInstallation.id,
-        'checked',
-      );
+      await record('checked', currentAppInstallation.id);
       return 'current';
     }
     const value = JSON.stringify(summary);
@@ -352,18 +504,43 @@ class LeasedRun {
     } catch (error) {
       if (!(error instanceof AdminApiError) || error.code !== 'USER_ERRORS') throw error;
       this.log.error(
-        { programVersion: version.version, err: error.message },
+        {
+          programVersion: version.version,
+          tierVersion: tiers?.version ?? null,
+          err: error.message,
+        },
         'Shopify refused the program summary metafield; the sweep tries again',
       );
       return 'failed';
     }
-    await recordProgramSynced(this.db, this.shopId, version.version, currentAppInstallation.id);
+    await record('written', currentAppInstallation.id);
     return 'written';
   }
 
+  /**
+   * The tier perks (segments and free-shipping discounts) to match the tier program in force,
+   * through this run's fenced calls. A perk Shopify refuses is recorded and left to the sweep.
+   */
+  async syncPerks(tiers: CurrentTierProgram | null, now: Date): Promise<TierPerksOutcome> {
+    const report = await reconcileTierPerks({
+      db: this.db,
+      shopId: this.shopId,
+      tiers,
+      call: this.call,
+      log: this.log,
+      now,
+    });
+    return report.outcome;
+  }
+
   /** Writes `first` (read with the lease), then reads on in customer id order. */
-  async syncMembers(maxMembers: number, first: PendingMember[]) {
+  async syncMembers(
+    maxMembers: number,
+    first: PendingMember[] | undefined,
+    tiers: CurrentTierProgram | null = null,
+  ) {
     const totals = { written: 0, failed: 0, skipped: 0, calls: 0, more: false };
+    const perCall = tiers ? TIER_MEMBERS_PER_CALL : MEMBERS_PER_CALL;
     let after = 0;
     let prefetched: PendingMember[] | undefined = first;
     for (;;) {
@@ -401,20 +578,24 @@ class LeasedRun {
         await recordSynced(this.db, this.shopId, skipped, `skipped: ${reason}`);
         totals.skipped += skipped.length;
       }
-      // A few calls at once (each member is in one call only, so their order does not matter;
-      // the Admin client paces them by the shop's cost bucket). Recorded once per chunk, not per
-      // call: fewer database round trips, and a write never recorded (a crash) is written again.
+      // A few batches at once (each member is in one batch only, so their order does not matter;
+      // the Admin client paces them by the shop's cost bucket). A batch is one metafieldsSet, then
+      // — only for members whose tier changed — a metafieldsDelete and a tag call each, so at
+      // most CALLS_IN_FLIGHT calls are in flight. Recorded once per chunk, not per call: fewer
+      // database round trips, and a write never recorded (a crash) is written again.
       const batches: PendingMember[][] = [];
-      for (let start = 0; start < writable.length; start += MEMBERS_PER_CALL) {
-        batches.push(writable.slice(start, start + MEMBERS_PER_CALL));
+      for (let start = 0; start < writable.length; start += perCall) {
+        batches.push(writable.slice(start, start + perCall));
       }
       const written: PendingMember[] = [];
+      const tags: { customerId: number; tag: string | null }[] = [];
       let failure: { error: unknown } | undefined;
       const worker = async () => {
         for (let batch = batches.shift(); batch && !failure; batch = batches.shift()) {
           try {
-            const result = await this.writeMembers(batch);
+            const result = await this.writeMembers(batch, tiers);
             written.push(...result.written);
+            tags.push(...result.tags);
             totals.failed += result.failed;
             totals.calls += result.calls;
           } catch (error) {
@@ -423,6 +604,8 @@ class LeasedRun {
         }
       };
       await Promise.all(Array.from({ length: CALLS_IN_FLIGHT }, worker));
+      // Tags first: a member recorded as synced must have its tag recorded with it.
+      await recordSyncedTags(this.db, this.shopId, tags);
       await recordSynced(this.db, this.shopId, written);
       totals.written += written.length;
       if (failure) throw failure.error;
@@ -432,62 +615,175 @@ class LeasedRun {
   }
 
   /**
+   * One batch: its metafieldsSet; with a tier program, the `tier` metafield deleted for members
+   * who left their tier, and the tier tag moved for members whose tag changed. A member counts as
+   * written only when all of its steps were accepted; one Shopify refuses is recorded as failed
+   * (retried with backoff, like a refused metafield) and the rest go on.
+   */
+  private async writeMembers(batch: PendingMember[], tiers: CurrentTierProgram | null) {
+    const result = {
+      written: [] as PendingMember[],
+      tags: [] as { customerId: number; tag: string | null }[],
+      failed: 0,
+      calls: 0,
+    };
+    const set = await this.setMetafields(batch, tiers);
+    result.calls += set.calls;
+    result.failed += set.failed;
+    let accepted = set.written;
+    if (tiers && accepted.length > 0) {
+      const deleted = await this.deleteStaleTiers(accepted, tiers);
+      result.calls += deleted.calls;
+      result.failed += deleted.failed;
+      accepted = deleted.written;
+      const tagged = await this.moveTierTags(accepted, tiers);
+      result.calls += tagged.calls;
+      result.failed += tagged.failed;
+      accepted = tagged.written;
+      result.tags.push(...tagged.tags);
+    }
+    result.written.push(...accepted);
+    return result;
+  }
+
+  /**
    * One metafieldsSet for the batch. It is atomic, so when Shopify refuses some members
    * (userErrors name their element) those are recorded as failed and the rest sent again.
    */
-  private async writeMembers(batch: PendingMember[]) {
+  private async setMetafields(batch: PendingMember[], tiers: CurrentTierProgram | null) {
     const result = { written: [] as PendingMember[], failed: 0, calls: 0 };
     let remaining = batch;
     while (remaining.length > 0) {
-      const inputs = remaining.flatMap((member) => memberMetafields(member));
-      const memberAt = (index: number) => remaining[Math.floor(index / MEMBER_METAFIELDS.length)];
+      const owners: PendingMember[] = [];
+      const inputs = remaining.flatMap((member) => {
+        const fields = memberMetafields(member, tiers);
+        for (let i = 0; i < fields.length; i++) owners.push(member);
+        return fields;
+      });
       try {
         result.calls++;
         await this.call(MetafieldsSet, { metafields: inputs });
         result.written.push(...remaining);
         return result;
       } catch (error) {
-        if (!(error instanceof AdminApiError) || error.transient || stopReason(error)) throw error;
-        const refused = new Map<PendingMember, string[]>();
-        if (error.code === 'USER_ERRORS') {
-          for (const userError of error.userErrors as (UserError & {
-            elementIndex?: number | null;
-          })[]) {
-            const member =
-              typeof userError.elementIndex === 'number'
-                ? memberAt(userError.elementIndex)
-                : undefined;
-            if (!member) continue;
-            const messages = refused.get(member) ?? [];
-            messages.push(describeUserError(userError));
-            refused.set(member, messages);
-          }
-        }
-        // Refused as a whole (no element named, or a GraphQL error about the document): every
-        // member of the call counts a failure, so a bad call cannot repeat for ever.
-        if (refused.size === 0) {
-          for (const member of remaining) refused.set(member, [error.message]);
-        }
-        this.log.warn(
-          {
-            members: [...refused].map(([m, messages]) => ({
-              customerId: m.customerId,
-              attempt: m.attempts + 1,
-              errors: messages,
-            })),
-          },
-          'Shopify refused the metafields of some members; they stay pending and are retried with backoff',
-        );
-        await recordSyncFailures(
-          this.db,
-          this.shopId,
-          [...refused].map(([m, messages]) => ({ ...m, error: messages.join('; ') })),
-        );
+        const refused = await this.refusals(error, remaining, (index) => owners[index]);
         result.failed += refused.size;
         remaining = remaining.filter((m) => !refused.has(m));
       }
     }
     return result;
+  }
+
+  /** Deletes the `tier` metafield of members who hold no tier now but may have one on Shopify. */
+  private async deleteStaleTiers(members: PendingMember[], tiers: CurrentTierProgram) {
+    const result = { written: [...members], failed: 0, calls: 0 };
+    const stale = members.filter((m) => mayHoldStaleTier(m, tiers));
+    if (stale.length === 0) return result;
+    result.calls++;
+    try {
+      await this.call(MetafieldsDelete, {
+        metafields: stale.map((m) => ({
+          ownerId: customerGid(m.externalId),
+          namespace: CUSTOMER_METAFIELD_NAMESPACE,
+          key: CUSTOMER_METAFIELDS.tier.key,
+        })),
+      });
+    } catch (error) {
+      // The delete's userErrors name no element: every member of it is retried.
+      const refused = await this.refusals(error, stale, () => undefined);
+      result.failed += refused.size;
+      result.written = members.filter((m) => !refused.has(m));
+    }
+    return result;
+  }
+
+  /**
+   * Moves each member's tier tag where it changed (the tag recorded differs from the one their
+   * tier gives): one call per member, removing every other tier tag of the program and the one
+   * recorded, adding theirs. Removing all of them, not only the recorded one, keeps one tier tag
+   * even if a tag was added and never recorded (a crash between the two).
+   */
+  private async moveTierTags(members: PendingMember[], tiers: CurrentTierProgram) {
+    const result = {
+      written: [] as PendingMember[],
+      tags: [] as { customerId: number; tag: string | null }[],
+      failed: 0,
+      calls: 0,
+    };
+    const programTags = tiers.program.tiers.map((t) => t.tag);
+    for (const member of members) {
+      const tag = memberTierTag(member, tiers);
+      const recorded = member.tier?.syncedTag ?? null;
+      if (tag === recorded || member.tier === null) {
+        result.written.push(member);
+        continue;
+      }
+      const remove = [...new Set([...programTags, ...(recorded ? [recorded] : [])])].filter(
+        (t) => t !== tag,
+      );
+      result.calls++;
+      try {
+        await this.call(CustomerTierTags, {
+          id: customerGid(member.externalId),
+          add: tag ? [tag] : [],
+          adding: tag !== null,
+          remove,
+          removing: remove.length > 0,
+        });
+        result.written.push(member);
+        result.tags.push({ customerId: member.customerId, tag });
+      } catch (error) {
+        const refused = await this.refusals(error, [member], () => member);
+        result.failed += refused.size;
+      }
+    }
+    return result;
+  }
+
+  /**
+   * A refused call's members, recorded as failed (one more attempt, backoff, last_error). Rethrows
+   * what is not a refusal: transient failures, a revoked token, a frozen shop.
+   */
+  private async refusals(
+    error: unknown,
+    members: PendingMember[],
+    memberAt: (elementIndex: number) => PendingMember | undefined,
+  ): Promise<Map<PendingMember, string[]>> {
+    if (!(error instanceof AdminApiError) || error.transient || stopReason(error)) throw error;
+    const refused = new Map<PendingMember, string[]>();
+    if (error.code === 'USER_ERRORS') {
+      for (const userError of error.userErrors as (UserError & {
+        elementIndex?: number | null;
+      })[]) {
+        const member =
+          typeof userError.elementIndex === 'number' ? memberAt(userError.elementIndex) : undefined;
+        if (!member) continue;
+        const messages = refused.get(member) ?? [];
+        messages.push(describeUserError(userError));
+        refused.set(member, messages);
+      }
+    }
+    // Refused as a whole (no element named, or a GraphQL error about the document): every
+    // member of the call counts a failure, so a bad call cannot repeat for ever.
+    if (refused.size === 0) {
+      for (const member of members) refused.set(member, [error.message]);
+    }
+    this.log.warn(
+      {
+        members: [...refused].map(([m, messages]) => ({
+          customerId: m.customerId,
+          attempt: m.attempts + 1,
+          errors: messages,
+        })),
+      },
+      'Shopify refused the metafields of some members; they stay pending and are retried with backoff',
+    );
+    await recordSyncFailures(
+      this.db,
+      this.shopId,
+      [...refused].map(([m, messages]) => ({ ...m, error: messages.join('; ') })),
+    );
+    return refused;
   }
 }
 

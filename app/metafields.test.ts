@@ -15,18 +15,22 @@ import {
   METAFIELDS_PER_SET,
   CHECKOUT_PROGRAM_METAFIELD,
   PROGRAM_METAFIELD,
+  PRODUCT_METAFIELD_ACCESS,
+  PRODUCT_METAFIELDS,
 } from './metafields';
+import { PRODUCT_MIRROR_METAFIELD } from './early-access-sync.server';
 
 const text = readFileSync('shopify.app.toml', 'utf8');
 const toml = parse(text) as Record<string, unknown>;
 const fields = Object.values(CUSTOMER_METAFIELDS);
 
 describe('shopify.app.toml metafield declarations', () => {
-  it('declares customer metafields under [customer.metafields.app] only', () => {
+  it('declares customer and product metafields under [<owner>.metafields.app] only', () => {
     const owners = Object.entries(toml)
       .filter(([, section]) => (section as { metafields?: unknown } | null)?.metafields)
       .map(([owner]) => owner);
-    expect(owners).toEqual(['customer']);
+    expect(owners).toEqual(['customer', 'product']);
+    expect(Object.keys((toml.product as { metafields: object }).metafields)).toEqual(['app']);
     const metafields = (toml.customer as { metafields: Record<string, unknown> }).metafields;
     expect(Object.keys(metafields)).toEqual(['app']);
     expect(CUSTOMER_METAFIELD_NAMESPACE).toBe('$app');
@@ -53,7 +57,7 @@ describe('shopify.app.toml metafield declarations', () => {
       customer_account: 'read',
     });
     // As Shopify installs them (the emulator's reading of the same file).
-    expect(declaredDefinitions(text)).toEqual(
+    expect(declaredDefinitions(text).filter((d) => d.ownerType === 'CUSTOMER')).toEqual(
       fields.map((f) => ({
         ownerType: 'CUSTOMER',
         namespace: '$app',
@@ -66,11 +70,44 @@ describe('shopify.app.toml metafield declarations', () => {
     );
   });
 
+  it('declares the product metafields of app/metafields.ts, readable by the storefront only', () => {
+    const declared = (toml.product as { metafields: { app: Record<string, unknown> } }).metafields
+      .app;
+    const products = Object.values(PRODUCT_METAFIELDS);
+    expect(Object.keys(declared)).toEqual(products.map((f) => f.key));
+    for (const field of products) {
+      expect(declared[field.key], field.key).toEqual({
+        type: field.type,
+        name: field.name,
+        description: field.description,
+        access: { ...PRODUCT_METAFIELD_ACCESS },
+      });
+    }
+    expect(declaredDefinitions(text).filter((d) => d.ownerType === 'PRODUCT')).toEqual(
+      products.map((f) => ({
+        ownerType: 'PRODUCT',
+        namespace: '$app',
+        key: f.key,
+        type: f.type,
+        name: f.name,
+        description: f.description,
+        access: { admin: 'MERCHANT_READ', storefront: 'PUBLIC_READ', customerAccount: 'NONE' },
+      })),
+    );
+    // The sync writes the key the declaration names.
+    expect(PRODUCT_MIRROR_METAFIELD).toEqual({
+      namespace: '$app',
+      key: PRODUCT_METAFIELDS.earlyAccess.key,
+      type: PRODUCT_METAFIELDS.earlyAccess.type,
+    });
+  });
+
   it('has the contract’s keys and types', () => {
     expect(fields.map((f) => [f.key, f.type])).toEqual([
       ['points_balance', 'number_integer'],
       ['lifetime_points', 'number_integer'],
       ['tier', 'single_line_text_field'],
+      ['tier_status', 'json'],
       ['referral_code', 'single_line_text_field'],
     ]);
     expect(PROGRAM_METAFIELD).toEqual({ namespace: 'laurel', key: 'program', type: 'json' });

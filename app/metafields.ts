@@ -46,8 +46,17 @@ export const CUSTOMER_METAFIELDS = {
     key: 'tier',
     type: 'single_line_text_field',
     name: 'Loyalty tier',
-    description: "The member's tier name.",
-    writtenBy: 'tiers [7]',
+    description:
+      "The key of the member's tier (e.g. gold); absent when the member has no tier. Early access and the storefront read it.",
+    writtenBy: 'metafield sync',
+  },
+  tierStatus: {
+    key: 'tier_status',
+    type: 'json',
+    name: 'Loyalty tier status',
+    description:
+      "The member's tier with its name and progress to the next tier (TierStatus in app/metafields.ts), for the storefront and customer accounts.",
+    writtenBy: 'metafield sync',
   },
   referralCode: {
     key: 'referral_code',
@@ -63,6 +72,29 @@ export const CUSTOMER_METAFIELD_ACCESS = {
   admin: 'merchant_read',
   storefront: 'public_read',
   customer_account: 'read',
+} as const;
+
+/**
+ * Product metafields, in the order shopify.app.toml declares them: the early-access mirror
+ * (loyalty/early-access.ts ProductMirror) the theme block and the checkout Function read. Readable
+ * by the storefront; customer accounts have no use for it.
+ */
+export const PRODUCT_METAFIELDS = {
+  earlyAccess: {
+    key: 'early_access',
+    type: 'json',
+    name: 'Early access',
+    description:
+      "Laurel's early-access windows on this product (docs/early-access.md). Written by Laurel only.",
+    writtenBy: 'early-access sync',
+  },
+} as const satisfies Record<string, Omit<CustomerMetafield, 'writtenBy'> & { writtenBy: string }>;
+
+/** Access every product metafield is declared with, as shopify.app.toml spells it. */
+export const PRODUCT_METAFIELD_ACCESS = {
+  admin: 'merchant_read',
+  storefront: 'public_read',
+  customer_account: 'none',
 } as const;
 
 /**
@@ -82,6 +114,34 @@ export const CHECKOUT_PROGRAM_METAFIELD = {
   key: 'program',
   type: 'json',
 } as const;
+
+/**
+ * The value of `$app.tier_status` (json), written with the points for every member of a shop with
+ * a tier program: what the storefront block and the customer-account extension show ("Gold ·
+ * $180.00 more to Platinum", "Top tier"). Amounts are in the metric's unit: minor units of
+ * `currency` for spend (`digits` says how many), points, or orders. docs/metafields.md.
+ */
+export interface TierStatus {
+  /** Tier program version the standing was read under. */
+  version: number;
+  /** The tier held (null: below the lowest tier). */
+  key: string | null;
+  name: string | null;
+  /** When the member entered the tier (ISO 8601), null without one. */
+  since: string | null;
+  /** When the member moves down unless they qualify again first (ISO 8601), else null. */
+  downgradeAt: string | null;
+  metric: 'points' | 'spend' | 'orders';
+  window: 'lifetime' | 'calendar_year' | 'rolling_12_months';
+  /** ISO 4217 for spend, else null. */
+  currency: string | null;
+  /** Minor-unit digits of `currency` (USD 2, JPY 0), null when not money. */
+  digits: number | null;
+  /** The metric over the window at the last evaluation. */
+  value: number;
+  /** The next tier up and what is still missing to reach it; null at the top tier. */
+  next: { key: string; name: string; threshold: number; remaining: number } | null;
+}
 
 /** Shopify's limit on metafields per metafieldsSet call. */
 export const METAFIELDS_PER_SET = 25;

@@ -231,6 +231,8 @@ export async function loadPreviewState(
     data = await client.request(StorefrontPreview, {
       customerId: `gid://shopify/Customer/${wanted.customerId ?? '0'}`,
       withCustomer: wanted.customerId !== null,
+      productId: `gid://shopify/Product/${demoProduct().id}`,
+      withProduct: page === 'product',
     });
   } catch (error) {
     if (!(error instanceof AdminApiError)) throw error;
@@ -244,7 +246,14 @@ export async function loadPreviewState(
   }
 
   const currency = data.shop.currencyCode;
-  const product = page === 'product' ? demoProduct(wanted.variantId) : null;
+  // The product with its `$app` metafields as Shopify holds them (the early-access mirror).
+  const product =
+    page === 'product'
+      ? {
+          ...demoProduct(wanted.variantId),
+          metafields: { $app: liquidMetafields(data.product?.metafields.nodes ?? []) },
+        }
+      : null;
   const routes = storefrontRoutes(wanted.locale, primaryLocale);
   const customer = data.customer
     ? {
@@ -362,9 +371,15 @@ export async function storefrontPreview(request: Request, access: Access): Promi
     assetBaseUrl: PREVIEW_ASSET_BASE,
     locale: wanted.locale,
   });
-  const blocks: BlockName[] = ['points-balance', 'rewards', 'product-points', ...EMBEDS];
+  const blocks: BlockName[] = [
+    'points-balance',
+    'rewards',
+    'product-points',
+    'early-access',
+    ...EMBEDS,
+  ];
   // Each comes back as Shopify places it: in its shopify-block wrapper.
-  const [balance, rewards, productPoints, ...embeds] = await Promise.all(
+  const [balance, rewards, productPoints, earlyAccess, ...embeds] = await Promise.all(
     blocks.map((name) => engine.renderBlock(name, state.objects)),
   );
   const strings = themeStrings(wanted.locale);
@@ -388,6 +403,7 @@ ${rewards!}
 <button type="submit" disabled title="${escapeHtml(strings.noCart)}">${escapeHtml(strings.addToCart)}</button>
 </form>
 ${productPoints!}
+${earlyAccess!}
 </section>`;
   const page = themePage({
     title: `${product.title} – ${state.shopName} (storefront preview)`,

@@ -15,6 +15,7 @@ import { closeDatabase, getDatabase } from '../app/db.server';
 import { AppError, ErrorCode, isAppError } from '../app/errors';
 import { ensureCustomers, findCustomerByExternalId } from '../app/models/customers.server';
 import { balanceOf, postMany, type LedgerEntryInput } from '../app/models/ledger.server';
+import { evaluateMembers } from '../app/models/tier-evaluation.server';
 import { listPrograms, ProgramTimeline, publishProgram } from '../app/models/programs.server';
 import type { ImportedOrder } from '../app/models/orders.server';
 import { earnedReport } from '../app/models/reports.server';
@@ -313,6 +314,7 @@ export async function importTransactions(argv: string[], io: Io = processIo): Pr
           if (result.created) posted++;
           else alreadyPresent++;
         }
+        await evaluateMembers(tx, shop, ids.values(), new Date());
       });
       done += rows.length;
       progress.update(done);

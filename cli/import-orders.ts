@@ -15,6 +15,7 @@ import {
   type ImportedOrder,
 } from '../app/models/orders.server';
 import type { ProgramTimeline } from '../app/models/programs.server';
+import { evaluateMembers } from '../app/models/tier-evaluation.server';
 import type { Shop } from '../app/models/shops.server';
 import type { TransactionRow } from './transactions';
 
@@ -83,10 +84,14 @@ export async function importOrders(
   const settled = await settleOrders(tx, shop, ids, timeline);
   let posted = 0;
   let guests = 0;
+  const members = new Set<number>();
   for (const result of settled.values()) {
     posted += result.posted.length;
     if (result.noAwardReason === 'guest') guests++;
+    if (result.award) members.add(result.award.customerId);
   }
+  // Imported history moves tiers as webhooks do (docs/tiers.md): same rules, same transaction.
+  await evaluateMembers(tx, shop, members, new Date());
   return {
     recorded: recorded.size,
     alreadyPresent: new Set(ids).size - recorded.size,

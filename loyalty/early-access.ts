@@ -1,6 +1,6 @@
 /**
  * Early access: windows in which only members of some tiers may buy a product or a collection's
- * products, and the pure decision "may this shopper buy it now". Rules: docs/tiers.md.
+ * products, and the pure decision "may this shopper buy it now". Rules: docs/early-access.md.
  *
  * A window is a list of stages in the shop's timezone — "Gold and above from Nov 20 09:00" — and the
  * moment everyone may buy ("everyone from Nov 24 09:00"). Before the first stage nobody may buy;
@@ -243,7 +243,8 @@ export interface EarlyAccessDecision {
 
 /**
  * May a shopper of tier rank `rank` (null: not a member, or not logged in) buy at `now`? The
- * earliest stage admitting their rank, or everyoneAt.
+ * earliest stage admitting their rank, or everyoneAt. `phase` is the window's, whoever asks:
+ * before its first stage, early (some tiers may buy), open (everyone may).
  */
 export function earlyAccessDecision(
   window: Pick<CompiledEarlyAccessWindow, 'stages' | 'everyoneAt'>,
@@ -265,16 +266,53 @@ export function earlyAccessDecision(
     : { allowed: false, opensAt: opens, phase };
 }
 
-/** Several windows on one product: the shopper may buy when every window lets them. */
+/**
+ * Several windows on one product: the shopper may buy when every window lets them, from the
+ * latest of the moments the blocking windows open for them. The phase is the least open one
+ * (before < early < open); no window at all is open.
+ */
 export function combinedDecision(decisions: readonly EarlyAccessDecision[]): EarlyAccessDecision {
+  const phase: EarlyAccessPhase = decisions.some((d) => d.phase === 'before')
+    ? 'before'
+    : decisions.some((d) => d.phase === 'early')
+      ? 'early'
+      : 'open';
   const blocked = decisions.filter((d) => !d.allowed);
-  if (blocked.length === 0)
-    return { allowed: true, opensAt: null, phase: decisions.length ? 'open' : 'open' };
-  const opensAt = Math.max(...blocked.map((d) => d.opensAt!));
+  if (blocked.length === 0) return { allowed: true, opensAt: null, phase };
+  return { allowed: false, opensAt: Math.max(...blocked.map((d) => d.opensAt!)), phase };
+}
+
+/**
+ * A saved window compiled again for a decision or a mirror, against the tier program and shop
+ * timezone in force now (both may have changed since it was saved, so it is not validated again).
+ * A stage whose tier the program no longer has is dropped: nobody holds that tier any more, and
+ * dropping it can only make the window open later for someone, never sooner (fail closed).
+ */
+export function compileSavedWindow(
+  definition: EarlyAccessWindowDefinition,
+  context: { timeZone: string; tiers: CompiledTierProgram | null },
+): CompiledEarlyAccessWindow {
+  const at = (text: string, path: string) => {
+    const wall = parseLocalTime(text);
+    if (typeof wall === 'string') throw new EarlyAccessError([{ path, message: wall }]);
+    return { at: zonedInstant(wall, context.timeZone), text: formatLocalTime(wall) };
+  };
+  const everyone = at(definition.everyoneAt, 'everyoneAt');
+  const stages: CompiledStage[] = [];
+  definition.stages.forEach((stage, i) => {
+    const tier = context.tiers?.tiers.find((t) => t.key === stage.tier);
+    if (!tier) return;
+    const opens = at(stage.opensAt, `stages[${i}].opensAt`);
+    stages.push({ tier: tier.key, rank: tier.rank, opensAt: opens.at, opensAtLocal: opens.text });
+  });
+  stages.sort((a, b) => a.opensAt - b.opensAt || b.rank - a.rank);
   return {
-    allowed: false,
-    opensAt,
-    phase: blocked.some((d) => d.phase === 'before') ? 'before' : 'early',
+    name: definition.name,
+    target: definition.target,
+    stages,
+    everyoneAt: everyone.at,
+    everyoneAtLocal: everyone.text,
+    definition,
   };
 }
 
@@ -323,7 +361,7 @@ export function productMirror(
  * date-time, and only for date-times written into their input query as variables. So the query
  * carries FUNCTION_TIME_SLOTS aliases (`t0`…`t15`), filled from the validation's
  * `$app.early_access_times` metafield with the boundaries still ahead, soonest first. A boundary
- * not in a slot is judged by the shop's local date alone (docs/tiers.md).
+ * not in a slot is judged by the shop's local date alone (docs/early-access.md).
  */
 export const FUNCTION_TIME_SLOTS = 16;
 /** Fills unused slots: long past, so its answer is always "after". */

@@ -4,6 +4,14 @@
  * in Liquid with the same maths as {@link earnPoints} — no request, no rounding of its own.
  */
 import type { CompiledProgram } from './program';
+import { formatMoney } from './money';
+import {
+  formatMetric,
+  formatMultiplier,
+  type CompiledTierProgram,
+  type TierMetric,
+  type TierWindow,
+} from './tiers';
 
 export interface ProgramSummaryBand {
   /** Minor units of `currency`; a band earns on spend above `over` up to `upTo` (null: no ceiling). */
@@ -23,9 +31,91 @@ export interface ProgramSummary {
   unitMinor: number;
   bands: ProgramSummaryBand[];
   signupBonus: number;
+  /** The tier program in force (absent when the shop has none): what the blocks and checkout list. */
+  tiers?: ProgramSummaryTiers;
 }
 
-export function programSummary(program: CompiledProgram, version: number): ProgramSummary {
+export interface ProgramSummaryTier {
+  key: string;
+  name: string;
+  /** Entry threshold in the metric's unit: minor units of `currency` for spend, points, orders. */
+  threshold: number;
+  /** The threshold as an English shopper reads it: "$1,000.00", "500 points", "5 orders". */
+  thresholdText: string;
+  /** Earn multiplier as decimal text ("1.5"; "1" for none). */
+  multiplier: string;
+  perks: { freeShipping: boolean; entryPoints: number };
+}
+
+export interface ProgramSummaryTiers {
+  /** The tier program version. */
+  version: number;
+  metric: TierMetric;
+  window: TierWindow;
+  currency: string | null;
+  /** Lowest first. */
+  levels: ProgramSummaryTier[];
+}
+
+/** The tier part of the summary. */
+export function tierSummary(program: CompiledTierProgram, version: number): ProgramSummaryTiers {
+  return {
+    version,
+    metric: program.metric,
+    window: program.window,
+    currency: program.currency,
+    levels: program.tiers.map((tier) => ({
+      key: tier.key,
+      name: tier.name,
+      threshold: tier.threshold,
+      thresholdText: thresholdText(program, tier.threshold),
+      multiplier: formatMultiplier(tier.multiplierBps),
+      perks: { freeShipping: tier.freeShipping, entryPoints: tier.entryPoints },
+    })),
+  };
+}
+
+/** "$1,000.00" (the exact decimal, formatted as en-US shows it), "500 points", "5 orders". */
+function thresholdText(program: CompiledTierProgram, threshold: number): string {
+  if (program.metric === 'spend' && program.currency) {
+    const exact = formatMoney(threshold, program.currency);
+    // A decimal string is formatted exactly (no float on the way).
+    return new Intl.NumberFormat('en-US', { style: 'currency', currency: program.currency }).format(
+      exact as unknown as number,
+    );
+  }
+  return formatMetric(program.metric, threshold, program.currency);
+}
+
+/**
+ * The version a written summary stands for, in the one integer shop_metafield_sync.program_version
+ * holds: the earn program's version plus the tier program's times {@link TIER_VERSION_FACTOR} (0
+ * without tiers, so a shop without a tier program records what it always did). Either changing
+ * makes the summary due again.
+ */
+export const TIER_VERSION_FACTOR = 100_000;
+export function summaryVersion(programVersion: number, tierVersion: number | null): number {
+  if (!Number.isSafeInteger(programVersion) || programVersion < 1) {
+    throw new RangeError(`program version ${programVersion} is not a positive integer`);
+  }
+  if (programVersion >= TIER_VERSION_FACTOR) {
+    throw new RangeError(
+      `program version ${programVersion} does not fit the summary version (below ${TIER_VERSION_FACTOR})`,
+    );
+  }
+  const combined = programVersion + (tierVersion ?? 0) * TIER_VERSION_FACTOR;
+  // program_version is a Postgres integer.
+  if (combined > 2 ** 31 - 1) {
+    throw new RangeError(`tier program version ${tierVersion} does not fit the summary version`);
+  }
+  return combined;
+}
+
+export function programSummary(
+  program: CompiledProgram,
+  version: number,
+  tiers?: { version: number; program: CompiledTierProgram } | null,
+): ProgramSummary {
   return {
     version,
     name: program.name,
@@ -39,6 +129,7 @@ export function programSummary(program: CompiledProgram, version: number): Progr
       pointsPerUnit: band.pointsPerUnit,
     })),
     signupBonus: program.signupBonus,
+    ...(tiers ? { tiers: tierSummary(tiers.program, tiers.version) } : {}),
   };
 }
 

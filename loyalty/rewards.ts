@@ -49,7 +49,10 @@ export interface RewardDefinition {
   limitPerCustomer: number | null;
   /** Redemptions per member in any rolling window of `days`; null: unlimited. */
   limitPerPeriod: { count: number; days: number } | null;
-  /** Tier names that may redeem (issue [7]); null: every member. */
+  /**
+   * Tiers whose members may redeem, by key (`gold`; the model maps names to keys when the shop has a
+   * tier program); compared without case. Null: every member.
+   */
   tiers: string[] | null;
   /** Days the code (or store credit) stays valid after issue; null: never expires (store credit only). */
   expiryDays: number | null;
@@ -368,7 +371,7 @@ export function parseRewardDefinition(input: unknown, currency: string): RewardD
     ) {
       r.issues.push({
         path: 'tiers',
-        message: `must be null (everyone) or 1–${MAX_TIERS} tier names`,
+        message: `must be null (everyone) or 1–${MAX_TIERS} tier keys or names`,
       });
     } else {
       tiers = [...new Set(rawTiers.map((t: string) => t.trim()))];
@@ -479,7 +482,11 @@ export function rewardAvailability(
   member: MemberStanding,
   points?: number,
 ): Availability {
-  if (reward.tiers !== null && (member.tier === null || !reward.tiers.includes(member.tier))) {
+  if (
+    reward.tiers !== null &&
+    (member.tier === null ||
+      !reward.tiers.some((t) => t.toLowerCase() === member.tier!.toLowerCase()))
+  ) {
     return { canRedeem: false, reason: 'TIER' };
   }
   if (reward.limitPerCustomer !== null && member.redeemedTotal >= reward.limitPerCustomer) {

@@ -20,6 +20,7 @@ import { referenceProgram } from '../loyalty/program';
 import { processInbox } from '../workers/process-inbox';
 import { customerPayload, customersRedactPayload, orderPayload } from './fixtures/shopify';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
+import { seedTierProgram } from './helpers/tiers';
 
 const run = promisify(execFile);
 const BIN = join(import.meta.dirname, '..', 'bin', 'loyalty.mjs');
@@ -362,5 +363,64 @@ describe('loyalty import of a Shopify export and the webhooks', () => {
     ]).toLowerCase();
     expect(stored).not.toContain('eve@example.com');
     expect((await shopState(shop)).balances).toEqual({ [String(customerId)]: 180 });
+  });
+});
+
+describe('loyalty import and tiers', () => {
+  let database: TestDatabase;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'laurel-cli-'));
+    database = await createTestDatabase('postgres');
+  });
+  afterAll(async () => {
+    await database?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('imported history moves members between tiers as webhooks do, once', async () => {
+    const shop = await ensureShop(database.db, {
+      domain: `tiers-${randomUUID().slice(0, 8)}.myshopify.com`,
+    });
+    await publishProgram(database.db, shop.id, referenceProgram, new Date(0));
+    await seedTierProgram(database.db, shop.id, {
+      metric: 'points',
+      window: 'lifetime',
+      tiers: [
+        { key: 'member', name: 'Member', threshold: 0 },
+        { key: 'silver', name: 'Silver', threshold: 200, entryReward: { points: 10 } },
+      ],
+    });
+    const file = join(dir, 'tiers.csv');
+    // C1: $120.00 → 90 points (Member); C2: $200.00 → 250 points (Silver).
+    writeFileSync(
+      file,
+      'transaction_id,customer_id,date,amount\nA1,C1,2026-01-03,120.00\nA2,C2,2026-01-04,200.00\n',
+    );
+    const env = {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: database.url,
+    };
+    const importFile = () =>
+      run('node', [BIN, 'import', '--input', file, '--shop', shop.domain], { env, cwd: dir });
+    await importFile();
+    await importFile();
+    const rows = await database.db
+      .select({
+        key: ledgerEntries.idempotencyKey,
+        points: ledgerEntries.points,
+        externalId: customers.externalId,
+      })
+      .from(ledgerEntries)
+      .innerJoin(customers, eq(customers.id, ledgerEntries.customerId))
+      .where(eq(ledgerEntries.shopId, shop.id));
+    const tierEntries = rows
+      .filter((r) => r.key.startsWith('tier:'))
+      .map((r) => `${r.externalId} ${r.key.replace(/^tier:\d+:/, '')} ${r.points}`)
+      .sort();
+    expect(tierEntries).toEqual(['C1 change:1 0', 'C2 change:1 0', 'C2 entry:silver 10']);
   });
 });

@@ -129,6 +129,34 @@ export const sweepTiersJob: JobDefinition<Record<string, never>> = {
   jobId: () => 'sweep-tiers',
 };
 
+// ---------------------------------------------------------------------------------------------
+// Early access (issue 11, docs/early-access.md): on the metafield queue, beside the member sync —
+// both write storefront metafields and wait on the same Shopify rate limit.
+
+/** Write a shop's pending product mirrors and its validation's clock slots. */
+export const syncEarlyAccessJob: CoalescedJobDefinition<{ shop: string }> = {
+  queue: METAFIELD_QUEUE,
+  name: 'sync-early-access',
+  schema: z
+    .object({
+      shop: z.string().refine(isMyshopifyDomain, 'must be a *.myshopify.com domain'),
+    })
+    .strict(),
+  deduplicationId: ({ shop }) => `sync-early-access:${shop}`,
+  delayMs: 250,
+};
+
+/**
+ * Enqueue an early-access sync for every shop with work (repeatable): pending products, mirrors
+ * naming a window that ended more than a day ago, clock slots that moved as boundaries passed.
+ */
+export const sweepEarlyAccessJob: JobDefinition<Record<string, never>> = {
+  queue: METAFIELD_QUEUE,
+  name: 'sweep-early-access',
+  schema: z.object({}).strict() as z.ZodType<Record<string, never>>,
+  jobId: () => 'sweep-early-access',
+};
+
 export const jobDefinitions = [
   processInboxJob,
   reconcileInboxJob,
@@ -137,5 +165,7 @@ export const jobDefinitions = [
   reconcileRedemptionsJob,
   evaluateTiersJob,
   sweepTiersJob,
+  syncEarlyAccessJob,
+  sweepEarlyAccessJob,
 ] as const;
 export type JobName = (typeof jobDefinitions)[number]['name'];

@@ -27,9 +27,11 @@ import {
   reconcileInboxJob,
   reconcileRedemptionsJob,
   REDEMPTION_QUEUE,
+  sweepEarlyAccessJob,
   sweepMetafieldsJob,
   sweepTiersJob,
   evaluateTiersJob,
+  syncEarlyAccessJob,
   syncMetafieldsJob,
   TIER_QUEUE,
   WEBHOOK_QUEUE,
@@ -50,6 +52,13 @@ import {
   runMetafieldSyncJob,
   type MetafieldJobDeps,
 } from './handlers/metafield-sync';
+import {
+  EARLY_ACCESS_SWEEP_EVERY_MS,
+  runEarlyAccessSweepJob,
+  runEarlyAccessSyncJob,
+  scheduleEarlyAccessSweep,
+  type EarlyAccessJobDeps,
+} from './handlers/early-access';
 import {
   createRedemptionQueue,
   runRedemptionSweepJob,
@@ -92,6 +101,12 @@ export interface StartWorkersOptions {
     concurrency?: number;
     /** Admin endpoint and client options, lease length, members per run. */
     sync?: MetafieldJobDeps['sync'];
+  };
+  /** The early-access mirror sync, on the metafield queue (docs/early-access.md). */
+  earlyAccess?: {
+    /** How often its sweep runs. Default 5 minutes. */
+    sweepEveryMs?: number;
+    sync?: EarlyAccessJobDeps['sync'];
   };
   /** The redemption sweep: pending redemptions and expired codes (docs/redemption.md). */
   redemptions?: {
@@ -324,9 +339,19 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
       return result;
     },
   };
+  const earlyAccessDeps: EarlyAccessJobDeps = {
+    db,
+    queue: metafieldQueue,
+    log: loggerFor({ component: 'early-access-sync', prefix: settings.prefix }),
+    delayMs: metafields.delayMs,
+    ...(options.earlyAccess?.sync ? { sync: options.earlyAccess.sync } : {}),
+  };
+  const earlyAccessSweepEveryMs = options.earlyAccess?.sweepEveryMs ?? EARLY_ACCESS_SWEEP_EVERY_MS;
   const metafieldProcessors: Partial<Record<JobName, Processor>> = {
     [syncMetafieldsJob.name]: (job) => runMetafieldSyncJob(job, metafieldDeps),
     [sweepMetafieldsJob.name]: () => runMetafieldSweepJob(metafieldDeps),
+    [syncEarlyAccessJob.name]: (job) => runEarlyAccessSyncJob(job, earlyAccessDeps),
+    [sweepEarlyAccessJob.name]: () => runEarlyAccessSweepJob(earlyAccessDeps),
   };
   const redemptionQueue = createRedemptionQueue(settings, workerOptions(settings.redisUrl));
   const redemptionSweepEveryMs = options.redemptions?.sweepEveryMs ?? REDEMPTION_SWEEP_EVERY_MS;
@@ -453,6 +478,10 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
     scheduleMetafieldSweep(metafieldQueue, metafields.sweepEveryMs).catch((error: Error) =>
       log.warn({ err: error.message }, 'could not schedule the metafield sweep; will retry'),
     );
+  const rescheduleEarlyAccess = () =>
+    scheduleEarlyAccessSweep(metafieldQueue, earlyAccessSweepEveryMs).catch((error: Error) =>
+      log.warn({ err: error.message }, 'could not schedule the early-access sweep; will retry'),
+    );
   const rescheduleRedemptions = () =>
     scheduleRedemptionSweep(redemptionQueue, redemptionSweepEveryMs).catch((error: Error) =>
       log.warn({ err: error.message }, 'could not schedule the redemption sweep; will retry'),
@@ -472,6 +501,7 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
       rescheduleSweep(),
       rescheduleRedemptions(),
       rescheduleTiers(),
+      rescheduleEarlyAccess(),
     ]);
     log.info(
       {
@@ -493,6 +523,8 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
   redemptionTimer.unref();
   const tierTimer = setInterval(rescheduleTiers, Math.min(tierSweepEveryMs, reconcileEveryMs));
   tierTimer.unref();
+  const earlyAccessTimer = setInterval(rescheduleEarlyAccess, earlyAccessSweepEveryMs);
+  earlyAccessTimer.unref();
 
   let closing: Promise<void> | undefined;
   return {
@@ -503,6 +535,7 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
         clearInterval(sweepTimer);
         clearInterval(redemptionTimer);
         clearInterval(tierTimer);
+        clearInterval(earlyAccessTimer);
         await Promise.all([
           worker.close(),
           metafieldWorker.close(),

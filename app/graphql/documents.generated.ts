@@ -138,6 +138,24 @@ query CodeDiscountNodeByCode($code: String!) {
   }
 }
 `,
+  'collection-products.graphql': `# A collection's title and one page of its product ids: an early-access window on a collection is
+# mirrored onto each of its products (app/early-access.server.ts pages through all of them).
+query CollectionProducts($id: ID!, $first: Int!, $after: String) {
+  collection(id: $id) {
+    id
+    title
+    products(first: $first, after: $after) {
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        id
+      }
+    }
+  }
+}
+`,
   'current-app-installation.graphql': `# Laurel's installation on the shop: the owner of its app-data metafields, and the program summary
 # it holds (the theme reads it as app.metafields.laurel.program), to check it is there and current;
 # and the shop with the copy checkout reads ($app.program: checkout cannot read app-data metafields).
@@ -238,6 +256,35 @@ query CustomerStoreCreditTransactions($id: ID!, $first: Int!) {
   }
 }
 `,
+  'customer-tier-tags.graphql': `# Moves a member's tier tag in one request: removes the other tier tags, then adds theirs
+# (app/metafield-sync.server.ts). Mutation fields run in order; each half is skipped when empty.
+mutation CustomerTierTags(
+  $id: ID!
+  $remove: [String!]!
+  $removing: Boolean!
+  $add: [String!]!
+  $adding: Boolean!
+) {
+  tagsRemove(id: $id, tags: $remove) @include(if: $removing) {
+    node {
+      id
+    }
+    userErrors {
+      field
+      message
+    }
+  }
+  tagsAdd(id: $id, tags: $add) @include(if: $adding) {
+    node {
+      id
+    }
+    userErrors {
+      field
+      message
+    }
+  }
+}
+`,
   'customers-page.graphql': `# One page of customers for member import; pass pageInfo.endCursor as $after for the next page.
 query CustomersPage($first: Int!, $after: String, $query: String) {
   customers(first: $first, after: $after, query: $query, sortKey: ID) {
@@ -256,6 +303,47 @@ query CustomersPage($first: Int!, $after: String, $query: String) {
       createdAt
       updatedAt
       numberOfOrders
+    }
+  }
+}
+`,
+  'discount-automatic-delete.graphql': `# Deletes a tier's free-shipping discount once the tier no longer has the perk.
+mutation DiscountAutomaticDelete($id: ID!) {
+  discountAutomaticDelete(id: $id) {
+    deletedAutomaticDiscountId
+    userErrors {
+      field
+      message
+      code
+      extraInfo
+    }
+  }
+}
+`,
+  'discount-automatic-free-shipping-create.graphql': `# A tier's free shipping: an automatic discount for the tier's segment,
+# \`context: {customerSegments: {add: [<segment id>]}}\` (app/tier-perks.server.ts).
+mutation DiscountAutomaticFreeShippingCreate(
+  $freeShippingAutomaticDiscount: DiscountAutomaticFreeShippingInput!
+) {
+  discountAutomaticFreeShippingCreate(
+    freeShippingAutomaticDiscount: $freeShippingAutomaticDiscount
+  ) {
+    automaticDiscountNode {
+      id
+      automaticDiscount {
+        __typename
+        ... on DiscountAutomaticFreeShipping {
+          title
+          status
+          startsAt
+        }
+      }
+    }
+    userErrors {
+      field
+      message
+      code
+      extraInfo
     }
   }
 }
@@ -379,6 +467,23 @@ mutation MetafieldDefinitionCreate($definition: MetafieldDefinitionInput!) {
   }
 }
 `,
+  'metafields-delete.graphql': `# Deletes metafields by owner, namespace and key: a member's \`$app.tier\` once they hold no tier
+# (app/metafield-sync.server.ts), a product's \`$app.early_access\` once no early-access window
+# covers it (app/early-access-sync.server.ts). One already gone comes back as null, not an error.
+mutation MetafieldsDelete($metafields: [MetafieldIdentifierInput!]!) {
+  metafieldsDelete(metafields: $metafields) {
+    deletedMetafields {
+      ownerId
+      namespace
+      key
+    }
+    userErrors {
+      field
+      message
+    }
+  }
+}
+`,
   'metafields-set.graphql': `# Writes up to 25 metafields atomically (all or none): the members' points metafields and the program
 # summary (app/metafield-sync.server.ts).
 mutation MetafieldsSet($metafields: [MetafieldsSetInput!]!) {
@@ -438,6 +543,15 @@ query OrdersPage($first: Int!, $after: String, $query: String) {
   }
 }
 `,
+  'product-title.graphql': `# Checks that an early-access window's product exists before the window is saved, and records its
+# title for the admin list (app/early-access.server.ts).
+query ProductTitle($id: ID!) {
+  product(id: $id) {
+    id
+    title
+  }
+}
+`,
   'product-variant.graphql': `# Reads a variant when a free-product reward is redeemed: its price now (the discount takes exactly
 # one unit's price off) and whether it can be bought at all.
 query ProductVariant($id: ID!) {
@@ -451,6 +565,47 @@ query ProductVariant($id: ID!) {
       id
       title
       status
+    }
+  }
+}
+`,
+  'segment-create.graphql': `# Creates a tier's customer segment: \`customer_tags CONTAINS '<tier tag>'\` (app/tier-perks.server.ts).
+mutation SegmentCreate($name: String!, $query: String!) {
+  segmentCreate(name: $name, query: $query) {
+    segment {
+      id
+      name
+      query
+    }
+    userErrors {
+      field
+      message
+    }
+  }
+}
+`,
+  'segment-delete.graphql': `# Deletes a tier's segment once no perk uses it (the tier lost its free shipping or is gone).
+mutation SegmentDelete($id: ID!) {
+  segmentDelete(id: $id) {
+    deletedSegmentId
+    userErrors {
+      field
+      message
+    }
+  }
+}
+`,
+  'segment-update.graphql': `# Points a tier's segment at its current tag (the tier program's tag prefix changed).
+mutation SegmentUpdate($id: ID!, $query: String!) {
+  segmentUpdate(id: $id, query: $query) {
+    segment {
+      id
+      name
+      query
+    }
+    userErrors {
+      field
+      message
     }
   }
 }
@@ -529,8 +684,14 @@ mutation StoreCreditAccountDebit($id: ID!, $debitInput: StoreCreditAccountDebitI
 `,
   'storefront-preview.graphql': `# The storefront preview (development only): what Liquid reads on a storefront page, as Shopify
 # holds it — the shop, the logged-in customer with the app's \`$app\` metafields (written by the
-# metafield sync) and the program the app keeps on its installation (\`app.metafields.laurel\`).
-query StorefrontPreview($customerId: ID!, $withCustomer: Boolean!) {
+# metafield sync), the program the app keeps on its installation (\`app.metafields.laurel\`) and, on
+# the product page, the product's \`$app\` metafields (the early-access mirror).
+query StorefrontPreview(
+  $customerId: ID!
+  $withCustomer: Boolean!
+  $productId: ID!
+  $withProduct: Boolean!
+) {
   shop {
     name
     currencyCode
@@ -545,6 +706,15 @@ query StorefrontPreview($customerId: ID!, $withCustomer: Boolean!) {
       emailAddress
     }
     metafields(namespace: "$app", first: 25) {
+      nodes {
+        key
+        type
+        value
+      }
+    }
+  }
+  product(id: $productId) @include(if: $withProduct) {
+    metafields(namespace: "$app", first: 10) {
       nodes {
         key
         type
@@ -585,6 +755,96 @@ mutation TagsRemove($id: ID!, $tags: [String!]!) {
     userErrors {
       field
       message
+    }
+  }
+}
+`,
+  'tier-perk-discounts.graphql': `# The shop's automatic free-shipping discounts for segments, a page at a time: the tier perks find
+# theirs by title before creating one (app/tier-perks.server.ts). Automatic discounts are few
+# (Shopify caps the active ones at 25), and the filter keeps Laurel's reward codes out.
+query TierPerkDiscounts($after: String) {
+  discountNodes(
+    first: 50
+    after: $after
+    query: "method:automatic discount_type:free_shipping context:segment"
+  ) {
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    nodes {
+      id
+      discount {
+        __typename
+        ... on DiscountAutomaticFreeShipping {
+          title
+          status
+          context {
+            __typename
+            ... on DiscountCustomerSegments {
+              segments {
+                id
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+`,
+  'tier-perk-segments.graphql': `# The shop's customer segments, a page at a time: the tier perks find their own by name before
+# creating one (app/tier-perks.server.ts), so a repeated or interrupted sync makes no duplicate.
+query TierPerkSegments($after: String) {
+  segments(first: 250, after: $after) {
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    nodes {
+      id
+      name
+      query
+    }
+  }
+}
+`,
+  'validation-create.graphql': `# Installs Laurel's cart and checkout validation Function (extensions/laurel-early-access) on the
+# shop, once, with its clock slots metafield (app/early-access-sync.server.ts).
+mutation ValidationCreate($validation: ValidationCreateInput!) {
+  validationCreate(validation: $validation) {
+    validation {
+      id
+      title
+      enabled
+      blockOnFailure
+    }
+    userErrors {
+      field
+      message
+      code
+    }
+  }
+}
+`,
+  'validations-page.graphql': `# The shop's cart and checkout validations with the Function each runs: finds Laurel's when the
+# record of it was lost (a create whose answer never came, a reinstall), so it is never made twice.
+query ValidationsPage($first: Int!, $after: String) {
+  validations(first: $first, after: $after) {
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    nodes {
+      id
+      enabled
+      blockOnFailure
+      shopifyFunction {
+        handle
+      }
+      times: metafield(namespace: "$app", key: "early_access_times") {
+        value
+      }
     }
   }
 }

@@ -102,8 +102,11 @@ describe('typed document exports', () => {
       .map((d) => d.operationName)
       .sort();
     expect(retrySafeMutations).toEqual([
+      'CustomerTierTags',
       'DiscountCodeDeactivate',
+      'MetafieldsDelete',
       'MetafieldsSet',
+      'SegmentUpdate',
       'TagsAdd',
       'TagsRemove',
     ]);

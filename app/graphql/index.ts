@@ -458,6 +458,47 @@ export const TagsRemove = adminDocument<TagsRemoveResult, TagsVariables>('tags-r
   retrySafe: true,
 });
 
+export interface CustomerTierTagsVariables {
+  /** A Customer gid. */
+  id: string;
+  remove: string[];
+  /** False skips tagsRemove (nothing to remove). */
+  removing: boolean;
+  add: string[];
+  /** False skips tagsAdd (no tier). */
+  adding: boolean;
+}
+export interface CustomerTierTagsResult {
+  tagsRemove?: { node: { id: string } | null; userErrors: UserError<never>[] } | null;
+  tagsAdd?: { node: { id: string } | null; userErrors: UserError<never>[] } | null;
+}
+// Tags are a set: the same removal and addition again end in the same state.
+export const CustomerTierTags = adminDocument<CustomerTierTagsResult, CustomerTierTagsVariables>(
+  'customer-tier-tags.graphql',
+  { retrySafe: true },
+);
+
+export interface MetafieldIdentifier {
+  ownerId: string;
+  namespace: string;
+  key: string;
+}
+export interface MetafieldsDeleteVariables {
+  metafields: MetafieldIdentifier[];
+}
+export interface MetafieldsDeleteResult {
+  metafieldsDelete: {
+    /** Null entries: no such metafield (nothing to delete). */
+    deletedMetafields: (MetafieldIdentifier | null)[] | null;
+    userErrors: UserError<never>[];
+  } | null;
+}
+// Deleting what is gone changes nothing: a resend is harmless.
+export const MetafieldsDelete = adminDocument<MetafieldsDeleteResult, MetafieldsDeleteVariables>(
+  'metafields-delete.graphql',
+  { retrySafe: true },
+);
+
 /** The subset of DiscountCodeBasicInput Laurel uses; every field is optional in the schema. */
 export interface DiscountCodeBasicInput {
   title?: string;
@@ -644,6 +685,138 @@ export const StoreCreditAccountDebit = adminDocument<
   StoreCreditAccountDebitVariables
 >('store-credit-account-debit.graphql');
 
+// ---------------------------------------------------------------------------------------------
+// Tier perks (app/tier-perks.server.ts): a segment and an automatic free-shipping discount per tier
+
+export interface SegmentResult {
+  id: string;
+  name: string;
+  query: string;
+}
+export interface PageAfterVariables {
+  after?: string | null;
+}
+export interface TierPerkSegmentsResult {
+  segments: { pageInfo: PageInfo; nodes: SegmentResult[] };
+}
+export const TierPerkSegments = adminDocument<TierPerkSegmentsResult, PageAfterVariables>(
+  'tier-perk-segments.graphql',
+);
+
+export interface SegmentCreateVariables {
+  name: string;
+  /** Shopify's segment query language, e.g. `customer_tags CONTAINS 'laurel-tier-gold'`. */
+  query: string;
+}
+export interface SegmentCreateResult {
+  segmentCreate: { segment: SegmentResult | null; userErrors: UserError<never>[] } | null;
+}
+// Not retry-safe: a second create answers "Name has already been taken"; look it up instead.
+export const SegmentCreate = adminDocument<SegmentCreateResult, SegmentCreateVariables>(
+  'segment-create.graphql',
+);
+
+export interface SegmentUpdateVariables {
+  id: string;
+  query: string;
+}
+export interface SegmentUpdateResult {
+  segmentUpdate: { segment: SegmentResult | null; userErrors: UserError<never>[] } | null;
+}
+// Setting the same query again leaves the same segment.
+export const SegmentUpdate = adminDocument<SegmentUpdateResult, SegmentUpdateVariables>(
+  'segment-update.graphql',
+  { retrySafe: true },
+);
+
+export interface SegmentDeleteVariables {
+  id: string;
+}
+export interface SegmentDeleteResult {
+  segmentDelete: { deletedSegmentId: string | null; userErrors: UserError<never>[] } | null;
+}
+// Not retry-safe: a resend after a delete that went through answers an error; look it up first.
+export const SegmentDelete = adminDocument<SegmentDeleteResult, SegmentDeleteVariables>(
+  'segment-delete.graphql',
+);
+
+export interface TierPerkDiscountsResult {
+  discountNodes: {
+    pageInfo: PageInfo;
+    nodes: {
+      /** A DiscountAutomaticNode gid (what discountAutomaticDelete takes). */
+      id: string;
+      discount:
+        | {
+            __typename: 'DiscountAutomaticFreeShipping';
+            title: string;
+            status: DiscountStatus;
+            context:
+              | { __typename: 'DiscountCustomerSegments'; segments: { id: string }[] }
+              | {
+                  __typename: 'DiscountBuyerSelectionAll' | 'DiscountCustomers' | 'DiscountMarkets';
+                };
+          }
+        | { __typename: string };
+    }[];
+  };
+}
+export const TierPerkDiscounts = adminDocument<TierPerkDiscountsResult, PageAfterVariables>(
+  'tier-perk-discounts.graphql',
+);
+
+/** The subset of DiscountAutomaticFreeShippingInput Laurel uses. */
+export interface DiscountAutomaticFreeShippingInput {
+  title: string;
+  startsAt: string;
+  endsAt?: string | null;
+  context: { customerSegments: { add: string[] } } | { all: 'ALL' };
+  destination: { all: true };
+  combinesWith?: DiscountCombinesWithInput;
+}
+export interface DiscountAutomaticFreeShippingCreateVariables {
+  freeShippingAutomaticDiscount: DiscountAutomaticFreeShippingInput;
+}
+export interface DiscountAutomaticFreeShippingCreateResult {
+  discountAutomaticFreeShippingCreate: {
+    automaticDiscountNode: {
+      id: string;
+      automaticDiscount:
+        | {
+            __typename: 'DiscountAutomaticFreeShipping';
+            title: string;
+            status: DiscountStatus;
+            startsAt: string;
+          }
+        | {
+            __typename: 'DiscountAutomaticApp' | 'DiscountAutomaticBasic' | 'DiscountAutomaticBxgy';
+          };
+    } | null;
+    userErrors: (UserError<DiscountErrorCode> & { extraInfo: string | null })[];
+  } | null;
+}
+// Not retry-safe: after an uncertain create, look the discount up by title.
+export const DiscountAutomaticFreeShippingCreate = adminDocument<
+  DiscountAutomaticFreeShippingCreateResult,
+  DiscountAutomaticFreeShippingCreateVariables
+>('discount-automatic-free-shipping-create.graphql');
+
+export interface DiscountAutomaticDeleteVariables {
+  /** A DiscountAutomaticNode gid. */
+  id: string;
+}
+export interface DiscountAutomaticDeleteResult {
+  discountAutomaticDelete: {
+    deletedAutomaticDiscountId: string | null;
+    userErrors: (UserError<DiscountErrorCode> & { extraInfo: string | null })[];
+  } | null;
+}
+// Not retry-safe: a resend after a delete that went through answers an error; look it up first.
+export const DiscountAutomaticDelete = adminDocument<
+  DiscountAutomaticDeleteResult,
+  DiscountAutomaticDeleteVariables
+>('discount-automatic-delete.graphql');
+
 /** A metafield as the storefront preview reads it: Liquid needs only the key, type and value. */
 export interface StorefrontMetafield {
   key: string;
@@ -654,6 +827,9 @@ export interface StorefrontPreviewVariables {
   /** A customer GID; ignored (pass any) when `withCustomer` is false. */
   customerId: string;
   withCustomer: boolean;
+  /** A product GID; ignored (pass any) when `withProduct` is false. */
+  productId: string;
+  withProduct: boolean;
 }
 export interface StorefrontPreviewResult {
   shop: { name: string; currencyCode: string; myshopifyDomain: string };
@@ -667,10 +843,93 @@ export interface StorefrontPreviewResult {
     metafields: { nodes: StorefrontMetafield[] };
   } | null;
   currentAppInstallation: { metafields: { nodes: StorefrontMetafield[] } };
+  /** Absent when `withProduct` is false; null when Shopify has no such product. */
+  product?: { metafields: { nodes: StorefrontMetafield[] } } | null;
 }
 /** The storefront preview's one read (development only): see storefront-preview.graphql. */
 export const StorefrontPreview = adminDocument<StorefrontPreviewResult, StorefrontPreviewVariables>(
   'storefront-preview.graphql',
+);
+
+// ---------------------------------------------------------------------------------------------
+// Early access (issue 11): app/early-access.server.ts and app/early-access-sync.server.ts
+
+export interface ProductTitleVariables {
+  /** A Product gid. */
+  id: string;
+}
+export interface ProductTitleResult {
+  /** Null when the shop has no such product. */
+  product: { id: string; title: string } | null;
+}
+export const ProductTitle = adminDocument<ProductTitleResult, ProductTitleVariables>(
+  'product-title.graphql',
+);
+
+export interface CollectionProductsVariables {
+  /** A Collection gid. */
+  id: string;
+  /** 1–250. */
+  first: number;
+  after?: string | null;
+}
+export interface CollectionProductsResult {
+  /** Null when the shop has no such collection. */
+  collection: {
+    id: string;
+    title: string;
+    products: { pageInfo: PageInfo; nodes: { id: string }[] };
+  } | null;
+}
+export const CollectionProducts = adminDocument<
+  CollectionProductsResult,
+  CollectionProductsVariables
+>('collection-products.graphql');
+
+export interface ValidationCreateInput {
+  functionHandle: string;
+  title?: string;
+  enable?: boolean;
+  /** Block checkout when the Function itself fails (times out, crashes), not only on its errors. */
+  blockOnFailure?: boolean;
+  metafields?: { namespace: string; key: string; type: string; value: string }[];
+}
+export type ValidationUserErrorCode =
+  | 'FUNCTION_NOT_FOUND'
+  | 'FUNCTION_DOES_NOT_IMPLEMENT'
+  | 'MAX_VALIDATIONS_ACTIVATED'
+  | 'CUSTOM_APP_FUNCTION_NOT_ELIGIBLE'
+  | (string & {});
+export interface ValidationCreateVariables {
+  validation: ValidationCreateInput;
+}
+export interface ValidationCreateResult {
+  validationCreate: {
+    validation: { id: string; title: string; enabled: boolean; blockOnFailure: boolean } | null;
+    userErrors: UserError<ValidationUserErrorCode>[];
+  } | null;
+}
+// Not retry-safe: a second create is a second validation. After an uncertain create, look for it
+// with ValidationsPage.
+export const ValidationCreate = adminDocument<ValidationCreateResult, ValidationCreateVariables>(
+  'validation-create.graphql',
+);
+
+export type ValidationsPageVariables = Omit<PageVariables, 'query'>;
+export interface ValidationsPageResult {
+  validations: {
+    pageInfo: PageInfo;
+    nodes: {
+      id: string;
+      enabled: boolean;
+      blockOnFailure: boolean;
+      shopifyFunction: { handle: string };
+      times: { value: string } | null;
+    }[];
+  };
+}
+export const ValidationsPage = adminDocument<ValidationsPageResult, ValidationsPageVariables>(
+  'validations-page.graphql',
 );
 
 /** Every document above, for validation and for the emulator's coverage test. */
@@ -687,10 +946,23 @@ export const adminDocuments = [
   MetafieldDefinitionCreate,
   TagsAdd,
   TagsRemove,
+  CustomerTierTags,
+  MetafieldsDelete,
   DiscountCodeBasicCreate,
   DiscountCodeFreeShippingCreate,
   DiscountCodeDeactivate,
   StoreCreditAccountCredit,
   StoreCreditAccountDebit,
   StorefrontPreview,
+  TierPerkSegments,
+  SegmentCreate,
+  SegmentUpdate,
+  SegmentDelete,
+  TierPerkDiscounts,
+  DiscountAutomaticFreeShippingCreate,
+  DiscountAutomaticDelete,
+  ProductTitle,
+  CollectionProducts,
+  ValidationCreate,
+  ValidationsPage,
 ] as const;

@@ -306,13 +306,14 @@ describe('what a sync reads', () => {
     expect(await syncTarget(db(), 'nobody.myshopify.com')).toBeUndefined();
 
     const now = new Date();
-    expect(await pendingWork(db(), shop.id, now)).toEqual({ members: false, program: false });
+    const nothing = { members: false, program: false, perks: false };
+    expect(await pendingWork(db(), shop.id, now)).toEqual(nothing);
     await publishProgram(db(), shop.id, referenceProgram, new Date('2026-01-01T00:00:00Z'));
-    expect(await pendingWork(db(), shop.id, now)).toEqual({ members: false, program: true });
+    expect(await pendingWork(db(), shop.id, now)).toEqual({ ...nothing, program: true });
     await recordProgramSynced(db(), shop.id, 1, 'gid://shopify/AppInstallation/3');
     const ada = await newCustomer(shop.id);
     await post(db(), shop.id, entry(ada.id, 'order:1:earn', 10));
-    expect(await pendingWork(db(), shop.id, now)).toEqual({ members: true, program: false });
+    expect(await pendingWork(db(), shop.id, now)).toEqual({ ...nothing, members: true });
   });
 });
 

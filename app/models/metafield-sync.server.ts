@@ -11,6 +11,7 @@ import {
   customerBalances,
   customerMetafieldSync,
   customers,
+  customerTiers,
   ledgerEntries,
   programs,
   sessions,
@@ -18,6 +19,8 @@ import {
   shops,
 } from '../../db/schema';
 import { recordset } from '../../db/sql';
+import { tierPerksDueAt } from './tier-perks.server';
+import { TIER_VERSION_FACTOR } from '../../loyalty/program-summary';
 import type { ProgramVersion } from './programs.server';
 import { offlineSessionId } from './sessions.server';
 import { normalizeShopDomain } from './shops.server';
@@ -81,6 +84,22 @@ export interface PendingMember {
   revision: number;
   ledgerPosition: number;
   attempts: number;
+  /** The last write's error (null after a write): Shopify's copy of the tier may be uncertain. */
+  lastError: string | null;
+  /** The member's tier as last evaluated (customer_tiers), null when never evaluated. */
+  tier: MemberTierRow | null;
+}
+
+/** What the sync writes of a member's customer_tiers row (read with the balance). */
+export interface MemberTierRow {
+  tierKey: string | null;
+  since: Date;
+  downgradeAt: Date | null;
+  metricValue: number;
+  /** Tier changes so far: more than 0 means Shopify may hold a tier metafield. */
+  changes: number;
+  /** The tier tag Shopify has on the customer, as last recorded. */
+  syncedTag: string | null;
 }
 
 /** A sync row's customer; the shop is in the join so a row can never reach another shop's customer. */
@@ -90,6 +109,11 @@ const syncRowCustomer = and(
 );
 /** A sync row's balance (left joined by both readers: no balance row reads as 0). */
 const syncRowBalance = eq(customerBalances.customerId, customerMetafieldSync.customerId);
+/** A sync row's tier (left joined: a member never evaluated has none). */
+const syncRowTier = and(
+  eq(customerTiers.shopId, customerMetafieldSync.shopId),
+  eq(customerTiers.customerId, customerMetafieldSync.customerId),
+);
 
 /** Members ready for a write (pending, under the attempt cap, past any backoff). */
 const ready = and(
@@ -100,8 +124,9 @@ const ready = and(
 
 /**
  * Pending members of a shop in customer id order after `afterCustomerId`, each with its balance,
- * lifetime points and revision read in ONE statement: one snapshot, so the balance is exactly the
- * one its revision stands for (both are written by the transaction that posted the entry).
+ * lifetime points, tier and revision read in ONE statement: one snapshot, so the balance and the
+ * tier are exactly the ones its revision stands for (the transaction that posted the entry wrote
+ * them all; a tier change posts an entry too).
  */
 export async function pendingMembers(
   db: Executor,
@@ -118,10 +143,19 @@ export async function pendingMembers(
       revision: customerMetafieldSync.revision,
       ledgerPosition: customerMetafieldSync.ledgerPosition,
       attempts: customerMetafieldSync.attempts,
+      lastError: customerMetafieldSync.lastError,
+      tierCustomerId: customerTiers.customerId,
+      tierKey: customerTiers.tierKey,
+      tierSince: customerTiers.since,
+      tierDowngradeAt: customerTiers.downgradeAt,
+      tierMetricValue: customerTiers.metricValue,
+      tierChanges: customerTiers.changes,
+      syncedTag: customerTiers.syncedTag,
     })
     .from(customerMetafieldSync)
     .innerJoin(customers, syncRowCustomer)
     .leftJoin(customerBalances, syncRowBalance)
+    .leftJoin(customerTiers, syncRowTier)
     .where(
       and(
         eq(customerMetafieldSync.shopId, shopId),
@@ -140,7 +174,58 @@ export async function pendingMembers(
     revision: Number(r.revision),
     ledgerPosition: Number(r.ledgerPosition),
     attempts: r.attempts,
+    lastError: r.lastError,
+    tier:
+      r.tierCustomerId === null
+        ? null
+        : {
+            tierKey: r.tierKey,
+            since: r.tierSince!,
+            downgradeAt: r.tierDowngradeAt,
+            metricValue: Number(r.tierMetricValue ?? 0),
+            changes: r.tierChanges ?? 0,
+            syncedTag: r.syncedTag,
+          },
   }));
+}
+
+/**
+ * Records the tier tag Shopify now carries for each member (null: none), after Shopify accepted
+ * the tagsAdd/tagsRemove. Only the tag column: the evaluation owns the rest of the row.
+ */
+export async function recordSyncedTags(
+  db: Executor,
+  shopId: number,
+  rows: readonly { customerId: number; tag: string | null }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const json = JSON.stringify(rows.map((r) => ({ customer_id: r.customerId, tag: r.tag })));
+  await db.execute(sql`
+    UPDATE customer_tiers AS t SET synced_tag = x.tag
+    FROM jsonb_to_recordset(${json}::jsonb) AS x(customer_id integer, tag text)
+    WHERE t.shop_id = ${shopId} AND t.customer_id = x.customer_id`);
+}
+
+/**
+ * Makes every member with a tier row pending again: after a new tier program version their tier
+ * status (names, thresholds, the next tier) may read differently though nothing of theirs changed.
+ */
+export async function markTieredMembersPending(db: Executor, shopId: number): Promise<number> {
+  const rows = await db
+    .update(customerMetafieldSync)
+    .set({
+      revision: sql`${customerMetafieldSync.revision} + 1`,
+      attempts: 0,
+      retryAfter: null,
+    })
+    .where(
+      and(
+        eq(customerMetafieldSync.shopId, shopId),
+        sql`${customerMetafieldSync.customerId} IN (SELECT customer_id FROM customer_tiers WHERE shop_id = ${shopId})`,
+      ),
+    )
+    .returning({ customerId: customerMetafieldSync.customerId });
+  return rows.length;
 }
 
 /** Whether any member of the shop is ready for a write. */
@@ -326,6 +411,7 @@ export async function releaseSyncLease(db: Executor, shopId: number, owner: stri
 export const PROGRAM_CHECK_MS = 24 * 60 * 60_000;
 
 export interface ProgramSyncState {
+  /** The summary version written (summaryVersion: earn and tier program versions in one). */
   programVersion: number | null;
   appInstallationId: string | null;
   /** When Shopify's copy was last written or read back and found current. */
@@ -409,12 +495,20 @@ export async function recordProgramSynced(
 // ---------------------------------------------------------------------------------------------
 // The sweep and measurements
 
-/** The version programAt(at) picks for shop `s`, in SQL (the earliest before any is effective). */
-const programInForceAt = (at: SQL) => sql`coalesce(
+/**
+ * The summary version in force at `at` for shop `s`, in SQL: the version programAt(at) picks (the
+ * earliest before any is effective) plus the tier program version in force (currentTierProgram's
+ * rule; none before the first is effective) times TIER_VERSION_FACTOR — summaryVersion of
+ * loyalty/program-summary.ts. Null when the shop has no earn program (no summary is written).
+ */
+const programInForceAt = (at: SQL) => sql`(coalesce(
   (SELECT p.version FROM programs p WHERE p.shop_id = s.id AND p.effective_from <= ${at}
     ORDER BY p.effective_from DESC, p.version DESC LIMIT 1),
   (SELECT p.version FROM programs p WHERE p.shop_id = s.id
-    ORDER BY p.effective_from ASC, p.version DESC LIMIT 1))`;
+    ORDER BY p.effective_from ASC, p.version DESC LIMIT 1))
+  + ${TIER_VERSION_FACTOR}::int * coalesce(
+  (SELECT t.version FROM tier_programs t WHERE t.shop_id = s.id AND t.effective_from <= ${at}
+    ORDER BY t.effective_from DESC, t.version DESC LIMIT 1), 0))`;
 const programInForce = programInForceAt(sql`now()`);
 
 /** A member of shop `s` ready for a write, in SQL. */
@@ -423,27 +517,35 @@ const memberReady = sql`EXISTS (SELECT 1 FROM customer_metafield_sync c
     AND (c.retry_after IS NULL OR c.retry_after <= now()))`;
 
 /**
- * What of the shop's sync is left, in one statement: a member ready for a write, and whether the
- * program summary Shopify was given is not the version in force at `at`.
+ * What of the shop's sync is left, in one statement: a member ready for a write, whether the
+ * program summary Shopify was given is not the version in force at `at`, and whether the tier
+ * perks do not match the tier program in force.
  */
 export async function pendingWork(
   db: Executor,
   shopId: number,
   at: Date,
-): Promise<{ members: boolean; program: boolean }> {
+): Promise<{ members: boolean; program: boolean; perks: boolean }> {
+  const when = sql`${at.toISOString()}::timestamptz`;
   const result = await db.execute(sql`
     SELECT ${memberReady} AS members,
-      ${programInForceAt(sql`${at.toISOString()}::timestamptz`)} IS DISTINCT FROM m.program_version
-        AS program
+      ${programInForceAt(when)} IS DISTINCT FROM m.program_version AS program,
+      ${tierPerksDueAt(when)} AS perks
     FROM shops s LEFT JOIN shop_metafield_sync m ON m.shop_id = s.id
     WHERE s.id = ${shopId}`);
-  const [row] = (result as unknown as { rows: { members: boolean; program: boolean }[] }).rows;
-  return { members: row?.members === true, program: row?.program === true };
+  const [row] = (
+    result as unknown as { rows: { members: boolean; program: boolean; perks: boolean }[] }
+  ).rows;
+  return {
+    members: row?.members === true,
+    program: row?.program === true,
+    perks: row?.perks === true,
+  };
 }
 
 /**
  * Domains of the installed shops (active, with an offline token) that have a member ready for a
- * write, or whose program summary on Shopify is not the version in force or was not checked for a
+ * write, whose tier perks do not match the tier program in force, or whose program summary on Shopify is not the version in force or was not checked for a
  * day (missing: deleted, or lost with an installation). Every shop, by design: this is the sweep
  * that catches what a lost job missed.
  */
@@ -454,6 +556,7 @@ export async function shopsDueForSync(db: Executor): Promise<string[]> {
     LEFT JOIN shop_metafield_sync m ON m.shop_id = s.id
     WHERE s.active AND (
       ${memberReady}
+      OR ${tierPerksDueAt(sql`now()`)}
       OR ${programInForce} IS DISTINCT FROM m.program_version
       OR (${programInForce} IS NOT NULL
           AND (m.program_checked_at IS NULL

@@ -13,6 +13,7 @@ import {
   setRewardArchived,
 } from './rewards.server';
 import { ensureShop } from './shops.server';
+import { seedTierProgram } from '../../tests/helpers/tiers';
 
 const newShop = (db: Executor, currency = 'USD') =>
   ensureShop(db, { domain: `rw-${randomUUID().slice(0, 8)}.myshopify.com`, currency });
@@ -45,6 +46,39 @@ describe.each(['postgres', 'pglite'] as const)('rewards catalog on %s', (kind) =
       .execute(sql`UPDATE reward_versions SET version = 9 WHERE reward_id = ${created.id}`)
       .catch((e: unknown) => e);
     expect(sqlStateOf(refused)).toBe('23001');
+  });
+
+  it("stores a reward's tiers as the tier program's keys, and refuses a tier it does not have", async () => {
+    const shop = await newShop(handle.db);
+    // Before the shop has tiers the names are kept as given (and match no member yet).
+    const early = await createReward(handle.db, shop.id, { ...fiveOff, tiers: ['Gold'] });
+    expect(early.definition.tiers).toEqual(['Gold']);
+    await seedTierProgram(handle.db, shop.id);
+    const gold = await createReward(handle.db, shop.id, {
+      ...fiveOff,
+      tiers: ['Gold', 'platinum'],
+    });
+    expect(gold.definition.tiers).toEqual(['gold', 'platinum']);
+    const before = (await listRewards(handle.db, shop.id)).length;
+    const refused = await createReward(handle.db, shop.id, {
+      ...fiveOff,
+      tiers: ['Diamond'],
+    }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AppError);
+    expect((refused as AppError).code).toBe(ErrorCode.VALIDATION);
+    expect((refused as AppError).details.issues).toEqual([
+      {
+        path: 'tiers',
+        message:
+          "'Diamond' is not a tier (bronze: Bronze, silver: Silver, gold: Gold, platinum: Platinum)",
+      },
+    ]);
+    expect((await listRewards(handle.db, shop.id)).length).toBe(before);
+    const revised = await reviseReward(handle.db, shop.id, early.id, {
+      ...fiveOff,
+      tiers: ['GOLD'],
+    });
+    expect(revised.definition.tiers).toEqual(['gold']);
   });
 
   it('orders the catalog, hides archived rewards and never reads another shop', async () => {

@@ -9,6 +9,7 @@ import { rewards, rewardVersions } from '../../db/schema';
 import { parseRewardDefinition, RewardError, type RewardDefinition } from '../../loyalty/rewards';
 import { AppError, ErrorCode } from '../errors';
 import { requireShop } from './shops.server';
+import { currentTierProgram } from './tiers.server';
 
 export interface Reward {
   id: number;
@@ -34,6 +35,37 @@ function validated(definition: unknown, currency: string): RewardDefinition {
     }
     throw error;
   }
+}
+
+/**
+ * A reward's tiers name tiers of the shop's tier program, by key or by name ("gold" or "Gold");
+ * stored as keys, which is what members hold. Without a tier program they are kept as given and
+ * match no member until one defines them.
+ */
+async function withTierKeys(
+  db: Executor,
+  shopId: number,
+  definition: RewardDefinition,
+): Promise<RewardDefinition> {
+  if (definition.tiers === null) return definition;
+  const current = await currentTierProgram(db, shopId);
+  if (!current) return definition;
+  const tiers = current.program.tiers;
+  const keys: string[] = [];
+  const unknown: string[] = [];
+  for (const wanted of definition.tiers) {
+    const folded = wanted.toLowerCase();
+    const tier = tiers.find((t) => t.key === folded || t.name.toLowerCase() === folded);
+    if (tier) keys.push(tier.key);
+    else unknown.push(wanted);
+  }
+  if (unknown.length > 0) {
+    const message = `${unknown.map((t) => `'${t}'`).join(', ')} ${unknown.length === 1 ? 'is not a tier' : 'are not tiers'} (${tiers.map((t) => `${t.key}: ${t.name}`).join(', ')})`;
+    throw new AppError(ErrorCode.VALIDATION, `invalid reward:\n  - tiers: ${message}`, {
+      issues: [{ path: 'tiers', message }],
+    });
+  }
+  return { ...definition, tiers: [...new Set(keys)] };
 }
 
 function notFound(shopId: number, rewardId: number): AppError {
@@ -67,7 +99,7 @@ export async function createReward(
   options: { position?: number } = {},
 ): Promise<Reward> {
   const shop = await requireShop(db, shopId);
-  const definition = validated(definitionInput, shop.currency);
+  const definition = await withTierKeys(db, shopId, validated(definitionInput, shop.currency));
   return db.transaction(async (tx) => {
     const [row] = await tx
       .insert(rewards)
@@ -95,7 +127,7 @@ export async function reviseReward(
   definitionInput: unknown,
 ): Promise<Reward> {
   const shop = await requireShop(db, shopId);
-  const definition = validated(definitionInput, shop.currency);
+  const definition = await withTierKeys(db, shopId, validated(definitionInput, shop.currency));
   return db.transaction(async (tx) => {
     const [current] = await tx
       .select()

@@ -7,6 +7,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/server-r
 import { answerThroughAppProxy, type ProxyRouteModule } from '../dev-app-proxy.server';
 import { storefrontLiquidPage } from '../storefront-preview.server';
 import * as summary from './proxy';
+import * as earlyAccess from './proxy.early-access';
 import * as history from './proxy.history';
 import * as redeem from './proxy.redeem';
 import * as redemptions from './proxy.redemptions';
@@ -19,6 +20,7 @@ const PROXY_ROUTES: Readonly<Record<string, ProxyRouteModule>> = {
   rewards,
   redeem,
   redemptions,
+  'early-access': earlyAccess,
 };
 
 export const loader = (args: LoaderFunctionArgs) =>

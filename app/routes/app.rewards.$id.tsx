@@ -247,7 +247,7 @@ export default function RewardPage() {
                     </FormLayout.Group>
                     {text('tiers', {
                       helpText:
-                        'Optional, comma separated: only members of these tiers may redeem. Tiers arrive with issue [7]; until then a tier-restricted reward is not redeemable.',
+                        'Optional, comma separated tier keys or names (see Tiers): only members of these tiers may redeem.',
                     })}
                     {text('expiryDays', {
                       inputMode: 'numeric',

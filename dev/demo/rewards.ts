@@ -58,7 +58,7 @@ export function demoCatalog(freeProductVariantGid = DEMO_FREE_PRODUCT_VARIANT_GI
       title: 'Gold members: $25 off',
       pointsCost: 400,
       amountMinor: 2500,
-      tiers: ['Gold'],
+      tiers: ['gold'],
     },
   ];
 }

@@ -100,6 +100,7 @@ describe('definitions declared in shopify.app.toml', () => {
         ['points_balance', 'number_integer'],
         ['lifetime_points', 'number_integer'],
         ['tier', 'single_line_text_field'],
+        ['tier_status', 'json'],
         ['referral_code', 'single_line_text_field'],
       ].map(([key, type]) => ({
         namespace: 'app--1000000',

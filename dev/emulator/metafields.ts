@@ -6,15 +6,18 @@ import {
   type UserErrorOut,
   type View,
 } from './connections';
+import { collectionView } from './collections';
 import { customerView } from './customers';
 import { orderView } from './orders';
+import { productView } from './products';
 import { shopView } from './shop';
 import { metafieldDigest, type MetafieldDefinitionRecord, type MetafieldRecord } from './state';
+import { validationView } from './validations';
 import { dateTime, gid, notImplemented, parseGid } from './values';
 
 /**
- * Metafields on every owner (customers, orders, the shop, the app's installation), their
- * definitions, and the two mutations that write them.
+ * Metafields on every owner (customers, orders, products, collections, the shop, the app's
+ * installation, cart validations), their definitions, and the mutations that write and delete them.
  */
 
 export function metafieldView(ctx: ResolverContext, metafield: MetafieldRecord): View {
@@ -77,6 +80,18 @@ function ownerView(ctx: ResolverContext, ownerGid: string): View | null {
     const order = ctx.store.orders.get(id);
     return order ? orderView(ctx, order) : null;
   }
+  if (type === 'Product') {
+    const product = ctx.store.products.get(id);
+    return product ? productView(ctx, product) : null;
+  }
+  if (type === 'Collection') {
+    const collection = ctx.store.collections.get(id);
+    return collection ? collectionView(ctx, collection) : null;
+  }
+  if (type === 'Validation') {
+    const validation = ctx.store.validations.get(id);
+    return validation ? validationView(ctx, validation) : null;
+  }
   if (type === 'Shop') return id === ctx.store.shopId ? shopView(ctx) : null;
   if (type === 'AppInstallation') {
     return id === ctx.store.appInstallationId ? appInstallationView(ctx) : null;
@@ -90,6 +105,9 @@ function ownerTypeOf(ownerGid: string): string {
     {
       Customer: 'CUSTOMER',
       Order: 'ORDER',
+      Product: 'PRODUCT',
+      Collection: 'COLLECTION',
+      Validation: 'VALIDATION',
       Shop: 'SHOP',
       AppInstallation: 'API_PERMISSION',
     }[parseGid(ownerGid).type] ?? 'UNKNOWN'
@@ -241,6 +259,12 @@ function ownerExists(ctx: ResolverContext, ownerGid: string): boolean {
       return ctx.store.customers.has(id);
     case 'Order':
       return ctx.store.orders.has(id);
+    case 'Product':
+      return ctx.store.products.has(id);
+    case 'Collection':
+      return ctx.store.collections.has(id);
+    case 'Validation':
+      return ctx.store.validations.has(id);
     case 'Shop':
       return id === ctx.store.shopId;
     case 'AppInstallation':
@@ -251,15 +275,27 @@ function ownerExists(ctx: ResolverContext, ownerGid: string): boolean {
   }
 }
 
+export interface MetafieldWrite {
+  ownerId: string;
+  namespace?: string | null;
+  key: string;
+  value: string;
+  type?: string | null;
+  compareDigest?: string | null;
+}
+
 export function metafieldsSet(ctx: ResolverContext, args: Args): View {
-  const inputs = args.metafields as Array<{
-    ownerId: string;
-    namespace?: string | null;
-    key: string;
-    value: string;
-    type?: string | null;
-    compareDigest?: string | null;
-  }>;
+  return writeMetafields(ctx, args.metafields as MetafieldWrite[]);
+}
+
+/**
+ * metafieldsSet's rules and write, all or none; also what a mutation that takes metafields on
+ * the resource it creates (validationCreate) applies to them.
+ */
+export function writeMetafields(
+  ctx: ResolverContext,
+  inputs: MetafieldWrite[],
+): { metafields: View[] | null; userErrors: UserErrorOut[] } {
   if (inputs.length > 25) {
     return {
       metafields: null,
@@ -380,6 +416,34 @@ export function metafieldsSet(ctx: ResolverContext, args: Args): View {
     return metafieldView(ctx, record);
   });
   return { metafields: written, userErrors: [] };
+}
+
+/**
+ * metafieldsDelete: each identified metafield removed; one that does not exist answers null in
+ * its place (not an error), as Shopify does. An unknown owner is a user error and deletes nothing.
+ */
+export function metafieldsDelete(ctx: ResolverContext, args: Args): View {
+  const inputs = args.metafields as Array<{ ownerId: string; namespace: string; key: string }>;
+  const errors: UserErrorOut[] = [];
+  inputs.forEach((input, index) => {
+    if (!ownerExists(ctx, input.ownerId)) {
+      errors.push({
+        field: ['metafields', String(index), 'ownerId'],
+        message: 'Owner does not exist.',
+      });
+    }
+  });
+  if (errors.length > 0) return { deletedMetafields: null, userErrors: errors };
+  const deleted = inputs.map((input) => {
+    const namespace = ctx.state.resolveNamespace(input.namespace);
+    const found = [...ctx.store.metafields.values()].find(
+      (m) => m.ownerGid === input.ownerId && m.namespace === namespace && m.key === input.key,
+    );
+    if (!found) return null;
+    ctx.store.metafields.delete(found.id);
+    return { ownerId: input.ownerId, namespace: input.namespace, key: input.key };
+  });
+  return { deletedMetafields: deleted, userErrors: [] };
 }
 
 export function metafieldDefinitionCreate(ctx: ResolverContext, args: Args): View {

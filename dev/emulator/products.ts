@@ -1,10 +1,12 @@
 import { connection, type PageArgs, type ResolverContext, type View } from './connections';
+import { metafieldFields } from './metafields';
 import { findVariant, type ProductRecord, type ProductVariantRecord } from './state';
 import { dateTime, decimalOut, gid, idOfType } from './values';
 
 /**
  * Products and their variants, as far as Laurel reads them: a free-product reward reads the
- * variant's price and whether it can be bought, and its discount lists the variant.
+ * variant's price and whether it can be bought, and its discount lists the variant; an
+ * early-access window checks the product exists and mirrors itself into its metafields.
  */
 
 export function productView(ctx: ResolverContext, product: ProductRecord): View {
@@ -27,6 +29,7 @@ export function productView(ctx: ResolverContext, product: ProductRecord): View 
         (v) => productVariantView(ctx, product, v),
       ),
     variantsCount: { count: product.variants.length, precision: 'EXACT' },
+    ...metafieldFields(ctx, gid('Product', product.id)),
   };
 }
 

@@ -1,18 +1,34 @@
+import { collectionById } from './collections';
 import type { Args, PageArgs, ResolverContext, View } from './connections';
 import { customerById, customersConnection } from './customers';
 import { discountCodeBasicCreate, discountCodeDeactivate, discountNodeByCode } from './discounts';
+import {
+  automaticDiscountNode,
+  discountNodes,
+  discountAutomaticDelete,
+  discountAutomaticFreeShippingCreate,
+} from './discounts-automatic';
 import { discountCodeFreeShippingCreate } from './discounts-free-shipping';
 import {
   appInstallationView,
   metafieldDefinitionCreate,
   metafieldDefinitions,
+  metafieldsDelete,
   metafieldsSet,
 } from './metafields';
 import { orderById, ordersConnection } from './orders';
 import { productById, productVariantById } from './products';
+import {
+  segmentById,
+  segmentCreate,
+  segmentDelete,
+  segmentsConnection,
+  segmentUpdate,
+} from './segments';
 import { shopView } from './shop';
 import { changeStoreCredit } from './store-credit';
 import { changeTags } from './tags';
+import { validationById, validationCreate, validationsConnection } from './validations';
 
 export type { ResolverContext } from './connections';
 
@@ -35,15 +51,24 @@ export function queryRoot(ctx: ResolverContext): View {
     codeDiscountNodeByCode: ({ code }: { code: string }) => discountNodeByCode(ctx, code),
     product: ({ id }: { id: string }) => productById(ctx, id),
     productVariant: ({ id }: { id: string }) => productVariantById(ctx, id),
+    collection: ({ id }: { id: string }) => collectionById(ctx, id),
+    validation: ({ id }: { id: string }) => validationById(ctx, id),
+    validations: (args: PageArgs & { sortKey?: string | null }) => validationsConnection(ctx, args),
     currentAppInstallation: () => appInstallationView(ctx),
     metafieldDefinitions: (args: Parameters<typeof metafieldDefinitions>[1]) =>
       metafieldDefinitions(ctx, args),
+    segments: (args: PageArgs & { query?: string | null }) => segmentsConnection(ctx, args),
+    segment: ({ id }: { id: string }) => segmentById(ctx, id),
+    discountNodes: (args: Parameters<typeof discountNodes>[1]) => discountNodes(ctx, args),
+    automaticDiscountNode: ({ id }: { id: string }) => automaticDiscountNode(ctx, id),
   };
 }
 
 export function mutationRoot(ctx: ResolverContext): View {
   return {
     metafieldsSet: (args: Args) => metafieldsSet(ctx, args),
+    metafieldsDelete: (args: Args) => metafieldsDelete(ctx, args),
+    validationCreate: (args: Args) => validationCreate(ctx, args),
     metafieldDefinitionCreate: (args: Args) => metafieldDefinitionCreate(ctx, args),
     tagsAdd: (args: Args) => changeTags(ctx, args, 'add'),
     tagsRemove: (args: Args) => changeTags(ctx, args, 'remove'),
@@ -52,5 +77,11 @@ export function mutationRoot(ctx: ResolverContext): View {
     discountCodeDeactivate: (args: Args) => discountCodeDeactivate(ctx, args),
     storeCreditAccountCredit: (args: Args) => changeStoreCredit(ctx, args, 'credit'),
     storeCreditAccountDebit: (args: Args) => changeStoreCredit(ctx, args, 'debit'),
+    segmentCreate: (args: Args) => segmentCreate(ctx, args),
+    segmentUpdate: (args: Args) => segmentUpdate(ctx, args),
+    segmentDelete: (args: Args) => segmentDelete(ctx, args),
+    discountAutomaticFreeShippingCreate: (args: Args) =>
+      discountAutomaticFreeShippingCreate(ctx, args),
+    discountAutomaticDelete: (args: Args) => discountAutomaticDelete(ctx, args),
   };
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import {
   execute,
   getNamedType,
@@ -29,6 +30,7 @@ import {
 import { declaredDefinitionsIn } from './app-config';
 import { mutationRoot, queryRoot, type ResolverContext } from './resolvers';
 import { EmulatorState } from './state';
+import { deployedFunctionsIn, type DeployedFunction } from './validations';
 import { notImplemented } from './values';
 
 /**
@@ -62,6 +64,11 @@ export interface AdminEmulatorOptions {
    * `shopify app deploy` (dev/emulator/app-config.ts). Default: none.
    */
   appConfig?: string;
+  /**
+   * The app's deployed Functions (validationCreate installs them). Default: the Functions among
+   * the extensions next to `appConfig` (its folder's extensions/), none without appConfig.
+   */
+  functions?: readonly DeployedFunction[];
   /** Defaults to process.env.NODE_ENV. */
   nodeEnv?: string;
   /** Bucket size per shop (Shopify standard plan: 2000 points, restoring 100 per second). */
@@ -154,6 +161,12 @@ export async function startAdminEmulator(
     now,
     options.appId ?? '1000000',
     options.appConfig === undefined ? [] : declaredDefinitionsIn(options.appConfig),
+    options.functions ??
+      (options.appConfig === undefined
+        ? []
+        : deployedFunctionsIn(
+            path.join(path.dirname(path.resolve(options.appConfig)), 'extensions'),
+          )),
   );
   const tokens = new Map(Object.entries(options.accessTokens ?? {}));
   const checkTokens = options.accessTokens !== undefined;

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { isKnownCurrency } from '../../loyalty/money';
 import type { DeclaredDefinition } from './app-config';
+import type { CollectionRecord } from './collections';
+import type { DeployedFunction, ValidationRecord } from './validations';
 import { gid, idOfType, parseDateTime } from './values';
 
 /**
@@ -187,6 +189,9 @@ export interface ShopStore {
   definitions: Map<number, MetafieldDefinitionRecord>;
   discounts: Map<number, DiscountRecord>;
   products: Map<number, ProductRecord>;
+  collections: Map<number, CollectionRecord>;
+  /** Cart and checkout validations installed on the shop (dev/emulator/validations.ts). */
+  validations: Map<number, ValidationRecord>;
   storeCreditAccounts: Map<number, StoreCreditAccountRecord>;
   storeCreditTransactions: Map<number, StoreCreditTransactionRecord>;
 }
@@ -269,6 +274,8 @@ export class EmulatorState {
      * has them from the start, as every shop has after `shopify app deploy`.
      */
     private readonly declared: readonly DeclaredDefinition[] = [],
+    /** The app's deployed Shopify Functions, which validationCreate may install. */
+    readonly functions: readonly DeployedFunction[] = [],
   ) {}
 
   /** Reads (and with `settings`, changes) a shop's settings; a shop exists once mentioned. */
@@ -310,6 +317,8 @@ export class EmulatorState {
         definitions: new Map(),
         discounts: new Map(),
         products: new Map(),
+        collections: new Map(),
+        validations: new Map(),
         storeCreditAccounts: new Map(),
         storeCreditTransactions: new Map(),
       };
@@ -473,6 +482,45 @@ export class EmulatorState {
       productGid: gid('Product', record.id),
       variantGids: record.variants.map((v) => gid('ProductVariant', v.id)),
     };
+  }
+
+  /**
+   * Seeds a (manual) collection of existing products, in the order given; returns its gid.
+   */
+  addCollection(
+    domain: string,
+    collection: { title: string; productIds: string[]; id?: number },
+  ): string {
+    const store = this.store(domain);
+    if (collection.title.trim() === '') throw new Error('addCollection: title must not be blank');
+    const productIds = collection.productIds.map((productGid) => {
+      const id = idOfType(productGid, 'Product');
+      if (id === undefined || !store.products.has(id)) {
+        throw new Error(`addCollection: no product ${productGid} in ${domain}`);
+      }
+      return id;
+    });
+    const id = collection.id ?? this.id();
+    if (store.collections.has(id)) throw new Error(`addCollection: collection id ${id} is taken`);
+    const now = this.now();
+    store.collections.set(id, {
+      id,
+      title: collection.title.trim(),
+      handle: collection.title
+        .trim()
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-|-$/g, ''),
+      productIds,
+      createdAt: now,
+      updatedAt: now,
+    });
+    return gid('Collection', id);
+  }
+
+  /** Copies of the cart and checkout validations installed on a shop. */
+  validations(domain: string): ValidationRecord[] {
+    return [...this.store(domain).validations.values()].map((v) => structuredClone(v));
   }
 
   /** A copy of a customer's record, for assertions. */

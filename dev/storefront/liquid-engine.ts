@@ -23,12 +23,14 @@ import {
   type Locales,
 } from './shopify-filters';
 
-export type BlockName = 'points-balance' | 'product-points' | 'launcher' | 'rewards';
+export type BlockName =
+  'points-balance' | 'product-points' | 'launcher' | 'rewards' | 'early-access';
 export const BLOCK_NAMES: readonly BlockName[] = [
   'points-balance',
   'product-points',
   'launcher',
   'rewards',
+  'early-access',
 ];
 
 export const DEFAULT_EXTENSION_DIR = path.resolve(
@@ -48,6 +50,8 @@ export interface LaurelCustomerMetafields {
   points_balance?: LiquidMetafield<number>;
   lifetime_points?: LiquidMetafield<number>;
   tier?: LiquidMetafield<string>;
+  /** TierStatus of app/metafields.ts (json). */
+  tier_status?: LiquidMetafield<unknown>;
   referral_code?: LiquidMetafield<string>;
 }
 
@@ -73,6 +77,11 @@ export interface StorefrontProduct {
   variants: StorefrontVariant[];
   /** What Shopify resolves from `?variant=`, else the first available variant. */
   selected_or_first_available_variant: StorefrontVariant;
+  /** `$app`: the early-access mirror Laurel's sync writes (docs/early-access.md). */
+  metafields?: { $app?: { early_access?: LiquidMetafield<unknown> } } & Record<
+    string,
+    object | undefined
+  >;
 }
 
 export interface StorefrontObjects {
@@ -287,7 +296,9 @@ export function createStorefrontEngine(options: StorefrontEngineOptions = {}): S
         customer: objects.customer
           ? { ...objects.customer, metafields: new MetafieldsDrop(objects.customer.metafields) }
           : null,
-        product: objects.product ?? null,
+        product: objects.product
+          ? { ...objects.product, metafields: new MetafieldsDrop(objects.product.metafields ?? {}) }
+          : null,
         cart: objects.cart,
         routes: objects.routes,
         app: { ...objects.app, metafields: new MetafieldsDrop(objects.app.metafields) },

@@ -46,6 +46,7 @@ import {
   type Demo,
 } from '../helpers/demo-process';
 import { obliterateWorkerQueues, TEST_REDIS_URL } from '../helpers/pipeline';
+import { seedTierProgram, setMemberTier } from '../helpers/tiers';
 
 const CUSTOMERS = 40;
 const PREFIX = `test-${randomUUID()}`;
@@ -592,5 +593,54 @@ describe('the storefront preview', () => {
       expect(url.protocol === 'data:' || url.origin === origin, request.url()).toBe(true);
       expect(url.pathname).not.toBe('/favicon.ico');
     }
+  });
+});
+
+describe('tiers on the storefront preview', () => {
+  it('a Gold member sees their tier and what is left to Platinum, from the metafields the sync wrote', async () => {
+    // The demo's shop gets the four tiers; one member is placed in Gold as the evaluation would
+    // (their tier row and a tier ledger entry, in one transaction). The demo's own sync worker
+    // writes the tier metafields to its Shopify emulator; the preview reads them from there.
+    await seedTierProgram(db.db, shop.id);
+    const [, , gold] = await members();
+    touched.add(gold!.externalId);
+    await db.db.transaction(async (tx) => {
+      await setMemberTier(tx, shop.id, gold!.id, 'gold', { metricValue: 482_000 });
+      await post(tx, shop.id, {
+        customerId: gold!.id,
+        idempotencyKey: `tier:${gold!.id}:change:preview-e2e`,
+        source: 'tier',
+        points: 0,
+        occurredAt: new Date(),
+        programVersion: null,
+        inputs: { rule: 'tier-change', from: null, to: 'gold' },
+      });
+    });
+    const watched = await watchedPage();
+    const { page } = watched;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const response = await page.goto(pageUrl({ customer: gold!.externalId }));
+      if (((await response?.text()) ?? '').includes('data-laurel-tier=')) break;
+      if (Date.now() > deadline) throw new Error('the tier never reached the preview');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const block = page.locator('[data-laurel-balance-block]');
+    const tier = block.locator('[data-laurel-tier]');
+    expect(await tier.getAttribute('data-laurel-tier')).toBe('gold');
+    expect(await tier.innerText()).toBe('Gold');
+    expect(await block.locator('[data-laurel-tier-progress]').innerText()).toBe(
+      '$180 more to Platinum',
+    );
+    // Rendered with the page: no request for it, and (afterEach) no layout shift.
+    expect(watched.problems).toEqual([]);
+    await page.screenshot({ path: join(ROOT, 'docs', 'images', 'storefront-preview-tier.png') });
+
+    // A member the evaluation never placed shows no tier line.
+    const [richest] = await members();
+    await openMemberPage(watched, richest!.externalId);
+    expect(await page.locator('[data-laurel-balance-block] [data-laurel-tier-row]').count()).toBe(
+      0,
+    );
   });
 });

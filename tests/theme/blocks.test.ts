@@ -17,6 +17,7 @@ import {
   storefront,
   summaryOf,
   text,
+  tierStatus,
   variant,
   type Scenario,
 } from './helpers';
@@ -90,16 +91,88 @@ describe('points balance block', () => {
     expect(text(find(html, 'data-laurel-balance'))).toBe('-1,500');
   });
 
-  it('shows the tier once [7] writes it, escaped, and hides what the merchant turned off', async () => {
-    const html = await render('points-balance', { customer: member(10, 10, '<b>Gold</b> & co') });
+  it('shows a Gold member their tier and what is left to the next, server-rendered', async () => {
+    const html = await render('points-balance', {
+      customer: member(10, 10, tierStatus('gold', 482_000)),
+    });
+    const tier = find(html, 'data-laurel-tier');
+    expect(tier?.attributes['data-laurel-tier']).toBe('gold');
+    expect(text(tier)).toBe('Gold');
+    expect(text(find(html, 'data-laurel-tier-progress'))).toBe('$180 more to Platinum');
+    expect(text(find(html, 'data-laurel-tier-row'))).toBe('Tier Gold $180 more to Platinum');
+    const fr = await render('points-balance', {
+      customer: member(10, 10, tierStatus('gold', 482_000)),
+      locale: 'fr',
+      moneyFormat: '{{amount_with_comma_separator}} €',
+    });
+    expect(text(find(fr, 'data-laurel-tier-progress'))).toBe(
+      'Encore 180 € pour atteindre Platinum',
+    );
+  });
+
+  it('says "Top tier" at the top, and shows the way to the first tier to a member without one', async () => {
+    const top = await render('points-balance', {
+      customer: member(10, 10, tierStatus('platinum', 600_000)),
+    });
+    expect(text(find(top, 'data-laurel-tier'))).toBe('Platinum');
+    expect(text(find(top, 'data-laurel-tier-progress'))).toBe('Top tier');
+    const none = await render('points-balance', {
+      customer: member(10, 10, tierStatus(null, 2_550, { key: null })),
+    });
+    expect(find(none, 'data-laurel-tier')).toBeUndefined();
+    expect(text(find(none, 'data-laurel-tier-progress'))).toBe('$224.50 more to Silver');
+  });
+
+  it('counts points and orders in their own words, and leaves out amounts in another currency', async () => {
+    const points = await render('points-balance', {
+      customer: member(
+        10,
+        10,
+        tierStatus('silver', 0, {
+          metric: 'points',
+          currency: null,
+          digits: null,
+          next: { key: 'gold', name: 'Gold', threshold: 2_000, remaining: 1_250 },
+        }),
+      ),
+    });
+    expect(text(find(points, 'data-laurel-tier-progress'))).toBe('1,250 more points to Gold');
+    const orders = await render('points-balance', {
+      customer: member(
+        10,
+        10,
+        tierStatus('silver', 0, {
+          metric: 'orders',
+          currency: null,
+          digits: null,
+          next: { key: 'gold', name: 'Gold', threshold: 5, remaining: 1 },
+        }),
+      ),
+    });
+    expect(text(find(orders, 'data-laurel-tier-progress'))).toBe('1 more order to Gold');
+    const euros = await render('points-balance', {
+      customer: member(10, 10, tierStatus('gold', 482_000)),
+      currency: 'EUR',
+    });
+    expect(text(find(euros, 'data-laurel-tier-progress'))).toBe('Next tier: Platinum');
+  });
+
+  it('escapes the merchant’s tier names, and hides what the merchant turned off', async () => {
+    const hostile = tierStatus('gold', 482_000, {
+      name: '<b>Gold</b> & co',
+      next: { key: 'platinum', name: '<i>Plat</i>', threshold: 500_000, remaining: 18_000 },
+    });
+    const html = await render('points-balance', { customer: member(10, 10, hostile) });
     expect(text(find(html, 'data-laurel-tier'))).toBe('<b>Gold</b> & co');
     expect(html).toContain('&lt;b&gt;Gold&lt;/b&gt; &amp; co');
+    expect(html).toContain('more to &lt;i&gt;Plat&lt;/i&gt;');
+    expect(html).not.toContain('<i>Plat');
     const off = await render(
       'points-balance',
-      { customer: member(10, 10, 'Gold') },
+      { customer: member(10, 10, tierStatus('gold', 482_000)) },
       { show_tier: false, show_lifetime: false },
     );
-    expect(find(off, 'data-laurel-tier')).toBeUndefined();
+    expect(find(off, 'data-laurel-tier-row')).toBeUndefined();
     expect(find(off, 'data-laurel-lifetime')).toBeUndefined();
     expect(find(off, 'data-laurel-balance')).toBeDefined();
   });

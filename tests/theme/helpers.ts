@@ -2,6 +2,7 @@
  * Storefront objects for the theme tests (as Liquid sees them) and a few readers for the HTML the
  * blocks render, keyed by our data-* hooks.
  */
+import type { TierStatus } from '../../app/metafields';
 import { parseProgram, referenceProgram, type ProgramDefinition } from '../../loyalty/program';
 import { programSummary, type ProgramSummary } from '../../loyalty/program-summary';
 import type {
@@ -69,12 +70,47 @@ export function storefront(scenario: Scenario = {}): StorefrontObjects {
 export const member = (
   balance: number,
   lifetime: number,
-  tier?: string,
+  tier?: TierStatus,
 ): LaurelCustomerMetafields => ({
   points_balance: { value: balance, type: 'number_integer' },
   lifetime_points: { value: lifetime, type: 'number_integer' },
-  ...(tier === undefined ? {} : { tier: { value: tier, type: 'single_line_text_field' } }),
+  ...(tier === undefined
+    ? {}
+    : {
+        ...(tier.key === null ? {} : { tier: { value: tier.key, type: 'single_line_text_field' } }),
+        tier_status: { value: tier, type: 'json' },
+      }),
 });
+
+/** The tier status the sync writes (app/metafields.ts TierStatus) for the demo's four tiers. */
+export function tierStatus(
+  key: 'bronze' | 'silver' | 'gold' | 'platinum' | null,
+  value: number,
+  overrides: Partial<TierStatus> = {},
+): TierStatus {
+  const tiers = [
+    { key: 'bronze', name: 'Bronze', threshold: 0 },
+    { key: 'silver', name: 'Silver', threshold: 25_000 },
+    { key: 'gold', name: 'Gold', threshold: 100_000 },
+    { key: 'platinum', name: 'Platinum', threshold: 500_000 },
+  ];
+  const rank = tiers.findIndex((t) => t.key === key);
+  const next = tiers.find((t, i) => i > rank && t.threshold > value);
+  return {
+    version: 1,
+    key,
+    name: rank < 0 ? null : tiers[rank]!.name,
+    since: rank < 0 ? null : '2026-03-01T12:00:00.000Z',
+    downgradeAt: null,
+    metric: 'spend',
+    window: 'calendar_year',
+    currency: 'USD',
+    digits: 2,
+    value,
+    next: next ? { ...next, remaining: next.threshold - value } : null,
+    ...overrides,
+  };
+}
 
 interface Element {
   tag: string;

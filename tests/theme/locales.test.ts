@@ -10,7 +10,7 @@ import {
   DEFAULT_EXTENSION_DIR,
   readLocales,
 } from '../../dev/storefront/liquid-engine';
-import { member, product, storefront, text, find, variant } from './helpers';
+import { member, product, storefront, text, find, tierStatus, variant } from './helpers';
 
 const LOCALES = path.join(DEFAULT_EXTENSION_DIR, 'locales');
 const PLURAL = new Set(['zero', 'one', 'two', 'few', 'many', 'other']);
@@ -88,7 +88,23 @@ describe('storefront strings', () => {
     const shoe = product([variant(1, 12_000)]);
     for (const scenario of [
       { locale: 'fr', product: shoe },
-      { locale: 'fr', product: shoe, customer: member(1250, 2000, 'Or') },
+      {
+        locale: 'fr',
+        product: shoe,
+        customer: member(
+          1250,
+          2000,
+          tierStatus('gold', 482_000, {
+            name: 'Or',
+            next: { key: 'platinum', name: 'Platine', threshold: 500_000, remaining: 18_000 },
+          }),
+        ),
+      },
+      {
+        locale: 'fr',
+        product: shoe,
+        customer: member(1250, 2000, tierStatus('platinum', 600_000, { name: 'Platine' })),
+      },
       { locale: 'fr', product: product([variant(2, 100)]), customer: {} },
     ]) {
       for (const name of ['points-balance', 'product-points', 'launcher', 'rewards'] as const) {

@@ -15,6 +15,7 @@ import { startAdminEmulator, type AdminEmulator } from '../../dev/emulator/serve
 import { referenceProgram } from '../../loyalty/program';
 import { orderPayload } from '../../tests/fixtures/shopify';
 import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
+import { seedTierProgram, setMemberTier } from '../../tests/helpers/tiers';
 import {
   createWebhookQueue,
   enqueueInbox,
@@ -217,5 +218,41 @@ describe('metafield sync on the worker', () => {
     ]);
     await until('the sweep to sync it', async () => shopifyPoints(shop, customer)?.[0] === 250);
     expect(shopifyPoints(shop, customer)).toEqual([250, 250]);
+  });
+
+  it('a member’s tier reaches Shopify in the same write as the balance of the order that changed it', async () => {
+    const shop = await installedShop();
+    await seedTierProgram(handle.db, shop.id);
+    const customer = shopifyCustomer(shop);
+    const row = await ensureCustomer(handle.db, shop.id, { externalId: String(customer) });
+    // What the evaluation leaves after this order: Gold (the ledger entry of the order marks
+    // the member pending; the evaluation writes customer_tiers in the same job).
+    await setMemberTier(handle.db, shop.id, row.id, 'gold', { metricValue: 120_000 });
+    const ids = await deliverOrders(shop, [customer]);
+    await until('the delivery', processed(ids));
+    const gid = `gid://shopify/Customer/${customer}`;
+    await until('Shopify to hold the tier', async () =>
+      emulator.state.metafields(shop.domain, gid).some((m) => m.key === 'tier'),
+    );
+    const write = emulator.requests.find(
+      (r) =>
+        r.shop === shop.domain &&
+        r.operationName === 'MetafieldsSet' &&
+        r.outcome === 'executed' &&
+        JSON.stringify(r.variables).includes(gid),
+    );
+    const written = (write!.variables!.metafields as { key: string; value: string }[]).map((m) => [
+      m.key,
+      m.key === 'tier_status' ? JSON.parse(m.value).key : m.value,
+    ]);
+    expect(written).toEqual([
+      ['points_balance', '90'],
+      ['lifetime_points', '90'],
+      ['tier', 'gold'],
+      ['tier_status', 'gold'],
+    ]);
+    await until('the tier tag', async () =>
+      emulator.state.store(shop.domain).customers.get(customer)!.tags.includes('laurel-tier-gold'),
+    );
   });
 });

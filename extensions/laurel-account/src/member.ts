@@ -101,6 +101,22 @@ function metafieldValue(field: unknown): string | null | undefined {
 }
 
 /**
+ * The tier's name from the `tier_status` metafield's JSON (app/metafields.ts TierStatus): null
+ * without a tier (or tiers), undefined when the value is not one Laurel writes.
+ */
+function tierName(value: string | null | undefined): string | null | undefined {
+  if (value === null || value === undefined) return value;
+  let status: unknown;
+  try {
+    status = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(status)) return undefined;
+  return status.name === null || typeof status.name === 'string' ? status.name : undefined;
+}
+
+/**
  * The Customer Account API answer to {@link MEMBER_METAFIELDS_QUERY}. `null` when the balance is
  * not written yet (sync pending, brand-new customer) — the caller then asks the backend rather
  * than show a number it does not know — and also when the answer is malformed.
@@ -113,7 +129,7 @@ export function summaryFromMetafields(body: unknown): MemberSummary | null {
   const lifetime = metafieldValue(customer.lifetimePoints);
   if (typeof balance !== 'string' || typeof lifetime !== 'string') return null;
   if (!INTEGER_VALUE.test(balance) || !INTEGER_VALUE.test(lifetime)) return null;
-  const tier = metafieldValue(customer.tier);
+  const tier = tierName(metafieldValue(customer.tierStatus));
   const referralCode = metafieldValue(customer.referralCode);
   if (tier === undefined || referralCode === undefined) return null;
   if (!isNullableText(tier, LIMITS.tier) || !isNullableText(referralCode, LIMITS.referralCode)) {
@@ -137,7 +153,7 @@ export const MEMBER_METAFIELDS_QUERY = `query LaurelMember {
   customer {
     pointsBalance: metafield(namespace: "$app", key: "points_balance") { value }
     lifetimePoints: metafield(namespace: "$app", key: "lifetime_points") { value }
-    tier: metafield(namespace: "$app", key: "tier") { value }
+    tierStatus: metafield(namespace: "$app", key: "tier_status") { value }
     referralCode: metafield(namespace: "$app", key: "referral_code") { value }
   }
 }`;

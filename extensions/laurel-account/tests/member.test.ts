@@ -133,7 +133,7 @@ describe('summaryFromMetafields', () => {
         answer({
           pointsBalance: field('120'),
           lifetimePoints: field('300'),
-          tier: null,
+          tierStatus: field(JSON.stringify({ key: 'gold', name: 'Gold', next: null })),
           referralCode: field('ANNA'),
         }),
       ),
@@ -141,31 +141,48 @@ describe('summaryFromMetafields', () => {
       enrolled: true,
       balance: 120,
       lifetimeEarned: 300,
-      tier: null,
+      tier: 'Gold',
       referralCode: 'ANNA',
     });
   });
 
   test('anything short of that is "ask the backend", never a zero', () => {
     for (const body of [
-      answer({ pointsBalance: null, lifetimePoints: null, tier: null, referralCode: null }),
-      answer({ pointsBalance: field('1'), lifetimePoints: null, tier: null, referralCode: null }),
+      answer({ pointsBalance: null, lifetimePoints: null, tierStatus: null, referralCode: null }),
+      answer({
+        pointsBalance: field('1'),
+        lifetimePoints: null,
+        tierStatus: null,
+        referralCode: null,
+      }),
       answer({
         pointsBalance: field(''),
         lifetimePoints: field('1'),
-        tier: null,
+        tierStatus: null,
         referralCode: null,
       }),
       answer({
         pointsBalance: field('1e3'),
         lifetimePoints: field('1'),
-        tier: null,
+        tierStatus: null,
         referralCode: null,
       }),
       answer({
         pointsBalance: field('1'),
         lifetimePoints: field('1'),
-        tier: 7,
+        tierStatus: 7,
+        referralCode: null,
+      }),
+      answer({
+        pointsBalance: field('1'),
+        lifetimePoints: field('1'),
+        tierStatus: field('not json'),
+        referralCode: null,
+      }),
+      answer({
+        pointsBalance: field('1'),
+        lifetimePoints: field('1'),
+        tierStatus: field('{"name": 5}'),
         referralCode: null,
       }),
       answer(null),

@@ -59,7 +59,7 @@ describe('the balance from the $app metafields', () => {
     expect(request?.method).toBe('POST');
     expect(request?.headers.get('Content-Type')).toBe('application/json');
     const { query } = JSON.parse(request?.body ?? '{}') as { query: string };
-    for (const key of ['points_balance', 'lifetime_points', 'tier', 'referral_code']) {
+    for (const key of ['points_balance', 'lifetime_points', 'tier_status', 'referral_code']) {
       expect(query).toContain(`metafield(namespace: "$app", key: "${key}")`);
     }
   });

@@ -32,7 +32,12 @@ export function metafieldsAnswer(values: {
       customer: {
         pointsBalance: field(values.pointsBalance),
         lifetimePoints: field(values.lifetimePoints),
-        tier: field(values.tier),
+        // The tier status JSON (its `name` is shown); `tier` is that name, or raw text as written.
+        tierStatus: field(
+          values.tier === null || values.tier === undefined || values.tier === ''
+            ? values.tier
+            : JSON.stringify({ key: values.tier.toLowerCase(), name: values.tier }),
+        ),
         referralCode: field(values.referralCode),
       },
     },
