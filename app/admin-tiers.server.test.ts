@@ -216,17 +216,10 @@ describe('preview and apply', () => {
     expect(await listTierPrograms(db, shop.id)).toEqual([]);
 
     const synced: number[] = [];
-    const applied = await applyTierForm(
-      db,
-      shop,
-      usd(),
-      preview.preview.hash,
-      now,
-      async (_, s) => {
-        synced.push(s.id);
-        return 'Perks synced';
-      },
-    );
+    const applied = await applyTierForm(db, shop, usd(), preview.preview.hash, now, async () => {
+      synced.push(shop.id);
+      return 'Perks synced';
+    });
     expect(applied).toEqual({
       ok: true,
       version: 1,

@@ -15,7 +15,7 @@
  * what the merchant confirmed is what happens.
  */
 import { createHash } from 'node:crypto';
-import type { Executor } from '../db/client.server';
+import type { Database, Executor } from '../db/client.server';
 import { formatMinorMoney } from '../loyalty/explain';
 import { currencyDigits, formatMoney } from '../loyalty/money';
 import {
@@ -33,11 +33,17 @@ import {
   type TierProgramDefinition,
   type TierWindow,
 } from '../loyalty/tiers';
+import { remirrorShop } from './early-access.server';
+import { syncShopEarlyAccess } from './early-access-sync.server';
 import { AppError, ErrorCode, isAppError } from './errors';
+import { logger } from './logger.server';
+import { SyncLeaseLost, type MetafieldSyncResult } from './metafield-sync.server';
 import { applyTierProgram, previewTierProgram } from './models/tier-evaluation.server';
 import { countMembersByTier } from './models/tier-members.server';
 import { currentTierProgram, listTierPrograms } from './models/tiers.server';
 import type { Shop } from './models/shops.server';
+import { AdminApiError } from './shopify/admin-client.server';
+import { syncTierPerks } from './tier-perks.server';
 
 // ---------------------------------------------------------------------------------------------
 // The editor's values
@@ -404,8 +410,8 @@ export async function previewTierForm(
   };
 }
 
-/** What the perks sync did after an apply, in a sentence for the page; null when it did not run. */
-export type PerksSync = (db: Executor, shop: Shop) => Promise<string | null>;
+/** What follows an apply at Shopify (perks, early-access mirrors), in sentences for the page. */
+export type AfterApply = () => Promise<string | null>;
 
 export type ApplyOutcome =
   | {
@@ -429,7 +435,7 @@ export async function applyTierForm(
   values: TierFormValues,
   previewHash: string,
   now: Date,
-  syncPerks?: PerksSync,
+  afterApply?: AfterApply,
 ): Promise<ApplyOutcome> {
   const parsed = parseTierForm(values, shop.currency);
   if (Object.keys(parsed.errors).length > 0) {
@@ -468,8 +474,70 @@ export async function applyTierForm(
     }
     throw error;
   }
-  const perks = syncPerks ? await syncPerks(db, shop) : null;
+  const perks = afterApply ? await afterApply() : null;
   return { ok: true, ...applied, perks };
+}
+
+function perksSentence(result: MetafieldSyncResult): string | null {
+  if (result.status === 'skipped') {
+    switch (result.reason) {
+      case 'busy':
+        return 'A metafield sync is running for the shop; it syncs the tier perks next.';
+      case 'no-token':
+        return 'Tier perks were not synced: the shop has no offline access token yet.';
+      default:
+        return `Tier perks were not synced (${result.reason}).`;
+    }
+  }
+  switch (result.perks) {
+    case 'synced':
+      return 'Tier perks synced to Shopify: a customer segment and a free-shipping discount for each tier with free shipping. Members’ tags and metafields follow within seconds.';
+    case 'current':
+      return 'Tier perks at Shopify already matched. Members’ tags and metafields follow within seconds.';
+    case 'failed':
+      return 'Shopify refused some tier perks; the sync tries them again.';
+    case 'none':
+      return null;
+  }
+}
+
+/**
+ * What an apply sets off at Shopify, run right after it so the page can say what happened:
+ * the tier perks (syncTierPerks: segments and free-shipping discounts of the new version), and the
+ * early-access mirrors (a stage "Gold and above" names tier keys, so a new program re-mirrors
+ * every product that has one, then one sync run writes them). The version is already in force: a
+ * Shopify that cannot be reached is said, and the sweeps finish the job.
+ */
+export async function syncAfterTierApply(db: Database, shop: Shop): Promise<string | null> {
+  const log = logger().child({ shop: shop.domain, component: 'admin-tiers' });
+  const sentences: string[] = [];
+  const unreachable = (what: string, error: unknown) => {
+    if (!(error instanceof AdminApiError) && !(error instanceof SyncLeaseLost)) throw error;
+    log.warn({ err: error.message }, `${what} after a tier apply failed; the sweep retries`);
+    sentences.push(
+      `Shopify could not be reached for the ${what} (${error.message}); the sync retries.`,
+    );
+  };
+  const products = await remirrorShop(db, shop.id);
+  try {
+    const perks = perksSentence(await syncTierPerks({ db, shop: shop.domain, log }));
+    if (perks) sentences.push(perks);
+  } catch (error) {
+    unreachable('tier perks', error);
+  }
+  if (products.length > 0) {
+    try {
+      const synced = await syncShopEarlyAccess({ db, shop: shop.domain, log });
+      sentences.push(
+        synced.status === 'synced'
+          ? `${plural(products.length, 'early-access product', 'early-access products')} re-mirrored for the new tiers (${integer.format(synced.written)} written to Shopify).`
+          : `${plural(products.length, 'early-access product', 'early-access products')} re-mirrored for the new tiers; the early-access sync writes them (${synced.reason}).`,
+      );
+    } catch (error) {
+      unreachable('early-access mirrors', error);
+    }
+  }
+  return sentences.length > 0 ? sentences.join(' ') : null;
 }
 
 // ---------------------------------------------------------------------------------------------

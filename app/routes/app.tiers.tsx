@@ -31,6 +31,7 @@ import {
   applyTierForm,
   previewTierForm,
   readTierDraft,
+  syncAfterTierApply,
   tierPage,
   type TierFieldErrors,
   type TierFormValues,
@@ -64,7 +65,14 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     return data({ intent: 'preview' as const, ...outcome }, { status: outcome.ok ? 200 : 400 });
   }
   const hash = form.get('previewHash');
-  const outcome = await applyTierForm(db, shop, values, typeof hash === 'string' ? hash : '', now);
+  const outcome = await applyTierForm(
+    db,
+    shop,
+    values,
+    typeof hash === 'string' ? hash : '',
+    now,
+    () => syncAfterTierApply(db, shop),
+  );
   if (outcome.ok) return data({ intent: 'apply' as const, ...outcome });
   return data({ intent: 'apply' as const, ...outcome }, { status: outcome.stale ? 409 : 400 });
 };

@@ -15,11 +15,13 @@ import { ensureCustomer } from '../../app/models/customers.server';
 import { ensureShop, type Shop } from '../../app/models/shops.server';
 import { listTierPrograms } from '../../app/models/tiers.server';
 import { customerTiers, orders } from '../../db/schema';
+import { segmentsOf } from '../../dev/emulator/segments';
 import { hydrated, shot, startAdminBrowser, type AdminBrowser } from '../helpers/admin-browser';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { storeOfflineSession } from '../helpers/sessions';
 
 const SHOP = 'laurel-admin-tiers.myshopify.com';
+const TOKEN = 'shpat_admin_tiers';
 /** Dollars spent in the last day by each member: 3 Bronze, 2 Silver, 2 Gold, 1 Platinum. */
 const SPEND = [0, 40, 120, 300, 480, 1_200, 2_600, 7_500];
 
@@ -30,7 +32,7 @@ let shop: Shop;
 beforeAll(async () => {
   db = await createTestDatabase('postgres');
   shop = await ensureShop(db.db, { domain: SHOP, currency: 'USD', timezone: 'America/New_York' });
-  await storeOfflineSession(db.db, SHOP, 'shpat_admin_tiers');
+  await storeOfflineSession(db.db, SHOP, TOKEN);
   for (const [i, dollars] of SPEND.entries()) {
     const member = await ensureCustomer(db.db, shop.id, {
       externalId: String(8100 + i),
@@ -52,6 +54,8 @@ beforeAll(async () => {
   }
   admin = await startAdminBrowser({
     shop: SHOP,
+    accessToken: TOKEN,
+    settings: { currencyCode: 'USD', ianaTimezone: 'America/New_York' },
     databaseUrl: db.url!,
     queuePrefix: `test-${randomUUID()}`,
   });
@@ -157,6 +161,13 @@ describe('admin: tiers', () => {
       .getByText('Version 1 is in force: 8 members re-evaluated, 8 changed tier.')
       .waitFor({ timeout: 30_000 });
     await page.getByText('In force since').waitFor();
+    // The perks followed at Shopify: a segment and a free-shipping discount for Gold and Platinum.
+    await page.getByText('Tier perks synced to Shopify').waitFor();
+    const store = admin.emulator.state.store(SHOP);
+    expect([...segmentsOf(store).values()].map((s) => s.query).sort()).toEqual([
+      "customer_tags CONTAINS 'laurel-tier-gold'",
+      "customer_tags CONTAINS 'laurel-tier-platinum'",
+    ]);
     await shot(page, 'admin-tiers', { doc: true });
     const programRows = await page
       .locator('table')

@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConsoleMessage, Page } from 'playwright-core';
 import { ROOT } from '../../dev/build';
+import { startAdminEmulator, type AdminEmulator } from '../../dev/emulator/server';
+import type { ShopSettings } from '../../dev/emulator/state';
 import { ensureAppBuilt, freePort, startAppProcess, type AppProcess } from './app-server';
 import { launchChromium, type Chromium } from './demo-process';
 import { obliterateWorkerQueues, TEST_REDIS_URL } from './pipeline';
@@ -21,6 +23,8 @@ export const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
 
 export interface AdminBrowser {
   app: AppProcess;
+  /** Shopify as the demo runs it: the app's ADMIN_API_ENDPOINT, holding the shop. */
+  emulator: AdminEmulator;
   browser: Chromium;
   /** A page recording its problems; push patterns to `expected` for errors a step provokes. */
   watchedPage(): Promise<{ page: Page; problems: string[]; expected: RegExp[] }>;
@@ -29,17 +33,28 @@ export interface AdminBrowser {
 }
 
 /**
- * Starts the built app for `shop` on `databaseUrl` (extra environment in `env`) and Chromium.
- * The shop must already have an offline session (tests/helpers/sessions.ts).
+ * Starts the Admin API emulator (accepting `accessToken` for `shop`, the shop's settings set), the
+ * built app for `shop` on `databaseUrl` against it (extra environment in `env`), and Chromium.
+ * The shop must already have an offline session with that token (tests/helpers/sessions.ts).
  */
 export async function startAdminBrowser(options: {
   shop: string;
+  accessToken: string;
   databaseUrl: string;
   queuePrefix: string;
+  settings?: Partial<ShopSettings>;
   env?: Record<string, string>;
 }): Promise<AdminBrowser> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await ensureAppBuilt();
+  const emulator = await startAdminEmulator({
+    accessTokens: { [options.shop]: options.accessToken },
+    nodeEnv: 'test',
+    functions: [
+      { handle: 'laurel-early-access', apiType: 'cart_checkout_validation', title: 'Early access' },
+    ],
+  });
+  emulator.state.shop(options.shop, options.settings ?? {});
   const secret = randomBytes(32).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'laurel-admin-browser-'));
   const stateFile = join(dir, 'pglite-demo.json');
@@ -58,23 +73,30 @@ export async function startAdminBrowser(options: {
       APP_BRIDGE_URL: `${appUrl}/dev/app-bridge.js`,
       SESSION_CACHE_TTL_MS: '0',
       LOG_LEVEL: 'warn',
+      ADMIN_API_ENDPOINT: emulator.endpointTemplate,
       ...options.env,
     },
+  }).catch(async (error: unknown) => {
+    await emulator.close();
+    throw error;
   });
   let browser: Chromium;
   try {
     browser = await launchChromium();
   } catch (error) {
     await app.stop();
+    await emulator.close();
     throw error;
   }
   return {
     app,
+    emulator,
     browser,
     watchedPage: () => watchedPage(browser),
     async close() {
       await browser.close();
       await app.stop();
+      await emulator.close();
       await obliterateWorkerQueues({ redisUrl: TEST_REDIS_URL, prefix: options.queuePrefix }).catch(
         () => {},
       );
