@@ -70,6 +70,9 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   return data({ intent: 'create' as const, ...outcome }, { status: outcome.status });
 };
 
+// Index table cells do not wrap; these sentences would push the table wider than the page.
+const WRAP = { whiteSpace: 'normal', minWidth: '10rem', maxWidth: '16rem' } as const;
+
 const TONES = {
   before: 'info',
   early: 'attention',
@@ -174,10 +177,14 @@ export default function EarlyAccess() {
                         <Badge tone={TONES[w.status]}>{w.statusLabel}</Badge>
                       </IndexTable.Cell>
                       <IndexTable.Cell>
-                        <Text as="span">{w.now}</Text>
+                        <div style={WRAP}>
+                          <Text as="span">{w.now}</Text>
+                        </div>
                       </IndexTable.Cell>
                       <IndexTable.Cell>
-                        <Badge tone={w.sync.tone}>{w.sync.text}</Badge>
+                        <div style={WRAP}>
+                          <Badge tone={w.sync.tone}>{w.sync.text}</Badge>
+                        </div>
                       </IndexTable.Cell>
                       <IndexTable.Cell>
                         {w.status !== 'archived' && (
