@@ -55,7 +55,7 @@ import { STALL_MS, waitForWorkers } from './wait';
 import { awardMultipliers, demoEarlyAccess, ensureDemoTiers, tiersLine } from './tiers';
 import { demoRedemption, seedRewardCatalog, topMember } from './rewards';
 import { ensureRedis } from './redis';
-import { ReplayError, replayDeliveries } from './replay';
+import { chunksByMonth, ReplayError, replayDeliveries } from './replay';
 import { checkStorefrontSync } from './storefront-sync';
 import { writeDemoState } from './state';
 import { formatReportSummary, reportDifferences } from './summary';
@@ -346,13 +346,20 @@ async function main(): Promise<void> {
   const replayStarted = performance.now();
   const bar = replayProgress(deliveries.length);
   try {
-    await replayDeliveries({
-      baseUrl: server.url,
-      shop: state.shop,
-      secret: state.apiSecret,
-      deliveries,
-      onProgress: (done) => bar.update(done),
-    });
+    // A month at a time, each processed before the next: tiers move as the months go by.
+    let sent = 0;
+    for (const month of chunksByMonth(deliveries, TIMEZONE)) {
+      if (sent > 0) await waitForWorkers(db, state.shop, { progress: false });
+      const offset = sent;
+      await replayDeliveries({
+        baseUrl: server.url,
+        shop: state.shop,
+        secret: state.apiSecret,
+        deliveries: month,
+        onProgress: (done) => bar.update(offset + done),
+      });
+      sent += month.length;
+    }
   } catch (error) {
     bar.finish();
     if (error instanceof ReplayError) throw new DemoError(`the replay stopped: ${error.message}`);
