@@ -114,6 +114,8 @@ describe('admin: early access', () => {
     await page
       .getByText('1 product mirror written to Shopify; checkout validation installed.')
       .waitFor();
+    // The banner is the action's answer; the list is the loader's, revalidated right after it.
+    await page.getByText('On Shopify (1 product)').waitFor();
     const row = page.locator('tbody tr').first();
     const cells = await row
       .locator('td')
