@@ -79,12 +79,25 @@ export interface Controls {
   locales: readonly string[];
   customerId: string | null;
   locale: string;
+  /**
+   * The demo products the page can show (handle, title), the first the default, and the one shown
+   * (undefined: a page without a product, the app proxy's).
+   */
+  products?: readonly { handle: string; title: string }[];
+  product?: string;
 }
 
-function previewHref(customerId: string | null, locale: string, primary: string): string {
+function previewHref(
+  customerId: string | null,
+  locale: string,
+  primary: string,
+  product?: string,
+  defaultProduct?: string,
+): string {
   const query = new URLSearchParams();
   if (customerId) query.set('customer', customerId);
   if (locale !== primary) query.set('locale', locale);
+  if (product && product !== defaultProduct) query.set('product', product);
   const text = query.toString();
   return text ? `${PREVIEW_PATH}?${text}` : PREVIEW_PATH;
 }
@@ -104,19 +117,34 @@ function controlsBar(controls: Controls): string {
       const name = escapeHtml(LANGUAGE_NAMES[code] ?? code);
       return code === controls.locale
         ? `<strong aria-current="page">${name}</strong>`
-        : `<a href="${escapeHtml(previewHref(controls.customerId, code, primary))}" hreflang="${escapeHtml(code)}">${name}</a>`;
+        : `<a href="${escapeHtml(previewHref(controls.customerId, code, primary, controls.product, controls.products?.[0]?.handle))}" hreflang="${escapeHtml(code)}">${name}</a>`;
     })
     .join(' ');
+  const defaultProduct = controls.products?.[0]?.handle;
   const keepLocale =
-    controls.locale === primary
+    (controls.locale === primary
       ? ''
-      : `<input type="hidden" name="locale" value="${escapeHtml(controls.locale)}">`;
+      : `<input type="hidden" name="locale" value="${escapeHtml(controls.locale)}">`) +
+    (controls.product && controls.product !== defaultProduct
+      ? `<input type="hidden" name="product" value="${escapeHtml(controls.product)}">`
+      : '');
+  // The demo's products (its early-access matcha among them), each a link keeping the shopper.
+  const products =
+    controls.product && controls.products && controls.products.length > 1
+      ? `<nav aria-label="Demo products">${controls.products
+          .map((p) =>
+            p.handle === controls.product
+              ? `<strong aria-current="page">${escapeHtml(p.title)}</strong>`
+              : `<a href="${escapeHtml(previewHref(controls.customerId, controls.locale, primary, p.handle, defaultProduct))}">${escapeHtml(p.title)}</a>`,
+          )
+          .join(' ')}</nav>`
+      : '';
   return `<div class="dev-bar" data-preview-controls>
 <form method="get" action="${PREVIEW_PATH}"><label for="preview-customer">Shopper</label>
 <select id="preview-customer" name="customer">${options}</select>
 ${keepLocale}<button type="submit">Preview</button></form>
 <nav aria-label="Storefront language">${languages}</nav>
-<span>Storefront preview · development only</span>
+${products}<span>Storefront preview · development only</span>
 </div>`;
 }
 

@@ -21,7 +21,12 @@ import {
   type BlockName,
   type StorefrontObjects,
 } from '../dev/storefront/liquid-engine';
-import { demoProduct, type LiquidProduct } from '../dev/demo/storefront';
+import {
+  demoProduct,
+  demoProductByHandle,
+  demoProducts,
+  type LiquidProduct,
+} from '../dev/demo/storefront';
 import { getDatabase } from './db.server';
 import type { DevAccess } from './dev-access.server';
 import { previewCustomerCookie } from './dev-app-proxy.server';
@@ -56,6 +61,8 @@ export interface PreviewRequest {
   locale: string;
   /** `?variant=` of the product page, as on Shopify. */
   variantId: number | undefined;
+  /** `?product=`: the handle of the demo product shown (default: the first, the tea). */
+  productHandle?: string;
 }
 
 /** A page the preview answers with instead of the storefront (shop not set up, bad input…). */
@@ -90,10 +97,20 @@ export function parsePreviewRequest(url: URL, locales: readonly string[]): Previ
   if (variant !== undefined && !VARIANT_ID.test(variant)) {
     throw new PreviewProblem(400, `?variant= must be a variant id; got "${variant}".`);
   }
+  const handle = one('product');
+  if (handle !== undefined && !demoProductByHandle(handle)) {
+    throw new PreviewProblem(
+      400,
+      `?product= must be a demo product's handle (${demoProducts()
+        .map((p) => p.handle)
+        .join(', ')}); got "${handle}".`,
+    );
+  }
   return {
     customerId: customer ?? null,
     locale,
     variantId: variant === undefined ? undefined : Number(variant),
+    ...(handle !== undefined ? { productHandle: handle } : {}),
   };
 }
 
@@ -226,12 +243,15 @@ export async function loadPreviewState(
     logger: logger(),
     maxAttempts: 2,
   });
+  const shown = (variantId?: number) =>
+    (wanted.productHandle && demoProductByHandle(wanted.productHandle, variantId)) ||
+    demoProduct(variantId);
   let data;
   try {
     data = await client.request(StorefrontPreview, {
       customerId: `gid://shopify/Customer/${wanted.customerId ?? '0'}`,
       withCustomer: wanted.customerId !== null,
-      productId: `gid://shopify/Product/${demoProduct().id}`,
+      productId: `gid://shopify/Product/${shown().id}`,
       withProduct: page === 'product',
     });
   } catch (error) {
@@ -250,7 +270,7 @@ export async function loadPreviewState(
   const product =
     page === 'product'
       ? {
-          ...demoProduct(wanted.variantId),
+          ...shown(wanted.variantId),
           metafields: { $app: liquidMetafields(data.product?.metafields.nodes ?? []) },
         }
       : null;
@@ -346,7 +366,17 @@ async function preparePage(
       ok: true,
       state,
       wanted: asked,
-      controls: { ...controls, customerId: asked.customerId, locale: asked.locale },
+      controls: {
+        ...controls,
+        customerId: asked.customerId,
+        locale: asked.locale,
+        ...(page === 'product'
+          ? {
+              products: demoProducts().map((p) => ({ handle: p.handle, title: p.title })),
+              product: asked.productHandle ?? demoProduct().handle,
+            }
+          : {}),
+      },
       dir,
     };
   } catch (error) {

@@ -30,6 +30,8 @@ export default function App() {
         </Link>
         <Link to="/app/rewards">Rewards</Link>
         <Link to="/app/redemptions">Redemptions</Link>
+        <Link to="/app/tiers">Tiers</Link>
+        <Link to="/app/early-access">Early access</Link>
       </NavMenu>
       <Outlet />
     </AppProvider>

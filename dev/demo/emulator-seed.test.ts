@@ -84,13 +84,16 @@ describe('seedEmulatorShop', () => {
 });
 
 describe('seedDemoProducts', () => {
-  it('holds the storefront’s product, so a free-product reward can name a real variant', async () => {
+  it('holds the storefront’s products, so a free-product reward can name a real variant', async () => {
     const shop = 'laurel-products.myshopify.com';
     emulator.setAccessToken(shop, TOKEN);
     seedEmulatorShop(emulator.state, shop, { currencyCode: 'USD' }, []);
     // Seeding again (a resumed demo) changes nothing.
     seedDemoProducts(emulator.state, shop);
-    expect(emulator.state.store(shop).products.size).toBe(1);
+    expect([...emulator.state.store(shop).products.values()].map((p) => p.title)).toEqual([
+      'Gyokuro Reserve',
+      'Uji Matcha First Harvest',
+    ]);
     const client = createAdminClient({
       shop,
       accessToken: TOKEN,

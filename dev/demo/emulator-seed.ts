@@ -2,7 +2,8 @@
  * Seeds the local Admin API emulator with the demo shop as Shopify would hold it after the replayed
  * history: the shop's settings, its customers and orders under their real Shopify ids (read from
  * the deliveries' REST bodies), so Admin queries the app makes about them answer sensibly; and the
- * demo store's product (dev/demo/storefront.ts), so a free-product reward can name a real variant.
+ * demo store's products (dev/demo/storefront.ts), so a free-product reward can name a real variant
+ * and an early-access window a real product.
  */
 import { currencyDigits, parseMoney } from '../../loyalty/money';
 import type {
@@ -12,7 +13,7 @@ import type {
   OrderRecord,
   ShopSettings,
 } from '../emulator/state';
-import { demoProduct } from './storefront';
+import { demoProduct, demoProducts } from './storefront';
 
 type Json = Record<string, unknown>;
 
@@ -66,29 +67,31 @@ function numericId(value: unknown): number | null {
 export const DEMO_FREE_PRODUCT_VARIANT_GID = `gid://shopify/ProductVariant/${demoProduct().variants[0]!.id}`;
 
 /**
- * Puts the storefront's demo product into the emulator's `shop` under the same ids and prices, as
- * Shopify would hold it. Does nothing if it is already there (a resumed demo seeds again).
+ * Puts the storefront's demo products (dev/demo/storefront.ts: the tea and the early-access
+ * matcha) into the emulator's `shop` under the same ids and prices, as Shopify would hold them.
+ * A product already there is left alone (a resumed demo seeds again).
  */
 export function seedDemoProducts(state: EmulatorState, shop: string): void {
-  const product = demoProduct();
   const store = state.store(shop);
-  if (store.products.has(product.id)) return;
   // Liquid money is in hundredths of the currency; minor units have the currency's own digits.
   const digits = currencyDigits(store.settings.currencyCode);
   const minor = (hundredths: number) =>
     digits >= 2 ? hundredths * 10 ** (digits - 2) : Math.round(hundredths / 10 ** (2 - digits));
-  state.addProduct(shop, {
-    id: product.id,
-    title: product.title,
-    handle: product.handle,
-    variants: product.variants.map((v) => ({
-      id: v.id,
-      title: v.title,
-      priceMinor: minor(v.price),
-      sku: v.sku,
-      availableForSale: v.available,
-    })),
-  });
+  for (const product of demoProducts()) {
+    if (store.products.has(product.id)) continue;
+    state.addProduct(shop, {
+      id: product.id,
+      title: product.title,
+      handle: product.handle,
+      variants: product.variants.map((v) => ({
+        id: v.id,
+        title: v.title,
+        priceMinor: minor(v.price),
+        sku: v.sku,
+        availableForSale: v.available,
+      })),
+    });
+  }
 }
 
 export interface SeededCounts {

@@ -12,6 +12,12 @@
  * - Test orders and guest orders earn nothing. A guest order is claimed by a customer whose
  *   customers/create arrives later with the same email (lower-cased, trimmed): it then earns as
  *   if it had been theirs, in the month of the order.
+ * - With tiers, an award is multiplied by the multiplier of the tier its member held when it was
+ *   posted, with one floor at the end: floor(bandPoints × factorBps / 10000). Which tier that was
+ *   depends on when the workers processed the order, so the caller says it
+ *   (`awardMultiplierBps`, read from the ledger's tier-change entries by dev/demo/tiers.ts); the
+ *   band points and everything after them are computed here. Reversals are proportional to the
+ *   multiplied award, as below.
  * - An order worth 0 points has no award entry (and so no reversal entries).
  * - Each refund reverses floor(P × refundedSoFar / A) minus what was already reversed, where
  *   refundedSoFar is the refunded merchandise (Σ refund_line_items[].subtotal_set.shop_money),
@@ -182,7 +188,11 @@ function refundOf(payload: Json, what: string): RefundState {
 /** Computes the expected ledger from `deliveries` (see the module comment for the rules). */
 export function expectedResults(
   deliveries: readonly { topic: string; payload: unknown }[],
-  options: { timezone: string },
+  options: {
+    timezone: string;
+    /** The multiplier (basis points, 10000 = ×1) of an order's award; default ×1. */
+    awardMultiplierBps?: (orderId: string) => number;
+  },
 ): ExpectedResults {
   const tz = options.timezone;
   const customers = new Map<string, ExpectedCustomer>();
@@ -211,8 +221,10 @@ export function expectedResults(
   const settle = (order: OrderState) => {
     if (!order.award) {
       if (!order.paid || order.customerId === null || order.test) return;
-      const points = referencePoints(order.amountMinor);
-      if (points === 0) return;
+      const base = referencePoints(order.amountMinor);
+      if (base === 0) return;
+      const bps = options.awardMultiplierBps?.(order.orderId) ?? 10_000;
+      const points = Number((BigInt(base) * BigInt(bps)) / 10_000n);
       order.award = { points, amountMinor: order.amountMinor };
       post(`order:${order.orderId}:earn`, order.customerId, order.processedAt, points);
     }

@@ -29,6 +29,7 @@ import { earnedReport } from '../../app/models/reports.server';
 import { knownWebhookIds, shopInboxFailures } from '../../app/models/shop-inbox.server';
 import { ensureShop } from '../../app/models/shops.server';
 import { ProcessSessionStorage } from '../../app/session-storage.server';
+import { createAdminClient } from '../../app/shopify/admin-client.server';
 import { InputFileError } from '../../cli/transactions';
 import { migrate, openDatabase, type DatabaseHandle } from '../../db/client.server';
 import { referenceProgram } from '../../loyalty/program';
@@ -51,9 +52,10 @@ import {
   type Deliveries,
 } from './source';
 import { STALL_MS, waitForWorkers } from './wait';
+import { awardMultipliers, demoEarlyAccess, ensureDemoTiers, tiersLine } from './tiers';
 import { demoRedemption, seedRewardCatalog, topMember } from './rewards';
 import { ensureRedis } from './redis';
-import { ReplayError, replayDeliveries } from './replay';
+import { chunksByMonth, ReplayError, replayDeliveries } from './replay';
 import { checkStorefrontSync } from './storefront-sync';
 import { writeDemoState } from './state';
 import { formatReportSummary, reportDifferences } from './summary';
@@ -281,6 +283,8 @@ async function main(): Promise<void> {
   if ((await listPrograms(db, shop.id)).length === 0) {
     await publishProgram(db, shop.id, referenceProgram, source.from);
   }
+  // Tiers before the replay: members move between them as their orders are processed.
+  await ensureDemoTiers(db, shop.id, source.from);
   await seedRewardCatalog(db, shop.id);
   await new ProcessSessionStorage({ database: async () => db, cacheTtlMs: 0 }).storeSession(
     new Session({
@@ -342,13 +346,20 @@ async function main(): Promise<void> {
   const replayStarted = performance.now();
   const bar = replayProgress(deliveries.length);
   try {
-    await replayDeliveries({
-      baseUrl: server.url,
-      shop: state.shop,
-      secret: state.apiSecret,
-      deliveries,
-      onProgress: (done) => bar.update(done),
-    });
+    // A month at a time, each processed before the next: tiers move as the months go by.
+    let sent = 0;
+    for (const month of chunksByMonth(deliveries, TIMEZONE)) {
+      if (sent > 0) await waitForWorkers(db, state.shop, { progress: false });
+      const offset = sent;
+      await replayDeliveries({
+        baseUrl: server.url,
+        shop: state.shop,
+        secret: state.apiSecret,
+        deliveries: month,
+        onProgress: (done) => bar.update(offset + done),
+      });
+      sent += month.length;
+    }
   } catch (error) {
     bar.finish();
     if (error instanceof ReplayError) throw new DemoError(`the replay stopped: ${error.message}`);
@@ -415,15 +426,22 @@ async function main(): Promise<void> {
 
   // The report from the ledger, and the independent expectation.
   const report = await earnedReport(db, shop.id);
-  const expected = expectedReport(expectedResults(deliveries, { timezone: TIMEZONE }));
+  // Which tier each award was posted under is the ledger's to say (dev/demo/tiers.ts).
+  const multipliers = await awardMultipliers(db, shop.id);
+  const expected = expectedReport(
+    expectedResults(deliveries, {
+      timezone: TIMEZONE,
+      awardMultiplierBps: (orderId) => multipliers.byOrder.get(orderId) ?? 10_000,
+    }),
+  );
   say();
   say(formatReportSummary(report, { names, timezone: TIMEZONE }));
   const totals = await shopTotals(db, shop.id);
   say(`Members: ${fmt(totals.members)} · points outstanding: ${fmt(totals.pointsOutstanding)}`);
-  const differences = reportDifferences(report, expected);
+  const differences = [...reportDifferences(report, expected), ...multipliers.problems];
   if (differences.length === 0) {
     say(
-      `Check: the ledger agrees with the independent expectation (dev/demo/expected.ts): ${fmt(report.customers.length)} customers, ${report.months.length} months, ${fmt(report.totals.total)} points.`,
+      `Check: the ledger agrees with the independent expectation (dev/demo/expected.ts): ${fmt(report.customers.length)} customers, ${report.months.length} months, ${fmt(report.totals.total)} points, ${fmt(multipliers.byOrder.size)} awards at the multiplier of the tier held (${fmt(multipliers.multiplied)} above ×1).`,
     );
   } else {
     healthy = false;
@@ -445,6 +463,26 @@ async function main(): Promise<void> {
     say(redemption.line);
     if (!redemption.ok) healthy = false;
   }
+  say(await tiersLine(db, shop.id));
+  const early = await demoEarlyAccess({
+    db,
+    shopId: shop.id,
+    shop: state.shop,
+    timezone: TIMEZONE,
+    admin: createAdminClient({
+      shop: state.shop,
+      accessToken: state.accessToken,
+      endpoint: emulator.endpointTemplate,
+      logger: laurel.logger(),
+    }),
+    log: laurel.logger(),
+    appUrl,
+    baseUrl: server.url,
+    secret: state.apiSecret,
+    names,
+  });
+  for (const line of early.lines) say(line);
+  if (!early.ok) healthy = false;
   if (!storefront.settled) {
     say(
       `Warning: the storefront sync did not settle within ${seconds(STALL_MS)}; see ${shortPath(logFile)}.`,
@@ -455,6 +493,8 @@ async function main(): Promise<void> {
   say(`Admin (local, dev only):  ${appUrl}/dev/admin`);
   say(`  Rewards catalog:        ${appUrl}/dev/admin?path=/app/rewards`);
   say(`  Redemptions:            ${appUrl}/dev/admin?path=/app/redemptions`);
+  say(`  Tiers:                  ${appUrl}/dev/admin?path=/app/tiers`);
+  say(`  Early access:           ${appUrl}/dev/admin?path=/app/early-access`);
   say(`Storefront preview:       ${appUrl}/dev/preview`);
   // How to see each theme block there (docs/demo.md, "Storefront preview").
   const current = await listMembers(db, shop.id);

@@ -17,6 +17,7 @@
 import { setMaxListeners } from 'node:events';
 import { signedWebhook } from '../shopify-payloads';
 import { eventIdFor, resourceOf } from './deliveries';
+import { monthOfInstant } from './zoned';
 
 export interface ReplayDelivery {
   topic: string;
@@ -343,4 +344,26 @@ export async function replayDeliveries(options: ReplayOptions): Promise<ReplayRe
   result.durationMs = Math.round(performance.now() - started);
   if (fatal) throw fatal;
   return result;
+}
+
+/**
+ * The deliveries split by the calendar month (in `timezone`) they occurred in, in order. The demo
+ * replays one month at a time and lets the workers finish it before the next: members then hold,
+ * when a month's orders are awarded, the tier their earlier months earned them — as on a live
+ * store, where orders are days apart — instead of a whole history processed in a few batches.
+ */
+export function chunksByMonth<D extends { occurredAt?: string }>(
+  deliveries: readonly D[],
+  timezone: string,
+): D[][] {
+  const chunks: D[][] = [];
+  let month: string | undefined;
+  for (const delivery of deliveries) {
+    const at = delivery.occurredAt ? Date.parse(delivery.occurredAt) : NaN;
+    const key = Number.isNaN(at) ? (month ?? '') : monthOfInstant(at, timezone);
+    if (chunks.length === 0 || key !== month) chunks.push([]);
+    month = key;
+    chunks[chunks.length - 1]!.push(delivery);
+  }
+  return chunks;
 }

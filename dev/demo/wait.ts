@@ -10,10 +10,14 @@ export const STALL_MS = 60_000;
 export async function waitForWorkers(
   db: DatabaseHandle['db'],
   shop: string,
+  options: { progress?: boolean } = {},
 ): Promise<{ received: number; dead: number; stalled: boolean }> {
   let counts = await shopInboxCounts(db, shop);
   const total = () => counts.received + counts.processed + counts.dead;
-  const progress = replayProgress(total(), { label: 'Processing' });
+  const progress = replayProgress(total(), {
+    label: 'Processing',
+    ...(options.progress === false ? { mode: 'off' as const } : {}),
+  });
   let lastReceived = counts.received;
   let lastChange = Date.now();
   for (;;) {

@@ -3,7 +3,11 @@
  * PGlite directory and queue prefix, its admin and storefront preview opened in Chromium, Ctrl-C
  * (SIGINT to its process group, as a terminal sends it), then a second run that must post nothing.
  * The numbers are checked against the independent expectation (dev/demo/expected.ts) recomputed
- * here from the state the demo pinned. Screenshots go to tests/artifacts/.
+ * here from the state the demo pinned — with each award's tier multiplier read from the demo's
+ * ledger (its tier-change entries, dev/demo/tiers.ts) once the demo has stopped and released its
+ * PGlite directory, since which tier an order was awarded under depends on when the workers
+ * processed it. The early-access product is opened as the demo's Gold and Bronze shoppers.
+ * Screenshots go to tests/artifacts/.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +18,9 @@ import { ensureAppBuilt, ROOT } from '../../dev/build';
 import { expectedReport, expectedResults } from '../../dev/demo/expected';
 import { generateHistory } from '../../dev/demo/history';
 import { demoCatalog, topMember } from '../../dev/demo/rewards';
+import { awardMultipliers, type AwardMultipliers } from '../../dev/demo/tiers';
+import { getShopByDomain } from '../../app/models/shops.server';
+import { openDatabase } from '../../db/client.server';
 import { readDemoState } from '../../dev/demo/state';
 import {
   killDemo,
@@ -26,7 +33,8 @@ import {
 } from '../helpers/demo-process';
 import { obliterateWorkerQueues, TEST_REDIS_URL } from '../helpers/pipeline';
 
-const CUSTOMERS = 40;
+// Enough for Gold members and multiplied awards in any generated history (dev/demo/tiers.ts).
+const CUSTOMERS = 100;
 const TIMEZONE = 'America/New_York';
 const PREFIX = `test-${randomUUID()}`;
 const dir = mkdtempSync(join(tmpdir(), 'laurel-demo-e2e-'));
@@ -47,8 +55,12 @@ function startDemo(args: string[]): Demo {
   return demo;
 }
 
-/** What the demo's store should hold, recomputed from the history the demo pinned. */
-function expectation() {
+/**
+ * What the demo's store should hold, recomputed from the history the demo pinned and the tier
+ * multipliers its ledger's tier changes call for (read once the demo has stopped: PGlite is one
+ * process's at a time).
+ */
+async function expectation() {
   const state = readDemoState(STATE_FILE);
   if (!state || state.source.kind !== 'history')
     throw new Error(`no history state in ${STATE_FILE}`);
@@ -59,7 +71,19 @@ function expectation() {
     timezone: TIMEZONE,
     customers: state.source.customers,
   });
-  const results = expectedResults(history.deliveries, { timezone: TIMEZONE });
+  const handle = await openDatabase({ pgliteDir: PGLITE_DIR });
+  let multipliers: AwardMultipliers;
+  try {
+    const shop = await getShopByDomain(handle.db, state.shop);
+    multipliers = await awardMultipliers(handle.db, shop!.id);
+  } finally {
+    await handle.close();
+  }
+  expect(multipliers.problems).toEqual([]);
+  const results = expectedResults(history.deliveries, {
+    timezone: TIMEZONE,
+    awardMultiplierBps: (orderId) => multipliers.byOrder.get(orderId) ?? 10_000,
+  });
   const report = expectedReport(results);
   // The demo's redemption: the top member spends the first reward's cost (dev/demo/rewards.ts).
   const redeemer = topMember(
@@ -76,6 +100,7 @@ function expectation() {
     balances,
     cost,
     report,
+    multipliers,
   };
 }
 
@@ -102,29 +127,40 @@ describe('npm run demo', () => {
     const demo = startDemo(['--port', '0', '--customers', String(CUSTOMERS)]);
     await demo.waitFor(/^Serving until Ctrl-C\.$/m, 120_000);
     const out = demo.stdout();
-    const expected = expectation();
-
-    expect(out).toContain(`Replayed ${fmt(expected.deliveries)} webhooks in`);
+    // The figures are compared with the expectation once the demo has stopped (see above).
+    const figure = (pattern: RegExp) => pattern.exec(out)?.[1];
+    const printed = {
+      members: figure(/^Members: ([\d,]+) · points outstanding/m),
+      points: figure(/points outstanding: ([\d,]+)$/m),
+    };
     expect(out).toMatch(/: 0 deliveries already received, [\d,]+ new entries\./);
-    expect(out).toContain(
-      `Members: ${fmt(expected.members)} · points outstanding: ${fmt(expected.points)}`,
+    expect(out).toMatch(
+      /^Check: the ledger agrees with the independent expectation \(dev\/demo\/expected\.ts\): [\d,]+ customers, \d+ months, [\d,]+ points, [\d,]+ awards at the multiplier of the tier held \([\d,]+ above ×1\)\.$/m,
     );
-    expect(out).toContain(`Grand total: ${fmt(expected.report.totals.total)} points earned.`);
-    expect(out).toContain('Check: the ledger agrees with the independent expectation');
     // One redemption end to end: a code for that member only, used by an order.
     expect(out).toMatch(
       new RegExp(
-        `^Redemption: .+ spent ${expected.cost} points on "\\$5 off your next order" → code LRL(-[0-9A-Z]{4}){3} \\(Shopify: \\$5\\.00 off, for .+ only, once, until \\d{4}-\\d{2}-\\d{2}\\) → used on order #R\\d+ → status used\\.$`,
+        `^Redemption: .+ spent \\d+ points on "\\$5 off your next order" → code LRL(-[0-9A-Z]{4}){3} \\(Shopify: \\$5\\.00 off, for .+ only, once, until \\d{4}-\\d{2}-\\d{2}\\) → used on order #R\\d+ → status used\\.$`,
         'm',
       ),
     );
-    // Every member's storefront metafields, as the emulator holds them, equal the ledger.
+    // Members per tier, and the early-access product for a Gold and a Bronze shopper.
     expect(out).toMatch(
-      new RegExp(
-        `^Storefront sync: ${fmt(expected.report.customers.length)} members' metafields equal the ledger; ledger commit → metafield written p50 [\\d.]+ s, p95 [\\d.]+ s`,
-        'm',
-      ),
+      /^Tiers: [\d,]+ Bronze, [\d,]+ Silver, [\d,]+ Gold, [\d,]+ Platinum \(spend over a rolling 12 months: Silver from \$250, Gold \$500, Platinum \$700\)\.$/m,
     );
+    expect(out).toMatch(
+      /^Early access: Uji Matcha First Harvest, Gold and above from now, everyone from \d{4}-\d{2}-\d{2} \d{2}:\d{2} \(America\/New_York\); mirrored to the product's metafield \(1 written\), checkout validation (created|adopted|current|written)\.$/m,
+    );
+    // "  A Gold shopper:  <preview URL> (<name>); proxy: allowed true"
+    const shopperLink = (label: string) => {
+      const url = new RegExp(`^ {2}${label}:\\s+(http://\\S+) \\(`, 'm').exec(out)?.[1];
+      if (!url) throw new Error(`no "${label}" link in:\n${out}`);
+      return url;
+    };
+    const goldShopper = shopperLink('A Gold shopper');
+    const bronzeShopper = shopperLink('A Bronze shopper');
+    expect(out).toMatch(/^ {2}A Gold shopper: .+; proxy: allowed true$/m);
+    expect(out).toMatch(/^ {2}A Bronze shopper: .+; proxy: allowed false, opens \S+Z$/m);
     expect(out).not.toMatch(/Warning|DISAGREES/);
 
     const admin = urlAfter(out, 'Admin \\(local, dev only\\)');
@@ -146,10 +182,10 @@ describe('npm run demo', () => {
       points: /Points outstanding\s+([\d,]+)/.exec(body)?.[1],
     });
     let body = await text();
-    expect(body).toContain(expected.state.shop);
+    expect(body).toContain(readDemoState(STATE_FILE)!.shop);
     expect(body).toContain('Reference (version 1)');
     expect(body).toContain('USD · America/New_York');
-    expect(figures(body)).toEqual({ members: fmt(expected.members), points: fmt(expected.points) });
+    expect(figures(body)).toEqual(printed);
     expect(
       await page.evaluate(
         () => (window as { shopify?: { laurelDevStandIn?: boolean } }).shopify?.laurelDevStandIn,
@@ -168,19 +204,20 @@ describe('npm run demo', () => {
     await page.getByText('Points outstanding').waitFor({ timeout: 15_000 });
     expect(new URL(page.url()).searchParams.get('id_token')).toMatch(/^ey/);
     body = await text();
-    expect(figures(body)).toEqual({ members: fmt(expected.members), points: fmt(expected.points) });
+    expect(figures(body)).toEqual(printed);
 
     // The storefront preview: every member in its chooser with the expected ledger balance;
     // choosing one shows the theme's balance block with that figure once the sync has written it.
     // (tests/e2e/storefront-preview.test.ts covers the blocks themselves.)
     await page.goto(preview);
-    const members = await page
-      .locator('select[name="customer"] option[data-balance]')
-      .evaluateAll((elements) =>
-        elements.map((e) => [e.getAttribute('value'), Number(e.getAttribute('data-balance'))]),
-      );
-    expect(new Map(members as [string, number][])).toEqual(expected.balances);
-    const [chosen, balance] = [...expected.balances].sort((a, b) => b[1] - a[1])[2]!;
+    const members = new Map(
+      (await page
+        .locator('select[name="customer"] option[data-balance]')
+        .evaluateAll((elements) =>
+          elements.map((e) => [e.getAttribute('value'), Number(e.getAttribute('data-balance'))]),
+        )) as [string, number][],
+    );
+    const [chosen, balance] = [...members].sort((a, b) => b[1] - a[1])[2]!;
     await page.locator('select[name="customer"]').selectOption(chosen);
     await page.getByRole('button', { name: 'Preview' }).click();
     await page.waitForURL((url) => url.searchParams.get('customer') === chosen);
@@ -191,6 +228,25 @@ describe('npm run demo', () => {
     }
     expect(Number(await shown.getAttribute('data-laurel-balance'))).toBe(balance);
     await page.screenshot({ path: join(ARTIFACTS, 'demo-preview.png'), fullPage: true });
+
+    // The early-access matcha: the Gold shopper is told they may buy and has the buy button; the
+    // Bronze shopper is told when, without it (the real Liquid block, from the emulator's mirror
+    // and the members' $app.tier metafields as the sync wrote them).
+    await page.goto(goldShopper);
+    await expect(page.locator('[data-laurel-early-access-member]').innerText()).resolves.toContain(
+      'you can buy this now',
+    );
+    await expect(page.locator('.product-form [type=submit]').isVisible()).resolves.toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-early-access-gold.png'), fullPage: true });
+    await page.goto(bronzeShopper);
+    await expect(
+      page.locator('[data-laurel-early-access] [data-laurel-early-access-opens]').innerText(),
+    ).resolves.toMatch(/^You can buy this from /);
+    await expect(page.locator('.product-form [type=submit]').isVisible()).resolves.toBe(false);
+    await page.screenshot({
+      path: join(ARTIFACTS, 'demo-early-access-bronze.png'),
+      fullPage: true,
+    });
     expect(pageErrors).toEqual([]);
     await browser.close();
     browser = undefined;
@@ -220,10 +276,25 @@ describe('npm run demo', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(processesInGroup(demo.pid)).toEqual([]);
-  }, 180_000);
+
+    // Now the ledger can be read: every figure the demo showed against the expectation.
+    const expected = await expectation();
+    expect(expected.multipliers.multiplied).toBeGreaterThan(0);
+    expect(out).toContain(`Replayed ${fmt(expected.deliveries)} webhooks in`);
+    expect(printed).toEqual({ members: fmt(expected.members), points: fmt(expected.points) });
+    expect(out).toContain(`Grand total: ${fmt(expected.report.totals.total)} points earned.`);
+    expect(out).toContain(`spent ${expected.cost} points on`);
+    // Every member has a tier (Bronze from 0), so every member's metafields are written.
+    expect(out).toMatch(
+      new RegExp(
+        `^Storefront sync: ${fmt(expected.members)} members' metafields equal the ledger; ledger commit → metafield written p50 [\\d.]+ s, p95 [\\d.]+ s`,
+        'm',
+      ),
+    );
+    expect(members).toEqual(expected.balances);
+  }, 240_000);
 
   it('run again, reuses the data and posts nothing twice', async () => {
-    const expected = expectation();
     const demo = startDemo(['--port', '0', '--customers', String(CUSTOMERS), '--no-serve']);
     const exit = await Promise.race([
       demo.exited,
@@ -233,6 +304,7 @@ describe('npm run demo', () => {
     ]);
     const out = demo.stdout();
     expect(exit, `${out}\n${demo.stderr()}`).toEqual({ code: 0, signal: null });
+    const expected = await expectation();
     expect(out).toContain(
       `: ${fmt(expected.deliveries)} deliveries already received, 0 new entries.`,
     );
@@ -247,7 +319,7 @@ describe('npm run demo', () => {
     );
     // The new emulator holds nothing: every member is written again, and no lag is claimed.
     expect(out).toContain(
-      `Storefront sync: ${fmt(expected.report.customers.length)} members' metafields equal the ledger (`,
+      `Storefront sync: ${fmt(expected.members)} members' metafields equal the ledger (`,
     );
     expect(out).toContain('no new entries this run, so no lag to measure');
     expect(out).not.toContain('Serving until Ctrl-C');
