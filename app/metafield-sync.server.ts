@@ -21,6 +21,7 @@ import {
   CurrentAppInstallation,
   CustomerTierTags,
   MetafieldsDelete,
+  TagsAdd,
   MetafieldsSet,
   type AdminDocument,
   type MetafieldsSetInput,
@@ -701,7 +702,8 @@ class LeasedRun {
    * Moves each member's tier tag where it changed (the tag recorded differs from the one their
    * tier gives): one call per member, removing every other tier tag of the program and the one
    * recorded, adding theirs. Removing all of them, not only the recorded one, keeps one tier tag
-   * even if a tag was added and never recorded (a crash between the two).
+   * even if a tag was added and never recorded (a crash between the two). A member never tagged
+   * gets only the add (tagsAdd): a crash before its record is repaired by the same add next run.
    */
   private async moveTierTags(members: PendingMember[], tiers: CurrentTierProgram) {
     const result = {
@@ -723,13 +725,19 @@ class LeasedRun {
       );
       result.calls++;
       try {
-        await this.call(CustomerTierTags, {
-          id: customerGid(member.externalId),
-          add: tag ? [tag] : [],
-          adding: tag !== null,
-          remove,
-          removing: remove.length > 0,
-        });
+        if (recorded === null && tag !== null) {
+          // Never tagged by Laurel: adding is the whole move, at half the cost of a remove and an
+          // add (Shopify's rate limit is per shop, and every new member gets here once).
+          await this.call(TagsAdd, { id: customerGid(member.externalId), tags: [tag] });
+        } else {
+          await this.call(CustomerTierTags, {
+            id: customerGid(member.externalId),
+            add: tag ? [tag] : [],
+            adding: tag !== null,
+            remove,
+            removing: remove.length > 0,
+          });
+        }
         result.written.push(member);
         result.tags.push({ customerId: member.customerId, tag });
       } catch (error) {

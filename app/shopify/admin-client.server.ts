@@ -282,8 +282,13 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     let backoff = 0;
 
     for (let attempt = 1; ; attempt++) {
-      const wait = Math.max(backoff, throttle.waitMs(shop, operationName, now()));
-      if (wait > 0) await sleep(wait);
+      if (backoff > 0) await sleep(backoff);
+      // Checked again after every wait, and reserved with no await in between: calls in flight
+      // together would otherwise all wake after the same wait and spend the same points.
+      for (let wait = throttle.waitMs(shop, operationName, now()); wait > 0;) {
+        await sleep(wait);
+        wait = throttle.waitMs(shop, operationName, now());
+      }
       throttle.reserve(shop, operationName, now());
 
       const outcome = await send(document, variables, requestOptions.signal);
