@@ -21,7 +21,12 @@ import { currentTierProgram } from '../../app/models/tiers.server';
 import { action, loader } from '../../app/routes/proxy.early-access';
 import { localTimeText, parseEarlyAccessWindow } from '../../loyalty/early-access';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import { proxyRequest, seedStorefront, type StorefrontSeed } from '../helpers/storefront';
+import {
+  OTHER_SHOP,
+  proxyRequest,
+  seedStorefront,
+  type StorefrontSeed,
+} from '../helpers/storefront';
 import { seedTierProgram, setMemberTier } from '../helpers/tiers';
 
 const NY = 'America/New_York';
@@ -245,6 +250,36 @@ describe('GET /proxy/early-access: refusals', () => {
     const signed = proxyRequest('/proxy/early-access', { product: PRODUCTS.during });
     const forged = new Request(`${signed.url}&logged_in_customer_id=7001`);
     expect((await loader(args(forged))).status).toBe(401);
+  });
+
+  it("a stale signature: 401; a Gold member's id signed for another shop is nobody there", async () => {
+    const stale = await loader(
+      args(
+        proxyRequest(
+          '/proxy/early-access',
+          { product: PRODUCTS.during, logged_in_customer_id: '7001' },
+          { timestamp: Math.floor(Date.now() / 1000) - 600 },
+        ),
+      ),
+    );
+    expect(stale.status).toBe(401);
+    // 7001 is Ada (Gold) in SHOP; in OTHER_SHOP it is Eve, who holds no tier and sees no window.
+    const elsewhere = await loader(
+      args(
+        proxyRequest(
+          '/proxy/early-access',
+          { product: PRODUCTS.during, logged_in_customer_id: '7001' },
+          { shop: OTHER_SHOP },
+        ),
+      ),
+    );
+    expect(elsewhere.status).toBe(200);
+    expect(await elsewhere.json()).toEqual({
+      allowed: true,
+      opensAt: null,
+      tier: null,
+      windows: [],
+    });
   });
 
   it('anything but GET: 405', async () => {
