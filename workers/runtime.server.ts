@@ -393,33 +393,17 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
     }
   }
 
-  const worker = new Worker(
-    WEBHOOK_QUEUE,
-    async (job) => {
-      const processor = processors[job.name as JobName];
-      if (!processor) throw new UnrecoverableError(`no handler for job ${job.name}`);
-      return processor(job);
-    },
-    {
-      connection: workerOptions(settings.redisUrl),
-      prefix: settings.prefix,
-      concurrency,
-      lockDuration: lockMs,
-      stalledInterval: stalledCheckMs(lockMs),
-      // A job whose worker died three times (stalled more than twice) is failed; the reconciler
-      // re-enqueues its row.
-      maxStalledCount: 2,
-      settings: { backoffStrategy: retryDelayMs },
-    },
-  );
-  worker.on('error', workerErrorListener(log));
-
-  /** A worker for one of the side queues: jobs by name from `processors`, `concurrency` at once. */
-  const sideWorker = (
+  /**
+   * A worker for one queue: jobs by name from `processors`, `concurrency` at once. A job whose
+   * worker died three times (stalled more than twice) is failed; for webhooks the reconciler
+   * re-enqueues its row, the side queues' schedules run again.
+   */
+  const queueWorker = (
     queueName: string,
     processors: Partial<Record<JobName, Processor>>,
     concurrency: number,
     logger: Logger,
+    retries?: { backoffStrategy: typeof retryDelayMs },
   ): Worker => {
     const created = new Worker(
       queueName,
@@ -435,26 +419,30 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
         lockDuration: lockMs,
         stalledInterval: stalledCheckMs(lockMs),
         maxStalledCount: 2,
+        ...(retries ? { settings: retries } : {}),
       },
     );
     created.on('error', workerErrorListener(logger));
     return created;
   };
-  const metafieldWorker = sideWorker(
+  const worker = queueWorker(WEBHOOK_QUEUE, processors, concurrency, log, {
+    backoffStrategy: retryDelayMs,
+  });
+  const metafieldWorker = queueWorker(
     METAFIELD_QUEUE,
     metafieldProcessors,
     metafields.concurrency,
     metafieldDeps.log,
   );
   // One sweep at a time: it talks to Shopify for every shop with pending redemptions.
-  const redemptionWorker = sideWorker(
+  const redemptionWorker = queueWorker(
     REDEMPTION_QUEUE,
     redemptionProcessors,
     1,
     redemptionDeps.log,
   );
   // One shop's run at a time: each is a series of transactions over that shop's members.
-  const tierWorker = sideWorker(TIER_QUEUE, tierProcessors, 1, tierDeps.log);
+  const tierWorker = queueWorker(TIER_QUEUE, tierProcessors, 1, tierDeps.log);
 
   const reschedule = () =>
     scheduleReconciler(queue, reconcileEveryMs).catch((error: Error) =>
