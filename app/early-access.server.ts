@@ -16,7 +16,7 @@ import {
   type EarlyAccessPhase,
 } from '../loyalty/early-access';
 import { getDatabase } from './db.server';
-import { AppError, ErrorCode } from './errors';
+import { AppError, ErrorCode, validationFrom } from './errors';
 import { CollectionProducts, ProductTitle, type CollectionProductsResult } from './graphql';
 import { findCustomerByExternalId } from './models/customers.server';
 import {
@@ -60,15 +60,6 @@ export interface SavedEarlyAccessWindow {
 
 const productGid = (id: string) => `gid://shopify/Product/${id}`;
 const collectionGid = (id: string) => `gid://shopify/Collection/${id}`;
-
-function validationError(error: EarlyAccessError): AppError {
-  return new AppError(
-    ErrorCode.VALIDATION,
-    error.message,
-    { issues: error.issues },
-    { cause: error },
-  );
-}
 
 function targetMissing(type: 'product' | 'collection', id: string, shop: string): AppError {
   const message = `no ${type} ${id} in ${shop}`;
@@ -148,7 +139,7 @@ export async function saveEarlyAccessWindow(
   try {
     window = parseEarlyAccessWindow(json, context);
   } catch (error) {
-    if (error instanceof EarlyAccessError) throw validationError(error);
+    if (error instanceof EarlyAccessError) throw validationFrom(error);
     throw error;
   }
   const target = await resolveTarget(deps.admin, shop, window.target);

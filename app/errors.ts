@@ -71,6 +71,16 @@ export class AppError extends Error {
   }
 }
 
+/** A domain rule's refusal listing every problem (ProgramError, RewardError, TierProgramError…). */
+export interface IssuesError extends Error {
+  readonly issues: readonly { path: string; message: string }[];
+}
+
+/** That refusal as a VALIDATION AppError carrying its issues (HTTP 400 with `details.issues`). */
+export function validationFrom(error: IssuesError, message = error.message): AppError {
+  return new AppError(ErrorCode.VALIDATION, message, { issues: error.issues }, { cause: error });
+}
+
 export function isAppError(error: unknown, code?: ErrorCode): error is AppError {
   return error instanceof AppError && (code === undefined || error.code === code);
 }

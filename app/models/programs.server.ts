@@ -8,7 +8,7 @@ import {
   type CompiledProgram,
   type ProgramDefinition,
 } from '../../loyalty/program';
-import { AppError, ErrorCode } from '../errors';
+import { AppError, ErrorCode, validationFrom } from '../errors';
 import { requireShop } from './shops.server';
 import { retryVersionRace } from './versions.server';
 
@@ -30,14 +30,7 @@ function compile(definitionJson: unknown): CompiledProgram {
       ? parseProgramJson(definitionJson)
       : parseProgram(definitionJson);
   } catch (error) {
-    if (error instanceof ProgramError) {
-      throw new AppError(
-        ErrorCode.VALIDATION,
-        error.message,
-        { issues: error.issues },
-        { cause: error },
-      );
-    }
+    if (error instanceof ProgramError) throw validationFrom(error);
     throw error;
   }
 }

@@ -27,7 +27,7 @@ import {
   type RewardDefinition,
   type UnavailableReason,
 } from '../../loyalty/rewards';
-import { AppError, ErrorCode, sqlStateOf } from '../errors';
+import { AppError, ErrorCode, sqlStateOf, validationFrom } from '../errors';
 import { post } from './ledger.server';
 import { moveRedemption, type Redemption, type RedemptionStatus } from './redemptions.server';
 import { getReward } from './rewards.server';
@@ -97,14 +97,7 @@ export function pointsFor(reward: RewardDefinition, requested: unknown): number 
   try {
     return redemptionPoints(reward, requested);
   } catch (error) {
-    if (error instanceof RewardError) {
-      throw new AppError(
-        ErrorCode.VALIDATION,
-        error.message,
-        { issues: error.issues },
-        { cause: error },
-      );
-    }
+    if (error instanceof RewardError) throw validationFrom(error);
     throw error;
   }
 }

@@ -7,7 +7,7 @@ import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
 import { rewards, rewardVersions } from '../../db/schema';
 import { parseRewardDefinition, RewardError, type RewardDefinition } from '../../loyalty/rewards';
-import { AppError, ErrorCode } from '../errors';
+import { AppError, ErrorCode, validationFrom } from '../errors';
 import { requireShop } from './shops.server';
 import { currentTierProgram } from './tiers.server';
 
@@ -25,14 +25,8 @@ function validated(definition: unknown, currency: string): RewardDefinition {
   try {
     return parseRewardDefinition(definition, currency);
   } catch (error) {
-    if (error instanceof RewardError) {
-      throw new AppError(
-        ErrorCode.VALIDATION,
-        `invalid reward: ${error.message}`,
-        { issues: error.issues },
-        { cause: error },
-      );
-    }
+    if (error instanceof RewardError)
+      throw validationFrom(error, `invalid reward: ${error.message}`);
     throw error;
   }
 }

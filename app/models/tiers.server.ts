@@ -17,7 +17,7 @@ import {
   type TierProgress,
 } from '../../loyalty/tiers';
 import type { SettlementTier } from '../../loyalty/settlement';
-import { AppError, ErrorCode } from '../errors';
+import { validationFrom } from '../errors';
 import { requireShop } from './shops.server';
 import { retryVersionRace } from './versions.server';
 
@@ -39,14 +39,7 @@ export function compileTierProgram(
   try {
     return parseTierProgram(definitionJson, { shopCurrency });
   } catch (error) {
-    if (error instanceof TierProgramError) {
-      throw new AppError(
-        ErrorCode.VALIDATION,
-        error.message,
-        { issues: error.issues },
-        { cause: error },
-      );
-    }
+    if (error instanceof TierProgramError) throw validationFrom(error);
     throw error;
   }
 }
