@@ -20,7 +20,6 @@ import {
   IndexTable,
   InlineStack,
   Layout,
-  List,
   Page,
   Select,
   Text,
@@ -37,6 +36,7 @@ import {
 } from '../admin-early-access.server';
 import { AppError, ErrorCode } from '../errors';
 import { adminErrorBoundary } from '../admin-error-boundary';
+import { ProblemsBanner } from '../admin-problems';
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { db, shop } = await adminShop(request);
@@ -288,15 +288,7 @@ function NewWindow({ loaded }: { loaded: Loaded }) {
             </p>
           </Banner>
         )}
-        {problems.length > 0 && (
-          <Banner tone="critical" title="The window was not saved">
-            <List>
-              {problems.map((p) => (
-                <List.Item key={p}>{p}</List.Item>
-              ))}
-            </List>
-          </Banner>
-        )}
+        <ProblemsBanner title="The window was not saved" problems={problems} />
         <FormLayout>
           <TextField
             label="Name"

@@ -17,7 +17,6 @@ import {
   FormLayout,
   InlineStack,
   Layout,
-  List,
   Page,
   Select,
   Text,
@@ -41,6 +40,7 @@ import { getReward } from '../models/rewards.server';
 import { currencyDigits } from '../../loyalty/money';
 import { REWARD_TYPES, type RewardType } from '../../loyalty/rewards';
 import { adminErrorBoundary } from '../admin-error-boundary';
+import { ProblemsBanner } from '../admin-problems';
 
 // Under the heading "The code combines with".
 const CHECKBOX_LABELS = {
@@ -158,15 +158,7 @@ export default function RewardPage() {
         <Layout>
           <Layout.Section>
             <BlockStack gap="400">
-              {problems.length > 0 && (
-                <Banner tone="critical" title="The reward was not saved">
-                  <List>
-                    {problems.map((p) => (
-                      <List.Item key={p}>{p}</List.Item>
-                    ))}
-                  </List>
-                </Banner>
-              )}
+              <ProblemsBanner title="The reward was not saved" problems={problems} />
               {reward && (
                 <Banner tone="info">
                   {`Saving creates version ${reward.version + 1}; codes already issued keep their terms.`}

@@ -20,7 +20,6 @@ import {
   FormLayout,
   InlineStack,
   Layout,
-  List,
   Page,
   Select,
   Text,
@@ -40,6 +39,7 @@ import {
 } from '../admin-tiers.server';
 import { AppError, ErrorCode } from '../errors';
 import { adminErrorBoundary } from '../admin-error-boundary';
+import { ProblemsBanner } from '../admin-problems';
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { db, shop } = await adminShop(request);
@@ -290,15 +290,7 @@ function Editor({ initial, loaded }: { initial: TierFormValues; loaded: Loaded }
   const problems = Object.entries(errors).map(([, message]) => message);
   return (
     <BlockStack gap="400">
-      {problems.length > 0 && (
-        <Banner tone="critical" title="Nothing was saved: fix these and preview again">
-          <List>
-            {problems.map((p) => (
-              <List.Item key={p}>{p}</List.Item>
-            ))}
-          </List>
-        </Banner>
-      )}
+      <ProblemsBanner title="Nothing was saved: fix these and preview again" problems={problems} />
       <Card>
         <BlockStack gap="300">
           <Text as="h2" variant="headingMd">
