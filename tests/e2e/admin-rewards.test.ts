@@ -13,14 +13,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConsoleMessage, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureCustomer } from '../../app/models/customers.server';
 import { post } from '../../app/models/ledger.server';
 import { listRewards } from '../../app/models/rewards.server';
 import { ensureShop, type Shop } from '../../app/models/shops.server';
-import { ROOT } from '../../dev/build';
 import { redemptions } from '../../db/schema';
+import { ARTIFACTS, hydrated, shot, watchedAdminPage } from '../helpers/admin-browser';
 import { ensureAppBuilt, freePort, startAppProcess, type AppProcess } from '../helpers/app-server';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { launchChromium, type Chromium } from '../helpers/demo-process';
@@ -30,7 +29,6 @@ import { storeOfflineSession } from '../helpers/sessions';
 const SHOP = 'laurel-admin-e2e.myshopify.com';
 const SECRET = randomBytes(32).toString('hex');
 const PREFIX = `test-${randomUUID()}`;
-const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
 const dir = mkdtempSync(join(tmpdir(), 'laurel-admin-e2e-'));
 
 let db: TestDatabase;
@@ -73,54 +71,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
-/**
- * What the environment, not the app, makes the browser report. Shopify's library answers every
- * admin document with `Link` preload headers for cdn.shopify.com (App Bridge, the Inter font),
- * which a sandbox without internet cannot reach and which the dev stand-in for App Bridge makes
- * unused; and the app has no favicon. Nothing else is tolerated.
- */
-const ENVIRONMENT = [
-  /^failed request: https:\/\/cdn\.shopify\.com\/.* \(net::ERR_NAME_NOT_RESOLVED\)$/,
-  /^console\.error: Failed to load resource: net::ERR_NAME_NOT_RESOLVED \(https:\/\/cdn\.shopify\.com\//,
-  /^console\.warning: The resource https:\/\/cdn\.shopify\.com\/\S+ was preloaded using link preload but not used/,
-  /^console\.error: Failed to load resource: the server responded with a status of 404 .*\/favicon\.ico\)$/,
-  /^HTTP 404: GET http:\/\/127\.0\.0\.1:\d+\/favicon\.ico$/,
-];
-
-/** A page whose every console error/warning, page error, failed request and HTTP error is kept. */
-async function watchedPage(): Promise<{ page: Page; problems: string[]; expected: RegExp[] }> {
-  const page = await browser.context.newPage();
-  const problems: string[] = [];
-  const expected: RegExp[] = [];
-  const allowed = (text: string) =>
-    [...ENVIRONMENT, ...expected].some((pattern) => pattern.test(text));
-  page.on('console', (message: ConsoleMessage) => {
-    const line = `console.${message.type()}: ${message.text()} (${message.location().url})`;
-    if ((message.type() === 'error' || message.type() === 'warning') && !allowed(line)) {
-      problems.push(line);
-    }
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('requestfailed', (request) => {
-    const line = `failed request: ${request.url()} (${request.failure()?.errorText})`;
-    if (!allowed(line)) problems.push(line);
-  });
-  page.on('response', (response) => {
-    const line = `HTTP ${response.status()}: ${response.request().method()} ${response.url()}`;
-    if (response.status() >= 400 && !allowed(line)) problems.push(line);
-  });
-  return { page, problems, expected };
-}
-
-/** Remix has hydrated the page (a form submitted before would be a plain document POST). */
-async function hydrated(page: Page): Promise<void> {
-  await page.waitForFunction(() => '__remixRouter' in window, undefined, { timeout: 15_000 });
-  await page.waitForLoadState('networkidle');
-}
-
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-
 /** A redemption as the redeem flow leaves it, its debit a real ledger entry. */
 async function seedRedemption(
   customerId: number,
@@ -159,7 +109,7 @@ async function seedRedemption(
 
 describe('admin: rewards and redemptions', () => {
   it('creates two rewards through the form, shows a validation error, archives one and filters redemptions', async () => {
-    const { page, problems, expected } = await watchedPage();
+    const { page, problems, expected } = await watchedAdminPage(browser);
 
     // The catalog, empty, through the dev path to the embedded admin.
     await page.goto(`${app.url}/dev/admin?path=/app/rewards`);

@@ -92,7 +92,7 @@ export async function startAdminBrowser(options: {
     app,
     emulator,
     browser,
-    watchedPage: () => watchedPage(browser),
+    watchedPage: () => watchedAdminPage(browser),
     async close() {
       await browser.close();
       await app.stop();
@@ -119,7 +119,8 @@ const ENVIRONMENT = [
   /^HTTP 404: GET http:\/\/127\.0\.0\.1:\d+\/favicon\.ico$/,
 ];
 
-async function watchedPage(
+/** A page whose every console error/warning, page error, failed request and HTTP error is kept. */
+export async function watchedAdminPage(
   browser: Chromium,
 ): Promise<{ page: Page; problems: string[]; expected: RegExp[] }> {
   const page = await browser.context.newPage();
