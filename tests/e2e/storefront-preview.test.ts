@@ -46,7 +46,7 @@ import {
   type Demo,
 } from '../helpers/demo-process';
 import { obliterateWorkerQueues, TEST_REDIS_URL } from '../helpers/pipeline';
-import { seedTierProgram, setMemberTier } from '../helpers/tiers';
+import { dailyTierRunFinished, seedTierProgram, setMemberTier } from '../helpers/tiers';
 import { getCustomerTier } from '../../app/models/tiers.server';
 
 const CUSTOMERS = 40;
@@ -602,7 +602,9 @@ describe('tiers on the storefront preview', () => {
     // The demo's shop has its own tiers (dev/demo/tiers.ts); the four of tests/helpers/tiers.ts
     // are published over them, and one member is placed in Gold as the evaluation would (their
     // tier row and a tier ledger entry, in one transaction). The demo's own sync worker writes the
-    // tier metafields to its Shopify emulator; the preview reads them from there.
+    // tier metafields to its Shopify emulator; the preview reads them from there. The demo's own
+    // daily run goes first, or it would re-evaluate that member from their real spend.
+    await dailyTierRunFinished(db.db, shop.id);
     await seedTierProgram(db.db, shop.id);
     const [, , gold] = await members();
     touched.add(gold!.externalId);

@@ -5,6 +5,7 @@
 import type { Executor } from '../../db/client.server';
 import { customerTiers } from '../../db/schema';
 import { publishTierProgram, type TierProgramVersion } from '../../app/models/tiers.server';
+import { shopsDueForTierRun } from '../../app/models/tier-evaluation.server';
 import type { TierProgramDefinition } from '../../loyalty/tiers';
 
 /** Bronze from $0, Silver $250, Gold $1,000, Platinum $5,000 spent in the calendar year. */
@@ -73,4 +74,26 @@ export async function setMemberTier(
     .insert(customerTiers)
     .values(values)
     .onConflictDoUpdate({ target: customerTiers.customerId, set: values });
+}
+
+/**
+ * Waits until the shop's daily tier run for its current local day has finished. A running demo's
+ * workers start that run at once (an hourly sweep that fires on start); a test that places a
+ * member by hand waits for it first, or the run, arriving later, re-evaluates the member from
+ * their real activity.
+ */
+export async function dailyTierRunFinished(
+  db: Executor,
+  shopId: number,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const due = await shopsDueForTierRun(db, new Date());
+    if (!due.some((d) => d.shopId === shopId)) return;
+    if (Date.now() > deadline) {
+      throw new Error(`shop ${shopId}'s daily tier run did not finish within ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
