@@ -704,3 +704,194 @@ export const shopEarlyAccess = pgTable('shop_early_access', {
   syncedAt: tstz('synced_at'),
   lastError: text('last_error'),
 });
+
+/** Referral program versions (loyalty/referrals.ts): insert-only, like earn and tier programs. */
+export const referralPrograms = pgTable(
+  'referral_programs',
+  {
+    id: serial('id').primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    effectiveFrom: tstz('effective_from').notNull(),
+    /** The normalised ReferralProgramDefinition. */
+    definition: jsonb('definition').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('referral_programs_shop_version_uq').on(t.shopId, t.version),
+    index('referral_programs_shop_effective_idx').on(t.shopId, t.effectiveFrom),
+  ],
+);
+
+/**
+ * Each member's referral code (stable: made once, never changed) and the friend discount code it
+ * was added to the shop's friend discount as. `pending` until Shopify has the code; only an
+ * `active` code reaches the storefront (the `$app.referral_code` metafield).
+ */
+export const referralCodes = pgTable(
+  'referral_codes',
+  {
+    id: serial('id').primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    customerId: integer('customer_id').notNull(),
+    /** loyalty/referrals.ts CODE_ALPHABET × CODE_LENGTH, upper case: the share link's. */
+    code: text('code').notNull(),
+    /** The code friends type or get from the link: the program's prefix + code, upper case. */
+    friendCode: text('friend_code').notNull(),
+    /** pending | active | failed */
+    status: text('status').notNull().default('pending'),
+    /** Why Shopify refused the code (status failed). */
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    activatedAt: tstz('activated_at'),
+  },
+  (t) => [
+    uniqueIndex('referral_codes_shop_customer_uq').on(t.shopId, t.customerId),
+    uniqueIndex('referral_codes_shop_code_uq').on(t.shopId, t.code),
+    uniqueIndex('referral_codes_shop_friend_code_uq').on(t.shopId, t.friendCode),
+    index('referral_codes_pending_idx')
+      .on(t.shopId)
+      .where(sql`${t.status} = 'pending'`),
+    foreignKey({
+      name: 'referral_codes_shop_customer_fk',
+      columns: [t.shopId, t.customerId],
+      foreignColumns: [customers.shopId, customers.id],
+    }).onDelete('cascade'),
+  ],
+);
+
+/**
+ * The shop's friend discount at Shopify: one code discount (new customers only, once per customer)
+ * holding every member's friend code, so a friend can use one referral code, once.
+ */
+export const referralDiscounts = pgTable('referral_discounts', {
+  shopId: integer('shop_id')
+    .primaryKey()
+    .references(() => shops.id, { onDelete: 'cascade' }),
+  /** The DiscountCodeNode gid. */
+  discountId: text('discount_id'),
+  /** The "customers with no orders" segment the discount is limited to. */
+  segmentId: text('segment_id'),
+  /** Referral program version the discount's value and minimum match; null: never synced. */
+  syncedVersion: integer('synced_version'),
+  lastError: text('last_error'),
+  updatedAt: tstz('updated_at').notNull().defaultNow(),
+});
+
+/**
+ * Share-link landings (/apps/loyalty/r/<code>), for the click count and the per-IP limit. The IP is
+ * kept only as a keyed hash (docs/privacy.md).
+ */
+export const referralClicks = pgTable(
+  'referral_clicks',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    /** Null: the code was unknown (counted for the per-IP limit only). */
+    codeId: integer('code_id').references(() => referralCodes.id, { onDelete: 'cascade' }),
+    ipHash: text('ip_hash'),
+    /** redirected | unknown_code | disabled */
+    outcome: text('outcome').notNull(),
+    at: tstz('at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('referral_clicks_shop_code_idx').on(t.shopId, t.codeId, t.at),
+    index('referral_clicks_shop_ip_idx').on(t.shopId, t.ipHash, t.at),
+  ],
+);
+
+/**
+ * A friend's first order with a referrer's code, and what came of it (loyalty/referrals.ts
+ * ReferralStatus): rewarded, held for review, rejected, or reversed — with every reason.
+ */
+export const referrals = pgTable(
+  'referrals',
+  {
+    id: serial('id').primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    referrerCustomerId: integer('referrer_customer_id').notNull(),
+    /** Null: a guest order (the friend has no account). */
+    friendCustomerId: integer('friend_customer_id'),
+    codeId: integer('code_id')
+      .notNull()
+      .references(() => referralCodes.id, { onDelete: 'cascade' }),
+    /** Shopify order id of the friend's order. */
+    shopifyOrderId: text('shopify_order_id').notNull(),
+    /** `#1002`. */
+    orderName: text('order_name').notNull(),
+    /** The discount code as the order carried it. */
+    discountCode: text('discount_code').notNull(),
+    programVersion: integer('program_version').notNull(),
+    /** rewarded | held | rejected | reversed */
+    status: text('status').notNull(),
+    /** ReferralReason[]: every rule that matched, and review decisions. */
+    reasons: jsonb('reasons').notNull().default([]),
+    /** The order's earn amount when paid, minor units. */
+    orderAmountMinor: bigint('order_amount_minor', { mode: 'number' }).notNull(),
+    paidAt: tstz('paid_at').notNull(),
+    ipHash: text('ip_hash'),
+    /** Points given to the referrer (0 until rewarded); the reversal takes exactly these back. */
+    rewardPoints: integer('reward_points').notNull().default(0),
+    reviewedBy: text('reviewed_by'),
+    reviewedAt: tstz('reviewed_at'),
+    createdAt: createdAt(),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('referrals_shop_order_uq').on(t.shopId, t.shopifyOrderId),
+    index('referrals_shop_referrer_idx').on(t.shopId, t.referrerCustomerId, t.paidAt),
+    index('referrals_shop_friend_idx').on(t.shopId, t.friendCustomerId),
+    index('referrals_shop_status_idx').on(t.shopId, t.status, t.paidAt),
+    index('referrals_shop_ip_idx').on(t.shopId, t.ipHash, t.paidAt),
+  ],
+);
+
+/**
+ * Contact details seen for a customer (order shipping addresses and phones, account emails), kept
+ * only as keyed hashes of loyalty/referrals.ts matchableEmail / addressKey / phoneKey — enough to
+ * say two customers share one, never what it is. Deleted with the customer's redaction.
+ */
+export const customerFingerprints = pgTable(
+  'customer_fingerprints',
+  {
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    customerId: integer('customer_id').notNull(),
+    /** email | address | phone */
+    kind: text('kind').notNull(),
+    hash: text('hash').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('customer_fingerprints_uq').on(t.shopId, t.customerId, t.kind, t.hash),
+    index('customer_fingerprints_hash_idx').on(t.shopId, t.kind, t.hash),
+    foreignKey({
+      name: 'customer_fingerprints_shop_customer_fk',
+      columns: [t.shopId, t.customerId],
+      foreignColumns: [customers.shopId, customers.id],
+    }).onDelete('cascade'),
+  ],
+);
+
+/**
+ * A random key per shop for the keyed hashes of contact details and IP addresses
+ * (customer_fingerprints, referral_clicks.ip_hash): equal inputs match within a shop, and nothing
+ * matches across shops.
+ */
+export const shopFingerprintKeys = pgTable('shop_fingerprint_keys', {
+  shopId: integer('shop_id')
+    .primaryKey()
+    .references(() => shops.id, { onDelete: 'cascade' }),
+  /** 32 random bytes, hex. */
+  key: text('key').notNull(),
+  createdAt: createdAt(),
+});
