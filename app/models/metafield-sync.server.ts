@@ -228,6 +228,55 @@ export async function markTieredMembersPending(db: Executor, shopId: number): Pr
   return rows.length;
 }
 
+/**
+ * Makes members pending though their balance did not change: something else the sync writes of
+ * them did (their referral code became active at Shopify). A member with no sync row yet (no
+ * ledger entry ever) gets one at position 0, so the sync writes them too.
+ */
+export async function markMembersPending(
+  db: Executor,
+  shopId: number,
+  customerIds: readonly number[],
+): Promise<void> {
+  const ids = [...new Set(customerIds)].sort((a, b) => a - b);
+  for (let start = 0; start < ids.length; start += MARK_CHUNK) {
+    await db
+      .insert(customerMetafieldSync)
+      .select(
+        recordset(
+          customerMetafieldSync,
+          ids.slice(start, start + MARK_CHUNK).map((customerId) => ({
+            customerId,
+            shopId,
+            ledgerPosition: 0,
+          })),
+        ),
+      )
+      .onConflictDoUpdate({
+        target: customerMetafieldSync.customerId,
+        set: {
+          revision: sql`customer_metafield_sync.revision + 1`,
+          attempts: sql`0`,
+          retryAfter: sql`NULL`,
+        },
+        // The shop is in the row: a stray id can never touch another shop's member.
+        setWhere: sql`customer_metafield_sync.shop_id = ${shopId}`,
+      });
+  }
+}
+
+/**
+ * Asks the next sync to read the program summary back and write it if Shopify's differs: a part of
+ * it that no version number recorded here covers changed (the referral offer, when a referral
+ * program version comes into force).
+ */
+export async function programSummaryDue(db: Executor, shopId: number): Promise<void> {
+  await db
+    .update(shopMetafieldSync)
+    .set({ programCheckedAt: null })
+    .where(eq(shopMetafieldSync.shopId, shopId));
+}
+
 /** Whether any member of the shop is ready for a write. */
 export async function hasPendingMembers(db: Executor, shopId: number): Promise<boolean> {
   const [row] = await db

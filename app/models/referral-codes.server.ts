@@ -56,7 +56,10 @@ export async function ensureReferralCodes(
   return found;
 }
 
-/** Members without a code, lowest id first (the code sync makes theirs in pages). */
+/**
+ * Members without a code, lowest id first (the code sync makes theirs in pages). A redacted
+ * customer is nobody's referrer: they get none.
+ */
 export async function membersWithoutCodes(
   db: Executor,
   shopId: number,
@@ -69,7 +72,9 @@ export async function membersWithoutCodes(
       referralCodes,
       and(eq(referralCodes.shopId, customers.shopId), eq(referralCodes.customerId, customers.id)),
     )
-    .where(and(eq(customers.shopId, shopId), isNull(referralCodes.id)))
+    .where(
+      and(eq(customers.shopId, shopId), isNull(customers.redactedAt), isNull(referralCodes.id)),
+    )
     .orderBy(asc(customers.id))
     .limit(limit);
   return rows.map((r) => r.id);
