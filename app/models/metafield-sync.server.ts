@@ -14,6 +14,7 @@ import {
   customerTiers,
   ledgerEntries,
   programs,
+  referralCodes,
   sessions,
   shopMetafieldSync,
   shops,
@@ -88,6 +89,8 @@ export interface PendingMember {
   lastError: string | null;
   /** The member's tier as last evaluated (customer_tiers), null when never evaluated. */
   tier: MemberTierRow | null;
+  /** The member's friend code once Shopify holds it (referral_codes `active`), else null. */
+  referralCode: string | null;
 }
 
 /** What the sync writes of a member's customer_tiers row (read with the balance). */
@@ -113,6 +116,13 @@ const syncRowBalance = eq(customerBalances.customerId, customerMetafieldSync.cus
 const syncRowTier = and(
   eq(customerTiers.shopId, customerMetafieldSync.shopId),
   eq(customerTiers.customerId, customerMetafieldSync.customerId),
+);
+
+/** A sync row's referral code, only once active at Shopify (left joined). */
+const syncRowReferralCode = and(
+  eq(referralCodes.shopId, customerMetafieldSync.shopId),
+  eq(referralCodes.customerId, customerMetafieldSync.customerId),
+  eq(referralCodes.status, 'active'),
 );
 
 /** Members ready for a write (pending, under the attempt cap, past any backoff). */
@@ -151,11 +161,13 @@ export async function pendingMembers(
       tierMetricValue: customerTiers.metricValue,
       tierChanges: customerTiers.changes,
       syncedTag: customerTiers.syncedTag,
+      referralCode: referralCodes.friendCode,
     })
     .from(customerMetafieldSync)
     .innerJoin(customers, syncRowCustomer)
     .leftJoin(customerBalances, syncRowBalance)
     .leftJoin(customerTiers, syncRowTier)
+    .leftJoin(referralCodes, syncRowReferralCode)
     .where(
       and(
         eq(customerMetafieldSync.shopId, shopId),
@@ -186,6 +198,7 @@ export async function pendingMembers(
             changes: r.tierChanges ?? 0,
             syncedTag: r.syncedTag,
           },
+    referralCode: r.referralCode,
   }));
 }
 
