@@ -117,7 +117,6 @@ export type ReferralSyncResult =
 
 type Counts = ReferralSyncCounts;
 
-
 /**
  * Brings the shop's friend discount and codes in line with its referral program in force at `now`.
  * Transient Shopify failures are recorded and thrown (the job retries); refusals are recorded and
@@ -130,7 +129,10 @@ export async function syncReferralCodes(
   now: Date = new Date(),
   options: ReferralSyncOptions = {},
 ): Promise<ReferralSyncResult> {
-  const log = (options.log ?? pino({ level: 'silent' })).child({ shop: shop.domain, component: 'referral-sync' });
+  const log = (options.log ?? pino({ level: 'silent' })).child({
+    shop: shop.domain,
+    component: 'referral-sync',
+  });
   const current = await currentReferralProgram(db, shop.id, now);
   if (!current) return { status: 'skipped', reason: 'no-program' };
   const leaseMs = options.leaseMs ?? 60_000;
