@@ -87,10 +87,12 @@ describe('/dev/preview, the storefront preview', () => {
     expect(html.indexOf('</body>')).toBeGreaterThan(launcherAt);
     // The blocks' schema assets, once each, from the asset route; no other script or stylesheet.
     // The rewards scripts come with both the Rewards block and the launcher (each guards against
-    // running twice); laurel.js once, from the blocks' schema.
+    // running twice); laurel.js once, from the blocks' schema; laurel-referral.js from the Refer a
+    // friend block's schema (and the launcher's, once the shop's referral program is on).
     const scripts = html.match(/<script src=[^>]*>/g) ?? [];
     expect([...new Set(scripts)].sort()).toEqual([
       '<script src="/dev/preview/assets/laurel-redeem.js" defer="defer">',
+      '<script src="/dev/preview/assets/laurel-referral.js" defer="defer">',
       '<script src="/dev/preview/assets/laurel-rewards.js" defer="defer">',
       '<script src="/dev/preview/assets/laurel.js" defer="defer">',
     ]);
