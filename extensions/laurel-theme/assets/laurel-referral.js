@@ -37,7 +37,7 @@
 
   function welcome() {
     const note = d.querySelector('[data-laurel-welcome]');
-    const query = new URLSearchParams(w.location.search);
+    const query = new w.URLSearchParams(w.location.search);
     if (!note || query.get('laurel_referral') !== '1') return;
     note.hidden = false;
     note.querySelector('[data-laurel-welcome-close]').addEventListener('click', () => {
