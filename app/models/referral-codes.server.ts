@@ -171,7 +171,11 @@ export async function setReferralCodeStatus(
     .where(and(eq(referralCodes.shopId, shopId), inArray(referralCodes.id, [...ids])));
 }
 
-export type ClickOutcome = 'redirected' | 'unknown_code' | 'disabled';
+/**
+ * What a landing did: sent to the friend discount; home for a code the shop does not have, for
+ * one Shopify does not hold yet (pending or failed), or for a program that is off.
+ */
+export type ClickOutcome = 'redirected' | 'unknown_code' | 'inactive_code' | 'disabled';
 
 /** Records a share-link landing (IP as a keyed hash, or null when the request named none). */
 export async function recordReferralClick(

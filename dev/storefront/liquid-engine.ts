@@ -24,13 +24,14 @@ import {
 } from './shopify-filters';
 
 export type BlockName =
-  'points-balance' | 'product-points' | 'launcher' | 'rewards' | 'early-access';
+  'points-balance' | 'product-points' | 'launcher' | 'rewards' | 'early-access' | 'referral';
 export const BLOCK_NAMES: readonly BlockName[] = [
   'points-balance',
   'product-points',
   'launcher',
   'rewards',
   'early-access',
+  'referral',
 ];
 
 export const DEFAULT_EXTENSION_DIR = path.resolve(
@@ -84,9 +85,26 @@ export interface StorefrontProduct {
   >;
 }
 
+/**
+ * The referral offer in the program summary (`referral`, null when the shop's referral program is
+ * off): minor units of the program currency, as docs/referrals.md describes it.
+ */
+export interface ReferralOfferSummary {
+  friendDiscount: { percentage: number } | { amountMinor: number };
+  friendMinimumOrderMinor: number | null;
+  referrerPoints: number;
+  minimumOrderMinor: number;
+}
+
+/** The program summary as the blocks read it, with its referral offer. */
+export type StorefrontProgramSummary = ProgramSummary & { referral?: ReferralOfferSummary | null };
+
 export interface StorefrontObjects {
-  /** `money_format` is the shop's "HTML without currency" format for the presentment currency. */
-  shop: { name: string; money_format: string; currency?: string };
+  /**
+   * `money_format` is the shop's "HTML without currency" format for the presentment currency;
+   * `url` its primary domain's URL (`https://…`, no trailing slash), which share links use.
+   */
+  shop: { name: string; money_format: string; currency?: string; url: string };
   customer: StorefrontCustomer | null;
   /** Only on product pages (nil elsewhere, as in Shopify). */
   product?: StorefrontProduct | null;
@@ -97,7 +115,7 @@ export interface StorefrontObjects {
     account_register_url: string;
     account_url?: string;
   };
-  app: { metafields: { laurel?: { program?: LiquidMetafield<ProgramSummary> } } };
+  app: { metafields: { laurel?: { program?: LiquidMetafield<StorefrontProgramSummary> } } };
   /** Defaults to the engine's locale and `design_mode: false`. */
   request?: { locale: { iso_code: string }; design_mode?: boolean };
 }
