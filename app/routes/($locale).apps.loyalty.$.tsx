@@ -9,6 +9,7 @@ import { storefrontLiquidPage } from '../storefront-preview.server';
 import * as summary from './proxy';
 import * as earlyAccess from './proxy.early-access';
 import * as history from './proxy.history';
+import * as referral from './proxy.referral';
 import * as referralLanding from './proxy.r.$code';
 import * as redeem from './proxy.redeem';
 import * as redemptions from './proxy.redemptions';
@@ -22,6 +23,7 @@ const PROXY_ROUTES: Readonly<Record<string, ProxyRouteModule>> = {
   redeem,
   redemptions,
   'early-access': earlyAccess,
+  referral,
   'r/:code': referralLanding,
 };
 

@@ -13,7 +13,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Drop, Liquid, Tag, type TagToken, type TopLevelToken } from 'liquidjs';
-import type { ProgramSummary } from '../../loyalty/program-summary';
+import type { ProgramSummary, ProgramSummaryReferral } from '../../loyalty/program-summary';
 import {
   createTranslator,
   divided_by,
@@ -85,18 +85,9 @@ export interface StorefrontProduct {
   >;
 }
 
-/**
- * The referral offer in the program summary (`referral`, null when the shop's referral program is
- * off): minor units of the program currency, as docs/referrals.md describes it.
- */
-export interface ReferralOfferSummary {
-  friendDiscount: { percentage: number } | { amountMinor: number };
-  friendMinimumOrderMinor: number | null;
-  referrerPoints: number;
-  minimumOrderMinor: number;
-}
+/** The referral offer in the program summary (loyalty/program-summary.ts). */
+export type ReferralOfferSummary = ProgramSummaryReferral;
 
-/** The program summary as the blocks read it, with its referral offer. */
 export type StorefrontProgramSummary = ProgramSummary & { referral?: ReferralOfferSummary | null };
 
 export interface StorefrontObjects {

@@ -16,7 +16,7 @@ import type {
 
 /** A program summary as the blocks read it: `referral` null (referrals off) unless set. */
 export function summaryOf(definition: ProgramDefinition, version = 1): StorefrontProgramSummary {
-  return { referral: null, ...programSummary(parseProgram(definition), version) };
+  return programSummary(parseProgram(definition), version);
 }
 
 export const referenceSummary: StorefrontProgramSummary = summaryOf(referenceProgram);
