@@ -578,36 +578,49 @@ export interface ReferredOrderState {
   paidAt: number;
   /** Earn amount when paid, minor units. */
   amountMinor: number;
-  /** Merchandise refunded so far, minor units. */
-  refundedMinor: number;
+  /** Its refunds so far, in any order: merchandise refunded (minor units) and when (epoch ms). */
+  refunds: readonly { merchandiseMinor: number; at: number }[];
   /** Cancelled at (epoch ms), or null. */
   cancelledAt: number | null;
-  /** When the last refund was made (epoch ms), or null. */
-  lastRefundAt: number | null;
+}
+
+/** Why a reward is taken back, and the moment the order stopped deserving it (epoch ms). */
+export interface ReferralReversalVerdict {
+  reason: string;
+  at: number;
 }
 
 /**
- * Whether an order's refund or cancellation takes its referral reward back: only within the
- * program's window after payment, and only if the order is cancelled or what is left of it is
- * below the program's minimum (a full refund always is). Returns the reason, or null.
+ * Whether an order's refund or cancellation takes its referral reward back: only if the order was
+ * cancelled, or what is left of it fell below the program's minimum (a full refund always does),
+ * within the program's window after payment. The moment it fell below is read from the refunds
+ * themselves, so the verdict is the same whatever order they were delivered in. Returns the
+ * reason and that moment, or null.
  */
 export function referralReversal(
   program: Pick<CompiledReferralProgram, 'reversalWindowDays' | 'minimumOrderMinor' | 'currency'>,
   order: ReferredOrderState,
-): string | null {
+): ReferralReversalVerdict | null {
   const windowEnds = order.paidAt + program.reversalWindowDays * 86_400_000;
-  if (order.cancelledAt !== null && order.cancelledAt <= windowEnds) {
-    return 'the order was cancelled';
+  const candidates: ReferralReversalVerdict[] = [];
+  if (order.cancelledAt !== null) {
+    candidates.push({ reason: 'the order was cancelled', at: order.cancelledAt });
   }
-  const left = order.amountMinor - order.refundedMinor;
-  if (
-    order.lastRefundAt !== null &&
-    order.lastRefundAt <= windowEnds &&
-    (left <= 0 || left < program.minimumOrderMinor)
-  ) {
-    return left <= 0
-      ? 'the order was refunded'
-      : `the order was refunded to ${formatMinorMoney(left, program.currency, 'en')}, below the minimum`;
+  // Refunds only ever lower what is left: the first one that takes it below the minimum decides.
+  let left = order.amountMinor;
+  for (const refund of [...order.refunds].sort((a, b) => a.at - b.at)) {
+    left -= refund.merchandiseMinor;
+    if (left <= 0 || left < program.minimumOrderMinor) {
+      candidates.push({
+        reason:
+          left <= 0
+            ? 'the order was refunded'
+            : `the order was refunded to ${formatMinorMoney(left, program.currency, 'en')}, below the minimum`,
+        at: refund.at,
+      });
+      break;
+    }
   }
-  return null;
+  const first = candidates.sort((a, b) => a.at - b.at)[0];
+  return first !== undefined && first.at <= windowEnds ? first : null;
 }
