@@ -421,6 +421,7 @@ describe('referralReversal', () => {
     expect(referralReversal(program, { ...order, cancelledAt: paidAt + 30 * DAY })).toEqual({
       reason: 'the order was cancelled',
       at: paidAt + 30 * DAY,
+      cancelled: true,
     });
     expect(referralReversal(program, { ...order, cancelledAt: paidAt + 30 * DAY + 1 })).toBeNull();
   });
@@ -429,12 +430,13 @@ describe('referralReversal', () => {
     const refund = (merchandiseMinor: number, at: number) => ({ merchandiseMinor, at });
     expect(
       referralReversal(program, { ...order, refunds: [refund(12_000, paidAt + DAY)] }),
-    ).toEqual({ reason: 'the order was refunded', at: paidAt + DAY });
+    ).toEqual({ reason: 'the order was refunded', at: paidAt + DAY, cancelled: false });
     expect(
       referralReversal(program, { ...order, refunds: [refund(7_001, paidAt + 30 * DAY)] }),
     ).toEqual({
       reason: 'the order was refunded to $49.99, below the minimum',
       at: paidAt + 30 * DAY,
+      cancelled: false,
     });
     // $50.00 left is still the minimum: kept.
     expect(
@@ -448,7 +450,7 @@ describe('referralReversal', () => {
   it('decides by the refund that took the order below the minimum, whatever order they came in', () => {
     const inWindow = { merchandiseMinor: 12_000, at: paidAt + 2 * DAY };
     const late = { merchandiseMinor: 0, at: paidAt + 40 * DAY };
-    const expected = { reason: 'the order was refunded', at: paidAt + 2 * DAY };
+    const expected = { reason: 'the order was refunded', at: paidAt + 2 * DAY, cancelled: false };
     expect(referralReversal(program, { ...order, refunds: [inWindow, late] })).toEqual(expected);
     expect(referralReversal(program, { ...order, refunds: [late, inWindow] })).toEqual(expected);
     // Partly refunded in the window, below the minimum only after it: kept.
@@ -464,7 +466,7 @@ describe('referralReversal', () => {
         cancelledAt: paidAt + 45 * DAY,
         refunds: [{ merchandiseMinor: 12_000, at: paidAt + 3 * DAY }],
       }),
-    ).toEqual({ reason: 'the order was refunded', at: paidAt + 3 * DAY });
+    ).toEqual({ reason: 'the order was refunded', at: paidAt + 3 * DAY, cancelled: false });
   });
 
   it('has no window to speak of at zero days: only what happens at payment counts', () => {

@@ -458,10 +458,15 @@ export function phoneKey(phone: string): string | null {
 /** Status of a referral. Rewarded and held ones count as friends joined. */
 export type ReferralStatus = 'rewarded' | 'held' | 'rejected' | 'reversed';
 
-/** Why a referral was held or rejected: the rule, what it did, and the evidence in words. */
+/**
+ * Why a referral was held or rejected — the rule, what it did, and the evidence in words — and
+ * what happened to it since: a merchant's review (`review`, action `approve` or `reject`) or the
+ * reversal of its reward (`reversal`).
+ */
 export interface ReferralReason {
-  rule: ReferralRule | 'below_minimum' | 'program_disabled' | 'not_first_order' | 'review';
-  action: RuleAction;
+  rule:
+    ReferralRule | 'below_minimum' | 'program_disabled' | 'not_first_order' | 'review' | 'reversal';
+  action: RuleAction | 'approve';
   detail: string;
 }
 
@@ -588,6 +593,8 @@ export interface ReferredOrderState {
 export interface ReferralReversalVerdict {
   reason: string;
   at: number;
+  /** True when the cancellation decided it, false for a refund. */
+  cancelled: boolean;
 }
 
 /**
@@ -604,7 +611,7 @@ export function referralReversal(
   const windowEnds = order.paidAt + program.reversalWindowDays * 86_400_000;
   const candidates: ReferralReversalVerdict[] = [];
   if (order.cancelledAt !== null) {
-    candidates.push({ reason: 'the order was cancelled', at: order.cancelledAt });
+    candidates.push({ reason: 'the order was cancelled', at: order.cancelledAt, cancelled: true });
   }
   // Refunds only ever lower what is left: the first one that takes it below the minimum decides.
   let left = order.amountMinor;
@@ -617,6 +624,7 @@ export function referralReversal(
             ? 'the order was refunded'
             : `the order was refunded to ${formatMinorMoney(left, program.currency, 'en')}, below the minimum`,
         at: refund.at,
+        cancelled: false,
       });
       break;
     }
