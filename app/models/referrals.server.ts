@@ -18,7 +18,14 @@
  */
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, ne, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
-import { customers, ledgerEntries, orderRefunds, orders, referrals } from '../../db/schema';
+import {
+  customerFingerprints,
+  customers,
+  ledgerEntries,
+  orderRefunds,
+  orders,
+  referrals,
+} from '../../db/schema';
 import {
   referralReversal,
   referralVerdict,
@@ -37,7 +44,6 @@ import {
   fingerprint,
   fingerprintKeyOf,
   fingerprintsOf,
-  recordFingerprints,
   type ContactFacts,
 } from './fingerprints.server';
 import { findEntryByKey, postMany, type LedgerEntry, type LedgerEntryInput } from './ledger.server';
@@ -89,10 +95,23 @@ export async function recordOrderFingerprints(
   const redacted = await redactedAmong(tx, shopId, [
     ...new Set(withCustomer.map((o) => o.customerId!)),
   ]);
-  for (const { facts, customerId } of withCustomer) {
-    if (redacted.has(customerId!)) continue;
-    await recordFingerprints(tx, shopId, customerId!, orderContact(facts));
-  }
+  const key = await fingerprintKeyOf(tx, shopId);
+  // One statement for the batch; the unique index keeps each fingerprint once per customer.
+  const rows = withCustomer
+    .filter((o) => !redacted.has(o.customerId!))
+    .flatMap(({ facts, customerId }) =>
+      contactFingerprints(key, orderContact(facts)).map((p) => ({
+        shopId,
+        customerId: customerId!,
+        ...p,
+      })),
+    );
+  if (rows.length === 0) return;
+  // Sorted and once each: concurrent batches touch the unique index in one order.
+  const unique = [...new Map(rows.map((r) => [`${r.customerId}:${r.kind}:${r.hash}`, r])).entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, row]) => row);
+  await tx.insert(customerFingerprints).values(unique).onConflictDoNothing();
 }
 
 async function redactedAmong(
@@ -793,6 +812,29 @@ export async function reviewReferral(
     }
     return toReferral(updated!);
   });
+}
+
+/**
+ * Guest orders claimed by an account (docs/earning-rules.md, "Guest orders"): the referrals made on
+ * them now name the account as the friend, so "a friend is referred once" follows the account.
+ */
+export async function attachReferralFriend(
+  tx: Executor,
+  shopId: number,
+  shopifyOrderIds: readonly string[],
+  customerId: number,
+): Promise<void> {
+  if (shopifyOrderIds.length === 0) return;
+  await tx
+    .update(referrals)
+    .set({ friendCustomerId: customerId, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(referrals.shopId, shopId),
+        inArray(referrals.shopifyOrderId, [...shopifyOrderIds]),
+        isNull(referrals.friendCustomerId),
+      ),
+    );
 }
 
 /** One referral of the shop, or undefined. */

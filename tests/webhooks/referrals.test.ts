@@ -198,6 +198,12 @@ describe('a referred friend’s first order', () => {
       friendCustomerId: null,
       status: 'rewarded',
     });
+    // Bob makes an account later: it claims the guest order, and the referral names him.
+    await stack.deliver('customers/create', customerBody(bob));
+    expect(await stack.referral(5031)).toMatchObject({
+      friendCustomerId: await stack.customerId(bob),
+      status: 'rewarded',
+    });
   });
 });
 

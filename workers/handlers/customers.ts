@@ -8,6 +8,7 @@
  */
 import { ensureCustomer, type Customer } from '../../app/models/customers.server';
 import { recordFingerprints } from '../../app/models/fingerprints.server';
+import { attachReferralFriend } from '../../app/models/referrals.server';
 import { dropRedactedPayloads } from '../../app/models/inbox.server';
 import { post } from '../../app/models/ledger.server';
 import {
@@ -88,6 +89,7 @@ async function claimGuestOrders(
     await lockOrders(tx, shop.id, ids);
     // Only those still unclaimed once locked: a concurrent claim may have taken some.
     claimed = await attachCustomer(tx, shop.id, ids, customer.id);
+    await attachReferralFriend(tx, shop.id, claimed, customer.id);
     for (const result of (await settleOrders(tx, shop, claimed)).values()) {
       claimedPoints += result.posted.reduce((sum, e) => sum + e.points, 0);
     }
