@@ -4,34 +4,27 @@
  * it: the reward taken back when the order is refunded or cancelled within the program's window,
  * or a held referral approved or rejected by the merchant.
  *
- * The rules are pure (loyalty/referrals.ts referralVerdict, referralReversal); this module gathers
- * their facts — both parties' contact fingerprints, the friend's earlier orders and referrals, the
- * referrer's and the IP address's recent referrals — and writes the outcome. Attribution and
+ * The rules are pure (loyalty/referrals.ts referralVerdict, referralReversal); their facts — both
+ * parties' contact fingerprints, the friend's earlier orders and referrals, the referrer's and the
+ * IP address's recent referrals — are read by app/models/referral-facts.server.ts; this module
+ * writes the outcomes. Attribution and
  * reversals run in the worker transaction of the order (workers/handlers/orders.ts), under the
  * orders' locks; a review runs in its own transaction.
  *
  * Lock order (the repo's: customer rows, then orders, then balance rows): the worker locks every
- * customer whose balance a batch may change first (referralParties), then the orders; here the
+ * customer whose balance a batch may change first (referral-facts referralParties), then the orders; here the
  * parties' referral locks (advisory, per friend and per referrer), then referral rows, then the
  * ledger takes the balance rows. A review takes the referrer's customer row, the order, the
  * referral row, then balances: the same order.
  */
-import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, ne, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
-import {
-  customerFingerprints,
-  customers,
-  ledgerEntries,
-  orderRefunds,
-  orders,
-  referrals,
-} from '../../db/schema';
+import { ledgerEntries, referrals } from '../../db/schema';
 import {
   referralReversal,
   referralVerdict,
   type CompiledReferralProgram,
   type ReferralReversalVerdict,
-  type ReferralParty,
   type ReferralReason,
   type ReferralStatus,
 } from '../../loyalty/referrals';
@@ -44,12 +37,19 @@ import {
   fingerprint,
   fingerprintKeyOf,
   fingerprintsOf,
-  type ContactFacts,
 } from './fingerprints.server';
 import { findEntryByKey, postMany, type LedgerEntry, type LedgerEntryInput } from './ledger.server';
 import { lockOrders } from './orders.server';
-import { clicksFromIp, findFriendCodes, type ReferralCode } from './referral-codes.server';
-import { compileReferralProgram, listReferralPrograms } from './referral-programs.server';
+import { findFriendCodes, type ReferralCode } from './referral-codes.server';
+import {
+  lockParties,
+  mergeParty,
+  orderContact,
+  orderStates,
+  redactedAmong,
+  referralFacts,
+  referralProgramVersions,
+} from './referral-facts.server';
 import type { Shop } from './shops.server';
 import { evaluateMembers } from './tier-evaluation.server';
 
@@ -64,144 +64,8 @@ export const referralReversalKey = (referralId: number) => `referral:${referralI
 /** The version a referral records when no referral program was in force at its order. */
 export const NO_PROGRAM_VERSION = 0;
 
-const DAY_MS = 86_400_000;
 const MAX_STAFF = 200;
 const MAX_NOTE = 500;
-
-// ---------------------------------------------------------------------------------------------
-// Facts shared by attribution and reversals
-
-/** What an order says about the shopper's contact details, as fingerprints.server.ts reads them. */
-export function orderContact(facts: OrderFacts): ContactFacts {
-  return {
-    emails: [facts.email, facts.customer?.email ?? null],
-    addresses: [facts.shippingAddress, facts.billingAddress],
-    phones: [facts.phone, facts.customer?.phone ?? null, ...facts.addressPhones],
-  };
-}
-
-/**
- * Records the contact fingerprints of each order's customer (docs/referrals.md, "Privacy"): what
- * the fraud rules compare a later referral against. Guest orders have nobody to record them for; a
- * redacted customer gets nothing recorded again, whatever a late body says (docs/privacy.md).
- */
-export async function recordOrderFingerprints(
-  tx: Executor,
-  shopId: number,
-  ordersSeen: readonly { facts: OrderFacts; customerId: number | null }[],
-): Promise<void> {
-  const withCustomer = ordersSeen.filter((o) => o.customerId !== null);
-  if (withCustomer.length === 0) return;
-  const redacted = await redactedAmong(tx, shopId, [
-    ...new Set(withCustomer.map((o) => o.customerId!)),
-  ]);
-  const key = await fingerprintKeyOf(tx, shopId);
-  // One statement for the batch; the unique index keeps each fingerprint once per customer.
-  const rows = withCustomer
-    .filter((o) => !redacted.has(o.customerId!))
-    .flatMap(({ facts, customerId }) =>
-      contactFingerprints(key, orderContact(facts)).map((p) => ({
-        shopId,
-        customerId: customerId!,
-        ...p,
-      })),
-    );
-  if (rows.length === 0) return;
-  // Sorted and once each: concurrent batches touch the unique index in one order.
-  const unique = [...new Map(rows.map((r) => [`${r.customerId}:${r.kind}:${r.hash}`, r])).entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, row]) => row);
-  await tx.insert(customerFingerprints).values(unique).onConflictDoNothing();
-}
-
-async function redactedAmong(
-  tx: Executor,
-  shopId: number,
-  customerIds: readonly number[],
-): Promise<Set<number>> {
-  if (customerIds.length === 0) return new Set();
-  const rows = await tx
-    .select({ id: customers.id })
-    .from(customers)
-    .where(
-      and(
-        eq(customers.shopId, shopId),
-        inArray(customers.id, [...customerIds]),
-        isNotNull(customers.redactedAt),
-      ),
-    );
-  return new Set(rows.map((r) => r.id));
-}
-
-/**
- * The customers whose balance a batch of order deliveries may change through referrals: the
- * members whose friend codes the orders carry, and the referrers of referrals already made on these
- * orders (a refund takes their reward back). The worker locks them with the orders' own customers
- * before anything else (customers.server.ts lockCustomers).
- */
-export async function referralParties(
-  tx: Executor,
-  shopId: number,
-  batch: { discountCodes: readonly string[]; shopifyOrderIds: readonly string[] },
-): Promise<number[]> {
-  const parties = new Set<number>();
-  for (const code of (await findFriendCodes(tx, shopId, batch.discountCodes)).values()) {
-    parties.add(code.customerId);
-  }
-  if (batch.shopifyOrderIds.length > 0) {
-    const rows = await tx
-      .select({ referrer: referrals.referrerCustomerId })
-      .from(referrals)
-      .where(
-        and(
-          eq(referrals.shopId, shopId),
-          inArray(referrals.shopifyOrderId, [...new Set(batch.shopifyOrderIds)]),
-        ),
-      );
-    for (const row of rows) parties.add(row.referrer);
-  }
-  return [...parties].sort((a, b) => a - b);
-}
-
-/** The shop's referral program versions, compiled, to find the one in force at any time. */
-async function referralProgramVersions(tx: Executor, shop: Shop) {
-  const versions = (await listReferralPrograms(tx, shop.id)).map((row) => ({
-    version: row.version,
-    effectiveFrom: row.effectiveFrom.getTime(),
-    program: compileReferralProgram(row.definition, shop.currency),
-  }));
-  return {
-    byVersion: new Map(versions.map((v) => [v.version, v])),
-    /** As currentReferralProgram: the newest effective at `at`, the higher version on a tie. */
-    at(at: Date) {
-      let found: (typeof versions)[number] | undefined;
-      for (const v of versions) {
-        if (v.effectiveFrom > at.getTime()) continue;
-        if (
-          !found ||
-          v.effectiveFrom > found.effectiveFrom ||
-          (v.effectiveFrom === found.effectiveFrom && v.version > found.version)
-        ) {
-          found = v;
-        }
-      }
-      return found;
-    },
-  };
-}
-
-/**
- * Serialises attribution per friend and per referrer until the transaction ends, so "a friend is
- * referred once" and the referrer's limit hold between concurrent batches. Advisory locks in the
- * single-key space (lockOrders uses the two-key one), taken in one sorted statement.
- */
-async function lockParties(tx: Executor, shopId: number, keys: Iterable<string>): Promise<void> {
-  const sorted = [...new Set(keys)].map((k) => `referral:${shopId}:${k}`).sort();
-  if (sorted.length === 0) return;
-  await tx.execute(
-    sql`SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(${sql.param(sorted)}::text[]) AS k`,
-  );
-}
 
 // ---------------------------------------------------------------------------------------------
 // Attribution
@@ -235,8 +99,6 @@ function friendCodeOf(
   }
   return null;
 }
-
-const count = sql<number>`count(*)::int`;
 
 /**
  * Paid orders that carry a member's friend code become referrals (docs/referrals.md,
@@ -390,20 +252,6 @@ export async function attributeReferrals(
   return result;
 }
 
-function mergeParty(
-  recorded: Omit<ReferralParty, 'customerId'> | null,
-  order: { kind: 'email' | 'address' | 'phone'; hash: string }[],
-): Omit<ReferralParty, 'customerId'> {
-  const of = (kind: string, mine: readonly string[]) => [
-    ...new Set([...mine, ...order.filter((p) => p.kind === kind).map((p) => p.hash)]),
-  ];
-  return {
-    emails: of('email', recorded?.emails ?? []),
-    addresses: of('address', recorded?.addresses ?? []),
-    phones: of('phone', recorded?.phones ?? []),
-  };
-}
-
 /** The referrer's reward for a referral: the program's points, once (`referral:<id>:reward`). */
 function rewardEntry(referral: Referral, points: number, occurredAt: Date): LedgerEntryInput {
   return {
@@ -424,137 +272,12 @@ function rewardEntry(referral: Referral, points: number, occurredAt: Date): Ledg
   };
 }
 
-/** The facts referralVerdict weighs for one order (loyalty/referrals.ts ReferralFacts). */
-async function referralFacts(
-  tx: Executor,
-  shopId: number,
-  program: CompiledReferralProgram,
-  input: {
-    order: ReferredOrder;
-    referrerId: number;
-    referrer: Omit<ReferralParty, 'customerId'>;
-    friendPrints: Omit<ReferralParty, 'customerId'>;
-    ipHash: string | null;
-  },
-) {
-  const { facts, customerId, paidAt } = input.order;
-  // The friend is their account and, for orders without one, the email they gave.
-  const friendOrders = or(
-    ...(customerId !== null ? [eq(orders.customerId, customerId)] : []),
-    ...(facts.email !== null ? [eq(orders.email, facts.email)] : []),
-  );
-  let friendEarlierOrders = 0;
-  let friendReferredBefore = false;
-  if (friendOrders) {
-    const [earlier] = await tx
-      .select({ n: count })
-      .from(orders)
-      .where(
-        and(
-          eq(orders.shopId, shopId),
-          friendOrders,
-          ne(orders.shopifyOrderId, facts.orderId),
-          isNotNull(orders.paidAt),
-          isNull(orders.cancelledAt),
-          sql`coalesce(${orders.processedAt}, ${orders.createdAt}) < ${new Date(facts.processedAt)}`,
-        ),
-      );
-    friendEarlierOrders = earlier?.n ?? 0;
-    const [before] = await tx
-      .select({ n: count })
-      .from(referrals)
-      .where(
-        and(
-          eq(referrals.shopId, shopId),
-          ne(referrals.shopifyOrderId, facts.orderId),
-          or(
-            ...(customerId !== null ? [eq(referrals.friendCustomerId, customerId)] : []),
-            sql`${referrals.shopifyOrderId} IN (SELECT ${orders.shopifyOrderId} FROM ${orders} WHERE ${orders.shopId} = ${shopId} AND ${friendOrders})`,
-          ),
-        ),
-      );
-    friendReferredBefore = (before?.n ?? 0) > 0;
-  }
-
-  const referrerSince = new Date(paidAt.getTime() - program.referrerLimit.periodDays * DAY_MS);
-  const [recent] = await tx
-    .select({ n: count })
-    .from(referrals)
-    .where(
-      and(
-        eq(referrals.shopId, shopId),
-        eq(referrals.referrerCustomerId, input.referrerId),
-        ne(referrals.status, 'rejected'),
-        gt(referrals.paidAt, referrerSince),
-        lte(referrals.paidAt, paidAt),
-      ),
-    );
-
-  let ipRecentUses: number | null = null;
-  if (input.ipHash !== null) {
-    const ipSince = new Date(paidAt.getTime() - program.ipLimit.periodDays * DAY_MS);
-    const [fromIp] = await tx
-      .select({ n: count })
-      .from(referrals)
-      .where(
-        and(
-          eq(referrals.shopId, shopId),
-          eq(referrals.ipHash, input.ipHash),
-          gt(referrals.paidAt, ipSince),
-          lte(referrals.paidAt, paidAt),
-        ),
-      );
-    ipRecentUses = Math.max(fromIp?.n ?? 0, await clicksFromIp(tx, shopId, input.ipHash, ipSince));
-  }
-
-  return {
-    referrer: { customerId: input.referrerId, ...input.referrer },
-    friend: { customerId, ...input.friendPrints },
-    friendEarlierOrders,
-    friendReferredBefore,
-    orderAmountMinor: facts.earnAmountMinor,
-    referrerRecentReferrals: recent?.n ?? 0,
-    ipRecentUses,
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Reversals
 
 export interface ReversedReferral {
   referralId: number;
   referrerCustomerId: number;
-}
-
-/** Each order's refunds (merchandise and when) and cancellation, as Laurel recorded them. */
-async function orderStates(tx: Executor, shopId: number, shopifyOrderIds: readonly string[]) {
-  const ids = [...new Set(shopifyOrderIds)];
-  const orderRows = await tx
-    .select({ id: orders.shopifyOrderId, cancelledAt: orders.cancelledAt })
-    .from(orders)
-    .where(and(eq(orders.shopId, shopId), inArray(orders.shopifyOrderId, ids)));
-  const refundRows = await tx
-    .select({
-      orderId: orderRefunds.shopifyOrderId,
-      merchandiseMinor: orderRefunds.merchandiseMinor,
-      processedAt: orderRefunds.processedAt,
-    })
-    .from(orderRefunds)
-    .where(and(eq(orderRefunds.shopId, shopId), inArray(orderRefunds.shopifyOrderId, ids)))
-    .orderBy(asc(orderRefunds.id));
-  const states = new Map<
-    string,
-    { cancelledAt: number | null; refunds: { merchandiseMinor: number; at: number }[] }
-  >();
-  for (const id of ids) states.set(id, { cancelledAt: null, refunds: [] });
-  for (const row of orderRows) states.get(row.id)!.cancelledAt = row.cancelledAt?.getTime() ?? null;
-  for (const row of refundRows) {
-    states.get(row.orderId)!.refunds.push({
-      merchandiseMinor: Number(row.merchandiseMinor),
-      at: row.processedAt.getTime(),
-    });
-  }
-  return states;
 }
 
 /**

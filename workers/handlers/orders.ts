@@ -28,12 +28,8 @@ import {
   type OrderRecord,
 } from '../../app/models/orders.server';
 import { programTimeline } from '../../app/models/programs.server';
-import {
-  attributeReferrals,
-  recordOrderFingerprints,
-  referralParties,
-  settleReferralReversals,
-} from '../../app/models/referrals.server';
+import { recordOrderFingerprints, referralParties } from '../../app/models/referral-facts.server';
+import { attributeReferrals, settleReferralReversals } from '../../app/models/referrals.server';
 import { getShopByDomain } from '../../app/models/shops.server';
 import {
   parseOrderPayload,
