@@ -65,6 +65,7 @@ export async function recordOrderFingerprints(
   await tx.insert(customerFingerprints).values(unique).onConflictDoNothing();
 }
 
+/** Of these customers, those redacted (docs/privacy.md): nothing of theirs is recorded again. */
 export async function redactedAmong(
   tx: Executor,
   shopId: number,

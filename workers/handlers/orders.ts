@@ -195,6 +195,8 @@ async function handleShop(
             {
               facts: record.facts,
               customerId: record.customerId,
+              // Business time, as earning counts it: the program in force, the limits and the
+              // reversal window count from it, whenever the delivery arrives (a replay, a retry).
               paidAt: new Date(record.facts.processedAt),
             },
           ]
