@@ -4,7 +4,6 @@
  * own link and counts, `GET /apps/loyalty/referral`. The caller has verified the request
  * (appProxyRoute): the shop and customer here are exactly what Shopify signed.
  */
-import { isIP } from 'node:net';
 import type { Executor } from '../db/client.server';
 import { appProxyRoute, proxyJson } from './app-proxy.server';
 import { getDatabase } from './db.server';
@@ -21,6 +20,7 @@ import {
   type ClickOutcome,
 } from './models/referral-codes.server';
 import { currentReferralProgram } from './models/referral-programs.server';
+import { ipKey } from '../loyalty/referrals';
 import { getShopByDomain } from './models/shops.server';
 
 /** Where a friend lands after Shopify put the code in their cart: the home page, welcomed. */
@@ -44,10 +44,7 @@ export function discountPath(friendCode: string): string {
  * lower-case); null when the header is missing or its first entry is not an address.
  */
 export function clientIpOf(headers: Headers): string | null {
-  const first = (headers.get('X-Forwarded-For') ?? '').split(',')[0]!.trim();
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(first);
-  const ip = mapped ? mapped[1]! : first.toLowerCase();
-  return isIP(ip) === 0 ? null : ip;
+  return ipKey((headers.get('X-Forwarded-For') ?? '').split(',')[0]);
 }
 
 export interface Landing {

@@ -5,6 +5,7 @@ import {
   CODE_LENGTH,
   DEFAULT_RULE_ACTIONS,
   friendCodeOf,
+  ipKey,
   generateReferralCode,
   matchableEmail,
   normaliseReferralCode,
@@ -473,5 +474,16 @@ describe('referralReversal', () => {
     const now = parseReferralProgram({ ...base, reversalWindowDays: 0 }, USD);
     expect(referralReversal(now, { ...order, cancelledAt: paidAt })).not.toBeNull();
     expect(referralReversal(now, { ...order, cancelledAt: paidAt + 1 })).toBeNull();
+  });
+});
+
+describe('ipKey', () => {
+  it('reads one address one way, whoever wrote it', () => {
+    expect(ipKey(' 203.0.113.7 ')).toBe('203.0.113.7');
+    expect(ipKey('::FFFF:203.0.113.7')).toBe('203.0.113.7');
+    expect(ipKey('2001:DB8::1')).toBe('2001:db8::1');
+    expect(ipKey('not an ip')).toBeNull();
+    expect(ipKey('')).toBeNull();
+    expect(ipKey(null)).toBeNull();
   });
 });

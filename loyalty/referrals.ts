@@ -10,6 +10,7 @@
  * the friend's earlier orders, recent referral counts); {@link referralReversal} says whether a
  * refund or cancellation takes the reward back.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { formatMinorMoney } from './explain';
 import { formatMoney, isKnownCurrency, MoneyError, parseMoney } from './money';
@@ -631,4 +632,16 @@ export function referralReversal(
   }
   const first = candidates.sort((a, b) => a.at - b.at)[0];
   return first !== undefined && first.at <= windowEnds ? first : null;
+}
+
+/**
+ * An IP address as the per-IP limit compares it: trimmed, lower case (IPv6 hex), an IPv4 address
+ * mapped into IPv6 (`::ffff:203.0.113.7`) read as the IPv4 one — so an order's `browser_ip` and a
+ * landing's forwarded address match however each was written. Null for text that is not one.
+ */
+export function ipKey(text: string | null | undefined): string | null {
+  const trimmed = (text ?? '').trim().toLowerCase();
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(trimmed);
+  const ip = mapped ? mapped[1]! : trimmed;
+  return isIP(ip) === 0 ? null : ip;
 }

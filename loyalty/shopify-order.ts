@@ -9,7 +9,7 @@
  *   the currency the rest of the refund states, else the order's or the shop's.
  */
 import { z } from 'zod';
-import type { AddressFacts } from './referrals';
+import { ipKey, type AddressFacts } from './referrals';
 import {
   address,
   addressFacts,
@@ -562,6 +562,6 @@ export function parseOrderPayload(json: unknown): OrderFacts {
       ),
     ],
     // IPv6 text compares case-insensitively; the hash is of the lower-cased text.
-    browserIp: normaliseText(raw.client_details?.browser_ip)?.toLowerCase() ?? null,
+    browserIp: ipKey(raw.client_details?.browser_ip),
   };
 }

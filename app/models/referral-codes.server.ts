@@ -120,7 +120,9 @@ export async function findReferralCode(
 
 /**
  * The referral codes among the discount codes an order used, matched as Shopify matches codes
- * (case-insensitively, trimmed). Keyed by the upper-case friend code.
+ * (case-insensitively, trimmed). Keyed by the upper-case friend code. A `failed` code is not ours
+ * at Shopify (it never joined the friend discount): an order carrying that text used another
+ * discount. A `pending` one counts — Shopify may hold it before the sync has read its answer.
  */
 export async function findFriendCodes(
   db: Executor,
@@ -132,7 +134,13 @@ export async function findFriendCodes(
   const rows = await db
     .select()
     .from(referralCodes)
-    .where(and(eq(referralCodes.shopId, shopId), inArray(referralCodes.friendCode, typed)));
+    .where(
+      and(
+        eq(referralCodes.shopId, shopId),
+        inArray(referralCodes.friendCode, typed),
+        ne(referralCodes.status, 'failed'),
+      ),
+    );
   return new Map(rows.map((r) => [r.friendCode, r]));
 }
 
