@@ -4,12 +4,17 @@ import type { Executor } from '../../db/client.server';
 import {
   customerBalances,
   customerDataRequests,
+  customerFingerprints,
   customers,
   ledgerEntries,
   orderRefunds,
   orders,
   programs,
+  referralClicks,
+  referralCodes,
+  referrals,
   sessions,
+  shopFingerprintKeys,
   shops,
   webhookInbox,
 } from '../../db/schema';
@@ -156,6 +161,12 @@ export async function deleteShopData(db: Executor, shopId: number): Promise<bool
     await tx.delete(orderRefunds).where(eq(orderRefunds.shopId, shopId));
     await tx.delete(orders).where(eq(orders.shopId, shopId));
     await tx.delete(customerDataRequests).where(eq(customerDataRequests.shopId, shopId));
+    // Referrals: contact fingerprints and IP hashes are personal data in their own right.
+    await tx.delete(referralClicks).where(eq(referralClicks.shopId, shopId));
+    await tx.delete(referrals).where(eq(referrals.shopId, shopId));
+    await tx.delete(referralCodes).where(eq(referralCodes.shopId, shopId));
+    await tx.delete(customerFingerprints).where(eq(customerFingerprints.shopId, shopId));
+    await tx.delete(shopFingerprintKeys).where(eq(shopFingerprintKeys.shopId, shopId));
     await tx.delete(customers).where(eq(customers.shopId, shopId));
     await tx.delete(programs).where(eq(programs.shopId, shopId));
     await tx.delete(sessions).where(eq(sessions.shop, shop.domain));
