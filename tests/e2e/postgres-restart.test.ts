@@ -138,11 +138,13 @@ describe('PostgreSQL restarted under load (private cluster)', () => {
 
     const worker = await stack.startWorker(FAST_RECONCILER, { waitReady: false });
     const web = stack.startWeb();
-    await sleep(2_000);
+    // A loaded machine may take seconds to start a Node process: wait for its first retry line.
+    const retrying =
+      /"msg":"database not available yet, PostgreSQL \(127\.0\.0\.1:\d+\): retrying"/;
+    await stack.waitFor('the worker retrying', async () => retrying.test(worker.stdout()), {
+      timeoutMs: 30_000,
+    });
     expect(worker.child.exitCode).toBeNull();
-    expect(worker.stdout()).toMatch(
-      /"msg":"database not available yet, PostgreSQL \(127\.0\.0\.1:\d+\): retrying"/,
-    );
 
     // Back after an immediate shutdown: crash recovery first, answering 57P03 until it is done.
     await postgresServer.start({ wait: false });
