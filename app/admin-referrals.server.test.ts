@@ -1,0 +1,389 @@
+/**
+ * The referrals page's server side: the settings form ↔ a program (every problem beside its field,
+ * nothing saved), the stats' days on the shop's clock, the list's rows and query, and what a review
+ * says. The page in Chromium: tests/e2e/admin-referrals.test.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseReferralProgram } from '../loyalty/referrals';
+import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
+import {
+  defaultReferralForm,
+  issuesToReferralErrors,
+  parseListQuery,
+  parseReferralForm,
+  parseStatsQuery,
+  programSummary,
+  rangeOf,
+  readReferralDraft,
+  referralFormValues,
+  referralRow,
+  reviewFromAdmin,
+  saveReferralForm,
+  staffName,
+  statTiles,
+  type ReferralFormValues,
+} from './admin-referrals.server';
+import { AppError, ErrorCode, httpStatusFor } from './errors';
+import { listReferralPrograms } from './models/referral-programs.server';
+import { ensureShop } from './models/shops.server';
+
+const form = (change: Partial<ReferralFormValues> = {}): ReferralFormValues => ({
+  ...defaultReferralForm(),
+  enabled: true,
+  ...change,
+});
+
+/** The HTTP status a thrown AppError becomes. */
+function refusedStatus(run: () => unknown): number {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof AppError) return httpStatusFor(error.code);
+    throw error;
+  }
+  throw new Error('not refused');
+}
+
+describe('the settings form', () => {
+  it('turns the defaults into a program the rules accept, and back', () => {
+    const parsed = parseReferralForm(form(), 'USD');
+    expect(parsed.errors).toEqual({});
+    const program = parseReferralProgram(parsed.definition, { shopCurrency: 'USD' });
+    expect(program).toMatchObject({
+      enabled: true,
+      friendDiscount: { kind: 'percentage', percentage: 10 },
+      friendMinimumOrderMinor: null,
+      referrerPoints: 500,
+      minimumOrderMinor: 0,
+      reversalWindowDays: 30,
+      referrerLimit: { count: 10, periodDays: 30 },
+      ipLimit: { count: 5, periodDays: 1 },
+      codePrefix: 'FRIEND-',
+    });
+    expect(referralFormValues(program.definition)).toEqual(form());
+  });
+
+  it('reads an amount, minimums, limits, rule actions and a lower-case prefix', () => {
+    const values = form({
+      discountKind: 'amount',
+      discountValue: ' 15.00 ',
+      friendMinimum: '50.00',
+      minimumOrder: '40',
+      referrerLimitCount: '3',
+      rules: { ...defaultReferralForm().rules, same_address: 'reject' },
+      codePrefix: 'pal-',
+    });
+    const parsed = parseReferralForm(values, 'USD');
+    expect(parsed.errors).toEqual({});
+    const program = parseReferralProgram(parsed.definition, { shopCurrency: 'USD' });
+    expect(program).toMatchObject({
+      friendDiscount: { kind: 'amount', amountMinor: 1500 },
+      friendMinimumOrderMinor: 5000,
+      minimumOrderMinor: 4000,
+      referrerLimit: { count: 3, periodDays: 30 },
+      codePrefix: 'PAL-',
+    });
+    expect(program.rules.same_address).toBe('reject');
+    expect(programSummary(program)).toBe(
+      "$15.00 off a friend's first order over $50.00; 500 points to the referrer when it is paid of $40.00 or more, taken back if it is refunded or cancelled within 30 days.",
+    );
+  });
+
+  it('puts every problem beside its field at once', () => {
+    const parsed = parseReferralForm(
+      form({
+        discountValue: '12.5',
+        referrerPoints: '',
+        reversalWindowDays: '400',
+        ipLimitDays: '0',
+        friendMinimum: 'ten',
+        codePrefix: 'bad prefix!',
+      }),
+      'USD',
+    );
+    expect(parsed.errors).toEqual({
+      discountValue: 'Friend discount must be a whole number of percent',
+      referrerPoints: 'Referrer reward must be a whole number of points',
+      reversalWindowDays: 'Reversal window must be at most 365 days',
+      ipLimitDays: 'IP limit period must be at least 1 day',
+      friendMinimum: expect.stringMatching(/^Friend's minimum order 'ten' /),
+      codePrefix: expect.stringMatching(/^Code prefix must be empty or 1–16/),
+    });
+    const amount = parseReferralForm(
+      form({ discountKind: 'amount', discountValue: '60.00', friendMinimum: '50.00' }),
+      'USD',
+    );
+    expect(amount.errors).toEqual({
+      discountValue: "Friend discount must not exceed the friend's minimum order (50.00)",
+    });
+  });
+
+  it('maps paths no field holds to the form, rule paths to their rule', () => {
+    expect(
+      issuesToReferralErrors([
+        { path: 'currency', message: "must be the shop's currency (EUR)" },
+        { path: 'rules.ip_limit', message: 'must be "hold" or "reject"' },
+        { path: 'referrerLimit.periodDays', message: 'must be at least 1 day' },
+      ]),
+    ).toEqual({
+      form: "currency must be the shop's currency (EUR)",
+      'rules.ip_limit':
+        'Too many landings or orders from one IP address: must be "hold" or "reject"',
+      referrerLimitDays: 'Referrer limit period must be at least 1 day',
+    });
+  });
+
+  it('refuses a draft the page never sends', () => {
+    const good = JSON.stringify(form());
+    expect(readReferralDraft(good)).toEqual(form());
+    for (const text of [
+      undefined,
+      '{',
+      '[]',
+      JSON.stringify({ ...form(), enabled: 'yes' }),
+      JSON.stringify({ ...form(), discountKind: 'free' }),
+      JSON.stringify({ ...form(), referrerPoints: 500 }),
+      JSON.stringify({ ...form(), rules: { same_dog: 'hold' } }),
+      JSON.stringify({ ...form(), rules: { same_email: 'ignore' } }),
+    ]) {
+      expect(() => readReferralDraft(text), String(text)).toThrow(AppError);
+    }
+  });
+});
+
+describe('saving', () => {
+  let handle: TestDatabase;
+  beforeAll(async () => {
+    handle = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+
+  it('publishes a version and asks for the sync; saves nothing on an error', async () => {
+    const { db } = handle;
+    const shop = await ensureShop(db, {
+      domain: `ar-${randomUUID().slice(0, 8)}.myshopify.com`,
+      currency: 'EUR',
+    });
+    const asked: string[] = [];
+    const requestSync = async (domain: string) => {
+      asked.push(domain);
+    };
+    const bad = await saveReferralForm(db, shop, form({ referrerPoints: '0' }), requestSync);
+    expect(bad).toEqual({
+      ok: false,
+      values: form({ referrerPoints: '0' }),
+      errors: { referrerPoints: 'Referrer reward must be at least 1' },
+    });
+    expect(await listReferralPrograms(db, shop.id)).toEqual([]);
+    expect(asked).toEqual([]);
+
+    const saved = await saveReferralForm(db, shop, form(), requestSync);
+    expect(saved).toMatchObject({ ok: true, version: 1, enabled: true });
+    expect(asked).toEqual([shop.domain]);
+    const off = await saveReferralForm(db, shop, form({ enabled: false }), async () => {
+      throw new Error('redis down');
+    });
+    expect(off).toMatchObject({ ok: true, version: 2, enabled: false });
+    expect(off.ok && off.sync).toMatch(/sweep/);
+    const versions = await listReferralPrograms(db, shop.id);
+    expect(versions.map((v) => [v.version, v.definition.enabled, v.definition.currency])).toEqual([
+      [1, true, 'EUR'],
+      [2, false, 'EUR'],
+    ]);
+  });
+});
+
+describe('the stats range', () => {
+  const NY = 'America/New_York';
+  const at = new Date('2026-03-10T03:30:00Z'); // Mar 9, 23:30 in New York
+
+  it('defaults to the last 30 days on the shop clock, today included', () => {
+    const query = parseStatsQuery(new URLSearchParams(), NY, at);
+    expect(query).toEqual({ from: '2026-02-08', to: '2026-03-09' });
+    const range = rangeOf(query, NY);
+    expect(range.days).toBe(30);
+    expect(range.from.toISOString()).toBe('2026-02-08T05:00:00.000Z');
+    // DST starts Mar 8: the range's end is midnight EDT.
+    expect(range.to.toISOString()).toBe('2026-03-10T04:00:00.000Z');
+  });
+
+  it('takes days as given and refuses what is not a range', () => {
+    const q = (s: string) => parseStatsQuery(new URLSearchParams(s), 'UTC', at);
+    expect(q('from=2026-01-01&to=2026-01-31')).toEqual({ from: '2026-01-01', to: '2026-01-31' });
+    expect(q('to=2026-01-31')).toEqual({ from: '2026-01-02', to: '2026-01-31' });
+    expect(refusedStatus(() => q('from=2026-02-30'))).toBe(400);
+    expect(refusedStatus(() => q('from=yesterday'))).toBe(400);
+    expect(refusedStatus(() => q('from=2026-02-02&to=2026-02-01'))).toBe(400);
+    expect(refusedStatus(() => q('from=2024-01-01&to=2026-01-01'))).toBe(400);
+  });
+
+  it('shows money in the shop currency', () => {
+    const tiles = statTiles(
+      {
+        clicks: 1200,
+        friendsJoined: 4,
+        firstOrders: 5,
+        revenueMinor: 1_234_500,
+        rewardsPoints: 1500,
+        rewarded: 3,
+        held: 1,
+        rejected: 1,
+        reversed: 0,
+      },
+      'EUR',
+    );
+    expect(tiles.map((t) => `${t.label}: ${t.value}`)).toEqual([
+      'Clicks: 1,200',
+      'Friends joined: 4',
+      'First orders: 5',
+      'Revenue: €12,345.00',
+      'Rewards: 1,500 points',
+      'Held · rejected · reversed: 1 · 1 · 0',
+    ]);
+  });
+});
+
+describe('the list', () => {
+  it('reads status and before, refusing others', () => {
+    expect(parseListQuery(new URLSearchParams(''))).toEqual({ status: null, before: null });
+    expect(parseListQuery(new URLSearchParams('status=held&before=40'))).toEqual({
+      status: 'held',
+      before: 40,
+    });
+    expect(refusedStatus(() => parseListQuery(new URLSearchParams('status=paid')))).toBe(400);
+    expect(refusedStatus(() => parseListQuery(new URLSearchParams('before=-1')))).toBe(400);
+  });
+
+  it('shows parties, reasons, amounts and the review on the shop clock', () => {
+    const row = referralRow(
+      {
+        id: 7,
+        status: 'rejected',
+        reasons: [
+          {
+            rule: 'same_address',
+            action: 'hold',
+            detail: 'the friend ships to an address the referrer uses',
+          },
+          { rule: 'review', action: 'reject', detail: 'rejected by Sam Staff' },
+        ],
+        referrer: {
+          customerId: 1,
+          externalId: '1001',
+          email: 'ann@example.com',
+          firstName: 'Ann',
+          lastName: 'Lee',
+        },
+        friend: null,
+        orderName: '#1002',
+        shopifyOrderId: '5002',
+        discountCode: 'FRIEND-ABCDEFGH',
+        orderAmountMinor: 12_000,
+        paidAt: new Date('2026-03-02T15:00:00Z'),
+        programVersion: 1,
+        rewardPoints: 0,
+        reviewedBy: 'Sam Staff',
+        reviewedAt: new Date('2026-03-03T15:00:00Z'),
+      },
+      { timezone: 'America/New_York', currency: 'USD' },
+    );
+    expect(row).toMatchObject({
+      referrer: 'Ann Lee · ann@example.com',
+      referrerId: '1001',
+      friend: 'Guest order (no account)',
+      friendId: null,
+      amount: '$120.00',
+      paidAt: 'Mar 2, 2026, 10:00 AM',
+      reasons: [
+        'Same address (hold): the friend ships to an address the referrer uses',
+        'Review (reject): rejected by Sam Staff',
+      ],
+      reward: null,
+      reviewed: 'Sam Staff, Mar 3, 2026, 10:00 AM',
+    });
+  });
+});
+
+describe('review', () => {
+  const reviewed = {
+    id: 3,
+    orderName: '#1004',
+    rewardPoints: 500,
+    reasons: [],
+  };
+
+  it('says what an approval or a rejection did', async () => {
+    expect(
+      await reviewFromAdmin(async () => ({ ...reviewed, status: 'rewarded' }), 'approve'),
+    ).toEqual({
+      ok: true,
+      tone: 'success',
+      message: 'Referral #1004 approved: 500 points to the referrer.',
+    });
+    expect(
+      await reviewFromAdmin(
+        async () => ({ ...reviewed, status: 'rejected', rewardPoints: 0 }),
+        'reject',
+      ),
+    ).toMatchObject({ ok: true, message: 'Referral #1004 rejected: no reward.' });
+    expect(
+      await reviewFromAdmin(
+        async () => ({
+          ...reviewed,
+          status: 'rejected',
+          rewardPoints: 0,
+          reasons: [{ rule: 'review', action: 'reject', detail: 'the order was cancelled since' }],
+        }),
+        'approve',
+      ),
+    ).toEqual({
+      ok: true,
+      tone: 'warning',
+      message:
+        'Referral #1004 could not be approved and is rejected: the order was cancelled since.',
+    });
+  });
+
+  it('gives 404 for an unknown referral and 409 for one no longer held', async () => {
+    expect(
+      await reviewFromAdmin(async () => {
+        throw new AppError(ErrorCode.NOT_FOUND, 'no referral 99 in this shop');
+      }, 'approve'),
+    ).toMatchObject({ ok: false, status: 404 });
+    expect(
+      await reviewFromAdmin(async () => {
+        throw new AppError(ErrorCode.CONFLICT, 'referral 3 is rewarded, not held');
+      }, 'reject'),
+    ).toMatchObject({
+      ok: false,
+      status: 409,
+      message: expect.stringMatching(/^Not changed: referral 3 is rewarded/),
+    });
+    await expect(
+      reviewFromAdmin(async () => {
+        throw new Error('database down');
+      }, 'approve'),
+    ).rejects.toThrow('database down');
+  });
+
+  it('names the staff member from the session', () => {
+    expect(
+      staffName({
+        session: {
+          onlineAccessInfo: {
+            associated_user: { first_name: 'Sam', last_name: 'Staff', email: 's@x.com' },
+          },
+        },
+        sessionToken: { sub: '42' },
+      }),
+    ).toBe('Sam Staff');
+    expect(
+      staffName({ session: { onlineAccessInfo: { associated_user: { email: 's@x.com' } } } }),
+    ).toBe('s@x.com');
+    expect(staffName({ session: {}, sessionToken: { sub: '42' } })).toBe('staff user 42');
+    expect(staffName({ session: {} })).toBe('staff');
+  });
+});
