@@ -18,15 +18,17 @@ import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
 import { expectedResults } from './expected';
 import { generateHistory } from './history';
 import {
-  DEMO_REFERRAL_PROGRAM,
-  ensureDemoReferralProgram,
   expectedReferralLedger,
-  referralCast,
   referralCounts,
-  referralDeliveries,
   referralDifferences,
   referrerCodes,
   type ReferralOutcome,
+} from './referral-check';
+import {
+  DEMO_REFERRAL_PROGRAM,
+  ensureDemoReferralProgram,
+  referralCast,
+  referralDeliveries,
 } from './referrals';
 
 const SHOP = 'referral-demo.myshopify.com';
@@ -49,19 +51,22 @@ describe('the referral scenario', () => {
     expect(program).toMatchObject({ enabled: true, referrerPoints: 500, minimumOrderMinor: 2500 });
   });
 
-  it('casts three referrers and an existing customer, all with paid orders', () => {
-    const ids = [...cast.referrers, cast.existing].map((c) => c.id as number);
-    expect(new Set(ids).size).toBe(4);
+  it('casts three referrers with paid orders and a past guest', () => {
+    const ids = cast.referrers.map((c) => c.id as number);
+    expect(new Set(ids).size).toBe(3);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    const buyers = new Set(
-      history.deliveries
-        .filter((d) => d.topic === 'orders/paid')
-        .map((d) => (d.payload.customer as { id?: number } | null)?.id ?? 0),
-    );
+    const orders = history.deliveries.filter((d) => d.topic === 'orders/paid');
+    const buyers = new Set(orders.map((d) => (d.payload.customer as { id?: number } | null)?.id));
     for (const id of ids) expect(buyers.has(id)).toBe(true);
-    expect(
-      referralCast(history.deliveries.filter((d) => d.topic !== 'orders/paid')),
-    ).toBeUndefined();
+    expect(cast.existing.kind).toBe('guest');
+    const email = cast.existing.kind === 'guest' ? cast.existing.email : '';
+    expect(orders.some((d) => d.payload.customer === null && d.payload.email === email)).toBe(true);
+    // Without guest orders, a member who ordered before; without four buyers, no cast.
+    const noGuests = history.deliveries.filter(
+      (d) => d.topic !== 'orders/paid' || d.payload.customer !== null,
+    );
+    expect(referralCast(noGuests)?.existing.kind).toBe('account');
+    expect(referralCast(noGuests.filter((d) => d.topic !== 'orders/paid'))).toBeUndefined();
   });
 
   it('is the same every time, after the history, with the codes in the orders', () => {
@@ -72,20 +77,14 @@ describe('the referral scenario', () => {
       ['Noah', 'rewarded'],
       ['Iris', 'reversed'],
       ['Leo', 'held'],
-      ['an existing customer', 'rejected'],
+      ['a past guest', 'rejected'],
     ]);
     expect(a.deliveries.map((d) => d.topic)).toEqual([
-      'customers/create',
-      'orders/paid',
-      'customers/create',
-      'orders/paid',
-      'customers/create',
-      'orders/paid',
-      'customers/create',
-      'orders/paid',
-      'orders/paid',
+      ...Array.from({ length: 5 }, () => ['customers/create', 'orders/paid']).flat(),
       'refunds/create',
     ]);
+    const guest = a.deliveries[8]!.payload;
+    expect(guest.email).toBe(cast.existing.kind === 'guest' && cast.existing.email);
     const historyIds = new Set(history.deliveries.map((d) => d.webhookId));
     const last = Math.max(...history.deliveries.map((d) => Date.parse(d.occurredAt)));
     for (const d of a.deliveries) {
@@ -185,7 +184,7 @@ describe('the check against the database', () => {
     await ensureDemoReferralProgram(db, shop.id, new Date('2026-01-01T05:00:00Z'));
     await ensureDemoReferralProgram(db, shop.id, new Date());
     expect(await currentReferralProgram(db, shop.id)).toMatchObject({ version: 1 });
-    for (const c of [...cast.referrers, cast.existing]) {
+    for (const c of cast.referrers) {
       await ensureCustomer(db, shop.id, { externalId: String(c.id), email: c.email as string });
     }
     const made = await referrerCodes(db, shop.id, cast, 'FRIEND-');
@@ -259,7 +258,7 @@ describe('the check against the database', () => {
     expect(outcomes.size).toBe(4);
     expect(problems).toEqual([
       `${cases[1]!.orderName} (Noah): held (no reasons), expected rewarded`,
-      `${cases[4]!.orderName} (an existing customer): no referral recorded, expected rejected`,
+      `${cases[4]!.orderName} (a past guest): no referral recorded, expected rejected`,
       `referral:${leo}:reward: 500 points to ${cases[3]!.referrerId}, expected none`,
       `referral:${noah}:reward: missing (500 points to ${cases[1]!.referrerId})`,
       `referral:${iris}:reverse: missing (-500 points to ${cases[2]!.referrerId})`,

@@ -10,22 +10,18 @@
  * | Noah   | second   | signs up, orders $85 with the code                        | rewarded |
  * | Iris   | first    | signs up, orders $48, refunded in full two days later     | reversed |
  * | Leo    | third    | signs up, ships the order to the referrer's address       | held     |
- * | (a member who ordered before) | second | orders with the code               | rejected |
+ * | a guest | second  | ordered as a guest before; signs up, orders with the code | rejected |
  *
  * The deliveries are dated in the history's last days and derive from it and from the codes (which
  * never change once made), so a re-run builds the same deliveries under the same webhook ids and
  * the inbox recognises them. What the ledger must then hold for referrals is written here from the
- * cases and the program's points, not from Laurel's rules: {@link expectedReferralLedger}.
+ * cases and the program's points, not from Laurel's rules (dev/demo/referral-check.ts).
  */
-import { and, asc, eq, inArray } from 'drizzle-orm';
-import { appProxySignature } from '../../app/app-proxy.server';
-import { ensureReferralCodes } from '../../app/models/referral-codes.server';
 import {
   currentReferralProgram,
   publishReferralProgram,
 } from '../../app/models/referral-programs.server';
 import type { Executor } from '../../db/client.server';
-import { customers, ledgerEntries, referralCodes, referrals } from '../../db/schema';
 import type { ReferralProgramDefinition, ReferralStatus } from '../../loyalty/referrals';
 import { customerPayload, orderPayload, refundPayload } from '../shopify-payloads';
 import { deliveryOf, sortDeliveries, type Delivery } from './deliveries';
@@ -57,33 +53,40 @@ export async function ensureDemoReferralProgram(
 
 type Json = Record<string, unknown>;
 
-/** Who refers whom: three referrers and a member who ordered before, all from the history. */
+/** Who refers whom: three referrers from the history, and someone who ordered before. */
 export interface ReferralCast {
   referrers: [Json, Json, Json];
-  /** A customer with a paid order in the history: not a new customer. */
-  existing: Json;
+  /**
+   * Someone the friend discount's "no orders yet" segment lets through but who is no new customer:
+   * a shopper who ordered as a guest and signs up now (Laurel finds the earlier order by email),
+   * or, for a history without guest orders, a member who ordered before.
+   */
+  existing: { kind: 'guest'; email: string } | { kind: 'account'; customer: Json };
 }
 
 /**
- * The cast from the history's deliveries: the customers with a paid order, by Shopify id; the
- * three lowest refer, the next one is the existing customer who tries a friend code. Undefined
- * when the history has fewer than four such customers.
+ * The cast from the history's deliveries: the three customers with a paid order and the lowest
+ * Shopify ids refer; the existing customer is the first guest order's email (else the next
+ * customer with an order). Undefined when the history has too few customers with orders.
  */
 export function referralCast(deliveries: readonly Delivery[]): ReferralCast | undefined {
   const created = new Map<number, Json>();
   const ordered = new Set<number>();
+  let guest: string | undefined;
   for (const d of deliveries) {
     const p = d.payload as Json;
     if (d.topic === 'customers/create' && typeof p.id === 'number') created.set(p.id, p);
     if (d.topic === 'orders/paid' && p.test !== true) {
       const c = p.customer as Json | null | undefined;
       if (c && typeof c.id === 'number') ordered.add(c.id);
+      else if (!c && typeof p.email === 'string' && p.email !== '') guest ??= p.email;
     }
   }
   const ids = [...ordered].filter((id) => created.has(id)).sort((a, b) => a - b);
-  if (ids.length < 4) return undefined;
   const [a, b, c, d] = ids.map((id) => created.get(id)!);
-  return { referrers: [a!, b!, c!], existing: d! };
+  if (!a || !b || !c) return undefined;
+  if (guest) return { referrers: [a, b, c], existing: { kind: 'guest', email: guest } };
+  return d ? { referrers: [a, b, c], existing: { kind: 'account', customer: d } } : undefined;
 }
 
 /** One friend's first order and what it should come to. */
@@ -312,239 +315,46 @@ export function referralDeliveries(options: {
     "ships to the referrer's address",
   );
 
-  const existing = cast.existing;
-  add(
-    'an existing customer',
-    existing,
-    second,
-    order(start + 17 * HOUR, existing, codeOf(second), 5400, '198.51.100.25'),
-    'rejected',
-    'ordered before',
-  );
+  if (cast.existing.kind === 'guest') {
+    // A guest shopper signs up: a new account, with the email of an order placed before.
+    const local = cast.existing.email.split('@')[0]!.split(/[._-]/);
+    const name = (i: number) => {
+      const part = local[i] ?? 'Guest';
+      return part.charAt(0).toUpperCase() + part.slice(1);
+    };
+    customerId += 1_000;
+    const at = start + 16 * HOUR;
+    const body = customerPayload({
+      id: customerId,
+      email: cast.existing.email,
+      firstName: name(0),
+      lastName: name(1),
+      createdAt: isoInZone(at, timezone),
+    });
+    body.default_address = {
+      ...(body.default_address as Json),
+      ...address('310 Sterling Place', '11238', name(0), name(1)),
+    };
+    deliveries.push(deliveryOf(shop, 'customers/create', customerId, at, body));
+    add(
+      'a past guest',
+      body,
+      second,
+      order(start + 17 * HOUR, body, codeOf(second), 5400, '198.51.100.25'),
+      'rejected',
+      'ordered as a guest before signing up',
+    );
+  } else {
+    const member = cast.existing.customer;
+    add(
+      'an existing customer',
+      member,
+      second,
+      order(start + 17 * HOUR, member, codeOf(second), 5400, '198.51.100.25'),
+      'rejected',
+      'ordered before',
+    );
+  }
 
   return { deliveries: sortDeliveries(deliveries), cases };
-}
-
-// ---------------------------------------------------------------------------------------------
-// After the replay: codes, checks, the line
-
-/**
- * The referrers' codes, made now if the sync has not made them yet (the program's prefix): what
- * the sync must put into the friend discount before a friend can use them.
- */
-export async function referrerCodes(
-  db: Executor,
-  shopId: number,
-  cast: ReferralCast,
-  codePrefix: string,
-): Promise<Map<string, { friendCode: string; status: string }>> {
-  const externalIds = cast.referrers.map((r) => String(r.id));
-  const rows = await db
-    .select({ id: customers.id, externalId: customers.externalId })
-    .from(customers)
-    .where(and(eq(customers.shopId, shopId), inArray(customers.externalId, externalIds)));
-  const made = await ensureReferralCodes(
-    db,
-    shopId,
-    rows.map((r) => r.id),
-    codePrefix,
-  );
-  const byExternal = new Map<string, { friendCode: string; status: string }>();
-  for (const row of rows) {
-    const code = made.get(row.id);
-    if (code) byExternal.set(row.externalId, { friendCode: code.friendCode, status: code.status });
-  }
-  return byExternal;
-}
-
-/** A referral as the ledger and the referrals table hold it now. */
-export interface ReferralOutcome {
-  orderId: string;
-  status: string;
-  reasons: { rule: string }[];
-  reviewedBy: string | null;
-  referralId: number;
-}
-
-export async function referralOutcomes(
-  db: Executor,
-  shopId: number,
-  orderIds: readonly string[],
-): Promise<Map<string, ReferralOutcome>> {
-  if (orderIds.length === 0) return new Map();
-  const rows = await db
-    .select()
-    .from(referrals)
-    .where(and(eq(referrals.shopId, shopId), inArray(referrals.shopifyOrderId, [...orderIds])));
-  return new Map(
-    rows.map((r) => [
-      r.shopifyOrderId,
-      {
-        orderId: r.shopifyOrderId,
-        status: r.status,
-        reasons: r.reasons as { rule: string }[],
-        reviewedBy: r.reviewedBy,
-        referralId: r.id,
-      },
-    ]),
-  );
-}
-
-/** Ledger entry key → points, for the referral entries the ledger should hold. */
-export type ExpectedLedger = Map<string, { customer: string; points: number }>;
-
-/**
- * What the ledger should hold for the cases, from the demo's own reading of the program: a reward
- * of the program's points for each rewarded or reversed referral, its exact opposite for each
- * reversed one, nothing for held or rejected ones. A held referral the merchant has since approved
- * (reviewed, now rewarded) has its reward too.
- */
-export function expectedReferralLedger(
-  cases: readonly ReferralCase[],
-  outcomes: ReadonlyMap<string, ReferralOutcome>,
-  points = DEMO_REFERRER_POINTS,
-): ExpectedLedger {
-  const expected: ExpectedLedger = new Map();
-  for (const c of cases) {
-    const outcome = outcomes.get(c.orderId);
-    if (!outcome) continue;
-    const approved =
-      c.expected === 'held' && outcome.reviewedBy !== null && outcome.status === 'rewarded';
-    if (c.expected === 'rewarded' || c.expected === 'reversed' || approved) {
-      expected.set(`referral:${outcome.referralId}:reward`, { customer: c.referrerId, points });
-    }
-    if (c.expected === 'reversed') {
-      expected.set(`referral:${outcome.referralId}:reverse`, {
-        customer: c.referrerId,
-        points: -points,
-      });
-    }
-  }
-  return expected;
-}
-
-/** Every difference between the referral cases and what Laurel recorded, in sentences. */
-export async function referralDifferences(
-  db: Executor,
-  shopId: number,
-  cases: readonly ReferralCase[],
-): Promise<{ problems: string[]; outcomes: Map<string, ReferralOutcome> }> {
-  const outcomes = await referralOutcomes(
-    db,
-    shopId,
-    cases.map((c) => c.orderId),
-  );
-  const problems: string[] = [];
-  for (const c of cases) {
-    const outcome = outcomes.get(c.orderId);
-    if (!outcome) {
-      problems.push(`${c.orderName} (${c.label}): no referral recorded, expected ${c.expected}`);
-      continue;
-    }
-    // A held referral may have been reviewed since (in the admin, or by the e2e tests).
-    const reviewed = c.expected === 'held' && outcome.reviewedBy !== null;
-    if (outcome.status !== c.expected && !reviewed) {
-      problems.push(
-        `${c.orderName} (${c.label}): ${outcome.status} (${outcome.reasons.map((r) => r.rule).join(', ') || 'no reasons'}), expected ${c.expected}`,
-      );
-    }
-  }
-  const expected = expectedReferralLedger(cases, outcomes);
-  const ids = [...outcomes.values()].map((o) => o.referralId);
-  const entries =
-    ids.length === 0
-      ? []
-      : await db
-          .select({
-            key: ledgerEntries.idempotencyKey,
-            points: ledgerEntries.points,
-            customer: customers.externalId,
-          })
-          .from(ledgerEntries)
-          .innerJoin(customers, eq(customers.id, ledgerEntries.customerId))
-          .where(
-            and(
-              eq(ledgerEntries.shopId, shopId),
-              eq(ledgerEntries.source, 'referral'),
-              inArray(
-                ledgerEntries.idempotencyKey,
-                ids.flatMap((id) => [`referral:${id}:reward`, `referral:${id}:reverse`]),
-              ),
-            ),
-          )
-          .orderBy(asc(ledgerEntries.id));
-  const seen = new Set<string>();
-  for (const entry of entries) {
-    seen.add(entry.key);
-    const want = expected.get(entry.key);
-    if (!want) {
-      problems.push(`${entry.key}: ${entry.points} points to ${entry.customer}, expected none`);
-    } else if (want.points !== entry.points || want.customer !== entry.customer) {
-      problems.push(
-        `${entry.key}: ${entry.points} points to ${entry.customer}, expected ${want.points} to ${want.customer}`,
-      );
-    }
-  }
-  for (const [key, want] of expected) {
-    if (!seen.has(key))
-      problems.push(`${key}: missing (${want.points} points to ${want.customer})`);
-  }
-  return { problems, outcomes };
-}
-
-/** "2 rewarded, 1 held, 1 rejected, 1 reversed" over the cases' referrals as they stand now. */
-export function referralCounts(outcomes: ReadonlyMap<string, ReferralOutcome>): string {
-  const by = (s: string) => [...outcomes.values()].filter((o) => o.status === s).length;
-  return (['rewarded', 'held', 'rejected', 'reversed'] as const)
-    .map((s) => `${by(s)} ${s}`)
-    .join(', ');
-}
-
-/**
- * GET /apps/loyalty/r/<code> as Shopify's app proxy forwards a shopper's visit (signed, nobody
- * logged in): the landing's status and Location.
- */
-export async function shareLinkLanding(options: {
-  shop: string;
-  secret: string;
-  baseUrl: string;
-  code: string;
-}): Promise<{ status: number; location: string | null }> {
-  const query = new Map<string, string[]>([
-    ['shop', [options.shop]],
-    ['logged_in_customer_id', ['']],
-    ['path_prefix', ['/apps/loyalty']],
-    ['timestamp', [String(Math.trunc(Date.now() / 1000))]],
-  ]);
-  query.set('signature', [appProxySignature(query, options.secret)]);
-  const search = new URLSearchParams([...query].map(([name, [value]]) => [name, value!]));
-  const response = await fetch(
-    `${options.baseUrl}/proxy/r/${encodeURIComponent(options.code)}?${search}`,
-    { redirect: 'manual', headers: { 'X-Forwarded-For': '198.51.100.99' } },
-  );
-  await response.body?.cancel();
-  return { status: response.status, location: response.headers.get('location') };
-}
-
-/** The codes of `cast`'s referrers that are active at Shopify (in the friend discount). */
-export async function activeReferrerCodes(
-  db: Executor,
-  shopId: number,
-  cast: ReferralCast,
-): Promise<Map<string, string>> {
-  const rows = await db
-    .select({ externalId: customers.externalId, friendCode: referralCodes.friendCode })
-    .from(referralCodes)
-    .innerJoin(customers, eq(customers.id, referralCodes.customerId))
-    .where(
-      and(
-        eq(referralCodes.shopId, shopId),
-        eq(referralCodes.status, 'active'),
-        inArray(
-          customers.externalId,
-          cast.referrers.map((r) => String(r.id)),
-        ),
-      ),
-    );
-  return new Map(rows.map((r) => [r.externalId, r.friendCode]));
 }
