@@ -335,7 +335,13 @@ describe('review', () => {
           ...reviewed,
           status: 'rejected',
           rewardPoints: 0,
-          reasons: [{ rule: 'review', action: 'reject', detail: 'the order was cancelled since' }],
+          reasons: [
+            {
+              rule: 'review',
+              action: 'reject',
+              detail: 'approved by Sam, but the order was since cancelled: not rewarded',
+            },
+          ],
         }),
         'approve',
       ),
@@ -343,7 +349,7 @@ describe('review', () => {
       ok: true,
       tone: 'warning',
       message:
-        'Referral #1004 could not be approved and is rejected: the order was cancelled since.',
+        'Referral #1004 was not rewarded: approved by Sam, but the order was since cancelled: not rewarded.',
     });
   });
 

@@ -626,7 +626,7 @@ export async function reviewFromAdmin(
     message:
       action === 'reject'
         ? `Referral ${reviewed.orderName} rejected: no reward.`
-        : `Referral ${reviewed.orderName} could not be approved and is rejected${last ? `: ${last.detail}` : ''}.`,
+        : `Referral ${reviewed.orderName} was not rewarded${last ? `: ${last.detail}` : ''}.`,
   };
 }
 
