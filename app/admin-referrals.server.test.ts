@@ -183,15 +183,20 @@ describe('saving', () => {
     const saved = await saveReferralForm(db, shop, form(), requestSync);
     expect(saved).toMatchObject({ ok: true, version: 1, enabled: true });
     expect(asked).toEqual([shop.domain]);
-    const off = await saveReferralForm(db, shop, form({ enabled: false }), async () => {
-      throw new Error('redis down');
-    });
+    expect(saved.ok && saved.sync).toMatch(/follows within seconds/);
+    const off = await saveReferralForm(db, shop, form({ enabled: false }), async () => false);
     expect(off).toMatchObject({ ok: true, version: 2, enabled: false });
     expect(off.ok && off.sync).toMatch(/sweep/);
+    const thrown = await saveReferralForm(db, shop, form(), async () => {
+      throw new Error('redis down');
+    });
+    expect(thrown).toMatchObject({ ok: true, version: 3, enabled: true });
+    expect(thrown.ok && thrown.sync).toMatch(/sweep/);
     const versions = await listReferralPrograms(db, shop.id);
     expect(versions.map((v) => [v.version, v.definition.enabled, v.definition.currency])).toEqual([
       [1, true, 'EUR'],
       [2, false, 'EUR'],
+      [3, true, 'EUR'],
     ]);
   });
 });

@@ -345,7 +345,8 @@ export async function saveReferralForm(
   const enabled = saved.definition.enabled;
   let sync: string;
   try {
-    await requestSync(shop.domain);
+    // enqueueReferralSync answers false (or a caller may throw) when the queue is unreachable.
+    if ((await requestSync(shop.domain)) === false) throw new Error('not queued');
     sync = enabled
       ? "The friend discount at Shopify follows within seconds; members' codes reach the storefront as Shopify takes them."
       : 'The friend discount at Shopify is turned off within seconds; share links lead to the shop’s home page.';
