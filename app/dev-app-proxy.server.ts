@@ -142,6 +142,32 @@ export type LiquidPageRenderer = (
 ) => Promise<Response>;
 
 /**
+ * The route for `subpath`: a key naming it exactly (`history`), else a key with `:name` segments
+ * (`r/:code`, the share link landing), whose values become the route's params as Remix would pass
+ * them (decoded).
+ */
+export function matchProxyRoute(
+  routes: Readonly<Record<string, ProxyRouteModule>>,
+  subpath: string,
+): { route: ProxyRouteModule | undefined; params: Record<string, string> } {
+  if (Object.hasOwn(routes, subpath)) return { route: routes[subpath], params: {} };
+  const segments = subpath.split('/');
+  for (const [key, route] of Object.entries(routes)) {
+    const pattern = key.split('/');
+    if (!key.includes(':') || pattern.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    const matches = pattern.every((part, i) => {
+      if (!part.startsWith(':')) return part === segments[i];
+      if (segments[i] === '') return false;
+      params[part.slice(1)] = segments[i]!;
+      return true;
+    });
+    if (matches) return { route, params };
+  }
+  return { route: undefined, params: {} };
+}
+
+/**
  * Answers `[/<locale>]/apps/loyalty[/<subpath>]` as the storefront would (a translated storefront
  * prefixes its URLs with its language, and Shopify proxies those too): the request signed as Shopify's
  * proxy signs it, handed to `routes[subpath]` (the module of `/proxy/<subpath>`). A subpath with no
@@ -163,7 +189,7 @@ export async function answerThroughAppProxy(
     });
   }
   const subpath = args.params['*'] ?? '';
-  const route = Object.hasOwn(routes, subpath) ? routes[subpath] : undefined;
+  const { route, params } = matchProxyRoute(routes, subpath);
   if (!route) {
     return new Response(`No app proxy route answers ${APP_PROXY_TARGET}/${subpath}.\n`, {
       status: 404,
@@ -190,7 +216,7 @@ export async function answerThroughAppProxy(
     secret: access.apiSecret,
     customerId,
   });
-  const answer = await handler({ request: signed, params: {}, context: args.context });
+  const answer = await handler({ request: signed, params, context: args.context });
   if (!(answer instanceof Response)) {
     // Every proxy route answers through appProxyRoute, which always returns a Response.
     throw new Error(`the proxy route for /${subpath} did not return a Response`);

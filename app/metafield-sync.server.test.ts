@@ -295,6 +295,7 @@ describe('syncShopMetafields: the program summary', () => {
         { over: 10000, upTo: null, pointsPerUnit: 2 },
       ],
       signupBonus: 0,
+      referral: null,
     });
     // Checkout reads the same summary from the shop, in the app's own namespace.
     const [checkoutCopy] = emulator.state.metafields(

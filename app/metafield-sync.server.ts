@@ -57,6 +57,8 @@ import {
 import { compiledProgram } from './models/programs.server';
 import { tierPerksDue } from './models/tier-perks.server';
 import { currentTierProgram, type CurrentTierProgram } from './models/tiers.server';
+import { currentReferralProgram } from './models/referral-programs.server';
+import type { CompiledReferralProgram } from '../loyalty/referrals';
 import { reconcileTierPerks, type AdminCall, type TierPerksOutcome } from './tier-perks.server';
 import {
   AdminApiError,
@@ -69,6 +71,8 @@ import {
 const MEMBER_METAFIELDS = [CUSTOMER_METAFIELDS.pointsBalance, CUSTOMER_METAFIELDS.lifetimePoints];
 /** Written too, for every member, when the shop has a tier program (`tier` only with a tier). */
 const TIER_METAFIELDS = [CUSTOMER_METAFIELDS.tier, CUSTOMER_METAFIELDS.tierStatus];
+/** Written too for a member whose referral code Shopify holds (docs/referrals.md). */
+const REFERRAL_METAFIELDS = [CUSTOMER_METAFIELDS.referralCode];
 /** A member's metafields go in one call (all or none), so at most this many members per call. */
 export const MEMBERS_PER_CALL = Math.floor(METAFIELDS_PER_SET / MEMBER_METAFIELDS.length);
 /** The same with the tier metafields (a shop with a tier program): 25 / 4. */
@@ -188,7 +192,7 @@ export function memberMetafields(
     externalId: string;
     balance: number;
     lifetimeEarned: number;
-  } & Partial<Pick<PendingMember, 'tier'>>,
+  } & Partial<Pick<PendingMember, 'tier' | 'referralCode'>>,
   tiers?: CurrentTierProgram | null,
 ): MetafieldsSetInput[] {
   const ownerId = customerGid(member.externalId);
@@ -217,6 +221,16 @@ export function memberMetafields(
       key: CUSTOMER_METAFIELDS.tierStatus.key,
       type: CUSTOMER_METAFIELDS.tierStatus.type,
       value: JSON.stringify(status),
+    });
+  }
+  // Once written it stays: a code is never changed, and only an active one is ever written.
+  if (member.referralCode) {
+    inputs.push({
+      ownerId,
+      namespace: CUSTOMER_METAFIELD_NAMESPACE,
+      key: CUSTOMER_METAFIELDS.referralCode.key,
+      type: CUSTOMER_METAFIELDS.referralCode.type,
+      value: member.referralCode,
     });
   }
   return inputs;
@@ -257,6 +271,7 @@ export async function syncShopMetafields(
         accessToken: string;
         program: Awaited<ReturnType<typeof programToSync>>;
         tiers: CurrentTierProgram | null;
+        referral: CompiledReferralProgram | null;
         perksDue: boolean;
         members: PendingMember[];
       };
@@ -269,12 +284,13 @@ export async function syncShopMetafields(
     if (!(await acquireSyncLease(tx, shop.shopId, owner, leaseMs))) return { skipped: 'busy' };
     const program = await programToSync(tx, shop.shopId, now);
     const tiers = await tierProgramInForce(tx, shop.shopId, now, log);
+    const referral = await referralProgramInForce(tx, shop.shopId, now, log);
     const perksDue = options.forcePerks === true || (await tierPerksDue(tx, shop.shopId, now));
     const members =
       options.members === false
         ? []
         : await pendingMembers(tx, shop.shopId, { limit: Math.min(READ_CHUNK, maxMembers) });
-    return { shop, accessToken, program, tiers, perksDue, members };
+    return { shop, accessToken, program, tiers, referral, perksDue, members };
   });
   if (start.skipped !== undefined) {
     const reason = start.skipped;
@@ -321,7 +337,12 @@ export async function syncShopMetafields(
   let program: ProgramOutcome;
   let perks: TierPerksOutcome = 'current';
   try {
-    program = await run.syncProgram(start.program, start.tiers, options.forceProgram ?? false);
+    program = await run.syncProgram(
+      start.program,
+      start.tiers,
+      start.referral,
+      options.forceProgram ?? false,
+    );
     outcome =
       options.members === false
         ? { written: 0, failed: 0, skipped: 0, calls: 0, more: false }
@@ -403,6 +424,25 @@ async function tierProgramInForce(
   }
 }
 
+/** The referral program in force (null: none, or one that no longer compiles for the shop). */
+async function referralProgramInForce(
+  tx: Parameters<typeof currentReferralProgram>[0],
+  shopId: number,
+  now: Date,
+  log: Logger,
+): Promise<CompiledReferralProgram | null> {
+  try {
+    return (await currentReferralProgram(tx, shopId, now))?.program ?? null;
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== ErrorCode.VALIDATION) throw error;
+    log.error(
+      { err: error.message },
+      'the referral program in force does not compile for the shop; the summary offers no referral',
+    );
+    return null;
+  }
+}
+
 function stopReason(error: unknown): 'unauthorized' | 'shop-unavailable' | undefined {
   if (!(error instanceof AdminApiError)) return undefined;
   if (error.code === 'UNAUTHORIZED') return 'unauthorized';
@@ -463,6 +503,7 @@ class LeasedRun {
   async syncProgram(
     found: Awaited<ReturnType<typeof programToSync>>,
     tiers: CurrentTierProgram | null,
+    referral: CompiledReferralProgram | null,
     force: boolean,
   ): Promise<ProgramOutcome> {
     if (!found) return 'none';
@@ -472,7 +513,7 @@ class LeasedRun {
       state.programCheckedAt !== null &&
       Date.now() - state.programCheckedAt.getTime() < PROGRAM_CHECK_MS;
     if (!force && state.programVersion === written && checkedRecently) return 'current';
-    const summary = programSummary(compiledProgram(version), version.version, tiers);
+    const summary = programSummary(compiledProgram(version), version.version, tiers, referral);
     const tierVersionChanged =
       state.programVersion !== null &&
       Math.floor(state.programVersion / TIER_VERSION_FACTOR) !== (tiers?.version ?? 0);
@@ -541,7 +582,14 @@ class LeasedRun {
     tiers: CurrentTierProgram | null = null,
   ) {
     const totals = { written: 0, failed: 0, skipped: 0, calls: 0, more: false };
-    const perCall = tiers ? TIER_MEMBERS_PER_CALL : MEMBERS_PER_CALL;
+    const tierPerCall = tiers ? TIER_MEMBERS_PER_CALL : MEMBERS_PER_CALL;
+    // With a referral code each member has one metafield more: fewer fit in one call.
+    const referralPerCall = Math.floor(
+      METAFIELDS_PER_SET /
+        (MEMBER_METAFIELDS.length +
+          (tiers ? TIER_METAFIELDS.length : 0) +
+          REFERRAL_METAFIELDS.length),
+    );
     let after = 0;
     let prefetched: PendingMember[] | undefined = first;
     for (;;) {
@@ -585,6 +633,7 @@ class LeasedRun {
       // most CALLS_IN_FLIGHT calls are in flight. Recorded once per chunk, not per call: fewer
       // database round trips, and a write never recorded (a crash) is written again.
       const batches: PendingMember[][] = [];
+      const perCall = writable.some((m) => m.referralCode) ? referralPerCall : tierPerCall;
       for (let start = 0; start < writable.length; start += perCall) {
         batches.push(writable.slice(start, start + perCall));
       }

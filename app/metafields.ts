@@ -63,7 +63,7 @@ export const CUSTOMER_METAFIELDS = {
     type: 'single_line_text_field',
     name: 'Referral code',
     description: "The member's referral code.",
-    writtenBy: 'referrals [8]',
+    writtenBy: 'metafield sync',
   },
 } as const satisfies Record<string, CustomerMetafield>;
 

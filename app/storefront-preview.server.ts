@@ -1,8 +1,10 @@
 /**
  * The storefront preview (/dev/preview, development only): a small stand-in theme page with the
  * theme extension's REAL blocks rendered by liquidjs (dev/storefront/liquid-engine.ts) — the points
- * balance block, a product page with the product points block and a variant picker, and the
- * launcher embed before </body> — for a chosen demo customer or a logged-out shopper.
+ * balance, rewards and Refer a friend blocks, a product page with the product points block and a
+ * variant picker, and the launcher embed before </body> — for a chosen demo customer or a
+ * logged-out shopper. `?laurel_referral=1` is where a share link's landing sends a friend: the
+ * page then shows the welcome note.
  *
  * The Liquid objects are what Shopify would hand the blocks on the demo shop: `shop`, `customer`
  * with its `$app` metafields and `app.metafields.laurel` read from the Admin API (the emulator in
@@ -136,6 +138,20 @@ export function liquidMetafields(
     out[key] = { value: parsed, type };
   }
   return out;
+}
+
+/**
+ * The program summary with its `referral` key: a summary written before referrals existed has
+ * none, which Shopify's Liquid reads as nil but the strict engine would refuse, so it is made the
+ * null it means (referrals off).
+ */
+export function withReferralKey(
+  laurel: Record<string, LiquidMetafield>,
+): Record<string, LiquidMetafield> {
+  const program = laurel.program;
+  const value = program?.value;
+  if (!program || typeof value !== 'object' || value === null || 'referral' in value) return laurel;
+  return { ...laurel, program: { ...program, value: { ...value, referral: null } } };
 }
 
 /**
@@ -301,7 +317,9 @@ export async function loadPreviewState(
     cart: { currency: { iso_code: currency }, item_count: 0 },
     routes,
     app: {
-      metafields: { laurel: liquidMetafields(data.currentAppInstallation.metafields.nodes) },
+      metafields: {
+        laurel: withReferralKey(liquidMetafields(data.currentAppInstallation.metafields.nodes)),
+      },
     },
     request: {
       locale: {
@@ -404,12 +422,13 @@ export async function storefrontPreview(request: Request, access: Access): Promi
   const blocks: BlockName[] = [
     'points-balance',
     'rewards',
+    'referral',
     'product-points',
     'early-access',
     ...EMBEDS,
   ];
   // Each comes back as Shopify places it: in its shopify-block wrapper.
-  const [balance, rewards, productPoints, earlyAccess, ...embeds] = await Promise.all(
+  const [balance, rewards, referral, productPoints, earlyAccess, ...embeds] = await Promise.all(
     blocks.map((name) => engine.renderBlock(name, state.objects)),
   );
   const strings = themeStrings(wanted.locale);
@@ -423,6 +442,7 @@ export async function storefrontPreview(request: Request, access: Access): Promi
   const main = `<section class="account" aria-label="${escapeHtml(strings.account)}">
 ${balance!}
 ${rewards!}
+${referral!}
 </section>
 <section class="product" aria-labelledby="product-title">
 <h1 id="product-title">${escapeHtml(product.title)}</h1>

@@ -796,7 +796,7 @@ export const referralClicks = pgTable(
     /** Null: the code was unknown (counted for the per-IP limit only). */
     codeId: integer('code_id').references(() => referralCodes.id, { onDelete: 'cascade' }),
     ipHash: text('ip_hash'),
-    /** redirected | unknown_code | disabled */
+    /** redirected | unknown_code | inactive_code | disabled */
     outcome: text('outcome').notNull(),
     at: tstz('at').notNull().defaultNow(),
   },

@@ -153,6 +153,51 @@ describe('explainEntry: other sources', () => {
     expect(explainEntry(entry('clawback', -5, secret), fr)).toBe('Points retirés → −5 points');
   });
 
+  it('says which friend’s order a referral reward came from, and why it was taken back', () => {
+    const reward = { rule: 'referral-reward', referralId: 7, order: '#1002', shopifyOrderId: '42' };
+    expect(explainEntry(entry('referral', 500, reward), en)).toBe(
+      'Referred a friend: order #1002 → 500 points',
+    );
+    expect(explainEntry(entry('referral', 500, reward), fr)).toBe(
+      'Ami parrainé\u00a0: commande #1002 → 500 points',
+    );
+    const reversal = (cause: string) => ({
+      rule: 'referral-reversal',
+      referralId: 7,
+      order: '#1002',
+      reason: 'the order was refunded to $4.00, below the minimum',
+      cause,
+    });
+    expect(explainEntry(entry('referral', -500, reversal('order-refunded')), en)).toBe(
+      'Referral reversed: order #1002 was refunded → −500 points',
+    );
+    expect(explainEntry(entry('referral', -500, reversal('order-cancelled')), en)).toBe(
+      'Referral reversed: order #1002 was cancelled → −500 points',
+    );
+    expect(explainEntry(entry('referral', -500, reversal('order-refunded')), fr)).toBe(
+      'Parrainage annulé\u00a0: la commande #1002 a été remboursée → −500 points',
+    );
+    expect(explainEntry(entry('referral', -500, reversal('order-cancelled')), fr)).toBe(
+      'Parrainage annulé\u00a0: la commande #1002 a été annulée → −500 points',
+    );
+    // The order's current name wins over the recorded one; without either, the sentence is shorter.
+    expect(
+      explainEntry({ source: 'referral', points: 500, inputs: reward, orderName: '#1002-A' }, en),
+    ).toBe('Referred a friend: order #1002-A → 500 points');
+    expect(explainEntry(entry('referral', 500, { rule: 'referral-reward' }), en)).toBe(
+      'Referred a friend → 500 points',
+    );
+    expect(
+      explainEntry(entry('referral', -500, { rule: 'referral-reversal', cause: 'x' }), fr),
+    ).toBe('Parrainage annulé → −500 points');
+    expect(
+      explainEntry(
+        entry('referral', -5, { rule: 'referral-reversal', cause: 'order-refunded' }),
+        en,
+      ),
+    ).toBe('Referral reversed: the order was refunded → −5 points');
+  });
+
   it('names the reward redeemed, and why points came back, never the internal reason', () => {
     expect(explainEntry(entry('redemption', -500, { title: '$5 off your next order' }), en)).toBe(
       'Redeemed: $5 off your next order → −500 points',

@@ -57,6 +57,10 @@ interface Phrases {
   returned(cause: string | null, orderName: string | null): string;
   expiry: string;
   referral: string;
+  /** The referrer's reward: "Referred a friend: order #1002". */
+  referralReward(name: string | null): string;
+  /** Its reversal: "Referral reversed: order #1002 was refunded". */
+  referralReversed(cause: string | null, name: string | null): string;
   tier: string;
   /** "(Gold ×1.5)" after an award a tier multiplied; `factor` already formatted. */
   multiplied(tierName: string, factor: string): string;
@@ -95,6 +99,13 @@ const PHRASES: Record<StorefrontLocale, Phrases> = {
     },
     expiry: 'Points expired',
     referral: 'Referral reward',
+    referralReward: (name) => (name ? `Referred a friend: order ${name}` : 'Referred a friend'),
+    referralReversed: (cause, name) => {
+      const order = name ? `order ${name}` : 'the order';
+      if (cause === 'order-cancelled') return `Referral reversed: ${order} was cancelled`;
+      if (cause === 'order-refunded') return `Referral reversed: ${order} was refunded`;
+      return 'Referral reversed';
+    },
     tier: 'Tier reward',
     multiplied: (tier, factor) => `(${tier} ×${factor})`,
     tierUp: (to, what) => (what ? `Reached ${to}: ${what}` : `Reached ${to}`),
@@ -137,6 +148,13 @@ const PHRASES: Record<StorefrontLocale, Phrases> = {
     },
     expiry: 'Points expirés',
     referral: 'Récompense de parrainage',
+    referralReward: (name) => (name ? `Ami parrainé\u00a0: commande ${name}` : 'Ami parrainé'),
+    referralReversed: (cause, name) => {
+      const order = name ? `la commande ${name}` : 'la commande';
+      if (cause === 'order-cancelled') return `Parrainage annulé\u00a0: ${order} a été annulée`;
+      if (cause === 'order-refunded') return `Parrainage annulé\u00a0: ${order} a été remboursée`;
+      return 'Parrainage annulé';
+    },
     tier: 'Récompense de palier',
     multiplied: (tier, factor) => `(${tier} ×${factor})`,
     tierUp: (to, what) => (what ? `Palier ${to} atteint\u00a0: ${what}` : `Palier ${to} atteint`),
@@ -345,9 +363,17 @@ export function explainEntry(entry: ExplainableEntry, options: ExplainOptions): 
     case 'expiry':
       head = say.expiry;
       break;
-    case 'referral':
-      head = say.referral;
+    case 'referral': {
+      // The friend's order, as the referral recorded it (`order`: "#1002").
+      const orderName = name ?? text(inputs.order);
+      head =
+        inputs.rule === 'referral-reward'
+          ? say.referralReward(orderName)
+          : inputs.rule === 'referral-reversal'
+            ? say.referralReversed(text(inputs.cause), orderName)
+            : say.referral;
       break;
+    }
     case 'tier': {
       // A change moves no points: its sentence is the whole explanation.
       if (inputs.rule === 'tier-change') {

@@ -4,6 +4,7 @@
  * in Liquid with the same maths as {@link earnPoints} — no request, no rounding of its own.
  */
 import type { CompiledProgram } from './program';
+import type { CompiledReferralProgram } from './referrals';
 import { formatMoney } from './money';
 import {
   formatMetric,
@@ -33,6 +34,37 @@ export interface ProgramSummary {
   signupBonus: number;
   /** The tier program in force (absent when the shop has none): what the blocks and checkout list. */
   tiers?: ProgramSummaryTiers;
+  /** The referral offer in force; null when the shop has no enabled referral program. */
+  referral: ProgramSummaryReferral | null;
+}
+
+/** What the referral block says to members and their friends (amounts in minor units). */
+export interface ProgramSummaryReferral {
+  /** The friend's welcome discount: a whole percentage, or an amount off. */
+  friendDiscount: { percentage: number } | { amountMinor: number };
+  /** The order subtotal the friend's code needs; null: none. */
+  friendMinimumOrderMinor: number | null;
+  /** Points the member gets once per friend. */
+  referrerPoints: number;
+  /** The friend's first order must reach this (after discounts) to reward the member. */
+  minimumOrderMinor: number;
+}
+
+/** The referral part of the summary: null unless the program is enabled. */
+export function referralSummary(
+  program: CompiledReferralProgram | null | undefined,
+): ProgramSummaryReferral | null {
+  if (!program?.enabled) return null;
+  const discount = program.friendDiscount;
+  return {
+    friendDiscount:
+      discount.kind === 'percentage'
+        ? { percentage: discount.percentage }
+        : { amountMinor: discount.amountMinor },
+    friendMinimumOrderMinor: program.friendMinimumOrderMinor,
+    referrerPoints: program.referrerPoints,
+    minimumOrderMinor: program.minimumOrderMinor,
+  };
 }
 
 export interface ProgramSummaryTier {
@@ -111,10 +143,16 @@ export function summaryVersion(programVersion: number, tierVersion: number | nul
   return combined;
 }
 
+/**
+ * The summary of the versions in force. The referral program's version is not in the recorded
+ * summary version ({@link summaryVersion}): the referral sync, which notices a new one first, asks
+ * for the summary to be read back instead (programSummaryDue in app/models/metafield-sync.server.ts).
+ */
 export function programSummary(
   program: CompiledProgram,
   version: number,
   tiers?: { version: number; program: CompiledTierProgram } | null,
+  referral?: CompiledReferralProgram | null,
 ): ProgramSummary {
   return {
     version,
@@ -130,6 +168,7 @@ export function programSummary(
     })),
     signupBonus: program.signupBonus,
     ...(tiers ? { tiers: tierSummary(tiers.program, tiers.version) } : {}),
+    referral: referralSummary(referral),
   };
 }
 

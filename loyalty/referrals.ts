@@ -458,10 +458,15 @@ export function phoneKey(phone: string): string | null {
 /** Status of a referral. Rewarded and held ones count as friends joined. */
 export type ReferralStatus = 'rewarded' | 'held' | 'rejected' | 'reversed';
 
-/** Why a referral was held or rejected: the rule, what it did, and the evidence in words. */
+/**
+ * Why a referral was held or rejected — the rule, what it did, and the evidence in words — and
+ * what happened to it since: a merchant's review (`review`, action `approve` or `reject`) or the
+ * reversal of its reward (`reversal`).
+ */
 export interface ReferralReason {
-  rule: ReferralRule | 'below_minimum' | 'program_disabled' | 'not_first_order' | 'review';
-  action: RuleAction;
+  rule:
+    ReferralRule | 'below_minimum' | 'program_disabled' | 'not_first_order' | 'review' | 'reversal';
+  action: RuleAction | 'approve';
   detail: string;
 }
 
@@ -578,36 +583,52 @@ export interface ReferredOrderState {
   paidAt: number;
   /** Earn amount when paid, minor units. */
   amountMinor: number;
-  /** Merchandise refunded so far, minor units. */
-  refundedMinor: number;
+  /** Its refunds so far, in any order: merchandise refunded (minor units) and when (epoch ms). */
+  refunds: readonly { merchandiseMinor: number; at: number }[];
   /** Cancelled at (epoch ms), or null. */
   cancelledAt: number | null;
-  /** When the last refund was made (epoch ms), or null. */
-  lastRefundAt: number | null;
+}
+
+/** Why a reward is taken back, and the moment the order stopped deserving it (epoch ms). */
+export interface ReferralReversalVerdict {
+  reason: string;
+  at: number;
+  /** True when the cancellation decided it, false for a refund. */
+  cancelled: boolean;
 }
 
 /**
- * Whether an order's refund or cancellation takes its referral reward back: only within the
- * program's window after payment, and only if the order is cancelled or what is left of it is
- * below the program's minimum (a full refund always is). Returns the reason, or null.
+ * Whether an order's refund or cancellation takes its referral reward back: only if the order was
+ * cancelled, or what is left of it fell below the program's minimum (a full refund always does),
+ * within the program's window after payment. The moment it fell below is read from the refunds
+ * themselves, so the verdict is the same whatever order they were delivered in. Returns the
+ * reason and that moment, or null.
  */
 export function referralReversal(
   program: Pick<CompiledReferralProgram, 'reversalWindowDays' | 'minimumOrderMinor' | 'currency'>,
   order: ReferredOrderState,
-): string | null {
+): ReferralReversalVerdict | null {
   const windowEnds = order.paidAt + program.reversalWindowDays * 86_400_000;
-  if (order.cancelledAt !== null && order.cancelledAt <= windowEnds) {
-    return 'the order was cancelled';
+  const candidates: ReferralReversalVerdict[] = [];
+  if (order.cancelledAt !== null) {
+    candidates.push({ reason: 'the order was cancelled', at: order.cancelledAt, cancelled: true });
   }
-  const left = order.amountMinor - order.refundedMinor;
-  if (
-    order.lastRefundAt !== null &&
-    order.lastRefundAt <= windowEnds &&
-    (left <= 0 || left < program.minimumOrderMinor)
-  ) {
-    return left <= 0
-      ? 'the order was refunded'
-      : `the order was refunded to ${formatMinorMoney(left, program.currency, 'en')}, below the minimum`;
+  // Refunds only ever lower what is left: the first one that takes it below the minimum decides.
+  let left = order.amountMinor;
+  for (const refund of [...order.refunds].sort((a, b) => a.at - b.at)) {
+    left -= refund.merchandiseMinor;
+    if (left <= 0 || left < program.minimumOrderMinor) {
+      candidates.push({
+        reason:
+          left <= 0
+            ? 'the order was refunded'
+            : `the order was refunded to ${formatMinorMoney(left, program.currency, 'en')}, below the minimum`,
+        at: refund.at,
+        cancelled: false,
+      });
+      break;
+    }
   }
-  return null;
+  const first = candidates.sort((a, b) => a.at - b.at)[0];
+  return first !== undefined && first.at <= windowEnds ? first : null;
 }

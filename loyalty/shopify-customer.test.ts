@@ -24,7 +24,61 @@ describe('parseCustomerPayload', () => {
       birthday: null,
       createdAt: Date.UTC(2026, 1, 1, 13),
       updatedAt: Date.UTC(2026, 1, 1, 13),
+      addresses: [
+        {
+          address1: '1 Analytical Row',
+          address2: null,
+          city: 'Ottawa',
+          zip: 'K1A 0B1',
+          countryCode: 'CA',
+        },
+      ],
+      addressPhones: [],
     });
+  });
+
+  it('reads the default address and the address book once each, with their phones', () => {
+    const body = customerPayload({ id: 44 });
+    const home = body.default_address as Record<string, unknown>;
+    body.addresses = [
+      { ...home, phone: '+1 613 555 0100' },
+      {
+        address1: '9 Quai Voltaire',
+        address2: 'Bât. B',
+        city: 'Paris',
+        zip: '75007',
+        country_code: 'FR',
+        phone: null,
+      },
+      { address1: null, address2: null, city: null, zip: null, country_code: null },
+    ];
+    const facts = parseCustomerPayload(body);
+    expect(facts.addresses).toEqual([
+      {
+        address1: '1 Analytical Row',
+        address2: null,
+        city: 'Ottawa',
+        zip: 'K1A 0B1',
+        countryCode: 'CA',
+      },
+      {
+        address1: '9 Quai Voltaire',
+        address2: 'Bât. B',
+        city: 'Paris',
+        zip: '75007',
+        countryCode: 'FR',
+      },
+    ]);
+    expect(facts.addressPhones).toEqual(['+1 613 555 0100']);
+    expect(
+      parseCustomerPayload({ ...body, default_address: null, addresses: [] }).addresses,
+    ).toEqual([]);
+    expect(
+      issuesOf(parseCustomerPayload, { ...body, addresses: [{ zip: 7 }], default_address: [] }),
+    ).toEqual([
+      { path: 'default_address', message: 'must be an object or null' },
+      { path: 'addresses[0].zip', message: 'must be a string' },
+    ]);
   });
 
   it('reads verified_email as a boolean, false when absent', () => {

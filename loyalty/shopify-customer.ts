@@ -4,7 +4,10 @@
  * shopify-payload.ts, with the rules every parser follows.
  */
 import { z } from 'zod';
+import type { AddressFacts } from './referrals';
 import {
+  address,
+  addressFacts,
   fail,
   id,
   idString,
@@ -35,6 +38,12 @@ export interface CustomerFacts {
   birthday: string | null;
   createdAt: number | null;
   updatedAt: number | null;
+  /**
+   * The account's addresses (`default_address` and `addresses`, each once) and their phones, for
+   * the referral fraud rules (docs/referrals.md): Laurel keeps them only as keyed hashes.
+   */
+  addresses: AddressFacts[];
+  addressPhones: string[];
 }
 
 const customerSchema = z.looseObject(
@@ -49,6 +58,8 @@ const customerSchema = z.looseObject(
     verified_email: z.boolean({ error: 'must be true or false' }).nullish(),
     created_at: timestamp.nullish(),
     updated_at: timestamp.nullish(),
+    default_address: address.nullish(),
+    addresses: z.array(address, { error: 'must be an array' }).nullish(),
     metafields: z
       .array(
         z.looseObject(
@@ -105,6 +116,15 @@ export function parseCustomerPayload(json: unknown): CustomerFacts {
   });
 
   if (issues.length > 0) fail('customer', issues);
+  const addresses = new Map<string, AddressFacts>();
+  const addressPhones = new Set<string>();
+  for (const entry of [raw.default_address, ...(raw.addresses ?? [])]) {
+    if (entry == null) continue;
+    const facts = addressFacts(entry);
+    if (facts) addresses.set(JSON.stringify(facts), facts);
+    const phone = normaliseText(entry.phone);
+    if (phone !== null) addressPhones.add(phone);
+  }
   return {
     id: customerId!,
     adminGraphqlId: raw.admin_graphql_api_id ?? `gid://shopify/Customer/${customerId}`,
@@ -117,5 +137,7 @@ export function parseCustomerPayload(json: unknown): CustomerFacts {
     birthday,
     createdAt: createdAt ?? null,
     updatedAt: updatedAt ?? null,
+    addresses: [...addresses.values()],
+    addressPhones: [...addressPhones],
   };
 }

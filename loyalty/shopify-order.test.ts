@@ -9,6 +9,14 @@ import { edited, issuesOf, type Json } from '../tests/helpers/shopify-payload';
 import { parseOrderPayload, parseRefundPayload } from './shopify-order';
 
 const ORDER_ID = 5_912_345_678_901;
+/** The fixtures' default address, as the order facts carry it. */
+const ottawa = {
+  address1: '1 Analytical Row',
+  address2: null,
+  city: 'Ottawa',
+  zip: 'K1A 0B1',
+  countryCode: 'CA',
+};
 
 describe('parseOrderPayload', () => {
   it('reads the facts of a realistic orders/paid body', () => {
@@ -40,6 +48,7 @@ describe('parseOrderPayload', () => {
         email: 'ada@example.com',
         firstName: 'Ada',
         lastName: 'Byron',
+        phone: null,
       },
       email: 'ada@example.com',
       shopCurrency: 'USD',
@@ -57,7 +66,71 @@ describe('parseOrderPayload', () => {
       cancelReason: null,
       refunds: [],
       discountCodes: ['SPRING10'],
+      phone: null,
+      shippingAddress: ottawa,
+      billingAddress: ottawa,
+      addressPhones: [],
+      browserIp: null,
     });
+  });
+
+  it('reads the contact facts the referral rules compare: phones, addresses, the browser IP', () => {
+    const order = edited(orderPayload({ id: ORDER_ID, subtotal: '120.00' }), (o) => {
+      o.phone = ' +1 613 555 0100 ';
+      (o.customer as Json).phone = '+16135550199';
+      o.shipping_address = {
+        first_name: 'Ada',
+        address1: ' 12 Rue de la Paix ',
+        address2: '',
+        city: 'Paris',
+        zip: '75002',
+        country_code: 'fr',
+        phone: '01 42 00 00 00',
+      };
+      o.billing_address = null;
+      o.client_details = { browser_ip: ' 2001:DB8::1 ', user_agent: 'Mozilla/5.0' };
+    });
+    const facts = parseOrderPayload(order);
+    expect(facts.phone).toBe('+1 613 555 0100');
+    expect(facts.customer?.phone).toBe('+16135550199');
+    expect(facts.shippingAddress).toEqual({
+      address1: '12 Rue de la Paix',
+      address2: null,
+      city: 'Paris',
+      zip: '75002',
+      countryCode: 'FR',
+    });
+    expect(facts.billingAddress).toBeNull();
+    expect(facts.addressPhones).toEqual(['01 42 00 00 00']);
+    expect(facts.browserIp).toBe('2001:db8::1');
+  });
+
+  it('takes absent or empty contact facts as none, and refuses ones of the wrong shape', () => {
+    const bare = edited(orderPayload({ id: ORDER_ID, subtotal: '120.00' }), (o) => {
+      delete o.phone;
+      delete o.shipping_address;
+      o.billing_address = { address1: ' ', zip: null };
+      delete o.client_details;
+    });
+    expect(parseOrderPayload(bare)).toMatchObject({
+      phone: null,
+      shippingAddress: null,
+      billingAddress: null,
+      addressPhones: [],
+      browserIp: null,
+    });
+    const wrong = edited(orderPayload({ id: ORDER_ID, subtotal: '120.00' }), (o) => {
+      o.shipping_address = 'Paris';
+      (o.billing_address as Json).zip = 75002;
+      o.client_details = { browser_ip: 203 };
+      o.phone = false;
+    });
+    expect(issuesOf(parseOrderPayload, wrong)).toEqual([
+      { path: 'phone', message: 'must be a string' },
+      { path: 'shipping_address', message: 'must be an object or null' },
+      { path: 'billing_address.zip', message: 'must be a string' },
+      { path: 'client_details.browser_ip', message: 'must be a string' },
+    ]);
   });
 
   it('reads the discount codes leniently: a malformed entry never stops the order', () => {

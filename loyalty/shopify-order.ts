@@ -9,7 +9,10 @@
  *   the currency the rest of the refund states, else the order's or the shop's.
  */
 import { z } from 'zod';
+import type { AddressFacts } from './referrals';
 import {
+  address,
+  addressFacts,
   amount,
   checkCurrency,
   currencyCode,
@@ -41,6 +44,8 @@ export interface OrderCustomer {
   email: string | null;
   firstName: string | null;
   lastName: string | null;
+  /** The account's phone (`customer.phone`), trimmed; null if none. */
+  phone: string | null;
 }
 
 export interface OrderFacts {
@@ -81,6 +86,17 @@ export interface OrderFacts {
    * redemption's code is seen being used (docs/redemption.md).
    */
   discountCodes: string[];
+  /**
+   * Contact facts the referral fraud rules compare (docs/referrals.md): the order's `phone`, its
+   * shipping and billing addresses and the shopper's IP (`client_details.browser_ip`). Laurel
+   * keeps them only as keyed hashes (app/models/fingerprints.server.ts), never as given.
+   */
+  phone: string | null;
+  shippingAddress: AddressFacts | null;
+  billingAddress: AddressFacts | null;
+  /** The phones of the shipping and billing addresses (where checkout usually puts one), once each. */
+  addressPhones: string[];
+  browserIp: string | null;
 }
 
 export interface RefundLineFacts {
@@ -127,7 +143,13 @@ const orderCustomerSchema = z.looseObject(
     email: text.nullish(),
     first_name: text.nullish(),
     last_name: text.nullish(),
+    phone: text.nullish(),
   },
+  { error: 'must be an object or null' },
+);
+
+const clientDetailsSchema = z.looseObject(
+  { browser_ip: text.nullish() },
   { error: 'must be an object or null' },
 );
 
@@ -196,6 +218,10 @@ const orderSchema = z.looseObject(
     customer: orderCustomerSchema.nullish(),
     refunds: z.array(z.unknown(), { error: 'must be an array' }).nullish(),
     discount_codes: z.array(z.unknown(), { error: 'must be an array' }).nullish(),
+    phone: text.nullish(),
+    shipping_address: address.nullish(),
+    billing_address: address.nullish(),
+    client_details: clientDetailsSchema.nullish(),
   },
   { error: 'must be a JSON object' },
 );
@@ -473,6 +499,7 @@ export function parseOrderPayload(json: unknown): OrderFacts {
         email: normaliseEmail(raw.customer.email),
         firstName: normaliseText(raw.customer.first_name),
         lastName: normaliseText(raw.customer.last_name),
+        phone: normaliseText(raw.customer.phone),
       };
     }
   }
@@ -523,5 +550,18 @@ export function parseOrderPayload(json: unknown): OrderFacts {
     cancelReason: raw.cancel_reason ?? null,
     refunds,
     discountCodes: discountCodesOf(raw.discount_codes),
+    phone: normaliseText(raw.phone),
+    shippingAddress: addressFacts(raw.shipping_address),
+    billingAddress: addressFacts(raw.billing_address),
+    addressPhones: [
+      ...new Set(
+        [raw.shipping_address?.phone, raw.billing_address?.phone].flatMap((p) => {
+          const phone = normaliseText(p);
+          return phone === null ? [] : [phone];
+        }),
+      ),
+    ],
+    // IPv6 text compares case-insensitively; the hash is of the lower-cased text.
+    browserIp: normaliseText(raw.client_details?.browser_ip)?.toLowerCase() ?? null,
   };
 }

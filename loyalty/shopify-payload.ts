@@ -21,6 +21,7 @@
  * - Timestamps must carry an offset (`2026-03-14T10:15:00-04:00` or `…Z`) and become epoch ms.
  */
 import { z } from 'zod';
+import type { AddressFacts } from './referrals';
 import { isKnownCurrency, MoneyError, parseMoney } from './money';
 
 // ---------------------------------------------------------------------------------------------
@@ -71,6 +72,18 @@ export const text = z.string({ error: 'must be a string' });
 export const timestamp = z.string({
   error: 'must be an ISO 8601 timestamp such as 2026-03-14T10:15:00-04:00',
 });
+/** A postal address (orders' shipping and billing, customers' addresses): the fields compared. */
+export const address = z.looseObject(
+  {
+    address1: text.nullish(),
+    address2: text.nullish(),
+    city: text.nullish(),
+    zip: text.nullish(),
+    country_code: text.nullish(),
+    phone: text.nullish(),
+  },
+  { error: 'must be an object or null' },
+);
 
 // ---------------------------------------------------------------------------------------------
 // Conversion helpers. Each records problems in `issues` (with the full path) and returns
@@ -333,6 +346,22 @@ export function normaliseEmail(value: string | null | undefined): string | null 
 export function normaliseText(value: string | null | undefined): string | null {
   const trimmed = value?.trim() ?? '';
   return trimmed === '' ? null : trimmed;
+}
+
+/**
+ * An address as the referral fraud rules read it (loyalty/referrals.ts addressKey), trimmed, the
+ * country upper-cased; null when absent or empty of everything they compare.
+ */
+export function addressFacts(raw: z.infer<typeof address> | null | undefined): AddressFacts | null {
+  if (raw == null) return null;
+  const facts: AddressFacts = {
+    address1: normaliseText(raw.address1),
+    address2: normaliseText(raw.address2),
+    city: normaliseText(raw.city),
+    zip: normaliseText(raw.zip),
+    countryCode: normaliseText(raw.country_code)?.toUpperCase() ?? null,
+  };
+  return Object.values(facts).every((v) => v === null) ? null : facts;
 }
 
 export function fail(kind: PayloadKind, issues: Issues): never {

@@ -157,6 +157,35 @@ export const sweepEarlyAccessJob: JobDefinition<Record<string, never>> = {
   jobId: () => 'sweep-early-access',
 };
 
+// ---------------------------------------------------------------------------------------------
+// Referrals (issue 12, docs/referrals.md): on the metafield queue too — the friend discount and
+// codes wait on the same Shopify rate limit, and a code made active is written by the member sync.
+
+/** Make a shop's missing referral codes and bring its friend discount and codes to Shopify. */
+export const syncReferralCodesJob: CoalescedJobDefinition<{ shop: string }> = {
+  queue: METAFIELD_QUEUE,
+  name: 'sync-referral-codes',
+  schema: z
+    .object({
+      shop: z.string().refine(isMyshopifyDomain, 'must be a *.myshopify.com domain'),
+    })
+    .strict(),
+  deduplicationId: ({ shop }) => `sync-referral-codes:${shop}`,
+  // Signups come in bursts (an import, a sale): a second gathers them into one bulk add.
+  delayMs: 1_000,
+};
+
+/**
+ * Enqueue a referral sync for every shop with work (repeatable, every few seconds: a new member's
+ * code must reach the storefront soon after customers/create, and nothing else asks for it).
+ */
+export const sweepReferralsJob: JobDefinition<Record<string, never>> = {
+  queue: METAFIELD_QUEUE,
+  name: 'sweep-referrals',
+  schema: z.object({}).strict() as z.ZodType<Record<string, never>>,
+  jobId: () => 'sweep-referrals',
+};
+
 export const jobDefinitions = [
   processInboxJob,
   reconcileInboxJob,
@@ -167,5 +196,7 @@ export const jobDefinitions = [
   sweepTiersJob,
   syncEarlyAccessJob,
   sweepEarlyAccessJob,
+  syncReferralCodesJob,
+  sweepReferralsJob,
 ] as const;
 export type JobName = (typeof jobDefinitions)[number]['name'];

@@ -4,7 +4,7 @@
  * after every committed inbox batch, and its sweep's scheduler), a third on the redemptions queue
  * (the sweep that settles redemptions Shopify left pending, every 60 s: docs/redemption.md), a
  * fourth on the tiers queue (the daily tier run per shop, found by an hourly sweep: docs/tiers.md),
- * and a graceful close. Used by
+ * the referral sync and its sweep on the metafield queue (docs/referrals.md), and a graceful close. Used by
  * `npm run worker` (workers/main.ts) and, with INLINE_WORKERS, inside the web process.
  *
  * Retries: about 4 hours of capped exponential backoff (workers/queue.server.ts RETRY_SCHEDULE).
@@ -33,6 +33,8 @@ import {
   evaluateTiersJob,
   syncEarlyAccessJob,
   syncMetafieldsJob,
+  syncReferralCodesJob,
+  sweepReferralsJob,
   TIER_QUEUE,
   WEBHOOK_QUEUE,
   type JobName,
@@ -59,6 +61,13 @@ import {
   scheduleEarlyAccessSweep,
   type EarlyAccessJobDeps,
 } from './handlers/early-access';
+import {
+  REFERRAL_SWEEP_EVERY_MS,
+  runReferralSweepJob,
+  runReferralSyncJob,
+  scheduleReferralSweep,
+  type ReferralJobDeps,
+} from './handlers/referrals';
 import {
   createRedemptionQueue,
   runRedemptionSweepJob,
@@ -107,6 +116,15 @@ export interface StartWorkersOptions {
     /** How often its sweep runs. Default 5 minutes. */
     sweepEveryMs?: number;
     sync?: EarlyAccessJobDeps['sync'];
+  };
+  /** The referral friend discount and codes, on the metafield queue (docs/referrals.md). */
+  referrals?: {
+    /**
+     * How often its sweep looks for shops with referral work: a new member's code reaches Shopify
+     * within about this long of customers/create. Default 5 s.
+     */
+    sweepEveryMs?: number;
+    sync?: ReferralJobDeps['sync'];
   };
   /** The redemption sweep: pending redemptions and expired codes (docs/redemption.md). */
   redemptions?: {
@@ -347,11 +365,21 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
     ...(options.earlyAccess?.sync ? { sync: options.earlyAccess.sync } : {}),
   };
   const earlyAccessSweepEveryMs = options.earlyAccess?.sweepEveryMs ?? EARLY_ACCESS_SWEEP_EVERY_MS;
+  const referralDeps: ReferralJobDeps = {
+    db,
+    queue: metafieldQueue,
+    log: loggerFor({ component: 'referral-sync', prefix: settings.prefix }),
+    metafieldDelayMs: metafields.delayMs,
+    ...(options.referrals?.sync ? { sync: options.referrals.sync } : {}),
+  };
+  const referralSweepEveryMs = options.referrals?.sweepEveryMs ?? REFERRAL_SWEEP_EVERY_MS;
   const metafieldProcessors: Partial<Record<JobName, Processor>> = {
     [syncMetafieldsJob.name]: (job) => runMetafieldSyncJob(job, metafieldDeps),
     [sweepMetafieldsJob.name]: () => runMetafieldSweepJob(metafieldDeps),
     [syncEarlyAccessJob.name]: (job) => runEarlyAccessSyncJob(job, earlyAccessDeps),
     [sweepEarlyAccessJob.name]: () => runEarlyAccessSweepJob(earlyAccessDeps),
+    [syncReferralCodesJob.name]: (job) => runReferralSyncJob(job, referralDeps),
+    [sweepReferralsJob.name]: () => runReferralSweepJob(referralDeps),
   };
   const redemptionQueue = createRedemptionQueue(settings, workerOptions(settings.redisUrl));
   const redemptionSweepEveryMs = options.redemptions?.sweepEveryMs ?? REDEMPTION_SWEEP_EVERY_MS;
@@ -456,6 +484,10 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
     scheduleEarlyAccessSweep(metafieldQueue, earlyAccessSweepEveryMs).catch((error: Error) =>
       log.warn({ err: error.message }, 'could not schedule the early-access sweep; will retry'),
     );
+  const rescheduleReferrals = () =>
+    scheduleReferralSweep(metafieldQueue, referralSweepEveryMs).catch((error: Error) =>
+      log.warn({ err: error.message }, 'could not schedule the referral sweep; will retry'),
+    );
   const rescheduleRedemptions = () =>
     scheduleRedemptionSweep(redemptionQueue, redemptionSweepEveryMs).catch((error: Error) =>
       log.warn({ err: error.message }, 'could not schedule the redemption sweep; will retry'),
@@ -476,6 +508,7 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
       rescheduleRedemptions(),
       rescheduleTiers(),
       rescheduleEarlyAccess(),
+      rescheduleReferrals(),
     ]);
     log.info(
       {
@@ -499,6 +532,12 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
   tierTimer.unref();
   const earlyAccessTimer = setInterval(rescheduleEarlyAccess, earlyAccessSweepEveryMs);
   earlyAccessTimer.unref();
+  // Re-asserted no more often than the reconciler's: the sweep itself runs every few seconds.
+  const referralTimer = setInterval(
+    rescheduleReferrals,
+    Math.max(referralSweepEveryMs, Math.min(reconcileEveryMs, 60_000)),
+  );
+  referralTimer.unref();
 
   let closing: Promise<void> | undefined;
   return {
@@ -510,6 +549,7 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
         clearInterval(redemptionTimer);
         clearInterval(tierTimer);
         clearInterval(earlyAccessTimer);
+        clearInterval(referralTimer);
         await Promise.all([
           worker.close(),
           metafieldWorker.close(),

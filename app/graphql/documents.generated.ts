@@ -348,6 +348,29 @@ mutation DiscountAutomaticFreeShippingCreate(
   }
 }
 `,
+  'discount-code-activate.graphql': `# Makes a deactivated code discount usable again: the referral friend discount when its program is
+# enabled again.
+mutation DiscountCodeActivate($id: ID!) {
+  discountCodeActivate(id: $id) {
+    codeDiscountNode {
+      id
+      codeDiscount {
+        __typename
+        ... on DiscountCodeBasic {
+          status
+          endsAt
+        }
+      }
+    }
+    userErrors {
+      field
+      message
+      code
+      extraInfo
+    }
+  }
+}
+`,
   'discount-code-basic-create.graphql': `# Creates a redemption's discount code. In 2026-07 the buyers are chosen with
 # \`context: {customers: {add: [...]}}\`; \`customerSelection\` is deprecated.
 mutation DiscountCodeBasicCreate($basicCodeDiscount: DiscountCodeBasicInput!) {
@@ -369,6 +392,28 @@ mutation DiscountCodeBasicCreate($basicCodeDiscount: DiscountCodeBasicInput!) {
               code
             }
           }
+        }
+      }
+    }
+    userErrors {
+      field
+      message
+      code
+      extraInfo
+    }
+  }
+}
+`,
+  'discount-code-basic-update.graphql': `# Changes the referral friend discount when a new referral program version changes its value or
+# minimum, or its segment was made again (app/referral-discount.server.ts).
+mutation DiscountCodeBasicUpdate($id: ID!, $basicCodeDiscount: DiscountCodeBasicInput!) {
+  discountCodeBasicUpdate(id: $id, basicCodeDiscount: $basicCodeDiscount) {
+    codeDiscountNode {
+      id
+      codeDiscount {
+        __typename
+        ... on DiscountCodeBasic {
+          status
         }
       }
     }
@@ -437,6 +482,50 @@ mutation DiscountCodeFreeShippingCreate($freeShippingCodeDiscount: DiscountCodeF
       message
       code
       extraInfo
+    }
+  }
+}
+`,
+  'discount-redeem-code-bulk-add.graphql': `# Adds up to 250 members' friend codes to the shop's referral friend discount. Shopify queues the
+# work and answers at once; the outcome per code is read with DiscountRedeemCodeBulkCreation.
+mutation DiscountRedeemCodeBulkAdd($discountId: ID!, $codes: [DiscountRedeemCodeInput!]!) {
+  discountRedeemCodeBulkAdd(discountId: $discountId, codes: $codes) {
+    bulkCreation {
+      id
+      done
+      codesCount
+    }
+    userErrors {
+      field
+      message
+      code
+      extraInfo
+    }
+  }
+}
+`,
+  'discount-redeem-code-bulk-creation.graphql': `# The outcome of a discountRedeemCodeBulkAdd: done once it has run, then each code with its errors
+# (none: the code was added). 250 codes a page, the most one bulk add takes.
+query DiscountRedeemCodeBulkCreation($id: ID!, $after: String) {
+  discountRedeemCodeBulkCreation(id: $id) {
+    id
+    done
+    codesCount
+    importedCount
+    failedCount
+    codes(first: 250, after: $after) {
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        code
+        errors {
+          field
+          message
+          code
+        }
+      }
     }
   }
 }
@@ -566,6 +655,82 @@ query ProductVariant($id: ID!) {
       title
       status
     }
+  }
+}
+`,
+  'referral-code-owner.graphql': `# Which discount holds a code, if any: the referral sync adopts a friend discount it created but
+# never recorded (a crash), and tells a friend code Shopify already holds in our discount (added by
+# an earlier run whose outcome was lost) from one another discount took.
+query ReferralCodeOwner($code: String!) {
+  codeDiscountNodeByCode(code: $code) {
+    id
+    codeDiscount {
+      __typename
+      ... on DiscountCodeBasic {
+        title
+      }
+    }
+  }
+}
+`,
+  'referral-discount.graphql': `# The shop's referral friend discount by id (app/referral-discount.server.ts): what the sync
+# compares with the referral program in force — status, value, minimum, segment, once per customer.
+query ReferralDiscount($id: ID!) {
+  discountNode(id: $id) {
+    id
+    discount {
+      __typename
+      ... on DiscountCodeBasic {
+        title
+        status
+        appliesOncePerCustomer
+        usageLimit
+        codesCount {
+          count
+        }
+        customerGets {
+          value {
+            __typename
+            ... on DiscountPercentage {
+              percentage
+            }
+            ... on DiscountAmount {
+              amount {
+                amount
+                currencyCode
+              }
+              appliesOnEachItem
+            }
+          }
+        }
+        minimumRequirement {
+          __typename
+          ... on DiscountMinimumSubtotal {
+            greaterThanOrEqualToSubtotal {
+              amount
+              currencyCode
+            }
+          }
+        }
+        context {
+          __typename
+          ... on DiscountCustomerSegments {
+            segments {
+              id
+            }
+          }
+        }
+      }
+    }
+  }
+}
+`,
+  'segment-by-id.graphql': `# One customer segment by id: the referral sync checks the segment it recorded still exists.
+query SegmentById($id: ID!) {
+  segment(id: $id) {
+    id
+    name
+    query
   }
 }
 `,

@@ -103,6 +103,8 @@ describe('typed document exports', () => {
       .sort();
     expect(retrySafeMutations).toEqual([
       'CustomerTierTags',
+      'DiscountCodeActivate',
+      'DiscountCodeBasicUpdate',
       'DiscountCodeDeactivate',
       'MetafieldsDelete',
       'MetafieldsSet',

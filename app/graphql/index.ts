@@ -932,6 +932,166 @@ export const ValidationsPage = adminDocument<ValidationsPageResult, ValidationsP
   'validations-page.graphql',
 );
 
+// ---------------------------------------------------------------------------------------------
+// The referral friend discount (app/referral-discount.server.ts)
+
+export interface ReferralDiscountVariables {
+  /** A DiscountCodeNode gid. */
+  id: string;
+}
+export interface ReferralDiscountResult {
+  /** Null when the shop has no such discount (deleted in the admin). */
+  discountNode: {
+    id: string;
+    discount:
+      | {
+          __typename: 'DiscountCodeBasic';
+          title: string;
+          status: DiscountStatus;
+          appliesOncePerCustomer: boolean;
+          usageLimit: number | null;
+          codesCount: { count: number } | null;
+          customerGets: { value: DiscountValueResult };
+          minimumRequirement: DiscountMinimumRequirementResult | null;
+          context:
+            | { __typename: 'DiscountCustomerSegments'; segments: { id: string }[] }
+            | {
+                __typename: 'DiscountBuyerSelectionAll' | 'DiscountCustomers' | 'DiscountMarkets';
+              };
+        }
+      | {
+          __typename:
+            | 'DiscountCodeApp'
+            | 'DiscountCodeBxgy'
+            | 'DiscountCodeFreeShipping'
+            | 'DiscountAutomaticApp'
+            | 'DiscountAutomaticBasic'
+            | 'DiscountAutomaticBxgy'
+            | 'DiscountAutomaticFreeShipping';
+        };
+  } | null;
+}
+export const ReferralDiscount = adminDocument<ReferralDiscountResult, ReferralDiscountVariables>(
+  'referral-discount.graphql',
+);
+
+export interface ReferralCodeOwnerVariables {
+  code: string;
+}
+export interface ReferralCodeOwnerResult {
+  codeDiscountNodeByCode: {
+    id: string;
+    codeDiscount:
+      | { __typename: 'DiscountCodeBasic'; title: string }
+      | { __typename: 'DiscountCodeApp' | 'DiscountCodeBxgy' | 'DiscountCodeFreeShipping' };
+  } | null;
+}
+export const ReferralCodeOwner = adminDocument<ReferralCodeOwnerResult, ReferralCodeOwnerVariables>(
+  'referral-code-owner.graphql',
+);
+
+export interface SegmentByIdVariables {
+  /** A Segment gid. */
+  id: string;
+}
+export interface SegmentByIdResult {
+  segment: SegmentResult | null;
+}
+export const SegmentById = adminDocument<SegmentByIdResult, SegmentByIdVariables>(
+  'segment-by-id.graphql',
+);
+
+/** The subset of DiscountCodeBasicInput an update sends: only what changes. */
+export type DiscountCodeBasicUpdateInput = Omit<DiscountCodeBasicInput, 'customerGets'> & {
+  customerGets?: { value: NonNullable<DiscountCodeBasicInput['customerGets']>['value'] };
+};
+export interface DiscountCodeBasicUpdateVariables {
+  /** A DiscountCodeNode gid. */
+  id: string;
+  basicCodeDiscount: DiscountCodeBasicUpdateInput;
+}
+export interface DiscountCodeBasicUpdateResult {
+  discountCodeBasicUpdate: {
+    codeDiscountNode: {
+      id: string;
+      codeDiscount:
+        | { __typename: 'DiscountCodeBasic'; status: DiscountStatus }
+        | { __typename: 'DiscountCodeApp' | 'DiscountCodeBxgy' | 'DiscountCodeFreeShipping' };
+    } | null;
+    userErrors: (UserError<DiscountErrorCode> & { extraInfo: string | null })[];
+  } | null;
+}
+// Retry-safe: it sets values; sending the same values again leaves the discount as it was.
+export const DiscountCodeBasicUpdate = adminDocument<
+  DiscountCodeBasicUpdateResult,
+  DiscountCodeBasicUpdateVariables
+>('discount-code-basic-update.graphql', { retrySafe: true });
+
+export interface DiscountCodeActivateVariables {
+  /** A DiscountCodeNode gid. */
+  id: string;
+}
+export interface DiscountCodeActivateResult {
+  discountCodeActivate: {
+    codeDiscountNode: {
+      id: string;
+      codeDiscount:
+        | { __typename: 'DiscountCodeBasic'; status: DiscountStatus; endsAt: string | null }
+        | { __typename: 'DiscountCodeApp' | 'DiscountCodeBxgy' | 'DiscountCodeFreeShipping' };
+    } | null;
+    userErrors: (UserError<DiscountErrorCode> & { extraInfo: string | null })[];
+  } | null;
+}
+// Retry-safe: an active discount stays active.
+export const DiscountCodeActivate = adminDocument<
+  DiscountCodeActivateResult,
+  DiscountCodeActivateVariables
+>('discount-code-activate.graphql', { retrySafe: true });
+
+export interface DiscountRedeemCodeBulkAddVariables {
+  /** A DiscountCodeNode gid. */
+  discountId: string;
+  /** At most 250. */
+  codes: { code: string }[];
+}
+export interface DiscountRedeemCodeBulkAddResult {
+  discountRedeemCodeBulkAdd: {
+    bulkCreation: { id: string; done: boolean; codesCount: number } | null;
+    userErrors: (UserError<DiscountErrorCode> & { extraInfo: string | null })[];
+  } | null;
+}
+// Not retry-safe: a repeat queues the codes again, and each then fails as taken. After an uncertain
+// add, the codes stay pending and the next run tells ours from others' with ReferralCodeOwner.
+export const DiscountRedeemCodeBulkAdd = adminDocument<
+  DiscountRedeemCodeBulkAddResult,
+  DiscountRedeemCodeBulkAddVariables
+>('discount-redeem-code-bulk-add.graphql');
+
+export interface DiscountRedeemCodeBulkCreationVariables {
+  /** A DiscountRedeemCodeBulkCreation gid. */
+  id: string;
+  after?: string | null;
+}
+export interface BulkCreationCodeResult {
+  code: string;
+  /** Empty: the code was added. */
+  errors: UserError<DiscountErrorCode>[];
+}
+export interface DiscountRedeemCodeBulkCreationResult {
+  discountRedeemCodeBulkCreation: {
+    id: string;
+    done: boolean;
+    codesCount: number;
+    importedCount: number;
+    failedCount: number;
+    codes: { pageInfo: PageInfo; nodes: BulkCreationCodeResult[] };
+  } | null;
+}
+export const DiscountRedeemCodeBulkCreation = adminDocument<
+  DiscountRedeemCodeBulkCreationResult,
+  DiscountRedeemCodeBulkCreationVariables
+>('discount-redeem-code-bulk-creation.graphql');
+
 /** Every document above, for validation and for the emulator's coverage test. */
 export const adminDocuments = [
   ShopInfo,
@@ -965,4 +1125,11 @@ export const adminDocuments = [
   CollectionProducts,
   ValidationCreate,
   ValidationsPage,
+  ReferralDiscount,
+  ReferralCodeOwner,
+  SegmentById,
+  DiscountCodeBasicUpdate,
+  DiscountCodeActivate,
+  DiscountRedeemCodeBulkAdd,
+  DiscountRedeemCodeBulkCreation,
 ] as const;

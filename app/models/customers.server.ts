@@ -1,10 +1,11 @@
-import { and, asc, eq, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/client.server';
-import { customers } from '../../db/schema';
+import { customers, referrals } from '../../db/schema';
 import { anyOf, recordset } from '../../db/sql';
 import { parseCalendarDay } from '../../loyalty/time';
 import { AppError, ErrorCode } from '../errors';
+import { forgetFingerprints } from './fingerprints.server';
 
 export type Customer = typeof customers.$inferSelect;
 
@@ -207,6 +208,38 @@ export async function ensureCustomers(
   return ids;
 }
 
+/**
+ * Locks the shop's customer rows with these ids or external ids (those that exist) until the
+ * transaction ends, in id order, in one statement. A handler that may change the balances of
+ * several customers — an order's buyer and the member who referred them — locks them all first,
+ * so two transactions touching the same customers queue here instead of deadlocking on balance
+ * rows taken in different orders. The mode is the one an upsert takes (no key update), so it never
+ * blocks another transaction's inserts referring to the customer.
+ */
+export async function lockCustomers(
+  tx: Executor,
+  shopId: number,
+  which: { ids?: readonly number[]; externalIds?: readonly string[] },
+): Promise<void> {
+  const ids = [...new Set(which.ids ?? [])];
+  const externalIds = [...new Set(which.externalIds ?? [])];
+  if (ids.length === 0 && externalIds.length === 0) return;
+  await tx
+    .select({ id: customers.id })
+    .from(customers)
+    .where(
+      and(
+        eq(customers.shopId, shopId),
+        or(
+          ...(ids.length > 0 ? [inArray(customers.id, ids)] : []),
+          ...(externalIds.length > 0 ? [inArray(customers.externalId, externalIds)] : []),
+        ),
+      ),
+    )
+    .orderBy(asc(customers.id))
+    .for('no key update');
+}
+
 export async function getCustomer(
   db: Executor,
   shopId: number,
@@ -303,7 +336,9 @@ export async function findCustomersBySubject(
  * customers/redact: scrubs email, names and birthday and sets redacted_at (first time kept).
  * The row and its ledger stay, so balances and reports remain exact; so does its external id (a
  * Shopify id, or an imported file's customer_id) unless it looks like an email, which becomes
- * `redacted:<row id>`. Returns undefined when the shop has no such customer.
+ * `redacted:<row id>`. Their contact fingerprints and the IP hash of the orders they were referred
+ * by go too (docs/referrals.md, "Privacy"): a hash of forgotten data would still single them out.
+ * Returns undefined when the shop has no such customer.
  */
 export async function redactCustomer(
   db: Executor,
@@ -324,5 +359,17 @@ export async function redactCustomer(
     })
     .where(and(eq(customers.shopId, shopId), eq(customers.id, customerId)))
     .returning();
+  if (!row) return undefined;
+  await forgetFingerprints(db, shopId, customerId);
+  await db
+    .update(referrals)
+    .set({ ipHash: null, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(referrals.shopId, shopId),
+        eq(referrals.friendCustomerId, customerId),
+        isNotNull(referrals.ipHash),
+      ),
+    );
   return row;
 }

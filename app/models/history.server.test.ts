@@ -4,6 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
 import { seedTierProgram, setMemberTier } from '../../tests/helpers/tiers';
 import { ensureCustomer } from './customers.server';
 import { memberStanding } from './history.server';
+import { ensureReferralCodes, setReferralCodeStatus } from './referral-codes.server';
 import { ensureShop } from './shops.server';
 
 describe('memberStanding', () => {
@@ -33,5 +34,17 @@ describe('memberStanding', () => {
       enrolled: false,
       tier: null,
     });
+  });
+
+  it("gives the member's friend code only once Shopify holds it", async () => {
+    const { db } = handle;
+    const shop = await ensureShop(db, { domain: `rc-${randomUUID().slice(0, 8)}.myshopify.com` });
+    const ann = await ensureCustomer(db, shop.id, { externalId: '7001' });
+    const codes = await ensureReferralCodes(db, shop.id, [ann.id], 'FRIEND-');
+    const code = codes.get(ann.id)!;
+    expect((await memberStanding(db, shop.id, '7001')).referralCode).toBeNull();
+    await setReferralCodeStatus(db, shop.id, [code.id], 'active');
+    expect((await memberStanding(db, shop.id, '7001')).referralCode).toBe(code.friendCode);
+    expect(code.friendCode).toMatch(/^FRIEND-[2-9A-HJKMNP-Z]{8}$/);
   });
 });

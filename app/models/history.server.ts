@@ -6,7 +6,7 @@
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/client.server';
-import { customerBalances, customers, ledgerEntries, orders } from '../../db/schema';
+import { customerBalances, customers, ledgerEntries, orders, referralCodes } from '../../db/schema';
 import { customerBalanceRow } from './members.server';
 import { memberTier } from './tiers.server';
 
@@ -20,7 +20,10 @@ export interface MemberStanding {
   lifetimeEarned: number;
   /** The name of the member's tier (docs/tiers.md); null without one or without a tier program. */
   tier: string | null;
-  /** Written by issue [8]; null until referrals exist. */
+  /**
+   * The member's friend code once Shopify holds it (docs/referrals.md); null before, and without
+   * referrals.
+   */
   referralCode: string | null;
 }
 
@@ -36,6 +39,9 @@ export async function memberStanding(
       firstName: customers.firstName,
       balance: customerBalances.balance,
       lifetimeEarned: customerBalances.lifetimeEarned,
+      referralCode: sql<
+        string | null
+      >`(SELECT ${referralCodes.friendCode} FROM ${referralCodes} WHERE ${referralCodes.shopId} = ${customers.shopId} AND ${referralCodes.customerId} = ${customers.id} AND ${referralCodes.status} = 'active')`,
     })
     .from(customers)
     .leftJoin(customerBalances, customerBalanceRow)
@@ -48,7 +54,7 @@ export async function memberStanding(
     balance: Number(row?.balance ?? 0),
     lifetimeEarned: Number(row?.lifetimeEarned ?? 0),
     tier: tier?.tier?.name ?? null,
-    referralCode: null,
+    referralCode: row?.referralCode ?? null,
   };
 }
 

@@ -14,6 +14,7 @@ import {
   customerTiers,
   ledgerEntries,
   programs,
+  referralCodes,
   sessions,
   shopMetafieldSync,
   shops,
@@ -88,6 +89,8 @@ export interface PendingMember {
   lastError: string | null;
   /** The member's tier as last evaluated (customer_tiers), null when never evaluated. */
   tier: MemberTierRow | null;
+  /** The member's friend code once Shopify holds it (referral_codes `active`), else null. */
+  referralCode: string | null;
 }
 
 /** What the sync writes of a member's customer_tiers row (read with the balance). */
@@ -113,6 +116,13 @@ const syncRowBalance = eq(customerBalances.customerId, customerMetafieldSync.cus
 const syncRowTier = and(
   eq(customerTiers.shopId, customerMetafieldSync.shopId),
   eq(customerTiers.customerId, customerMetafieldSync.customerId),
+);
+
+/** A sync row's referral code, only once active at Shopify (left joined). */
+const syncRowReferralCode = and(
+  eq(referralCodes.shopId, customerMetafieldSync.shopId),
+  eq(referralCodes.customerId, customerMetafieldSync.customerId),
+  eq(referralCodes.status, 'active'),
 );
 
 /** Members ready for a write (pending, under the attempt cap, past any backoff). */
@@ -151,11 +161,13 @@ export async function pendingMembers(
       tierMetricValue: customerTiers.metricValue,
       tierChanges: customerTiers.changes,
       syncedTag: customerTiers.syncedTag,
+      referralCode: referralCodes.friendCode,
     })
     .from(customerMetafieldSync)
     .innerJoin(customers, syncRowCustomer)
     .leftJoin(customerBalances, syncRowBalance)
     .leftJoin(customerTiers, syncRowTier)
+    .leftJoin(referralCodes, syncRowReferralCode)
     .where(
       and(
         eq(customerMetafieldSync.shopId, shopId),
@@ -186,6 +198,7 @@ export async function pendingMembers(
             changes: r.tierChanges ?? 0,
             syncedTag: r.syncedTag,
           },
+    referralCode: r.referralCode,
   }));
 }
 
@@ -226,6 +239,55 @@ export async function markTieredMembersPending(db: Executor, shopId: number): Pr
     )
     .returning({ customerId: customerMetafieldSync.customerId });
   return rows.length;
+}
+
+/**
+ * Makes members pending though their balance did not change: something else the sync writes of
+ * them did (their referral code became active at Shopify). A member with no sync row yet (no
+ * ledger entry ever) gets one at position 0, so the sync writes them too.
+ */
+export async function markMembersPending(
+  db: Executor,
+  shopId: number,
+  customerIds: readonly number[],
+): Promise<void> {
+  const ids = [...new Set(customerIds)].sort((a, b) => a - b);
+  for (let start = 0; start < ids.length; start += MARK_CHUNK) {
+    await db
+      .insert(customerMetafieldSync)
+      .select(
+        recordset(
+          customerMetafieldSync,
+          ids.slice(start, start + MARK_CHUNK).map((customerId) => ({
+            customerId,
+            shopId,
+            ledgerPosition: 0,
+          })),
+        ),
+      )
+      .onConflictDoUpdate({
+        target: customerMetafieldSync.customerId,
+        set: {
+          revision: sql`customer_metafield_sync.revision + 1`,
+          attempts: sql`0`,
+          retryAfter: sql`NULL`,
+        },
+        // The shop is in the row: a stray id can never touch another shop's member.
+        setWhere: sql`customer_metafield_sync.shop_id = ${shopId}`,
+      });
+  }
+}
+
+/**
+ * Asks the next sync to read the program summary back and write it if Shopify's differs: a part of
+ * it that no version number recorded here covers changed (the referral offer, when a referral
+ * program version comes into force).
+ */
+export async function programSummaryDue(db: Executor, shopId: number): Promise<void> {
+  await db
+    .update(shopMetafieldSync)
+    .set({ programCheckedAt: null })
+    .where(eq(shopMetafieldSync.shopId, shopId));
 }
 
 /** Whether any member of the shop is ready for a write. */

@@ -56,7 +56,10 @@ export async function ensureReferralCodes(
   return found;
 }
 
-/** Members without a code, lowest id first (the code sync makes theirs in pages). */
+/**
+ * Members without a code, lowest id first (the code sync makes theirs in pages). A redacted
+ * customer is nobody's referrer: they get none.
+ */
 export async function membersWithoutCodes(
   db: Executor,
   shopId: number,
@@ -69,7 +72,9 @@ export async function membersWithoutCodes(
       referralCodes,
       and(eq(referralCodes.shopId, customers.shopId), eq(referralCodes.customerId, customers.id)),
     )
-    .where(and(eq(customers.shopId, shopId), isNull(referralCodes.id)))
+    .where(
+      and(eq(customers.shopId, shopId), isNull(customers.redactedAt), isNull(referralCodes.id)),
+    )
     .orderBy(asc(customers.id))
     .limit(limit);
   return rows.map((r) => r.id);
@@ -166,7 +171,11 @@ export async function setReferralCodeStatus(
     .where(and(eq(referralCodes.shopId, shopId), inArray(referralCodes.id, [...ids])));
 }
 
-export type ClickOutcome = 'redirected' | 'unknown_code' | 'disabled';
+/**
+ * What a landing did: sent to the friend discount; home for a code the shop does not have, for
+ * one Shopify does not hold yet (pending or failed), or for a program that is off.
+ */
+export type ClickOutcome = 'redirected' | 'unknown_code' | 'inactive_code' | 'disabled';
 
 /** Records a share-link landing (IP as a keyed hash, or null when the request named none). */
 export async function recordReferralClick(

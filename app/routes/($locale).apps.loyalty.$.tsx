@@ -9,11 +9,13 @@ import { storefrontLiquidPage } from '../storefront-preview.server';
 import * as summary from './proxy';
 import * as earlyAccess from './proxy.early-access';
 import * as history from './proxy.history';
+import * as referral from './proxy.referral';
+import * as referralLanding from './proxy.r.$code';
 import * as redeem from './proxy.redeem';
 import * as redemptions from './proxy.redemptions';
 import * as rewards from './proxy.rewards';
 
-/** `/apps/loyalty/<key>` → the module of `/proxy/<key>`. */
+/** `/apps/loyalty/<key>` → the module of `/proxy/<key>` (`:code`: a path segment, as in Remix). */
 const PROXY_ROUTES: Readonly<Record<string, ProxyRouteModule>> = {
   '': summary,
   history,
@@ -21,6 +23,8 @@ const PROXY_ROUTES: Readonly<Record<string, ProxyRouteModule>> = {
   redeem,
   redemptions,
   'early-access': earlyAccess,
+  referral,
+  'r/:code': referralLanding,
 };
 
 export const loader = (args: LoaderFunctionArgs) =>

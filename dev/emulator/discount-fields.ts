@@ -1,5 +1,6 @@
 import { connection, type PageArgs, type ResolverContext, type View } from './connections';
 import { customerView } from './customers';
+import { findSegment, segmentsOf, segmentView } from './segments';
 import { findDiscountByCode, type DiscountBuyers, type DiscountRecord } from './state';
 import { dateTime, decimalIn, gid, idOfType, moneyV2, notImplemented } from './values';
 
@@ -29,17 +30,30 @@ export function discountNode(discount: DiscountRecord, codeDiscount: View): View
 /** Fields DiscountCodeBasic and DiscountCodeFreeShipping have in common. */
 export function commonDiscountFields(ctx: ResolverContext, discount: DiscountRecord): View {
   const currency = ctx.store.settings.currencyCode;
-  const redeemCode = {
-    __typename: 'DiscountRedeemCode',
-    id: gid('DiscountRedeemCode', discount.codeId),
-    code: discount.code,
-    asyncUsageCount: discount.usageCount,
-    createdBy: null,
-  };
+  // The first code's uses are the discount's less those of the codes added later.
+  const addedUses = discount.moreCodes.reduce((sum, c) => sum + c.usageCount, 0);
+  const redeemCodes = [
+    { id: discount.codeId, code: discount.code, usageCount: discount.usageCount - addedUses },
+    ...discount.moreCodes,
+  ].map((c) => ({
+    id: c.id,
+    view: {
+      __typename: 'DiscountRedeemCode',
+      id: gid('DiscountRedeemCode', c.id),
+      code: c.code,
+      asyncUsageCount: c.usageCount,
+      createdBy: null,
+    },
+  }));
   const customers = (ids: number[]) =>
     ids.flatMap((id) => {
       const customer = ctx.store.customers.get(id);
       return customer ? [customerView(ctx, customer)] : [];
+    });
+  const segments = (ids: number[]) =>
+    ids.flatMap((id) => {
+      const segment = segmentsOf(ctx.store).get(id);
+      return segment ? [segmentView(segment)] : [];
     });
   const buyers = discount.buyers;
   return {
@@ -57,22 +71,28 @@ export function commonDiscountFields(ctx: ResolverContext, discount: DiscountRec
     recurringCycleLimit: 0,
     hasTimelineComment: false,
     tags: [],
-    codes: (args: PageArgs) =>
-      connection(
-        [redeemCode],
+    codes: (args: PageArgs & { query?: string | null; savedSearchId?: string | null }) => {
+      if (args.query || args.savedSearchId) throw notImplemented('codes(query:, savedSearchId:)');
+      return connection(
+        redeemCodes,
         args,
-        () => discount.codeId,
-        (c) => c,
-      ),
-    codesCount: { count: 1, precision: 'EXACT' },
+        (c) => c.id,
+        (c) => c.view,
+      );
+    },
+    codesCount: { count: redeemCodes.length, precision: 'EXACT' },
     context:
       buyers.kind === 'all'
         ? { __typename: 'DiscountBuyerSelectionAll', all: 'ALL' }
-        : { __typename: 'DiscountCustomers', customers: customers(buyers.customerIds) },
+        : buyers.kind === 'segments'
+          ? { __typename: 'DiscountCustomerSegments', segments: segments(buyers.segmentIds) }
+          : { __typename: 'DiscountCustomers', customers: customers(buyers.customerIds) },
     customerSelection:
       buyers.kind === 'all'
         ? { __typename: 'DiscountCustomerAll', allCustomers: true }
-        : { __typename: 'DiscountCustomers', customers: customers(buyers.customerIds) },
+        : buyers.kind === 'segments'
+          ? { __typename: 'DiscountCustomerSegments', segments: segments(buyers.segmentIds) }
+          : { __typename: 'DiscountCustomers', customers: customers(buyers.customerIds) },
     minimumRequirement:
       discount.minimumSubtotalMinor === null
         ? null
@@ -97,7 +117,7 @@ export interface CommonDiscountInput {
   context?: {
     all?: string;
     customers?: { add?: string[] | null; remove?: string[] | null };
-    customerSegments?: unknown;
+    customerSegments?: { add?: string[] | null; remove?: string[] | null } | null;
     markets?: unknown;
   } | null;
   customerSelection?: {
@@ -127,6 +147,41 @@ export type CommonDiscountFields = Omit<
   DiscountRecord,
   'id' | 'codeId' | 'kind' | 'value' | 'items' | 'destination' | 'maximumShippingPriceMinor'
 >;
+
+/**
+ * `context.customerSegments` of a create: segments that exist in the shop (`remove` makes no sense
+ * on a new discount). Reports problems under `path`; returns the ids when all are valid.
+ */
+export function readSegmentIds(
+  ctx: ResolverContext,
+  input: { add?: string[] | null; remove?: string[] | null },
+  path: string[],
+  problem: DiscountProblem,
+): number[] | undefined {
+  let valid = true;
+  if (input.remove?.length) {
+    valid = false;
+    problem(
+      [...path, 'remove'],
+      'Segments to remove cannot be given when creating a discount',
+      'INVALID',
+    );
+  }
+  const add = input.add ?? [];
+  if (add.length === 0) {
+    valid = false;
+    problem([...path, 'add'], 'Customer segments must not be empty', 'BLANK');
+  }
+  const ids: number[] = [];
+  add.forEach((id, index) => {
+    const segment = findSegment(ctx, id);
+    if (!segment) {
+      valid = false;
+      problem([...path, 'add', String(index)], `Segment ${id} does not exist`, 'INVALID');
+    } else if (!ids.includes(segment.id)) ids.push(segment.id);
+  });
+  return valid ? ids : undefined;
+}
 
 /**
  * Validates the shared inputs like Shopify: the code (unique per shop, case-insensitively), title,
@@ -188,9 +243,16 @@ export function readCommonDiscountInput(
   if (input.context && input.customerSelection) {
     fail(['context'], 'Only one of context or customerSelection can be provided', 'CONFLICT');
   } else if (input.context) {
-    if (input.context.customerSegments || input.context.markets)
-      throw notImplemented('discount context by segments or markets');
-    if (input.context.all) buyers = { kind: 'all' };
+    if (input.context.markets) throw notImplemented('discount context by markets');
+    if (input.context.customerSegments) {
+      const segmentIds = readSegmentIds(
+        ctx,
+        input.context.customerSegments,
+        ['context', 'customerSegments'],
+        fail,
+      );
+      if (segmentIds) buyers = { kind: 'segments', segmentIds };
+    } else if (input.context.all) buyers = { kind: 'all' };
     else
       buyers = {
         kind: 'customers',
@@ -252,6 +314,7 @@ export function readCommonDiscountInput(
     appliesOnOneTimePurchase: input.appliesOnOneTimePurchase ?? true,
     appliesOnSubscription: input.appliesOnSubscription ?? false,
     usageCount: 0,
+    moreCodes: [],
     createdAt: ctx.now,
     updatedAt: ctx.now,
   };

@@ -31,7 +31,7 @@ import { decimalIn, idOfType, moneyV2, notImplemented } from './values';
  * code for every kind, and deactivation. Free shipping lives in discounts-free-shipping.ts.
  */
 
-function discountNodeView(ctx: ResolverContext, discount: DiscountRecord): View {
+export function discountNodeView(ctx: ResolverContext, discount: DiscountRecord): View {
   return discountNode(
     discount,
     discount.kind === 'basic'
@@ -124,7 +124,21 @@ export function discountNodeByCode(ctx: ResolverContext, code: string): View | n
   return discount ? discountNodeView(ctx, discount) : null;
 }
 
-interface BasicDiscountInput extends CommonDiscountInput {
+/**
+ * discountNode(id:) for a code discount (its DiscountCodeNode gid, as every create answers): the
+ * DiscountNode around the same view. Automatic discounts are read with automaticDiscountNode.
+ */
+export function discountNodeById(ctx: ResolverContext, id: string): View | null {
+  if (idOfType(id, 'DiscountAutomaticNode') !== undefined)
+    throw notImplemented('discountNode(id:) of an automatic discount');
+  const numeric = idOfType(id, 'DiscountCodeNode');
+  const discount = numeric === undefined ? undefined : ctx.store.discounts.get(numeric);
+  if (!discount) return null;
+  const node = discountNodeView(ctx, discount);
+  return { __typename: 'DiscountNode', id: node.id, discount: node.codeDiscount };
+}
+
+export interface BasicDiscountInput extends CommonDiscountInput {
   customerGets?: {
     value?: {
       percentage?: number | null;
@@ -148,54 +162,14 @@ interface BasicDiscountInput extends CommonDiscountInput {
 
 export function discountCodeBasicCreate(ctx: ResolverContext, args: Args): View {
   const input = args.basicCodeDiscount as BasicDiscountInput;
-  const currency = ctx.store.settings.currencyCode;
   const errors: UserErrorOut[] = [];
   const problem: DiscountProblem = (path, message, code) =>
     errors.push({ field: ['basicCodeDiscount', ...path], message, code, extraInfo: null });
 
   const common = readCommonDiscountInput(ctx, input, problem);
 
-  let value: DiscountValue | undefined;
   const gets = input.customerGets;
-  if (!gets?.value) {
-    problem(['customerGets', 'value'], "Value can't be blank", 'BLANK');
-  } else if (gets.value.discountOnQuantity) {
-    problem(
-      ['customerGets', 'value', 'discountOnQuantity'],
-      'Discount on quantity is only valid for Buy X Get Y discounts',
-      'INVALID',
-    );
-  } else if (gets.value.percentage !== null && gets.value.percentage !== undefined) {
-    const percentage = gets.value.percentage;
-    if (!(percentage > 0 && percentage <= 1)) {
-      problem(
-        ['customerGets', 'value', 'percentage'],
-        'Value must be between 0.0 and 1.0',
-        'VALUE_OUTSIDE_RANGE',
-      );
-    } else {
-      value = { kind: 'percentage', percentage };
-    }
-  } else if (gets.value.discountAmount) {
-    const parsed = decimalIn(gets.value.discountAmount.amount, currency);
-    if ('problem' in parsed) {
-      problem(['customerGets', 'value', 'discountAmount', 'amount'], parsed.problem, 'INVALID');
-    } else if (parsed.minor <= 0) {
-      problem(
-        ['customerGets', 'value', 'discountAmount', 'amount'],
-        'Value must be greater than 0',
-        'GREATER_THAN',
-      );
-    } else {
-      value = {
-        kind: 'amount',
-        amountMinor: parsed.minor,
-        appliesOnEachItem: gets.value.discountAmount.appliesOnEachItem ?? false,
-      };
-    }
-  } else {
-    problem(['customerGets', 'value'], "Value can't be blank", 'BLANK');
-  }
+  const value = readValue(ctx, gets?.value, problem);
   const items = gets ? readItems(ctx, gets.items, problem) : undefined;
 
   if (errors.length > 0 || !common || !value || !items) {
@@ -213,6 +187,61 @@ export function discountCodeBasicCreate(ctx: ResolverContext, args: Args): View 
   };
   ctx.store.discounts.set(record.id, record);
   return { codeDiscountNode: discountNodeView(ctx, record), userErrors: [] };
+}
+
+/** customerGets.value: a percentage (a fraction, 0 < p ≤ 1) or an amount in the shop's currency. */
+export function readValue(
+  ctx: ResolverContext,
+  value: NonNullable<BasicDiscountInput['customerGets']>['value'] | undefined,
+  problem: DiscountProblem,
+): DiscountValue | undefined {
+  const currency = ctx.store.settings.currencyCode;
+  if (!value) {
+    problem(['customerGets', 'value'], "Value can't be blank", 'BLANK');
+    return undefined;
+  }
+  if (value.discountOnQuantity) {
+    problem(
+      ['customerGets', 'value', 'discountOnQuantity'],
+      'Discount on quantity is only valid for Buy X Get Y discounts',
+      'INVALID',
+    );
+    return undefined;
+  }
+  if (value.percentage !== null && value.percentage !== undefined) {
+    const percentage = value.percentage;
+    if (!(percentage > 0 && percentage <= 1)) {
+      problem(
+        ['customerGets', 'value', 'percentage'],
+        'Value must be between 0.0 and 1.0',
+        'VALUE_OUTSIDE_RANGE',
+      );
+      return undefined;
+    }
+    return { kind: 'percentage', percentage };
+  }
+  if (value.discountAmount) {
+    const parsed = decimalIn(value.discountAmount.amount, currency);
+    if ('problem' in parsed) {
+      problem(['customerGets', 'value', 'discountAmount', 'amount'], parsed.problem, 'INVALID');
+      return undefined;
+    }
+    if (parsed.minor <= 0) {
+      problem(
+        ['customerGets', 'value', 'discountAmount', 'amount'],
+        'Value must be greater than 0',
+        'GREATER_THAN',
+      );
+      return undefined;
+    }
+    return {
+      kind: 'amount',
+      amountMinor: parsed.minor,
+      appliesOnEachItem: value.discountAmount.appliesOnEachItem ?? false,
+    };
+  }
+  problem(['customerGets', 'value'], "Value can't be blank", 'BLANK');
+  return undefined;
 }
 
 /** customerGets.items: everything, or products and variants that exist in the shop. */
@@ -286,22 +315,20 @@ function readItems(
 export function discountCodeDeactivate(ctx: ResolverContext, args: Args): View {
   const numeric = idOfType(args.id, 'DiscountCodeNode');
   const discount = numeric === undefined ? undefined : ctx.store.discounts.get(numeric);
-  if (!discount) {
-    return {
-      codeDiscountNode: null,
-      userErrors: [
-        {
-          field: ['id'],
-          message: 'Code discount does not exist.',
-          code: 'INVALID',
-          extraInfo: null,
-        },
-      ],
-    };
-  }
+  if (!discount) return noSuchDiscount(['id']);
   if (discountStatus(discount, ctx.now) !== 'EXPIRED') {
     discount.endsAt = ctx.now;
     discount.updatedAt = ctx.now;
   }
   return { codeDiscountNode: discountNodeView(ctx, discount), userErrors: [] };
+}
+
+/** The answer to a mutation naming a code discount the shop does not have. */
+export function noSuchDiscount(field: string[]): View {
+  return {
+    codeDiscountNode: null,
+    userErrors: [
+      { field, message: 'Code discount does not exist.', code: 'INVALID', extraInfo: null },
+    ],
+  };
 }

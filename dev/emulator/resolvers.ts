@@ -1,7 +1,13 @@
 import { collectionById } from './collections';
 import type { Args, PageArgs, ResolverContext, View } from './connections';
 import { customerById, customersConnection } from './customers';
-import { discountCodeBasicCreate, discountCodeDeactivate, discountNodeByCode } from './discounts';
+import {
+  discountCodeBasicCreate,
+  discountCodeDeactivate,
+  discountNodeByCode,
+  discountNodeById,
+} from './discounts';
+import { discountCodeActivate, discountCodeBasicUpdate } from './discounts-update';
 import {
   automaticDiscountNode,
   discountNodes,
@@ -18,6 +24,7 @@ import {
 } from './metafields';
 import { orderById, ordersConnection } from './orders';
 import { productById, productVariantById } from './products';
+import { discountRedeemCodeBulkAdd, discountRedeemCodeBulkCreation } from './redeem-codes';
 import {
   segmentById,
   segmentCreate,
@@ -49,6 +56,9 @@ export function queryRoot(ctx: ResolverContext): View {
     orders: (args: PageArgs & { query?: string | null; sortKey?: string }) =>
       ordersConnection(ctx, args),
     codeDiscountNodeByCode: ({ code }: { code: string }) => discountNodeByCode(ctx, code),
+    discountNode: ({ id }: { id: string }) => discountNodeById(ctx, id),
+    discountRedeemCodeBulkCreation: ({ id }: { id: string }) =>
+      discountRedeemCodeBulkCreation(ctx, id),
     product: ({ id }: { id: string }) => productById(ctx, id),
     productVariant: ({ id }: { id: string }) => productVariantById(ctx, id),
     collection: ({ id }: { id: string }) => collectionById(ctx, id),
@@ -75,6 +85,9 @@ export function mutationRoot(ctx: ResolverContext): View {
     discountCodeBasicCreate: (args: Args) => discountCodeBasicCreate(ctx, args),
     discountCodeFreeShippingCreate: (args: Args) => discountCodeFreeShippingCreate(ctx, args),
     discountCodeDeactivate: (args: Args) => discountCodeDeactivate(ctx, args),
+    discountCodeActivate: (args: Args) => discountCodeActivate(ctx, args),
+    discountCodeBasicUpdate: (args: Args) => discountCodeBasicUpdate(ctx, args),
+    discountRedeemCodeBulkAdd: (args: Args) => discountRedeemCodeBulkAdd(ctx, args),
     storeCreditAccountCredit: (args: Args) => changeStoreCredit(ctx, args, 'credit'),
     storeCreditAccountDebit: (args: Args) => changeStoreCredit(ctx, args, 'debit'),
     segmentCreate: (args: Args) => segmentCreate(ctx, args),

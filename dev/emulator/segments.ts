@@ -5,22 +5,25 @@ import {
   type ResolverContext,
   type View,
 } from './connections';
-import type { ShopStore } from './state';
+import type { CustomerRecord, ShopStore } from './state';
 import { dateTime, gid, idOfType, notImplemented } from './values';
 
 /**
  * Customer segments: the list, one by id, and segmentCreate/Update/Delete. The emulator models the
- * one kind of segment query Laurel writes — customers carrying a tag,
- * `customer_tags CONTAINS 'laurel-tier-gold'` — and refuses any other as not implemented, so a
- * test cannot pass on a query Shopify would read differently.
+ * two kinds of segment query Laurel writes — customers carrying a tag,
+ * `customer_tags CONTAINS 'laurel-tier-gold'` (a tier), and customers who have never ordered,
+ * `number_of_orders = 0` (the referral friend discount's new customers) — and refuses any other as
+ * not implemented, so a test cannot pass on a query Shopify would read differently.
  */
+
+/** Who a segment holds: customers with a tag, or customers with no orders. */
+export type SegmentCondition = { kind: 'tag'; tag: string } | { kind: 'no-orders' };
 
 export interface SegmentRecord {
   id: number;
   name: string;
   query: string;
-  /** The tag the query selects. */
-  tag: string;
+  condition: SegmentCondition;
   createdAt: number;
   updatedAt: number;
 }
@@ -38,17 +41,45 @@ export function segmentsOf(store: ShopStore): Map<number, SegmentRecord> {
 }
 
 const TAG_QUERY = /^customer_tags CONTAINS '((?:[^'\\]|\\.)+)'$/;
+/** ShopifyQL is case-insensitive in its keywords and spacing; the fact name is lower case. */
+const NO_ORDERS_QUERY = /^number_of_orders\s*=\s*0$/;
 
-/** The tag of `customer_tags CONTAINS '<tag>'`; other queries are outside the emulator. */
-function tagOf(query: string): string {
-  const match = TAG_QUERY.exec(query.trim());
-  if (!match) throw notImplemented(`segment query ${JSON.stringify(query)}`);
-  return match[1]!.replace(/\\(.)/g, '$1');
+/** What a query selects; queries other than the two Laurel writes are outside the emulator. */
+function conditionOf(query: string): SegmentCondition {
+  const trimmed = query.trim();
+  const match = TAG_QUERY.exec(trimmed);
+  if (match) return { kind: 'tag', tag: match[1]!.replace(/\\(.)/g, '$1') };
+  if (NO_ORDERS_QUERY.test(trimmed)) return { kind: 'no-orders' };
+  throw notImplemented(`segment query ${JSON.stringify(query)}`);
 }
 
-/** Whether a customer with `tags` is in the segment (Shopify matches tags case-insensitively). */
-export function inSegment(segment: SegmentRecord, tags: readonly string[]): boolean {
-  return tags.some((t) => t.toLowerCase() === segment.tag.toLowerCase());
+/**
+ * Whether a customer is in the segment, from what the emulator stores of them: their tags (matched
+ * case-insensitively, as Shopify does) and their order count (orders seeded with addOrder count).
+ * Given only tags, a segment on orders cannot be answered.
+ */
+export function inSegment(
+  segment: SegmentRecord,
+  customer: readonly string[] | Pick<CustomerRecord, 'tags' | 'numberOfOrders'>,
+): boolean {
+  const condition = segment.condition;
+  const tags = Array.isArray(customer)
+    ? (customer as readonly string[])
+    : (customer as Pick<CustomerRecord, 'tags'>).tags;
+  if (condition.kind === 'tag') {
+    return tags.some((t) => t.toLowerCase() === condition.tag.toLowerCase());
+  }
+  if (Array.isArray(customer)) {
+    throw new Error(`inSegment: segment ${segment.name} is about orders; pass the customer`);
+  }
+  return (customer as Pick<CustomerRecord, 'numberOfOrders'>).numberOfOrders === 0;
+}
+
+/** The shop's customers in the segment, lowest id first. */
+export function segmentMembers(store: ShopStore, segment: SegmentRecord): CustomerRecord[] {
+  return [...store.customers.values()]
+    .filter((c) => inSegment(segment, c))
+    .sort((a, b) => a.id - b.id);
 }
 
 export function segmentView(segment: SegmentRecord): View {
@@ -97,7 +128,7 @@ export function segmentCreate(ctx: ResolverContext, args: Args): View {
     id: ctx.state.id(),
     name: name.trim(),
     query,
-    tag: tagOf(query),
+    condition: conditionOf(query),
     createdAt: ctx.now,
     updatedAt: ctx.now,
   };
@@ -116,11 +147,11 @@ export function segmentUpdate(ctx: ResolverContext, args: Args): View {
     const problem = nameProblem(ctx, name, segment.id);
     if (problem) return { segment: null, userErrors: [problem] };
   }
-  const tag = query === null || query === undefined ? segment.tag : tagOf(query);
+  const condition = query === null || query === undefined ? segment.condition : conditionOf(query);
   if (name !== null && name !== undefined) segment.name = name.trim();
   if (query !== null && query !== undefined) {
     segment.query = query;
-    segment.tag = tag;
+    segment.condition = condition;
   }
   segment.updatedAt = ctx.now;
   return { segment: segmentView(segment), userErrors: [] };

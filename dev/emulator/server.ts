@@ -29,6 +29,7 @@ import {
 } from './cost';
 import { declaredDefinitionsIn } from './app-config';
 import { mutationRoot, queryRoot, type ResolverContext } from './resolvers';
+import { runDueBulkCreations } from './redeem-codes';
 import { EmulatorState } from './state';
 import { deployedFunctionsIn, type DeployedFunction } from './validations';
 import { notImplemented } from './values';
@@ -431,6 +432,7 @@ export async function startAdminEmulator(
 
     // 3. Execute against this shop's state; a mutation that raised an error is undone whole.
     const store = state.store(shop);
+    runDueBulkCreations(state, store, now());
     const snapshot = operation.operation === 'mutation' ? state.snapshot(shop) : undefined;
     const context: ExecutionContext = {
       state,

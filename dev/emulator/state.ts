@@ -88,7 +88,10 @@ export interface MetafieldDefinitionRecord {
   pinnedPosition: number | null;
 }
 
-export type DiscountBuyers = { kind: 'all' } | { kind: 'customers'; customerIds: number[] };
+export type DiscountBuyers =
+  | { kind: 'all' }
+  | { kind: 'customers'; customerIds: number[] }
+  | { kind: 'segments'; segmentIds: number[] };
 export type DiscountValue =
   | { kind: 'percentage'; percentage: number }
   | { kind: 'amount'; amountMinor: number; appliesOnEachItem: boolean };
@@ -117,8 +120,37 @@ interface CodeDiscountRecordBase {
   appliesOnOneTimePurchase: boolean;
   appliesOnSubscription: boolean;
   usageCount: number;
+  /** Codes added after the create (discountRedeemCodeBulkAdd), oldest first; `code` is the first. */
+  moreCodes: RedeemCodeRecord[];
   createdAt: number;
   updatedAt: number;
+}
+
+/** A code added to a discount by discountRedeemCodeBulkAdd. */
+export interface RedeemCodeRecord {
+  id: number;
+  code: string;
+  usageCount: number;
+}
+
+/**
+ * A discountRedeemCodeBulkAdd, queued as Shopify queues it: its codes are added (or refused one by
+ * one) when it runs, at the first request from `runAt` on (dev/emulator/redeem-codes.ts).
+ */
+export interface BulkCreationRecord {
+  id: number;
+  discountId: number;
+  codes: string[];
+  createdAt: number;
+  runAt: number;
+  /** Per code, once run: the code made, or why not. */
+  results: { code: string; redeemCodeId: number | null; errors: BulkCodeError[] }[] | null;
+}
+
+export interface BulkCodeError {
+  field: string[];
+  message: string;
+  code: string;
 }
 
 /** discountCodeBasicCreate: an amount or percentage off all items or listed products. */
@@ -194,6 +226,8 @@ export interface ShopStore {
   validations: Map<number, ValidationRecord>;
   storeCreditAccounts: Map<number, StoreCreditAccountRecord>;
   storeCreditTransactions: Map<number, StoreCreditTransactionRecord>;
+  /** discountRedeemCodeBulkAdd operations, run or queued. */
+  bulkCreations: Map<number, BulkCreationRecord>;
 }
 
 export interface NewCustomer {
@@ -265,6 +299,12 @@ export class EmulatorState {
   /** One id sequence for everything, so ids are unique across types and shops like Shopify's. */
   private nextId = 1_000_001;
 
+  /**
+   * How long a discountRedeemCodeBulkAdd stays queued (ms). With 0 it runs at the next request, so
+   * the mutation itself always answers `done: false`, as Shopify's does.
+   */
+  bulkCreationDelayMs = 0;
+
   constructor(
     private readonly now: () => number,
     /** The app's API client id: `$app` namespaces resolve to `app--<appId>`. */
@@ -321,6 +361,7 @@ export class EmulatorState {
         validations: new Map(),
         storeCreditAccounts: new Map(),
         storeCreditTransactions: new Map(),
+        bulkCreations: new Map(),
       };
       for (const declared of this.declared) {
         const id = this.id();
@@ -547,6 +588,10 @@ export class EmulatorState {
   useDiscountCode(domain: string, code: string): number {
     const discount = findDiscountByCode(this.store(domain), code);
     if (!discount) throw new Error(`useDiscountCode: no discount with code ${code} in ${domain}`);
+    const added = discount.moreCodes.find(
+      (c) => c.code.toLowerCase() === code.trim().toLowerCase(),
+    );
+    if (added) added.usageCount += 1;
     discount.usageCount += 1;
     discount.updatedAt = this.now();
     return discount.usageCount;
@@ -608,7 +653,10 @@ export function findVariant(
 
 export function findDiscountByCode(store: ShopStore, code: string): DiscountRecord | undefined {
   const wanted = code.trim().toLowerCase();
-  return [...store.discounts.values()].find((d) => d.code.toLowerCase() === wanted);
+  return [...store.discounts.values()].find(
+    (d) =>
+      d.code.toLowerCase() === wanted || d.moreCodes.some((c) => c.code.toLowerCase() === wanted),
+  );
 }
 
 /** compareDigest: changes whenever the stored value is written. */

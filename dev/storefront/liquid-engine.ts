@@ -13,7 +13,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Drop, Liquid, Tag, type TagToken, type TopLevelToken } from 'liquidjs';
-import type { ProgramSummary } from '../../loyalty/program-summary';
+import type { ProgramSummary, ProgramSummaryReferral } from '../../loyalty/program-summary';
 import {
   createTranslator,
   divided_by,
@@ -24,13 +24,14 @@ import {
 } from './shopify-filters';
 
 export type BlockName =
-  'points-balance' | 'product-points' | 'launcher' | 'rewards' | 'early-access';
+  'points-balance' | 'product-points' | 'launcher' | 'rewards' | 'early-access' | 'referral';
 export const BLOCK_NAMES: readonly BlockName[] = [
   'points-balance',
   'product-points',
   'launcher',
   'rewards',
   'early-access',
+  'referral',
 ];
 
 export const DEFAULT_EXTENSION_DIR = path.resolve(
@@ -84,9 +85,17 @@ export interface StorefrontProduct {
   >;
 }
 
+/** The referral offer in the program summary (loyalty/program-summary.ts). */
+export type ReferralOfferSummary = ProgramSummaryReferral;
+
+export type StorefrontProgramSummary = ProgramSummary & { referral?: ReferralOfferSummary | null };
+
 export interface StorefrontObjects {
-  /** `money_format` is the shop's "HTML without currency" format for the presentment currency. */
-  shop: { name: string; money_format: string; currency?: string };
+  /**
+   * `money_format` is the shop's "HTML without currency" format for the presentment currency;
+   * `url` its primary domain's URL (`https://…`, no trailing slash), which share links use.
+   */
+  shop: { name: string; money_format: string; currency?: string; url: string };
   customer: StorefrontCustomer | null;
   /** Only on product pages (nil elsewhere, as in Shopify). */
   product?: StorefrontProduct | null;
@@ -97,7 +106,7 @@ export interface StorefrontObjects {
     account_register_url: string;
     account_url?: string;
   };
-  app: { metafields: { laurel?: { program?: LiquidMetafield<ProgramSummary> } } };
+  app: { metafields: { laurel?: { program?: LiquidMetafield<StorefrontProgramSummary> } } };
   /** Defaults to the engine's locale and `design_mode: false`. */
   request?: { locale: { iso_code: string }; design_mode?: boolean };
 }

@@ -46,6 +46,11 @@ const EMULATOR = await vi.hoisted(async () => {
 });
 
 import { appProxySignature } from '../../app/app-proxy.server';
+import { getDatabase } from '../../app/db.server';
+import { findCustomerByExternalId } from '../../app/models/customers.server';
+import { ensureReferralCodes, setReferralCodeStatus } from '../../app/models/referral-codes.server';
+import { publishReferralProgram } from '../../app/models/referral-programs.server';
+import { getShopByDomain } from '../../app/models/shops.server';
 import {
   previewCustomerCookie,
   PREVIEW_CUSTOMER_COOKIE,
@@ -87,10 +92,12 @@ describe('/dev/preview, the storefront preview', () => {
     expect(html.indexOf('</body>')).toBeGreaterThan(launcherAt);
     // The blocks' schema assets, once each, from the asset route; no other script or stylesheet.
     // The rewards scripts come with both the Rewards block and the launcher (each guards against
-    // running twice); laurel.js once, from the blocks' schema.
+    // running twice); laurel.js once, from the blocks' schema; laurel-referral.js from the Refer a
+    // friend block's schema (and the launcher's, once the shop's referral program is on).
     const scripts = html.match(/<script src=[^>]*>/g) ?? [];
     expect([...new Set(scripts)].sort()).toEqual([
       '<script src="/dev/preview/assets/laurel-redeem.js" defer="defer">',
+      '<script src="/dev/preview/assets/laurel-referral.js" defer="defer">',
       '<script src="/dev/preview/assets/laurel-rewards.js" defer="defer">',
       '<script src="/dev/preview/assets/laurel.js" defer="defer">',
     ]);
@@ -285,6 +292,29 @@ describe('/apps/loyalty/*, the app proxy stand-in', () => {
       balance: 120,
       lifetimeEarned: 120,
     });
+  });
+
+  it('/apps/loyalty/r/<code> reaches the share link landing with the code as its param', async () => {
+    const { db } = await getDatabase();
+    const shop = (await getShopByDomain(db, DEMO.shop))!;
+    await publishReferralProgram(db, shop.id, {
+      enabled: true,
+      currency: 'USD',
+      friendDiscount: { percentage: 10 },
+      referrerReward: { points: 500 },
+    });
+    const ada = (await findCustomerByExternalId(db, shop.id, '7001'))!;
+    const code = (await ensureReferralCodes(db, shop.id, [ada.id], 'FRIEND-')).get(ada.id)!;
+    await setReferralCodeStatus(db, shop.id, [code.id], 'active');
+    const landing = await standIn(`/apps/loyalty/r/${code.friendCode}`);
+    expect(landing.status).toBe(302);
+    expect(landing.headers.get('Location')).toBe(
+      `/discount/${code.friendCode}?redirect=${encodeURIComponent('/?laurel_referral=1')}`,
+    );
+    const unknown = await standIn('/apps/loyalty/r/FRIEND-ZZZZZZZZ');
+    expect(unknown.headers.get('Location')).toBe('/');
+    expect((await standIn('/apps/loyalty/r/a/b')).status).toBe(404);
+    expect((await standIn('/apps/loyalty/r/')).status).toBe(404);
   });
 
   it('without the cookie the shopper is logged out', async () => {

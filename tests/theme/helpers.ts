@@ -4,19 +4,22 @@
  */
 import type { TierStatus } from '../../app/metafields';
 import { parseProgram, referenceProgram, type ProgramDefinition } from '../../loyalty/program';
-import { programSummary, type ProgramSummary } from '../../loyalty/program-summary';
+import { programSummary } from '../../loyalty/program-summary';
 import type {
   LaurelCustomerMetafields,
+  ReferralOfferSummary,
   StorefrontObjects,
+  StorefrontProgramSummary,
   StorefrontProduct,
   StorefrontVariant,
 } from '../../dev/storefront/liquid-engine';
 
-export const referenceSummary: ProgramSummary = programSummary(parseProgram(referenceProgram), 1);
-
-export function summaryOf(definition: ProgramDefinition, version = 1): ProgramSummary {
+/** A program summary as the blocks read it: `referral` null (referrals off) unless set. */
+export function summaryOf(definition: ProgramDefinition, version = 1): StorefrontProgramSummary {
   return programSummary(parseProgram(definition), version);
 }
+
+export const referenceSummary: StorefrontProgramSummary = summaryOf(referenceProgram);
 
 export function variant(id: number, price: number): StorefrontVariant {
   return { id, title: `Variant ${id}`, price, available: true };
@@ -33,20 +36,29 @@ export function product(variants: StorefrontVariant[], selected = variants[0]!):
 }
 
 export interface Scenario {
-  program?: ProgramSummary | null;
+  program?: StorefrontProgramSummary | null;
   customer?: 'guest' | LaurelCustomerMetafields;
   currency?: string;
   moneyFormat?: string;
   locale?: string;
   product?: StorefrontProduct;
   designMode?: boolean;
+  /** The program summary's referral offer (default: the program's own, null when it has none). */
+  referral?: ReferralOfferSummary | null;
 }
+
+/** The shop's primary domain URL, as `shop.url` gives it. */
+export const SHOP_URL = 'https://laurel-demo.example';
 
 export function storefront(scenario: Scenario = {}): StorefrontObjects {
   const program = scenario.program === undefined ? referenceSummary : scenario.program;
   const customer = scenario.customer ?? 'guest';
   return {
-    shop: { name: 'Laurel Demo', money_format: scenario.moneyFormat ?? '${{amount}}' },
+    shop: {
+      name: 'Laurel Demo',
+      money_format: scenario.moneyFormat ?? '${{amount}}',
+      url: SHOP_URL,
+    },
     customer:
       customer === 'guest'
         ? null
@@ -59,7 +71,24 @@ export function storefront(scenario: Scenario = {}): StorefrontObjects {
       account_register_url: '/account/register',
       account_url: '/account',
     },
-    app: { metafields: program ? { laurel: { program: { value: program, type: 'json' } } } : {} },
+    app: {
+      metafields: program
+        ? {
+            laurel: {
+              program: {
+                value: {
+                  ...program,
+                  referral:
+                    scenario.referral === undefined
+                      ? (program.referral ?? null)
+                      : scenario.referral,
+                },
+                type: 'json',
+              },
+            },
+          }
+        : {},
+    },
     request: {
       locale: { iso_code: scenario.locale ?? 'en' },
       design_mode: scenario.designMode ?? false,

@@ -3,9 +3,12 @@
  * email, name and birthday current. Either lets a verified, enabled account claim the guest orders
  * placed with its email. A body about a redacted customer writes no personal field and is dropped
  * (docs/privacy.md). A new member, and one whose claim posted entries, is placed in their tier
- * in the same transaction (docs/tiers.md).
+ * in the same transaction (docs/tiers.md). Both record the account's contact fingerprints for the
+ * referral fraud rules (docs/referrals.md).
  */
 import { ensureCustomer, type Customer } from '../../app/models/customers.server';
+import { recordFingerprints } from '../../app/models/fingerprints.server';
+import { attachReferralFriend } from '../../app/models/referrals.server';
 import { dropRedactedPayloads } from '../../app/models/inbox.server';
 import { post } from '../../app/models/ledger.server';
 import {
@@ -41,6 +44,24 @@ function upsertMember(tx: Executor, shopId: number, facts: CustomerFacts) {
 }
 
 /**
+ * The account's contact details as keyed hashes, for the referral fraud rules
+ * (docs/referrals.md). Nothing is recorded again for a redacted customer (docs/privacy.md).
+ */
+async function recordContact(
+  tx: Executor,
+  shopId: number,
+  customer: Customer,
+  facts: CustomerFacts,
+) {
+  if (customer.redactedAt !== null) return;
+  await recordFingerprints(tx, shopId, customer.id, {
+    emails: [facts.email],
+    phones: [facts.phone, ...facts.addressPhones],
+    addresses: facts.addresses,
+  });
+}
+
+/**
  * Shopify creates customer records from any email typed at checkout or by staff; only an enabled
  * account whose owner proved the address may take the orders placed with it.
  */
@@ -68,6 +89,7 @@ async function claimGuestOrders(
     await lockOrders(tx, shop.id, ids);
     // Only those still unclaimed once locked: a concurrent claim may have taken some.
     claimed = await attachCustomer(tx, shop.id, ids, customer.id);
+    await attachReferralFriend(tx, shop.id, claimed, customer.id);
     for (const result of (await settleOrders(tx, shop, claimed)).values()) {
       claimedPoints += result.posted.reduce((sum, e) => sum + e.points, 0);
     }
@@ -85,6 +107,7 @@ export const customersCreate: WebhookHandler = async (tx, { row }) => {
   const shop = await requireInstalledShop(tx, row.shopDomain);
   const facts = parseCustomerPayload(row.payload);
   const customer = await upsertMember(tx, shop.id, facts);
+  await recordContact(tx, shop.id, customer, facts);
 
   const enrolledAt = new Date(facts.createdAt ?? row.receivedAt.getTime());
   const program = await programAt(tx, shop.id, enrolledAt);
@@ -114,6 +137,7 @@ export const customersUpdate: WebhookHandler = async (tx, { row }) => {
   const shop = await requireInstalledShop(tx, row.shopDomain);
   const facts = parseCustomerPayload(row.payload);
   const customer = await upsertMember(tx, shop.id, facts);
+  await recordContact(tx, shop.id, customer, facts);
   const claim = await claimGuestOrders(tx, shop, customer, facts);
   const tiers =
     claim.guestOrdersClaimed > 0

@@ -5,12 +5,14 @@
  *
  * Per delivery: parse the body (an invalid one fails alone, before anything is written), check the
  * currency, enrol the order's customer, then — under the orders' locks — record the order or
- * refund and settle the order from its whole state, then evaluate the tiers of the orders'
- * customers (an award carries the multiplier of the tier held before it; the change it causes
- * comes after it). Rules: docs/earning-rules.md, docs/tiers.md.
+ * refund and settle the order from its whole state, attribute the paid orders that carry a member's
+ * friend code and take back the referral rewards their refunds or cancellation undo, then evaluate
+ * the tiers of the orders' customers and of the referrers whose points moved (an award carries the
+ * multiplier of the tier held before it; the change it causes comes after it). Rules:
+ * docs/earning-rules.md, docs/tiers.md, docs/referrals.md.
  */
 import type { Executor } from '../../db/client.server';
-import { ensureCustomers } from '../../app/models/customers.server';
+import { ensureCustomers, lockCustomers } from '../../app/models/customers.server';
 import { dropRedactedPayloads } from '../../app/models/inbox.server';
 import {
   recordCodeUses,
@@ -26,6 +28,8 @@ import {
   type OrderRecord,
 } from '../../app/models/orders.server';
 import { programTimeline } from '../../app/models/programs.server';
+import { recordOrderFingerprints, referralParties } from '../../app/models/referral-facts.server';
+import { attributeReferrals, settleReferralReversals } from '../../app/models/referrals.server';
 import { getShopByDomain } from '../../app/models/shops.server';
 import {
   parseOrderPayload,
@@ -72,6 +76,18 @@ function parse(row: Row, shop: { currency: string; domain: string }): Item {
   return { row, kind: 'order', facts: parsed, paidAt: row.receivedAt };
 }
 
+/** The log summary's word on the order's referral: its id and status, when it has one now. */
+function referralOutcome(
+  orderId: string,
+  referred: Map<string, { referralId: number; status: string }>,
+  reversed: Map<string, { referralId: number }>,
+): { referral?: { id: number; status: string } } {
+  const undone = reversed.get(orderId);
+  if (undone) return { referral: { id: undone.referralId, status: 'reversed' } };
+  const made = referred.get(orderId);
+  return made ? { referral: { id: made.referralId, status: made.status } } : {};
+}
+
 /** Handles the rows of one shop; returns each row's outcome. */
 async function handleShop(
   tx: Executor,
@@ -94,7 +110,28 @@ async function handleShop(
   }
   if (items.length === 0) return;
 
+  const orderIdOf = (item: Item) =>
+    item.kind === 'order' ? item.facts.orderId : item.refund.orderId;
+  const orderIds = items.map(orderIdOf);
   // Lock order: customer rows, then orders, then balance rows (inside postMany), in every handler.
+  // A batch may change the balances of more than its buyers — the members their friend codes name,
+  // the referrers of refunded orders, the customers of orders recorded earlier — so all of those
+  // are locked first, in one sorted statement: two batches rewarding each other's customers queue
+  // here instead of deadlocking on balance rows.
+  await lockCustomers(tx, shop.id, {
+    ids: [
+      ...(await customersOfOrders(tx, shop.id, orderIds)),
+      ...(await referralParties(tx, shop.id, {
+        discountCodes: items.flatMap((item) =>
+          item.kind === 'order' && item.paidAt !== null ? item.facts.discountCodes : [],
+        ),
+        shopifyOrderIds: orderIds,
+      })),
+    ],
+    externalIds: items.flatMap((item) =>
+      item.kind === 'order' && item.facts.customer ? [item.facts.customer.id] : [],
+    ),
+  });
   const customers = await ensureCustomers(
     tx,
     shop.id,
@@ -111,9 +148,7 @@ async function handleShop(
         : [],
     ),
   );
-  const orderIdOf = (item: Item) =>
-    item.kind === 'order' ? item.facts.orderId : item.refund.orderId;
-  await lockOrders(tx, shop.id, items.map(orderIdOf));
+  await lockOrders(tx, shop.id, orderIds);
   const timeline = await programTimeline(tx, shop.id);
 
   const records: OrderRecord[] = [];
@@ -132,8 +167,10 @@ async function handleShop(
     refunds.push(...item.facts.refunds);
   }
   await recordOrders(tx, shop.id, records);
+  // The contact details the referral rules compare, as keyed hashes (docs/referrals.md).
+  await recordOrderFingerprints(tx, shop.id, records);
   const newRefunds = await recordRefunds(tx, shop.id, refunds);
-  const settled = await settleOrders(tx, shop, items.map(orderIdOf), timeline);
+  const settled = await settleOrders(tx, shop, orderIds, timeline);
   // A paid order that used a code Laurel issued is the code's use (docs/redemption.md).
   const codesUsed = await recordCodeUses(
     tx,
@@ -145,19 +182,42 @@ async function handleShop(
     ),
   );
   // …and an undone order may give the points spent on its code back, if the program says so.
-  const pointsReturned = await settleRedemptionRefunds(
+  const pointsReturned = await settleRedemptionRefunds(tx, shop.id, orderIds, timeline, new Date());
+  // A paid order with a member's friend code is a referral; a refund or cancellation may take its
+  // reward back — in whatever order they arrive (docs/referrals.md).
+  const now = new Date();
+  const referred = await attributeReferrals(
     tx,
-    shop.id,
-    items.map(orderIdOf),
-    timeline,
-    new Date(),
+    shop,
+    records.flatMap((record) =>
+      record.paidAt !== null
+        ? [
+            {
+              facts: record.facts,
+              customerId: record.customerId,
+              // Business time, as earning counts it: the program in force, the limits and the
+              // reversal window count from it, whenever the delivery arrives (a replay, a retry).
+              paidAt: new Date(record.facts.processedAt),
+            },
+          ]
+        : [],
+    ),
+    now,
   );
-  // Every ledger change re-evaluates its member's tier, in this transaction (docs/tiers.md).
+  const reversed = await settleReferralReversals(tx, shop, orderIds, now);
+  // Every ledger change re-evaluates its member's tier, in this transaction (docs/tiers.md);
+  // referral points count as earned points, so referrers rewarded or reversed are evaluated too.
   const tiers = await evaluateMembers(
     tx,
     shop,
-    await customersOfOrders(tx, shop.id, items.map(orderIdOf)),
-    new Date(),
+    [
+      ...(await customersOfOrders(tx, shop.id, orderIds)),
+      ...[...referred.values()].flatMap((r) =>
+        r.status === 'rewarded' ? [r.referrerCustomerId] : [],
+      ),
+      ...[...reversed.values()].map((r) => r.referrerCustomerId),
+    ],
+    now,
   );
   const tierChangeOf = new Map(
     tiers.members.filter((m) => m.change).map((m) => [m.customerId, m.to]),
@@ -198,6 +258,7 @@ async function handleShop(
           : {}),
         ...(codesUsed.has(orderId) && { redemptionsUsed: codesUsed.get(orderId)!.length }),
         ...(pointsReturned.has(orderId) && { redemptionsReturned: pointsReturned.get(orderId) }),
+        ...referralOutcome(orderId, referred, reversed),
       },
     });
   }

@@ -1,0 +1,177 @@
+/**
+ * The referral sync jobs (docs/referrals.md): `sync-referral-codes` (one shop, coalesced) runs
+ * app/referral-discount.server.ts — members' missing codes made, the friend discount in step with
+ * the referral program, pending codes added at Shopify — then asks for the metafield sync that
+ * writes the codes that became active; `sweep-referrals` (repeatable, every few seconds) enqueues
+ * it for every shop with referral work, which is how a new member's code appears within seconds of
+ * customers/create. Web callers (publishing a program, a member's first GET /proxy/referral) ask
+ * with {@link enqueueReferralSync}. Payloads carry the shop domain only.
+ */
+import { Queue, UnrecoverableError, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Database } from '../../db/client.server';
+import { env } from '../../app/env.server';
+import { loggerFor } from '../../app/logger.server';
+import { pendingWork } from '../../app/models/metafield-sync.server';
+import { shopsDueForReferralSync } from '../../app/models/referral-discounts.server';
+import { offlineAccessToken } from '../../app/models/sessions.server';
+import { getShopByDomain } from '../../app/models/shops.server';
+import {
+  syncReferralCodes,
+  type ReferralSyncOptions,
+  type ReferralSyncResult,
+} from '../../app/referral-discount.server';
+import { createAdminClient, type AdminClientOptions } from '../../app/shopify/admin-client.server';
+import { sweepReferralsJob, syncReferralCodesJob } from '../jobs';
+import { failFastOptions, queueSettings } from '../queue.server';
+import { createMetafieldQueue, enqueueMetafieldSync } from './metafield-sync';
+
+/** How often the sweep runs by default: a new member's code is due at Shopify within seconds. */
+export const REFERRAL_SWEEP_EVERY_MS = 5_000;
+
+/**
+ * Asks for a referral sync of `shop` after the change that prompted it committed; bursts coalesce
+ * into one job (the member sync's deduplication: enqueueMetafieldSync explains why none is lost).
+ */
+export async function enqueueReferralSyncJob(
+  queue: Queue,
+  shop: string,
+  delayMs: number = syncReferralCodesJob.delayMs,
+): Promise<void> {
+  const data = syncReferralCodesJob.schema.parse({ shop });
+  await queue.add(syncReferralCodesJob.name, data, {
+    delay: delayMs,
+    deduplication: { id: syncReferralCodesJob.deduplicationId(data), ttl: delayMs },
+  });
+}
+
+let webQueue: Queue | undefined;
+
+/** Tests point the web process at their own queue (own prefix). Pass undefined to forget it. */
+export function useReferralQueue(queue: Queue | undefined): void {
+  webQueue = queue;
+}
+
+/**
+ * For web callers (the admin after publishing a referral program, the app proxy after making a
+ * member's code): a referral sync of the shop soon. Never throws — a failed enqueue (Redis down)
+ * is logged and the sweep finds the work within seconds. Resolves true when the job was taken.
+ */
+export async function enqueueReferralSync(
+  shopDomain: string,
+  options: { timeoutMs?: number } = {},
+): Promise<boolean> {
+  // Fail-fast connection: a dead Redis must not hold a web answer.
+  webQueue ??= createMetafieldQueue(queueSettings(), failFastOptions(queueSettings().redisUrl));
+  const timeoutMs = options.timeoutMs ?? 500;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      enqueueReferralSyncJob(webQueue, shopDomain),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+    return true;
+  } catch (error) {
+    loggerFor({ shop: shopDomain, component: 'referral-sync' }).warn(
+      { err: (error as Error).message },
+      'could not enqueue a referral sync; the sweep will',
+    );
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface ReferralJobDeps {
+  db: Database;
+  /** The metafield queue: the referral sync and the member sync it asks for. */
+  queue: Queue;
+  log: Logger;
+  /** The member sync's coalescing delay, for the sync asked for after codes became active. */
+  metafieldDelayMs: number;
+  /** Admin endpoint (default env ADMIN_API_ENDPOINT) and client and run options (tests). */
+  sync?: {
+    endpoint?: string;
+    client?: Partial<Omit<AdminClientOptions, 'shop' | 'accessToken' | 'endpoint'>>;
+    run?: Omit<ReferralSyncOptions, 'log'>;
+  };
+  now?: () => Date;
+}
+
+export type ReferralJobResult =
+  ReferralSyncResult | { status: 'skipped'; reason: 'unknown-shop' | 'uninstalled' | 'no-token' };
+
+export async function runReferralSyncJob(
+  job: Job,
+  deps: ReferralJobDeps,
+): Promise<ReferralJobResult> {
+  const parsed = syncReferralCodesJob.schema.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError(`malformed job data: ${parsed.error.message}`);
+  const { shop: domain } = parsed.data;
+  const log = deps.log.child({ jobId: job.id, attempt: job.attemptsMade + 1, shop: domain });
+  const shop = await getShopByDomain(deps.db, domain);
+  if (!shop) return { status: 'skipped', reason: 'unknown-shop' };
+  if (!shop.active) return { status: 'skipped', reason: 'uninstalled' };
+  const accessToken = await offlineAccessToken(deps.db, domain);
+  if (!accessToken) return { status: 'skipped', reason: 'no-token' };
+  const endpoint = deps.sync?.endpoint ?? env().ADMIN_API_ENDPOINT;
+  const client = createAdminClient({
+    shop: shop.domain,
+    accessToken,
+    ...(endpoint ? { endpoint } : {}),
+    logger: log,
+    // Bounded so a run stays inside its lease; then the job retries.
+    maxAttempts: 4,
+    maxDelayMs: 8_000,
+    ...deps.sync?.client,
+  });
+  const now = deps.now?.() ?? new Date();
+  const result = await syncReferralCodes(deps.db, shop, client, now, {
+    log,
+    ...deps.sync?.run,
+  });
+  const again =
+    (result.status === 'synced' && result.more) ||
+    (result.status === 'skipped' && result.reason === 'busy');
+  if (again) {
+    await enqueueReferralSyncJob(deps.queue, domain, 2_000).catch((error: Error) =>
+      log.warn({ err: error.message }, 'could not enqueue the next referral sync; the sweep will'),
+    );
+  }
+  if (result.status !== 'skipped') {
+    // Codes that became active are written by the member sync; and a member sync that found the
+    // lease held by this run looked before it was released, so whatever it left is asked for now.
+    const left = await pendingWork(deps.db, shop.id, now);
+    if (left.members || left.program || left.perks) {
+      await enqueueMetafieldSync(deps.queue, domain, deps.metafieldDelayMs).catch((error: Error) =>
+        log.warn({ err: error.message }, 'could not enqueue a metafield sync; the sweep will'),
+      );
+    }
+  }
+  return result;
+}
+
+export async function runReferralSweepJob(deps: ReferralJobDeps): Promise<{ shops: number }> {
+  const shops = await shopsDueForReferralSync(deps.db);
+  for (const shop of shops) await enqueueReferralSyncJob(deps.queue, shop);
+  if (shops.length > 0) deps.log.debug({ shops: shops.length }, 'referral sweep enqueued shops');
+  return { shops: shops.length };
+}
+
+/** Creates or refreshes the sweep's schedule (idempotent; survives a Redis that lost it). */
+export async function scheduleReferralSweep(queue: Queue, everyMs: number): Promise<void> {
+  await queue.upsertJobScheduler(
+    sweepReferralsJob.jobId({}),
+    { every: everyMs },
+    {
+      name: sweepReferralsJob.name,
+      data: {},
+      opts: { removeOnComplete: true, removeOnFail: 100 },
+    },
+  );
+}
