@@ -111,6 +111,7 @@ const REASON_LABELS: Record<ReferralReason['rule'], string> = {
   program_disabled: 'Program off',
   not_first_order: 'Not a first order',
   review: 'Review',
+  reversal: 'Reversed',
 };
 
 /** A stored definition as the form shows it. */
