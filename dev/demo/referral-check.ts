@@ -354,10 +354,10 @@ export async function demoReferrals(options: {
   ];
   if (problems.length === 0) {
     lines.push(
-      '  Check: each referral and its ledger entries are as the cases say (dev/demo/referrals.ts).',
+      '  Check: each referral and its ledger entries are as the cases say (dev/demo/referral-check.ts).',
     );
   } else {
-    lines.push('  Check: the referrals DISAGREE with the cases (dev/demo/referrals.ts):');
+    lines.push('  Check: the referrals DISAGREE with the cases (dev/demo/referral-check.ts):');
     for (const p of problems) lines.push(`    ${p}`);
   }
   return { ok: problems.length === 0, lines, deliveries: scenario.deliveries, shareLink };

@@ -29,6 +29,7 @@ import {
   ensureDemoReferralProgram,
   referralCast,
   referralDeliveries,
+  referralFriendDeliveries,
 } from './referrals';
 
 const SHOP = 'referral-demo.myshopify.com';
@@ -116,6 +117,17 @@ describe('the referral scenario', () => {
     expect(
       results.customers.find((c) => c.customerId === a.cases[0]!.friendId)?.balance,
     ).toBeGreaterThan(0);
+  });
+
+  it("gives the friends' sign-ups without the codes, as the scenario has them", () => {
+    const signUps = referralFriendDeliveries({
+      shop: SHOP,
+      timezone: TZ,
+      history: history.deliveries,
+      cast,
+    });
+    expect(signUps).toHaveLength(5);
+    expect(signUps).toEqual(scenario().deliveries.filter((d) => d.topic === 'customers/create'));
   });
 
   it('needs a code for every referrer', () => {
