@@ -1,9 +1,10 @@
 // /app/referrals: the referral program's numbers for a range of days (shop time), the referrals
 // with their status and reasons — Approve / Reject for held ones — and the settings, saved as a
 // new version (every problem beside its field, nothing saved) before the referral code sync
-// brings the friend discount at Shopify up to date (app/admin-referrals.server.ts).
+// brings the friend discount at Shopify up to date (app/admin-referrals.server.ts, the form:
+// app/admin-referral-settings.tsx and .server.ts).
 // docs/admin.md, docs/referrals.md.
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/server-runtime';
 import { data } from '@remix-run/server-runtime';
 import {
@@ -22,15 +23,12 @@ import {
   Box,
   Button,
   Card,
-  Checkbox,
-  FormLayout,
   IndexTable,
   InlineGrid,
   InlineStack,
   Layout,
   List,
   Page,
-  Select,
   Text,
   TextField,
   type BadgeProps,
@@ -39,19 +37,15 @@ import { authenticateAdmin } from '../admin-auth.server';
 import { adminShop, refusal } from '../admin-request.server';
 import {
   readReferralDraft,
-  referralPage,
-  reviewFromAdmin,
-  rowId,
   saveReferralForm,
-  staffName,
-  type ReferralFieldErrors,
   type ReferralFormValues,
-} from '../admin-referrals.server';
+} from '../admin-referral-settings.server';
+import { referralPage, reviewFromAdmin, rowId, staffName } from '../admin-referrals.server';
 import { AppError, ErrorCode } from '../errors';
 import { adminErrorBoundary } from '../admin-error-boundary';
-import { ProblemsBanner } from '../admin-problems';
+import { ReferralSettings } from '../admin-referral-settings';
 import { reviewReferral } from '../models/referrals.server';
-import type { ReferralRule, ReferralStatus, RuleAction } from '../../loyalty/referrals';
+import type { ReferralStatus } from '../../loyalty/referrals';
 import { enqueueReferralSync } from '../../workers/handlers/referrals';
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
@@ -176,10 +170,11 @@ export default function Referrals() {
             )}
             <Stats loaded={loaded} />
             <ReferralList loaded={loaded} />
-            <Settings
+            <ReferralSettings
               // A new version starts the form again from it.
               key={loaded.versions}
               loaded={loaded}
+              saved={result?.intent === 'save' ? result : undefined}
             />
           </BlockStack>
         </Layout.Section>
@@ -458,188 +453,6 @@ function ReferralList({ loaded }: { loaded: Loaded }) {
         </Box>
       )}
     </Card>
-  );
-}
-
-const ACTION_OPTIONS: { label: string; value: RuleAction }[] = [
-  { label: 'Hold for review', value: 'hold' },
-  { label: 'Reject', value: 'reject' },
-];
-
-function Settings({ loaded }: { loaded: Loaded }) {
-  const result = useActionData<typeof action>();
-  const navigation = useNavigation();
-  const submit = useSubmit();
-  const [values, setValues] = useState<ReferralFormValues>(loaded.values);
-  const [errors, setErrors] = useState<ReferralFieldErrors>({});
-  useEffect(() => {
-    if (result?.intent !== 'save') return;
-    setErrors(result.ok ? {} : result.errors);
-  }, [result]);
-  const set =
-    <K extends keyof ReferralFormValues>(field: K) =>
-    (value: ReferralFormValues[K]) =>
-      setValues((v) => ({ ...v, [field]: value }));
-  const setRule = (rule: ReferralRule) => (action: string) =>
-    setValues((v) => ({ ...v, rules: { ...v.rules, [rule]: action as RuleAction } }));
-  const saving = navigation.state === 'submitting' && navigation.formData?.get('intent') === 'save';
-  const money = { prefix: loaded.currency, inputMode: 'decimal' as const, autoComplete: 'off' };
-  const whole = { inputMode: 'numeric' as const, autoComplete: 'off' };
-  return (
-    <BlockStack gap="400">
-      <ProblemsBanner
-        title="Nothing was saved: fix these and save again"
-        problems={Object.values(errors)}
-      />
-      <Card>
-        <BlockStack gap="400">
-          <Text as="h2" variant="headingMd">
-            Settings
-          </Text>
-          <Checkbox
-            label="Referrals on"
-            helpText="Off: share links lead to the shop's home page with no discount, and no order is attributed."
-            checked={values.enabled}
-            onChange={set('enabled')}
-            error={errors.enabled}
-          />
-          <FormLayout>
-            <Text as="h3" variant="headingSm">
-              The friend
-            </Text>
-            <FormLayout.Group condensed>
-              <Select
-                label="Friend discount type"
-                options={[
-                  { label: 'Percentage off', value: 'percentage' },
-                  { label: 'Amount off', value: 'amount' },
-                ]}
-                value={values.discountKind}
-                onChange={set('discountKind') as (v: string) => void}
-              />
-              <TextField
-                label="Friend discount"
-                value={values.discountValue}
-                onChange={set('discountValue')}
-                error={errors.discountValue}
-                {...(values.discountKind === 'percentage' ? { suffix: '%', ...whole } : money)}
-              />
-              <TextField
-                label="Friend's minimum order"
-                value={values.friendMinimum}
-                onChange={set('friendMinimum')}
-                error={errors.friendMinimum}
-                placeholder="None"
-                helpText="The friend's cart must reach this for the code to apply"
-                {...money}
-              />
-            </FormLayout.Group>
-            <Text as="h3" variant="headingSm">
-              The referrer
-            </Text>
-            <FormLayout.Group condensed>
-              <TextField
-                label="Referrer reward"
-                value={values.referrerPoints}
-                onChange={set('referrerPoints')}
-                error={errors.referrerPoints}
-                suffix="points"
-                {...whole}
-              />
-              <TextField
-                label="First order minimum"
-                value={values.minimumOrder}
-                onChange={set('minimumOrder')}
-                error={errors.minimumOrder}
-                placeholder="Any order"
-                helpText="After discounts, for the referrer to be rewarded"
-                {...money}
-              />
-              <TextField
-                label="Reversal window"
-                value={values.reversalWindowDays}
-                onChange={set('reversalWindowDays')}
-                error={errors.reversalWindowDays}
-                suffix="days"
-                helpText="A refund or cancellation within it takes the reward back"
-                {...whole}
-              />
-            </FormLayout.Group>
-            <Text as="h3" variant="headingSm">
-              Limits
-            </Text>
-            <FormLayout.Group condensed>
-              <TextField
-                label="Referrals per referrer"
-                value={values.referrerLimitCount}
-                onChange={set('referrerLimitCount')}
-                error={errors.referrerLimitCount}
-                {...whole}
-              />
-              <TextField
-                label="Referrer limit period"
-                value={values.referrerLimitDays}
-                onChange={set('referrerLimitDays')}
-                error={errors.referrerLimitDays}
-                suffix="days"
-                {...whole}
-              />
-              <TextField
-                label="Uses per IP address"
-                value={values.ipLimitCount}
-                onChange={set('ipLimitCount')}
-                error={errors.ipLimitCount}
-                helpText="Share-link visits or referred orders"
-                {...whole}
-              />
-              <TextField
-                label="IP limit period"
-                value={values.ipLimitDays}
-                onChange={set('ipLimitDays')}
-                error={errors.ipLimitDays}
-                suffix="days"
-                {...whole}
-              />
-            </FormLayout.Group>
-            <Text as="h3" variant="headingSm">
-              Fraud rules
-            </Text>
-            <InlineGrid columns={{ xs: 1, md: 2 }} gap="300">
-              {loaded.rules.map(({ rule, label: ruleLabel }) => (
-                <Select
-                  key={rule}
-                  label={ruleLabel}
-                  options={ACTION_OPTIONS}
-                  value={values.rules[rule]}
-                  onChange={setRule(rule)}
-                  error={errors[`rules.${rule}`]}
-                />
-              ))}
-            </InlineGrid>
-            <TextField
-              label="Code prefix"
-              value={values.codePrefix}
-              onChange={set('codePrefix')}
-              error={errors.codePrefix}
-              autoComplete="off"
-              helpText="Friend codes read prefix + 8 characters (FRIEND-K7M2Q9XH). Codes already made keep their prefix."
-            />
-          </FormLayout>
-          {errors.form && <Banner tone="critical" title={errors.form} />}
-          <InlineStack align="end">
-            <Button
-              variant="primary"
-              loading={saving}
-              onClick={() =>
-                submit({ intent: 'save', draft: JSON.stringify(values) }, { method: 'post' })
-              }
-            >
-              {loaded.versions > 0 ? `Save as version ${loaded.versions + 1}` : 'Save'}
-            </Button>
-          </InlineStack>
-        </BlockStack>
-      </Card>
-    </BlockStack>
   );
 }
 
