@@ -32,6 +32,7 @@ export default function App() {
         <Link to="/app/redemptions">Redemptions</Link>
         <Link to="/app/tiers">Tiers</Link>
         <Link to="/app/early-access">Early access</Link>
+        <Link to="/app/referrals">Referrals</Link>
       </NavMenu>
       <Outlet />
     </AppProvider>

@@ -29,9 +29,11 @@ import { earnedReport } from '../../app/models/reports.server';
 import { knownWebhookIds, shopInboxFailures } from '../../app/models/shop-inbox.server';
 import { ensureShop } from '../../app/models/shops.server';
 import { ProcessSessionStorage } from '../../app/session-storage.server';
+import { syncReferralCodes } from '../../app/referral-discount.server';
 import { createAdminClient } from '../../app/shopify/admin-client.server';
 import { InputFileError } from '../../cli/transactions';
 import { migrate, openDatabase, type DatabaseHandle } from '../../db/client.server';
+import { localTimeText } from '../../loyalty/early-access';
 import { referenceProgram } from '../../loyalty/program';
 import { startAppServer, type AppServer } from '../../server/app-server';
 import { BUILD_MARKER, ensureAppBuilt, ROOT } from '../build';
@@ -54,6 +56,8 @@ import {
 import { STALL_MS, waitForWorkers } from './wait';
 import { awardMultipliers, demoEarlyAccess, ensureDemoTiers, tiersLine } from './tiers';
 import { demoRedemption, seedRewardCatalog, topMember } from './rewards';
+import { demoReferrals } from './referral-check';
+import { ensureDemoReferralProgram, referralCast, referralFriendDeliveries } from './referrals';
 import { ensureRedis } from './redis';
 import { chunksByMonth, ReplayError, replayDeliveries } from './replay';
 import { checkStorefrontSync } from './storefront-sync';
@@ -220,11 +224,23 @@ async function main(): Promise<void> {
     appConfig: join(ROOT, 'shopify.app.toml'),
   });
   stopLater('the Admin API emulator', () => emulator.close());
+  // The referred friends are customers at Shopify from the start too (their orders come later).
+  const cast = referralCast(source.deliveries);
   seedEmulatorShop(
     emulator.state,
     state.shop,
     { name: SHOP_NAME, currencyCode: CURRENCY, ianaTimezone: TIMEZONE },
-    source.deliveries,
+    [
+      ...source.deliveries,
+      ...(cast
+        ? referralFriendDeliveries({
+            shop: state.shop,
+            timezone: TIMEZONE,
+            history: source.deliveries,
+            cast,
+          })
+        : []),
+    ],
   );
 
   // The environment the app reads, before its build is imported (env.server.ts parses it once).
@@ -286,6 +302,8 @@ async function main(): Promise<void> {
   // Tiers before the replay: members move between them as their orders are processed.
   await ensureDemoTiers(db, shop.id, source.from);
   await seedRewardCatalog(db, shop.id);
+  // Referrals from the history's start: the friends' orders come after the replay, with codes.
+  await ensureDemoReferralProgram(db, shop.id, source.from);
   await new ProcessSessionStorage({ database: async () => db, cacheTtlMs: 0 }).storeSession(
     new Session({
       id: `offline_${state.shop}`,
@@ -376,6 +394,33 @@ async function main(): Promise<void> {
       [m.firstName, m.lastName].filter(Boolean).join(' ') || m.email || '',
     ]),
   );
+  const admin = createAdminClient({
+    shop: state.shop,
+    accessToken: state.accessToken,
+    endpoint: emulator.endpointTemplate,
+    logger: laurel.logger(),
+  });
+  // Friends' first orders with members' codes, once the code sync has put those into Shopify's
+  // friend discount (dev/demo/referrals.ts); their own orders earn too, so before the report.
+  const referrals = await demoReferrals({
+    db,
+    shopId: shop.id,
+    shop: state.shop,
+    timezone: TIMEZONE,
+    history: deliveries,
+    secret: state.apiSecret,
+    baseUrl: server.url,
+    syncCodes: () => syncReferralCodes(db, shop, admin, new Date(), { log: laurel.logger() }),
+    seed: (sent) =>
+      seedEmulatorShop(
+        emulator.state,
+        state.shop,
+        { name: SHOP_NAME, currencyCode: CURRENCY, ianaTimezone: TIMEZONE },
+        sent,
+      ),
+    names,
+    timeoutMs: STALL_MS,
+  });
   // Before the figures are read, so they include it on every run alike (a re-run repeats it).
   const redeemer = topMember(members);
   const redemption =
@@ -429,7 +474,7 @@ async function main(): Promise<void> {
   // Which tier each award was posted under is the ledger's to say (dev/demo/tiers.ts).
   const multipliers = await awardMultipliers(db, shop.id);
   const expected = expectedReport(
-    expectedResults(deliveries, {
+    expectedResults([...deliveries, ...referrals.deliveries], {
       timezone: TIMEZONE,
       awardMultiplierBps: (orderId) => multipliers.byOrder.get(orderId) ?? 10_000,
     }),
@@ -464,17 +509,14 @@ async function main(): Promise<void> {
     if (!redemption.ok) healthy = false;
   }
   say(await tiersLine(db, shop.id));
+  for (const line of referrals.lines) say(line);
+  if (!referrals.ok) healthy = false;
   const early = await demoEarlyAccess({
     db,
     shopId: shop.id,
     shop: state.shop,
     timezone: TIMEZONE,
-    admin: createAdminClient({
-      shop: state.shop,
-      accessToken: state.accessToken,
-      endpoint: emulator.endpointTemplate,
-      logger: laurel.logger(),
-    }),
+    admin,
     log: laurel.logger(),
     appUrl,
     baseUrl: server.url,
@@ -495,6 +537,9 @@ async function main(): Promise<void> {
   say(`  Redemptions:            ${appUrl}/dev/admin?path=/app/redemptions`);
   say(`  Tiers:                  ${appUrl}/dev/admin?path=/app/tiers`);
   say(`  Early access:           ${appUrl}/dev/admin?path=/app/early-access`);
+  // From the history's first day: the friends' orders are dated in its last days.
+  const referralsPath = `/app/referrals?from=${localTimeText(source.from.getTime(), TIMEZONE).slice(0, 10)}`;
+  say(`  Referrals:              ${appUrl}/dev/admin?path=${encodeURIComponent(referralsPath)}`);
   say(`Storefront preview:       ${appUrl}/dev/preview`);
   // How to see each theme block there (docs/demo.md, "Storefront preview").
   const current = await listMembers(db, shop.id);

@@ -6,7 +6,10 @@
  * here from the state the demo pinned — with each award's tier multiplier read from the demo's
  * ledger (its tier-change entries, dev/demo/tiers.ts) once the demo has stopped and released its
  * PGlite directory, since which tier an order was awarded under depends on when the workers
- * processed it. The early-access product is opened as the demo's Gold and Bronze shoppers.
+ * processed it. The early-access product is opened as the demo's Gold and Bronze shoppers. The
+ * friends' referred orders the demo sends after the history (dev/demo/referrals.ts) are rebuilt
+ * from the referrers' codes in its database: their own orders earn, and the referrers' rewards are
+ * in the balances.
  * Screenshots go to tests/artifacts/.
  */
 import { randomUUID } from 'node:crypto';
@@ -17,6 +20,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAppBuilt, ROOT } from '../../dev/build';
 import { expectedReport, expectedResults } from '../../dev/demo/expected';
 import { generateHistory } from '../../dev/demo/history';
+import {
+  activeReferrerCodes,
+  expectedReferralLedger,
+  referralDifferences,
+} from '../../dev/demo/referral-check';
+import { referralCast, referralDeliveries } from '../../dev/demo/referrals';
 import { demoCatalog, topMember } from '../../dev/demo/rewards';
 import { awardMultipliers, type AwardMultipliers } from '../../dev/demo/tiers';
 import { getShopByDomain } from '../../app/models/shops.server';
@@ -72,31 +81,48 @@ async function expectation() {
     customers: state.source.customers,
   });
   const handle = await openDatabase({ pgliteDir: PGLITE_DIR });
+  const cast = referralCast(history.deliveries)!;
   let multipliers: AwardMultipliers;
+  let referrals;
+  let referralPoints;
   try {
     const shop = await getShopByDomain(handle.db, state.shop);
     multipliers = await awardMultipliers(handle.db, shop!.id);
+    referrals = referralDeliveries({
+      shop: state.shop,
+      timezone: TIMEZONE,
+      history: history.deliveries,
+      cast,
+      codes: await activeReferrerCodes(handle.db, shop!.id, cast),
+    });
+    const checked = await referralDifferences(handle.db, shop!.id, referrals.cases);
+    expect(checked.problems).toEqual([]);
+    referralPoints = expectedReferralLedger(referrals.cases, checked.outcomes);
   } finally {
     await handle.close();
   }
   expect(multipliers.problems).toEqual([]);
-  const results = expectedResults(history.deliveries, {
+  const results = expectedResults([...history.deliveries, ...referrals.deliveries], {
     timezone: TIMEZONE,
     awardMultiplierBps: (orderId) => multipliers.byOrder.get(orderId) ?? 10_000,
   });
   const report = expectedReport(results);
+  // Referral rewards are points too (not purchase points: the report leaves them out).
+  const balances = new Map(results.customers.map((c) => [c.customerId, c.balance]));
+  for (const entry of referralPoints.values()) {
+    balances.set(entry.customer, (balances.get(entry.customer) ?? 0) + entry.points);
+  }
   // The demo's redemption: the top member spends the first reward's cost (dev/demo/rewards.ts).
   const redeemer = topMember(
-    results.customers.map((c) => ({ externalId: c.customerId, lifetimeEarned: c.balance })),
+    [...balances].map(([externalId, lifetimeEarned]) => ({ externalId, lifetimeEarned })),
   )!;
   const cost = (demoCatalog()[0] as { pointsCost: number }).pointsCost;
-  const balances = new Map(results.customers.map((c) => [c.customerId, c.balance]));
   balances.set(redeemer.externalId, redeemer.lifetimeEarned - cost);
   return {
     state,
     deliveries: history.deliveries.length,
     members: results.customers.length,
-    points: results.customers.reduce((sum, c) => sum + c.balance, 0) - cost,
+    points: [...balances.values()].reduce((sum, b) => sum + b, 0),
     balances,
     cost,
     report,
@@ -162,11 +188,35 @@ describe('npm run demo', () => {
     expect(out).toMatch(/^ {2}A Gold shopper: .+; proxy: allowed true$/m);
     expect(out).toMatch(/^ {2}A Bronze shopper: .+; proxy: allowed false, opens \S+Z$/m);
     expect(out).not.toMatch(/Warning|DISAGREES/);
+    // Referrals: five friends' first orders with members' codes, each as the demo's cases say
+    // (dev/demo/referrals.ts), and the first referrer's share link answering 302.
+    expect(out).toMatch(
+      /^Referrals: 2 rewarded, 1 held, 1 rejected, 1 reversed; 1,000 points to referrers, net /m,
+    );
+    expect(out).toMatch(
+      /^ {2}Check: each referral and its ledger entries are as the cases say \(dev\/demo\/referral-check\.ts\)\.$/m,
+    );
+    const code =
+      / {2}Share link:\s+https:\/\/\S+\/apps\/loyalty\/r\/(FRIEND-[A-Z0-9]{8}) → 302 \/discount\//.exec(
+        out,
+      )?.[1];
+    expect(code, out).toBeDefined();
 
     const admin = urlAfter(out, 'Admin \\(local, dev only\\)');
     const preview = urlAfter(out, 'Storefront preview');
     const health = await fetch(urlAfter(out, 'Health'));
     expect(health.status).toBe(200);
+
+    // The share link as a shopper's browser follows it, through the storefront's app proxy (the
+    // dev stand-in signs it as Shopify does): to Shopify's discount URL, which puts the code in the
+    // cart and comes back to the home page with the welcome.
+    const landing = await fetch(`${new URL(preview).origin}/apps/loyalty/r/${code}`, {
+      redirect: 'manual',
+    });
+    expect(landing.status).toBe(302);
+    expect(landing.headers.get('location')).toBe(
+      `/discount/${code}?redirect=${encodeURIComponent('/?laurel_referral=1')}`,
+    );
 
     browser = await launchChromium();
     const page = await browser.context.newPage();
@@ -247,6 +297,33 @@ describe('npm run demo', () => {
       path: join(ARTIFACTS, 'demo-early-access-bronze.png'),
       fullPage: true,
     });
+
+    // The first referrer's Refer a friend block shows that link (their $app.referral_code, as
+    // the sync wrote it once Shopify held the code).
+    const pinned = readDemoState(STATE_FILE)!;
+    if (pinned.source.kind !== 'history') throw new Error('the demo pinned no history');
+    const referrer = referralCast(
+      generateHistory({
+        shop: pinned.shop,
+        seed: pinned.source.seed,
+        firstMonth: pinned.source.firstMonth,
+        timezone: TIMEZONE,
+        customers: pinned.source.customers,
+      }).deliveries,
+    )!.referrers[0];
+    await page.goto(`${preview}?customer=${String(referrer.id)}`);
+    const shareUrl = page.locator('[data-laurel-referral] [data-laurel-referral-url]').first();
+    await expect(shareUrl.inputValue()).resolves.toMatch(new RegExp(`/apps/loyalty/r/${code}$`));
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-referral-block.png'), fullPage: true });
+
+    // The admin's referrals page, from the link the demo printed: the held referral with its
+    // reason, to approve or reject.
+    await page.goto(urlAfter(out, ' {2}Referrals'));
+    await page.getByText('Referrals · 1 held for review').waitFor({ timeout: 15_000 });
+    await expect(page.locator('body').innerText()).resolves.toContain(
+      'Same address (hold): the friend ships to an address the referrer uses',
+    );
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-admin-referrals.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
     await browser.close();
     browser = undefined;
