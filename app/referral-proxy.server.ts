@@ -20,7 +20,7 @@ import {
   type ClickOutcome,
 } from './models/referral-codes.server';
 import { currentReferralProgram } from './models/referral-programs.server';
-import { ipKey } from '../loyalty/referrals';
+import { ipKey } from '../loyalty/contact-keys';
 import { getShopByDomain } from './models/shops.server';
 
 /** Where a friend lands after Shopify put the code in their cart: the home page, welcomed. */

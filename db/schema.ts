@@ -856,7 +856,7 @@ export const referrals = pgTable(
 
 /**
  * Contact details seen for a customer (order shipping addresses and phones, account emails), kept
- * only as keyed hashes of loyalty/referrals.ts matchableEmail / addressKey / phoneKey — enough to
+ * only as keyed hashes of loyalty/contact-keys.ts matchableEmail / addressKey / phoneKey — enough to
  * say two customers share one, never what it is. Deleted with the customer's redaction.
  */
 export const customerFingerprints = pgTable(

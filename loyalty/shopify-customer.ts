@@ -4,7 +4,7 @@
  * shopify-payload.ts, with the rules every parser follows.
  */
 import { z } from 'zod';
-import type { AddressFacts } from './referrals';
+import type { AddressFacts } from './contact-keys';
 import {
   address,
   addressFacts,

@@ -9,7 +9,7 @@
  *   the currency the rest of the refund states, else the order's or the shop's.
  */
 import { z } from 'zod';
-import { ipKey, type AddressFacts } from './referrals';
+import { ipKey, type AddressFacts } from './contact-keys';
 import {
   address,
   addressFacts,

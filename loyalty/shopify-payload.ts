@@ -21,7 +21,7 @@
  * - Timestamps must carry an offset (`2026-03-14T10:15:00-04:00` or `…Z`) and become epoch ms.
  */
 import { z } from 'zod';
-import type { AddressFacts } from './referrals';
+import type { AddressFacts } from './contact-keys';
 import { isKnownCurrency, MoneyError, parseMoney } from './money';
 
 // ---------------------------------------------------------------------------------------------
@@ -349,7 +349,7 @@ export function normaliseText(value: string | null | undefined): string | null {
 }
 
 /**
- * An address as the referral fraud rules read it (loyalty/referrals.ts addressKey), trimmed, the
+ * An address as the referral fraud rules read it (loyalty/contact-keys.ts addressKey), trimmed, the
  * country upper-cased; null when absent or empty of everything they compare.
  */
 export function addressFacts(raw: z.infer<typeof address> | null | undefined): AddressFacts | null {

@@ -14,8 +14,8 @@ import {
   matchableEmail,
   phoneKey,
   type AddressFacts,
-  type ReferralParty,
-} from '../../loyalty/referrals';
+} from '../../loyalty/contact-keys';
+import type { ReferralParty } from '../../loyalty/referrals';
 
 export type FingerprintKind = 'email' | 'address' | 'phone' | 'ip';
 
@@ -47,7 +47,7 @@ export interface ContactFacts {
   phones?: readonly (string | null)[];
 }
 
-/** The fingerprints of `contact` under the shop's key, normalised by loyalty/referrals.ts. */
+/** The fingerprints of `contact` under the shop's key, normalised by loyalty/contact-keys.ts. */
 export function contactFingerprints(
   key: string,
   contact: ContactFacts,
