@@ -9,6 +9,7 @@
  * Function (both from the product mirror, {@link productMirror}), and the admin preview.
  */
 import { z } from 'zod';
+import { schemaIssues } from './definition-issues';
 import type { CompiledTierProgram } from './tiers';
 import { wallTimeOf, zonedInstant, type WallTime } from './time';
 
@@ -144,24 +145,7 @@ export function parseEarlyAccessWindow(
   const issues: EarlyAccessIssue[] = [];
   const parsed = windowSchema.safeParse(json);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys)
-          issues.push({
-            path: [...issue.path, key].map(String).join('.'),
-            message: 'is not a known field',
-          });
-      } else {
-        issues.push({
-          path: issue.path
-            .map((p, i) =>
-              typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`,
-            )
-            .join(''),
-          message: issue.message,
-        });
-      }
-    }
+    issues.push(...schemaIssues(parsed.error));
     throw new EarlyAccessError(issues);
   }
   const data = parsed.data;

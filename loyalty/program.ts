@@ -7,6 +7,7 @@
  * The schema is documented in docs/cli.md ("Program file").
  */
 import { z } from 'zod';
+import { isRecord, schemaIssues } from './definition-issues';
 import { currencyDigits, isKnownCurrency, MoneyError, parseMoney } from './money';
 
 /** Which Shopify order amount earns (only the Shopify integrations read it; files give one amount). */
@@ -146,19 +147,6 @@ const definitionSchema = z.strictObject({
     .optional(),
 });
 
-function pathText(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
-  }
-  return out;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * Validates a program definition (already JSON-parsed) and compiles it to minor units.
  * Throws {@link ProgramError} listing every problem with its path, e.g.
@@ -167,18 +155,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export function parseProgram(json: unknown): CompiledProgram {
   const issues: ProgramIssue[] = [];
   const parsed = definitionSchema.safeParse(json);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      // Unknown keys are reported one per key so each names its own path.
-      if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) {
-          issues.push({ path: pathText([...issue.path, key]), message: 'is not a known field' });
-        }
-      } else {
-        issues.push({ path: pathText(issue.path), message: issue.message });
-      }
-    }
-  }
+  if (!parsed.success) issues.push(...schemaIssues(parsed.error));
 
   // Semantic checks run on the raw input wherever its shape allows, so one pass reports everything.
   const raw = isRecord(json) ? json : {};

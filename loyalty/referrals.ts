@@ -11,6 +11,7 @@
  * refund or cancellation takes the reward back.
  */
 import { z } from 'zod';
+import { isRecord, schemaIssues } from './definition-issues';
 import { formatMinorMoney } from './explain';
 import { formatMoney, isKnownCurrency, MoneyError, parseMoney } from './money';
 
@@ -189,18 +190,6 @@ const programSchema = z.strictObject({
   codePrefix: z.string({ error: 'must be text' }).optional(),
 });
 
-function pathText(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
-  }
-  return out;
-}
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
  * Validates a referral program (already JSON-parsed) for the shop (`shopCurrency`) and compiles
  * it. Throws {@link ReferralProgramError} listing every problem with its path.
@@ -211,16 +200,7 @@ export function parseReferralProgram(
 ): CompiledReferralProgram {
   const issues: ReferralIssue[] = [];
   const parsed = programSchema.safeParse(json);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys)
-          issues.push({ path: pathText([...issue.path, key]), message: 'is not a known field' });
-      } else {
-        issues.push({ path: pathText(issue.path), message: issue.message });
-      }
-    }
-  }
+  if (!parsed.success) issues.push(...schemaIssues(parsed.error));
   const raw = isRecord(json) ? json : {};
   let currency: string | null = null;
   if (typeof raw.currency === 'string') {

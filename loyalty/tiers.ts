@@ -14,6 +14,7 @@
  * the grace period (`graceDays`, local calendar days); only then does the member move down.
  */
 import { z } from 'zod';
+import { isRecord, schemaIssues } from './definition-issues';
 import { formatMinorMoney } from './explain';
 import { isKnownCurrency, MoneyError, parseMoney } from './money';
 import { addZonedDays, addZonedMonths, wallTimeOf, zonedYearStart } from './time';
@@ -161,18 +162,6 @@ const programSchema = z.strictObject({
     .max(MAX_TIERS, `may have at most ${MAX_TIERS} tiers`),
 });
 
-function pathText(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
-  }
-  return out;
-}
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** "1.5" → 15000 basis points; null when not a multiplier in 1–10 with ≤ 4 decimals. */
 export function parseMultiplier(text: string): number | null {
   const m = MULTIPLIER.exec(text);
@@ -201,16 +190,7 @@ export function parseTierProgram(
 ): CompiledTierProgram {
   const issues: TierIssue[] = [];
   const parsed = programSchema.safeParse(json);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys)
-          issues.push({ path: pathText([...issue.path, key]), message: 'is not a known field' });
-      } else {
-        issues.push({ path: pathText(issue.path), message: issue.message });
-      }
-    }
-  }
+  if (!parsed.success) issues.push(...schemaIssues(parsed.error));
   const raw = isRecord(json) ? json : {};
   const metric = raw.metric;
   let currency: string | null = null;
