@@ -342,15 +342,15 @@ export async function demoReferrals(options: {
     0,
   );
   const who = (c: ReferralCase) =>
-    `${c.friend} → ${options.names.get(c.referrerId) || c.referrerId}`;
+    `${c.friend}, referred by ${options.names.get(c.referrerId) || c.referrerId}`;
   const shareLink = `https://${options.shop}/apps/loyalty/r/${code}`;
   const lines = [
     `Referrals: ${referralCounts(outcomes)}; ${net.toLocaleString('en-US')} points to referrers, net (program: 10% off a friend's first order, ${DEMO_REFERRER_POINTS} points from $25).`,
     ...scenario.cases.map((c) => {
       const status = outcomes.get(c.orderId)?.status ?? 'not recorded';
-      return `  ${`${who(c)}:`.padEnd(38)} ${c.orderName} with ${c.friendCode}, ${c.why}: ${status}`;
+      return `  ${`${who(c)}:`.padEnd(44)} ${c.orderName} with ${c.friendCode}, ${c.why}: ${status}`;
     }),
-    `  Share link:                          ${shareLink} → ${landing.status} ${landing.location ?? ''}`,
+    `  Share link:                                ${shareLink} → ${landing.status} ${landing.location ?? ''}`,
   ];
   if (problems.length === 0) {
     lines.push(
