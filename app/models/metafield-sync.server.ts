@@ -327,14 +327,25 @@ export async function recordSynced(
   note: string | null = null,
 ): Promise<void> {
   if (rows.length === 0) return;
+  // Rows locked in customer id order first, as every marker takes them (markMetafieldsPending,
+  // markMembersPending): an UPDATE … FROM a join locks in whatever order the join yields, and two
+  // writers taking one shop's rows in different orders deadlock.
   await db.execute(sql`
+    WITH x AS (
+      SELECT * FROM jsonb_to_recordset(${writtenJson(rows)}::jsonb)
+        AS x(customer_id integer, revision bigint, ledger_position bigint)
+    ), locked AS (
+      SELECT s.customer_id FROM customer_metafield_sync s
+      WHERE s.shop_id = ${shopId} AND s.customer_id IN (SELECT customer_id FROM x)
+      ORDER BY s.customer_id FOR UPDATE
+    )
     UPDATE customer_metafield_sync AS s
     SET synced_revision = x.revision,
         synced_position = CASE WHEN ${note}::text IS NULL THEN x.ledger_position ELSE s.synced_position END,
         synced_at = now(), attempts = 0, retry_after = NULL, last_error = ${note}::text
-    FROM jsonb_to_recordset(${writtenJson(rows)}::jsonb)
-      AS x(customer_id integer, revision bigint, ledger_position bigint)
+    FROM x
     WHERE s.shop_id = ${shopId} AND s.customer_id = x.customer_id
+      AND s.customer_id IN (SELECT customer_id FROM locked)
       AND s.synced_revision < x.revision`);
 }
 
@@ -351,12 +362,21 @@ export async function recordSyncFailures(
   const json = JSON.stringify(
     rows.map((r) => ({ customer_id: r.customerId, revision: r.revision, error: r.error })),
   );
+  // Locked in customer id order first, as in recordSynced.
   await db.execute(sql`
+    WITH x AS (
+      SELECT * FROM jsonb_to_recordset(${json}::jsonb) AS x(customer_id integer, revision bigint, error text)
+    ), locked AS (
+      SELECT s.customer_id FROM customer_metafield_sync s
+      WHERE s.shop_id = ${shopId} AND s.customer_id IN (SELECT customer_id FROM x)
+      ORDER BY s.customer_id FOR UPDATE
+    )
     UPDATE customer_metafield_sync AS s
     SET attempts = s.attempts + 1, last_error = left(x.error, 500),
         retry_after = now() + make_interval(secs => ${RETRY_BASE_MS / 1000}::int * power(2, s.attempts))
-    FROM jsonb_to_recordset(${json}::jsonb) AS x(customer_id integer, revision bigint, error text)
-    WHERE s.shop_id = ${shopId} AND s.customer_id = x.customer_id AND s.revision = x.revision`);
+    FROM x
+    WHERE s.shop_id = ${shopId} AND s.customer_id = x.customer_id AND s.revision = x.revision
+      AND s.customer_id IN (SELECT customer_id FROM locked)`);
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   type MetafieldSyncOptions,
   type MetafieldSyncResult,
 } from '../../app/metafield-sync.server';
+import { sqlStateOf } from '../../app/errors';
 import { shopsDueForSync } from '../../app/models/metafield-sync.server';
 import { METAFIELD_QUEUE, syncMetafieldsJob } from '../jobs';
 import type { QueueSettings } from '../queue.server';
@@ -82,8 +83,14 @@ export async function runMetafieldSyncJob(
     result = await syncShopMetafields({ db: deps.db, shop, log, ...deps.sync });
   } catch (error) {
     const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const cause = (error as Error).cause;
     log.warn(
-      { shop, err: (error as Error).message },
+      {
+        shop,
+        err: (error as Error).message,
+        // A failed statement's own reason (deadlock, timeout…) is in its cause, not its message.
+        ...(cause instanceof Error ? { cause: cause.message, sqlState: sqlStateOf(error) } : {}),
+      },
       finalAttempt
         ? 'metafield sync failed; its retries are over, the sweep enqueues the shop again'
         : 'metafield sync failed; will retry',
