@@ -421,8 +421,10 @@ async function main(): Promise<void> {
     names,
     timeoutMs: STALL_MS,
   });
-  // Before the figures are read, so they include it on every run alike (a re-run repeats it).
-  const redeemer = topMember(members);
+  // Before the figures are read, so they include it on every run alike (a re-run repeats it). The
+  // members as they stand after the referrals: a referrer's reward can make them the top member,
+  // and a re-run (whose members list already holds it) must pick the same one.
+  const redeemer = topMember(await listMembers(db, shop.id));
   const redemption =
     redeemer &&
     (await demoRedemption({
