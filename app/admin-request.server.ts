@@ -8,9 +8,21 @@ import { getDatabase } from './db.server';
 import { AppError, ErrorCode, httpStatusFor, isAppError } from './errors';
 import { getShopByDomain } from './models/shops.server';
 
-/** The admin request's shop and database; a 404 with a reason when the shop is not set up. */
+/**
+ * Who is acting in the admin: the staff member Shopify's session token names (`sub`, the admin
+ * user id) and its session (`sid`). What manual adjustments and imports record as their author.
+ */
+export interface StaffMember {
+  userId: string;
+  sessionId: string | null;
+}
+
+/**
+ * The admin request's shop, database and staff member; a 404 with a reason when the shop is not set
+ * up.
+ */
 export async function adminShop(request: Request) {
-  const { session } = await authenticateAdmin(request);
+  const { session, sessionToken } = await authenticateAdmin(request);
   const { db } = await getDatabase();
   const shop = await getShopByDomain(db, session.shop);
   if (!shop) {
@@ -21,7 +33,25 @@ export async function adminShop(request: Request) {
       ),
     );
   }
-  return { db, shop };
+  const staff: StaffMember = {
+    userId: typeof sessionToken?.sub === 'string' ? sessionToken.sub : 'unknown',
+    sessionId: typeof sessionToken?.sid === 'string' ? sessionToken.sid : null,
+  };
+  return { db, shop, staff, locale: adminLocale(request) };
+}
+
+/**
+ * The admin user's locale: Shopify opens an embedded app with `locale=<BCP 47>`; App Bridge keeps
+ * it on in-app navigation. Anything unreadable falls back to en-US (a format, never a refusal).
+ */
+export function adminLocale(request: Request): string {
+  const requested = new URL(request.url).searchParams.get('locale');
+  if (!requested || requested.length > 35) return 'en-US';
+  try {
+    return Intl.getCanonicalLocales(requested)[0] ?? 'en-US';
+  } catch {
+    return 'en-US';
+  }
 }
 
 /**

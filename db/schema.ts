@@ -895,3 +895,48 @@ export const shopFingerprintKeys = pgTable('shop_fingerprint_keys', {
   key: text('key').notNull(),
   createdAt: createdAt(),
 });
+
+/**
+ * History imports started from the admin (docs/import.md): the uploaded file waits here for the
+ * import job, which records progress as it goes, so a reloaded page (or another staff member)
+ * sees where it is. The file is dropped once the import has finished; its outcome stays.
+ */
+export const historyImports = pgTable(
+  'history_imports',
+  {
+    id: serial('id').primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    fileName: text('file_name').notNull(),
+    /** shopify (Admin → Orders → Export) | transactions (customer_id,date,amount…) */
+    format: text('format').notNull(),
+    /** queued → running → done | failed */
+    status: text('status').notNull().default('queued'),
+    /** The file as uploaded (UTF-8 CSV); null once the import has finished. */
+    content: text('content'),
+    bytes: integer('bytes').notNull(),
+    totalRows: integer('total_rows').notNull(),
+    processedRows: integer('processed_rows').notNull().default(0),
+    /** What the import did: posted, alreadyPresent, ordersRecorded, ordersAttached, guestOrders… */
+    counts: jsonb('counts').notNull().default({}),
+    /** Rows imported without effect, each `{line, reason}` (the first 1,000). */
+    skipped: jsonb('skipped').notNull().default([]),
+    skippedCount: integer('skipped_count').notNull().default(0),
+    /** Why a failed import stopped. */
+    error: text('error'),
+    /** The staff member who started it (app/admin-request.server.ts StaffMember). */
+    startedBy: jsonb('started_by').notNull(),
+    createdAt: createdAt(),
+    startedAt: tstz('started_at'),
+    finishedAt: tstz('finished_at'),
+  },
+  (t) => [
+    index('history_imports_shop_idx').on(t.shopId, t.id),
+    check(
+      'history_imports_status_known',
+      sql`${t.status} IN ('queued', 'running', 'done', 'failed')`,
+    ),
+    check('history_imports_format_known', sql`${t.format} IN ('shopify', 'transactions')`),
+  ],
+);

@@ -28,11 +28,16 @@ export default function App() {
         <Link to="/app" rel="home">
           Loyalty
         </Link>
+        <Link to="/app/program">Program</Link>
+        <Link to="/app/customers">Customers</Link>
+        <Link to="/app/reports">Reports</Link>
+        <Link to="/app/liability">Liability</Link>
         <Link to="/app/rewards">Rewards</Link>
         <Link to="/app/redemptions">Redemptions</Link>
         <Link to="/app/tiers">Tiers</Link>
         <Link to="/app/early-access">Early access</Link>
         <Link to="/app/referrals">Referrals</Link>
+        <Link to="/app/import">Import history</Link>
       </NavMenu>
       <Outlet />
     </AppProvider>
