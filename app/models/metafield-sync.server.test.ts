@@ -179,6 +179,46 @@ describe('recording what was written', () => {
     expect(await hasPendingMembers(db(), shop.id)).toBe(false);
   });
 
+  it('never waits for a member a posting transaction holds, so it cannot deadlock with one', async () => {
+    const shop = await newShop();
+    const ada = await newCustomer(shop.id);
+    const bob = await newCustomer(shop.id);
+    const a = await post(db(), shop.id, entry(ada.id, 'order:1:earn', 10));
+    const b = await post(db(), shop.id, entry(bob.id, 'order:2:earn', 20));
+    // A poster that marks Bob, then (a second sorted call: the tier evaluation's) Ada.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let holding!: () => void;
+    const holdsBob = new Promise<void>((resolve) => (holding = resolve));
+    const poster = db().transaction(async (tx) => {
+      await markMetafieldsPending(tx, shop.id, [
+        { customerId: bob.id, ledgerPosition: b.entry.id },
+      ]);
+      holding();
+      await released;
+      await markMetafieldsPending(tx, shop.id, [
+        { customerId: ada.id, ledgerPosition: a.entry.id },
+      ]);
+    });
+    await holdsBob;
+    const recorded = recordSynced(db(), shop.id, [
+      { customerId: ada.id, revision: 1, ledgerPosition: a.entry.id },
+      { customerId: bob.id, revision: 1, ledgerPosition: b.entry.id },
+    ]);
+    const outcome = await Promise.race([
+      recorded.then(() => 'recorded'),
+      new Promise((resolve) => setTimeout(() => resolve('waited'), 3_000)),
+    ]);
+    release();
+    await poster;
+    await recorded;
+    expect(outcome).toBe('recorded');
+    const states = new Map((await memberSyncStates(db(), shop.id)).map((s) => [s.customerId, s]));
+    // Ada's write is recorded (and she is pending again for the poster's change); Bob's is not.
+    expect(states.get(ada.id)).toMatchObject({ syncedRevision: 1, revision: 2 });
+    expect(states.get(bob.id)).toMatchObject({ syncedRevision: 0, revision: 2 });
+  });
+
   it('a refused member backs off, is given up after the cap, and a new change starts it afresh', async () => {
     const shop = await newShop();
     const ada = await newCustomer(shop.id);

@@ -327,9 +327,11 @@ export async function recordSynced(
   note: string | null = null,
 ): Promise<void> {
   if (rows.length === 0) return;
-  // Rows locked in customer id order first, as every marker takes them (markMetafieldsPending,
-  // markMembersPending): an UPDATE … FROM a join locks in whatever order the join yields, and two
-  // writers taking one shop's rows in different orders deadlock.
+  // Rows locked first, skipping any a posting transaction holds: an UPDATE … FROM a join locks in
+  // whatever order the join yields, and even in id order the sync deadlocked with a transaction
+  // that marks members in two sorted calls (the ledger's post, then the tier evaluation's). A row
+  // held by a poster is about to get a newer revision, so it stays pending whatever is recorded
+  // here: skipping it costs at most one repeated write, never a missed one.
   await db.execute(sql`
     WITH x AS (
       SELECT * FROM jsonb_to_recordset(${writtenJson(rows)}::jsonb)
@@ -337,7 +339,7 @@ export async function recordSynced(
     ), locked AS (
       SELECT s.customer_id FROM customer_metafield_sync s
       WHERE s.shop_id = ${shopId} AND s.customer_id IN (SELECT customer_id FROM x)
-      ORDER BY s.customer_id FOR UPDATE
+      ORDER BY s.customer_id FOR UPDATE SKIP LOCKED
     )
     UPDATE customer_metafield_sync AS s
     SET synced_revision = x.revision,
@@ -362,14 +364,14 @@ export async function recordSyncFailures(
   const json = JSON.stringify(
     rows.map((r) => ({ customer_id: r.customerId, revision: r.revision, error: r.error })),
   );
-  // Locked in customer id order first, as in recordSynced.
+  // Locked as in recordSynced: a member a poster holds is changing and gets a fresh try anyway.
   await db.execute(sql`
     WITH x AS (
       SELECT * FROM jsonb_to_recordset(${json}::jsonb) AS x(customer_id integer, revision bigint, error text)
     ), locked AS (
       SELECT s.customer_id FROM customer_metafield_sync s
       WHERE s.shop_id = ${shopId} AND s.customer_id IN (SELECT customer_id FROM x)
-      ORDER BY s.customer_id FOR UPDATE
+      ORDER BY s.customer_id FOR UPDATE SKIP LOCKED
     )
     UPDATE customer_metafield_sync AS s
     SET attempts = s.attempts + 1, last_error = left(x.error, 500),
