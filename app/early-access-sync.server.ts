@@ -369,7 +369,15 @@ class SyncRun {
     try {
       await this.writeTimes(state.validationId, value);
     } catch (error) {
-      return refused(error);
+      if (!ownerGone(error)) return refused(error);
+      // The recorded validation is not at Shopify any more (deleted there, or a store that was
+      // reset): forget it, then find or create the shop's validation as on a first run.
+      this.log.warn(
+        { validationId: state.validationId },
+        'the recorded early-access validation is gone at Shopify; finding or creating it again',
+      );
+      await recordShopEarlyAccess(this.tx, this.shopId, { validationId: null, syncedTimes: null });
+      return this.syncValidation(now);
     }
     await recordShopEarlyAccess(this.tx, this.shopId, {
       syncedTimes: slots,
@@ -410,4 +418,14 @@ function sameJson(text: string, value: unknown): boolean {
   } catch {
     return false;
   }
+}
+
+/** Shopify refused a metafield write because its owner (the validation) does not exist. */
+function ownerGone(error: unknown): boolean {
+  return (
+    error instanceof AdminApiError &&
+    error.code === 'USER_ERRORS' &&
+    error.userErrors.length > 0 &&
+    error.userErrors.every((e) => (e.field ?? []).includes('ownerId'))
+  );
 }

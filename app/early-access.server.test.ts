@@ -421,6 +421,27 @@ describe('saving, mirroring and syncing', () => {
     expect(emulator.state.validations(t.shop.domain)).toHaveLength(1);
   });
 
+  it('a recorded validation Shopify no longer has is forgotten, and the real one found', async () => {
+    const t = await installedShop();
+    await saveEarlyAccessWindow(t.deps, window({ type: 'product', id: t.product() }));
+    expect(await sync(t)).toMatchObject({ validation: 'created' });
+    // What a demo re-run against a fresh store met: an id from an earlier store, times to write.
+    await db()
+      .update(shopEarlyAccess)
+      .set({ validationId: 'gid://shopify/Validation/999999', syncedTimes: null })
+      .where(eq(shopEarlyAccess.shopId, t.shop.id));
+    expect(await sync(t)).toMatchObject({ validation: 'adopted' });
+    const [state] = await db()
+      .select()
+      .from(shopEarlyAccess)
+      .where(eq(shopEarlyAccess.shopId, t.shop.id));
+    expect(state).toMatchObject({
+      validationId: `gid://shopify/Validation/${emulator.state.validations(t.shop.domain)[0]!.id}`,
+      lastError: null,
+    });
+    expect(emulator.state.validations(t.shop.domain)).toHaveLength(1);
+  });
+
   it('a window that ended more than a day ago leaves the mirrors (deleted at Shopify)', async () => {
     const t = await installedShop();
     const product = t.product();
