@@ -214,7 +214,11 @@ describe('replay ≡ settlement', () => {
           award: null,
           postedReversalKeys: new Set(),
           alreadyReversed: 0,
-          refunds: refunds.map((r, i) => ({ refundId: `r${i}`, ...r })),
+          refunds: refunds.map((r, i) => ({
+            refundId: `r${i}`,
+            merchandiseMinor: r.merchandiseMinor,
+            processedAt: new Date(r.processedAt),
+          })),
           tier: { key: 'gold', name: 'Gold', version: 1, multiplierBps: o.multiplierBps },
         });
         const posted = [plan.award, ...plan.reversals].reduce((s, e) => s + (e?.points ?? 0), 0);

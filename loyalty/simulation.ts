@@ -16,7 +16,7 @@ import { earnPoints } from './earn';
 import { pointsToMinor, type PointValue } from './point-value';
 import type { CompiledProgram } from './program';
 import { targetReversed } from './reversal';
-import { monthKeyOfInstant } from './time';
+import { zonedMidnight } from './time';
 
 export interface SimulationRefund {
   /** Epoch ms: the reversal's month. */
@@ -134,25 +134,26 @@ export function replayAward(
 }
 
 /**
- * Replays every order under both programs. Linear in orders + refunds; the only per-order cost
- * beyond the bands is a month lookup (cached per 15 minutes of time by loyalty/time.ts).
+ * Replays every order under both programs. Linear in orders + refunds; months are found by
+ * comparing with their first instants (an order before the first month counts in it, after the
+ * last in the last).
  */
 export function simulate(input: SimulationInput): SimulationResult {
   const { months, timezone } = input;
   if (months.length === 0) throw new RangeError('a simulation needs at least one month');
-  const index = new Map(months.map((m, i) => [m, i]));
-  const first = months[0]!;
+  const count = months.length;
+  // Month starts as instants: a month lookup is a few comparisons, no calendar maths per order.
+  const starts = months.map((m) => zonedMidnight(`${m}-01`, timezone));
   const monthOf = (instant: number): number => {
-    const key = monthKeyOfInstant(instant, timezone);
-    return index.get(key) ?? (key < first ? 0 : months.length - 1);
+    let i = count - 1;
+    while (i > 0 && instant < starts[i]!) i--;
+    return i;
   };
-  const ordersPerMonth = new Array<number>(months.length).fill(0);
+  const ordersPerMonth = new Array<number>(count).fill(0);
   const current = months.map(tally);
   const draft = months.map(tally);
-  // Per member: the draft's net minus the current net, per month and overall.
-  const monthDelta = months.map(() => new Map<number, number>());
-  const totalDelta = new Map<number, number>();
-  const members = new Set<number>();
+  // Per member: the draft's net minus the current net, per month, then over the whole period.
+  const deltas = new Map<number, Float64Array>();
   let refunds = 0;
 
   const replay = (
@@ -164,33 +165,28 @@ export function simulate(input: SimulationInput): SimulationResult {
   ) => {
     if (award.points === 0) return;
     const customer = order.customerId!;
-    members.add(customer);
+    let delta = deltas.get(customer);
+    if (!delta) deltas.set(customer, (delta = new Float64Array(count + 1)));
     tallies[orderMonth]!.issued += award.points;
     tallies[orderMonth]!.awardedOrders++;
-    const move = (month: number, points: number) => {
-      if (points === 0) return;
-      const deltas = monthDelta[month]!;
-      deltas.set(customer, (deltas.get(customer) ?? 0) + sign * points);
-      totalDelta.set(customer, (totalDelta.get(customer) ?? 0) + sign * points);
-    };
-    move(orderMonth, award.points);
+    delta[orderMonth]! += sign * award.points;
+    delta[count]! += sign * award.points;
     let refunded = 0;
     let reversed = 0;
+    const reverse = (instant: number, points: number) => {
+      reversed += points;
+      const month = monthOf(instant);
+      tallies[month]!.reversed += points;
+      delta[month]! -= sign * points;
+      delta[count]! -= sign * points;
+    };
     for (const refund of order.refunds) {
       refunded += refund.merchandiseMinor;
       const target = targetReversed(award.points, award.amountMinor, refunded, false);
-      const delta = Math.max(0, target - reversed);
-      if (delta === 0) continue;
-      reversed += delta;
-      const month = monthOf(refund.processedAt);
-      tallies[month]!.reversed += delta;
-      move(month, -delta);
+      if (target > reversed) reverse(refund.processedAt, target - reversed);
     }
     if (order.cancelledAt !== null && reversed < award.points) {
-      const delta = award.points - reversed;
-      const month = monthOf(order.cancelledAt);
-      tallies[month]!.reversed += delta;
-      move(month, -delta);
+      reverse(order.cancelledAt, award.points - reversed);
     }
   };
 
@@ -218,9 +214,9 @@ export function simulate(input: SimulationInput): SimulationResult {
       awardedOrders: t.awardedOrders,
     };
   };
-  const affected = (deltas: Map<number, number>) => {
+  const affected = (slot: number) => {
     let n = 0;
-    for (const delta of deltas.values()) if (delta !== 0) n++;
+    for (const delta of deltas.values()) if (delta[slot] !== 0) n++;
     return n;
   };
   const sum = (tallies: Tally[]): Tally =>
@@ -238,15 +234,15 @@ export function simulate(input: SimulationInput): SimulationResult {
       orders: ordersPerMonth[i]!,
       current: side(current[i]!),
       draft: side(draft[i]!),
-      membersAffected: affected(monthDelta[i]!),
+      membersAffected: affected(i),
     })),
     totals: {
       orders: ordersPerMonth.reduce((a, b) => a + b, 0),
       current: side(sum(current)),
       draft: side(sum(draft)),
-      membersAffected: affected(totalDelta),
+      membersAffected: affected(count),
     },
-    members: members.size,
+    members: deltas.size,
     refunds,
   };
 }

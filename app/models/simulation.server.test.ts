@@ -52,7 +52,7 @@ beforeAll(async () => {
   await publishProgram(db, shop.id, referenceProgram, day('2025-01-01T00:00:00Z'));
   await publishProgram(db, shop.id, v2, day('2026-11-01T04:00:00Z'));
   await seedTierProgram(db, shop.id);
-  const members = [];
+  const members: { id: number }[] = [];
   for (let i = 0; i < 6; i++) {
     members.push(await ensureCustomer(db, shop.id, { externalId: `sim-${i}` }));
   }

@@ -73,7 +73,9 @@ export async function loadSimulationOrders(
   // Rows written before processed_at existed fall back to their creation time, as settlement does.
   const at = sql.raw('coalesce(o.processed_at, o.created_at)');
   const inWindow = sql`o.shop_id = ${shop.id} AND ${at} >= ${from}::timestamptz AND ${at} <= ${to}::timestamptz AND o.currency = ${shop.currency}`;
-  const orderRows = (await db.execute(sql`
+  // Three independent reads: on a pool they run side by side (in a transaction, one after another).
+  const [orderRows, refundRows, multiplierRows] = await Promise.all([
+    db.execute(sql`
     SELECT o.shopify_order_id AS id,
       floor(extract(epoch FROM ${at}) * 1000)::float8 AS at,
       o.customer_id AS customer,
@@ -83,38 +85,40 @@ export async function loadSimulationOrders(
       floor(extract(epoch FROM o.cancelled_at) * 1000)::float8 AS cancelled,
       o.earn_amount_minor::float8 AS earn,
       o.total_minor::float8 AS total
-    FROM orders o WHERE ${inWindow}`)) as unknown as Rows<{
-    id: string;
-    at: number;
-    customer: number | null;
-    paid: boolean;
-    test: boolean;
-    pos: boolean;
-    cancelled: number | null;
-    earn: number;
-    total: number;
-  }>;
-  const refundRows = (await db.execute(sql`
+    FROM orders o WHERE ${inWindow}`) as unknown as Promise<
+      Rows<{
+        id: string;
+        at: number;
+        customer: number | null;
+        paid: boolean;
+        test: boolean;
+        pos: boolean;
+        cancelled: number | null;
+        earn: number;
+        total: number;
+      }>
+    >,
+    db.execute(sql`
     SELECT r.shopify_order_id AS id,
       floor(extract(epoch FROM r.processed_at) * 1000)::float8 AS at,
       r.merchandise_minor::float8 AS merchandise
     FROM order_refunds r
     JOIN orders o ON o.shop_id = r.shop_id AND o.shopify_order_id = r.shopify_order_id
     WHERE r.shop_id = ${shop.id} AND ${inWindow}
-    ORDER BY r.id`)) as unknown as Rows<{ id: string; at: number; merchandise: number }>;
-  // Only awards that carry a multiplier (a tier's) say anything the replay needs; awards are
-  // dated at their order's processed_at, so the window bounds them too.
-  const multiplierRows = (await db.execute(sql`
+    ORDER BY r.id`) as unknown as Promise<Rows<{ id: string; at: number; merchandise: number }>>,
+    // Only awards that carry a multiplier (a tier's) say anything the replay needs; awards are
+    // dated at their order's processed_at, so the window bounds them too.
+    db.execute(sql`
     SELECT e.subject_id AS id,
       ARRAY(SELECT (m->>'factorBps')::int FROM jsonb_array_elements(e.inputs->'multipliers') m) AS bps
     FROM ledger_entries e
     WHERE e.shop_id = ${shop.id} AND e.source = 'order'
       AND e.occurred_at >= ${from}::timestamptz AND e.occurred_at <= ${to}::timestamptz
       AND jsonb_typeof(e.inputs->'multipliers') = 'array'
-      AND jsonb_array_length(e.inputs->'multipliers') > 0`)) as unknown as Rows<{
-    id: string;
-    bps: number[];
-  }>;
+      AND jsonb_array_length(e.inputs->'multipliers') > 0`) as unknown as Promise<
+      Rows<{ id: string; bps: number[] }>
+    >,
+  ]);
 
   const refunds = new Map<string, SimulationRefund[]>();
   for (const r of refundRows.rows) {
@@ -167,11 +171,11 @@ export async function simulateShopProgram(
 ): Promise<ShopSimulation> {
   const window = simulationWindow(options.months, shop.timezone, options.now);
   const started = performance.now();
-  const [orders, timeline, pointValue] = [
-    await loadSimulationOrders(db, shop, window),
-    await programTimeline(db, shop.id),
-    await shopPointValue(db, shop),
-  ];
+  const [orders, timeline, pointValue] = await Promise.all([
+    loadSimulationOrders(db, shop, window),
+    programTimeline(db, shop.id),
+    shopPointValue(db, shop),
+  ]);
   const loaded = performance.now();
   const result = simulate({
     orders,
