@@ -266,49 +266,60 @@ function Editor({ loaded }: { loaded: Loaded }) {
             const at = `bands[${i}]`;
             const last = i === values.bands.length - 1;
             return (
-              <div key={i} role="group" aria-label={`Band ${i + 1}`}>
-                <InlineStack gap="300" blockAlign="start" wrap={false}>
+              <div
+                key={i}
+                role="group"
+                aria-label={`Band ${i + 1}`}
+                // Columns line up from band to band whatever the errors under a field.
+                style={{
+                  display: 'grid',
+                  gridTemplateColumns: '4.5rem 1fr 1fr 1fr auto',
+                  gap: '0.75rem',
+                  alignItems: 'start',
+                }}
+              >
+                <div style={{ paddingTop: '1.75rem' }}>
                   <Text as="h3" variant="headingSm">
                     {`Band ${i + 1}`}
                   </Text>
-                  <TextField
-                    label="Over"
-                    value={band.over}
-                    onChange={(over) => setBand(i, { over })}
-                    error={errors[`${at}.over`]}
-                    prefix={loaded.currency}
-                    inputMode="decimal"
-                    autoComplete="off"
-                  />
-                  <TextField
-                    label="Up to"
-                    value={band.upTo}
-                    onChange={(upTo) => setBand(i, { upTo })}
-                    error={errors[`${at}.upTo`]}
-                    prefix={loaded.currency}
-                    inputMode="decimal"
-                    autoComplete="off"
-                    placeholder={last ? 'No ceiling' : ''}
-                  />
-                  <TextField
-                    label="Points per unit"
-                    value={band.pointsPerUnit}
-                    onChange={(pointsPerUnit) => setBand(i, { pointsPerUnit })}
-                    error={errors[`${at}.pointsPerUnit`]}
-                    inputMode="numeric"
-                    autoComplete="off"
-                  />
-                  <div style={{ paddingTop: '1.5rem' }}>
-                    <Button
-                      tone="critical"
-                      disabled={values.bands.length === 1}
-                      onClick={() => setBands(values.bands.filter((_, j) => j !== i))}
-                      accessibilityLabel={`Remove band ${i + 1}`}
-                    >
-                      Remove
-                    </Button>
-                  </div>
-                </InlineStack>
+                </div>
+                <TextField
+                  label="Over"
+                  value={band.over}
+                  onChange={(over) => setBand(i, { over })}
+                  error={errors[`${at}.over`]}
+                  prefix={loaded.currency}
+                  inputMode="decimal"
+                  autoComplete="off"
+                />
+                <TextField
+                  label="Up to"
+                  value={band.upTo}
+                  onChange={(upTo) => setBand(i, { upTo })}
+                  error={errors[`${at}.upTo`]}
+                  prefix={loaded.currency}
+                  inputMode="decimal"
+                  autoComplete="off"
+                  placeholder={last ? 'No ceiling' : ''}
+                />
+                <TextField
+                  label="Points per unit"
+                  value={band.pointsPerUnit}
+                  onChange={(pointsPerUnit) => setBand(i, { pointsPerUnit })}
+                  error={errors[`${at}.pointsPerUnit`]}
+                  inputMode="numeric"
+                  autoComplete="off"
+                />
+                <div style={{ paddingTop: '1.5rem' }}>
+                  <Button
+                    tone="critical"
+                    disabled={values.bands.length === 1}
+                    onClick={() => setBands(values.bands.filter((_, j) => j !== i))}
+                    accessibilityLabel={`Remove band ${i + 1}`}
+                  >
+                    Remove
+                  </Button>
+                </div>
               </div>
             );
           })}
@@ -417,7 +428,6 @@ function Editor({ loaded }: { loaded: Loaded }) {
                 onChange={setMonths}
                 error={errors.months}
                 autoComplete="off"
-                helpText="This month and the ones before"
               />
             </div>
             <Button onClick={() => send('simulate')} loading={busy === 'simulate'}>
