@@ -11,7 +11,11 @@
 // Target (a 2-core machine, PostgreSQL local): ≤ 2 s for 100,000 orders.
 import { sql } from 'drizzle-orm';
 import { getShopByDomain } from '../app/models/shops.server';
-import { simulateShopProgram, simulationWindow } from '../app/models/simulation.server';
+import {
+  simulateShopProgram,
+  simulationStatements,
+  simulationWindow,
+} from '../app/models/simulation.server';
 import { shops } from '../db/schema';
 import { parseProgram, referenceProgram } from '../loyalty/program';
 import {
@@ -130,6 +134,21 @@ async function main(): Promise<void> {
     out(
       `  simulate (${opt.runs} runs): median ${ms(percentile(t, 50))}, p95 ${ms(percentile(t, 95))} — load median ${ms(percentile(sorted(loads), 50))}, replay median ${ms(percentile(sorted(replays), 50))}`,
     );
+    // Where the load goes: each statement's own execution time in PostgreSQL (no transfer).
+    const statements = simulationStatements(shop, simulationWindow(3, TZ, now));
+    const server: string[] = [];
+    for (const [name, statement] of Object.entries(statements)) {
+      const result = (await db.execute(
+        sql`EXPLAIN (ANALYZE, FORMAT JSON) ${statement}`,
+      )) as unknown as {
+        rows: { 'QUERY PLAN': [{ 'Execution Time': number; Plan: { 'Actual Rows': number } }] }[];
+      };
+      const [plan] = result.rows[0]!['QUERY PLAN'];
+      server.push(
+        `${name} ${ms(plan['Execution Time'])} (${plan.Plan['Actual Rows'].toLocaleString('en-US')} rows)`,
+      );
+    }
+    out(`  in PostgreSQL: ${server.join(', ')}`);
     out(`  target ≤ ${TARGET_MS} ms p95: ${verdict(percentile(t, 95) <= TARGET_MS)}`);
   } finally {
     await handle.close();

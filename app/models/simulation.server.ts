@@ -4,7 +4,7 @@
  * awards recorded, read in three statements of compact rows (numbers cast in SQL, no ORM mapping)
  * — 100,000 orders load in a few hundred milliseconds (`npm run bench:simulate`, docs/perf.md).
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
 import type { PointValue } from '../../loyalty/point-value';
 import type { CompiledProgram } from '../../loyalty/program';
@@ -60,22 +60,20 @@ export function simulationWindow(months: number, timezone: string, now: Date): S
 type Rows<T> = { rows: T[] };
 
 /**
- * The shop's orders processed in [from, to] in its currency (orders in another currency could
- * not earn), with refunds in the order recorded and the multipliers of their awards.
+ * The three statements of {@link loadSimulationOrders}: the period's orders, their refunds, and
+ * the awards that recorded a multiplier (exported so `bench:simulate` can EXPLAIN them).
  */
-export async function loadSimulationOrders(
-  db: Executor,
+export function simulationStatements(
   shop: Pick<Shop, 'id' | 'currency'>,
   window: Pick<SimulationWindow, 'from' | 'to'>,
-): Promise<SimulationOrder[]> {
+): { orders: SQL; refunds: SQL; multipliers: SQL } {
   const from = window.from.toISOString();
   const to = window.to.toISOString();
   // Rows written before processed_at existed fall back to their creation time, as settlement does.
   const at = sql.raw('coalesce(o.processed_at, o.created_at)');
   const inWindow = sql`o.shop_id = ${shop.id} AND ${at} >= ${from}::timestamptz AND ${at} <= ${to}::timestamptz AND o.currency = ${shop.currency}`;
-  // Three independent reads: on a pool they run side by side (in a transaction, one after another).
-  const [orderRows, refundRows, multiplierRows] = await Promise.all([
-    db.execute(sql`
+  return {
+    orders: sql`
     SELECT o.shopify_order_id AS id,
       floor(extract(epoch FROM ${at}) * 1000)::float8 AS at,
       o.customer_id AS customer,
@@ -85,7 +83,41 @@ export async function loadSimulationOrders(
       floor(extract(epoch FROM o.cancelled_at) * 1000)::float8 AS cancelled,
       o.earn_amount_minor::float8 AS earn,
       o.total_minor::float8 AS total
-    FROM orders o WHERE ${inWindow}`) as unknown as Promise<
+    FROM orders o WHERE ${inWindow}`,
+    refunds: sql`
+    SELECT r.shopify_order_id AS id,
+      floor(extract(epoch FROM r.processed_at) * 1000)::float8 AS at,
+      r.merchandise_minor::float8 AS merchandise
+    FROM order_refunds r
+    JOIN orders o ON o.shop_id = r.shop_id AND o.shopify_order_id = r.shopify_order_id
+    WHERE r.shop_id = ${shop.id} AND ${inWindow}
+    ORDER BY r.id`,
+    // Only awards that carry a multiplier (a tier's) say anything the replay needs; awards are
+    // dated at their order's processed_at, so the window bounds them too.
+    multipliers: sql`
+    SELECT e.subject_id AS id,
+      ARRAY(SELECT (m->>'factorBps')::int FROM jsonb_array_elements(e.inputs->'multipliers') m) AS bps
+    FROM ledger_entries e
+    WHERE e.shop_id = ${shop.id} AND e.source = 'order'
+      AND e.occurred_at >= ${from}::timestamptz AND e.occurred_at <= ${to}::timestamptz
+      AND jsonb_typeof(e.inputs->'multipliers') = 'array'
+      AND jsonb_array_length(e.inputs->'multipliers') > 0`,
+  };
+}
+
+/**
+ * The shop's orders processed in [from, to] in its currency (orders in another currency could
+ * not earn), with refunds in the order recorded and the multipliers of their awards.
+ */
+export async function loadSimulationOrders(
+  db: Executor,
+  shop: Pick<Shop, 'id' | 'currency'>,
+  window: Pick<SimulationWindow, 'from' | 'to'>,
+): Promise<SimulationOrder[]> {
+  const statements = simulationStatements(shop, window);
+  // Three independent reads: on a pool they run side by side (in a transaction, one after another).
+  const [orderRows, refundRows, multiplierRows] = await Promise.all([
+    db.execute(statements.orders) as unknown as Promise<
       Rows<{
         id: string;
         at: number;
@@ -98,26 +130,10 @@ export async function loadSimulationOrders(
         total: number;
       }>
     >,
-    db.execute(sql`
-    SELECT r.shopify_order_id AS id,
-      floor(extract(epoch FROM r.processed_at) * 1000)::float8 AS at,
-      r.merchandise_minor::float8 AS merchandise
-    FROM order_refunds r
-    JOIN orders o ON o.shop_id = r.shop_id AND o.shopify_order_id = r.shopify_order_id
-    WHERE r.shop_id = ${shop.id} AND ${inWindow}
-    ORDER BY r.id`) as unknown as Promise<Rows<{ id: string; at: number; merchandise: number }>>,
-    // Only awards that carry a multiplier (a tier's) say anything the replay needs; awards are
-    // dated at their order's processed_at, so the window bounds them too.
-    db.execute(sql`
-    SELECT e.subject_id AS id,
-      ARRAY(SELECT (m->>'factorBps')::int FROM jsonb_array_elements(e.inputs->'multipliers') m) AS bps
-    FROM ledger_entries e
-    WHERE e.shop_id = ${shop.id} AND e.source = 'order'
-      AND e.occurred_at >= ${from}::timestamptz AND e.occurred_at <= ${to}::timestamptz
-      AND jsonb_typeof(e.inputs->'multipliers') = 'array'
-      AND jsonb_array_length(e.inputs->'multipliers') > 0`) as unknown as Promise<
-      Rows<{ id: string; bps: number[] }>
+    db.execute(statements.refunds) as unknown as Promise<
+      Rows<{ id: string; at: number; merchandise: number }>
     >,
+    db.execute(statements.multipliers) as unknown as Promise<Rows<{ id: string; bps: number[] }>>,
   ]);
 
   const refunds = new Map<string, SimulationRefund[]>();
