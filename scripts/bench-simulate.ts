@@ -141,11 +141,21 @@ async function main(): Promise<void> {
       const result = (await db.execute(
         sql`EXPLAIN (ANALYZE, FORMAT JSON) ${statement}`,
       )) as unknown as {
-        rows: { 'QUERY PLAN': [{ 'Execution Time': number; Plan: { 'Actual Rows': number } }] }[];
+        rows: {
+          'QUERY PLAN': [
+            {
+              'Execution Time': number;
+              Plan: { 'Actual Rows': number; Plans?: { 'Actual Rows': number }[] };
+            },
+          ];
+        }[];
       };
       const [plan] = result.rows[0]!['QUERY PLAN'];
+      const fetched = performance.now();
+      await db.execute(statement);
+      const fetchMs = performance.now() - fetched;
       server.push(
-        `${name} ${ms(plan['Execution Time'])} (${plan.Plan['Actual Rows'].toLocaleString('en-US')} rows)`,
+        `${name} ${ms(plan['Execution Time'])} (${(plan.Plan.Plans?.[0] ?? plan.Plan)['Actual Rows'].toLocaleString('en-US')} rows; ${ms(fetchMs)} with the transfer)`,
       );
     }
     out(`  in PostgreSQL: ${server.join(', ')}`);
