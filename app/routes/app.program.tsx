@@ -413,9 +413,9 @@ function Editor({ loaded }: { loaded: Loaded }) {
             What if: simulate the draft on your own orders
           </Text>
           <Text as="p" tone="subdued">
-            Replays your stored orders and refunds of the last months under the draft and under your
-            program as it was, and compares the points issued (net of refunds), members affected and
-            the cost. Nothing is saved.
+            Replays your stored orders and refunds of the last months (this one and the ones before,
+            in your time zone) under the draft and under your program as it was, and compares the
+            points issued (net of refunds), members affected and the cost. Nothing is saved.
           </Text>
           <InlineStack gap="300" blockAlign="end">
             <div style={{ width: '10rem' }}>
