@@ -201,6 +201,35 @@ describe('saveProgramForm', () => {
   });
 });
 
+describe('programPage without a program', () => {
+  it('starts the editor from a starter program in the shop currency; Save publishes version 1', async () => {
+    const shop = await ensureShop(handle.db, {
+      domain: `prog-new-${randomUUID().slice(0, 8)}.myshopify.com`,
+      currency: 'JPY',
+      timezone: 'Asia/Tokyo',
+    });
+    const page = await programPage(handle.db, shop, 'en-US', NOW);
+    expect(page).toMatchObject({ hasProgram: false, inForce: null, latestVersion: 0, history: [] });
+    expect(page.values.bands).toEqual([
+      { over: '50', upTo: '100', pointsPerUnit: '1' },
+      { over: '100', upTo: '', pointsPerUnit: '2' },
+    ]);
+    const saved = await saveProgramForm(
+      handle.db,
+      shop,
+      page.values,
+      async () => true,
+      'en-US',
+      NOW,
+    );
+    expect(saved).toMatchObject({ ok: true, version: 1, changes: ['first version'] });
+    expect((await listPrograms(handle.db, shop.id))[0]!.definition).toMatchObject({
+      currency: 'JPY',
+      earn: { unit: '1' },
+    });
+  });
+});
+
 describe('effectiveInstant', () => {
   it('reads a shop-local time, refuses past and malformed ones', () => {
     const scheduled = (effectiveAt: string) => ({ effective: 'scheduled' as const, effectiveAt });
