@@ -54,6 +54,7 @@ describe('parseProgram', () => {
       earnOn: 'subtotal_after_discounts',
       signupBonus: 0,
       redemptionRefunds: 'keep_points',
+      posOrders: 'earn',
     });
     expect(
       parseProgram({
@@ -61,8 +62,17 @@ describe('parseProgram', () => {
         earnOn: 'total',
         signupBonus: 250,
         redemptionRefunds: 'return_points',
+        posOrders: 'exclude',
       }),
-    ).toMatchObject({ earnOn: 'total', signupBonus: 250, redemptionRefunds: 'return_points' });
+    ).toMatchObject({
+      earnOn: 'total',
+      signupBonus: 250,
+      redemptionRefunds: 'return_points',
+      posOrders: 'exclude',
+    });
+    expect(() => parseProgram({ ...valid, posOrders: true })).toThrow(
+      /posOrders: must be "earn" or "exclude"/,
+    );
     expect(() => parseProgram({ ...valid, redemptionRefunds: 'sometimes' })).toThrow(
       /redemptionRefunds: must be "keep_points" or "return_points"/,
     );

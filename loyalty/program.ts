@@ -13,6 +13,12 @@ import { currencyDigits, isKnownCurrency, MoneyError, parseMoney } from './money
 /** Which Shopify order amount earns (only the Shopify integrations read it; files give one amount). */
 export type EarnOn = 'subtotal_after_discounts' | 'total';
 
+/**
+ * Whether orders taken at Shopify POS (source_name `pos`) earn. Part of the versioned definition,
+ * so an order is judged by the version in force when it was placed. Default "earn".
+ */
+export type PosOrders = 'earn' | 'exclude';
+
 export interface EarnBandDefinition {
   /** Spend above this amount (decimal text) earns in this band. */
   over: string;
@@ -40,6 +46,8 @@ export interface ProgramDefinition {
    * the code (default, what most programs do) or give them back. docs/redemption.md.
    */
   redemptionRefunds?: RedemptionRefundRule;
+  /** POS orders earn ("earn", default) or not ("exclude"). */
+  posOrders?: PosOrders;
 }
 
 export type RedemptionRefundRule = 'keep_points' | 'return_points';
@@ -62,6 +70,7 @@ export interface CompiledProgram {
   bands: readonly CompiledBand[];
   signupBonus: number;
   redemptionRefunds: RedemptionRefundRule;
+  posOrders: PosOrders;
   /** The normalised definition (defaults filled in): what a program version stores. */
   definition: ProgramDefinition;
 }
@@ -98,6 +107,7 @@ export const referenceProgram: ProgramDefinition = {
   earnOn: 'subtotal_after_discounts',
   signupBonus: 0,
   redemptionRefunds: 'keep_points',
+  posOrders: 'earn',
 };
 
 const MAX_POINTS_PER_UNIT = 1_000_000;
@@ -145,6 +155,7 @@ const definitionSchema = z.strictObject({
   redemptionRefunds: z
     .enum(['keep_points', 'return_points'], { error: 'must be "keep_points" or "return_points"' })
     .optional(),
+  posOrders: z.enum(['earn', 'exclude'], { error: 'must be "earn" or "exclude"' }).optional(),
 });
 
 /**
@@ -248,6 +259,7 @@ export function parseProgram(json: unknown): CompiledProgram {
     earnOn: data.earnOn ?? 'subtotal_after_discounts',
     signupBonus: data.signupBonus ?? 0,
     redemptionRefunds: data.redemptionRefunds ?? 'keep_points',
+    posOrders: data.posOrders ?? 'earn',
   };
   return {
     name: definition.name,
@@ -258,6 +270,7 @@ export function parseProgram(json: unknown): CompiledProgram {
     bands,
     signupBonus: definition.signupBonus!,
     redemptionRefunds: definition.redemptionRefunds!,
+    posOrders: definition.posOrders!,
     definition,
   };
 }

@@ -79,6 +79,16 @@ describe('planOrderSettlement', () => {
     ['guest', { order: settlementOrder({ customerId: null }) }],
     ['test-order', { order: settlementOrder({ test: true }) }],
     ['no-program', { program: null }],
+    [
+      'pos-order',
+      {
+        order: settlementOrder({ sourceName: 'pos' }),
+        program: {
+          version: 2,
+          program: parseProgram({ ...referenceProgram, posOrders: 'exclude' }),
+        },
+      },
+    ],
     ['zero-points', { order: settlementOrder({ earnAmountMinor: 5_000 }) }],
   ] as const)('plans nothing for %s', (reason, overrides) => {
     const plan = planOrderSettlement(input({ ...overrides, refunds: [refund('r1', 100)] }));
@@ -93,6 +103,28 @@ describe('planOrderSettlement', () => {
     expect(
       planOrderSettlement(input({ order: settlementOrder({ sourceName: 'pos' }) })).award?.points,
     ).toBe(90);
+  });
+
+  it('excludes only POS orders when the version in force says so; online orders still earn', () => {
+    const excluding = {
+      version: 2,
+      program: parseProgram({ ...referenceProgram, posOrders: 'exclude' }),
+    };
+    expect(
+      planOrderSettlement(
+        input({ program: excluding, order: settlementOrder({ sourceName: 'web' }) }),
+      ).award?.points,
+    ).toBe(90);
+    // An award already posted (under a version that let POS earn) is still reversed by its refund.
+    const plan = planOrderSettlement(
+      input({
+        program: excluding,
+        order: settlementOrder({ sourceName: 'pos' }),
+        award: { id: 5, customerId: 7, points: 90, amountMinor: 12_000, programVersion: 1 },
+        refunds: [refund('r1', 12_000)],
+      }),
+    );
+    expect(plan.reversals.map((r) => r.points)).toEqual([-90]);
   });
 
   it('refuses an order in another currency than the program', () => {

@@ -100,7 +100,7 @@ export interface EntryDraft {
 }
 
 export type NoAwardReason =
-  'no-order' | 'not-paid' | 'guest' | 'test-order' | 'no-program' | 'zero-points';
+  'no-order' | 'not-paid' | 'guest' | 'test-order' | 'no-program' | 'pos-order' | 'zero-points';
 
 export interface SettlementPlan {
   /** The award to post first, or null (it exists already, or the order earns nothing). */
@@ -142,6 +142,9 @@ function noAwardReason(input: SettlementInput): NoAwardReason | null {
   if (order.customerId === null) return 'guest';
   if (order.test && !input.testOrdersEarn) return 'test-order';
   if (!input.program) return 'no-program';
+  // The version in force when the order was placed decides, like every other earn rule.
+  if (order.sourceName === 'pos' && input.program.program.posOrders === 'exclude')
+    return 'pos-order';
   return null;
 }
 
@@ -182,7 +185,8 @@ function planAward(
 
 /**
  * The entries still to post for one order. With no award yet, plans it (when the order is paid,
- * has a customer, is not an excluded test order, and earns more than 0 points); then every recorded
+ * has a customer, is not an excluded test order, is not a POS order under a program that excludes
+ * them, and earns more than 0 points); then every recorded
  * refund without a reversal, in the order recorded, each moving the cumulative reversal to
  * floor(P × refunded so far / A); then, for a cancelled order, the remainder. Reversal entries are
  * posted even when they reverse 0 points, so every refund of an awarded order is accounted for.

@@ -56,6 +56,7 @@ import {
 import { STALL_MS, waitForWorkers } from './wait';
 import { awardMultipliers, demoEarlyAccess, ensureDemoTiers, tiersLine } from './tiers';
 import { demoRedemption, seedRewardCatalog, topMember } from './rewards';
+import { ensureDemoProgramHistory } from './program';
 import { demoReferrals } from './referral-check';
 import { ensureDemoReferralProgram, referralCast, referralFriendDeliveries } from './referrals';
 import { ensureRedis } from './redis';
@@ -299,6 +300,7 @@ async function main(): Promise<void> {
   if ((await listPrograms(db, shop.id)).length === 0) {
     await publishProgram(db, shop.id, referenceProgram, source.from);
   }
+  await ensureDemoProgramHistory(db, shop.id, TIMEZONE);
   // Tiers before the replay: members move between them as their orders are processed.
   await ensureDemoTiers(db, shop.id, source.from);
   await seedRewardCatalog(db, shop.id);
