@@ -243,8 +243,11 @@ export function bandsText(inputs: Record<string, unknown>, locale: string): stri
 /** Who made an adjustment, as its entry recorded them. */
 export function adjustmentAuthor(inputs: Record<string, unknown>): string | null {
   const staff = (inputs as Partial<AdjustmentInputs>).staff;
-  if (!isRecord(staff) || typeof staff.userId !== 'string' || staff.userId === '') return null;
-  return `staff member ${staff.userId}`;
+  if (!isRecord(staff)) return null;
+  // Recorded as the session token's `sub` text; a numeric id (an older writer, seeds) reads alike.
+  const id = staff.userId;
+  if (!(typeof id === 'string' && id !== '') && !isCount(id)) return null;
+  return `staff member ${String(id)}`;
 }
 
 /**

@@ -76,8 +76,16 @@ describe.each(['postgres', 'pglite'] as const)('customer directory on %s', (kind
     await handle?.close();
   });
 
-  const ids = async (query: DirectoryQuery) =>
-    (await searchDirectory(db, shop.id, query)).members.map((m) => m.externalId);
+  // Every query twice: searches planned both ways (matches sorted on their own, or read in the
+  // sort's index order) must agree.
+  const ids = async (query: DirectoryQuery) => {
+    const planned = (await searchDirectory(db, shop.id, query)).members.map((m) => m.externalId);
+    const walked = (
+      await searchDirectory(db, shop.id, { ...query, sortMatchesUpTo: 0 })
+    ).members.map((m) => m.externalId);
+    expect(walked).toEqual(planned);
+    return planned;
+  };
 
   it('matches a Shopify id exactly, bare or as a gid', async () => {
     expect(await ids({ search: '7001' })).toEqual(['7001']);
@@ -90,16 +98,23 @@ describe.each(['postgres', 'pglite'] as const)('customer directory on %s', (kind
     });
   });
 
-  it('matches part of an email or a name, ignoring case', async () => {
+  it('matches the start of an email, its domain, the full name or the last name, ignoring case', async () => {
     expect(await ids({ search: 'EXAMPLE.ORG', sort: 'name' })).toEqual(['7006', '7003']);
+    expect(await ids({ search: '@example.o', sort: 'name' })).toEqual(['7006', '7003']);
+    expect(await ids({ search: 'grace.h' })).toEqual(['17001']);
     expect(await ids({ search: 'hopper' })).toEqual(['17001']);
+    expect(await ids({ search: 'Kath' })).toEqual(['7003']);
     expect(await ids({ search: 'ALAN TUR' })).toEqual(['7002']);
     expect(await ids({ search: 'mary jackson' })).toEqual(['7004']);
-    expect(await ids({ search: 'ack' })).toEqual(['7004']);
+    // Prefixes, not substrings (docs/customers.md).
+    expect(await ids({ search: 'ack' })).toEqual([]);
+    expect(await ids({ search: 'opper' })).toEqual([]);
     // LIKE's wildcards are taken literally.
-    expect(await ids({ search: '%' })).toEqual(['7005']);
-    expect(await ids({ search: '_100' })).toEqual(['7005']);
-    expect(await ids({ search: 'a_a' })).toEqual([]);
+    expect(await ids({ search: 'pct_1' })).toEqual(['7005']);
+    expect(await ids({ search: 'pct_100%@' })).toEqual(['7005']);
+    expect(await ids({ search: '%' })).toEqual([]);
+    expect(await ids({ search: 'pct%' })).toEqual([]);
+    expect(await ids({ search: 'p_t' })).toEqual([]);
     expect(await ids({ search: 'forgotten' })).toEqual([]);
     expect((await searchDirectory(db, shop.id, { search: 'example.com' })).total).toBe(5);
   });
@@ -160,11 +175,21 @@ describe.each(['postgres', 'pglite'] as const)('customer directory on %s', (kind
   });
 
   it('pages forwards and backwards by cursor, every member exactly once', async () => {
-    for (const sort of ['balance', 'name', 'email', 'since', 'lifetime'] as const) {
-      const all = await ids({ sort, limit: 100 });
+    for (const [sort, search, upTo] of [
+      ['balance', undefined, undefined],
+      ['name', undefined, undefined],
+      ['email', undefined, undefined],
+      ['since', undefined, undefined],
+      ['lifetime', undefined, undefined],
+      ['balance', 'a', undefined],
+      ['balance', 'a', 0],
+      ['name', 'a', 0],
+    ] as const) {
+      const all = await ids({ sort, search, limit: 100 });
       const seen: string[] = [];
       const pages: string[][] = [];
-      let page = await searchDirectory(db, shop.id, { sort, limit: 2 });
+      const query = { sort, search, limit: 2, sortMatchesUpTo: upTo };
+      let page = await searchDirectory(db, shop.id, query);
       expect(page.previous).toBeNull();
       for (;;) {
         pages.push(page.members.map((m) => m.externalId));
@@ -172,17 +197,62 @@ describe.each(['postgres', 'pglite'] as const)('customer directory on %s', (kind
         if (!page.next) break;
         // Through the text a link carries.
         const cursor = decodeCursor(encodeCursor(page.next), sort);
-        page = await searchDirectory(db, shop.id, { sort, limit: 2, cursor });
+        page = await searchDirectory(db, shop.id, { ...query, cursor });
       }
       expect(seen).toEqual(all);
-      expect(pages).toHaveLength(5);
+      expect(pages).toHaveLength(Math.ceil(all.length / 2));
       // And back from the last page to the first.
       for (let i = pages.length - 2; i >= 0; i--) {
-        page = await searchDirectory(db, shop.id, { sort, limit: 2, cursor: page.previous! });
+        page = await searchDirectory(db, shop.id, { ...query, cursor: page.previous! });
         expect(page.members.map((m) => m.externalId)).toEqual(pages[i]);
       }
       expect(page.previous).toBeNull();
       expect(page.next).not.toBeNull();
+    }
+  });
+
+  it('sorts members without entries as 0 among balance rows at 0 and below', async () => {
+    const zeroShop = await ensureShop(db, { domain: `dir-zero-${kind}.myshopify.com` });
+    const made: [string, number | null][] = [
+      ['a', null],
+      ['b', 40],
+      ['c', 0],
+      ['d', null],
+      ['e', -20],
+      ['f', null],
+      ['g', 0],
+      ['h', 5],
+    ];
+    for (const [externalId, balance] of made) {
+      const c = await ensureCustomer(db, zeroShop.id, { externalId });
+      if (balance === null) continue;
+      // A balance row at 0 too: points in, then out.
+      for (const [n, points] of (balance === 0 ? [10, -10] : [balance]).entries()) {
+        await post(db, zeroShop.id, {
+          customerId: c.id,
+          idempotencyKey: `z:${externalId}:${n}`,
+          source: 'adjustment',
+          points,
+          occurredAt: new Date('2026-01-01T00:00:00Z'),
+          inputs: {},
+        });
+      }
+    }
+    const walk = async (direction: 'asc' | 'desc', limit: number) => {
+      const seen: string[] = [];
+      let page = await searchDirectory(db, zeroShop.id, { direction, limit });
+      seen.push(...page.members.map((m) => `${m.externalId}${m.balance}`));
+      while (page.next) {
+        page = await searchDirectory(db, zeroShop.id, { direction, limit, cursor: page.next });
+        seen.push(...page.members.map((m) => `${m.externalId}${m.balance}`));
+      }
+      return seen;
+    };
+    // Ties at 0 by customer id (creation order here), whether the member has a balance row or not.
+    const desc = ['b40', 'h5', 'g0', 'f0', 'd0', 'c0', 'a0', 'e-20'];
+    for (const limit of [1, 2, 3, 8]) {
+      expect(await walk('desc', limit)).toEqual(desc);
+      expect(await walk('asc', limit)).toEqual([...desc].reverse());
     }
   });
 

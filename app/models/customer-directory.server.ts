@@ -4,10 +4,11 @@
  * names the shop.
  *
  * Search: a Shopify customer id (`7001` or `gid://shopify/Customer/7001`) matches that customer's
- * external id exactly (the unique index); any other text matches a substring of the email, the
- * first name, the last name or "first last", ignoring case. Substring over a shop's rows is a scan
- * of them (no trigram index: PGlite would need pg_trgm loaded); at 50,000 members it stays well
- * inside the admin's budget — docs/customers.md records the measurements.
+ * external id exactly (the unique index); any other text matches the start of the email, of its
+ * domain, of the full name ("ada lov") or of the last name, ignoring case. Prefixes, not
+ * substrings: each is an index range (migration 0013), where a substring is a scan of every member
+ * of the shop (no trigram index: PGlite would need pg_trgm loaded) — docs/customers.md records
+ * both measured.
  *
  * Paging is keyset on (sort key, customer id), so a page never repeats or skips a row when members
  * earn meanwhile, and a cursor costs the same on page 1 and page 1,000.
@@ -22,10 +23,16 @@ export type SortDirection = 'asc' | 'desc';
 
 /** Members per page at most. */
 export const MAX_DIRECTORY_PAGE = 100;
+/**
+ * A search with at most this many matches sorts them on its own; more are read in the sort's index
+ * order (docs/customers.md, "Performance"). Either way a page costs at most about this many row
+ * visits: near √(page × members) = √(51 × 50,000) ≈ 1,600, where the two plans cost the same.
+ */
+export const SORT_MATCHES_UP_TO = 2_000;
 
 /** Where a page starts: after (next page) or before (previous page) a row's sort position. */
 export interface DirectoryCursor {
-  /** The row's sort key: a number (balance, lifetime, since in ms) or text (name, email). */
+  /** The row's sort key: a number (balance, lifetime) or text (name, email, since as ISO 8601). */
   value: number | string;
   id: number;
   direction: 'after' | 'before';
@@ -38,6 +45,8 @@ export interface DirectoryQuery {
   cursor?: DirectoryCursor | null;
   /** 1–100, default 50. */
   limit?: number;
+  /** Tests: the {@link SORT_MATCHES_UP_TO} to plan with (0: always read in index order). */
+  sortMatchesUpTo?: number;
 }
 
 export interface DirectoryMember {
@@ -80,31 +89,76 @@ export function searchTerm(
   return { kind: 'text', text: term.toLowerCase() };
 }
 
-/** `text` as a LIKE pattern matching itself anywhere (its % and _ taken literally). */
-function containing(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/**
+ * `expression` starts with `prefix`, as a byte range of text_pattern_ops (UTF-8 keeps code point
+ * order): an index range whatever the prefix, even in a generic plan of the prepared statement —
+ * where `LIKE $1` could not use the index, not knowing the pattern — and no wildcards to escape.
+ */
+function startsWith(expression: SQL, prefix: string): SQL {
+  return sql`(${expression} ~>=~ ${prefix} AND ${expression} ~<~ ${`${prefix}\u{10FFFF}`})`;
 }
 
+/**
+ * Prefixes, each served by an index of migration 0013 (text_pattern_ops): the email (stored
+ * lower-cased), its domain ("example.com", or "@example.com"), the full name "first last" (which
+ * starts with the first name) and the last name.
+ */
 function searchCondition(search: string | undefined): SQL {
   const term = searchTerm(search);
   if (term === null) return sql`TRUE`;
   if (term.kind === 'id') return sql`c.external_id = ${term.id}`;
-  const pattern = containing(term.text);
-  // Emails are stored lower-cased (customers.server.ts); names are not.
-  return sql`(c.email LIKE ${pattern}
-    OR lower(c.first_name) LIKE ${pattern}
-    OR lower(c.last_name) LIKE ${pattern}
-    OR lower(concat_ws(' ', c.first_name, c.last_name)) LIKE ${pattern})`;
+  const domain = term.text.startsWith('@') ? term.text.slice(1) : term.text;
+  return sql`(${startsWith(sql`c.email`, term.text)}
+    OR ${startsWith(sql`split_part(c.email, '@', 2)`, domain)}
+    OR ${startsWith(sql`lower(btrim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')))`, term.text)}
+    OR ${startsWith(sql`lower(c.last_name)`, term.text)})`;
 }
 
-/** Each sort's key: never null, so (key, id) compares as a row value. */
-const SORT_KEYS: Record<DirectorySort, { key: SQL; text: boolean }> = {
-  balance: { key: sql`coalesce(b.balance, 0)`, text: false },
-  lifetime: { key: sql`coalesce(b.lifetime_earned, 0)`, text: false },
-  name: { key: sql`lower(concat_ws(' ', c.first_name, c.last_name))`, text: true },
-  email: { key: sql`coalesce(c.email, '')`, text: true },
-  since: { key: sql`(extract(epoch FROM c.enrolled_at) * 1000)::bigint`, text: false },
+/**
+ * Each sort's key — never null, so (key, id) compares as a row value — over `c` (customers) and
+ * `b` (customer_balances). `cursorValue` is what a cursor carries: the key itself, or for `since`
+ * the instant as exact text. `indexed` keys have an index on (shop_id, key, id) (migration 0013),
+ * so a page is read in order, not sorted.
+ */
+const SORTS: Record<
+  DirectorySort,
+  { key: SQL; cursorValue: SQL; cursorParam: (value: number | string) => SQL; text: boolean }
+> = {
+  balance: {
+    key: sql`b.balance`,
+    cursorValue: sql`b.balance`,
+    cursorParam: (v) => sql`${v}::bigint`,
+    text: false,
+  },
+  lifetime: {
+    key: sql`b.lifetime_earned`,
+    cursorValue: sql`b.lifetime_earned`,
+    cursorParam: (v) => sql`${v}::bigint`,
+    text: false,
+  },
+  // The expression of customers_shop_name_idx: concat_ws is not immutable, so no index could use it.
+  name: {
+    key: sql`lower(btrim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')))`,
+    cursorValue: sql`lower(btrim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')))`,
+    cursorParam: (v) => sql`${v}::text`,
+    text: true,
+  },
+  email: {
+    key: sql`coalesce(c.email, '')`,
+    cursorValue: sql`coalesce(c.email, '')`,
+    cursorParam: (v) => sql`${v}::text`,
+    text: true,
+  },
+  since: {
+    key: sql`c.enrolled_at`,
+    cursorValue: sql`to_char(c.enrolled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+    cursorParam: (v) => sql`${v}::timestamptz`,
+    text: true,
+  },
 };
+
+/** Sorts whose natural order is A→Z; the others list the highest (newest) first. */
+const ASCENDING_BY_DEFAULT: ReadonlySet<DirectorySort> = new Set(['name', 'email']);
 
 function badCursor(message: string): AppError {
   return new AppError(ErrorCode.BAD_CURSOR, message);
@@ -123,8 +177,11 @@ export function decodeCursor(text: string, sort: DirectorySort): DirectoryCursor
   } catch {
     throw badCursor('cursor is not one this page made: start from the first page');
   }
-  const text_ = SORT_KEYS[sort].text;
-  if (text_ ? typeof value !== 'string' : !Number.isSafeInteger(value)) {
+  const wanted = SORTS[sort].text;
+  if (
+    (wanted ? typeof value !== 'string' : !Number.isSafeInteger(value)) ||
+    (sort === 'since' && Number.isNaN(Date.parse(value as string)))
+  ) {
     throw badCursor(`cursor does not belong to the ${sort} sort: start from the first page`);
   }
   return {
@@ -156,6 +213,148 @@ interface Row {
   sort_value: string | number;
 }
 
+const MEMBER_COLUMNS = sql`c.id, c.external_id, c.email, c.first_name, c.last_name, c.redacted_at,
+  c.enrolled_at, t.tier_key`;
+
+/**
+ * The page's rows in key order (`ascending`), `count` at most, after `cursor` when given.
+ *
+ * Balance and lifetime sorts read customer_balances in index order; a member with no entries has
+ * no balance row and counts as 0, so when the page reaches 0 those members are read too (by id,
+ * the tie-breaker) and the two runs merged — a page of positive balances never looks for them.
+ */
+async function pageRows(
+  db: Executor,
+  shopId: number,
+  sort: DirectorySort,
+  search: SQL,
+  ascending: boolean,
+  cursor: DirectoryCursor | null,
+  count: number,
+  matchesFirst: boolean,
+  /** The shop's member count when not searching (known already): see the zero region below. */
+  members: number | null,
+): Promise<Row[]> {
+  const spec = SORTS[sort];
+  const order = ascending ? sql`ASC` : sql`DESC`;
+  const beyond = (key: SQL) =>
+    cursor
+      ? ascending
+        ? sql`(${key}, c.id) > (${spec.cursorParam(cursor.value)}, ${cursor.id}::int)`
+        : sql`(${key}, c.id) < (${spec.cursorParam(cursor.value)}, ${cursor.id}::int)`
+      : sql`TRUE`;
+  const tiers = sql`LEFT JOIN customer_tiers t ON t.customer_id = c.id AND t.shop_id = c.shop_id`;
+
+  if (matchesFirst) {
+    // Few matches: read them all (the substring test is a scan of the shop's members whatever
+    // the plan), then sort just those. Walking a sort index past tens of thousands of members to
+    // find a handful that match would cost far more.
+    const key =
+      sort === 'balance'
+        ? sql`coalesce(b.balance, 0)`
+        : sort === 'lifetime'
+          ? sql`coalesce(b.lifetime_earned, 0)`
+          : spec.key;
+    const value = sort === 'balance' || sort === 'lifetime' ? key : spec.cursorValue;
+    return rowsOf<Row>(
+      await db.execute(sql`
+        WITH c AS MATERIALIZED (
+          SELECT * FROM customers c WHERE c.shop_id = ${shopId} AND ${search})
+        SELECT ${MEMBER_COLUMNS}, coalesce(b.balance, 0) AS balance,
+          coalesce(b.lifetime_earned, 0) AS lifetime_earned, ${value} AS sort_value
+        FROM c
+        -- A key lookup per match, where a join would hash every balance of the shop (LIMIT 1
+        -- keeps the planner from flattening the lateral subquery into that join).
+        LEFT JOIN LATERAL (
+          SELECT balance, lifetime_earned FROM customer_balances
+          WHERE customer_id = c.id AND shop_id = c.shop_id LIMIT 1) b ON TRUE
+        LEFT JOIN LATERAL (
+          SELECT tier_key FROM customer_tiers
+          WHERE customer_id = c.id AND shop_id = c.shop_id LIMIT 1) t ON TRUE
+        WHERE ${beyond(key)}
+        ORDER BY ${key} ${order}, c.id ${order}
+        LIMIT ${count}`),
+    );
+  }
+
+  if (sort !== 'balance' && sort !== 'lifetime') {
+    return rowsOf<Row>(
+      await db.execute(sql`
+        SELECT ${MEMBER_COLUMNS}, coalesce(b.balance, 0) AS balance,
+          coalesce(b.lifetime_earned, 0) AS lifetime_earned, ${spec.cursorValue} AS sort_value
+        FROM customers c
+        LEFT JOIN customer_balances b ON b.customer_id = c.id AND b.shop_id = c.shop_id
+        ${tiers}
+        WHERE c.shop_id = ${shopId} AND ${search} AND ${beyond(spec.key)}
+        ORDER BY ${spec.key} ${order}, c.id ${order}
+        LIMIT ${count}`),
+    );
+  }
+
+  // b.customer_id = c.id: the keyset's id is the balance row's, so its index serves the order.
+  const withBalance = rowsOf<Row>(
+    await db.execute(sql`
+      SELECT ${MEMBER_COLUMNS}, b.balance, b.lifetime_earned, ${spec.key} AS sort_value
+      FROM customer_balances b
+      JOIN customers c ON c.id = b.customer_id AND c.shop_id = b.shop_id
+      ${tiers}
+      WHERE b.shop_id = ${shopId} AND ${search}
+        AND ${
+          cursor
+            ? ascending
+              ? sql`(${spec.key}, b.customer_id) > (${cursor.value}::bigint, ${cursor.id}::int)`
+              : sql`(${spec.key}, b.customer_id) < (${cursor.value}::bigint, ${cursor.id}::int)`
+            : sql`TRUE`
+        }
+      ORDER BY ${spec.key} ${order}, b.customer_id ${order}
+      LIMIT ${count}`),
+  );
+  const last = withBalance.at(-1);
+  // The page ends before reaching 0: members without a balance row cannot be on it.
+  if (
+    withBalance.length === count &&
+    last &&
+    (ascending ? Number(last.sort_value) < 0 : Number(last.sort_value) > 0)
+  ) {
+    return withBalance;
+  }
+  // Members without a balance row sort as 0, by id; after the cursor means past (0, cursor id).
+  let zeroRange: SQL = sql`TRUE`;
+  if (cursor) {
+    const value = Number(cursor.value);
+    if (ascending ? value > 0 : value < 0) return withBalance;
+    if (value === 0) zeroRange = ascending ? sql`c.id > ${cursor.id}` : sql`c.id < ${cursor.id}`;
+  }
+  // Finding members without a balance row reads every member; when every member has one (as in a
+  // shop with a signup bonus), two counts say so for far less.
+  if (members !== null) {
+    const [row] = rowsOf<{ rows: number }>(
+      await db.execute(
+        sql`SELECT count(*)::int AS rows FROM customer_balances WHERE shop_id = ${shopId}`,
+      ),
+    );
+    if (Number(row?.rows ?? 0) >= members) return withBalance;
+  }
+  const withoutBalance = rowsOf<Row>(
+    await db.execute(sql`
+      SELECT ${MEMBER_COLUMNS}, 0 AS balance, 0 AS lifetime_earned, 0 AS sort_value
+      FROM customers c
+      ${tiers}
+      WHERE c.shop_id = ${shopId} AND ${search} AND ${zeroRange}
+        AND NOT EXISTS (SELECT 1 FROM customer_balances nb WHERE nb.customer_id = c.id)
+      ORDER BY c.id ${order}
+      LIMIT ${count}`),
+  );
+  const sign = ascending ? 1 : -1;
+  return [...withBalance, ...withoutBalance]
+    .sort(
+      (x, y) =>
+        sign * (Number(x.sort_value) - Number(y.sort_value)) ||
+        sign * (Number(x.id) - Number(y.id)),
+    )
+    .slice(0, count);
+}
+
 /**
  * One page of the shop's members matching `query.search`, sorted by `query.sort` (default balance,
  * highest first) with the customer id breaking ties in the same direction.
@@ -166,37 +365,36 @@ export async function searchDirectory(
   query: DirectoryQuery = {},
 ): Promise<DirectoryPage> {
   const sort = query.sort ?? 'balance';
-  const direction = query.direction ?? (SORT_KEYS[sort].text ? 'asc' : 'desc');
+  const direction = query.direction ?? (ASCENDING_BY_DEFAULT.has(sort) ? 'asc' : 'desc');
   const limit = Math.min(Math.max(Math.trunc(query.limit ?? 50), 1), MAX_DIRECTORY_PAGE);
-  const { key } = SORT_KEYS[sort];
   const cursor = query.cursor ?? null;
   // A previous page reads backwards from its cursor, then is turned round.
   const backwards = cursor?.direction === 'before';
   const ascending = (direction === 'asc') !== backwards;
-  const order = ascending ? sql`ASC` : sql`DESC`;
-  const position = cursor
-    ? ascending
-      ? sql`(${key}, c.id) > (${cursor.value}, ${cursor.id})`
-      : sql`(${key}, c.id) < (${cursor.value}, ${cursor.id})`
-    : sql`TRUE`;
-  const where = sql`c.shop_id = ${shopId} AND ${searchCondition(query.search)}`;
-  const from = sql`customers c
-    LEFT JOIN customer_balances b ON b.customer_id = c.id AND b.shop_id = c.shop_id`;
+  const search = searchCondition(query.search);
 
-  const [pageResult, countResult] = await Promise.all([
-    db.execute(sql`
-      SELECT c.id, c.external_id, c.email, c.first_name, c.last_name, c.redacted_at, c.enrolled_at,
-        coalesce(b.balance, 0) AS balance, coalesce(b.lifetime_earned, 0) AS lifetime_earned,
-        t.tier_key, ${key} AS sort_value
-      FROM ${from}
-      LEFT JOIN customer_tiers t ON t.customer_id = c.id AND t.shop_id = c.shop_id
-      WHERE ${where} AND ${position}
-      ORDER BY ${key} ${order}, c.id ${order}
-      LIMIT ${limit + 1}`),
-    // The balance join only matters to the page; the count reads customers alone.
-    db.execute(sql`SELECT count(*)::int AS total FROM customers c WHERE ${where}`),
-  ]);
-  const rows = rowsOf<Row>(pageResult);
+  const searching = searchTerm(query.search) !== null;
+  const upTo = query.sortMatchesUpTo ?? SORT_MATCHES_UP_TO;
+  // Every match is counted (the page says how many): the prefix indexes find them, so this costs
+  // what the matches do. (A LIMIT here would tempt the planner into scanning every member.)
+  const countResult = await db.execute(
+    sql`SELECT count(*)::int AS total FROM customers c WHERE c.shop_id = ${shopId} AND ${search}`,
+  );
+  const total = Number(rowsOf<{ total: number }>(countResult)[0]?.total ?? 0);
+  // Few matches are sorted on their own; many are read in the sort's index order, where a page
+  // finds its rows within a few thousand members (matches are dense).
+  const matchesFirst = searching && total <= upTo;
+  const rows = await pageRows(
+    db,
+    shopId,
+    sort,
+    search,
+    ascending,
+    cursor,
+    limit + 1,
+    matchesFirst,
+    searching ? null : total,
+  );
   const more = rows.length > limit;
   const page = rows.slice(0, limit);
   if (backwards) page.reverse();
@@ -211,7 +409,7 @@ export async function searchDirectory(
     lifetimeEarned: Number(r.lifetime_earned),
     tierKey: r.tier_key,
     enrolledAt: new Date(r.enrolled_at),
-    sortValue: SORT_KEYS[sort].text ? String(r.sort_value) : Number(r.sort_value),
+    sortValue: SORTS[sort].text ? String(r.sort_value) : Number(r.sort_value),
   }));
   const first = members[0];
   const last = members.at(-1);
@@ -224,7 +422,7 @@ export async function searchDirectory(
     next: hasNext && last ? { value: last.sortValue, id: last.id, direction: 'after' } : null,
     previous:
       hasPrevious && first ? { value: first.sortValue, id: first.id, direction: 'before' } : null,
-    total: Number(rowsOf<{ total: number }>(countResult)[0]?.total ?? 0),
+    total,
   };
 }
 
