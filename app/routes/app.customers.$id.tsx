@@ -88,6 +88,7 @@ export default function CustomerPage() {
       subtitle={customer.email ?? undefined}
       backAction={{ content: 'Customers', url: '/app/customers' }}
       titleMetadata={customer.redacted ? <Badge>Redacted</Badge> : undefined}
+      fullWidth
     >
       <TitleBar title={title} />
       <Layout>
@@ -158,11 +159,12 @@ export default function CustomerPage() {
                       <IndexTable.Cell>{entry.date}</IndexTable.Cell>
                       <IndexTable.Cell>{entry.source}</IndexTable.Cell>
                       <IndexTable.Cell>
-                        <Box maxWidth="560px">
+                        {/* Index table cells do not wrap; an explanation may be long. */}
+                        <div style={{ whiteSpace: 'normal', minWidth: '16rem' }}>
                           <Text as="span" breakWord>
                             {entry.explanation}
                           </Text>
-                        </Box>
+                        </div>
                       </IndexTable.Cell>
                       <IndexTable.Cell>
                         <Text

@@ -1,4 +1,5 @@
-// /app/customers: the shop's members, found by one search box (email, name or Shopify customer id),
+// /app/customers: the shop's members, found by one search box (the start of an email, domain, name
+// or last name; or a Shopify customer id),
 // sorted by balance, lifetime points, name, email or member since, 50 to a page (keyset cursors:
 // ?cursor=). Each row opens the member (/app/customers/<id>). docs/customers.md.
 import { useState } from 'react';
@@ -82,7 +83,7 @@ export default function Customers() {
                       onChange={setSearch}
                       autoComplete="off"
                       placeholder="Email, name, or Shopify customer id"
-                      helpText="Text matches part of an email or name; a number or gid://shopify/Customer/… matches that Shopify id exactly."
+                      helpText="Text matches the start of an email, an email domain, a name or a last name (ignoring case); a number or gid://shopify/Customer/… matches that Shopify id exactly."
                       clearButton
                       onClearButtonClick={() => setSearch('')}
                     />
@@ -123,7 +124,7 @@ export default function Customers() {
               ) : rows.length === 0 ? (
                 <Box padding="400">
                   <Text as="p" tone="subdued">
-                    {`No customers match “${params.search}”. Try part of an email or name, or a Shopify customer id.`}
+                    {`No customers match “${params.search}”. Try the start of an email or name, or a Shopify customer id.`}
                   </Text>
                 </Box>
               ) : (
