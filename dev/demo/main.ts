@@ -57,6 +57,7 @@ import { STALL_MS, waitForWorkers } from './wait';
 import { awardMultipliers, demoEarlyAccess, ensureDemoTiers, tiersLine } from './tiers';
 import { demoRedemption, seedRewardCatalog, topMember } from './rewards';
 import { demoReferrals } from './referral-check';
+import { demoAdjustment } from './adjustments';
 import { ensureDemoReferralProgram, referralCast, referralFriendDeliveries } from './referrals';
 import { ensureRedis } from './redis';
 import { chunksByMonth, ReplayError, replayDeliveries } from './replay';
@@ -527,6 +528,9 @@ async function main(): Promise<void> {
   });
   for (const line of early.lines) say(line);
   if (!early.ok) healthy = false;
+  const adjusted = await demoAdjustment({ db, shop, names, adminUrl: `${appUrl}/dev/admin` });
+  say(adjusted.line);
+  if (!adjusted.ok) healthy = false;
   if (!storefront.settled) {
     say(
       `Warning: the storefront sync did not settle within ${seconds(STALL_MS)}; see ${shortPath(logFile)}.`,
