@@ -58,6 +58,7 @@ import { awardMultipliers, demoEarlyAccess, ensureDemoTiers, tiersLine } from '.
 import { demoRedemption, seedRewardCatalog, topMember } from './rewards';
 import { ensureDemoProgramHistory } from './program';
 import { demoReferrals } from './referral-check';
+import { demoAdjustment } from './adjustments';
 import { ensureDemoReferralProgram, referralCast, referralFriendDeliveries } from './referrals';
 import { ensureRedis } from './redis';
 import { chunksByMonth, ReplayError, replayDeliveries } from './replay';
@@ -529,6 +530,9 @@ async function main(): Promise<void> {
   });
   for (const line of early.lines) say(line);
   if (!early.ok) healthy = false;
+  const adjusted = await demoAdjustment({ db, shop, names, adminUrl: `${appUrl}/dev/admin` });
+  say(adjusted.line);
+  if (!adjusted.ok) healthy = false;
   if (!storefront.settled) {
     say(
       `Warning: the storefront sync did not settle within ${seconds(STALL_MS)}; see ${shortPath(logFile)}.`,
