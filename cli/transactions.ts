@@ -117,6 +117,11 @@ export interface ReadTransactionsOptions {
   timezone?: string;
   onRow: (row: TransactionRow) => void | Promise<void>;
   onError: (error: TransactionError) => void;
+  /**
+   * A valid record delivered to no onRow, with why: a Shopify order without an email (a guest
+   * checkout). Line items 2..n of an order are not reported (they repeat their order).
+   */
+  onSkip?: (line: number, reason: string) => void;
   /** Passed to the CSV scanner (tests use tiny chunks). */
   scanner?: CsvScannerOptions;
 }
@@ -344,7 +349,7 @@ export async function readTransactions(
         }
       } else {
         source = 'shopify';
-        await readShopify(state, layout.columns, header.length, options.onRow);
+        await readShopify(state, layout.columns, header.length, options.onRow, options.onSkip);
         if (state.repeatedFingerprints.size > 0) {
           const columns = layout.columns;
           let currentOrder: string | undefined;
@@ -510,6 +515,7 @@ async function readShopify(
   columns: ShopifyColumns,
   width: number,
   onRow: ReadTransactionsOptions['onRow'],
+  onSkip: ReadTransactionsOptions['onSkip'],
 ): Promise<void> {
   const scanner = state.scanner;
   const row = state.row;
@@ -581,6 +587,7 @@ async function readShopify(
     const email = state.text(columns.Email).toLowerCase();
     if (email === '') {
       state.guests++;
+      onSkip?.(line, `order ${name} has no email (a guest checkout): no account can claim it`);
       continue;
     }
     const emailBytes = Buffer.from(email, 'utf8');
