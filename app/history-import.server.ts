@@ -132,6 +132,11 @@ export interface ImportOptions extends HistoryFileContext {
    * their keys' occurrence counts, not posted again.
    */
   skipRows?: number;
+  /**
+   * Aborted: stop before the next batch (throws the signal's reason). What was committed stays,
+   * and a run with `skipRows` = the last batch's processedRows goes on from there.
+   */
+  signal?: AbortSignal;
   /** Called inside each batch's transaction once its rows are posted: progress commits with them. */
   onBatch?: (tx: Executor, batch: ImportBatch) => Promise<void> | void;
 }
@@ -235,6 +240,7 @@ export async function importHistoryFile(
     rows: number,
     post: (tx: Executor) => Promise<{ counts: ImportCounts; skipped: SkippedRow[] }>,
   ) => {
+    options.signal?.throwIfAborted();
     const earlier = skippedInBatch;
     skippedInBatch = [];
     await db.transaction(async (tx) => {
