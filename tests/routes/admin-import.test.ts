@@ -132,7 +132,7 @@ async function page(shopDomain = SHOP, query = '') {
 
 /** A multipart post of `content` as the `file` field, as the page's submit sends it. */
 async function upload(
-  content: string | Uint8Array | null,
+  content: string | Uint8Array<ArrayBuffer> | null,
   options: { name?: string; shopDomain?: string } = {},
 ) {
   const form = new FormData();
@@ -195,7 +195,7 @@ describe('admin: history import', () => {
   });
 
   it('refuses what is not a CSV text file within the limit, with the reason', async () => {
-    const cases: [string | Uint8Array | null, number, RegExp][] = [
+    const cases: [string | Uint8Array<ArrayBuffer> | null, number, RegExp][] = [
       [null, 400, /^Choose a CSV file to upload\.$/],
       ['', 400, /^history\.csv is empty\.$/],
       [Uint8Array.from([0x63, 0x75, 0xff, 0xfe, 0x0a]), 400, /is not UTF-8 text/],
