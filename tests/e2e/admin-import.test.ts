@@ -252,8 +252,14 @@ describe('admin: history import', () => {
     if (running.status === 'running') {
       await page.getByText('Running', { exact: true }).first().waitFor();
       // The sample's skipped orders, open under the past import.
-      await page.getByRole('button', { name: /^Show skipped rows/ }).last().click();
-      await page.getByText(/^Line \d+: order #\d+ earns nothing/).first().waitFor();
+      await page
+        .getByRole('button', { name: /^Show skipped rows/ })
+        .last()
+        .click();
+      await page
+        .getByText(/^Line \d+: order #\d+ earns nothing/)
+        .first()
+        .waitFor();
       await shot(page, 'admin-import', { doc: true });
     }
     await page
