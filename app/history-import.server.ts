@@ -33,6 +33,14 @@ export type HistoryFormat = 'shopify' | 'transactions';
 /** Rows posted per transaction: big enough to be fast, small enough to keep transactions short. */
 export const IMPORT_BATCH_ROWS = 5_000;
 
+/**
+ * Rows read between yields to the event loop. The reader is synchronous CPU work (a 20 MB file is
+ * about 575,000 rows, seconds of it): the upload's check runs in the web process, which must keep
+ * answering webhooks within Shopify's 5 s meanwhile.
+ */
+const YIELD_EVERY_ROWS = 10_000;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export interface HistoryFileContext {
   /** The program currency: every amount is read in it (a Shopify order in another is an error). */
   currency: string;
@@ -57,12 +65,14 @@ export async function checkHistoryFile(
   context: HistoryFileContext,
 ): Promise<HistoryFileCheck> {
   const errors: TransactionError[] = [];
+  let read = 0;
   const checked = await readTransactions(path, {
     currency: context.currency,
     timezone: context.timezone,
     onRow: (row) => {
       const problem = row.orderName === undefined ? undefined : exportedOrderProblem(row);
       if (problem !== undefined) errors.push({ line: row.line, message: problem });
+      if (++read % YIELD_EVERY_ROWS === 0) return yieldToEventLoop();
     },
     onError: (e) => errors.push(e),
   });
@@ -352,6 +362,8 @@ export async function importHistoryFile(
     timezone,
     onRow: async (row) => {
       const index = read++;
+      // Rows a resumed run passes over post nothing, so nothing else would yield meanwhile.
+      if (index < skipRows && index % YIELD_EVERY_ROWS === 0) await yieldToEventLoop();
       if (row.orderName !== undefined) {
         if (index < skipRows) return;
         orderBatch.push({

@@ -342,10 +342,17 @@ export async function readTransactions(
         await readPlain(state, layout.columns, header.length, options.onRow);
         const txCol = layout.columns.transaction_id;
         if (state.repeatedFingerprints.size > 0 && txCol !== undefined) {
-          reportDuplicates(state, path, options.scanner, header.length, 'transaction_id', (s) => {
-            s.trim(txCol);
-            return s.ts === s.te ? undefined : s.scanner.buf.subarray(s.ts, s.te);
-          });
+          await reportDuplicates(
+            state,
+            path,
+            options.scanner,
+            header.length,
+            'transaction_id',
+            (s) => {
+              s.trim(txCol);
+              return s.ts === s.te ? undefined : s.scanner.buf.subarray(s.ts, s.te);
+            },
+          );
         }
       } else {
         source = 'shopify';
@@ -354,7 +361,7 @@ export async function readTransactions(
           const columns = layout.columns;
           let currentOrder: string | undefined;
           const column = columns.Id === undefined ? 'order Name' : 'order Id';
-          reportDuplicates(state, path, options.scanner, header.length, column, (s) => {
+          await reportDuplicates(state, path, options.scanner, header.length, column, (s) => {
             // The same walk as readShopify: first rows of orders only.
             const name = s.text(columns.Name);
             if (name === '' || name === currentOrder) return undefined;
@@ -620,14 +627,14 @@ function shopifyTransactionId(state: ReadState, columns: ShopifyColumns, name: s
  * confirms repeats by their exact text, and reports each later occurrence with the line of the
  * first. A fingerprint collision between different ids is thereby never an error.
  */
-function reportDuplicates(
+async function reportDuplicates(
   state: ReadState,
   path: string,
   scannerOptions: CsvScannerOptions | undefined,
   width: number,
   column: string,
   idOf: (view: ReadState) => Uint8Array | undefined,
-): void {
+): Promise<void> {
   // The walk is in line order, so each repeat is reported as it is met (no list to hold).
   const firstLineById = new Map<string, number>();
   const scanner = new CsvScanner(path, scannerOptions);
@@ -635,7 +642,11 @@ function reportDuplicates(
   const view = new ReadState(scanner, state.currency, state.digits, state.timezone, () => {});
   try {
     scanner.next(); // header
+    let records = 0;
     while (scanner.next()) {
+      // A big file's second pass takes a while: let the process answer meanwhile (the admin's
+      // upload check runs in the web process).
+      if (++records % 20_000 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       if (scanner.error !== null || scanner.count !== width) continue;
       const id = idOf(view);
       if (id === undefined) continue;
