@@ -4,7 +4,7 @@
  * a transactions CSV of ROWS rows over CUSTOMERS members into a fresh PostgreSQL database, then the
  * same file again (every row already imported). Prints rows/s of each. docs/import.md records it.
  *
- *   npx tsx scripts/bench-import.ts [rows=100000] [customers=10000]
+ *   npm run bench:import -- [rows=100000] [customers=10000]
  *
  * Needs PostgreSQL at ADMIN_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres)
  * and Redis at REDIS_URL (the storefront sync asked for at the end).
