@@ -8,16 +8,14 @@
  * The database is PostgreSQL when DATABASE_URL is set, else PGlite under PGLITE_DIR (.data/pglite).
  * Each command returns its exit code: 0 ok, 2 bad input (nothing written), 1 unexpected failure.
  */
-import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import type { Executor } from '../db/client.server';
 import { closeDatabase, getDatabase } from '../app/db.server';
 import { AppError, ErrorCode, isAppError } from '../app/errors';
-import { ensureCustomers, findCustomerByExternalId } from '../app/models/customers.server';
-import { balanceOf, postMany, type LedgerEntryInput } from '../app/models/ledger.server';
-import { evaluateMembers } from '../app/models/tier-evaluation.server';
+import { checkHistoryFile, importHistoryFile, listProblems } from '../app/history-import.server';
+import { findCustomerByExternalId } from '../app/models/customers.server';
+import { balanceOf } from '../app/models/ledger.server';
 import { listPrograms, ProgramTimeline, publishProgram } from '../app/models/programs.server';
-import type { ImportedOrder } from '../app/models/orders.server';
 import { earnedReport } from '../app/models/reports.server';
 import {
   ensureShop,
@@ -25,23 +23,11 @@ import {
   normalizeShopDomain,
   type Shop,
 } from '../app/models/shops.server';
-import {
-  computeEarn,
-  isValidTimeZone,
-  parseCalendarDay,
-  zonedMidnight,
-  type CompiledProgram,
-} from '../loyalty/index';
+import { isValidTimeZone, parseCalendarDay, type CompiledProgram } from '../loyalty/index';
 import { parseFlags, UsageError } from './args';
 import { ProgressBar } from './progress';
-import { exportedOrder, exportedOrderProblem, importOrders } from './import-orders';
-import { formatReport, loadProgram, MAX_LISTED_ERRORS, type ReportFormat } from './report-file';
-import {
-  InputFileError,
-  readTransactions,
-  type TransactionError,
-  type TransactionRow,
-} from './transactions';
+import { formatReport, loadProgram, type ReportFormat } from './report-file';
+import { InputFileError } from './transactions';
 
 export const IMPORT_USAGE = `Usage: loyalty import --input FILE --shop DOMAIN [--timezone IANA] [--program FILE.json]
 
@@ -68,8 +54,6 @@ Prints {"customerId":…,"balance":N,"lifetimeEarned":N} for the customer (its e
 Shopify customer id, or the customer_id of an imported file).
 `;
 
-/** Rows posted per transaction: big enough to be fast, small enough to keep transactions short. */
-const IMPORT_BATCH = 5_000;
 const FORMATS: readonly ReportFormat[] = ['json', 'csv', 'table'];
 
 /** A problem with the command's input: printed with the usage, exit code 2, nothing written. */
@@ -147,34 +131,6 @@ function calendarDay(value: string | undefined, name: string): string | undefine
 // ---------------------------------------------------------------------------------------------
 // import
 
-/** What import keeps of a row: the reader reuses its row object, so copy before batching. */
-interface PendingTransaction {
-  customerId: string;
-  key: string;
-  occurredAt: number;
-  date: string;
-  transactionId: string | undefined;
-  amountMinor: number;
-}
-
-/**
- * Idempotency key of a plain file's transaction: its transaction id when the file has one; else a
- * digest of what identifies it (customer, date, amount) plus how many identical rows came before,
- * so a re-import of the same file maps every row to the same key. (Shopify orders are keyed as the
- * webhooks key them: cli/import-orders.ts.)
- */
-function importKey(row: TransactionRow, date: string, occurrences: Map<string, number>): string {
-  const id = row.transactionId;
-  if (id !== undefined) return `import:txn:${id}`;
-  const digest = createHash('sha256')
-    .update(`${row.customerId}\u0000${date}\u0000${row.amountMinor}\u0000${row.currency}`)
-    .digest('hex')
-    .slice(0, 32);
-  const n = (occurrences.get(digest) ?? 0) + 1;
-  occurrences.set(digest, n);
-  return `import:row:${digest}:${n}`;
-}
-
 export async function importTransactions(argv: string[], io: Io = processIo): Promise<number> {
   let flags;
   try {
@@ -221,26 +177,10 @@ export async function importTransactions(argv: string[], io: Io = processIo): Pr
     const newProgram = programFile ?? (versions.length === 0 ? defaultProgram() : undefined);
     const currency = newProgram?.currency ?? new ProgramTimeline(versions).currency;
     const timezone = existing?.timezone ?? flags.timezone ?? 'UTC';
-    const errors: TransactionError[] = [];
-    const checked = await readTransactions(input, {
-      currency,
-      timezone,
-      onRow: (row) => {
-        const problem = row.orderName === undefined ? undefined : exportedOrderProblem(row);
-        if (problem !== undefined) errors.push({ line: row.line, message: problem });
-      },
-      onError: (e) => errors.push(e),
-    });
-    errors.sort((a, b) => a.line - b.line);
-    if (errors.length > 0) {
-      const listed = errors
-        .slice(0, MAX_LISTED_ERRORS)
-        .map((e) => `line ${e.line}: ${e.message}`)
-        .join('\n');
-      const more =
-        errors.length > MAX_LISTED_ERRORS ? `\n…and ${errors.length - MAX_LISTED_ERRORS} more` : '';
+    const checked = await checkHistoryFile(input, { currency, timezone });
+    if (checked.errors.length > 0) {
       throw new InputError(
-        `'${input}' has ${errors.length} problem(s); nothing was imported:\n${listed}${more}`,
+        `'${input}' has ${checked.errors.length} problem(s); nothing was imported:\n${listProblems(checked.errors).join('\n')}`,
       );
     }
 
@@ -250,7 +190,6 @@ export async function importTransactions(argv: string[], io: Io = processIo): Pr
       await publishProgram(db, shop.id, newProgram!.definition, new Date(0));
       versions = await listPrograms(db, shop.id);
     }
-    const timeline = new ProgramTimeline(versions);
 
     const progress = new ProgressBar({
       total: checked.rows,
@@ -258,105 +197,24 @@ export async function importTransactions(argv: string[], io: Io = processIo): Pr
       unit: 'rows',
       mode: process.stderr.isTTY === true ? 'bar' : 'off',
     });
-    const occurrences = new Map<string, number>();
-    let batch: PendingTransaction[] = [];
-    let orderBatch: ImportedOrder[] = [];
-    let done = 0;
-    let posted = 0;
-    let alreadyPresent = 0;
-    const orderCounts = { recorded: 0, attached: 0, guests: 0 };
-    const flushOrders = async () => {
-      if (orderBatch.length === 0) return;
-      const rows = orderBatch;
-      orderBatch = [];
-      const counts = await db.transaction((tx) => importOrders(tx, shop, rows, timeline));
-      posted += counts.posted;
-      alreadyPresent += counts.alreadyPresent;
-      orderCounts.recorded += counts.recorded;
-      orderCounts.attached += counts.attached;
-      orderCounts.guests += counts.guests;
-      done += rows.length;
-      progress.update(done);
-    };
-    const flush = async () => {
-      await flushOrders();
-      if (batch.length === 0) return;
-      const rows = batch;
-      batch = [];
-      await db.transaction(async (tx) => {
-        const ids = await ensureCustomers(
-          tx,
-          shop.id,
-          [...new Set(rows.map((r) => r.customerId))].map((externalId) => ({ externalId })),
-        );
-        const entries: LedgerEntryInput[] = rows.map((r) => {
-          const { version, program } = timeline.at(r.occurredAt)!;
-          const earn = computeEarn(program, r.amountMinor);
-          return {
-            customerId: ids.get(r.customerId)!,
-            idempotencyKey: r.key,
-            source: 'order',
-            points: earn.points,
-            occurredAt: new Date(r.occurredAt),
-            programVersion: version,
-            subjectId: r.transactionId ?? null,
-            inputs: {
-              importedFrom: 'file',
-              amountMinor: r.amountMinor,
-              currency,
-              date: r.date,
-              ...(r.transactionId !== undefined && { transactionId: r.transactionId }),
-              bands: earn.bands,
-            },
-          };
-        });
-        for (const result of await postMany(tx, shop.id, entries)) {
-          if (result.created) posted++;
-          else alreadyPresent++;
-        }
-        await evaluateMembers(tx, shop, ids.values(), new Date());
-      });
-      done += rows.length;
-      progress.update(done);
-    };
-
-    await readTransactions(input, {
+    const imported = await importHistoryFile(db, shop, input, {
       currency,
       timezone,
-      onRow: async (row) => {
-        if (row.orderName !== undefined) {
-          orderBatch.push(exportedOrder(row, timeline));
-          if (orderBatch.length >= IMPORT_BATCH) await flushOrders();
-          return;
-        }
-        const date = row.dateKind === 'day' ? row.day! : new Date(row.epochMs!).toISOString();
-        batch.push({
-          customerId: row.customerId,
-          key: importKey(row, date, occurrences),
-          occurredAt: row.dateKind === 'day' ? zonedMidnight(row.day!, timezone) : row.epochMs!,
-          date,
-          transactionId: row.transactionId,
-          amountMinor: row.amountMinor,
-        });
-        if (batch.length >= IMPORT_BATCH) await flush();
-      },
-      onError: (e) => {
-        // The file changed between the two passes: stop rather than import half of it silently.
-        throw new InputError(`line ${e.line}: ${e.message} (the file changed during the import)`);
-      },
+      timeline: new ProgramTimeline(versions),
+      onBatch: (_tx, batch) => progress.update(batch.processedRows),
     });
-    await flush();
     progress.finish();
+    const { counts } = imported;
     const orders =
-      checked.source === 'shopify'
+      imported.format === 'shopify'
         ? {
-            ordersRecorded: orderCounts.recorded,
-            ordersAttached: orderCounts.attached,
-            guestOrders: orderCounts.guests,
+            ordersRecorded: counts.ordersRecorded,
+            ordersAttached: counts.ordersAttached,
+            guestOrders: counts.guestOrders,
           }
         : {};
     io.stdout(
-      `${JSON.stringify({ shop: domain, rows: checked.rows, posted, alreadyPresent, ...orders, file: input, bytes: statSync(input).size })}\n`,
+      `${JSON.stringify({ shop: domain, rows: checked.rows, posted: counts.posted, alreadyPresent: counts.alreadyPresent, ...orders, file: input, bytes: statSync(input).size })}\n`,
     );
     return 0;
   });

@@ -17,6 +17,7 @@ import {
 import type { ProgramTimeline } from '../app/models/programs.server';
 import { evaluateMembers } from '../app/models/tier-evaluation.server';
 import type { Shop } from '../app/models/shops.server';
+import type { NoAwardReason } from '../loyalty/settlement';
 import type { TransactionRow } from './transactions';
 
 /** Shopify order ids are decimal (the webhooks' `id`). */
@@ -63,6 +64,17 @@ export interface OrderImportCounts {
   posted: number;
   /** Orders still waiting as guest orders for an account to claim them. */
   guests: number;
+  /** Each order's outcome by Shopify id: what a history import reports a skipped order with. */
+  outcomes: Map<string, OrderImportOutcome>;
+}
+
+export interface OrderImportOutcome {
+  /** Recorded by this call (false: a webhook or an earlier import had recorded it). */
+  recorded: boolean;
+  /** Ledger entries posted for it by this call. */
+  posted: number;
+  /** Why it has no award (settlement's reason), or null when it has one. */
+  noAwardReason: NoAwardReason | null;
 }
 
 /** Records, attaches and settles one batch of exported orders in the caller's transaction. */
@@ -85,10 +97,16 @@ export async function importOrders(
   let posted = 0;
   let guests = 0;
   const members = new Set<number>();
-  for (const result of settled.values()) {
+  const outcomes = new Map<string, OrderImportOutcome>();
+  for (const [id, result] of settled) {
     posted += result.posted.length;
     if (result.noAwardReason === 'guest') guests++;
     if (result.award) members.add(result.award.customerId);
+    outcomes.set(id, {
+      recorded: recorded.has(id),
+      posted: result.posted.length,
+      noAwardReason: result.award ? null : result.noAwardReason,
+    });
   }
   // Imported history moves tiers as webhooks do (docs/tiers.md): same rules, same transaction.
   await evaluateMembers(tx, shop, members, new Date());
@@ -98,5 +116,6 @@ export async function importOrders(
     attached: attached.length,
     posted,
     guests,
+    outcomes,
   };
 }

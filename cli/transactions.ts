@@ -117,6 +117,11 @@ export interface ReadTransactionsOptions {
   timezone?: string;
   onRow: (row: TransactionRow) => void | Promise<void>;
   onError: (error: TransactionError) => void;
+  /**
+   * A valid record delivered to no onRow, with why: a Shopify order without an email (a guest
+   * checkout). Line items 2..n of an order are not reported (they repeat their order).
+   */
+  onSkip?: (line: number, reason: string) => void;
   /** Passed to the CSV scanner (tests use tiny chunks). */
   scanner?: CsvScannerOptions;
 }
@@ -337,19 +342,26 @@ export async function readTransactions(
         await readPlain(state, layout.columns, header.length, options.onRow);
         const txCol = layout.columns.transaction_id;
         if (state.repeatedFingerprints.size > 0 && txCol !== undefined) {
-          reportDuplicates(state, path, options.scanner, header.length, 'transaction_id', (s) => {
-            s.trim(txCol);
-            return s.ts === s.te ? undefined : s.scanner.buf.subarray(s.ts, s.te);
-          });
+          await reportDuplicates(
+            state,
+            path,
+            options.scanner,
+            header.length,
+            'transaction_id',
+            (s) => {
+              s.trim(txCol);
+              return s.ts === s.te ? undefined : s.scanner.buf.subarray(s.ts, s.te);
+            },
+          );
         }
       } else {
         source = 'shopify';
-        await readShopify(state, layout.columns, header.length, options.onRow);
+        await readShopify(state, layout.columns, header.length, options.onRow, options.onSkip);
         if (state.repeatedFingerprints.size > 0) {
           const columns = layout.columns;
           let currentOrder: string | undefined;
           const column = columns.Id === undefined ? 'order Name' : 'order Id';
-          reportDuplicates(state, path, options.scanner, header.length, column, (s) => {
+          await reportDuplicates(state, path, options.scanner, header.length, column, (s) => {
             // The same walk as readShopify: first rows of orders only.
             const name = s.text(columns.Name);
             if (name === '' || name === currentOrder) return undefined;
@@ -510,6 +522,7 @@ async function readShopify(
   columns: ShopifyColumns,
   width: number,
   onRow: ReadTransactionsOptions['onRow'],
+  onSkip: ReadTransactionsOptions['onSkip'],
 ): Promise<void> {
   const scanner = state.scanner;
   const row = state.row;
@@ -581,6 +594,7 @@ async function readShopify(
     const email = state.text(columns.Email).toLowerCase();
     if (email === '') {
       state.guests++;
+      onSkip?.(line, `order ${name} has no email (a guest checkout): no account can claim it`);
       continue;
     }
     const emailBytes = Buffer.from(email, 'utf8');
@@ -613,14 +627,14 @@ function shopifyTransactionId(state: ReadState, columns: ShopifyColumns, name: s
  * confirms repeats by their exact text, and reports each later occurrence with the line of the
  * first. A fingerprint collision between different ids is thereby never an error.
  */
-function reportDuplicates(
+async function reportDuplicates(
   state: ReadState,
   path: string,
   scannerOptions: CsvScannerOptions | undefined,
   width: number,
   column: string,
   idOf: (view: ReadState) => Uint8Array | undefined,
-): void {
+): Promise<void> {
   // The walk is in line order, so each repeat is reported as it is met (no list to hold).
   const firstLineById = new Map<string, number>();
   const scanner = new CsvScanner(path, scannerOptions);
@@ -628,7 +642,11 @@ function reportDuplicates(
   const view = new ReadState(scanner, state.currency, state.digits, state.timezone, () => {});
   try {
     scanner.next(); // header
+    let records = 0;
     while (scanner.next()) {
+      // A big file's second pass takes a while: let the process answer meanwhile (the admin's
+      // upload check runs in the web process).
+      if (++records % 20_000 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       if (scanner.error !== null || scanner.count !== width) continue;
       const id = idOf(view);
       if (id === undefined) continue;

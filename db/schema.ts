@@ -962,6 +962,10 @@ export const historyImports = pgTable(
   },
   (t) => [
     index('history_imports_shop_idx').on(t.shopId, t.id),
+    // One import at a time per shop: a second upload while one is queued or running is refused.
+    uniqueIndex('history_imports_one_active_idx')
+      .on(t.shopId)
+      .where(sql`${t.status} IN ('queued', 'running')`),
     check(
       'history_imports_status_known',
       sql`${t.status} IN ('queued', 'running', 'done', 'failed')`,

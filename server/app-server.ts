@@ -59,6 +59,16 @@ export interface AppServerOptions {
  */
 export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
 
+/**
+ * Paths that take uploads, with their own limit unless bodyLimitFor says otherwise: the admin's
+ * history import (files up to 20 MB, app/admin-import.server.ts, which refuses a file a little
+ * over it with its reason; 1 MiB above that covers the multipart framing).
+ */
+export const UPLOAD_BODY_LIMITS: ReadonlyMap<string, number> = new Map([
+  ['/app/import', 21 * 1_048_576],
+  ['/app/import.data', 21 * 1_048_576],
+]);
+
 export interface AppServer {
   /** e.g. http://127.0.0.1:43123 */
   url: string;
@@ -247,7 +257,8 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
   const files = options.clientDir ? listClientFiles(options.clientDir) : new Map();
   const handleRequest = createRequestHandler(options.build, mode);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const limitFor = (path: string) => options.bodyLimitFor?.(path) ?? maxBodyBytes;
+  const limitFor = (path: string) =>
+    options.bodyLimitFor?.(path) ?? UPLOAD_BODY_LIMITS.get(path) ?? maxBodyBytes;
   const onRefused = options.onRefused ?? (() => {});
 
   /**

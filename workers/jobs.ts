@@ -186,6 +186,31 @@ export const sweepReferralsJob: JobDefinition<Record<string, never>> = {
   jobId: () => 'sweep-referrals',
 };
 
+// ---------------------------------------------------------------------------------------------
+// History import (issue 13, docs/import.md): its own queue and worker, one import at a time, so a
+// 100,000-row file never holds up webhooks, the sync or the tier runs.
+
+export const IMPORT_QUEUE = 'imports';
+
+/** Import one uploaded file (a history_imports row: the file and its progress live there). */
+export const historyImportJob: JobDefinition<{ importId: number }> = {
+  queue: IMPORT_QUEUE,
+  name: 'history-import',
+  schema: z.object({ importId: z.number().int().positive() }).strict(),
+  jobId: ({ importId }) => `import-${importId}`,
+};
+
+/**
+ * Give every queued or running import a job (repeatable): an upload whose enqueue failed (Redis
+ * down), a job Redis lost, a job that failed without its row saying so.
+ */
+export const sweepImportsJob: JobDefinition<Record<string, never>> = {
+  queue: IMPORT_QUEUE,
+  name: 'sweep-imports',
+  schema: z.object({}).strict() as z.ZodType<Record<string, never>>,
+  jobId: () => 'sweep-imports',
+};
+
 export const jobDefinitions = [
   processInboxJob,
   reconcileInboxJob,
@@ -198,5 +223,7 @@ export const jobDefinitions = [
   sweepEarlyAccessJob,
   syncReferralCodesJob,
   sweepReferralsJob,
+  historyImportJob,
+  sweepImportsJob,
 ] as const;
 export type JobName = (typeof jobDefinitions)[number]['name'];

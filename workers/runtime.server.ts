@@ -4,7 +4,9 @@
  * after every committed inbox batch, and its sweep's scheduler), a third on the redemptions queue
  * (the sweep that settles redemptions Shopify left pending, every 60 s: docs/redemption.md), a
  * fourth on the tiers queue (the daily tier run per shop, found by an hourly sweep: docs/tiers.md),
- * the referral sync and its sweep on the metafield queue (docs/referrals.md), and a graceful close. Used by
+ * the referral sync and its sweep on the metafield queue (docs/referrals.md), a fifth on the imports
+ * queue (history imports uploaded in the admin, one at a time, and their sweep: docs/import.md),
+ * and a graceful close. Used by
  * `npm run worker` (workers/main.ts) and, with INLINE_WORKERS, inside the web process.
  *
  * Retries: about 4 hours of capped exponential backoff (workers/queue.server.ts RETRY_SCHEDULE).
@@ -31,6 +33,9 @@ import {
   sweepMetafieldsJob,
   sweepTiersJob,
   evaluateTiersJob,
+  historyImportJob,
+  IMPORT_QUEUE,
+  sweepImportsJob,
   syncEarlyAccessJob,
   syncMetafieldsJob,
   syncReferralCodesJob,
@@ -74,6 +79,14 @@ import {
   scheduleRedemptionSweep,
   type RedemptionJobDeps,
 } from './handlers/redemptions';
+import {
+  createImportQueue,
+  IMPORT_SWEEP_EVERY_MS,
+  runHistoryImportJob,
+  runImportSweepJob,
+  scheduleImportSweep,
+  type HistoryImportJobDeps,
+} from './handlers/history-import';
 import { Batcher } from '../app/batcher';
 import { failureReason, processInboxBatch, recordFailure, type RowResult } from './process-inbox';
 import {
@@ -144,6 +157,13 @@ export interface StartWorkersOptions {
     /** The clock (tests). */
     now?: () => Date;
   };
+  /** History imports uploaded in the admin (docs/import.md). */
+  imports?: {
+    /** How often the sweep gives queued imports without a job one. Default 30 s. */
+    sweepEveryMs?: number;
+    /** Rows per batch (transaction). Default 5,000. */
+    batchRows?: number;
+  };
 }
 
 /** Metafield sync defaults (see StartWorkersOptions.metafields). */
@@ -158,7 +178,7 @@ export interface WorkerRuntime {
   close(): Promise<void>;
 }
 
-type Processor = (job: Job) => Promise<unknown>;
+type Processor = (job: Job, token?: string) => Promise<unknown>;
 
 const DAY_MS = 86_400_000;
 
@@ -408,11 +428,29 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
     [sweepTiersJob.name]: () => runTierSweepJob(tierDeps),
     [evaluateTiersJob.name]: (job) => runEvaluateTiersJob(job, tierDeps),
   };
+  const importQueue = createImportQueue(settings, workerOptions(settings.redisUrl));
+  const importSweepEveryMs = options.imports?.sweepEveryMs ?? IMPORT_SWEEP_EVERY_MS;
+  // Closing stops an import between batches rather than waiting for a file of any size.
+  const importStop = new AbortController();
+  const importDeps: HistoryImportJobDeps = {
+    db,
+    signal: importStop.signal,
+    log: loggerFor({ component: 'history-import', prefix: settings.prefix }),
+    metafieldQueue,
+    metafieldDelayMs: metafields.delayMs,
+    ...definedOnly({ batchRows: options.imports?.batchRows }),
+  };
+  const importProcessors: Partial<Record<JobName, Processor>> = {
+    [historyImportJob.name]: (job, token) => runHistoryImportJob(job, importDeps, token),
+    [sweepImportsJob.name]: () =>
+      runImportSweepJob({ db, queue: importQueue, log: importDeps.log }),
+  };
   const processorsOf: Record<string, Partial<Record<JobName, Processor>>> = {
     [WEBHOOK_QUEUE]: processors,
     [METAFIELD_QUEUE]: metafieldProcessors,
     [REDEMPTION_QUEUE]: redemptionProcessors,
     [TIER_QUEUE]: tierProcessors,
+    [IMPORT_QUEUE]: importProcessors,
   };
   // House rule: startup fails if a job name has no handler (on its own queue).
   for (const definition of jobDefinitions) {
@@ -435,10 +473,10 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
   ): Worker => {
     const created = new Worker(
       queueName,
-      async (job) => {
+      async (job, token) => {
         const processor = processors[job.name as JobName];
         if (!processor) throw new UnrecoverableError(`no handler for job ${job.name}`);
-        return processor(job);
+        return processor(job, token);
       },
       {
         connection: workerOptions(settings.redisUrl),
@@ -471,6 +509,8 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
   );
   // One shop's run at a time: each is a series of transactions over that shop's members.
   const tierWorker = queueWorker(TIER_QUEUE, tierProcessors, 1, tierDeps.log);
+  // One import at a time: each is a long series of batches over the ledger.
+  const importWorker = queueWorker(IMPORT_QUEUE, importProcessors, 1, importDeps.log);
 
   const reschedule = () =>
     scheduleReconciler(queue, reconcileEveryMs).catch((error: Error) =>
@@ -496,14 +536,20 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
     scheduleTierSweep(tierQueue, tierSweepEveryMs).catch((error: Error) =>
       log.warn({ err: error.message }, 'could not schedule the tier sweep; will retry'),
     );
+  const rescheduleImports = () =>
+    scheduleImportSweep(importQueue, importSweepEveryMs).catch((error: Error) =>
+      log.warn({ err: error.message }, 'could not schedule the import sweep; will retry'),
+    );
   const ready = Promise.all([
     worker.waitUntilReady(),
     metafieldWorker.waitUntilReady(),
     redemptionWorker.waitUntilReady(),
     tierWorker.waitUntilReady(),
+    importWorker.waitUntilReady(),
   ]).then(async () => {
     await Promise.all([
       reschedule(),
+      rescheduleImports(),
       rescheduleSweep(),
       rescheduleRedemptions(),
       rescheduleTiers(),
@@ -538,6 +584,11 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
     Math.max(referralSweepEveryMs, Math.min(reconcileEveryMs, 60_000)),
   );
   referralTimer.unref();
+  const importTimer = setInterval(
+    rescheduleImports,
+    Math.max(importSweepEveryMs, Math.min(reconcileEveryMs, 60_000)),
+  );
+  importTimer.unref();
 
   let closing: Promise<void> | undefined;
   return {
@@ -550,17 +601,21 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
         clearInterval(tierTimer);
         clearInterval(earlyAccessTimer);
         clearInterval(referralTimer);
+        clearInterval(importTimer);
+        importStop.abort(new Error('the worker is closing'));
         await Promise.all([
           worker.close(),
           metafieldWorker.close(),
           redemptionWorker.close(),
           tierWorker.close(),
+          importWorker.close(),
         ]);
         await Promise.all([
           queue.close(),
           metafieldQueue.close(),
           redemptionQueue.close(),
           tierQueue.close(),
+          importQueue.close(),
         ]);
         log.info('workers stopped');
       })();

@@ -9,7 +9,13 @@ import { Queue } from 'bullmq';
 import { asc } from 'drizzle-orm';
 import { useDatabase } from '../../app/db.server';
 import { webhookInbox } from '../../db/schema';
-import { METAFIELD_QUEUE, REDEMPTION_QUEUE, TIER_QUEUE, WEBHOOK_QUEUE } from '../../workers/jobs';
+import {
+  IMPORT_QUEUE,
+  METAFIELD_QUEUE,
+  REDEMPTION_QUEUE,
+  TIER_QUEUE,
+  WEBHOOK_QUEUE,
+} from '../../workers/jobs';
 import {
   createWebhookQueue,
   failFastOptions,
@@ -27,7 +33,7 @@ export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6
  */
 export async function obliterateWorkerQueues(settings: QueueSettings): Promise<void> {
   const failures: unknown[] = [];
-  for (const name of [WEBHOOK_QUEUE, METAFIELD_QUEUE, REDEMPTION_QUEUE, TIER_QUEUE]) {
+  for (const name of [WEBHOOK_QUEUE, METAFIELD_QUEUE, REDEMPTION_QUEUE, TIER_QUEUE, IMPORT_QUEUE]) {
     const queue = new Queue(name, {
       connection: failFastOptions(settings.redisUrl),
       prefix: settings.prefix,

@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "history_imports_one_active_idx" ON "history_imports" USING btree ("shop_id") WHERE "history_imports"."status" IN ('queued', 'running');
