@@ -11,6 +11,7 @@ import {
   orders,
   programs,
   referralClicks,
+  historyImports,
   referralCodes,
   referrals,
   sessions,
@@ -161,6 +162,8 @@ export async function deleteShopData(db: Executor, shopId: number): Promise<bool
     await tx.delete(orderRefunds).where(eq(orderRefunds.shopId, shopId));
     await tx.delete(orders).where(eq(orders.shopId, shopId));
     await tx.delete(customerDataRequests).where(eq(customerDataRequests.shopId, shopId));
+    // An import still waiting holds the uploaded file, emails included.
+    await tx.delete(historyImports).where(eq(historyImports.shopId, shopId));
     // Referrals: contact fingerprints and IP hashes are personal data in their own right.
     await tx.delete(referralClicks).where(eq(referralClicks.shopId, shopId));
     await tx.delete(referrals).where(eq(referrals.shopId, shopId));
