@@ -940,3 +940,54 @@ export const historyImports = pgTable(
     check('history_imports_format_known', sql`${t.format} IN ('shopify', 'transactions')`),
   ],
 );
+
+/**
+ * Points moved per shop, UTC day, ledger source and sign (`credit`: points ≥ 0): a projection of
+ * ledger_entries written by a trigger in the same statement as each insert (migration 0013), so
+ * the dashboard and the liability rollforward sum a few thousand rows instead of a million
+ * entries. Append-only: the trigger inserts one row per (day, source, sign) of each INSERT
+ * statement and never updates one, so concurrent ledger writers never wait on each other here;
+ * app/models/movements.server.ts folds a shop's rows together (`compacted`) when they pile up.
+ * Design and measurements: docs/liability.md, "How it stays fast".
+ */
+export const ledgerDailyMovements = pgTable(
+  'ledger_daily_movements',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    /** The UTC calendar day of the entries' occurred_at. */
+    day: date('day', { mode: 'string' }).notNull(),
+    source: text('source').notNull(),
+    credit: boolean('credit').notNull(),
+    points: bigint('points', { mode: 'number' }).notNull(),
+    entries: integer('entries').notNull(),
+    /** False for rows the trigger wrote; true for a folded row (one per day, source and sign). */
+    compacted: boolean('compacted').notNull().default(false),
+  },
+  (t) => [
+    index('ledger_daily_movements_shop_day_idx').on(t.shopId, t.day),
+    index('ledger_daily_movements_loose_idx')
+      .on(t.shopId)
+      .where(sql`NOT ${t.compacted}`),
+  ],
+);
+
+/**
+ * The latest occurred_at of each customer's ledger entries, written by the same trigger: which
+ * balances are dormant (no entry for 12 months) without probing the ledger once per member.
+ */
+export const customerLedgerActivity = pgTable(
+  'customer_ledger_activity',
+  {
+    customerId: integer('customer_id')
+      .primaryKey()
+      .references(() => customers.id, { onDelete: 'cascade' }),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    lastOccurredAt: tstz('last_occurred_at').notNull(),
+  },
+  (t) => [index('customer_ledger_activity_shop_last_idx').on(t.shopId, t.lastOccurredAt)],
+);

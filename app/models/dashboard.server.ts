@@ -21,3 +21,180 @@ export async function shopTotals(db: Executor, shopId: number): Promise<ShopTota
     .where(eq(customerBalances.shopId, shopId));
   return { members: members?.n ?? 0, pointsOutstanding: points?.n ?? 0 };
 }
+
+function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+const ts = (instant: Date) => sql`${instant.toISOString()}::timestamptz`;
+
+/** Members who enrolled in [from, to) (redacted ones no longer counted). */
+export async function newMembers(
+  db: Executor,
+  shopId: number,
+  from: Date,
+  to: Date,
+): Promise<number> {
+  const [row] = rowsOf<{ n: string | number }>(
+    await db.execute(sql`
+      SELECT count(*) AS "n" FROM "customers"
+      WHERE "shop_id" = ${shopId} AND "redacted_at" IS NULL
+        AND "enrolled_at" >= ${ts(from)} AND "enrolled_at" < ${ts(to)}`),
+  );
+  return Number(row?.n ?? 0);
+}
+
+/** Buyers of a period and those of them who have bought at least twice (see repeatPurchases). */
+export interface RepeatPurchases {
+  buyers: number;
+  repeaters: number;
+}
+
+/**
+ * Repeat purchases in [from, to), members against guests. A purchase is a paid order that is not
+ * cancelled and not a test, at its processed_at. Members are orders with a customer, one buyer per
+ * customer; guests are orders without one, one buyer per email (orders with neither are left
+ * out). Buyers: those with a purchase in the period; repeaters: buyers with two or more purchases
+ * from the beginning up to the end of the period (docs/dashboard.md).
+ */
+export async function repeatPurchases(
+  db: Executor,
+  shopId: number,
+  from: Date,
+  to: Date,
+): Promise<{ members: RepeatPurchases; guests: RepeatPurchases }> {
+  const purchase = sql`o."shop_id" = ${shopId} AND o."paid_at" IS NOT NULL AND o."cancelled_at" IS NULL AND NOT o."test"`;
+  const rows = rowsOf<{ member: boolean; buyers: string | number; repeaters: string | number }>(
+    await db.execute(sql`
+      WITH "buyers" AS (
+        SELECT DISTINCT o."customer_id", CASE WHEN o."customer_id" IS NULL THEN o."email" END AS "email"
+        FROM "orders" o
+        WHERE ${purchase} AND o."processed_at" >= ${ts(from)} AND o."processed_at" < ${ts(to)}
+          AND (o."customer_id" IS NOT NULL OR o."email" IS NOT NULL)
+      )
+      SELECT b."customer_id" IS NOT NULL AS "member", count(*) AS "buyers",
+             count(*) FILTER (WHERE p."n" >= 2) AS "repeaters"
+      FROM "buyers" b
+      CROSS JOIN LATERAL (
+        SELECT count(*) AS "n" FROM (
+          SELECT 1 FROM "orders" o
+          WHERE ${purchase} AND o."processed_at" < ${ts(to)}
+            AND (CASE WHEN b."customer_id" IS NOT NULL
+                      THEN o."customer_id" = b."customer_id"
+                      ELSE o."customer_id" IS NULL AND o."email" = b."email" END)
+          LIMIT 2
+        ) two
+      ) p
+      GROUP BY 1`),
+  );
+  const of = (member: boolean): RepeatPurchases => {
+    const row = rows.find((r) => r.member === member);
+    return { buyers: Number(row?.buyers ?? 0), repeaters: Number(row?.repeaters ?? 0) };
+  };
+  return { members: of(true), guests: of(false) };
+}
+
+export interface MemberRevenue {
+  /** Paid, not cancelled, non-test orders with a customer, processed in the period. */
+  orders: number;
+  /** Their totals (shop currency, minor units). */
+  grossMinor: number;
+  /** What was refunded on them, whenever (merchandise and shipping; refunded tax is not recorded). */
+  refundedMinor: number;
+  /** grossMinor − refundedMinor. */
+  netMinor: number;
+}
+
+/** Revenue from members in [from, to): docs/dashboard.md, "Revenue from members". */
+export async function memberRevenue(
+  db: Executor,
+  shopId: number,
+  from: Date,
+  to: Date,
+): Promise<MemberRevenue> {
+  const [row] = rowsOf<{
+    orders: string | number;
+    gross: string | number;
+    refunded: string | number;
+  }>(
+    await db.execute(sql`
+      SELECT count(*) AS "orders", coalesce(sum(o."total_minor"), 0)::bigint AS "gross",
+             coalesce(sum(r."refunded"), 0)::bigint AS "refunded"
+      FROM "orders" o
+      LEFT JOIN LATERAL (
+        SELECT sum(x."merchandise_minor" + x."shipping_minor") AS "refunded" FROM "order_refunds" x
+        WHERE x."shop_id" = ${shopId} AND x."shopify_order_id" = o."shopify_order_id"
+      ) r ON true
+      WHERE o."shop_id" = ${shopId} AND o."customer_id" IS NOT NULL AND o."paid_at" IS NOT NULL
+        AND o."cancelled_at" IS NULL AND NOT o."test"
+        AND o."processed_at" >= ${ts(from)} AND o."processed_at" < ${ts(to)}`),
+  );
+  const grossMinor = Number(row?.gross ?? 0);
+  const refundedMinor = Number(row?.refunded ?? 0);
+  return {
+    orders: Number(row?.orders ?? 0),
+    grossMinor,
+    refundedMinor,
+    netMinor: grossMinor - refundedMinor,
+  };
+}
+
+/** A ledger entry with what the dashboard says about it. */
+export interface RecentEntry {
+  id: number;
+  customerId: number;
+  customerEmail: string | null;
+  customerName: string | null;
+  source: string;
+  points: number;
+  occurredAt: Date;
+  inputs: Record<string, unknown>;
+  orderName: string | null;
+}
+
+/** The shop's latest `limit` ledger entries by occurred_at (then id), newest first. */
+export async function recentEntries(
+  db: Executor,
+  shopId: number,
+  limit = 10,
+): Promise<RecentEntry[]> {
+  const rows = rowsOf<{
+    id: string | number;
+    customer_id: number;
+    email: string | null;
+    first_name: string | null;
+    last_name: string | null;
+    source: string;
+    points: number;
+    occurred_at: string | Date;
+    inputs: Record<string, unknown>;
+    order_name: string | null;
+  }>(
+    await db.execute(sql`
+      SELECT e."id", e."customer_id", c."email", c."first_name", c."last_name", e."source",
+             e."points", e."occurred_at", e."inputs",
+             coalesce(o."name", a."inputs"->>'orderName') AS "order_name"
+      FROM (
+        SELECT * FROM "ledger_entries" WHERE "shop_id" = ${shopId}
+        ORDER BY "occurred_at" DESC, "id" DESC LIMIT ${limit}
+      ) e
+      JOIN "customers" c ON c."id" = e."customer_id" AND c."shop_id" = ${shopId}
+      -- A reversal names its order through the award it reverses (as app/models/history.server.ts).
+      LEFT JOIN "ledger_entries" a ON a."shop_id" = ${shopId} AND a."id" = e."reverses_entry_id"
+      LEFT JOIN "orders" o
+        ON o."shop_id" = ${shopId}
+       AND o."shopify_order_id" = coalesce(e."inputs"->>'orderId', a."inputs"->>'orderId')
+      ORDER BY e."occurred_at" DESC, e."id" DESC`),
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    customerId: r.customer_id,
+    customerEmail: r.email,
+    customerName: [r.first_name, r.last_name].filter(Boolean).join(' ') || null,
+    source: r.source,
+    points: r.points,
+    occurredAt: new Date(r.occurred_at),
+    inputs: typeof r.inputs === 'string' ? JSON.parse(r.inputs) : r.inputs,
+    orderName: r.order_name,
+  }));
+}

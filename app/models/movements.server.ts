@@ -1,0 +1,155 @@
+/**
+ * Points moved over time, read from the ledger_daily_movements projection (db/schema.ts) and, for
+ * the UTC days a range starts or ends inside, from ledger_entries itself — so a range in any
+ * timezone (a shop-local month, a "last 30 days") is exact while the bulk of it costs one row per
+ * day, source and sign instead of one per entry. docs/liability.md, "How it stays fast".
+ */
+import { sql } from 'drizzle-orm';
+import type { Executor } from '../../db/client.server';
+import { MovementTimeline, movementsOf, type SourceTotal } from '../../loyalty/ledger-movements';
+
+const MS_PER_DAY = 86_400_000;
+/** Rows the trigger wrote since the last fold, past which a read folds them first. */
+export const COMPACT_THRESHOLD = 5_000;
+/** pg_advisory_xact_lock class of the fold: one at a time per shop. */
+const COMPACT_LOCK_CLASS = 0x4d4f5645; // "MOVE"
+
+function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+const utcDayStart = (ms: number) => Math.floor(ms / MS_PER_DAY) * MS_PER_DAY;
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+/** A PostgreSQL array literal of ISO texts (dates, instants: no quoting needed). */
+const arrayLiteral = (items: readonly string[]) => `{${items.join(',')}}`;
+
+/**
+ * The shop's movements over the elementary intervals of `boundaries` (ascending instants in ms;
+ * -Infinity and Infinity allowed at the ends). Whole UTC days inside one interval come from the
+ * projection; a UTC day holding a finite boundary comes from the ledger, entry by entry.
+ */
+export async function movementTimeline(
+  db: Executor,
+  shopId: number,
+  boundaries: readonly number[],
+): Promise<MovementTimeline> {
+  const timeline = new MovementTimeline(boundaries);
+  if (timeline.intervals.length === 0) return timeline;
+  const finite = boundaries.filter((b) => Number.isFinite(b));
+  const splitDays = [...new Set(finite.map(utcDayStart))];
+  const first = boundaries[0]!;
+  const last = boundaries[boundaries.length - 1]!;
+
+  const whole = rowsOf<{ day: string; source: string; credit: boolean; points: string | number }>(
+    await db.execute(sql`
+      SELECT "day"::text AS "day", "source", "credit", sum("points")::bigint AS "points"
+      FROM "ledger_daily_movements"
+      WHERE "shop_id" = ${shopId}
+        ${Number.isFinite(first) ? sql`AND "day" > ${isoDay(first)}::date` : sql``}
+        ${Number.isFinite(last) ? sql`AND "day" < ${isoDay(last)}::date` : sql``}
+        AND NOT ("day" = ANY(${arrayLiteral(splitDays.map(isoDay))}::date[]))
+      GROUP BY 1, 2, 3`),
+  );
+  for (const row of whole) {
+    const index = timeline.intervalOf(Date.parse(`${row.day}T00:00:00Z`));
+    if (index < 0) continue;
+    movementsOf([{ ...row, points: Number(row.points) }], timeline.intervals[index]);
+  }
+
+  if (splitDays.length > 0) {
+    // width_bucket: 0 before the first finite boundary, k in [finite[k-1], finite[k]).
+    const offset = Number.isFinite(first) ? -1 : 0;
+    const split = rowsOf<{ bucket: number; source: string; credit: boolean; points: string }>(
+      await db.execute(sql`
+        SELECT width_bucket(e."occurred_at", ${arrayLiteral(finite.map((b) => new Date(b).toISOString()))}::timestamptz[]) AS "bucket",
+               e."source", e."points" >= 0 AS "credit", sum(e."points")::bigint AS "points"
+        FROM unnest(${arrayLiteral(splitDays.map((d) => new Date(d).toISOString()))}::timestamptz[]) AS d("start")
+        JOIN "ledger_entries" e
+          ON e."shop_id" = ${shopId}
+         AND e."occurred_at" >= d."start" AND e."occurred_at" < d."start" + interval '1 day'
+        GROUP BY 1, 2, 3`),
+    );
+    const byInterval = new Map<number, SourceTotal[]>();
+    for (const row of split) {
+      const index = Number(row.bucket) + offset;
+      if (index < 0 || index >= timeline.intervals.length) continue;
+      const list = byInterval.get(index) ?? [];
+      list.push({ source: row.source, credit: row.credit, points: Number(row.points) });
+      byInterval.set(index, list);
+    }
+    for (const [index, totals] of byInterval) movementsOf(totals, timeline.intervals[index]);
+  }
+  return timeline;
+}
+
+/**
+ * Folds the shop's projection rows into one per day, source and sign once the trigger has written
+ * `threshold` or more since the last fold (a count off a partial index: cheap when there is
+ * nothing to do). One fold at a time per shop; a fold running elsewhere makes this one return.
+ * Rows written while it runs are left for the next. Returns the rows folded.
+ */
+export async function compactMovements(
+  db: Executor,
+  shopId: number,
+  threshold = COMPACT_THRESHOLD,
+): Promise<number> {
+  const [loose] = rowsOf<{ n: string | number }>(
+    await db.execute(
+      sql`SELECT count(*) AS "n" FROM "ledger_daily_movements" WHERE "shop_id" = ${shopId} AND NOT "compacted"`,
+    ),
+  );
+  if (Number(loose?.n ?? 0) < threshold) return 0;
+  return db.transaction(async (tx) => {
+    const [lock] = rowsOf<{ locked: boolean }>(
+      await tx.execute(
+        sql`SELECT pg_try_advisory_xact_lock(${COMPACT_LOCK_CLASS}::int, ${shopId}::int) AS "locked"`,
+      ),
+    );
+    if (!lock?.locked) return 0;
+    const [folded] = rowsOf<{ n: string | number }>(
+      await tx.execute(sql`
+        WITH "keys" AS (
+          SELECT DISTINCT "day", "source", "credit" FROM "ledger_daily_movements"
+          WHERE "shop_id" = ${shopId} AND NOT "compacted"
+        ), "gone" AS (
+          DELETE FROM "ledger_daily_movements" m USING "keys" k
+          WHERE m."shop_id" = ${shopId} AND m."day" = k."day" AND m."source" = k."source"
+            AND m."credit" = k."credit"
+          RETURNING m."day", m."source", m."credit", m."points", m."entries"
+        ), "kept" AS (
+          INSERT INTO "ledger_daily_movements"
+            ("shop_id", "day", "source", "credit", "points", "entries", "compacted")
+          SELECT ${shopId}, "day", "source", "credit", sum("points"), sum("entries"), true
+          FROM "gone" GROUP BY 1, 2, 3, 4 HAVING sum("entries") <> 0
+          RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM "gone") AS "n", (SELECT count(*) FROM "kept") AS "kept"`),
+    );
+    return Number(folded?.n ?? 0);
+  });
+}
+
+/** Points all members hold now: the sum of customer_balances. */
+export async function outstandingPoints(db: Executor, shopId: number): Promise<number> {
+  const [row] = rowsOf<{ n: string | number }>(
+    await db.execute(
+      sql`SELECT coalesce(sum("balance"), 0)::bigint AS "n" FROM "customer_balances" WHERE "shop_id" = ${shopId}`,
+    ),
+  );
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Points held by members whose latest ledger entry occurred before `cutoff` (their balance has
+ * not moved since): the dormant balance of the breakage estimate.
+ */
+export async function dormantPoints(db: Executor, shopId: number, cutoff: Date): Promise<number> {
+  const [row] = rowsOf<{ n: string | number }>(
+    await db.execute(sql`
+      SELECT coalesce(sum(b."balance"), 0)::bigint AS "n"
+      FROM "customer_ledger_activity" a
+      JOIN "customer_balances" b ON b."customer_id" = a."customer_id" AND b."shop_id" = ${shopId}
+      WHERE a."shop_id" = ${shopId} AND a."last_occurred_at" < ${cutoff.toISOString()}::timestamptz`),
+  );
+  return Number(row?.n ?? 0);
+}
