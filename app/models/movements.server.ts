@@ -119,7 +119,7 @@ export async function compactMovements(
         ), "kept" AS (
           INSERT INTO "ledger_daily_movements"
             ("shop_id", "day", "source", "credit", "points", "entries", "compacted")
-          SELECT ${shopId}, "day", "source", "credit", sum("points"), sum("entries"), true
+          SELECT ${shopId}::int, "day", "source", "credit", sum("points"), sum("entries"), true
           FROM "gone" GROUP BY 1, 2, 3, 4 HAVING sum("entries") <> 0
           RETURNING 1
         )
