@@ -241,6 +241,22 @@ export const orders = pgTable(
     index('orders_shop_redacted_idx')
       .on(t.shopId)
       .where(sql`${t.redactedAt} IS NOT NULL`),
+    // The dashboard's purchases (paid, not cancelled, not test; docs/dashboard.md), read from the
+    // indexes alone: those of a period with what the figures need, and the earlier purchases of a
+    // member or a guest email (does this buyer repeat?).
+    index('orders_shop_purchases_idx')
+      .on(t.shopId, t.processedAt, t.customerId, t.totalMinor, t.shopifyOrderId, t.email)
+      .where(sql`${t.paidAt} IS NOT NULL AND ${t.cancelledAt} IS NULL AND NOT ${t.test}`),
+    index('orders_shop_member_purchases_idx')
+      .on(t.shopId, t.customerId, t.processedAt)
+      .where(
+        sql`${t.customerId} IS NOT NULL AND ${t.paidAt} IS NOT NULL AND ${t.cancelledAt} IS NULL AND NOT ${t.test}`,
+      ),
+    index('orders_shop_guest_purchases_idx')
+      .on(t.shopId, t.email, t.processedAt)
+      .where(
+        sql`${t.customerId} IS NULL AND ${t.paidAt} IS NOT NULL AND ${t.cancelledAt} IS NULL AND NOT ${t.test}`,
+      ),
     check('orders_amounts_nonnegative', sql`${t.earnAmountMinor} >= 0 AND ${t.totalMinor} >= 0`),
   ],
 );

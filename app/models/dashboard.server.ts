@@ -63,28 +63,33 @@ export async function repeatPurchases(
   from: Date,
   to: Date,
 ): Promise<{ members: RepeatPurchases; guests: RepeatPurchases }> {
-  const purchase = sql`o."shop_id" = ${shopId} AND o."paid_at" IS NOT NULL AND o."cancelled_at" IS NULL AND NOT o."test"`;
+  const purchase = (o: string) =>
+    sql`${sql.raw(o)}."shop_id" = ${shopId} AND ${sql.raw(o)}."paid_at" IS NOT NULL
+      AND ${sql.raw(o)}."cancelled_at" IS NULL AND NOT ${sql.raw(o)}."test"`;
+  // A buyer of the period repeats with two purchases in it, or one and another before it: the
+  // probe runs only for single-purchase buyers, through the member or the email index.
   const rows = rowsOf<{ member: boolean; buyers: string | number; repeaters: string | number }>(
     await db.execute(sql`
-      WITH "buyers" AS (
-        SELECT DISTINCT o."customer_id", CASE WHEN o."customer_id" IS NULL THEN o."email" END AS "email"
+      WITH "bought" AS (
+        SELECT o."customer_id", CASE WHEN o."customer_id" IS NULL THEN o."email" END AS "email",
+               count(*) AS "n"
         FROM "orders" o
-        WHERE ${purchase} AND o."processed_at" >= ${ts(from)} AND o."processed_at" < ${ts(to)}
+        WHERE ${purchase('o')} AND o."processed_at" >= ${ts(from)} AND o."processed_at" < ${ts(to)}
           AND (o."customer_id" IS NOT NULL OR o."email" IS NOT NULL)
+        GROUP BY 1, 2
       )
       SELECT b."customer_id" IS NOT NULL AS "member", count(*) AS "buyers",
-             count(*) FILTER (WHERE p."n" >= 2) AS "repeaters"
-      FROM "buyers" b
-      CROSS JOIN LATERAL (
-        SELECT count(*) AS "n" FROM (
-          SELECT 1 FROM "orders" o
-          WHERE ${purchase} AND o."processed_at" < ${ts(to)}
-            AND (CASE WHEN b."customer_id" IS NOT NULL
-                      THEN o."customer_id" = b."customer_id"
-                      ELSE o."customer_id" IS NULL AND o."email" = b."email" END)
-          LIMIT 2
-        ) two
-      ) p
+             count(*) FILTER (WHERE b."n" >= 2 OR CASE
+               WHEN b."customer_id" IS NOT NULL THEN EXISTS (
+                 SELECT 1 FROM "orders" p
+                 WHERE ${purchase('p')} AND p."customer_id" IS NOT NULL
+                   AND p."customer_id" = b."customer_id" AND p."processed_at" < ${ts(from)})
+               ELSE EXISTS (
+                 SELECT 1 FROM "orders" p
+                 WHERE ${purchase('p')} AND p."email" = b."email" AND p."customer_id" IS NULL
+                   AND p."processed_at" < ${ts(from)})
+             END) AS "repeaters"
+      FROM "bought" b
       GROUP BY 1`),
   );
   const of = (member: boolean): RepeatPurchases => {
@@ -118,16 +123,17 @@ export async function memberRevenue(
     refunded: string | number;
   }>(
     await db.execute(sql`
-      SELECT count(*) AS "orders", coalesce(sum(o."total_minor"), 0)::bigint AS "gross",
-             coalesce(sum(r."refunded"), 0)::bigint AS "refunded"
-      FROM "orders" o
-      LEFT JOIN LATERAL (
-        SELECT sum(x."merchandise_minor" + x."shipping_minor") AS "refunded" FROM "order_refunds" x
-        WHERE x."shop_id" = ${shopId} AND x."shopify_order_id" = o."shopify_order_id"
-      ) r ON true
-      WHERE o."shop_id" = ${shopId} AND o."customer_id" IS NOT NULL AND o."paid_at" IS NOT NULL
-        AND o."cancelled_at" IS NULL AND NOT o."test"
-        AND o."processed_at" >= ${ts(from)} AND o."processed_at" < ${ts(to)}`),
+      WITH "paid" AS (
+        SELECT o."shopify_order_id", o."total_minor" FROM "orders" o
+        WHERE o."shop_id" = ${shopId} AND o."customer_id" IS NOT NULL AND o."paid_at" IS NOT NULL
+          AND o."cancelled_at" IS NULL AND NOT o."test"
+          AND o."processed_at" >= ${ts(from)} AND o."processed_at" < ${ts(to)}
+      )
+      SELECT (SELECT count(*) FROM "paid") AS "orders",
+             (SELECT coalesce(sum("total_minor"), 0) FROM "paid")::bigint AS "gross",
+             (SELECT coalesce(sum(r."merchandise_minor" + r."shipping_minor"), 0)
+              FROM "order_refunds" r JOIN "paid" p ON p."shopify_order_id" = r."shopify_order_id"
+              WHERE r."shop_id" = ${shopId})::bigint AS "refunded"`),
   );
   const grossMinor = Number(row?.gross ?? 0);
   const refundedMinor = Number(row?.refunded ?? 0);

@@ -4,7 +4,7 @@
  * timezone (a shop-local month, a "last 30 days") is exact while the bulk of it costs one row per
  * day, source and sign instead of one per entry. docs/liability.md, "How it stays fast".
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
 import { MovementTimeline, movementsOf, type SourceTotal } from '../../loyalty/ledger-movements';
 
@@ -40,37 +40,12 @@ export async function movementTimeline(
   const first = boundaries[0]!;
   const last = boundaries[boundaries.length - 1]!;
 
-  const whole = rowsOf<{ day: string; source: string; credit: boolean; points: string | number }>(
-    await db.execute(sql`
-      SELECT "day"::text AS "day", "source", "credit", sum("points")::bigint AS "points"
-      FROM "ledger_daily_movements"
-      WHERE "shop_id" = ${shopId}
-        ${Number.isFinite(first) ? sql`AND "day" > ${isoDay(first)}::date` : sql``}
-        ${Number.isFinite(last) ? sql`AND "day" < ${isoDay(last)}::date` : sql``}
-        AND NOT ("day" = ANY(${arrayLiteral(splitDays.map(isoDay))}::date[]))
-      GROUP BY 1, 2, 3`),
-  );
-  for (const row of whole) {
-    const index = timeline.intervalOf(Date.parse(`${row.day}T00:00:00Z`));
-    if (index < 0) continue;
-    movementsOf([{ ...row, points: Number(row.points) }], timeline.intervals[index]);
-  }
-
-  if (splitDays.length > 0) {
-    // width_bucket: 0 before the first finite boundary, k in [finite[k-1], finite[k]).
-    const offset = Number.isFinite(first) ? -1 : 0;
-    const split = rowsOf<{ bucket: number; source: string; credit: boolean; points: string }>(
-      await db.execute(sql`
-        SELECT width_bucket(e."occurred_at", ${arrayLiteral(finite.map((b) => new Date(b).toISOString()))}::timestamptz[]) AS "bucket",
-               e."source", e."points" >= 0 AS "credit", sum(e."points")::bigint AS "points"
-        FROM unnest(${arrayLiteral(splitDays.map((d) => new Date(d).toISOString()))}::timestamptz[]) AS d("start")
-        JOIN "ledger_entries" e
-          ON e."shop_id" = ${shopId}
-         AND e."occurred_at" >= d."start" AND e."occurred_at" < d."start" + interval '1 day'
-        GROUP BY 1, 2, 3`),
-    );
+  // width_bucket over the finite boundaries: 0 before the first, k in [finite[k-1], finite[k]).
+  const bounds = arrayLiteral(finite.map((b) => new Date(b).toISOString()));
+  const offset = Number.isFinite(first) ? -1 : 0;
+  const add = (rows: { bucket: number; source: string; credit: boolean; points: string }[]) => {
     const byInterval = new Map<number, SourceTotal[]>();
-    for (const row of split) {
+    for (const row of rows) {
       const index = Number(row.bucket) + offset;
       if (index < 0 || index >= timeline.intervals.length) continue;
       const list = byInterval.get(index) ?? [];
@@ -78,6 +53,43 @@ export async function movementTimeline(
       byInterval.set(index, list);
     }
     for (const [index, totals] of byInterval) movementsOf(totals, timeline.intervals[index]);
+  };
+  const bucketOf = (instant: SQL) =>
+    finite.length === 0 ? sql`0` : sql`width_bucket(${instant}, ${bounds}::timestamptz[])`;
+
+  // A day that holds no boundary lies in one interval: its first instant says which.
+  add(
+    rowsOf(
+      await db.execute(sql`
+        SELECT ${bucketOf(sql`("day"::timestamp AT TIME ZONE 'UTC')`)} AS "bucket", "source", "credit",
+               sum("points")::bigint AS "points"
+        FROM "ledger_daily_movements"
+        WHERE "shop_id" = ${shopId}
+          ${Number.isFinite(first) ? sql`AND "day" > ${isoDay(first)}::date` : sql``}
+          ${Number.isFinite(last) ? sql`AND "day" < ${isoDay(last)}::date` : sql``}
+          AND NOT ("day" = ANY(${arrayLiteral(splitDays.map(isoDay))}::date[]))
+        GROUP BY 1, 2, 3`),
+    ),
+  );
+  if (splitDays.length > 0) {
+    // One index range scan of (shop_id, occurred_at) per day: OFFSET 0 keeps the planner from
+    // flattening the LATERAL into a join it would run as a scan of the whole ledger.
+    add(
+      rowsOf(
+        await db.execute(sql`
+          SELECT ${bucketOf(sql`e."occurred_at"`)} AS "bucket", e."source", e."credit",
+                 sum(e."points")::bigint AS "points"
+          FROM unnest(${arrayLiteral(splitDays.map((d) => new Date(d).toISOString()))}::timestamptz[]) AS d("start")
+          CROSS JOIN LATERAL (
+            SELECT x."occurred_at", x."source", x."points" >= 0 AS "credit", x."points"
+            FROM "ledger_entries" x
+            WHERE x."shop_id" = ${shopId}
+              AND x."occurred_at" >= d."start" AND x."occurred_at" < d."start" + interval '1 day'
+            OFFSET 0
+          ) e
+          GROUP BY 1, 2, 3`),
+      ),
+    );
   }
   return timeline;
 }

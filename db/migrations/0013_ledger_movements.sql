@@ -21,6 +21,9 @@ ALTER TABLE "ledger_daily_movements" ADD CONSTRAINT "ledger_daily_movements_shop
 CREATE INDEX "customer_ledger_activity_shop_last_idx" ON "customer_ledger_activity" USING btree ("shop_id","last_occurred_at");--> statement-breakpoint
 CREATE INDEX "ledger_daily_movements_shop_day_idx" ON "ledger_daily_movements" USING btree ("shop_id","day");--> statement-breakpoint
 CREATE INDEX "ledger_daily_movements_loose_idx" ON "ledger_daily_movements" USING btree ("shop_id") WHERE NOT "ledger_daily_movements"."compacted";--> statement-breakpoint
+CREATE INDEX "orders_shop_purchases_idx" ON "orders" USING btree ("shop_id","processed_at","customer_id","total_minor","shopify_order_id","email") WHERE "orders"."paid_at" IS NOT NULL AND "orders"."cancelled_at" IS NULL AND NOT "orders"."test";--> statement-breakpoint
+CREATE INDEX "orders_shop_member_purchases_idx" ON "orders" USING btree ("shop_id","customer_id","processed_at") WHERE "orders"."customer_id" IS NOT NULL AND "orders"."paid_at" IS NOT NULL AND "orders"."cancelled_at" IS NULL AND NOT "orders"."test";--> statement-breakpoint
+CREATE INDEX "orders_shop_guest_purchases_idx" ON "orders" USING btree ("shop_id","email","processed_at") WHERE "orders"."customer_id" IS NULL AND "orders"."paid_at" IS NOT NULL AND "orders"."cancelled_at" IS NULL AND NOT "orders"."test";--> statement-breakpoint
 -- Hand-written (drizzle-kit does not model triggers): ledger_daily_movements and
 -- customer_ledger_activity follow ledger_entries in the statement that changes it. Statement-level
 -- with a transition table, so a postMany of 2,000 entries adds one grouped insert, not 2,000.
