@@ -251,7 +251,6 @@ export function dashboardView(
       compare('Points redeemed', current.movements.redeemed, previous.movements.redeemed, int),
       compare('Points expired', current.movements.expired, previous.movements.expired, int),
       compare('Points outstanding at the end', current.outstanding, previous.outstanding, int),
-      compare('Revenue from members', current.revenue.netMinor, previous.revenue.netMinor, money),
     ],
     adjusted: {
       current: int(current.movements.adjusted),
@@ -281,6 +280,7 @@ export function dashboardView(
       gross: money(current.revenue.grossMinor),
       refunded: money(current.revenue.refundedMinor),
       net: money(current.revenue.netMinor),
+      previous: money(previous.revenue.netMinor),
     },
     chart: figures.chart,
     recent: figures.recent.map((entry) => ({

@@ -217,7 +217,7 @@ function DashboardPage({ data }: { data: Loaded }) {
                       {data.revenue.net}
                     </Text>
                     <Text as="p" tone="subdued" variant="bodySm">
-                      {`${data.revenue.orders} paid orders, ${data.revenue.gross}, less ${data.revenue.refunded} refunded.`}
+                      {`${data.revenue.orders} paid orders, ${data.revenue.gross}, less ${data.revenue.refunded} refunded. Previous period: ${data.revenue.previous}.`}
                     </Text>
                   </BlockStack>
                 </Card>
