@@ -991,6 +991,33 @@ export const ledgerDailyMovements = pgTable(
 );
 
 /**
+ * The same projection per UTC hour (`hour`: its first instant), written by the same trigger: what
+ * the days a range starts or ends inside are read from, so a boundary at a shop-local midnight —
+ * a whole UTC hour in most timezones — costs a few rows instead of a day of ledger entries.
+ */
+export const ledgerHourlyMovements = pgTable(
+  'ledger_hourly_movements',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    hour: tstz('hour').notNull(),
+    source: text('source').notNull(),
+    credit: boolean('credit').notNull(),
+    points: bigint('points', { mode: 'number' }).notNull(),
+    entries: integer('entries').notNull(),
+    compacted: boolean('compacted').notNull().default(false),
+  },
+  (t) => [
+    index('ledger_hourly_movements_shop_hour_idx').on(t.shopId, t.hour),
+    index('ledger_hourly_movements_loose_idx')
+      .on(t.shopId)
+      .where(sql`NOT ${t.compacted}`),
+  ],
+);
+
+/**
  * The latest occurred_at of each customer's ledger entries, written by the same trigger: which
  * balances are dormant (no entry for 12 months) without probing the ledger once per member.
  */

@@ -7,7 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Executor } from '../../db/client.server';
-import { customers, ledgerDailyMovements, ledgerEntries } from '../../db/schema';
+import {
+  customers,
+  ledgerDailyMovements,
+  ledgerEntries,
+  ledgerHourlyMovements,
+} from '../../db/schema';
 import {
   addMovements,
   movementAmount,
@@ -175,6 +180,13 @@ describe('movementTimeline on PostgreSQL', () => {
         .from(ledgerDailyMovements)
         .where(eq(ledgerDailyMovements.shopId, shop.id))) as [{ loose: number }];
       expect(loose).toBe(0);
+      const [{ hourly }] = (await pg.db
+        .select({
+          hourly: sql<number>`count(*) FILTER (WHERE NOT ${ledgerHourlyMovements.compacted})::int`,
+        })
+        .from(ledgerHourlyMovements)
+        .where(eq(ledgerHourlyMovements.shopId, shop.id))) as [{ hourly: number }];
+      expect(hourly).toBe(0);
       expect((await movementTimeline(pg.db, shop.id, months)).intervals).toEqual(
         timeline.intervals,
       );

@@ -1,8 +1,9 @@
 /**
- * Points moved over time, read from the ledger_daily_movements projection (db/schema.ts) and, for
- * the UTC days a range starts or ends inside, from ledger_entries itself — so a range in any
- * timezone (a shop-local month, a "last 30 days") is exact while the bulk of it costs one row per
- * day, source and sign instead of one per entry. docs/liability.md, "How it stays fast".
+ * Points moved over time, read from the ledger_daily_movements projection (db/schema.ts), from
+ * ledger_hourly_movements for the UTC days a range starts or ends inside, and from ledger_entries
+ * itself only for an hour a boundary falls strictly inside (half-hour timezones) — so a range in
+ * any timezone (a shop-local month, a "last 30 days") is exact while it costs one row per day or
+ * hour, source and sign instead of one per entry. docs/liability.md, "How it stays fast".
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
@@ -18,7 +19,9 @@ function rowsOf<T>(result: unknown): T[] {
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
 
+const MS_PER_HOUR = 3_600_000;
 const utcDayStart = (ms: number) => Math.floor(ms / MS_PER_DAY) * MS_PER_DAY;
+const isoInstant = (ms: number) => new Date(ms).toISOString();
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 /** A PostgreSQL array literal of ISO texts (dates, instants: no quoting needed). */
 const arrayLiteral = (items: readonly string[]) => `{${items.join(',')}}`;
@@ -37,6 +40,8 @@ export async function movementTimeline(
   if (timeline.intervals.length === 0) return timeline;
   const finite = boundaries.filter((b) => Number.isFinite(b));
   const splitDays = [...new Set(finite.map(utcDayStart))];
+  const hourOf = (b: number) => Math.floor(b / MS_PER_HOUR) * MS_PER_HOUR;
+  const splitHours = [...new Set(finite.filter((b) => hourOf(b) !== b).map(hourOf))];
   const first = boundaries[0]!;
   const last = boundaries[boundaries.length - 1]!;
 
@@ -72,19 +77,39 @@ export async function movementTimeline(
     ),
   );
   if (splitDays.length > 0) {
-    // One index range scan of (shop_id, occurred_at) per day: OFFSET 0 keeps the planner from
-    // flattening the LATERAL into a join it would run as a scan of the whole ledger.
+    // The days holding a boundary, hour by hour; an hour a boundary falls strictly inside (a
+    // half-hour timezone) from the ledger below. One index range scan per day: OFFSET 0 keeps the
+    // planner from flattening the LATERAL into a join it would run as a scan of the whole table.
+    add(
+      rowsOf(
+        await db.execute(sql`
+          SELECT ${bucketOf(sql`h."hour"`)} AS "bucket", h."source", h."credit",
+                 sum(h."points")::bigint AS "points"
+          FROM unnest(${arrayLiteral(splitDays.map(isoInstant))}::timestamptz[]) AS d("start")
+          CROSS JOIN LATERAL (
+            SELECT x."hour", x."source", x."credit", x."points"
+            FROM "ledger_hourly_movements" x
+            WHERE x."shop_id" = ${shopId}
+              AND x."hour" >= d."start" AND x."hour" < d."start" + interval '1 day'
+            OFFSET 0
+          ) h
+          WHERE NOT (h."hour" = ANY(${arrayLiteral(splitHours.map(isoInstant))}::timestamptz[]))
+          GROUP BY 1, 2, 3`),
+      ),
+    );
+  }
+  if (splitHours.length > 0) {
     add(
       rowsOf(
         await db.execute(sql`
           SELECT ${bucketOf(sql`e."occurred_at"`)} AS "bucket", e."source", e."credit",
                  sum(e."points")::bigint AS "points"
-          FROM unnest(${arrayLiteral(splitDays.map((d) => new Date(d).toISOString()))}::timestamptz[]) AS d("start")
+          FROM unnest(${arrayLiteral(splitHours.map(isoInstant))}::timestamptz[]) AS d("start")
           CROSS JOIN LATERAL (
             SELECT x."occurred_at", x."source", x."points" >= 0 AS "credit", x."points"
             FROM "ledger_entries" x
             WHERE x."shop_id" = ${shopId}
-              AND x."occurred_at" >= d."start" AND x."occurred_at" < d."start" + interval '1 day'
+              AND x."occurred_at" >= d."start" AND x."occurred_at" < d."start" + interval '1 hour'
             OFFSET 0
           ) e
           GROUP BY 1, 2, 3`),
@@ -95,43 +120,67 @@ export async function movementTimeline(
 }
 
 /**
- * Folds the shop's projection rows into one per day, source and sign once the trigger has written
- * `threshold` or more since the last fold (a count off a partial index: cheap when there is
- * nothing to do). One fold at a time per shop; a fold running elsewhere makes this one return.
- * Rows written while it runs are left for the next. Returns the rows folded.
+ * Folds the shop's projection rows into one per day (hour), source and sign once the trigger has
+ * written `threshold` or more since the last fold (a count off a partial index: cheap when there
+ * is nothing to do). One fold at a time per shop and table; a fold running elsewhere makes this
+ * one skip. Rows written while it runs are left for the next. Returns the rows folded.
  */
 export async function compactMovements(
   db: Executor,
   shopId: number,
   threshold = COMPACT_THRESHOLD,
 ): Promise<number> {
+  let folded = 0;
+  for (const [table, key, lock] of [
+    ['ledger_daily_movements', 'day', 1],
+    ['ledger_hourly_movements', 'hour', 2],
+  ] as const) {
+    folded += await compactTable(
+      db,
+      shopId,
+      threshold,
+      sql.raw(`"${table}"`),
+      sql.raw(`"${key}"`),
+      lock,
+    );
+  }
+  return folded;
+}
+
+async function compactTable(
+  db: Executor,
+  shopId: number,
+  threshold: number,
+  table: SQL,
+  key: SQL,
+  lockKey: number,
+): Promise<number> {
   const [loose] = rowsOf<{ n: string | number }>(
     await db.execute(
-      sql`SELECT count(*) AS "n" FROM "ledger_daily_movements" WHERE "shop_id" = ${shopId} AND NOT "compacted"`,
+      sql`SELECT count(*) AS "n" FROM ${table} WHERE "shop_id" = ${shopId} AND NOT "compacted"`,
     ),
   );
   if (Number(loose?.n ?? 0) < threshold) return 0;
   return db.transaction(async (tx) => {
     const [lock] = rowsOf<{ locked: boolean }>(
       await tx.execute(
-        sql`SELECT pg_try_advisory_xact_lock(${COMPACT_LOCK_CLASS}::int, ${shopId}::int) AS "locked"`,
+        sql`SELECT pg_try_advisory_xact_lock(${COMPACT_LOCK_CLASS}::int, ${shopId * 2 + lockKey}::int) AS "locked"`,
       ),
     );
     if (!lock?.locked) return 0;
     const [folded] = rowsOf<{ n: string | number }>(
       await tx.execute(sql`
         WITH "keys" AS (
-          SELECT DISTINCT "day", "source", "credit" FROM "ledger_daily_movements"
+          SELECT DISTINCT ${key} AS "k", "source", "credit" FROM ${table}
           WHERE "shop_id" = ${shopId} AND NOT "compacted"
         ), "gone" AS (
-          DELETE FROM "ledger_daily_movements" m USING "keys" k
-          WHERE m."shop_id" = ${shopId} AND m."day" = k."day" AND m."source" = k."source"
+          DELETE FROM ${table} m USING "keys" k
+          WHERE m."shop_id" = ${shopId} AND m.${key} = k."k" AND m."source" = k."source"
             AND m."credit" = k."credit"
-          RETURNING m."day", m."source", m."credit", m."points", m."entries"
+          RETURNING m.${key} AS "k", m."source", m."credit", m."points", m."entries"
         ), "kept" AS (
-          INSERT INTO "ledger_daily_movements"
-            ("shop_id", "day", "source", "credit", "points", "entries", "compacted")
-          SELECT ${shopId}::int, "day", "source", "credit", sum("points"), sum("entries"), true
+          INSERT INTO ${table} ("shop_id", ${key}, "source", "credit", "points", "entries", "compacted")
+          SELECT ${shopId}::int, "k", "source", "credit", sum("points"), sum("entries"), true
           FROM "gone" GROUP BY 1, 2, 3, 4 HAVING sum("entries") <> 0
           RETURNING 1
         )
