@@ -329,6 +329,15 @@ export const orderRefunds = pgTable(
   (t) => [
     uniqueIndex('order_refunds_shop_refund_uq').on(t.shopId, t.shopifyRefundId),
     index('order_refunds_shop_order_idx').on(t.shopId, t.shopifyOrderId, t.id),
+    // The dashboard's refunds of a period's purchases: recorded on or after the period's start
+    // (a refund follows its order), read from the index alone.
+    index('order_refunds_shop_processed_idx').on(
+      t.shopId,
+      t.processedAt,
+      t.shopifyOrderId,
+      t.merchandiseMinor,
+      t.shippingMinor,
+    ),
     check(
       'order_refunds_amounts_nonnegative',
       sql`${t.merchandiseMinor} >= 0 AND ${t.shippingMinor} >= 0`,

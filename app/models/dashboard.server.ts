@@ -133,7 +133,8 @@ export async function memberRevenue(
              (SELECT coalesce(sum("total_minor"), 0) FROM "paid")::bigint AS "gross",
              (SELECT coalesce(sum(r."merchandise_minor" + r."shipping_minor"), 0)
               FROM "order_refunds" r JOIN "paid" p ON p."shopify_order_id" = r."shopify_order_id"
-              WHERE r."shop_id" = ${shopId})::bigint AS "refunded"`),
+              -- A refund follows its order: only those recorded since the period began.
+              WHERE r."shop_id" = ${shopId} AND r."processed_at" >= ${ts(from)})::bigint AS "refunded"`),
   );
   const grossMinor = Number(row?.gross ?? 0);
   const refundedMinor = Number(row?.refunded ?? 0);

@@ -35,6 +35,7 @@ CREATE INDEX "ledger_daily_movements_shop_day_idx" ON "ledger_daily_movements" U
 CREATE INDEX "ledger_daily_movements_loose_idx" ON "ledger_daily_movements" USING btree ("shop_id") WHERE NOT "ledger_daily_movements"."compacted";--> statement-breakpoint
 CREATE INDEX "ledger_hourly_movements_shop_hour_idx" ON "ledger_hourly_movements" USING btree ("shop_id","hour");--> statement-breakpoint
 CREATE INDEX "ledger_hourly_movements_loose_idx" ON "ledger_hourly_movements" USING btree ("shop_id") WHERE NOT "ledger_hourly_movements"."compacted";--> statement-breakpoint
+CREATE INDEX "order_refunds_shop_processed_idx" ON "order_refunds" USING btree ("shop_id","processed_at","shopify_order_id","merchandise_minor","shipping_minor");--> statement-breakpoint
 CREATE INDEX "orders_shop_purchases_idx" ON "orders" USING btree ("shop_id","processed_at","customer_id","total_minor","shopify_order_id","email") WHERE "orders"."paid_at" IS NOT NULL AND "orders"."cancelled_at" IS NULL AND NOT "orders"."test";--> statement-breakpoint
 CREATE INDEX "orders_shop_member_purchases_idx" ON "orders" USING btree ("shop_id","customer_id","processed_at") WHERE "orders"."customer_id" IS NOT NULL AND "orders"."paid_at" IS NOT NULL AND "orders"."cancelled_at" IS NULL AND NOT "orders"."test";--> statement-breakpoint
 CREATE INDEX "orders_shop_guest_purchases_idx" ON "orders" USING btree ("shop_id","email","processed_at") WHERE "orders"."customer_id" IS NULL AND "orders"."paid_at" IS NOT NULL AND "orders"."cancelled_at" IS NULL AND NOT "orders"."test";--> statement-breakpoint
