@@ -270,6 +270,22 @@ export const orders = pgTable(
     index('orders_shop_redacted_idx')
       .on(t.shopId)
       .where(sql`${t.redactedAt} IS NOT NULL`),
+    // The dashboard's purchases (paid, not cancelled, not test; docs/dashboard.md), read from the
+    // indexes alone: those of a period with what the figures need, and the earlier purchases of a
+    // member or a guest email (does this buyer repeat?).
+    index('orders_shop_purchases_idx')
+      .on(t.shopId, t.processedAt, t.customerId, t.totalMinor, t.shopifyOrderId, t.email)
+      .where(sql`${t.paidAt} IS NOT NULL AND ${t.cancelledAt} IS NULL AND NOT ${t.test}`),
+    index('orders_shop_member_purchases_idx')
+      .on(t.shopId, t.customerId, t.processedAt)
+      .where(
+        sql`${t.customerId} IS NOT NULL AND ${t.paidAt} IS NOT NULL AND ${t.cancelledAt} IS NULL AND NOT ${t.test}`,
+      ),
+    index('orders_shop_guest_purchases_idx')
+      .on(t.shopId, t.email, t.processedAt)
+      .where(
+        sql`${t.customerId} IS NULL AND ${t.paidAt} IS NOT NULL AND ${t.cancelledAt} IS NULL AND NOT ${t.test}`,
+      ),
     check('orders_amounts_nonnegative', sql`${t.earnAmountMinor} >= 0 AND ${t.totalMinor} >= 0`),
   ],
 );
@@ -342,6 +358,15 @@ export const orderRefunds = pgTable(
   (t) => [
     uniqueIndex('order_refunds_shop_refund_uq').on(t.shopId, t.shopifyRefundId),
     index('order_refunds_shop_order_idx').on(t.shopId, t.shopifyOrderId, t.id),
+    // The dashboard's refunds of a period's purchases: recorded on or after the period's start
+    // (a refund follows its order), read from the index alone.
+    index('order_refunds_shop_processed_idx').on(
+      t.shopId,
+      t.processedAt,
+      t.shopifyOrderId,
+      t.merchandiseMinor,
+      t.shippingMinor,
+    ),
     check(
       'order_refunds_amounts_nonnegative',
       sql`${t.merchandiseMinor} >= 0 AND ${t.shippingMinor} >= 0`,
@@ -972,4 +997,82 @@ export const historyImports = pgTable(
     ),
     check('history_imports_format_known', sql`${t.format} IN ('shopify', 'transactions')`),
   ],
+);
+
+/**
+ * Points moved per shop, UTC day, ledger source and sign (`credit`: points ≥ 0): a projection of
+ * ledger_entries written by a trigger in the same statement as each insert (migration 0013), so
+ * the dashboard and the liability rollforward sum a few thousand rows instead of a million
+ * entries. Append-only: the trigger inserts one row per (day, source, sign) of each INSERT
+ * statement and never updates one, so concurrent ledger writers never wait on each other here;
+ * app/models/movements.server.ts folds a shop's rows together (`compacted`) when they pile up.
+ * Design and measurements: docs/liability.md, "How it stays fast".
+ */
+export const ledgerDailyMovements = pgTable(
+  'ledger_daily_movements',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    /** The UTC calendar day of the entries' occurred_at. */
+    day: date('day', { mode: 'string' }).notNull(),
+    source: text('source').notNull(),
+    credit: boolean('credit').notNull(),
+    points: bigint('points', { mode: 'number' }).notNull(),
+    entries: integer('entries').notNull(),
+    /** False for rows the trigger wrote; true for a folded row (one per day, source and sign). */
+    compacted: boolean('compacted').notNull().default(false),
+  },
+  (t) => [
+    index('ledger_daily_movements_shop_day_idx').on(t.shopId, t.day),
+    index('ledger_daily_movements_loose_idx')
+      .on(t.shopId)
+      .where(sql`NOT ${t.compacted}`),
+  ],
+);
+
+/**
+ * The same projection per UTC hour (`hour`: its first instant), written by the same trigger: what
+ * the days a range starts or ends inside are read from, so a boundary at a shop-local midnight —
+ * a whole UTC hour in most timezones — costs a few rows instead of a day of ledger entries.
+ */
+export const ledgerHourlyMovements = pgTable(
+  'ledger_hourly_movements',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    hour: tstz('hour').notNull(),
+    source: text('source').notNull(),
+    credit: boolean('credit').notNull(),
+    points: bigint('points', { mode: 'number' }).notNull(),
+    entries: integer('entries').notNull(),
+    compacted: boolean('compacted').notNull().default(false),
+  },
+  (t) => [
+    index('ledger_hourly_movements_shop_hour_idx').on(t.shopId, t.hour),
+    index('ledger_hourly_movements_loose_idx')
+      .on(t.shopId)
+      .where(sql`NOT ${t.compacted}`),
+  ],
+);
+
+/**
+ * The latest occurred_at of each customer's ledger entries, written by the same trigger: which
+ * balances are dormant (no entry for 12 months) without probing the ledger once per member.
+ */
+export const customerLedgerActivity = pgTable(
+  'customer_ledger_activity',
+  {
+    customerId: integer('customer_id')
+      .primaryKey()
+      .references(() => customers.id, { onDelete: 'cascade' }),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    lastOccurredAt: tstz('last_occurred_at').notNull(),
+  },
+  (t) => [index('customer_ledger_activity_shop_last_idx').on(t.shopId, t.lastOccurredAt)],
 );
