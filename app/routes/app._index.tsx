@@ -87,7 +87,7 @@ function DashboardPage({ data }: { data: Loaded }) {
   return (
     <Page
       title="Loyalty"
-      subtitle={`${data.shop.domain} · ${data.shop.currency} · ${data.shop.timezone}`}
+      subtitle={`${data.shop.domain} · ${data.shop.currency} · ${data.shop.timezone}${data.program ? ` · program ${data.program.name} (version ${data.program.version})` : ''}`}
       secondaryActions={[{ content: 'Points liability', url: '/app/liability' }]}
     >
       <TitleBar title="Laurel loyalty" />

@@ -225,11 +225,11 @@ describe('npm run demo', () => {
 
     // The embedded admin, opened through /dev/admin (a minted session token, no Shopify).
     await page.goto(admin);
-    await page.getByText('Points outstanding').waitFor({ timeout: 15_000 });
+    await page.getByText('Points outstanding at the end').first().waitFor({ timeout: 15_000 });
     const text = async () => page.locator('body').innerText();
     const figures = (body: string) => ({
       members: /Members\s+([\d,]+)/.exec(body)?.[1],
-      points: /Points outstanding\s+([\d,]+)/.exec(body)?.[1],
+      points: /Points outstanding at the end\s+([\d,]+)/.exec(body)?.[1],
     });
     let body = await text();
     expect(body).toContain(readDemoState(STATE_FILE)!.shop);
@@ -251,7 +251,7 @@ describe('npm run demo', () => {
     expect(data.request().headers()['authorization']).toMatch(/^Bearer ey/);
     // A reload comes back through the library's bounce page, with a new token.
     await page.reload();
-    await page.getByText('Points outstanding').waitFor({ timeout: 15_000 });
+    await page.getByText('Points outstanding at the end').first().waitFor({ timeout: 15_000 });
     expect(new URL(page.url()).searchParams.get('id_token')).toMatch(/^ey/);
     body = await text();
     expect(figures(body)).toEqual(printed);
