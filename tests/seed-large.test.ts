@@ -80,6 +80,26 @@ describe('seed:large', () => {
     expect(mismatches).toEqual([]);
   });
 
+  it('leaves the report projection equal to the purchase entries (written through COPY)', async () => {
+    const differences = await rows<{ n: number }>(sql`
+      SELECT count(*)::int AS n FROM (
+        (SELECT customer_id, month, points FROM customer_month_points WHERE shop_id = ${counts.shopId}
+         EXCEPT
+         SELECT customer_id, date_trunc('month', occurred_at AT TIME ZONE 'America/New_York')::date,
+                sum(points) FROM ledger_entries
+         WHERE shop_id = ${counts.shopId} AND source IN ('order', 'refund', 'cancellation')
+         GROUP BY 1, 2)
+        UNION ALL
+        (SELECT customer_id, date_trunc('month', occurred_at AT TIME ZONE 'America/New_York')::date,
+                sum(points) FROM ledger_entries
+         WHERE shop_id = ${counts.shopId} AND source IN ('order', 'refund', 'cancellation')
+         GROUP BY 1, 2
+         EXCEPT
+         SELECT customer_id, month, points FROM customer_month_points WHERE shop_id = ${counts.shopId})
+      ) d`);
+    expect(differences[0]!.n).toBe(0);
+  });
+
   it('backs every entry with its order, refund or redemption row', async () => {
     const [orphans] = await rows<Record<string, number>>(sql`
       SELECT
