@@ -143,22 +143,33 @@ function rowsOf<T>(result: unknown): T[] {
 }
 
 /**
- * The page's customers in order. Sorted by customer: walks the customers in external id order
- * (code units, as the CLI lists them), keeping those in the report. Sorted by a sum: the sums
- * alone, ties by customer id, and only the page is joined to its customers.
+ * The page's customers. Sorted by customer: walks the customers in external id order (code units,
+ * as the CLI lists them), keeping those in the report. Sorted by a sum: a top-N sort of the sums
+ * alone, ties by customer id; only the page is joined to its customers. (No window function: it
+ * would sort every customer in full; the page is put in order again in JS, by the same keys.)
  */
 function pageOf(shopId: number, query: ReportPageQuery, offset: number): SQL {
   const dir = query.direction === 'desc' ? sql`DESC` : sql`ASC`;
   if (query.sort === 'customer') {
-    const order = sql`c.external_id COLLATE "C" ${dir}`;
-    return sql`SELECT c.id AS customer_id, row_number() OVER (ORDER BY ${order}) AS ordinal
-      FROM customers c
-      WHERE c.shop_id = ${shopId} AND c.id IN (SELECT customer_id FROM per)
-      ORDER BY ${order} LIMIT ${query.pageSize} OFFSET ${offset}`;
+    return sql`SELECT c.id AS customer_id FROM customers c
+      WHERE c.shop_id = ${shopId} AND c.id IN (SELECT customer_id FROM sums WHERE by_month = 0)
+      ORDER BY c.external_id COLLATE "C" ${dir} LIMIT ${query.pageSize} OFFSET ${offset}`;
   }
-  const order = sql`${query.sort === 'total' ? sql`p.total` : sql`p.sort_month`} ${dir}, p.customer_id ASC`;
-  return sql`SELECT p.customer_id, row_number() OVER (ORDER BY ${order}) AS ordinal
-    FROM per p ORDER BY ${order} LIMIT ${query.pageSize} OFFSET ${offset}`;
+  const key = query.sort === 'total' ? sql`p.total` : sql`p.sort_month`;
+  return sql`SELECT p.customer_id FROM sums p WHERE p.by_month = 0
+    ORDER BY ${key} ${dir}, p.customer_id ASC LIMIT ${query.pageSize} OFFSET ${offset}`;
+}
+
+function compareRows(query: ReportPageQuery, months: string[]) {
+  const sign = query.direction === 'desc' ? -1 : 1;
+  if (query.sort === 'customer') {
+    return (a: ReportPageRow, b: ReportPageRow) =>
+      sign * (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0);
+  }
+  const i = query.sort === 'total' ? -1 : months.indexOf(query.sort.slice('month:'.length));
+  const key = (r: ReportPageRow) => (i === -1 ? r.total : r.monthly[i]!);
+  return (a: ReportPageRow, b: ReportPageRow) =>
+    sign * (key(a) - key(b)) || a.customerId - b.customerId;
 }
 
 /** Memory for the range's aggregate: PostgreSQL's default (4 MB) spills a 3-month range to disk. */
@@ -187,18 +198,16 @@ export async function reportPage(
              coalesce(sum(points) FILTER (WHERE month = ${sortMonth}::date), 0)::bigint AS sort_month
       FROM (${purchaseCells(shopId, query)}) cells
       GROUP BY GROUPING SETS ((customer_id), (month))
-    ), per AS (
-      SELECT customer_id, total, sort_month FROM sums WHERE by_month = 0
     ), page AS MATERIALIZED (${pageOf(shopId, query, offset)})
     SELECT
-      (SELECT count(*)::int FROM per) AS customers,
+      (SELECT count(*)::int FROM sums WHERE by_month = 0) AS customers,
       (SELECT coalesce(json_object_agg(to_char(month, 'YYYY-MM'), total), '{}'::json)
          FROM sums WHERE by_month = 1) AS month_totals,
       (SELECT coalesce(json_agg(json_build_object(
                 'customerId', c.id, 'externalId', c.external_id,
                 'firstName', c.first_name, 'lastName', c.last_name, 'email', c.email,
                 'redacted', c.redacted_at IS NOT NULL, 'total', m.total, 'monthly', m.monthly)
-              ORDER BY pg.ordinal), '[]'::json)
+), '[]'::json)
          FROM page pg
          JOIN customers c ON c.id = pg.customer_id AND c.shop_id = ${shopId}
          JOIN (SELECT cl.customer_id, sum(cl.points)::bigint AS total,
@@ -228,16 +237,18 @@ export async function reportPage(
     months,
     customers: row?.customers ?? 0,
     totals: { monthly: monthTotals, total: monthTotals.reduce((a, b) => a + b, 0) },
-    rows: (row?.rows ?? []).map((r) => ({
-      customerId: r.customerId,
-      externalId: r.externalId,
-      firstName: r.firstName,
-      lastName: r.lastName,
-      email: r.email,
-      redacted: r.redacted,
-      total: Number(r.total),
-      monthly: months.map((m) => Number(r.monthly?.[m] ?? 0)),
-    })),
+    rows: (row?.rows ?? [])
+      .map((r) => ({
+        customerId: r.customerId,
+        externalId: r.externalId,
+        firstName: r.firstName,
+        lastName: r.lastName,
+        email: r.email,
+        redacted: r.redacted,
+        total: Number(r.total),
+        monthly: months.map((m) => Number(r.monthly?.[m] ?? 0)),
+      }))
+      .sort(compareRows(query, months)),
   };
 }
 
