@@ -7,7 +7,7 @@ import { formatInteger, formatMonth } from './admin-format';
 import type { Executor } from './db.server';
 import {
   rangeMonths,
-  reportPage,
+  cachedReportPage,
   type ReportPage,
   type ReportPageQuery,
   type ReportSortKey,
@@ -146,12 +146,12 @@ export async function reportView(
   query: ReportPageQuery,
   locale: string,
 ): Promise<ReportView> {
-  let page = await reportPage(db, shop.id, query);
+  let page = await cachedReportPage(db, shop.id, query);
   let pageNumber = query.page;
   const pageCount = Math.max(1, Math.ceil(page.customers / query.pageSize));
   if (pageNumber > pageCount) {
     pageNumber = pageCount;
-    page = await reportPage(db, shop.id, { ...query, page: pageCount });
+    page = await cachedReportPage(db, shop.id, { ...query, page: pageCount });
   }
   const number = (n: number) => formatInteger(n, locale);
   return {

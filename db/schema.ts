@@ -234,6 +234,25 @@ export const customerMonthPoints = pgTable(
   ],
 );
 
+/**
+ * Which months of a shop's report changed after they ended (migration 0014): the report page's
+ * cache of a past range is used while no month in it has a newer version. Bumped (from one
+ * sequence) by the customer_month_points triggers only for entries outside the writing
+ * transaction's current month — backdated writes, deletes, a timezone change (month 0001-01-01) —
+ * so the everyday write path, which lands in the current month, never touches it.
+ */
+export const reportMonthChanges = pgTable(
+  'report_month_changes',
+  {
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    month: date('month', { mode: 'string' }).notNull(),
+    version: bigint('version', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.shopId, t.month] })],
+);
+
 /** Orders as Laurel has seen them (including guest and test orders that earned nothing). */
 export const orders = pgTable(
   'orders',

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatReportCsv } from '../../cli/report-file';
 import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
 import {
+  cachedReportPage,
   rangePlan,
+  reportCacheStats,
   reportCsvChunks,
   reportPage,
   type ReportPageQuery,
@@ -309,5 +311,69 @@ describe('reportCsvChunks', () => {
     expect(chunks.at(-1)).toBe('TOTAL,250,170,10,430\n');
     for (const chunk of chunks.slice(1, -1))
       expect(chunk.trimEnd().split('\n').length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('cachedReportPage', () => {
+  const past = query({ sort: 'customer', direction: 'asc' });
+
+  it('answers a past range from the cache until one of its months changes', async () => {
+    const before = reportCacheStats();
+    const first = await cachedReportPage(db.db, shop.id, past);
+    expect(first).toEqual(await reportPage(db.db, shop.id, past));
+    const second = await cachedReportPage(db.db, shop.id, past);
+    expect(second).toEqual(first);
+    const after = reportCacheStats();
+    expect(after.hits - before.hits).toBe(1);
+    expect(after.stored - before.stored).toBe(1);
+
+    // A month after the range changes: still the cached page (it is still exact).
+    await post(db.db, shop.id, entry('C9', 'order', 3, '2026-11-20T15:00:00Z'));
+    await cachedReportPage(db.db, shop.id, past);
+    expect(reportCacheStats().hits - after.hits).toBe(1);
+
+    // A backdated order into September: the page is computed again, with it.
+    await post(db.db, shop.id, entry('C9', 'order', 11, '2026-09-20T15:00:00Z'));
+    const changed = await cachedReportPage(db.db, shop.id, past);
+    expect(changed).toEqual(await reportPage(db.db, shop.id, past));
+    expect(changed.rows.find((r) => r.externalId === 'C9')!.total).toBe(
+      first.rows.find((r) => r.externalId === 'C9')!.total + 11,
+    );
+    expect(changed.totals.total).toBe(first.totals.total + 11);
+  });
+
+  it('computes a range that reaches the current month every time', async () => {
+    const now = new Date();
+    const month = now.toISOString().slice(0, 7);
+    const current = query({ from: '2026-08-01', to: `${month}-28` });
+    const before = reportCacheStats();
+    await cachedReportPage(db.db, shop.id, current, now);
+    await cachedReportPage(db.db, shop.id, current, now);
+    expect(reportCacheStats().stored).toBe(before.stored);
+    expect(reportCacheStats().hits).toBe(before.hits);
+  });
+
+  it('drops every cached page of a shop whose timezone changes', async () => {
+    const temp = await ensureShop(db.db, { domain: 'report-cache.myshopify.com', timezone: TZ });
+    const c = await ensureCustomer(db.db, temp.id, { externalId: 'K1' });
+    await post(db.db, temp.id, {
+      customerId: c.id,
+      idempotencyKey: 'k:1',
+      source: 'order',
+      points: 9,
+      occurredAt: at('2026-10-01T03:30:00Z'),
+      inputs: {},
+    });
+    const september = query({ from: '2026-09-01', to: '2026-09-30', sort: 'customer' });
+    expect((await cachedReportPage(db.db, temp.id, september)).totals.total).toBe(9);
+    expect((await cachedReportPage(db.db, temp.id, september)).totals.total).toBe(9);
+    // In UTC the order is October's; the same query (the caller passes the new timezone) and the
+    // old one both miss.
+    await ensureShop(db.db, { domain: temp.domain, timezone: 'UTC' });
+    const hits = reportCacheStats().hits;
+    expect((await cachedReportPage(db.db, temp.id, september)).totals.total).toBe(
+      (await reportPage(db.db, temp.id, september)).totals.total,
+    );
+    expect(reportCacheStats().hits).toBe(hits);
   });
 });

@@ -16,7 +16,7 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
-import { daysInMonth, monthKeyFromNumber, parseCalendarDay } from '../../loyalty/time';
+import { daysInMonth, monthKeyFromNumber, parseCalendarDay, wallTimeOf } from '../../loyalty/time';
 import { PURCHASE_SOURCES } from './reports.server';
 
 /** A validated range: calendar days (YYYY-MM-DD) in `timezone`, both inclusive. */
@@ -324,4 +324,95 @@ export async function* reportCsvChunks(
     if (batch.length < batchCustomers) break;
   }
   yield `TOTAL,${totals.join(',')},${totals.reduce((a, b) => a + b, 0)}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The page cache of past ranges
+
+/** Pages kept per process (each a page of 50 customers: a few kB). */
+const PAGE_CACHE_LIMIT = 500;
+const pageCache = new Map<string, { token: string; page: ReportPage }>();
+const cacheStats = { hits: 0, misses: 0, stored: 0 };
+
+/** Hits, misses and stores of this process's page cache (for tests and the benchmark). */
+export function reportCacheStats(): Readonly<typeof cacheStats> {
+  return { ...cacheStats };
+}
+
+/** The newest change version of the range's months (and of the whole shop's, month 0001-01-01). */
+async function changeToken(db: Executor, shopId: number, months: string[]): Promise<string> {
+  const [row] = rowsOf<{ version: string | null }>(
+    await db.execute(sql`
+      SELECT max(version)::text AS version FROM report_month_changes
+      WHERE shop_id = ${shopId}
+        AND (month BETWEEN ${`${months[0]}-01`}::date AND ${`${months.at(-1)}-01`}::date
+             OR month = DATE '0001-01-01')`),
+  );
+  return row?.version ?? '0';
+}
+
+/**
+ * Whether a page computed now may be cached: by the database's clock the range has ended, and no
+ * transaction that started before its end is still running — such a transaction may write into
+ * the range's last month without bumping its version (the triggers do not bump a transaction's
+ * own current month), and once it has finished, what it wrote is visible to the page read next.
+ * Unknown (no pg_stat_activity): not cached.
+ */
+async function cacheable(db: Executor, range: ReportRange, months: string[]): Promise<boolean> {
+  const last = months.at(-1)!;
+  const [year, month] = last.split('-').map(Number) as [number, number];
+  const after = `${monthKeyFromNumber(year * 12 + month)}-01`;
+  try {
+    const [row] = rowsOf<{ ok: boolean }>(
+      await db.execute(sql`
+        SELECT statement_timestamp() >= (${after}::date::timestamp AT TIME ZONE ${range.timezone})
+           AND NOT EXISTS (
+             SELECT 1 FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()
+               AND backend_type = 'client backend'
+               AND xact_start < (${after}::date::timestamp AT TIME ZONE ${range.timezone})) AS ok`),
+    );
+    return row?.ok === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * reportPage, answered from this process's cache when the range has ended and none of its months
+ * changed since the page was computed (report_month_changes, kept by the projection's triggers in
+ * the writing transaction): exact, because the page is only cached when no write that could skip
+ * the version bump is still in flight (see `cacheable`), and the version is read before the page.
+ * A range that reaches the current month is always computed: today's orders land in it.
+ */
+export async function cachedReportPage(
+  db: Executor,
+  shopId: number,
+  query: ReportPageQuery,
+  now: Date = new Date(),
+): Promise<ReportPage> {
+  const today = wallTimeOf(now.getTime(), query.timezone);
+  const currentMonth = `${today.year}-${String(today.month).padStart(2, '0')}-01`;
+  if (query.to >= currentMonth) return reportPage(db, shopId, query);
+  const months = rangeMonths(query);
+  const key = JSON.stringify([shopId, query]);
+  const ok = await cacheable(db, query, months);
+  const token = await changeToken(db, shopId, months);
+  const hit = pageCache.get(key);
+  if (ok && hit && hit.token === token) {
+    cacheStats.hits++;
+    // Most recently used last: the first key is the one to evict.
+    pageCache.delete(key);
+    pageCache.set(key, hit);
+    return hit.page;
+  }
+  cacheStats.misses++;
+  const page = await reportPage(db, shopId, query);
+  if (ok) {
+    pageCache.delete(key);
+    pageCache.set(key, { token, page });
+    cacheStats.stored++;
+    if (pageCache.size > PAGE_CACHE_LIMIT) pageCache.delete(pageCache.keys().next().value!);
+  }
+  return page;
 }
