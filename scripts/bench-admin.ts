@@ -3,7 +3,9 @@
  * seed:large`; laurel_large by default), through the built web server with real App Bridge
  * session tokens, as Remix single-fetch data requests (what in-app navigation fetches). Each loader
  * is requested `--warmup` times, then `--samples` times one after another; p50/p95 are printed
- * against the 150 ms target. A route not built on this branch answers 404 and is reported so.
+ * against the 150 ms target. The report is timed twice: its default range (the last three full
+ * months, answered from the page cache after the first request) and three whole months up to this
+ * month's end (never cached: the projection's cost on every request). A route not built on this branch answers 404 and is reported so.
  * With --csv, also downloads the report's CSV of the whole seeded span and reports its time, size
  * and the server's peak resident memory (VmHWM) before and after.
  *
@@ -28,6 +30,7 @@ import {
   quietMachine,
   verdict,
 } from './bench-lib';
+import { daysInMonth, monthKeyFromNumber, wallTimeOf } from '../loyalty/time';
 import { DEFAULT_DATABASE_URL, DEFAULT_SHOP } from './seed-large';
 
 const TARGET_MS = 150;
@@ -101,6 +104,18 @@ async function request(base: string, loader: Loader): Promise<{ ms: number; outc
   return { ms, outcome: { kind: 'ok', status: response.status } };
 }
 
+/** The two months before this one and this one, whole, in `timezone`. */
+function thisQuarter(timezone: string): { from: string; to: string } {
+  const today = wallTimeOf(Date.now(), timezone);
+  const current = today.year * 12 + today.month - 1;
+  const last = monthKeyFromNumber(current);
+  const [year, month] = last.split('-').map(Number) as [number, number];
+  return {
+    from: `${monthKeyFromNumber(current - 2)}-01`,
+    to: `${last}-${String(daysInMonth(year, month)).padStart(2, '0')}`,
+  };
+}
+
 async function main(): Promise<void> {
   await quietMachine();
   const commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
@@ -110,6 +125,7 @@ async function main(): Promise<void> {
   const sql = postgres(opt.databaseUrl, { max: 1, onnotice: () => {} });
   let customerId: number;
   let span: { first: string; last: string };
+  let timezone = 'UTC';
   try {
     const [shop] = await sql`SELECT id, timezone FROM shops WHERE domain = ${opt.shop}`;
     if (!shop) throw new Error(`no shop ${opt.shop} in the database: run npm run seed:large first`);
@@ -130,6 +146,7 @@ async function main(): Promise<void> {
              to_char(max(occurred_at) AT TIME ZONE ${shop.timezone}, 'YYYY-MM-DD') AS last
       FROM ledger_entries WHERE shop_id = ${shop.id}`;
     span = { first: bounds!.first as string, last: bounds!.last as string };
+    timezone = shop.timezone as string;
   } finally {
     await sql.end();
   }
@@ -154,6 +171,13 @@ async function main(): Promise<void> {
       routeId: 'routes/app.customers.$id',
     },
     { name: 'report (last 3 months)', path: '/app/reports', routeId: 'routes/app.reports' },
+    // Whole months up to this month's end: reaches the current month, so never cached — the
+    // projection's cost on every request (docs/reports.md).
+    {
+      name: 'report, uncached',
+      path: `/app/reports?${new URLSearchParams(thisQuarter(timezone)).toString()}`,
+      routeId: 'routes/app.reports',
+    },
   ];
   const results: { name: string; line: string; pass: boolean | null }[] = [];
   try {
