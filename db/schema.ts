@@ -10,6 +10,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   serial,
   text,
   timestamp,
@@ -91,6 +92,9 @@ export const customers = pgTable(
   },
   (t) => [
     uniqueIndex('customers_shop_external_uq').on(t.shopId, t.externalId),
+    // The report's CSV walks a shop's customers in external id code-unit order, as the CLI lists
+    // them, whatever the database's default collation (app/models/admin-report.server.ts).
+    index('customers_shop_external_c_idx').on(t.shopId, sql`${t.externalId} COLLATE "C"`),
     index('customers_shop_email_idx').on(t.shopId, t.email),
     /** Whether a shop redacted anyone: checked for every order batch (dropRedactedPayloads). */
     index('customers_shop_redacted_idx')
@@ -228,6 +232,54 @@ export const customerBalances = pgTable(
     index('customer_balances_shop_balance_idx').on(t.shopId, t.balance, t.customerId),
     index('customer_balances_shop_lifetime_idx').on(t.shopId, t.lifetimeEarned, t.customerId),
   ],
+);
+
+/**
+ * Projection of the purchase entries (order, refund, cancellation) per customer and calendar month
+ * of the shop's timezone: what the admin's report reads instead of summing the ledger on every
+ * request (docs/reports.md). Maintained by triggers in the transaction of every ledger insert, and
+ * rebuilt for a shop whose timezone changes, so it always equals the entries (migration 0013).
+ * A row exists once the customer has a purchase entry in that month, even when they sum to 0.
+ */
+export const customerMonthPoints = pgTable(
+  'customer_month_points',
+  {
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    customerId: integer('customer_id').notNull(),
+    /** The first day of the month, in the shop's timezone. */
+    month: date('month', { mode: 'string' }).notNull(),
+    points: bigint('points', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.shopId, t.customerId, t.month] }),
+    index('customer_month_points_shop_month_idx').on(t.shopId, t.month, t.customerId, t.points),
+    foreignKey({
+      name: 'customer_month_points_shop_customer_fk',
+      columns: [t.shopId, t.customerId],
+      foreignColumns: [customers.shopId, customers.id],
+    }).onDelete('cascade'),
+  ],
+);
+
+/**
+ * Which months of a shop's report changed after they ended (migration 0014): the report page's
+ * cache of a past range is used while no month in it has a newer version. Bumped (from one
+ * sequence) by the customer_month_points triggers only for entries outside the writing
+ * transaction's current month — backdated writes, deletes, a timezone change (month 0001-01-01) —
+ * so the everyday write path, which lands in the current month, never touches it.
+ */
+export const reportMonthChanges = pgTable(
+  'report_month_changes',
+  {
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    month: date('month', { mode: 'string' }).notNull(),
+    version: bigint('version', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.shopId, t.month] })],
 );
 
 /** Orders as Laurel has seen them (including guest and test orders that earned nothing). */
