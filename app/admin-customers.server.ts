@@ -4,7 +4,6 @@
  * member's standing and ledger, every entry explained; and the manual adjustment form → a posted
  * adjustment, or its problems by field with nothing posted.
  */
-import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { explainEntry } from '../loyalty/explain';
 import { currencyDigits, isKnownCurrency } from '../loyalty/money';
@@ -15,12 +14,11 @@ import {
   type AdjustmentErrors,
   type AdjustmentField,
 } from '../loyalty/adjustment';
-import { createMetafieldQueue, enqueueMetafieldSync } from '../workers/handlers/metafield-sync';
-import { failFastOptions, queueSettings } from '../workers/queue.server';
+import { enqueueMetafieldSync } from '../workers/handlers/metafield-sync';
+import { enqueueFromWeb, webMetafieldQueue } from '../workers/web-enqueue.server';
 import { formatInstant, formatInteger, formatMinor, formatDay } from './admin-format';
 import { parseId, refusal, type StaffMember } from './admin-request.server';
 import { AppError, ErrorCode, isAppError } from './errors';
-import { loggerFor } from './logger.server';
 import { postAdjustment, type AdjustmentInputs } from './models/adjustments.server';
 import {
   decodeCursor,
@@ -419,45 +417,14 @@ export async function adjustFromForm(
   };
 }
 
-let webQueue: Queue | undefined;
-
-/** Tests point the web process at their own queue (own prefix). Pass undefined to forget it. */
-export function useAdjustmentSyncQueue(queue: Queue | undefined): void {
-  webQueue = queue;
-}
-
 /**
  * A storefront metafield sync of the shop soon (the coalesced job of
  * workers/handlers/metafield-sync.ts), so the member's balance reaches Shopify within seconds.
- * Never throws: a failed enqueue (Redis down) is logged, and the metafield sweep finds the member
- * marked pending. Resolves true when the job was taken.
+ * Never throws (workers/web-enqueue.server.ts): the metafield sweep finds the member marked pending.
  */
-export async function requestMetafieldSync(
-  shopDomain: string,
-  options: { timeoutMs?: number } = {},
-): Promise<boolean> {
-  // Fail-fast connection: a dead Redis must not hold the admin's answer.
-  webQueue ??= createMetafieldQueue(queueSettings(), failFastOptions(queueSettings().redisUrl));
-  const timeoutMs = options.timeoutMs ?? 500;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      enqueueMetafieldSync(webQueue, shopDomain),
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      }),
-    ]);
-    return true;
-  } catch (error) {
-    loggerFor({ shop: shopDomain, component: 'adjustment' }).warn(
-      { err: (error as Error).message },
-      'could not enqueue a metafield sync; the sweep will',
-    );
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
+export function requestMetafieldSync(shopDomain: string): Promise<boolean> {
+  return enqueueFromWeb(() => enqueueMetafieldSync(webMetafieldQueue(), shopDomain), {
+    log: { shop: shopDomain, component: 'adjustment' },
+    what: 'a metafield sync',
+  });
 }

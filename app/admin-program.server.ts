@@ -6,7 +6,6 @@
  * The form's reading is app/admin-program-form.ts's, shared with the browser's live preview.
  * docs/program-editor.md.
  */
-import type { Queue } from 'bullmq';
 import type { Executor } from '../db/client.server';
 import { currencyDigits } from '../loyalty/money';
 import { pointsToMinor } from '../loyalty/point-value';
@@ -14,8 +13,8 @@ import { diffCompiled } from '../loyalty/program-diff';
 import { parseProgram, type CompiledProgram, type ProgramDefinition } from '../loyalty/program';
 import type { SimulationSide } from '../loyalty/simulation';
 import { daysInMonth, zonedInstant } from '../loyalty/time';
-import { createMetafieldQueue, enqueueMetafieldSync } from '../workers/handlers/metafield-sync';
-import { failFastOptions, queueSettings } from '../workers/queue.server';
+import { enqueueMetafieldSync } from '../workers/handlers/metafield-sync';
+import { enqueueFromWeb, webMetafieldQueue } from '../workers/web-enqueue.server';
 import {
   issuesToProgramFieldErrors,
   parseProgramForm,
@@ -26,7 +25,6 @@ import {
 } from './admin-program-form';
 import { formatInstant, formatInteger, formatMinor, formatMonth } from './admin-format';
 import { AppError, ErrorCode, isAppError } from './errors';
-import { loggerFor } from './logger.server';
 import { listPrograms, publishProgram, ProgramTimeline } from './models/programs.server';
 import { setTestOrdersEarn } from './models/shop-settings.server';
 import type { Shop } from './models/shops.server';
@@ -185,46 +183,17 @@ export async function programPage(db: Executor, shop: Shop, locale: string, now 
 // ---------------------------------------------------------------------------------------------
 // Save
 
-let webQueue: Queue | undefined;
-
-/** Tests point the web process at their own queue (own prefix). Pass undefined to forget it. */
-export function useProgramSyncQueue(queue: Queue | undefined): void {
-  webQueue = queue;
-}
-
 /**
  * For the web process after a publish: a metafield sync of the shop soon, so the storefront's
  * program summary (`app.metafields.laurel.program`) follows. Never throws: resolves false when
- * Redis did not take the job within `timeoutMs` — the sweep finds the stale summary anyway
- * (a version coming into force later is found by the same sweep when its time comes).
+ * Redis did not take the job — the sweep finds the stale summary anyway (a version coming into
+ * force later is found by the same sweep when its time comes).
  */
-export async function enqueueProgramSync(
-  shopDomain: string,
-  options: { timeoutMs?: number } = {},
-): Promise<boolean> {
-  webQueue ??= createMetafieldQueue(queueSettings(), failFastOptions(queueSettings().redisUrl));
-  const timeoutMs = options.timeoutMs ?? 500;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      enqueueMetafieldSync(webQueue, shopDomain),
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      }),
-    ]);
-    return true;
-  } catch (error) {
-    loggerFor({ shop: shopDomain, component: 'program-editor' }).warn(
-      { err: (error as Error).message },
-      'could not enqueue a metafield sync after a program publish; the sweep will',
-    );
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
+export function enqueueProgramSync(shopDomain: string): Promise<boolean> {
+  return enqueueFromWeb(() => enqueueMetafieldSync(webMetafieldQueue(), shopDomain), {
+    log: { shop: shopDomain, component: 'program-editor' },
+    what: 'a metafield sync after a program publish',
+  });
 }
 
 export type SaveOutcome =

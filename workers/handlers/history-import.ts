@@ -35,11 +35,11 @@ import {
 } from '../../app/models/history-imports.server';
 import { listPrograms, ProgramTimeline } from '../../app/models/programs.server';
 import { getShop } from '../../app/models/shops.server';
-import { loggerFor } from '../../app/logger.server';
 import { InputFileError } from '../../cli/transactions';
 import { historyImportJob, IMPORT_QUEUE, sweepImportsJob } from '../jobs';
 import { failFastOptions, queueSettings, type QueueSettings } from '../queue.server';
 import { enqueueMetafieldSync } from './metafield-sync';
+import { enqueueFromWeb } from '../web-enqueue.server';
 
 /** How often the sweep looks for imports without a job by default. */
 export const IMPORT_SWEEP_EVERY_MS = 30_000;
@@ -80,34 +80,18 @@ export function useImportQueue(queue: Queue | undefined): void {
  * already saved as queued, and the sweep gives it its job within IMPORT_SWEEP_EVERY_MS when Redis
  * did not take it. Resolves true when the job was taken.
  */
-export async function enqueueHistoryImport(
+export function enqueueHistoryImport(
   importId: number,
   options: { timeoutMs?: number } = {},
 ): Promise<boolean> {
   // Fail-fast connection: a dead Redis must not hold the upload's answer.
   webQueue ??= createImportQueue(queueSettings(), failFastOptions(queueSettings().redisUrl));
-  const timeoutMs = options.timeoutMs ?? 1_000;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      enqueueHistoryImportJob(webQueue, importId),
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      }),
-    ]);
-    return true;
-  } catch (error) {
-    loggerFor({ importId, component: 'history-import' }).warn(
-      { err: (error as Error).message },
-      'could not enqueue the history import; the sweep will',
-    );
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
+  const queue = webQueue;
+  return enqueueFromWeb(() => enqueueHistoryImportJob(queue, importId), {
+    log: { importId, component: 'history-import' },
+    what: 'the history import',
+    timeoutMs: options.timeoutMs ?? 1_000,
+  });
 }
 
 export interface HistoryImportJobDeps {

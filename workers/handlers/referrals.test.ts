@@ -14,7 +14,8 @@ import { storeOfflineSession } from '../../tests/helpers/sessions';
 import { redisOptions, type QueueSettings } from '../queue.server';
 import { startWorkers, type WorkerRuntime } from '../runtime.server';
 import { createMetafieldQueue } from './metafield-sync';
-import { enqueueReferralSync, runReferralSweepJob, useReferralQueue } from './referrals';
+import { useWebMetafieldQueue } from '../web-enqueue.server';
+import { enqueueReferralSync, runReferralSweepJob } from './referrals';
 
 vi.hoisted(() => {
   process.env.LOG_LEVEL ??= 'silent';
@@ -33,7 +34,7 @@ beforeAll(async () => {
   emulator = await startAdminEmulator({ appId: '4242', appConfig: 'shopify.app.toml' });
   settings = { redisUrl: REDIS_URL, prefix: `test-${randomUUID()}` };
   queue = createMetafieldQueue(settings, redisOptions(REDIS_URL));
-  useReferralQueue(queue);
+  useWebMetafieldQueue(queue);
   const client = { baseDelayMs: 1, maxDelayMs: 5 };
   runtime = await startWorkers({
     db: handle.db,
@@ -47,7 +48,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  useReferralQueue(undefined);
+  useWebMetafieldQueue(undefined);
   await runtime?.close();
   await queue?.obliterate({ force: true }).catch(() => {});
   await queue?.close();

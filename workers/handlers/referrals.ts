@@ -11,7 +11,6 @@ import { Queue, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client.server';
 import { env } from '../../app/env.server';
-import { loggerFor } from '../../app/logger.server';
 import { pendingWork } from '../../app/models/metafield-sync.server';
 import { shopsDueForReferralSync } from '../../app/models/referral-discounts.server';
 import { offlineAccessToken } from '../../app/models/sessions.server';
@@ -23,8 +22,8 @@ import {
 } from '../../app/referral-discount.server';
 import { createAdminClient, type AdminClientOptions } from '../../app/shopify/admin-client.server';
 import { sweepReferralsJob, syncReferralCodesJob } from '../jobs';
-import { failFastOptions, queueSettings } from '../queue.server';
-import { createMetafieldQueue, enqueueMetafieldSync } from './metafield-sync';
+import { enqueueFromWeb, webMetafieldQueue } from '../web-enqueue.server';
+import { enqueueMetafieldSync } from './metafield-sync';
 
 /** How often the sweep runs by default: a new member's code is due at Shopify within seconds. */
 export const REFERRAL_SWEEP_EVERY_MS = 5_000;
@@ -45,46 +44,20 @@ export async function enqueueReferralSyncJob(
   });
 }
 
-let webQueue: Queue | undefined;
-
-/** Tests point the web process at their own queue (own prefix). Pass undefined to forget it. */
-export function useReferralQueue(queue: Queue | undefined): void {
-  webQueue = queue;
-}
-
 /**
  * For web callers (the admin after publishing a referral program, the app proxy after making a
  * member's code): a referral sync of the shop soon. Never throws — a failed enqueue (Redis down)
  * is logged and the sweep finds the work within seconds. Resolves true when the job was taken.
  */
-export async function enqueueReferralSync(
+export function enqueueReferralSync(
   shopDomain: string,
   options: { timeoutMs?: number } = {},
 ): Promise<boolean> {
-  // Fail-fast connection: a dead Redis must not hold a web answer.
-  webQueue ??= createMetafieldQueue(queueSettings(), failFastOptions(queueSettings().redisUrl));
-  const timeoutMs = options.timeoutMs ?? 500;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      enqueueReferralSyncJob(webQueue, shopDomain),
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      }),
-    ]);
-    return true;
-  } catch (error) {
-    loggerFor({ shop: shopDomain, component: 'referral-sync' }).warn(
-      { err: (error as Error).message },
-      'could not enqueue a referral sync; the sweep will',
-    );
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
+  return enqueueFromWeb(() => enqueueReferralSyncJob(webMetafieldQueue(), shopDomain), {
+    log: { shop: shopDomain, component: 'referral-sync' },
+    what: 'a referral sync',
+    timeoutMs: options.timeoutMs,
+  });
 }
 
 export interface ReferralJobDeps {
