@@ -447,6 +447,8 @@ async function main(): Promise<void> {
       },
       timeoutMs: STALL_MS,
     }));
+  // Before the figures are counted and printed: the admin and the storefront show it too.
+  const adjusted = await demoAdjustment({ db, shop, names, adminUrl: `${appUrl}/dev/admin` });
   const entriesAfter = await countEntries(db, shop.id);
   say(
     `Replayed ${fmt(deliveries.length)} webhooks in ${seconds(replayMs)}: ${fmt(known.size)} deliveries already received, ${fmt(entriesAfter - entriesBefore)} new entries.`,
@@ -530,7 +532,6 @@ async function main(): Promise<void> {
   });
   for (const line of early.lines) say(line);
   if (!early.ok) healthy = false;
-  const adjusted = await demoAdjustment({ db, shop, names, adminUrl: `${appUrl}/dev/admin` });
   say(adjusted.line);
   if (!adjusted.ok) healthy = false;
   if (!storefront.settled) {

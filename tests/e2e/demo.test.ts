@@ -16,6 +16,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { adjustmentKey } from '../../loyalty/adjustment';
+import { DEMO_ADJUSTMENT } from '../../dev/demo/adjustments';
+import { findEntryByKey } from '../../app/models/ledger.server';
+import { getCustomer } from '../../app/models/customers.server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAppBuilt, ROOT } from '../../dev/build';
 import { expectedReport, expectedResults } from '../../dev/demo/expected';
@@ -85,6 +89,7 @@ async function expectation() {
   let multipliers: AwardMultipliers;
   let referrals;
   let referralPoints;
+  let adjusted: string;
   try {
     const shop = await getShopByDomain(handle.db, state.shop);
     multipliers = await awardMultipliers(handle.db, shop!.id);
@@ -98,6 +103,15 @@ async function expectation() {
     const checked = await referralDifferences(handle.db, shop!.id, referrals.cases);
     expect(checked.problems).toEqual([]);
     referralPoints = expectedReferralLedger(referrals.cases, checked.outcomes);
+    // The demo's manual adjustment (dev/demo/adjustments.ts): its amount and reason as the demo
+    // defines them, on the member the entry names.
+    const entry = await findEntryByKey(handle.db, shop!.id, adjustmentKey(DEMO_ADJUSTMENT.key));
+    expect(entry).toMatchObject({
+      source: 'adjustment',
+      points: DEMO_ADJUSTMENT.points,
+      inputs: { reason: DEMO_ADJUSTMENT.reason },
+    });
+    adjusted = (await getCustomer(handle.db, shop!.id, entry!.customerId))!.externalId;
   } finally {
     await handle.close();
   }
@@ -118,6 +132,7 @@ async function expectation() {
   )!;
   const cost = (demoCatalog()[0] as { pointsCost: number }).pointsCost;
   balances.set(redeemer.externalId, redeemer.lifetimeEarned - cost);
+  balances.set(adjusted!, (balances.get(adjusted!) ?? 0) + DEMO_ADJUSTMENT.points);
   return {
     state,
     deliveries: history.deliveries.length,

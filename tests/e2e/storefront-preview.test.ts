@@ -29,7 +29,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { listMembers, type MemberSummary } from '../../app/models/members.server';
 import { entriesFor, post, sumOfEntries } from '../../app/models/ledger.server';
-import { compiledProgram, listPrograms } from '../../app/models/programs.server';
+import { compiledProgram, programAt } from '../../app/models/programs.server';
 import { getShopByDomain, type Shop } from '../../app/models/shops.server';
 import { ensureAppBuilt, ROOT } from '../../dev/build';
 import { demoProduct } from '../../dev/demo/storefront';
@@ -84,8 +84,8 @@ beforeAll(async () => {
   origin = new URL(preview).origin;
   const state = readDemoState(join(dir, 'pglite-demo.json'));
   shop = (await getShopByDomain(db.db, state!.shop))!;
-  const [version] = (await listPrograms(db.db, shop.id)).slice(-1);
-  program = compiledProgram(version!);
+  // The version in force: the demo also schedules a later one (dev/demo/program.ts).
+  program = compiledProgram((await programAt(db.db, shop.id, new Date()))!);
   browser = await launchChromium();
 }, 300_000);
 
@@ -520,7 +520,9 @@ describe('the storefront preview', () => {
     expect(await panel.locator('h2').innerText()).toBe(fr.laurel.launcher.title);
     // The explanations too (loyalty/explain.ts words them in the locale the script asks for).
     const explained = (await page.locator('[data-laurel-history] li').allInnerTexts()).join('\n');
-    expect(explained).toMatch(/Commande|Achat|Remboursement|Bonus de bienvenue/);
+    expect(explained).toMatch(
+      /Commande|Achat|Remboursement|Bonus de bienvenue|Ajustement|Ami parrainé/,
+    );
     expect(explained).not.toMatch(/\b(Order|Purchase|Refund|Welcome bonus)\b/);
     expect(await panel.innerText()).toContain(fr.laurel.launcher.activity);
     // The panel's balance, fresh from the proxy, grouped the French way too.

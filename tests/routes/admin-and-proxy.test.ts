@@ -125,15 +125,16 @@ describe('embedded admin index', () => {
         }),
       ),
     );
-    expect(data).toEqual({
-      shop: SHOP,
+    expect(data).toMatchObject({
       setUp: true,
-      currency: 'EUR',
-      timezone: 'Europe/Paris',
+      shop: { domain: SHOP, currency: 'EUR', timezone: 'Europe/Paris' },
       program: { version: 1, name: 'Reference' },
-      members: 3,
-      pointsOutstanding: 150,
+      members: '3',
     });
+    const { comparisons } = data as { comparisons: { label: string; current: string }[] };
+    expect(comparisons.find((c) => c.label === 'Points outstanding at the end')?.current).toBe(
+      '150',
+    );
   });
 
   it('refuses a request without a valid session token', async () => {

@@ -104,12 +104,15 @@ describe('in the demo configuration', () => {
       args(location, { headers: { 'User-Agent': 'Mozilla/5.0 Chrome/120' } }),
     );
     expect(data).toMatchObject({
-      shop: DEMO.shop,
+      shop: { domain: DEMO.shop },
       setUp: true,
       program: { version: 1, name: 'Reference' },
-      members: 3,
-      pointsOutstanding: 150,
+      members: '3',
     });
+    const { comparisons } = data as { comparisons: { label: string; current: string }[] };
+    expect(comparisons.find((c) => c.label === 'Points outstanding at the end')?.current).toBe(
+      '150',
+    );
   });
 
   it('/dev/session-token gives a bearer token the admin accepts on data requests', async () => {
@@ -120,7 +123,7 @@ describe('in the demo configuration', () => {
     const data = await adminIndex(
       args('/app.data', { headers: { Authorization: `Bearer ${token}` } }),
     );
-    expect(data).toMatchObject({ shop: DEMO.shop, members: 3 });
+    expect(data).toMatchObject({ shop: { domain: DEMO.shop }, members: '3' });
   });
 
   it('/dev/admin refuses a path outside /app', async () => {
