@@ -143,11 +143,14 @@ beforeAll(async () => {
   await order('8', { customerId: ids.dan, processedAt: day('2026-12-03'), test: true });
   // An unpaid order and one after the period count nowhere.
   await order('9', { customerId: ids.cat, processedAt: day('2026-11-15'), paidAt: null });
-  // Guests by email: g1 twice in the period (repeats), g2 once (does not), g3 in the previous one.
+  // Guests by email: g1 twice in the period (repeats), g2 once (does not), g3 in the previous one,
   await order('20', { email: 'g1@example.com', processedAt: day('2026-11-11') });
   await order('21', { email: 'g1@example.com', processedAt: day('2026-11-12') });
   await order('22', { email: 'g2@example.com', processedAt: day('2026-11-13') });
   await order('23', { email: 'g3@example.com', processedAt: day('2026-10-13') });
+  // g4 once before the period and once in it (repeats).
+  await order('24', { email: 'g4@example.com', processedAt: day('2026-09-02') });
+  await order('25', { email: 'g4@example.com', processedAt: day('2026-11-25') });
   // Refunds of ann's order in the period, whenever they came: $20 merchandise + $5 shipping.
   await pg.db.insert(orderRefunds).values([
     {
@@ -243,7 +246,7 @@ describe('dashboardFigures', () => {
     // ann (earlier purchase), bob (two), cat (one), dan (one paid: the cancelled and test orders
     // do not count).
     expect(f.repeat.members).toEqual({ buyers: 4, repeaters: 2 });
-    expect(f.repeat.guests).toEqual({ buyers: 2, repeaters: 1 });
+    expect(f.repeat.guests).toEqual({ buyers: 3, repeaters: 2 });
   });
 
   it('sums revenue from members in the period less their refunds', async () => {

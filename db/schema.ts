@@ -1128,3 +1128,25 @@ export const customerLedgerActivity = pgTable(
   },
   (t) => [index('customer_ledger_activity_shop_last_idx').on(t.shopId, t.lastOccurredAt)],
 );
+
+/**
+ * Each member's first purchase (paid, not cancelled, not test: docs/dashboard.md), kept by
+ * triggers on `orders` in the writer's transaction. The dashboard's repeat-purchase rate joins a
+ * period's buyers to it once instead of probing every single-purchase buyer's earlier orders.
+ * Null while the member has no purchase (a row is kept so concurrent writers lock it).
+ */
+export const customerFirstPurchases = pgTable(
+  'customer_first_purchases',
+  {
+    customerId: integer('customer_id')
+      .primaryKey()
+      .references(() => customers.id, { onDelete: 'cascade' }),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    firstPurchaseAt: tstz('first_purchase_at'),
+  },
+  (t) => [
+    index('customer_first_purchases_shop_first_idx').on(t.shopId, t.firstPurchaseAt, t.customerId),
+  ],
+);

@@ -164,6 +164,9 @@ async function main(): Promise<void> {
   });
   const loaders: Loader[] = [
     { name: 'dashboard', path: '/app', routeId: 'routes/app._index' },
+    // The longer periods read more purchases for the repeat-purchase and revenue figures.
+    { name: 'dashboard, 90 days', path: '/app?period=last90', routeId: 'routes/app._index' },
+    { name: 'dashboard, this year', path: '/app?period=year', routeId: 'routes/app._index' },
     { name: 'customers list', path: '/app/customers', routeId: 'routes/app.customers._index' },
     {
       name: 'customer detail',
