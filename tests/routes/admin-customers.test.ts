@@ -8,9 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { decode } from 'turbo-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintSessionToken } from '../../app/dev-access.server';
 import {
   ensureCustomer,
   ensureCustomers,
@@ -22,12 +20,8 @@ import { ensureShop, type Shop } from '../../app/models/shops.server';
 import { orders } from '../../db/schema';
 import { METAFIELD_QUEUE } from '../../workers/jobs';
 import { redisOptions } from '../../workers/queue.server';
-import {
-  APP_TEST_ENV,
-  ensureAppBuilt,
-  startAppProcess,
-  type AppProcess,
-} from '../helpers/app-server';
+import { ensureAppBuilt, startAppProcess, type AppProcess } from '../helpers/app-server';
+import { adminHeaders, adminLoader, adminSubmit } from '../helpers/admin-requests';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { obliterateWorkerQueues, TEST_REDIS_URL } from '../helpers/pipeline';
 import { storeOfflineSession } from '../helpers/sessions';
@@ -36,8 +30,6 @@ const SHOP = 'laurel-customers.myshopify.com';
 const OTHER_SHOP = 'laurel-customers-other.myshopify.com';
 const MANY_SHOP = 'laurel-customers-many.myshopify.com';
 const PREFIX = `test-${randomUUID()}`;
-const BROWSER =
-  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
 const LIST = 'routes/app.customers._index';
 const DETAIL = 'routes/app.customers.$id';
 
@@ -163,60 +155,13 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------
 // Requests as the embedded admin sends them.
 
-function bearer(shopDomain = SHOP, userId = '1'): Record<string, string> {
-  const { token } = mintSessionToken({
-    shop: shopDomain,
-    apiKey: APP_TEST_ENV.SHOPIFY_API_KEY!,
-    apiSecret: APP_TEST_ENV.SHOPIFY_API_SECRET!,
-    userId,
-  });
-  return { Authorization: `Bearer ${token}`, 'User-Agent': BROWSER };
-}
+const bearer = (shopDomain = SHOP, userId = '1') => adminHeaders(shopDomain, userId);
 
-async function decoded(response: Response): Promise<{ status: number; body: unknown }> {
-  if (!response.headers.get('Content-Type')?.includes('text/x-script')) {
-    return { status: response.status, body: await response.text() };
-  }
-  const stream = await decode(response.body!, {
-    plugins: [
-      (type: string, ...rest: unknown[]) => {
-        if (type === 'ErrorResponse') {
-          const [data, status] = rest as [unknown, number];
-          return { value: { errorResponse: { status, data } } };
-        }
-        if (type === 'SingleFetchRedirect') return { value: { redirect: rest[0] } };
-        if (type === 'SanitizedError') return { value: { error: rest[1] } };
-        return undefined;
-      },
-    ],
-  });
-  await stream.done;
-  return { status: response.status, body: stream.value };
-}
+const loaderData = (path: string, routeId: string, shopDomain = SHOP) =>
+  adminLoader(app.url, path, routeId, bearer(shopDomain));
 
-async function loaderData(path: string, routeId: string, shopDomain = SHOP) {
-  const url = new URL(path, app.url);
-  url.pathname = `${url.pathname}.data`;
-  url.searchParams.set('_routes', routeId);
-  const response = await fetch(url, { headers: bearer(shopDomain) });
-  const { status, body } = await decoded(response);
-  const entry = (body as Record<string, { data?: unknown; error?: unknown }>)[routeId];
-  return {
-    status,
-    data: entry?.data as Record<string, unknown>,
-    error: entry?.error as { errorResponse?: { status: number; data: { error: string } } },
-  };
-}
-
-async function submit(path: string, fields: Record<string, string>, userId = '1') {
-  const response = await fetch(new URL(`${path}.data`, app.url), {
-    method: 'POST',
-    headers: { ...bearer(SHOP, userId), 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(fields),
-  });
-  const { status, body } = await decoded(response);
-  return { status, body: body as Record<string, unknown> };
-}
+const submit = (path: string, fields: Record<string, string>, userId = '1') =>
+  adminSubmit(app.url, path, fields, bearer(SHOP, userId));
 
 type Row = Record<string, unknown>;
 const names = (data: Record<string, unknown>) => (data.rows as Row[]).map((r) => r.name);

@@ -6,20 +6,14 @@
  * its reasons beside the fields, and shops kept apart.
  */
 import { randomUUID } from 'node:crypto';
-import { decode } from 'turbo-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintSessionToken } from '../../app/dev-access.server';
 import { ensureCustomer } from '../../app/models/customers.server';
 import { postMany } from '../../app/models/ledger.server';
 import { createReward } from '../../app/models/rewards.server';
 import { ensureShop, type Shop } from '../../app/models/shops.server';
 import { monthKeyOfInstant } from '../../loyalty/time';
-import {
-  APP_TEST_ENV,
-  ensureAppBuilt,
-  startAppProcess,
-  type AppProcess,
-} from '../helpers/app-server';
+import { ensureAppBuilt, startAppProcess, type AppProcess } from '../helpers/app-server';
+import { adminHeaders, adminLoader } from '../helpers/admin-requests';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { obliterateWorkerQueues, TEST_REDIS_URL } from '../helpers/pipeline';
 import { storeOfflineSession } from '../helpers/sessions';
@@ -28,8 +22,6 @@ const SHOP = 'laurel-dash.myshopify.com';
 const OTHER_SHOP = 'laurel-dash-other.myshopify.com';
 const UNKNOWN_SHOP = 'laurel-dash-unknown.myshopify.com';
 const PREFIX = `test-${randomUUID()}`;
-const BROWSER =
-  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
 const TZ = 'America/New_York';
 const DAY = 86_400_000;
 
@@ -107,39 +99,21 @@ afterAll(async () => {
   await db?.close();
 });
 
-function bearer(shopDomain: string): Record<string, string> {
-  const { token } = mintSessionToken({
-    shop: shopDomain,
-    apiKey: APP_TEST_ENV.SHOPIFY_API_KEY!,
-    apiSecret: APP_TEST_ENV.SHOPIFY_API_SECRET!,
-  });
-  return { Authorization: `Bearer ${token}`, 'User-Agent': BROWSER };
-}
+const bearer = (shopDomain: string) => adminHeaders(shopDomain);
 
 async function loaderData<T = Record<string, unknown>>(
   path: string,
   routeId: string,
   shopDomain = SHOP,
 ) {
-  const url = new URL(path, app.url);
-  url.pathname = `${url.pathname}.data`;
-  url.searchParams.set('_routes', routeId);
-  const response = await fetch(url, { headers: bearer(shopDomain) });
-  expect(response.headers.get('Content-Type')).toContain('text/x-script');
-  const stream = await decode(response.body!, {
-    plugins: [
-      (type: string, ...rest: unknown[]) => {
-        if (type === 'ErrorResponse') {
-          const [data, status] = rest as [unknown, number];
-          return { value: { errorResponse: { status, data } } };
-        }
-        return undefined;
-      },
-    ],
-  });
-  await stream.done;
-  const entry = (stream.value as Record<string, { data?: unknown; error?: unknown }>)[routeId];
-  return { status: response.status, data: entry?.data as T, error: entry?.error };
+  const { status, data, error, contentType } = await adminLoader<T>(
+    app.url,
+    path,
+    routeId,
+    bearer(shopDomain),
+  );
+  expect(contentType).toContain('text/x-script');
+  return { status, data, error };
 }
 
 const DASHBOARD = 'routes/app._index';

@@ -10,9 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { eq } from 'drizzle-orm';
-import { decode } from 'turbo-stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { mintSessionToken } from '../../app/dev-access.server';
 import { publishProgram } from '../../app/models/programs.server';
 import { ensureShop, type Shop } from '../../app/models/shops.server';
 import { historyImports } from '../../db/schema';
@@ -20,12 +18,8 @@ import { referenceProgram } from '../../loyalty/program';
 import { createImportQueue } from '../../workers/handlers/history-import';
 import { redisOptions } from '../../workers/queue.server';
 import { startWorkers } from '../../workers/runtime.server';
-import {
-  APP_TEST_ENV,
-  ensureAppBuilt,
-  startAppProcess,
-  type AppProcess,
-} from '../helpers/app-server';
+import { ensureAppBuilt, startAppProcess, type AppProcess } from '../helpers/app-server';
+import { adminHeaders, adminLoader, decodeSingleFetch } from '../helpers/admin-requests';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { obliterateWorkerQueues, TEST_REDIS_URL } from '../helpers/pipeline';
 import { storeOfflineSession } from '../helpers/sessions';
@@ -38,8 +32,6 @@ const SHOP = 'laurel-import.myshopify.com';
 const OTHER_SHOP = 'laurel-import-other.myshopify.com';
 const PREFIX = `test-${randomUUID()}`;
 const ROUTE = 'routes/app.import';
-const BROWSER =
-  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
 
 let db: TestDatabase;
 let app: AppProcess;
@@ -70,37 +62,7 @@ afterAll(async () => {
   await db?.close();
 });
 
-function bearer(shopDomain = SHOP, userId = '7001'): Record<string, string> {
-  const { token } = mintSessionToken({
-    shop: shopDomain,
-    apiKey: APP_TEST_ENV.SHOPIFY_API_KEY!,
-    apiSecret: APP_TEST_ENV.SHOPIFY_API_SECRET!,
-    userId,
-  });
-  return { Authorization: `Bearer ${token}`, 'User-Agent': BROWSER };
-}
-
-/** A single-fetch answer decoded as @remix-run/react decodes it. */
-async function decoded(response: Response): Promise<{ status: number; body: unknown }> {
-  if (!response.headers.get('Content-Type')?.includes('text/x-script')) {
-    return { status: response.status, body: await response.text() };
-  }
-  const stream = await decode(response.body!, {
-    plugins: [
-      (type: string, ...rest: unknown[]) => {
-        if (type === 'ErrorResponse') {
-          const [data, status] = rest as [unknown, number];
-          return { value: { errorResponse: { status, data } } };
-        }
-        if (type === 'SingleFetchRedirect') return { value: { redirect: rest[0] } };
-        if (type === 'SanitizedError') return { value: { error: rest[1] } };
-        return undefined;
-      },
-    ],
-  });
-  await stream.done;
-  return { status: response.status, body: stream.value };
-}
+const bearer = (shopDomain = SHOP, userId = '7001') => adminHeaders(shopDomain, userId);
 
 interface PageData {
   hasProgram: boolean;
@@ -122,12 +84,13 @@ interface ImportViewData {
 }
 
 async function page(shopDomain = SHOP, query = '') {
-  const url = new URL(`/app/import.data${query}`, app.url);
-  url.searchParams.set('_routes', ROUTE);
-  const response = await fetch(url, { headers: bearer(shopDomain) });
-  const { status, body } = await decoded(response);
-  const entry = (body as Record<string, { data?: unknown; error?: unknown }>)[ROUTE];
-  return { status, data: entry?.data as PageData, error: entry?.error };
+  const { status, data, error } = await adminLoader<PageData>(
+    app.url,
+    `/app/import${query}`,
+    ROUTE,
+    bearer(shopDomain),
+  );
+  return { status, data, error };
 }
 
 /** A multipart post of `content` as the `file` field, as the page's submit sends it. */
@@ -144,7 +107,7 @@ async function upload(
     headers: bearer(options.shopDomain),
     body: form,
   });
-  const { status, body } = await decoded(response);
+  const { status, body } = await decodeSingleFetch(response);
   // The action's answer is the route's `data`; the server's own 413 is plain JSON text.
   const answer =
     typeof body === 'object' && body !== null ? (body as { data: unknown }).data : body;

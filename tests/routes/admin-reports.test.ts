@@ -10,20 +10,14 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { decode } from 'turbo-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatInteger } from '../../app/admin-format';
 import { defaultReportRange } from '../../app/admin-report.server';
-import { mintSessionToken } from '../../app/dev-access.server';
 import { ensureCustomer } from '../../app/models/customers.server';
 import { postMany, type LedgerEntryInput } from '../../app/models/ledger.server';
 import { ensureShop, type Shop } from '../../app/models/shops.server';
-import {
-  APP_TEST_ENV,
-  ensureAppBuilt,
-  startAppProcess,
-  type AppProcess,
-} from '../helpers/app-server';
+import { ensureAppBuilt, startAppProcess, type AppProcess } from '../helpers/app-server';
+import { ADMIN_BROWSER, adminHeaders, adminLoader } from '../helpers/admin-requests';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { obliterateWorkerQueues, TEST_REDIS_URL } from '../helpers/pipeline';
 import { storeOfflineSession } from '../helpers/sessions';
@@ -35,8 +29,6 @@ const OTHER_SHOP = 'laurel-reports-other.myshopify.com';
 const TZ = 'America/New_York';
 const PREFIX = `test-${randomUUID()}`;
 const ROUTE = 'routes/app.reports';
-const BROWSER =
-  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
 /** More than a page (50). */
 const MEMBERS = 56;
 
@@ -143,14 +135,7 @@ afterAll(async () => {
   await db?.close();
 });
 
-function bearer(shopDomain = SHOP): Record<string, string> {
-  const { token } = mintSessionToken({
-    shop: shopDomain,
-    apiKey: APP_TEST_ENV.SHOPIFY_API_KEY!,
-    apiSecret: APP_TEST_ENV.SHOPIFY_API_SECRET!,
-  });
-  return { Authorization: `Bearer ${token}`, 'User-Agent': BROWSER };
-}
+const bearer = (shopDomain = SHOP) => adminHeaders(shopDomain);
 
 interface ReportData {
   form: Record<string, string>;
@@ -180,13 +165,13 @@ async function loaderData(
   search = '',
   shopDomain = SHOP,
 ): Promise<{ status: number; data: ReportData }> {
-  const url = new URL(`/app/reports.data${search}`, app.url);
-  url.searchParams.set('_routes', ROUTE);
-  const response = await fetch(url, { headers: bearer(shopDomain) });
-  const stream = await decode(response.body!);
-  await stream.done;
-  const entry = (stream.value as Record<string, { data?: unknown }>)[ROUTE];
-  return { status: response.status, data: entry?.data as ReportData };
+  const { status, data } = await adminLoader<ReportData>(
+    app.url,
+    `/app/reports${search}`,
+    ROUTE,
+    bearer(shopDomain),
+  );
+  return { status, data };
 }
 
 async function loyalty(...args: string[]) {
@@ -328,7 +313,7 @@ describe('/app/reports/csv', () => {
 
   it('answers only with a session token, and only for the shop it names', async () => {
     const anonymous = await fetch(csvUrl(`?from=${range.from}&to=${range.to}`), {
-      headers: { 'User-Agent': BROWSER },
+      headers: { 'User-Agent': ADMIN_BROWSER },
       redirect: 'manual',
     });
     expect(anonymous.status).not.toBe(200);
