@@ -12,7 +12,8 @@ import { ErrorCode, httpStatusFor, rootCauseMessage } from './errors';
 import { logger } from './logger.server';
 import { InboxWriter, type Stored } from './inbox-writer.server';
 import { normalizeShopDomain } from './models/shops.server';
-import { authenticate } from './shopify.server';
+import { parseShopifyEnv } from './env.server';
+import { bodyText, checkWebhook } from './webhook-hmac.server';
 import { enqueueInbox } from '../workers/queue.server';
 import type { WebhookTopic } from './webhook-topics';
 
@@ -71,9 +72,6 @@ function short(value: string | null): string | null {
 
 class BodyTooLarge extends Error {}
 
-/** What `Request.text()` does: UTF-8, malformed sequences replaced (the HMAC then fails). */
-const utf8 = new TextDecoder();
-
 /** Reads the body, refusing (and stopping) as soon as it passes `limit` bytes. */
 async function readBody(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
   if (!request.body) return new Uint8Array(0);
@@ -100,41 +98,13 @@ async function readBody(request: Request, limit: number): Promise<Uint8Array<Arr
   return body;
 }
 
-/**
- * Only the five headers the verification needs. The library canonicalises every header name on
- * every lookup (quadratic in the header count); a real delivery carries twenty-odd headers.
- */
-function shopifyHeaders(headers: Headers, shop: string): Headers {
-  const forwarded = new Headers();
-  for (const name of REQUIRED_HEADERS) forwarded.set(name, headers.get(name)!);
-  // The domain as we checked it: the library's own check is case-sensitive and would throw on
-  // `LAUREL.MYSHOPIFY.COM`, which is not a database failure and must not be answered as one.
-  forwarded.set('X-Shopify-Shop-Domain', shop);
-  return forwarded;
-}
-
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** What the library's thrown Responses mean, in words a merchant's ops person can act on. */
-function libraryRejection(response: Response): Response {
-  switch (response.status) {
-    case 401:
-      return answer(401, {
-        error:
-          "HMAC verification failed: X-Shopify-Hmac-Sha256 does not match the body signed with this app's secret",
-      });
-    case 405:
-      return answer(405, { error: 'webhooks must be POSTed' }, { Allow: 'POST' });
-    case 400:
-      return answer(400, { error: 'the request is not a valid Shopify webhook delivery' });
-    default:
-      return answer(response.status, {
-        error: `webhook authentication failed (HTTP ${response.status})`,
-      });
-  }
-}
+/** The app secret the HMAC is checked with, read once. */
+let appSecret: string | undefined;
+const secret = () => (appSecret ??= parseShopifyEnv().SHOPIFY_API_SECRET);
 
 /**
  * Handles one delivery for `topic`. Always resolves to a Response (never throws):
@@ -189,8 +159,8 @@ export async function ingestWebhook(request: Request, topic: WebhookTopic): Prom
     );
   }
 
-  // A header, not the body: checked before the HMAC because the library needs a valid domain to
-  // look up the shop's session (it throws on anything else).
+  // A header, not the body: checked before the HMAC so the answer names it (the inbox is keyed by
+  // the normalised domain).
   let shop: string;
   try {
     shop = normalizeShopDomain(headers.get('X-Shopify-Shop-Domain')!);
@@ -210,56 +180,39 @@ export async function ingestWebhook(request: Request, topic: WebhookTopic): Prom
     return reject(400, 'the body could not be read');
   }
   if (body.byteLength === 0) return reject(400, 'the body is empty');
-  // Decoded once: the library verifies the HMAC over this text and parses it, and the inbox
+  // Decoded once, as the library would read it: the HMAC covers it, it is parsed, and the inbox
   // stores it as is (no second JSON encoding of the parsed payload).
-  const text = utf8.decode(body);
+  const text = bodyText(body);
 
-  // From here on the database is waited for (the session, the commit): DATABASE_WAIT_MS in all.
+  // Nothing about the body is looked at before its HMAC is verified (app/webhook-hmac.server.ts:
+  // exactly what authenticate.webhook accepts, without its session load; ADR 015).
+  const check = checkWebhook(secret(), headers, body, text);
+  if (!check.ok) {
+    if (check.status !== 401) return reject(check.status, check.reason);
+    log('warn', 401, 'webhook rejected', { reason: 'authentication' });
+    return answer(401, { error: check.reason });
+  }
+  const payload = check.payload;
+  if (!isPlainObject(payload)) return reject(400, 'the body must be a JSON object');
+
+  const topicHeader = headers.get('X-Shopify-Topic')!.trim().toLowerCase();
+  if (topicHeader !== topic) {
+    return reject(
+      400,
+      `X-Shopify-Topic ${JSON.stringify(short(topicHeader))} does not match this route (${topic})`,
+    );
+  }
+
+  // From here on the database is waited for (the inbox commit): DATABASE_WAIT_MS in all.
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new DatabaseTimeout()), DATABASE_WAIT_MS);
   try {
-    return await verifyAndStore(controller.signal);
+    return await store(controller.signal);
   } finally {
     clearTimeout(timer);
   }
 
-  async function verifyAndStore(deadline: AbortSignal): Promise<Response> {
-    // HMAC first: the library verifies the signature over exactly these bytes before it parses them.
-    let context: Awaited<ReturnType<typeof authenticate.webhook>>;
-    try {
-      context = await within(
-        authenticate.webhook(
-          new Request(request.url, {
-            method: 'POST',
-            headers: shopifyHeaders(headers, shop),
-            body: text,
-          }),
-        ),
-        deadline,
-      );
-    } catch (error) {
-      if (error instanceof Response) {
-        const response = libraryRejection(error);
-        log('warn', response.status, 'webhook rejected', { reason: 'authentication' });
-        return response;
-      }
-      // Reached only after a valid HMAC: the library parses the body after verifying it.
-      if (error instanceof SyntaxError) return reject(400, 'the body is not valid JSON');
-      // Loading the offline session is the library's one I/O step: the database is unavailable.
-      return unavailable(error);
-    }
-
-    const payload: unknown = context.payload;
-    if (!isPlainObject(payload)) return reject(400, 'the body must be a JSON object');
-
-    const topicHeader = headers.get('X-Shopify-Topic')!.trim().toLowerCase();
-    if (topicHeader !== topic) {
-      return reject(
-        400,
-        `X-Shopify-Topic ${JSON.stringify(short(topicHeader))} does not match this route (${topic})`,
-      );
-    }
-
+  async function store(deadline: AbortSignal): Promise<Response> {
     const webhookId = headers.get('X-Shopify-Webhook-Id')!.trim();
 
     let stored: Stored;

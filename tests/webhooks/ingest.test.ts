@@ -492,7 +492,10 @@ describe('webhook ingest', () => {
     expect(await pipeline.jobTotal()).toBe(5);
   });
 
-  it('answers 503 within DATABASE_WAIT_MS when loading the session stalls, storing nothing', async () => {
+  it('never waits for the shop’s session: a delivery is stored while the session table is locked', async () => {
+    // authenticate.webhook loaded the offline session on every delivery; the HMAC check that
+    // replaced it (app/webhook-hmac.server.ts) reads nothing, so a stalled session store costs
+    // webhooks nothing.
     const unlock = await lockTable('session');
     let answer: { response: Response; ms: number };
     try {
@@ -500,11 +503,8 @@ describe('webhook ingest', () => {
     } finally {
       await unlock();
     }
-    expect(answer.response.status).toBe(503);
-    expect(answer.ms).toBeLessThan(DATABASE_WAIT_MS + 500);
-    // The session query finishes after the lock goes; nothing follows it.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    await expectNothingStored();
+    expect(answer.response.status).toBe(200);
+    expect(answer.ms).toBeLessThan(DATABASE_WAIT_MS);
   });
 
   const deliveries: Record<(typeof WEBHOOK_TOPICS)[number], () => unknown> = {
