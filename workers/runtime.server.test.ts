@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
+import calculateSlot from 'cluster-key-slot';
+import { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { findCustomerByExternalId } from '../app/models/customers.server';
@@ -28,7 +30,9 @@ let runtime: WorkerRuntime;
 
 beforeAll(async () => {
   handle = await createTestDatabase('postgres');
-  settings = { redisUrl: REDIS_URL, prefix: `test-${randomUUID()}` };
+  // A Redis Cluster hash tag, as docs/scaling.md asks of deployments on Cluster: every key of
+  // every queue in one slot. On this single node it must work exactly like a plain prefix.
+  settings = { redisUrl: REDIS_URL, prefix: `{test-${randomUUID()}}` };
   queue = createWebhookQueue(settings);
   runtime = await startWorkers({
     db: handle.db,
@@ -195,6 +199,35 @@ describe('worker runtime', () => {
     await waitForStatus(lost, 'processed', 15_000);
     expect(await pointsOf(shop, second)).toBe(90);
     expect(await queue.getJobSchedulersCount()).toBe(1);
+  });
+});
+
+describe('queue keys under a hash-tagged prefix', () => {
+  it('puts every key of every queue the runtime made in one Redis Cluster slot', async () => {
+    const tag = settings.prefix.slice(1, -1);
+    const redis = new Redis(REDIS_URL, { lazyConnect: true });
+    try {
+      await redis.connect();
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await redis.scan(cursor, 'MATCH', `*${tag}*`, 'COUNT', 1000);
+        cursor = next;
+        keys.push(...batch);
+      } while (cursor !== '0');
+      // The tests above ran deliveries, retries and the reconciler: webhooks, the metafield sync,
+      // redemptions and the rest all left keys.
+      const queues = new Set(keys.map((key) => key.split(':')[1]));
+      expect(queues.size).toBeGreaterThanOrEqual(3);
+      expect(keys.every((key) => key.startsWith(`${settings.prefix}:`))).toBe(true);
+      expect(new Set(keys.map((key) => calculateSlot(key))).size).toBe(1);
+      // Without the braces the same keys would spread over many slots: the tag is what holds
+      // them together.
+      const untagged = keys.map((key) => key.replace(settings.prefix, tag));
+      expect(new Set(untagged.map((key) => calculateSlot(key))).size).toBeGreaterThan(1);
+    } finally {
+      redis.disconnect();
+    }
   });
 });
 
