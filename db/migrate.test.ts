@@ -8,7 +8,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_DATABASE_URL } from '../tests/helpers/db';
 import { migrationsFolder } from './client.server';
-import { runMigrations } from './migrate';
+import { migrateFromEnv as runMigrations } from '../scripts/db-migrate';
 
 const run = promisify(execFile);
 const tags = (
@@ -73,7 +73,7 @@ describe('db:migrate', () => {
   });
 
   it('as a script, exits non-zero with a clear message when PostgreSQL is unreachable', async () => {
-    const failure = await run(process.execPath, ['--import', 'tsx', 'db/migrate.ts'], {
+    const failure = await run(process.execPath, ['--import', 'tsx', 'scripts/db-migrate.ts'], {
       env: { ...process.env, DATABASE_URL: 'postgresql://postgres:secret@127.0.0.1:1/laurel' },
     }).then(
       () => undefined,

@@ -1,26 +1,24 @@
 /**
- * `npm run db:migrate`: applies db/migrations to the database the environment names —
- * PostgreSQL when DATABASE_URL is set, else the embedded PGlite in PGLITE_DIR (default
- * .data/pglite) — and prints which migrations it applied. Exit 0 done, 1 database unreachable or
- * migration failed, 2 invalid environment.
+ * Applies db/migrations to the database its caller names — PostgreSQL at `url`, else the embedded
+ * PGlite in `pgliteDir` — and prints which migrations it applied: 0 done, 1 database unreachable
+ * or migration failed. The caller reads the configuration (`npm run db:migrate` is
+ * scripts/db-migrate.ts, which reads the environment), so db/ depends on nothing in app/.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { sql } from 'drizzle-orm';
-import { EnvError, parseEnv } from '../app/env.server';
-import { rootCauseMessage as reason } from '../app/errors';
+import { rootCauseMessage as reason } from './errors';
 import { migrate, migrationsFolder, openDatabase, type DatabaseHandle } from './client.server';
 
 /** How long to wait for the database to answer before calling it unreachable. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
-interface Output {
+export interface Output {
   out(line: string): void;
   err(line: string): void;
 }
 
-const stdio: Output = {
+export const stdio: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
 };
@@ -65,28 +63,22 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+export interface MigrationTarget {
+  /** postgres:// URL; PGlite in `pgliteDir` when absent. */
+  url?: string | undefined;
+  pgliteDir: string;
+}
+
 export async function runMigrations(
-  source: NodeJS.ProcessEnv = process.env,
+  { url, pgliteDir }: MigrationTarget,
   io: Output = stdio,
 ): Promise<number> {
-  let env;
-  try {
-    env = parseEnv(source);
-  } catch (error) {
-    if (error instanceof EnvError) {
-      io.err(error.message);
-      return 2;
-    }
-    throw error;
-  }
-  const target = env.DATABASE_URL
-    ? `PostgreSQL at ${describeUrl(env.DATABASE_URL)}`
-    : `PGlite in ${env.PGLITE_DIR}`;
+  const target = url ? `PostgreSQL at ${describeUrl(url)}` : `PGlite in ${pgliteDir}`;
 
   let handle: DatabaseHandle;
   let before: number;
   try {
-    handle = await openDatabase({ url: env.DATABASE_URL, pgliteDir: env.PGLITE_DIR, max: 1 });
+    handle = await openDatabase({ url, pgliteDir, max: 1 });
   } catch (error) {
     io.err(`db:migrate: cannot open ${target}: ${reason(error)}`);
     return 1;
@@ -97,7 +89,7 @@ export async function runMigrations(
     } catch (error) {
       io.err(`db:migrate: cannot reach ${target}: ${reason(error)}`);
       io.err(
-        env.DATABASE_URL
+        url
           ? 'Is PostgreSQL running and does the database exist? Unset DATABASE_URL to use the embedded PGlite.'
           : 'Check that PGLITE_DIR is a writable directory not used by another process.',
       );
@@ -124,8 +116,4 @@ export async function runMigrations(
   } finally {
     await handle.close().catch(() => {});
   }
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await runMigrations();
 }
