@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { SMTPServer, type SMTPServerError } from 'smtp-server';
 
 /**
@@ -5,6 +6,9 @@ import { SMTPServer, type SMTPServerError } from 'smtp-server';
  * can show the expiry reminders it sent) and for the email notifier's tests
  * (app/notify/email.server.test.ts). No authentication, no TLS, localhost only: development and
  * tests, never a relay. Point the app at it with `SMTP_URL=<sink.url>`.
+ *
+ * Standalone, for `npm run dev` with `SMTP_URL=smtp://127.0.0.1:2525`: `npx tsx dev/mail-sink.ts
+ * [port]` listens (default 2525) and prints each message's envelope, subject and text.
  *
  * Messages are decoded enough to read them (headers, RFC 2047 words, multipart/alternative,
  * quoted-printable and base64 bodies in any charset TextDecoder knows); `raw` keeps the exact bytes
@@ -59,6 +63,8 @@ export interface MailSinkOptions {
   host?: string;
   /** Largest message kept (bytes, default 5 MB); a bigger one is refused with 552. */
   maxBytes?: number;
+  /** Called with each message as it is received (the demo prints them). */
+  onMessage?: (message: ReceivedMessage) => void;
 }
 
 export async function startMailSink(options: MailSinkOptions = {}): Promise<MailSink> {
@@ -92,13 +98,13 @@ export async function startMailSink(options: MailSinkOptions = {}): Promise<Mail
         }
         const raw = Buffer.concat(chunks).toString('utf8');
         const from = session.envelope.mailFrom;
-        received.push(
-          parseMessage(
-            raw,
-            from ? from.address : '',
-            session.envelope.rcptTo.map((r) => r.address),
-          ),
+        const message = parseMessage(
+          raw,
+          from ? from.address : '',
+          session.envelope.rcptTo.map((r) => r.address),
         );
+        received.push(message);
+        options.onMessage?.(message);
         callback(null, 'Queued in the Laurel mail sink');
       });
     },
@@ -260,4 +266,22 @@ function parseMessage(raw: string, envelopeFrom: string, envelopeTo: string[]): 
     raw,
     receivedAt: new Date(),
   };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const port = Number(process.argv[2] ?? 2525);
+  const sink = await startMailSink({
+    port,
+    onMessage(message) {
+      console.log(
+        [
+          `--- ${message.receivedAt.toISOString()} from ${message.envelopeFrom} to ${message.envelopeTo.join(', ')}`,
+          `Subject: ${message.subject ?? ''}`,
+          '',
+          message.text ?? '(no text part)',
+        ].join('\n'),
+      );
+    },
+  });
+  console.log(`Laurel mail sink listening: SMTP_URL=${sink.url}`);
 }
