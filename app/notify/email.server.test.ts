@@ -209,29 +209,37 @@ describe('email notifier: members and servers that cannot take it', () => {
     const list = reminder({ customer: { ...reminder().customer, email: 'a@x.com, b@y.com' } });
     expect(await send.notify(list)).toEqual({
       status: 'skipped',
-      reason: "the member's email address is not valid: a@x.com, b@y.com",
+      reason: "the member's email address is not one valid address",
     });
     expect(sink.messages()).toEqual([]);
   });
 
   it('throws on a 4xx answer (transient: retried), and nothing is received', async () => {
-    sink.refuseRecipient('ada@example.com', { code: 451, message: 'Greylisted, try again later' });
+    sink.refuseRecipient('ada@example.com', {
+      code: 451,
+      message: 'Greylisted ada@example.com, try again later',
+    });
     const failure = await notifier()
       .notify(reminder())
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(EmailDeliveryError);
     expect((failure as EmailDeliveryError).transient).toBe(true);
     expect((failure as EmailDeliveryError).responseCode).toBe(451);
-    expect((failure as Error).message).toContain('Greylisted, try again later');
+    expect((failure as Error).message).toContain('Greylisted <recipient>, try again later');
+    expect((failure as Error).message).not.toContain('ada@example.com');
     expect(sink.messages()).toEqual([]);
   });
 
   it('skips, with the server’s reason, a recipient refused for good (5xx)', async () => {
-    sink.refuseRecipient('ada@example.com', { code: 550, message: 'No such user here' });
+    sink.refuseRecipient('ada@example.com', {
+      code: 550,
+      message: 'No such user here: Ada@Example.com',
+    });
     const outcome = await notifier().notify(reminder());
+    // The address in the reply is not kept: the reason is recorded and may be logged.
     expect(outcome).toEqual({
       status: 'skipped',
-      reason: 'the SMTP server refused the recipient: 550 No such user here',
+      reason: 'the SMTP server refused the recipient: 550 No such user here: <recipient>',
     });
     expect(sink.messages()).toEqual([]);
   });

@@ -70,9 +70,10 @@ export class EmailDeliveryError extends Error {
     readonly responseCode: number | null,
     /** The SMTP command answered (`RCPT TO`, `MAIL FROM`, `CONN`…), when known. */
     readonly command: string | null,
-    options?: { cause?: unknown },
+    /** nodemailer's error code (`EENVELOPE`, `ECONNECTION`, `ETIMEDOUT`, `EAUTH`…), when any. */
+    readonly smtpCode: string | null = null,
   ) {
-    super(message, options);
+    super(message);
     this.name = 'EmailDeliveryError';
   }
 }
@@ -109,7 +110,7 @@ export function createEmailNotifier(options: EmailNotifierOptions): EmailNotifie
       const address = reminder.customer.email?.trim() ?? '';
       if (address === '') return { status: 'skipped', reason: 'the member has no email address' };
       if (!isEmailAddress(address)) {
-        return { status: 'skipped', reason: `the member's email address is not valid: ${address}` };
+        return { status: 'skipped', reason: "the member's email address is not one valid address" };
       }
       const message: MailMessage = {
         from: { name: oneLine(reminder.shop.name) || reminder.shop.domain, address: options.from },
@@ -137,7 +138,7 @@ export function createEmailNotifier(options: EmailNotifierOptions): EmailNotifie
           detail: [info.messageId ?? message.messageId, info.response].filter(Boolean).join(' '),
         };
       } catch (error) {
-        const failure = classifySmtpFailure(error);
+        const failure = classifySmtpFailure(error, address);
         if (failure.skip) return { status: 'skipped', reason: failure.reason };
         throw failure.error;
       }
@@ -174,29 +175,42 @@ interface SmtpErrorFields {
   command?: unknown;
 }
 
-/** skip: the server refused this recipient or message for good; otherwise the error to throw. */
+/**
+ * skip: the server refused this recipient or message for good; otherwise the error to throw. The
+ * server's reply is kept with the recipient's address replaced by `<recipient>`: reasons and
+ * errors are recorded and logged, and never carry an email address (docs/privacy.md).
+ */
 export function classifySmtpFailure(
   error: unknown,
+  recipient?: string,
 ): { skip: true; reason: string } | { skip: false; error: EmailDeliveryError } {
   const fields = (typeof error === 'object' && error !== null ? error : {}) as SmtpErrorFields;
   const responseCode = typeof fields.responseCode === 'number' ? fields.responseCode : null;
   const command = typeof fields.command === 'string' ? fields.command : null;
-  const reply = typeof fields.response === 'string' ? fields.response.trim() : null;
+  const hide = (text: string) =>
+    recipient ? replaceAllInsensitive(text, recipient, '<recipient>') : text;
+  const reply = typeof fields.response === 'string' ? hide(fields.response.trim()) : null;
   const permanent = responseCode !== null && responseCode >= 500 && responseCode <= 599;
   if (permanent && (command === 'RCPT TO' || command === 'DATA')) {
     const what = command === 'RCPT TO' ? 'refused the recipient' : 'refused the message';
     return { skip: true, reason: `the SMTP server ${what}: ${reply ?? responseCode}` };
   }
   const code = typeof fields.code === 'string' ? fields.code : null;
-  const detail = reply ?? (error instanceof Error ? error.message : String(error));
+  const detail = reply ?? hide(error instanceof Error ? error.message : String(error));
   const transient = !permanent && code !== 'EAUTH' && code !== 'ECONFIG';
   const message = permanent
     ? `the SMTP server refused ${command ?? 'the session'} (${responseCode}); check SMTP_URL and REMINDER_FROM: ${detail}`
     : `email not sent${code ? ` (${code})` : ''}: ${detail}`;
   return {
     skip: false,
-    error: new EmailDeliveryError(message, transient, responseCode, command, { cause: error }),
+    // No `cause`: nodemailer's error repeats the reply with the address in it.
+    error: new EmailDeliveryError(message, transient, responseCode, command, code),
   };
+}
+
+function replaceAllInsensitive(text: string, find: string, replacement: string): string {
+  const escaped = find.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return text.replace(new RegExp(escaped, 'gi'), replacement);
 }
 
 function oneLine(text: string): string {
