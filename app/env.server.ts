@@ -93,8 +93,9 @@ const baseSchema = z.object({
    */
   REMINDER_FROM: z
     .string()
+    // The pattern of isEmailAddress (app/notify/email.server.ts): one address, no display name.
     .regex(
-      /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+$/,
+      /^[^\s@<>(),;:"\\[\]]+@[^\s@<>(),;:"\\[\]]+$/,
       'must be one email address, e.g. rewards@shop.example',
     )
     .optional(),

@@ -8,6 +8,7 @@ import {
   EmailDeliveryError,
   emailChannelStatus,
   emailNotifierFromEnv,
+  isEmailAddress,
   reminderFrom,
   reminderMessageId,
   type EmailNotifier,
@@ -329,5 +330,25 @@ describe('email channel configuration', () => {
       'smtps://u:p@smtp.example:465',
     );
     expect(parseEnv({}).SMTP_URL).toBeUndefined();
+  });
+
+  it('accepts as REMINDER_FROM exactly the addresses the notifier sends from', () => {
+    const samples = [
+      'a@b',
+      'rewards@shop.example',
+      'A <a@b.example>',
+      'a@x.com, b@y.com',
+      'a]@b.c',
+    ];
+    const accepted = samples.filter((from) => {
+      try {
+        parseEnv({ REMINDER_FROM: from });
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    expect(accepted).toEqual(['a@b', 'rewards@shop.example']);
+    expect(samples.filter(isEmailAddress)).toEqual(accepted);
   });
 });

@@ -78,9 +78,11 @@ export class EmailDeliveryError extends Error {
   }
 }
 
-/** Loose enough for every address Shopify accepts; strict enough that it is one address. */
-const ADDRESS =
-  /^[^\s@<>(),;:"\\[\]]+@[^\s@<>(),;:"\\[\]]+\.[^\s@<>(),;:"\\[\]]+$|^[^\s@<>(),;:"\\[\]]+@localhost$/i;
+/**
+ * Loose enough for every address Shopify accepts, strict enough that it is one address (no list,
+ * no display name, no comment). REMINDER_FROM is checked with the same pattern (app/env.server.ts).
+ */
+const ADDRESS = /^[^\s@<>(),;:"\\[\]]+@[^\s@<>(),;:"\\[\]]+$/;
 
 export function isEmailAddress(value: string): boolean {
   return value.length <= 254 && ADDRESS.test(value);
