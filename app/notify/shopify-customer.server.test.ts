@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startAdminEmulator, type AdminEmulator } from '../../dev/emulator/server';
+import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
+import { storeOfflineSession } from '../../tests/helpers/sessions';
+import { ensureShop, markShopUninstalled } from '../models/shops.server';
 import type { PointsExpiring } from '../metafields';
 import {
   AdminApiError,
@@ -15,6 +18,7 @@ import {
   clearShopifyExpiryReminder,
   createShopifyCustomerNotifier,
   POINTS_EXPIRING_TAG,
+  shopifyCustomerNotifierFor,
 } from './shopify-customer.server';
 
 const SHOP = 'laurel-reminders.myshopify.com';
@@ -227,5 +231,35 @@ describe('clearShopifyExpiryReminder', () => {
       code: 'SERVER_ERROR',
       transient: true,
     });
+  });
+});
+
+describe('shopifyCustomerNotifierFor', () => {
+  let handle: TestDatabase;
+  beforeAll(async () => {
+    handle = await createTestDatabase('pglite');
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+
+  it('builds the notifier of an installed shop from its offline token, or says why not', async () => {
+    const db = handle.db;
+    const options = { endpoint: emulator.endpointTemplate, client: { nodeEnv: 'test' as const } };
+    expect(await shopifyCustomerNotifierFor(db, SHOP, options)).toEqual({
+      skipped: 'unknown-shop',
+    });
+    const shop = await ensureShop(db, { domain: SHOP });
+    expect(await shopifyCustomerNotifierFor(db, SHOP, options)).toEqual({ skipped: 'no-token' });
+    await storeOfflineSession(db, SHOP, 'shpat_installed');
+    const target = await shopifyCustomerNotifierFor(db, SHOP, options);
+    const { gid, externalId } = addCustomer();
+    expect(await target.notifier!.notify(reminder(externalId))).toMatchObject({ status: 'sent' });
+    expect(pointsExpiring(gid)?.value.points).toBe(1250);
+    expect(await clearShopifyExpiryReminder(target.client!, externalId)).toEqual({
+      status: 'cleared',
+    });
+    await markShopUninstalled(db, shop.id);
+    expect(await shopifyCustomerNotifierFor(db, SHOP, options)).toEqual({ skipped: 'uninstalled' });
   });
 });

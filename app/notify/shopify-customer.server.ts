@@ -12,7 +12,16 @@ import {
   isShopifyCustomerId,
   type PointsExpiring,
 } from '../metafields';
-import { AdminApiError, type AdminClient } from '../shopify/admin-client.server';
+import type { Logger } from 'pino';
+import type { Executor } from '../../db/client.server';
+import { env } from '../env.server';
+import { syncTarget } from '../models/metafield-sync.server';
+import {
+  AdminApiError,
+  createAdminClient,
+  type AdminClient,
+  type AdminClientOptions,
+} from '../shopify/admin-client.server';
 import type { ExpiryReminder, Notifier, NotifyOutcome } from './notifier';
 import { checkReminder } from './reminder-email';
 
@@ -113,6 +122,53 @@ export function createShopifyCustomerNotifier(
       }
       return { status: 'sent', detail: `${CUSTOMER_METAFIELDS.pointsExpiring.key} and tag ${tag}` };
     },
+  };
+}
+
+export type ShopifyNotifierTarget =
+  | { notifier: ShopifyCustomerNotifier; client: AdminClient }
+  | {
+      notifier?: undefined;
+      /** unknown-shop (no shops row), uninstalled, no-token (no offline session). */
+      skipped: 'unknown-shop' | 'uninstalled' | 'no-token';
+    };
+
+/**
+ * The Shopify notifier of an installed shop, with the Admin client it uses (also what
+ * clearShopifyExpiryReminder takes), from the shop's offline token; or why there is none. The
+ * client's retries are bounded (4 attempts, 8 s apart at most) so a reminder job stays short.
+ */
+export async function shopifyCustomerNotifierFor(
+  db: Executor,
+  domain: string,
+  options: {
+    log?: Logger;
+    /** Admin endpoint override (default env ADMIN_API_ENDPOINT, else Shopify). */
+    endpoint?: string;
+    client?: Partial<Omit<AdminClientOptions, 'shop' | 'accessToken' | 'endpoint'>>;
+    tag?: string;
+  } = {},
+): Promise<ShopifyNotifierTarget> {
+  const target = await syncTarget(db, domain);
+  if (!target) return { skipped: 'unknown-shop' };
+  if (!target.active) return { skipped: 'uninstalled' };
+  if (!target.accessToken) return { skipped: 'no-token' };
+  const endpoint = options.endpoint ?? env().ADMIN_API_ENDPOINT;
+  const client = createAdminClient({
+    shop: target.domain,
+    accessToken: target.accessToken,
+    ...(endpoint ? { endpoint } : {}),
+    ...(options.log ? { logger: options.log } : {}),
+    maxAttempts: 4,
+    maxDelayMs: 8_000,
+    ...options.client,
+  });
+  return {
+    notifier: createShopifyCustomerNotifier({
+      client,
+      ...(options.tag !== undefined ? { tag: options.tag } : {}),
+    }),
+    client,
   };
 }
 
