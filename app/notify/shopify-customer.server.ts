@@ -129,6 +129,7 @@ export type ShopifyNotifierTarget =
   | { notifier: ShopifyCustomerNotifier; client: AdminClient }
   | {
       notifier?: undefined;
+      client?: undefined;
       /** unknown-shop (no shops row), uninstalled, no-token (no offline session). */
       skipped: 'unknown-shop' | 'uninstalled' | 'no-token';
     };
