@@ -184,6 +184,12 @@ describe('email notifier: the message received', () => {
     expect((failure as ReminderInputError).field).toBe('expiresAt');
     expect((failure as Error).message).toContain('2027-03-28T22:00:00.000Z');
     await expect(notifier().notify(reminder({ points: 0 }))).rejects.toThrow(/points/);
+    await expect(notifier().notify(reminder({ expiresAt: new Date(NaN) }))).rejects.toThrow(
+      /expiresAt must be the end of lastDay 2027-01-31 in Europe\/Paris .*; got Invalid Date/,
+    );
+    await expect(notifier().notify(reminder({ lastDay: '2027-02-30' }))).rejects.toThrow(
+      /lastDay must be a calendar day/,
+    );
     await expect(
       notifier().notify(reminder({ storefrontUrl: 'javascript:alert(1)' })),
     ).rejects.toThrow(/storefrontUrl/);

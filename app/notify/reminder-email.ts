@@ -133,11 +133,16 @@ export function checkReminder(reminder: ExpiryReminder): void {
       `must be a calendar day YYYY-MM-DD; got ${reminder.lastDay}`,
     );
   }
-  if (!(reminder.expiresAt instanceof Date) || reminder.expiresAt.getTime() !== endOfLastDay) {
+  const expiresAt: unknown = reminder.expiresAt;
+  if (!(expiresAt instanceof Date) || expiresAt.getTime() !== endOfLastDay) {
+    const got =
+      expiresAt instanceof Date && !Number.isNaN(expiresAt.getTime())
+        ? expiresAt.toISOString()
+        : String(expiresAt);
     throw new ReminderInputError(
       'expiresAt',
       `must be the end of lastDay ${reminder.lastDay} in ${reminder.shop.timezone} ` +
-        `(${new Date(endOfLastDay).toISOString()}); got ${String(reminder.expiresAt?.toISOString?.() ?? reminder.expiresAt)}`,
+        `(${new Date(endOfLastDay).toISOString()}); got ${got}`,
     );
   }
   let url: URL | undefined;
