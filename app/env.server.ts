@@ -77,6 +77,28 @@ const baseSchema = z.object({
    * it; see app/dev-access.server.ts. Unset: `<PGLITE_DIR>-demo.json` (.data/pglite-demo.json).
    */
   DEMO_STATE_FILE: z.string().min(1).optional(),
+  /**
+   * SMTP server for expiry reminders by email: smtp://user:pass@host:587 (STARTTLS when offered)
+   * or smtps://user:pass@host:465. Unset: the email channel is off, and the reminder settings say
+   * so. docs/notifications.md.
+   */
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^/?#\s]+/, 'must be an smtp:// or smtps:// URL with a host')
+    .refine((v) => URL.canParse(v), 'must be a valid URL (percent-encode @ : / in the password)')
+    .optional(),
+  /**
+   * The address reminders come from (the shop's name is shown as the sender). Unset: the SMTP
+   * user when it is an address, else no-reply@<SMTP host>.
+   */
+  REMINDER_FROM: z
+    .string()
+    // The pattern of isEmailAddress (app/notify/email.server.ts): one address, no display name.
+    .regex(
+      /^[^\s@<>(),;:"\\[\]]+@[^\s@<>(),;:"\\[\]]+$/,
+      'must be one email address, e.g. rewards@shop.example',
+    )
+    .optional(),
 });
 
 /** What the Shopify-facing web process additionally needs. */

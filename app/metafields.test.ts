@@ -109,6 +109,7 @@ describe('shopify.app.toml metafield declarations', () => {
       ['tier', 'single_line_text_field'],
       ['tier_status', 'json'],
       ['referral_code', 'single_line_text_field'],
+      ['points_expiring', 'json'],
     ]);
     expect(PROGRAM_METAFIELD).toEqual({ namespace: 'laurel', key: 'program', type: 'json' });
     expect(METAFIELDS_PER_SET).toBe(25);

@@ -18,7 +18,7 @@ export interface CustomerMetafield {
   name: string;
   description: string;
   /** The issue whose worker writes it; the key is declared (and readable) before then. */
-  writtenBy: 'metafield sync' | 'tiers [7]' | 'referrals [8]';
+  writtenBy: 'metafield sync' | 'tiers [7]' | 'referrals [8]' | 'expiry reminders [10]';
 }
 
 /**
@@ -64,6 +64,14 @@ export const CUSTOMER_METAFIELDS = {
     name: 'Referral code',
     description: "The member's referral code.",
     writtenBy: 'metafield sync',
+  },
+  pointsExpiring: {
+    key: 'points_expiring',
+    type: 'json',
+    name: 'Points expiring',
+    description:
+      "The member's latest points-expiry reminder (PointsExpiring in app/metafields.ts): points, when they expire, last day to use them. Removed once they expired or were spent.",
+    writtenBy: 'expiry reminders [10]',
   },
 } as const satisfies Record<string, CustomerMetafield>;
 
@@ -141,6 +149,25 @@ export interface TierStatus {
   value: number;
   /** The next tier up and what is still missing to reach it; null at the top tier. */
   next: { key: string; name: string; threshold: number; remaining: number } | null;
+}
+
+/**
+ * The value of `$app.points_expiring` (json), written with the `laurel-points-expiring` tag by the
+ * Shopify channel of the expiry reminders (app/notify/shopify-customer.server.ts) for Shopify Flow
+ * and email tools; deleted with the tag once those points expired or were spent.
+ * docs/notifications.md.
+ */
+export interface PointsExpiring {
+  /** Points that expire at `expiresAt` unless spent. */
+  points: number;
+  /** The instant they expire (ISO 8601, UTC): the shop's midnight ending `lastDay`. */
+  expiresAt: string;
+  /** The last day they can be used, the shop's local calendar day (YYYY-MM-DD). */
+  lastDay: string;
+  /** The reminder's threshold: sent this many days before. */
+  thresholdDays: number;
+  /** The member's balance when the reminder was made. */
+  balance: number;
 }
 
 /** Shopify's limit on metafields per metafieldsSet call. */

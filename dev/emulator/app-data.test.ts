@@ -102,6 +102,7 @@ describe('definitions declared in shopify.app.toml', () => {
         ['tier', 'single_line_text_field'],
         ['tier_status', 'json'],
         ['referral_code', 'single_line_text_field'],
+        ['points_expiring', 'json'],
       ].map(([key, type]) => ({
         namespace: 'app--1000000',
         key,
