@@ -32,7 +32,7 @@ export class ExpirySettingsError extends Error {
 export function parseExpirySettings(value: unknown): ExpirySettings {
   const raw = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
   const issues: ExpirySettingsIssue[] = [];
-  let policy: ExpiryPolicy = { mode: 'never' };
+  let policy: ExpiryPolicy | null = null;
   try {
     policy = parseExpiryPolicy(raw.policy);
   } catch (error) {
@@ -71,9 +71,9 @@ export function parseExpirySettings(value: unknown): ExpirySettings {
       message: 'reminders need at least one channel (email or Shopify customer metafield)',
     });
   }
-  if (policy.mode === 'never' && reminderDays.length > 0) {
+  if (policy?.mode === 'never' && reminderDays.length > 0) {
     issues.push({ path: 'reminderDays', message: 'points that never expire need no reminders' });
   }
-  if (issues.length > 0) throw new ExpirySettingsError(issues);
+  if (issues.length > 0 || policy === null) throw new ExpirySettingsError(issues);
   return { policy, reminderDays: reminderDays.sort((a, b) => b - a), channels };
 }

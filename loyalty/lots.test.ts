@@ -11,6 +11,7 @@ import {
   type ExpiryPolicy,
   type LotEntry,
 } from './lots';
+import { ExpirySettingsError, parseExpirySettings } from './expiry-settings';
 
 let nextId = 1;
 function entry(
@@ -319,5 +320,32 @@ describe('properties', () => {
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('parseExpirySettings', () => {
+  it('names only the field at fault: bad months with reminders is a months problem', () => {
+    let error: unknown;
+    try {
+      parseExpirySettings({
+        policy: { mode: 'lot', months: 0 },
+        reminderDays: [30],
+        channels: { email: true },
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ExpirySettingsError);
+    expect((error as ExpirySettingsError).issues.map((i) => i.path)).toEqual(['months']);
+  });
+
+  it('refuses reminders for points that never expire', () => {
+    expect(() =>
+      parseExpirySettings({
+        policy: { mode: 'never' },
+        reminderDays: [7],
+        channels: { email: true },
+      }),
+    ).toThrow(/never expire need no reminders/);
   });
 });
