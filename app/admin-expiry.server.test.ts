@@ -13,6 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
 import { expiryPage, saveExpiryForm, type ExpiryFormValues } from './admin-expiry.server';
 import { ensureCustomer } from './models/customers.server';
 import { listExpiryPolicies, publishExpiryPolicy } from './models/expiry-policies.server';
+import { runExpiry } from './models/expiry.server';
 import { post } from './models/ledger.server';
 import { ensureShop, type Shop } from './models/shops.server';
 
@@ -158,5 +159,18 @@ describe('expiryPage', () => {
       ['2026-12', 0, 0],
     ]);
     expect(page.forecast[0]!.label).toBe('Jan 2026');
+
+    // After the daily run recorded the members' schedules, the same numbers come from them; a
+    // member changed since is read live, and counted once.
+    await runExpiry(db, shop, NOW);
+    const recorded = await expiryPage(db, shop, NOW);
+    expect(recorded.forecast).toEqual(page.forecast);
+    await earn(b.id, -15, '2026-01-12T10:00:00Z');
+    const changed = await expiryPage(db, shop, NOW);
+    expect(changed.forecast.slice(0, 3).map((m) => [m.month, m.points, m.members])).toEqual([
+      ['2026-01', 100, 1],
+      ['2026-02', 25, 1],
+      ['2026-03', 30, 1],
+    ]);
   });
 });

@@ -20,7 +20,12 @@ import {
   publishExpiryPolicy,
   type ExpiryPolicyVersion,
 } from './models/expiry-policies.server';
-import { loadLotEntries, lotCandidates, lotsUnder } from './models/expiry.server';
+import {
+  loadLotEntries,
+  lotsUnder,
+  scheduledExpiryByMonth,
+  staleLotMembers,
+} from './models/expiry.server';
 import type { Shop } from './models/shops.server';
 
 /** The form as typed (all text, so what was typed comes back with the errors). */
@@ -128,8 +133,8 @@ export interface ExpiryMonthView {
 
 /**
  * Points that expire in each of the next 12 local months (this one included) under the version
- * in force now, if nothing is spent: read from the lots of the members whose lot state says they
- * have points expiring within that time (or whose state is out of date).
+ * in force now, if nothing is spent: summed from the schedules the expiry run recorded
+ * (customer_lot_states), plus the lots of members changed since, read live.
  */
 export async function expiryForecast(
   db: Executor,
@@ -140,7 +145,7 @@ export async function expiryForecast(
 ): Promise<ExpiryMonthView[]> {
   const first = monthNumberFromKey(monthKeyOfInstant(now.getTime(), shop.timezone));
   const months = Array.from({ length: 12 }, (_, i) => monthKeyFromNumber(first + i));
-  const totals = new Map(months.map((m) => [m, { points: 0, members: new Set<number>() }]));
+  const totals = new Map(months.map((m) => [m, { points: 0, members: 0 }]));
   if (policy && policy.policy.mode !== 'never') {
     // The end of the 12th month: the local midnight starting the month after it.
     const lastMonth = months.at(-1)!;
@@ -148,21 +153,30 @@ export async function expiryForecast(
       .toISOString()
       .slice(0, 10);
     const horizon = endOfLocalDay(lastDay, shop.timezone);
+    for (const row of await scheduledExpiryByMonth(db, shop.id, policy.version, now, horizon)) {
+      const total = totals.get(row.month);
+      if (!total) continue;
+      total.points += row.points;
+      total.members += row.members;
+    }
+    // Members changed since their lots were last computed: read live (the next run records them).
     let after = 0;
     for (;;) {
-      const ids = await lotCandidates(db, shop.id, policy.version, horizon, after, 2_000);
+      const ids = await staleLotMembers(db, shop.id, policy.version, after, 2_000);
       if (ids.length === 0) break;
       after = ids.at(-1)!;
       const entriesOf = await loadLotEntries(db, shop.id, ids);
       for (const id of ids) {
         const state = lotsUnder(entriesOf.get(id) ?? [], policy, shop.timezone);
+        const counted = new Set<string>();
         for (const group of expiringBetween(state, now, horizon)) {
           // The month of the last usable day: what the member reads as "expires end of March".
           const month = group.lastDay.slice(0, 7);
           const total = totals.get(month);
           if (!total) continue;
           total.points += group.points;
-          total.members.add(id);
+          if (!counted.has(month)) total.members++;
+          counted.add(month);
         }
       }
     }
@@ -171,7 +185,7 @@ export async function expiryForecast(
     month,
     label: formatMonth(month, locale),
     points: totals.get(month)!.points,
-    members: totals.get(month)!.members.size,
+    members: totals.get(month)!.members,
   }));
 }
 

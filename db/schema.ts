@@ -1208,6 +1208,14 @@ export const customerLotStates = pgTable(
     /** customer_balances.updated_at and balance as read under the member's lock. */
     seenUpdatedAt: tstz('seen_updated_at').notNull(),
     seenBalance: bigint('seen_balance', { mode: 'number' }).notNull(),
+    /**
+     * What remains to expire after computed_at, by instant: [{ at, lastDay, points }]. The admin's
+     * points-due-per-month sums it instead of rereading every ledger.
+     */
+    schedule: jsonb('schedule')
+      .$type<{ at: string; lastDay: string; points: number }[]>()
+      .notNull()
+      .default([]),
     computedAt: tstz('computed_at').notNull(),
   },
   (t) => [index('customer_lot_states_shop_next_idx').on(t.shopId, t.nextExpiresAt)],

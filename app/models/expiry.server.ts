@@ -15,7 +15,7 @@ import type { Executor } from '../../db/client.server';
 import {
   computeLots,
   dueExpiries,
-  nextExpiry,
+  expiringBetween,
   type ExpiryGroup,
   type LotEntry,
   type LotState,
@@ -58,6 +58,61 @@ export interface ExpiryInputs {
 /** `expiry:<customer>:<instant>:<first lot>`: one entry per member, instant and set of lots. */
 export const expiryKey = (customerId: number, expiresAt: Date, firstEntryId: number) =>
   `expiry:${customerId}:${expiresAt.toISOString()}:${firstEntryId}`;
+
+/**
+ * Members whose lot state is out of date (changed since, another version, or none): what the
+ * admin's forecast reads live, the rest coming from their recorded schedules.
+ */
+export async function staleLotMembers(
+  db: Executor,
+  shopId: number,
+  policyVersion: number,
+  after: number,
+  limit: number,
+): Promise<number[]> {
+  const rows = rowsOf<{ customer_id: number }>(
+    await db.execute(sql`
+      SELECT b.customer_id FROM customer_balances b
+      LEFT JOIN customer_lot_states s ON s.customer_id = b.customer_id
+      WHERE b.shop_id = ${shopId} AND b.customer_id > ${after} AND b.balance > 0 AND (
+        s.customer_id IS NULL
+        OR s.policy_version <> ${policyVersion}
+        OR s.seen_updated_at IS DISTINCT FROM b.updated_at
+        OR s.seen_balance <> b.balance)
+      ORDER BY b.customer_id LIMIT ${limit}`),
+  );
+  return rows.map((r) => Number(r.customer_id));
+}
+
+/**
+ * Points expiring in (from, to] by the month (YYYY-MM) of their last usable day, from the
+ * recorded schedules of members whose state is up to date: one statement, no ledger read.
+ */
+export async function scheduledExpiryByMonth(
+  db: Executor,
+  shopId: number,
+  policyVersion: number,
+  from: Date,
+  to: Date,
+): Promise<{ month: string; points: number; members: number }[]> {
+  const rows = rowsOf<{ month: string; points: number | string; members: number | string }>(
+    await db.execute(sql`
+      SELECT left(e->>'lastDay', 7) AS month, sum((e->>'points')::bigint) AS points,
+        count(DISTINCT s.customer_id) AS members
+      FROM customer_lot_states s
+      JOIN customer_balances b ON b.customer_id = s.customer_id
+      CROSS JOIN LATERAL jsonb_array_elements(s.schedule) e
+      WHERE s.shop_id = ${shopId} AND s.policy_version = ${policyVersion} AND b.balance > 0
+        AND s.seen_updated_at = b.updated_at AND s.seen_balance = b.balance
+        AND (e->>'at')::timestamptz > ${ts(from)} AND (e->>'at')::timestamptz <= ${ts(to)}
+      GROUP BY 1`),
+  );
+  return rows.map((r) => ({
+    month: r.month,
+    points: Number(r.points),
+    members: Number(r.members),
+  }));
+}
 
 /**
  * Members of the shop whose lots must be read again (see the module comment), by customer id
@@ -180,27 +235,44 @@ export function expiryEntries(
   return entries;
 }
 
+/** What remains to expire after `now`, by instant: customer_lot_states.schedule. */
+export type ExpirySchedule = { at: string; lastDay: string; points: number }[];
+
+const FOREVER = new Date(8.64e15);
+
+/** The schedule of a member's lots after `now` (what is due at `now` is being posted). */
+export function scheduleAfter(state: Pick<LotState, 'lots'>, now: Date): ExpirySchedule {
+  return expiringBetween(state, now, FOREVER).map((g) => ({
+    at: g.expiresAt.toISOString(),
+    lastDay: g.lastDay,
+    points: g.points,
+  }));
+}
+
 /** Records where the members' lots stand, read under their lock after anything posted. */
 async function saveLotStates(
   tx: Executor,
   shopId: number,
   policyVersion: number,
-  next: Map<number, Date | null>,
+  schedules: Map<number, ExpirySchedule>,
   now: Date,
 ): Promise<void> {
-  if (next.size === 0) return;
-  const ids = [...next.keys()];
-  const nextAt = ids.map((id) => next.get(id)?.toISOString() ?? null);
+  if (schedules.size === 0) return;
+  const ids = [...schedules.keys()];
+  const nextAt = ids.map((id) => schedules.get(id)![0]?.at ?? null);
+  const json = ids.map((id) => JSON.stringify(schedules.get(id)));
   await tx.execute(sql`
-    INSERT INTO customer_lot_states
-      (customer_id, shop_id, policy_version, next_expires_at, seen_updated_at, seen_balance, computed_at)
-    SELECT b.customer_id, b.shop_id, ${policyVersion}, n.next_at, b.updated_at, b.balance, ${ts(now)}
-    FROM unnest(${sql.param(ids)}::integer[], ${sql.param(nextAt)}::timestamptz[]) AS n(customer_id, next_at)
+    INSERT INTO customer_lot_states (customer_id, shop_id, policy_version, next_expires_at,
+      seen_updated_at, seen_balance, schedule, computed_at)
+    SELECT b.customer_id, b.shop_id, ${policyVersion}, n.next_at, b.updated_at, b.balance,
+      n.schedule, ${ts(now)}
+    FROM unnest(${sql.param(ids)}::integer[], ${sql.param(nextAt)}::timestamptz[],
+      ${sql.param(json)}::jsonb[]) AS n(customer_id, next_at, schedule)
     JOIN customer_balances b ON b.customer_id = n.customer_id AND b.shop_id = ${shopId}
     ON CONFLICT (customer_id) DO UPDATE SET
       policy_version = excluded.policy_version, next_expires_at = excluded.next_expires_at,
       seen_updated_at = excluded.seen_updated_at, seen_balance = excluded.seen_balance,
-      computed_at = excluded.computed_at`);
+      schedule = excluded.schedule, computed_at = excluded.computed_at`);
 }
 
 export interface ExpiryRunResult {
@@ -243,7 +315,7 @@ export async function runExpiry(
       await lockCustomers(tx, shop.id, { ids });
       const entriesOf = await loadLotEntries(tx, shop.id, ids);
       const posts: LedgerEntryInput[] = [];
-      const next = new Map<number, Date | null>();
+      const schedules = new Map<number, ExpirySchedule>();
       for (const id of ids) {
         const state = lotsUnder(entriesOf.get(id) ?? [], policy, shop.timezone);
         const due = dueExpiries(state, now);
@@ -253,14 +325,13 @@ export async function runExpiry(
           result.expired++;
           result.points += due.reduce((sum, g) => sum + g.points, 0);
         }
-        // What is due is posted now: the next expiry is the first one after `now`.
-        const dueLots = new Set(due.flatMap((g) => g.lots.map((l) => l.entryId)));
-        next.set(id, nextExpiry({ lots: state.lots.filter((lot) => !dueLots.has(lot.entryId)) }));
+        // What is due is posted now: what is left to expire comes after `now`.
+        schedules.set(id, scheduleAfter(state, now));
       }
       result.read += ids.length;
       const posted = await postMany(tx, shop.id, posts);
       result.entries += posted.filter((p) => p.created).length;
-      await saveLotStates(tx, shop.id, policy.version, next, now);
+      await saveLotStates(tx, shop.id, policy.version, schedules, now);
     });
   }
   return result;

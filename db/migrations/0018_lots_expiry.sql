@@ -5,6 +5,7 @@ CREATE TABLE "customer_lot_states" (
 	"next_expires_at" timestamp with time zone,
 	"seen_updated_at" timestamp with time zone NOT NULL,
 	"seen_balance" bigint NOT NULL,
+	"schedule" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"computed_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
