@@ -1150,3 +1150,183 @@ export const customerFirstPurchases = pgTable(
     index('customer_first_purchases_shop_first_idx').on(t.shopId, t.firstPurchaseAt, t.customerId),
   ],
 );
+
+// [10] lots and expiry (docs/expiry.md)
+
+/**
+ * Expiry settings, versioned like programs: a change is a new row effective from its time, never
+ * an update, so every expiry entry names the version it applied.
+ */
+export const expiryPolicies = pgTable(
+  'expiry_policies',
+  {
+    id: serial('id').primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    effectiveFrom: tstz('effective_from').notNull(),
+    /** never | lot | inactivity (loyalty/lots.ts ExpiryPolicy). */
+    mode: text('mode').notNull(),
+    /** 1–120 for lot and inactivity; null for never. */
+    months: integer('months'),
+    /** Days before expiry a reminder goes out: up to 5 distinct values, 1–365. */
+    reminderDays: jsonb('reminder_days').$type<number[]>().notNull().default([]),
+    reminderEmail: boolean('reminder_email').notNull().default(false),
+    reminderShopify: boolean('reminder_shopify').notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('expiry_policies_shop_version_uq').on(t.shopId, t.version),
+    index('expiry_policies_shop_effective_idx').on(t.shopId, t.effectiveFrom),
+    check('expiry_policies_mode_known', sql`${t.mode} IN ('never', 'lot', 'inactivity')`),
+    check(
+      'expiry_policies_months_range',
+      sql`(${t.mode} = 'never' AND ${t.months} IS NULL) OR (${t.mode} <> 'never' AND ${t.months} BETWEEN 1 AND 120)`,
+    ),
+  ],
+);
+
+/**
+ * Where each member's lots stood when the expiry run last read them: the earliest instant any of
+ * their points expire, and the balance row it was computed from. The run only rereads the ledger
+ * of members whose balance row changed since, whose next expiry is near, or who were computed
+ * under another policy version (docs/expiry.md, "Finding who is due").
+ */
+export const customerLotStates = pgTable(
+  'customer_lot_states',
+  {
+    customerId: integer('customer_id')
+      .primaryKey()
+      .references(() => customers.id, { onDelete: 'cascade' }),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    policyVersion: integer('policy_version').notNull(),
+    /** Null: nothing of what remains will expire under that version. */
+    nextExpiresAt: tstz('next_expires_at'),
+    /** customer_balances.updated_at and balance as read under the member's lock. */
+    seenUpdatedAt: tstz('seen_updated_at').notNull(),
+    seenBalance: bigint('seen_balance', { mode: 'number' }).notNull(),
+    /**
+     * What remains to expire after computed_at, by instant: [{ at, lastDay, points }]. The admin's
+     * points-due-per-month sums it instead of rereading every ledger.
+     */
+    schedule: jsonb('schedule')
+      .$type<{ at: string; lastDay: string; points: number }[]>()
+      .notNull()
+      .default([]),
+    computedAt: tstz('computed_at').notNull(),
+  },
+  (t) => [index('customer_lot_states_shop_next_idx').on(t.shopId, t.nextExpiresAt)],
+);
+
+/** The daily lifecycle run (expiry, then reminders, …) per shop and local day: once per day. */
+export const lifecycleDailyRuns = pgTable(
+  'lifecycle_daily_runs',
+  {
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    localDay: date('local_day', { mode: 'string' }).notNull(),
+    startedAt: tstz('started_at').notNull().defaultNow(),
+    finishedAt: tstz('finished_at'),
+    /** Each step's summary (counts only), by step name. */
+    results: jsonb('results').notNull().default({}),
+  },
+  (t) => [uniqueIndex('lifecycle_daily_runs_shop_day_uq').on(t.shopId, t.localDay)],
+);
+
+/**
+ * One reminder: these lots of a member expire at expires_at, reminded `threshold_days` before.
+ * Ids and amounts only (docs/expiry.md, "Privacy").
+ */
+export const expiryReminders = pgTable(
+  'expiry_reminders',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    customerId: integer('customer_id')
+      .notNull()
+      .references(() => customers.id, { onDelete: 'cascade' }),
+    thresholdDays: integer('threshold_days').notNull(),
+    expiresAt: tstz('expires_at').notNull(),
+    /** The last local day the points can be used. */
+    lastDay: date('last_day', { mode: 'string' }).notNull(),
+    points: integer('points').notNull(),
+    /** The member's balance when the reminder was made. */
+    balance: bigint('balance', { mode: 'number' }).notNull(),
+    /** [{ entryId, points }]: the lots it covers, with what remained of each. */
+    lots: jsonb('lots').$type<{ entryId: number; points: number }[]>().notNull(),
+    /** The smallest entry id of `lots`: lots reminded once each make it unique per part. */
+    firstEntryId: bigint('first_entry_id', { mode: 'number' }).notNull(),
+    policyVersion: integer('policy_version').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('expiry_reminders_member_instant_uq').on(
+      t.shopId,
+      t.customerId,
+      t.expiresAt,
+      t.thresholdDays,
+      t.firstEntryId,
+    ),
+    index('expiry_reminders_shop_created_idx').on(t.shopId, t.createdAt),
+  ],
+);
+
+/** Each lot reminded at each threshold for each expiry instant: never twice (the primary key). */
+export const expiryReminderLots = pgTable(
+  'expiry_reminder_lots',
+  {
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    entryId: bigint('entry_id', { mode: 'number' }).notNull(),
+    expiresAt: tstz('expires_at').notNull(),
+    thresholdDays: integer('threshold_days').notNull(),
+    reminderId: bigint('reminder_id', { mode: 'number' })
+      .notNull()
+      .references(() => expiryReminders.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.shopId, t.entryId, t.expiresAt, t.thresholdDays] })],
+);
+
+/**
+ * A reminder through one channel: pending → sent | skipped (with reason) | failed (after its
+ * attempts, or interrupted mid-send: never sent twice). `sending` while a worker holds it.
+ */
+export const reminderDeliveries = pgTable(
+  'reminder_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    reminderId: bigint('reminder_id', { mode: 'number' })
+      .notNull()
+      .references(() => expiryReminders.id, { onDelete: 'cascade' }),
+    channel: text('channel').notNull(),
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: tstz('next_attempt_at').notNull().defaultNow(),
+    /** Why it was skipped or the last failure (no personal data). */
+    reason: text('reason'),
+    /** What the notifier said when it sent (a message id). */
+    detail: text('detail'),
+    sentAt: tstz('sent_at'),
+    createdAt: createdAt(),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('reminder_deliveries_reminder_channel_uq').on(t.reminderId, t.channel),
+    index('reminder_deliveries_shop_status_idx').on(t.shopId, t.status, t.nextAttemptAt),
+    check('reminder_deliveries_channel_known', sql`${t.channel} IN ('email', 'shopify')`),
+    check(
+      'reminder_deliveries_status_known',
+      sql`${t.status} IN ('pending', 'sending', 'sent', 'skipped', 'failed')`,
+    ),
+  ],
+);

@@ -141,6 +141,28 @@ describe('explainEntry: other sources', () => {
     ).toBe('Order → 1 point');
   });
 
+  it('names the lots an expiry took, in both languages, counting those beyond three', () => {
+    const lots = [
+      { entryId: 1, points: 1200, earnedDay: '2025-03-03', source: 'order', orderName: '#1001' },
+      { entryId: 2, points: 40, earnedDay: '2025-04-09', source: 'bonus' },
+    ];
+    expect(explainEntry(entry('expiry', -1240, { rule: 'expiry', lots }), en)).toBe(
+      'Points expired: 1,200 earned Mar 3, 2025 (order #1001), 40 earned Apr 9, 2025 (bonus) → −1,240 points',
+    );
+    expect(explainEntry(entry('expiry', -1240, { rule: 'expiry', lots }), fr)).toBe(
+      'Points expirés\u00a0: 1\u202f200 gagnés le 3 mars 2025 (commande #1001), 40 gagnés le 9 avr. 2025 (bonus) → −1\u202f240 points',
+    );
+    const many = [1, 2, 3, 4, 5].map((n) => ({
+      entryId: n,
+      points: 10,
+      earnedDay: `2025-01-0${n}`,
+      source: 'referral',
+    }));
+    expect(explainEntry(entry('expiry', -50, { rule: 'expiry', lots: many }), en)).toBe(
+      'Points expired: 10 earned Jan 1, 2025 (referral), 10 earned Jan 2, 2025 (referral), 10 earned Jan 3, 2025 (referral) and 2 more → −50 points',
+    );
+  });
+
   it('has a generic sentence for sources added later, reading nothing from their inputs', () => {
     const secret = { reason: '{{ customer.email }}', note: 'internal' };
     expect(explainEntry(entry('redemption', -500, secret), en)).toBe(

@@ -56,6 +56,12 @@ interface Phrases {
   redemption(title: string | null): string;
   returned(cause: string | null, orderName: string | null): string;
   expiry: string;
+  /** "Points expired: 120 earned Mar 3, 2025 (order #1001), …" (lots already phrased). */
+  expired(lots: string[], more: number): string;
+  /** One expired lot: "120 earned Mar 3, 2025 (order #1001)". */
+  expiredLot(points: string, day: string | null, what: string | null): string;
+  /** What a lot came from: "order #1001", "bonus", … */
+  lotSource(source: string, orderName: string | null): string | null;
   referral: string;
   /** The referrer's reward: "Referred a friend: order #1002". */
   referralReward(name: string | null): string;
@@ -98,6 +104,22 @@ const PHRASES: Record<StorefrontLocale, Phrases> = {
       return 'Points returned: the reward could not be created';
     },
     expiry: 'Points expired',
+    expired: (lots, more) =>
+      `Points expired: ${lots.join(', ')}${more > 0 ? ` and ${more} more` : ''}`,
+    expiredLot: (points, day, what) =>
+      `${points}${day ? ` earned ${day}` : ''}${what ? ` (${what})` : ''}`,
+    lotSource: (source, orderName) =>
+      source === 'order'
+        ? orderName
+          ? `order ${orderName}`
+          : 'order'
+        : ({
+            bonus: 'bonus',
+            referral: 'referral',
+            tier: 'tier reward',
+            adjustment: 'adjustment',
+            redemption: 'points returned',
+          }[source] ?? null),
     referral: 'Referral reward',
     referralReward: (name) => (name ? `Referred a friend: order ${name}` : 'Referred a friend'),
     referralReversed: (cause, name) => {
@@ -147,6 +169,22 @@ const PHRASES: Record<StorefrontLocale, Phrases> = {
       return 'Points rendus\u00a0: la récompense n’a pas pu être créée';
     },
     expiry: 'Points expirés',
+    expired: (lots, more) =>
+      `Points expirés\u00a0: ${lots.join(', ')}${more > 0 ? ` et ${more} autres` : ''}`,
+    expiredLot: (points, day, what) =>
+      `${points}${day ? ` gagnés le ${day}` : ''}${what ? ` (${what})` : ''}`,
+    lotSource: (source, orderName) =>
+      source === 'order'
+        ? orderName
+          ? `commande ${orderName}`
+          : 'commande'
+        : ({
+            bonus: 'bonus',
+            referral: 'parrainage',
+            tier: 'récompense de palier',
+            adjustment: 'ajustement',
+            redemption: 'points rendus',
+          }[source] ?? null),
     referral: 'Récompense de parrainage',
     referralReward: (name) => (name ? `Ami parrainé\u00a0: commande ${name}` : 'Ami parrainé'),
     referralReversed: (cause, name) => {
@@ -184,6 +222,12 @@ const PHRASES: Record<StorefrontLocale, Phrases> = {
 const pluralRules = new Map<StorefrontLocale, Intl.PluralRules>();
 const integerFormats = new Map<StorefrontLocale, Intl.NumberFormat>();
 const moneyFormats = new Map<string, Intl.NumberFormat>();
+
+function integerFormat(locale: StorefrontLocale): Intl.NumberFormat {
+  let integer = integerFormats.get(locale);
+  if (!integer) integerFormats.set(locale, (integer = new Intl.NumberFormat(locale)));
+  return integer;
+}
 
 /** "90 points", "1 point", "−30 points", "1,200 points" (fr: "1 200 points", "0 point"). */
 export function formatPoints(points: number, locale: StorefrontLocale): string {
@@ -324,6 +368,34 @@ function explainTierChange(
 }
 
 /** The entry's one-line explanation in `options.locale`. */
+/** Lots shown in an expiry's sentence; the rest are counted. */
+const EXPIRED_LOTS_SHOWN = 3;
+
+/** "Points expired: 120 earned Mar 3, 2025 (order #1001), …" from an expiry's `inputs.lots`. */
+function explainExpiredLots(
+  inputs: ExplainableEntry['inputs'],
+  locale: StorefrontLocale,
+): string | null {
+  const say = PHRASES[locale];
+  if (!Array.isArray(inputs.lots)) return null;
+  const lots = (inputs.lots as unknown[]).filter(
+    (lot): lot is Record<string, unknown> =>
+      typeof lot === 'object' &&
+      lot !== null &&
+      Number.isSafeInteger((lot as Record<string, unknown>).points),
+  );
+  if (lots.length === 0) return null;
+  const phrased = lots.slice(0, EXPIRED_LOTS_SHOWN).map((lot) => {
+    const points = Number(lot.points);
+    return say.expiredLot(
+      integerFormat(locale).format(points),
+      dayOf(lot.earnedDay, locale),
+      typeof lot.source === 'string' ? say.lotSource(lot.source, text(lot.orderName)) : null,
+    );
+  });
+  return say.expired(phrased, lots.length - phrased.length);
+}
+
 export function explainEntry(entry: ExplainableEntry, options: ExplainOptions): string {
   const { locale } = options;
   const say = PHRASES[locale];
@@ -361,7 +433,7 @@ export function explainEntry(entry: ExplainableEntry, options: ExplainOptions): 
           : say.redemption(text(inputs.title));
       break;
     case 'expiry':
-      head = say.expiry;
+      head = explainExpiredLots(inputs, locale) ?? say.expiry;
       break;
     case 'referral': {
       // The friend's order, as the referral recorded it (`order`: "#1002").

@@ -211,6 +211,49 @@ export const sweepImportsJob: JobDefinition<Record<string, never>> = {
   jobId: () => 'sweep-imports',
 };
 
+// ---------------------------------------------------------------------------------------------
+// Points lifecycle (issue [10], docs/expiry.md): its own queue, so a big shop's expiry run never
+// holds up webhooks, the sync or the tier runs.
+
+export const LIFECYCLE_QUEUE = 'lifecycle';
+
+/** One shop's lifecycle day (expiry, reminders, …), once per shop and local day. */
+export const runLifecycleDayJob: JobDefinition<{ shop: string; day: string }> = {
+  queue: LIFECYCLE_QUEUE,
+  name: 'run-lifecycle-day',
+  schema: z
+    .object({
+      shop: z.string().refine(isMyshopifyDomain, 'must be a *.myshopify.com domain'),
+      day: z.string().regex(LOCAL_DAY, 'must be a shop-local day YYYY-MM-DD'),
+    })
+    .strict(),
+  jobId: ({ shop, day }) => `lifecycle-${shop}-${day}`,
+};
+
+/**
+ * Enqueue run-lifecycle-day for every shop whose local midnight passed since its last run, and
+ * send-reminders for every shop with deliveries due (hourly).
+ */
+export const sweepLifecycleJob: JobDefinition<Record<string, never>> = {
+  queue: LIFECYCLE_QUEUE,
+  name: 'sweep-lifecycle',
+  schema: z.object({}).strict() as z.ZodType<Record<string, never>>,
+  jobId: () => 'sweep-lifecycle',
+};
+
+/** Deliver a shop's pending expiry reminders through their notifiers. */
+export const sendRemindersJob: CoalescedJobDefinition<{ shop: string }> = {
+  queue: LIFECYCLE_QUEUE,
+  name: 'send-reminders',
+  schema: z
+    .object({
+      shop: z.string().refine(isMyshopifyDomain, 'must be a *.myshopify.com domain'),
+    })
+    .strict(),
+  deduplicationId: ({ shop }) => `send-reminders:${shop}`,
+  delayMs: 1_000,
+};
+
 export const jobDefinitions = [
   processInboxJob,
   reconcileInboxJob,
@@ -225,5 +268,8 @@ export const jobDefinitions = [
   sweepReferralsJob,
   historyImportJob,
   sweepImportsJob,
+  runLifecycleDayJob,
+  sweepLifecycleJob,
+  sendRemindersJob,
 ] as const;
 export type JobName = (typeof jobDefinitions)[number]['name'];

@@ -6,7 +6,8 @@
  * fourth on the tiers queue (the daily tier run per shop, found by an hourly sweep: docs/tiers.md),
  * the referral sync and its sweep on the metafield queue (docs/referrals.md), a fifth on the imports
  * queue (history imports uploaded in the admin, one at a time, and their sweep: docs/import.md),
- * and a graceful close. Used by
+ * a sixth on the lifecycle queue (the daily expiry and reminder run per shop, and reminder
+ * sending: docs/expiry.md), and a graceful close. Used by
  * `npm run worker` (workers/main.ts) and, with INLINE_WORKERS, inside the web process.
  *
  * Retries: about 4 hours of capped exponential backoff (workers/queue.server.ts RETRY_SCHEDULE).
@@ -42,8 +43,21 @@ import {
   sweepReferralsJob,
   TIER_QUEUE,
   WEBHOOK_QUEUE,
+  LIFECYCLE_QUEUE,
+  runLifecycleDayJob,
+  sweepLifecycleJob,
+  sendRemindersJob,
   type JobName,
 } from './jobs';
+import {
+  createLifecycleQueue,
+  LIFECYCLE_SWEEP_EVERY_MS,
+  runLifecycleDayJobHandler,
+  runLifecycleSweepJob,
+  runSendRemindersJob,
+  scheduleLifecycleSweep,
+  type LifecycleJobDeps,
+} from './handlers/lifecycle';
 import {
   createTierQueue,
   runEvaluateTiersJob,
@@ -154,6 +168,17 @@ export interface StartWorkersOptions {
   tiers?: {
     /** How often the sweep looks for shops past their local midnight. Default 1 hour. */
     sweepEveryMs?: number;
+    /** The clock (tests). */
+    now?: () => Date;
+  };
+  /** The daily lifecycle run: expiry and reminders (docs/expiry.md). */
+  lifecycle?: {
+    /** How often the sweep looks for shops past their local midnight. Default 1 hour. */
+    sweepEveryMs?: number;
+    /** The reminder notifiers by channel; a channel without one keeps its deliveries pending. */
+    notifiers?: LifecycleJobDeps['notifiers'];
+    /** The day's steps (default LIFECYCLE_STEPS). */
+    steps?: LifecycleJobDeps['steps'];
     /** The clock (tests). */
     now?: () => Date;
   };
@@ -428,6 +453,20 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
     [sweepTiersJob.name]: () => runTierSweepJob(tierDeps),
     [evaluateTiersJob.name]: (job) => runEvaluateTiersJob(job, tierDeps),
   };
+  const lifecycleQueue = createLifecycleQueue(settings, workerOptions(settings.redisUrl));
+  const lifecycleSweepEveryMs = options.lifecycle?.sweepEveryMs ?? LIFECYCLE_SWEEP_EVERY_MS;
+  const lifecycleDeps: LifecycleJobDeps = {
+    db,
+    queue: lifecycleQueue,
+    log: loggerFor({ component: 'lifecycle', prefix: settings.prefix }),
+    notifiers: options.lifecycle?.notifiers ?? {},
+    ...definedOnly({ now: options.lifecycle?.now, steps: options.lifecycle?.steps }),
+  };
+  const lifecycleProcessors: Partial<Record<JobName, Processor>> = {
+    [sweepLifecycleJob.name]: () => runLifecycleSweepJob(lifecycleDeps),
+    [runLifecycleDayJob.name]: (job) => runLifecycleDayJobHandler(job, lifecycleDeps),
+    [sendRemindersJob.name]: (job) => runSendRemindersJob(job, lifecycleDeps),
+  };
   const importQueue = createImportQueue(settings, workerOptions(settings.redisUrl));
   const importSweepEveryMs = options.imports?.sweepEveryMs ?? IMPORT_SWEEP_EVERY_MS;
   // Closing stops an import between batches rather than waiting for a file of any size.
@@ -451,6 +490,7 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
     [REDEMPTION_QUEUE]: redemptionProcessors,
     [TIER_QUEUE]: tierProcessors,
     [IMPORT_QUEUE]: importProcessors,
+    [LIFECYCLE_QUEUE]: lifecycleProcessors,
   };
   // House rule: startup fails if a job name has no handler (on its own queue).
   for (const definition of jobDefinitions) {
@@ -511,6 +551,8 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
   const tierWorker = queueWorker(TIER_QUEUE, tierProcessors, 1, tierDeps.log);
   // One import at a time: each is a long series of batches over the ledger.
   const importWorker = queueWorker(IMPORT_QUEUE, importProcessors, 1, importDeps.log);
+  // One job at a time: a shop's day is a series of transactions over its members.
+  const lifecycleWorker = queueWorker(LIFECYCLE_QUEUE, lifecycleProcessors, 1, lifecycleDeps.log);
 
   const reschedule = () =>
     scheduleReconciler(queue, reconcileEveryMs).catch((error: Error) =>
@@ -540,14 +582,20 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
     scheduleImportSweep(importQueue, importSweepEveryMs).catch((error: Error) =>
       log.warn({ err: error.message }, 'could not schedule the import sweep; will retry'),
     );
+  const rescheduleLifecycle = () =>
+    scheduleLifecycleSweep(lifecycleQueue, lifecycleSweepEveryMs).catch((error: Error) =>
+      log.warn({ err: error.message }, 'could not schedule the lifecycle sweep; will retry'),
+    );
   const ready = Promise.all([
     worker.waitUntilReady(),
     metafieldWorker.waitUntilReady(),
     redemptionWorker.waitUntilReady(),
     tierWorker.waitUntilReady(),
     importWorker.waitUntilReady(),
+    lifecycleWorker.waitUntilReady(),
   ]).then(async () => {
     await Promise.all([
+      rescheduleLifecycle(),
       reschedule(),
       rescheduleImports(),
       rescheduleSweep(),
@@ -589,6 +637,11 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
     Math.max(importSweepEveryMs, Math.min(reconcileEveryMs, 60_000)),
   );
   importTimer.unref();
+  const lifecycleTimer = setInterval(
+    rescheduleLifecycle,
+    Math.min(lifecycleSweepEveryMs, reconcileEveryMs),
+  );
+  lifecycleTimer.unref();
 
   let closing: Promise<void> | undefined;
   return {
@@ -602,6 +655,7 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
         clearInterval(earlyAccessTimer);
         clearInterval(referralTimer);
         clearInterval(importTimer);
+        clearInterval(lifecycleTimer);
         importStop.abort(new Error('the worker is closing'));
         await Promise.all([
           worker.close(),
@@ -609,6 +663,7 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
           redemptionWorker.close(),
           tierWorker.close(),
           importWorker.close(),
+          lifecycleWorker.close(),
         ]);
         await Promise.all([
           queue.close(),
@@ -616,6 +671,7 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
           redemptionQueue.close(),
           tierQueue.close(),
           importQueue.close(),
+          lifecycleQueue.close(),
         ]);
         log.info('workers stopped');
       })();

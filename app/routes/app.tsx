@@ -35,6 +35,7 @@ export default function App() {
         <Link to="/app/rewards">Rewards</Link>
         <Link to="/app/redemptions">Redemptions</Link>
         <Link to="/app/tiers">Tiers</Link>
+        <Link to="/app/expiry">Expiry</Link>
         <Link to="/app/early-access">Early access</Link>
         <Link to="/app/referrals">Referrals</Link>
         <Link to="/app/import">Import history</Link>

@@ -11,6 +11,7 @@ import { useDatabase } from '../../app/db.server';
 import { webhookInbox } from '../../db/schema';
 import {
   IMPORT_QUEUE,
+  LIFECYCLE_QUEUE,
   METAFIELD_QUEUE,
   REDEMPTION_QUEUE,
   TIER_QUEUE,
@@ -33,7 +34,14 @@ export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6
  */
 export async function obliterateWorkerQueues(settings: QueueSettings): Promise<void> {
   const failures: unknown[] = [];
-  for (const name of [WEBHOOK_QUEUE, METAFIELD_QUEUE, REDEMPTION_QUEUE, TIER_QUEUE, IMPORT_QUEUE]) {
+  for (const name of [
+    WEBHOOK_QUEUE,
+    METAFIELD_QUEUE,
+    REDEMPTION_QUEUE,
+    TIER_QUEUE,
+    IMPORT_QUEUE,
+    LIFECYCLE_QUEUE,
+  ]) {
     const queue = new Queue(name, {
       connection: failFastOptions(settings.redisUrl),
       prefix: settings.prefix,

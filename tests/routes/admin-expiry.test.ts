@@ -1,0 +1,185 @@
+/**
+ * The admin's expiry page through the built server (`node dist/server.mjs`) on this file's own
+ * PostgreSQL database, with App Bridge session tokens minted as Shopify mints them: the loader's
+ * data (nothing in force, then the version saved and the points due per month) and the form
+ * action (0 months refused beside the field with nothing saved; a valid form saved as version 1;
+ * another shop's session sees none of it). Decoded as the browser decodes single-fetch answers.
+ */
+import { randomUUID } from 'node:crypto';
+import { decode } from 'turbo-stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintSessionToken } from '../../app/dev-access.server';
+import { ensureCustomer } from '../../app/models/customers.server';
+import { listExpiryPolicies } from '../../app/models/expiry-policies.server';
+import { post } from '../../app/models/ledger.server';
+import { ensureShop, type Shop } from '../../app/models/shops.server';
+import { addZonedMonths } from '../../loyalty/time';
+import {
+  APP_TEST_ENV,
+  ensureAppBuilt,
+  startAppProcess,
+  type AppProcess,
+} from '../helpers/app-server';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { obliterateWorkerQueues, TEST_REDIS_URL } from '../helpers/pipeline';
+import { storeOfflineSession } from '../helpers/sessions';
+
+const SHOP = 'laurel-expiry.myshopify.com';
+const OTHER_SHOP = 'laurel-expiry-other.myshopify.com';
+const PREFIX = `test-${randomUUID()}`;
+const BROWSER =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
+
+let db: TestDatabase;
+let app: AppProcess;
+let shop: Shop;
+let other: Shop;
+
+beforeAll(async () => {
+  await ensureAppBuilt();
+  db = await createTestDatabase('postgres');
+  shop = await ensureShop(db.db, { domain: SHOP, currency: 'USD', timezone: 'Europe/Paris' });
+  other = await ensureShop(db.db, { domain: OTHER_SHOP, currency: 'EUR', timezone: 'UTC' });
+  await storeOfflineSession(db.db, SHOP, 'shpat_expiry');
+  await storeOfflineSession(db.db, OTHER_SHOP, 'shpat_other');
+  const member = await ensureCustomer(db.db, shop.id, { externalId: '4242' });
+  // Earned 11 months and a half ago: due within the next 12 months under 12 months per lot.
+  await post(db.db, shop.id, {
+    customerId: member.id,
+    idempotencyKey: randomUUID(),
+    source: 'order',
+    points: 75,
+    occurredAt: new Date(addZonedMonths(Date.now(), -12, 'Europe/Paris') + 15 * 86_400_000),
+    inputs: {},
+  });
+  app = await startAppProcess({
+    env: {
+      DATABASE_URL: db.url!,
+      QUEUE_PREFIX: PREFIX,
+      LOG_LEVEL: 'warn',
+      SESSION_CACHE_TTL_MS: '0',
+    },
+  });
+}, 300_000);
+
+afterAll(async () => {
+  await app?.stop();
+  await obliterateWorkerQueues({ redisUrl: TEST_REDIS_URL, prefix: PREFIX }).catch(() => {});
+  await db?.close();
+});
+
+// ---------------------------------------------------------------------------------------------
+
+function bearer(shopDomain = SHOP): Record<string, string> {
+  const { token } = mintSessionToken({
+    shop: shopDomain,
+    apiKey: APP_TEST_ENV.SHOPIFY_API_KEY!,
+    apiSecret: APP_TEST_ENV.SHOPIFY_API_SECRET!,
+  });
+  return { Authorization: `Bearer ${token}`, 'User-Agent': BROWSER };
+}
+
+interface Decoded {
+  status: number;
+  body: unknown;
+}
+
+/** A single-fetch answer decoded as @remix-run/react decodes it (errors and redirects marked). */
+async function decoded(response: Response): Promise<Decoded> {
+  if (!response.headers.get('Content-Type')?.includes('text/x-script')) {
+    return { status: response.status, body: await response.text() };
+  }
+  const stream = await decode(response.body!, {
+    plugins: [
+      (type: string, ...rest: unknown[]) => {
+        if (type === 'ErrorResponse') {
+          const [data, status] = rest as [unknown, number];
+          return { value: { errorResponse: { status, data } } };
+        }
+        if (type === 'SingleFetchRedirect') return { value: { redirect: rest[0] } };
+        if (type === 'SanitizedError') return { value: { error: rest[1] } };
+        return undefined;
+      },
+    ],
+  });
+  await stream.done;
+  return { status: response.status, body: stream.value };
+}
+
+/** The loader data of `routeId` for a GET of `path` (what client-side navigation fetches). */
+async function loaderData(path: string, routeId: string, shopDomain = SHOP) {
+  const url = new URL(path, app.url);
+  url.pathname = `${url.pathname}.data`;
+  url.searchParams.set('_routes', routeId);
+  const response = await fetch(url, { headers: bearer(shopDomain) });
+  const { status, body } = await decoded(response);
+  const entry = (body as Record<string, { data?: unknown; error?: unknown }>)[routeId];
+  return { status, data: entry?.data as Record<string, unknown>, error: entry?.error };
+}
+
+/** A form post to `path`'s action, as <Form method="post"> sends it from the embedded admin. */
+async function submit(path: string, fields: Record<string, string>, shopDomain = SHOP) {
+  const response = await fetch(new URL(`${path}.data`, app.url), {
+    method: 'POST',
+    headers: { ...bearer(shopDomain), 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields),
+  });
+  const { status, body } = await decoded(response);
+  return { status, body: body as Record<string, unknown> };
+}
+
+const EXPIRY = 'routes/app.expiry';
+
+const valid = {
+  mode: 'lot',
+  months: '12',
+  reminderDays: '30, 7',
+  email: 'on',
+  effective: 'now',
+  effectiveAt: '',
+};
+
+type Month = { month: string; points: number; members: number };
+
+describe('expiry page', () => {
+  it('refuses 0 months beside the field and saves nothing, then saves a valid form as version 1', async () => {
+    const before = await loaderData('/app/expiry', EXPIRY);
+    expect(before.status).toBe(200);
+    expect(before.data.current).toBeNull();
+    expect((before.data.forecast as Month[]).every((m) => m.points === 0)).toBe(true);
+
+    const refused = await submit('/app/expiry', { ...valid, months: '0' });
+    expect(refused.status).toBe(400);
+    const errors = (refused.body.data as { errors: Record<string, string> }).errors;
+    expect(errors).toEqual({ months: 'Months must be a whole number from 1 to 120 (got 0).' });
+    expect(await listExpiryPolicies(db.db, shop.id)).toEqual([]);
+
+    const saved = await submit('/app/expiry', valid);
+    expect(saved.status).toBe(200);
+    expect(saved.body.data).toMatchObject({ ok: true, version: 1 });
+    const after = await loaderData('/app/expiry', EXPIRY);
+    expect(after.data.current).toEqual({
+      version: 1,
+      policy: 'Each lot expires 12 months after it is earned',
+      reminders: '30, 7 days before, by email',
+    });
+    const forecast = after.data.forecast as Month[];
+    expect(forecast).toHaveLength(12);
+    expect(forecast.filter((m) => m.points > 0).map((m) => [m.points, m.members])).toEqual([
+      [75, 1],
+    ]);
+  });
+
+  it("another shop's session sees none of it", async () => {
+    const page = await loaderData('/app/expiry', EXPIRY, OTHER_SHOP);
+    expect(page.status).toBe(200);
+    expect(page.data.current).toBeNull();
+    expect(page.data.versions).toEqual([]);
+    expect(await listExpiryPolicies(db.db, other.id)).toEqual([]);
+  });
+
+  it('refuses a request without a session token', async () => {
+    const response = await fetch(new URL('/app/expiry.data?_routes=routes/app.expiry', app.url));
+    expect(response.status).not.toBe(200);
+  });
+});
