@@ -58,6 +58,8 @@ import {
   scheduleLifecycleSweep,
   type LifecycleJobDeps,
 } from './handlers/lifecycle';
+import { emailNotifierFromEnv } from '../app/notify/email.server';
+import { shopifyCustomerChannel } from '../app/notify/shopify-customer.server';
 import {
   createTierQueue,
   runEvaluateTiersJob,
@@ -454,12 +456,19 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
     [evaluateTiersJob.name]: (job) => runEvaluateTiersJob(job, tierDeps),
   };
   const lifecycleQueue = createLifecycleQueue(settings, workerOptions(settings.redisUrl));
+  // Email only when SMTP_URL is set (docs/notifications.md); the Shopify channel always, each
+  // reminder through its own shop's offline token.
+  const emailNotifier = options.lifecycle?.notifiers ? null : emailNotifierFromEnv(e);
+  const defaultNotifiers: LifecycleJobDeps['notifiers'] = {
+    shopify: shopifyCustomerChannel(db, { log: loggerFor({ component: 'reminders' }) }),
+    ...(emailNotifier ? { email: emailNotifier } : {}),
+  };
   const lifecycleSweepEveryMs = options.lifecycle?.sweepEveryMs ?? LIFECYCLE_SWEEP_EVERY_MS;
   const lifecycleDeps: LifecycleJobDeps = {
     db,
     queue: lifecycleQueue,
     log: loggerFor({ component: 'lifecycle', prefix: settings.prefix }),
-    notifiers: options.lifecycle?.notifiers ?? {},
+    notifiers: options.lifecycle?.notifiers ?? defaultNotifiers,
     ...definedOnly({ now: options.lifecycle?.now, steps: options.lifecycle?.steps }),
   };
   const lifecycleProcessors: Partial<Record<JobName, Processor>> = {
@@ -673,6 +682,7 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
           importQueue.close(),
           lifecycleQueue.close(),
         ]);
+        emailNotifier?.close();
         log.info('workers stopped');
       })();
       return closing;

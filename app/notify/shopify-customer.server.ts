@@ -173,6 +173,25 @@ export async function shopifyCustomerNotifierFor(
   };
 }
 
+/**
+ * The worker's Shopify channel: one notifier for every shop, which finds the reminder's shop's
+ * client (its offline token) for each reminder. A shop uninstalled or without a token skips the
+ * reminder with that reason instead of retrying it forever.
+ */
+export function shopifyCustomerChannel(
+  db: Executor,
+  options: Parameters<typeof shopifyCustomerNotifierFor>[2] = {},
+): Notifier {
+  return {
+    channel: 'shopify',
+    async notify(reminder: ExpiryReminder): Promise<NotifyOutcome> {
+      const target = await shopifyCustomerNotifierFor(db, reminder.shop.domain, options);
+      if (!target.notifier) return { status: 'skipped', reason: `shop ${target.skipped}` };
+      return target.notifier.notify(reminder);
+    },
+  };
+}
+
 export type ClearOutcome = { status: 'cleared' } | { status: 'skipped'; reason: string };
 
 /**
