@@ -263,7 +263,10 @@ export async function claimSocialFollow(
       earlier.map((r) => r.at),
       now,
     );
-    if (!allowed.ok) return { status: 'rate-limited', ...allowed } as const;
+    if (!allowed.ok) {
+      const { reason, retryAfterSeconds } = allowed;
+      return { status: 'rate-limited', reason, retryAfterSeconds } as const;
+    }
     await tx
       .insert(socialFollowClaims)
       .values({ shopId, customerId: member.id, network, claimedAt: now });
