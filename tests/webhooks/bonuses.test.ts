@@ -58,8 +58,8 @@ async function explainedBonuses() {
     .filter((e) => e.source === 'bonus')
     .map((e) => ({
       key: e.idempotencyKey,
-      en: explainEntry(e, { locale: 'en', shopCurrency: 'USD' }),
-      fr: explainEntry(e, { locale: 'fr', shopCurrency: 'USD' }),
+      en: explainEntry({ ...e, orderName: null }, { locale: 'en', shopCurrency: 'USD' }),
+      fr: explainEntry({ ...e, orderName: null }, { locale: 'fr', shopCurrency: 'USD' }),
     }));
 }
 
