@@ -4,7 +4,8 @@
  * placed with its email. A body about a redacted customer writes no personal field and is dropped
  * (docs/privacy.md). A new member, and one whose claim posted entries, is placed in their tier
  * in the same transaction (docs/tiers.md). Both record the account's contact fingerprints for the
- * referral fraud rules (docs/referrals.md).
+ * referral fraud rules (docs/referrals.md), and the bonuses a body can trigger: the birthday from
+ * facts.birth_date and the newsletter bonus on a `subscribed` consent (docs/bonuses.md).
  */
 import { awardNewsletterBonus, giveBirthday } from '../../app/models/bonuses.server';
 import { ensureCustomer, type Customer } from '../../app/models/customers.server';
