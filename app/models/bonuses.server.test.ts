@@ -55,15 +55,13 @@ async function newShop(timezone = 'America/New_York', settings: unknown = SETTIN
 async function member(shop: Shop, birthday?: { month: number; day: number }, setAt = SINCE) {
   const customer = await ensureCustomer(db, shop.id, { externalId: randomUUID(), email: null });
   if (birthday) {
-    await db
-      .insert(customerBirthdays)
-      .values({
-        customerId: customer.id,
-        shopId: shop.id,
-        ...birthday,
-        source: 'storefront',
-        setAt,
-      });
+    await db.insert(customerBirthdays).values({
+      customerId: customer.id,
+      shopId: shop.id,
+      ...birthday,
+      source: 'storefront',
+      setAt,
+    });
   }
   return customer;
 }
