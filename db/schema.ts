@@ -1330,3 +1330,76 @@ export const reminderDeliveries = pgTable(
     ),
   ],
 );
+
+// [10] bonuses
+
+/**
+ * Bonus programs (loyalty/bonuses.ts, docs/bonuses.md): birthday, newsletter and social follow
+ * points, versioned like earn programs — a change is a new row, so every bonus entry's
+ * `bonusVersion` explains it forever.
+ */
+export const bonusPrograms = pgTable(
+  'bonus_programs',
+  {
+    id: serial('id').primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    effectiveFrom: tstz('effective_from').notNull(),
+    /** The normalised BonusProgramDefinition. */
+    definition: jsonb('definition').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('bonus_programs_shop_version_uq').on(t.shopId, t.version),
+    index('bonus_programs_shop_effective_idx').on(t.shopId, t.effectiveFrom),
+  ],
+);
+
+/**
+ * A member's birthday for the birthday bonus: month and day only, never a year (privacy), where it
+ * came from (`storefront` block or `metafield` facts.birth_date) and when it was last set — it may
+ * change once per 12 months. Deleted by customers/redact.
+ */
+export const customerBirthdays = pgTable(
+  'customer_birthdays',
+  {
+    customerId: integer('customer_id')
+      .primaryKey()
+      .references(() => customers.id, { onDelete: 'cascade' }),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    month: integer('month').notNull(),
+    day: integer('day').notNull(),
+    source: text('source').notNull(),
+    setAt: tstz('set_at').notNull(),
+  },
+  (t) => [
+    index('customer_birthdays_shop_month_idx').on(t.shopId, t.month),
+    check('customer_birthdays_month_range', sql`${t.month} BETWEEN 1 AND 12`),
+    check('customer_birthdays_day_range', sql`${t.day} BETWEEN 1 AND 31`),
+    check('customer_birthdays_source', sql`${t.source} IN ('storefront', 'metafield')`),
+  ],
+);
+
+/**
+ * Every social follow claim a member made (awarded or not): the rate limit counts them
+ * (loyalty/bonuses.ts socialClaimAllowed). Holds no personal data beyond the member's id.
+ */
+export const socialFollowClaims = pgTable(
+  'social_follow_claims',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    customerId: integer('customer_id')
+      .notNull()
+      .references(() => customers.id, { onDelete: 'cascade' }),
+    network: text('network').notNull(),
+    claimedAt: tstz('claimed_at').notNull(),
+  },
+  (t) => [index('social_follow_claims_member_idx').on(t.shopId, t.customerId, t.claimedAt)],
+);

@@ -102,6 +102,31 @@ describe('explainEntry: other sources', () => {
     expect(explainEntry(entry('bonus', 20), en)).toBe('Bonus → 20 points');
   });
 
+  it('names the birthday, newsletter and social follow bonuses (docs/bonuses.md)', () => {
+    const birthday = entry('bonus', 200, {
+      rule: 'birthday',
+      bonusVersion: 1,
+      month: 2,
+      day: 29,
+      year: 2027,
+    });
+    expect(explainEntry(birthday, en)).toBe('Birthday bonus → 200 points');
+    expect(explainEntry(birthday, fr)).toBe('Bonus d’anniversaire → 200 points');
+    const newsletter = entry('bonus', 50, { rule: 'newsletter', bonusVersion: 1 });
+    expect(explainEntry(newsletter, en)).toBe('Newsletter sign-up bonus → 50 points');
+    expect(explainEntry(newsletter, fr)).toBe('Bonus d’inscription à la newsletter → 50 points');
+    const follow = entry('bonus', 25, { rule: 'social-follow', network: 'instagram' });
+    expect(explainEntry(follow, en)).toBe('Followed us on Instagram → 25 points');
+    expect(explainEntry(follow, fr)).toBe('Vous nous suivez sur Instagram → 25 points');
+    expect(explainEntry(entry('bonus', 25, { rule: 'social-follow', network: 'x' }), en)).toBe(
+      'Followed us on X → 25 points',
+    );
+    // A network Laurel does not know is no name to print.
+    expect(explainEntry(entry('bonus', 25, { rule: 'social-follow', network: '<b>' }), en)).toBe(
+      'Bonus → 25 points',
+    );
+  });
+
   it('explains a purchase imported from a transactions file by its day', () => {
     const imported = entry('order', 90, {
       importedFrom: 'file',

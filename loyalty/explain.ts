@@ -52,6 +52,10 @@ interface Phrases {
   cancellation(name: string | null): string;
   adjustment(reason: string | null): string;
   signupBonus: string;
+  birthdayBonus: string;
+  newsletterBonus: string;
+  /** "Followed us on Instagram" (the network's name). */
+  socialFollow(network: string): string;
   bonus(reason: string | null): string;
   redemption(title: string | null): string;
   returned(cause: string | null, orderName: string | null): string;
@@ -94,6 +98,9 @@ const PHRASES: Record<StorefrontLocale, Phrases> = {
     cancellation: (name) => (name ? `Order ${name} cancelled` : 'Order cancelled'),
     adjustment: (reason) => (reason ? `Adjustment: ${reason}` : 'Adjustment'),
     signupBonus: 'Welcome bonus',
+    birthdayBonus: 'Birthday bonus',
+    newsletterBonus: 'Newsletter sign-up bonus',
+    socialFollow: (network) => `Followed us on ${network}`,
     bonus: (reason) => (reason ? `Bonus: ${reason}` : 'Bonus'),
     redemption: (title) => (title ? `Redeemed: ${title}` : 'Points redeemed'),
     returned: (cause, name) => {
@@ -158,6 +165,9 @@ const PHRASES: Record<StorefrontLocale, Phrases> = {
     cancellation: (name) => (name ? `Commande ${name} annulée` : 'Commande annulée'),
     adjustment: (reason) => (reason ? `Ajustement\u00a0: ${reason}` : 'Ajustement'),
     signupBonus: 'Bonus de bienvenue',
+    birthdayBonus: 'Bonus d’anniversaire',
+    newsletterBonus: 'Bonus d’inscription à la newsletter',
+    socialFollow: (network) => `Vous nous suivez sur ${network}`,
     bonus: (reason) => (reason ? `Bonus\u00a0: ${reason}` : 'Bonus'),
     redemption: (title) => (title ? `Échangés\u00a0: ${title}` : 'Points utilisés'),
     returned: (cause, name) => {
@@ -367,6 +377,35 @@ function explainTierChange(
   return null;
 }
 
+/** Network keys of social follow bonuses (loyalty/bonuses.ts) → their names, in every locale. */
+const NETWORK_NAMES: Record<string, string> = {
+  instagram: 'Instagram',
+  facebook: 'Facebook',
+  tiktok: 'TikTok',
+  x: 'X',
+  youtube: 'YouTube',
+  pinterest: 'Pinterest',
+};
+
+/** A bonus entry's sentence by its rule (docs/bonuses.md); a manual bonus gives its reason. */
+function bonusHead(inputs: Record<string, unknown>, say: Phrases): string {
+  switch (inputs.rule) {
+    case 'signup-bonus':
+      return say.signupBonus;
+    case 'birthday':
+      return say.birthdayBonus;
+    case 'newsletter':
+      return say.newsletterBonus;
+    case 'social-follow': {
+      const network =
+        typeof inputs.network === 'string' ? NETWORK_NAMES[inputs.network] : undefined;
+      return network ? say.socialFollow(network) : say.bonus(null);
+    }
+    default:
+      return say.bonus(text(inputs.reason));
+  }
+}
+
 /** The entry's one-line explanation in `options.locale`. */
 /** Lots shown in an expiry's sentence; the rest are counted. */
 const EXPIRED_LOTS_SHOWN = 3;
@@ -423,7 +462,7 @@ export function explainEntry(entry: ExplainableEntry, options: ExplainOptions): 
       head = say.adjustment(text(inputs.reason));
       break;
     case 'bonus':
-      head = inputs.rule === 'signup-bonus' ? say.signupBonus : say.bonus(text(inputs.reason));
+      head = bonusHead(inputs, say);
       break;
     case 'redemption':
       // A debit names the reward; a positive entry gave a redemption's points back.

@@ -22,6 +22,7 @@ describe('parseCustomerPayload', () => {
       state: 'enabled',
       verifiedEmail: true,
       birthday: null,
+      emailMarketingConsent: { state: 'not_subscribed', consentUpdatedAt: null },
       createdAt: Date.UTC(2026, 1, 1, 13),
       updatedAt: Date.UTC(2026, 1, 1, 13),
       addresses: [
@@ -96,6 +97,31 @@ describe('parseCustomerPayload', () => {
     const bad = edited(body, (c) => ((c.metafields as Json[])[0]!.value = '1990-02-30'));
     expect(issuesOf(parseCustomerPayload, bad)).toEqual([
       { path: 'metafields[0].value', message: 'is not a date (YYYY-MM-DD)' },
+    ]);
+  });
+
+  it('reads the email marketing consent for the newsletter bonus, and names a bad time', () => {
+    const body = edited(customerPayload({ id: 42 }), (c) => {
+      c.email_marketing_consent = {
+        state: 'subscribed',
+        opt_in_level: 'confirmed_opt_in',
+        consent_updated_at: '2026-03-04T07:00:00-05:00',
+      };
+    });
+    expect(parseCustomerPayload(body).emailMarketingConsent).toEqual({
+      state: 'subscribed',
+      consentUpdatedAt: '2026-03-04T12:00:00.000Z',
+    });
+    const noEmail = customerPayload({ id: 42, email: null });
+    expect(parseCustomerPayload(noEmail).emailMarketingConsent).toBeNull();
+    const bad = edited(body, (c) => {
+      (c.email_marketing_consent as Json).consent_updated_at = 'yesterday';
+    });
+    expect(issuesOf(parseCustomerPayload, bad)).toEqual([
+      {
+        path: 'email_marketing_consent.consent_updated_at',
+        message: 'is not an ISO 8601 timestamp with an offset, e.g. 2026-03-14T10:15:00-04:00',
+      },
     ]);
   });
 

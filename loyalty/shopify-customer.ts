@@ -36,6 +36,12 @@ export interface CustomerFacts {
    * `facts.birth_date` when the subscription includes that namespace; null otherwise.
    */
   birthday: string | null;
+  /**
+   * `email_marketing_consent`: its `state` (`subscribed`, `not_subscribed`, `unsubscribed`,
+   * `pending`, …) and `consent_updated_at` (ISO text, or null); null when the body has none
+   * (no email). The newsletter bonus reads it (docs/bonuses.md).
+   */
+  emailMarketingConsent: { state: string; consentUpdatedAt: string | null } | null;
   createdAt: number | null;
   updatedAt: number | null;
   /**
@@ -60,6 +66,12 @@ const customerSchema = z.looseObject(
     updated_at: timestamp.nullish(),
     default_address: address.nullish(),
     addresses: z.array(address, { error: 'must be an array' }).nullish(),
+    email_marketing_consent: z
+      .looseObject(
+        { state: text.nullish(), consent_updated_at: timestamp.nullish() },
+        { error: 'must be an object' },
+      )
+      .nullish(),
     metafields: z
       .array(
         z.looseObject(
@@ -100,6 +112,12 @@ export function parseCustomerPayload(json: unknown): CustomerFacts {
   });
   const createdAt = optionalEpochMs(raw.created_at, 'created_at', issues);
   const updatedAt = optionalEpochMs(raw.updated_at, 'updated_at', issues);
+  const consent = raw.email_marketing_consent;
+  const consentUpdatedAt = optionalEpochMs(
+    consent?.consent_updated_at,
+    'email_marketing_consent.consent_updated_at',
+    issues,
+  );
 
   let birthday: string | null = null;
   (raw.metafields ?? []).forEach((metafield, i) => {
@@ -135,6 +153,14 @@ export function parseCustomerPayload(json: unknown): CustomerFacts {
     state: raw.state ?? null,
     verifiedEmail: raw.verified_email === true,
     birthday,
+    emailMarketingConsent:
+      consent?.state != null
+        ? {
+            state: consent.state,
+            consentUpdatedAt:
+              consentUpdatedAt == null ? null : new Date(consentUpdatedAt).toISOString(),
+          }
+        : null,
     createdAt: createdAt ?? null,
     updatedAt: updatedAt ?? null,
     addresses: [...addresses.values()],

@@ -5,6 +5,7 @@ import { customers, referrals } from '../../db/schema';
 import { anyOf, recordset } from '../../db/sql';
 import { parseCalendarDay } from '../../loyalty/time';
 import { AppError, ErrorCode } from '../errors';
+import { forgetBirthday } from './birthdays.server';
 import { forgetFingerprints } from './fingerprints.server';
 
 export type Customer = typeof customers.$inferSelect;
@@ -359,6 +360,7 @@ export async function redactCustomer(
     .returning();
   if (!row) return undefined;
   await forgetFingerprints(db, shopId, customerId);
+  await forgetBirthday(db, shopId, customerId);
   await db
     .update(referrals)
     .set({ ipHash: null, updatedAt: sql`now()` })

@@ -24,7 +24,14 @@ import {
 } from './shopify-filters';
 
 export type BlockName =
-  'points-balance' | 'product-points' | 'launcher' | 'rewards' | 'early-access' | 'referral';
+  | 'points-balance'
+  | 'product-points'
+  | 'launcher'
+  | 'rewards'
+  | 'early-access'
+  | 'referral'
+  | 'birthday'
+  | 'social-follow';
 export const BLOCK_NAMES: readonly BlockName[] = [
   'points-balance',
   'product-points',
@@ -32,6 +39,8 @@ export const BLOCK_NAMES: readonly BlockName[] = [
   'rewards',
   'early-access',
   'referral',
+  'birthday',
+  'social-follow',
 ];
 
 export const DEFAULT_EXTENSION_DIR = path.resolve(

@@ -4,8 +4,10 @@
  * placed with its email. A body about a redacted customer writes no personal field and is dropped
  * (docs/privacy.md). A new member, and one whose claim posted entries, is placed in their tier
  * in the same transaction (docs/tiers.md). Both record the account's contact fingerprints for the
- * referral fraud rules (docs/referrals.md).
+ * referral fraud rules (docs/referrals.md), and the bonuses a body can trigger: the birthday from
+ * facts.birth_date and the newsletter bonus on a `subscribed` consent (docs/bonuses.md).
  */
+import { awardNewsletterBonus, giveBirthday } from '../../app/models/bonuses.server';
 import { ensureCustomer, type Customer } from '../../app/models/customers.server';
 import { recordFingerprints } from '../../app/models/fingerprints.server';
 import { attachReferralFriend } from '../../app/models/referrals.server';
@@ -20,6 +22,7 @@ import {
 import { compiledProgram, programAt } from '../../app/models/programs.server';
 import { evaluateMembers, type EvaluationSummary } from '../../app/models/tier-evaluation.server';
 import type { Executor } from '../../db/client.server';
+import { monthDayOfDate } from '../../loyalty/bonuses';
 import { parseCustomerPayload, type CustomerFacts } from '../../loyalty/shopify-customer';
 import type { Shop } from '../../app/models/shops.server';
 import { requireInstalledShop, type WebhookHandler } from './context';
@@ -97,6 +100,45 @@ async function claimGuestOrders(
   return { guestOrdersClaimed: claimed.length, claimedPoints };
 }
 
+/**
+ * The bonuses a customer body can trigger (docs/bonuses.md): the birthday from facts.birth_date
+ * (month and day kept; changed at most once per 12 months; awarded at once in its month) and the
+ * newsletter bonus once the email marketing consent is `subscribed`. Nothing for a redacted
+ * customer.
+ */
+async function customerBonuses(
+  tx: Executor,
+  shop: Shop,
+  customer: Customer,
+  facts: CustomerFacts,
+  receivedAt: Date,
+) {
+  if (customer.redactedAt !== null) return {};
+  let birthdayPoints = 0;
+  if (facts.birthday !== null) {
+    const given = await giveBirthday(
+      tx,
+      shop,
+      customer,
+      monthDayOfDate(facts.birthday),
+      'metafield',
+      receivedAt,
+    );
+    birthdayPoints = given.points;
+  }
+  const newsletterPoints = await awardNewsletterBonus(
+    tx,
+    shop.id,
+    customer,
+    facts.emailMarketingConsent,
+    receivedAt,
+  );
+  return {
+    ...(birthdayPoints > 0 && { birthdayPoints }),
+    ...(newsletterPoints > 0 && { newsletterPoints }),
+  };
+}
+
 /** The log summary's word on the member's tier: the tier moved to, when it moved. */
 function tierOutcome(summary: EvaluationSummary | null): { tier?: string | null } {
   const change = summary?.members.find((m) => m.change);
@@ -126,11 +168,12 @@ export const customersCreate: WebhookHandler = async (tx, { row }) => {
     });
     bonusPosted = result.created;
   }
+  const bonuses = await customerBonuses(tx, shop, customer, facts, row.receivedAt);
 
   const claim = await claimGuestOrders(tx, shop, customer, facts);
   const tiers = await evaluateMembers(tx, shop, [customer.id], new Date());
   await dropRedactedPayloads(tx, shop.domain, [row.id]);
-  return { customerId: customer.id, bonusPosted, ...claim, ...tierOutcome(tiers) };
+  return { customerId: customer.id, bonusPosted, ...bonuses, ...claim, ...tierOutcome(tiers) };
 };
 
 export const customersUpdate: WebhookHandler = async (tx, { row }) => {
@@ -138,11 +181,12 @@ export const customersUpdate: WebhookHandler = async (tx, { row }) => {
   const facts = parseCustomerPayload(row.payload);
   const customer = await upsertMember(tx, shop.id, facts);
   await recordContact(tx, shop.id, customer, facts);
+  const bonuses = await customerBonuses(tx, shop, customer, facts, row.receivedAt);
   const claim = await claimGuestOrders(tx, shop, customer, facts);
   const tiers =
-    claim.guestOrdersClaimed > 0
+    claim.guestOrdersClaimed > 0 || Object.keys(bonuses).length > 0
       ? await evaluateMembers(tx, shop, [customer.id], new Date())
       : null;
   await dropRedactedPayloads(tx, shop.domain, [row.id]);
-  return { customerId: customer.id, ...claim, ...tierOutcome(tiers) };
+  return { customerId: customer.id, ...bonuses, ...claim, ...tierOutcome(tiers) };
 };
