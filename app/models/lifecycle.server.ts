@@ -1,12 +1,13 @@
 /**
  * The daily lifecycle run (docs/expiry.md, "The daily run"): once per shop and local day, its
- * steps in order — expiry, then reminders (and the birthday bonus, added by the lead). A
+ * steps in order — expiry, the birthday bonus, then reminders. A
  * lifecycle_daily_runs row makes the day once however often its job is enqueued; each finished
  * step's summary is recorded there, so a run interrupted mid-way resumes after its last finished
  * step (every step is idempotent too, so repeating one changes nothing).
  */
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
+import { awardBirthdayBonuses } from './bonuses.server';
 import { planReminders } from './expiry-reminders.server';
 import { runExpiry } from './expiry.server';
 import type { Shop } from './shops.server';
@@ -18,9 +19,17 @@ export interface LifecycleStep {
   run(db: Executor, shop: Shop, day: string, now: Date): Promise<Record<string, unknown>>;
 }
 
-/** The steps, in order. Expiry first: reminders must not announce points that just expired. */
+/**
+ * The steps, in order. Expiry first: reminders must not announce points that just expired. The
+ * birthday bonus (docs/bonuses.md) on the first day of the member's birth month, before the
+ * reminders, so a reminder's balance includes it.
+ */
 export const LIFECYCLE_STEPS: readonly LifecycleStep[] = [
   { name: 'expiry', run: async (db, shop, _day, now) => ({ ...(await runExpiry(db, shop, now)) }) },
+  {
+    name: 'birthday',
+    run: async (db, shop, day, now) => ({ ...(await awardBirthdayBonuses(db, shop, day, now)) }),
+  },
   {
     name: 'reminders',
     run: async (db, shop, _day, now) => ({ ...(await planReminders(db, shop, now)) }),
