@@ -97,6 +97,18 @@ export interface OrderFacts {
   /** The phones of the shipping and billing addresses (where checkout usually puts one), once each. */
   addressPhones: string[];
   browserIp: string | null;
+  /**
+   * The order's lines: product (null for a custom item) and amount after the line's discounts
+   * (price × quantity − discount_allocations), shop currency. What a campaign limited to some
+   * products counts (docs/campaigns.md). Null when the body has no line_items or one cannot be
+   * read: the order then earns no scoped campaign, and nothing else about it changes.
+   */
+  lines?: OrderLineFacts[] | null;
+}
+
+export interface OrderLineFacts {
+  productId: string | null;
+  amountMinor: number;
 }
 
 export interface RefundLineFacts {
@@ -218,6 +230,7 @@ const orderSchema = z.looseObject(
     customer: orderCustomerSchema.nullish(),
     refunds: z.array(z.unknown(), { error: 'must be an array' }).nullish(),
     discount_codes: z.array(z.unknown(), { error: 'must be an array' }).nullish(),
+    line_items: z.unknown().optional(),
     phone: text.nullish(),
     shipping_address: address.nullish(),
     billing_address: address.nullish(),
@@ -225,6 +238,52 @@ const orderSchema = z.looseObject(
   },
   { error: 'must be a JSON object' },
 );
+
+/**
+ * `line_items` → product and discounted amount per line, or null when absent or any line cannot be
+ * read. Never an issue: the lines only scope campaigns, and a malformed one must not stop the
+ * order from earning.
+ */
+function orderLinesOf(
+  entries: readonly unknown[] | null | undefined,
+  currency: string | null,
+): OrderLineFacts[] | null {
+  if (!entries || currency === null) return null;
+  const lines: OrderLineFacts[] = [];
+  const scratch: Issues = [];
+  const money = (bag: unknown): number | undefined => {
+    const parsed = moneyBag.safeParse(bag);
+    if (!parsed.success || parsed.data.shop_money.currency_code !== currency) return undefined;
+    return shopMoney(parsed.data, 'line', scratch)?.minor;
+  };
+  for (const entry of entries) {
+    if (typeof entry !== 'object' || entry === null) return null;
+    const line = entry as Record<string, unknown>;
+    const quantity = line.quantity;
+    if (typeof quantity !== 'number' || !Number.isSafeInteger(quantity) || quantity < 0)
+      return null;
+    const price = money(line.price_set);
+    if (price === undefined) return null;
+    let discount = 0;
+    const allocations = line.discount_allocations ?? [];
+    if (!Array.isArray(allocations)) return null;
+    for (const allocation of allocations) {
+      const amount = money((allocation as Record<string, unknown> | null)?.amount_set);
+      if (amount === undefined) return null;
+      discount += amount;
+    }
+    const product = line.product_id;
+    const productId =
+      (typeof product === 'number' && Number.isSafeInteger(product) && product > 0) ||
+      (typeof product === 'string' && /^[1-9]\d{0,19}$/.test(product))
+        ? String(product)
+        : null;
+    const amountMinor = price * quantity - discount;
+    if (!Number.isSafeInteger(amountMinor)) return null;
+    lines.push({ productId, amountMinor: Math.max(0, amountMinor) });
+  }
+  return scratch.length > 0 ? null : lines;
+}
 
 /**
  * The codes of `discount_codes`. An entry without a text code is skipped rather than refused: the
@@ -563,5 +622,9 @@ export function parseOrderPayload(json: unknown): OrderFacts {
     ],
     // IPv6 text compares case-insensitively; the hash is of the lower-cased text.
     browserIp: ipKey(raw.client_details?.browser_ip),
+    lines: orderLinesOf(
+      Array.isArray(raw.line_items) ? (raw.line_items as unknown[]) : null,
+      currency.code,
+    ),
   };
 }
