@@ -454,3 +454,70 @@ export function campaignDays(startsAt: number, endsAt: number, timeZone: string)
   }
   return days;
 }
+
+/** Product ids one campaign lists in the storefront summary (the metafield stays small). */
+export const SUMMARY_PRODUCTS = 250;
+
+/**
+ * A campaign as the theme blocks read it from the program summary (`campaigns`): the window in
+ * epoch seconds, so Liquid compares it with `'now' | date: '%s'` and an ended campaign disappears
+ * without a sync; the last minute inside the window as the shopper reads it, per language.
+ */
+export interface CampaignSummary {
+  id: number;
+  name: string;
+  kind: CampaignKind;
+  factorBps: number | null;
+  bonusPoints: number | null;
+  minimumMinor: number | null;
+  scope: CampaignScope;
+  /** Eligible products (numbers, as Liquid's `product.id`); null for `all`. At most 250. */
+  productIds: number[] | null;
+  startsAt: number;
+  endsAt: number;
+  /** "Sun 6 Dec, 23:59" / "dim. 6 déc., 23:59": the window's last minute on the shop's clock. */
+  until: { en: string; fr: string };
+}
+
+const untilFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The window's last minute (end − 1 min) in `locale`: "Sun 6 Dec, 23:59". */
+export function untilText(endsAt: number, timeZone: string, locale: 'en' | 'fr'): string {
+  const key = `${locale} ${timeZone}`;
+  let format = untilFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : 'fr-FR', {
+      timeZone,
+      weekday: 'short',
+      day: 'numeric',
+      month: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    untilFormats.set(key, format);
+  }
+  return format.format(new Date(Math.floor(endsAt / 60_000) * 60_000 - 60_000));
+}
+
+/** The storefront summary of the campaigns not over yet, soonest first. */
+export function campaignSummaries(
+  rules: readonly CampaignRule[],
+  timeZone: string,
+): CampaignSummary[] {
+  return [...rules].sort(earlierFirst).map((c) => ({
+    id: c.id,
+    name: c.name,
+    kind: c.kind,
+    factorBps: c.factorBps,
+    bonusPoints: c.bonusPoints,
+    minimumMinor: c.minimumMinor,
+    scope: c.scope,
+    productIds: c.productIds
+      ? [...c.productIds].slice(0, SUMMARY_PRODUCTS).map(Number).filter(Number.isSafeInteger)
+      : null,
+    startsAt: Math.floor(c.startsAt / 1000),
+    endsAt: Math.floor(c.endsAt / 1000),
+    until: { en: untilText(c.endsAt, timeZone, 'en'), fr: untilText(c.endsAt, timeZone, 'fr') },
+  }));
+}
