@@ -128,17 +128,7 @@ export async function saveCampaign(
 ): Promise<Campaign> {
   const { db, shop } = deps;
   const now = deps.now ?? new Date();
-  let parsed;
-  try {
-    parsed = parseCampaign(definition, {
-      timeZone: shop.timezone,
-      currency: shop.currency,
-      now: now.getTime(),
-    });
-  } catch (error) {
-    if (error instanceof CampaignError) throw validationFrom(error);
-    throw error;
-  }
+  // A started campaign is refused as such, before its (now past) start is.
   if (campaignId !== undefined) {
     const existing = await getCampaign(db, shop.id, campaignId);
     if (!existing) {
@@ -150,6 +140,17 @@ export async function saveCampaign(
         `campaign ${campaignId} has already started (or was ended): it can only be ended now, not edited`,
       );
     }
+  }
+  let parsed;
+  try {
+    parsed = parseCampaign(definition, {
+      timeZone: shop.timezone,
+      currency: shop.currency,
+      now: now.getTime(),
+    });
+  } catch (error) {
+    if (error instanceof CampaignError) throw validationFrom(error);
+    throw error;
   }
   let productIds: string[] = [];
   if (parsed.scope !== 'all') {
