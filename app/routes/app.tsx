@@ -36,6 +36,7 @@ export default function App() {
         <Link to="/app/redemptions">Redemptions</Link>
         <Link to="/app/tiers">Tiers</Link>
         <Link to="/app/early-access">Early access</Link>
+        <Link to="/app/campaigns">Campaigns</Link>
         <Link to="/app/referrals">Referrals</Link>
         <Link to="/app/import">Import history</Link>
       </NavMenu>
