@@ -214,7 +214,7 @@ export interface CampaignRowView {
   on: string;
   /** "Multiplies the tier's", "The better of it and the tier's". */
   stacking: string;
-  /** "Sat 5 Dec 2026, 00:00 → Mon 7 Dec 2026, 00:00" (shop clock); "ended early …" when it was. */
+  /** "Sat, 5 Dec 2026, 00:00 → Mon, 7 Dec 2026, 00:00" (shop clock); "ended early …" when it was. */
   window: string;
   editable: boolean;
   endable: boolean;
@@ -228,7 +228,7 @@ const STATUS_LABELS: Record<CampaignStatus, string> = {
   ended: 'Ended',
 };
 
-/** "2026-12-05T00:00:00" (shop-local) → "Sat 5 Dec 2026, 00:00". */
+/** "2026-12-05T00:00:00" (shop-local) → "Sat, 5 Dec 2026, 00:00". */
 export function localText(local: string): string {
   const [date, time] = local.split('T') as [string, string];
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
