@@ -468,6 +468,8 @@ export interface CampaignSummary {
   name: string;
   kind: CampaignKind;
   factorBps: number | null;
+  /** The factor as decimal text ("1.5"): Liquid has no exact decimal of its own. */
+  multiplier: string | null;
   bonusPoints: number | null;
   minimumMinor: number | null;
   scope: CampaignScope;
@@ -510,6 +512,7 @@ export function campaignSummaries(
     name: c.name,
     kind: c.kind,
     factorBps: c.factorBps,
+    multiplier: c.factorBps === null ? null : formatFactor(c.factorBps),
     bonusPoints: c.bonusPoints,
     minimumMinor: c.minimumMinor,
     scope: c.scope,

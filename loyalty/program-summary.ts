@@ -38,11 +38,11 @@ export interface ProgramSummary {
   /** The referral offer in force; null when the shop has no enabled referral program. */
   referral: ProgramSummaryReferral | null;
   /**
-   * Campaigns not over when written, soonest first (absent when none): the blocks show one while
+   * Campaigns not over when written, soonest first (empty: none): the blocks show one while
    * `now` is inside its window (docs/campaigns.md). Not in the summary version: saving or ending a
    * campaign asks for the summary to be read back (programSummaryDue).
    */
-  campaigns?: CampaignSummary[];
+  campaigns: CampaignSummary[];
 }
 
 /** What the referral block says to members and their friends (amounts in minor units). */
@@ -177,7 +177,8 @@ export function programSummary(
     signupBonus: program.signupBonus,
     ...(tiers ? { tiers: tierSummary(tiers.program, tiers.version) } : {}),
     referral: referralSummary(referral),
-    ...(campaigns && campaigns.length > 0 ? { campaigns: [...campaigns] } : {}),
+    // Always present (empty: none), so a block reads it without asking whether it exists.
+    campaigns: [...(campaigns ?? [])],
   };
 }
 
