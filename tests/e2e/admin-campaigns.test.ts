@@ -111,7 +111,7 @@ describe('admin: campaigns', () => {
     await page.getByRole('heading', { name: 'Edit “Double points weekend”' }).waitFor();
     await page.getByLabel('Multiplier', { exact: true }).fill('3');
     await page.getByRole('button', { name: 'Save changes' }).click();
-    await page.getByRole('cell', { name: '×3 points' }).waitFor();
+    await page.getByText('×3 points', { exact: true }).waitFor();
     expect((await listCampaigns(db.db, shop.id)).find((c) => c.id === saved.id)!.factorBps).toBe(
       30_000,
     );
