@@ -2,7 +2,7 @@
 // when (shop-local), a month calendar of their days, a form to create one or edit one that has not
 // started (every problem beside its field, nothing saved), and End now
 // (app/admin-campaigns.server.ts). docs/campaigns.md, docs/admin.md.
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/server-runtime';
 import { data } from '@remix-run/server-runtime';
 import { Form, useActionData, useLoaderData, useNavigation, useSubmit } from '@remix-run/react';
@@ -329,8 +329,11 @@ function CampaignForm({
   const initial = (editing?.values ?? loaded.form) as CampaignFormValues;
   const [values, setValues] = useState<CampaignFormValues>(initial);
   const [errors, setErrors] = useState<CampaignFieldErrors>({});
+  // Only an answer that came after this form was opened resets it (Edit remounts it).
+  const seen = useRef(result);
   useEffect(() => {
-    if (!result || result.intent === 'end') return;
+    if (!result || result === seen.current || result.intent === 'end') return;
+    seen.current = result;
     if (result.ok) {
       setValues(loaded.form as CampaignFormValues);
       setErrors({});
