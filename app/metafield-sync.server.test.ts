@@ -296,6 +296,8 @@ describe('syncShopMetafields: the program summary', () => {
       ],
       signupBonus: 0,
       referral: null,
+      // No campaign (docs/campaigns.md).
+      campaigns: [],
     });
     // Checkout reads the same summary from the shop, in the app's own namespace.
     const [checkoutCopy] = emulator.state.metafields(
