@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { ipKey, type AddressFacts } from './contact-keys';
+import { orderLinesOf, type OrderLineFacts } from './order-lines';
 import {
   address,
   addressFacts,
@@ -104,11 +105,6 @@ export interface OrderFacts {
    * read: the order then earns no scoped campaign, and nothing else about it changes.
    */
   lines?: OrderLineFacts[] | null;
-}
-
-export interface OrderLineFacts {
-  productId: string | null;
-  amountMinor: number;
 }
 
 export interface RefundLineFacts {
@@ -238,52 +234,6 @@ const orderSchema = z.looseObject(
   },
   { error: 'must be a JSON object' },
 );
-
-/**
- * `line_items` → product and discounted amount per line, or null when absent or any line cannot be
- * read. Never an issue: the lines only scope campaigns, and a malformed one must not stop the
- * order from earning.
- */
-function orderLinesOf(
-  entries: readonly unknown[] | null | undefined,
-  currency: string | null,
-): OrderLineFacts[] | null {
-  if (!entries || currency === null) return null;
-  const lines: OrderLineFacts[] = [];
-  const scratch: Issues = [];
-  const money = (bag: unknown): number | undefined => {
-    const parsed = moneyBag.safeParse(bag);
-    if (!parsed.success || parsed.data.shop_money.currency_code !== currency) return undefined;
-    return shopMoney(parsed.data, 'line', scratch)?.minor;
-  };
-  for (const entry of entries) {
-    if (typeof entry !== 'object' || entry === null) return null;
-    const line = entry as Record<string, unknown>;
-    const quantity = line.quantity;
-    if (typeof quantity !== 'number' || !Number.isSafeInteger(quantity) || quantity < 0)
-      return null;
-    const price = money(line.price_set);
-    if (price === undefined) return null;
-    let discount = 0;
-    const allocations = line.discount_allocations ?? [];
-    if (!Array.isArray(allocations)) return null;
-    for (const allocation of allocations) {
-      const amount = money((allocation as Record<string, unknown> | null)?.amount_set);
-      if (amount === undefined) return null;
-      discount += amount;
-    }
-    const product = line.product_id;
-    const productId =
-      (typeof product === 'number' && Number.isSafeInteger(product) && product > 0) ||
-      (typeof product === 'string' && /^[1-9]\d{0,19}$/.test(product))
-        ? String(product)
-        : null;
-    const amountMinor = price * quantity - discount;
-    if (!Number.isSafeInteger(amountMinor)) return null;
-    lines.push({ productId, amountMinor: Math.max(0, amountMinor) });
-  }
-  return scratch.length > 0 ? null : lines;
-}
 
 /**
  * The codes of `discount_codes`. An entry without a text code is skipped rather than refused: the
@@ -628,3 +578,5 @@ export function parseOrderPayload(json: unknown): OrderFacts {
     ),
   };
 }
+
+export type { OrderLineFacts } from './order-lines';
