@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAdminEmulator, type AdminEmulator } from '../dev/emulator/server';
+import { parseCampaign } from '../loyalty/campaigns';
 import { referenceProgram } from '../loyalty/program';
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
 import { storeOfflineSession } from '../tests/helpers/sessions';
@@ -19,8 +20,10 @@ import { balanceOf, post, type LedgerEntryInput } from './models/ledger.server';
 import {
   hasPendingMembers,
   memberSyncStates,
+  programSummaryDue,
   shopsDueForSync,
 } from './models/metafield-sync.server';
+import { insertCampaign } from './models/campaigns.server';
 import { publishProgram } from './models/programs.server';
 import { ensureShop, markShopUninstalled, type Shop } from './models/shops.server';
 import { getCustomerTier } from './models/tiers.server';
@@ -42,6 +45,8 @@ afterAll(async () => {
 });
 
 /** A logger whose lines the test can read. */
+const DAY_MS = 86_400_000;
+
 function capture() {
   const lines: { level: number; msg: string; [key: string]: unknown }[] = [];
   const log = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
@@ -277,6 +282,49 @@ describe('syncShopMetafields: members', () => {
 });
 
 describe('syncShopMetafields: the program summary', () => {
+  it('carries the campaigns not over yet; saving one makes the summary due again', async () => {
+    const shop = await installedShop();
+    expect(await sync(shop)).toMatchObject({ program: 'written' });
+    const now = Date.now();
+    const local = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+    const parsed = (name: string, from: number, to: number) =>
+      parseCampaign(
+        {
+          name,
+          kind: 'multiplier',
+          multiplier: '2',
+          scope: 'all',
+          startsAt: local(from),
+          endsAt: local(to),
+        },
+        { timeZone: 'UTC', currency: 'USD', now, allowPastStart: true },
+      );
+    await insertCampaign(db(), shop.id, parsed('Ended', now - 3 * DAY_MS, now - DAY_MS), {
+      productIds: [],
+      createdBy: null,
+      now: new Date(),
+    });
+    const running = await insertCampaign(
+      db(),
+      shop.id,
+      parsed('Double points weekend', now - DAY_MS, now + 2 * DAY_MS),
+      { productIds: [], createdBy: null, now: new Date() },
+    );
+    // Written and checked just now: nothing is due until a change says so.
+    expect(await sync(shop)).toMatchObject({ program: 'current' });
+    await programSummaryDue(db(), shop.id);
+    expect(await sync(shop)).toMatchObject({ program: 'written' });
+    const installation = emulator.state.appInstallationGid(shop.domain);
+    const [summary] = emulator.state.metafields(shop.domain, installation);
+    const written = JSON.parse(summary!.value) as {
+      campaigns: { id: number; name: string; endsAt: number }[];
+    };
+    expect(written.campaigns).toMatchObject([
+      { id: running.id, name: 'Double points weekend', factorBps: 20_000, multiplier: '2' },
+    ]);
+    expect(written.campaigns[0]!.endsAt).toBe(Math.floor(running.endsAt.getTime() / 1000));
+  });
+
   it('writes the version in force to laurel.program on the app installation, once per version', async () => {
     const shop = await installedShop();
     expect(await sync(shop)).toMatchObject({ program: 'written', written: 0 });
@@ -296,6 +344,8 @@ describe('syncShopMetafields: the program summary', () => {
       ],
       signupBonus: 0,
       referral: null,
+      // No campaign (docs/campaigns.md).
+      campaigns: [],
     });
     // Checkout reads the same summary from the shop, in the app's own namespace.
     const [checkoutCopy] = emulator.state.metafields(

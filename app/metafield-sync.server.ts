@@ -14,7 +14,9 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/client.server';
 import { AppError, ErrorCode } from './errors';
 import { currencyDigits } from '../loyalty/money';
+import { campaignSummaries, type CampaignSummary } from '../loyalty/campaigns';
 import { programSummary, summaryVersion, TIER_VERSION_FACTOR } from '../loyalty/program-summary';
+import { campaignRule, currentCampaigns } from './models/campaigns.server';
 import { tierByKey, tierProgress } from '../loyalty/tiers';
 import { env } from './env.server';
 import {
@@ -272,6 +274,7 @@ export async function syncShopMetafields(
         program: Awaited<ReturnType<typeof programToSync>>;
         tiers: CurrentTierProgram | null;
         referral: CompiledReferralProgram | null;
+        campaigns: CampaignSummary[];
         perksDue: boolean;
         members: PendingMember[];
       };
@@ -285,12 +288,17 @@ export async function syncShopMetafields(
     const program = await programToSync(tx, shop.shopId, now);
     const tiers = await tierProgramInForce(tx, shop.shopId, now, log);
     const referral = await referralProgramInForce(tx, shop.shopId, now, log);
+    // Campaigns not over yet (docs/campaigns.md): the blocks show them while they run.
+    const campaigns = campaignSummaries(
+      (await currentCampaigns(tx, shop.shopId, now)).map(campaignRule),
+      shop.timezone,
+    );
     const perksDue = options.forcePerks === true || (await tierPerksDue(tx, shop.shopId, now));
     const members =
       options.members === false
         ? []
         : await pendingMembers(tx, shop.shopId, { limit: Math.min(READ_CHUNK, maxMembers) });
-    return { shop, accessToken, program, tiers, referral, perksDue, members };
+    return { shop, accessToken, program, tiers, referral, campaigns, perksDue, members };
   });
   if (start.skipped !== undefined) {
     const reason = start.skipped;
@@ -342,6 +350,7 @@ export async function syncShopMetafields(
       start.tiers,
       start.referral,
       options.forceProgram ?? false,
+      start.campaigns,
     );
     outcome =
       options.members === false
@@ -505,6 +514,7 @@ class LeasedRun {
     tiers: CurrentTierProgram | null,
     referral: CompiledReferralProgram | null,
     force: boolean,
+    campaigns: readonly CampaignSummary[] = [],
   ): Promise<ProgramOutcome> {
     if (!found) return 'none';
     const { version, state } = found;
@@ -513,7 +523,13 @@ class LeasedRun {
       state.programCheckedAt !== null &&
       Date.now() - state.programCheckedAt.getTime() < PROGRAM_CHECK_MS;
     if (!force && state.programVersion === written && checkedRecently) return 'current';
-    const summary = programSummary(compiledProgram(version), version.version, tiers, referral);
+    const summary = programSummary(
+      compiledProgram(version),
+      version.version,
+      tiers,
+      referral,
+      campaigns,
+    );
     const tierVersionChanged =
       state.programVersion !== null &&
       Math.floor(state.programVersion / TIER_VERSION_FACTOR) !== (tiers?.version ?? 0);

@@ -307,6 +307,11 @@ export const orders = pgTable(
     paidAt: tstz('paid_at'),
     cancelledAt: tstz('cancelled_at'),
     programVersion: integer('program_version'),
+    /**
+     * The order's lines as the latest body gave them ({productId, amountMinor} after discounts):
+     * what campaigns limited to some products count (docs/campaigns.md). Null: not known.
+     */
+    lines: jsonb('lines').$type<{ productId: string | null; amountMinor: number }[]>(),
     /** Set by customers/redact: the email is scrubbed and stays empty. */
     redactedAt: tstz('redacted_at'),
     createdAt: createdAt(),
@@ -1402,4 +1407,60 @@ export const socialFollowClaims = pgTable(
     claimedAt: tstz('claimed_at').notNull(),
   },
   (t) => [index('social_follow_claims_member_idx').on(t.shopId, t.customerId, t.claimedAt)],
+);
+
+// [10] campaigns
+/**
+ * Campaigns (docs/campaigns.md): a multiplier or a fixed bonus per order over [starts_at, ends_at),
+ * typed as shop-local date-times (kept as typed in *_local). Editable until it starts; after that
+ * only "end now" (ended_at), never rewriting what awards recorded. The effective end is
+ * least(ends_at, ended_at).
+ */
+export const campaigns = pgTable(
+  'campaigns',
+  {
+    id: serial('id').primaryKey(),
+    shopId: integer('shop_id')
+      .notNull()
+      .references(() => shops.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** multiplier | bonus */
+    kind: text('kind').notNull(),
+    /** Multiplier campaigns: basis points, > 10000 and ≤ 100000. */
+    factorBps: integer('factor_bps'),
+    /** Bonus campaigns: points per qualifying order. */
+    bonusPoints: integer('bonus_points'),
+    /** Bonus campaigns: the minimum eligible amount, shop currency minor units. */
+    minimumMinor: bigint('minimum_minor', { mode: 'number' }),
+    /** all | products | collections */
+    scope: text('scope').notNull(),
+    /** Product ids (scope products) or collection ids (collections), as chosen. */
+    targetIds: jsonb('target_ids').$type<string[]>().notNull().default([]),
+    /** The eligible product ids: the chosen ones, or the collections' products when saved. */
+    productIds: jsonb('product_ids').$type<string[]>().notNull().default([]),
+    /** multiply | best: how the campaign's multiplier meets the member's tier. */
+    stacking: text('stacking').notNull().default('multiply'),
+    startsAt: tstz('starts_at').notNull(),
+    endsAt: tstz('ends_at').notNull(),
+    startsAtLocal: text('starts_at_local').notNull(),
+    endsAtLocal: text('ends_at_local').notNull(),
+    /** "End now": the moment the merchant ended it early. */
+    endedAt: tstz('ended_at'),
+    /** The staff member who created it (the admin session's user), when known. */
+    createdBy: text('created_by'),
+    createdAt: createdAt(),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('campaigns_shop_starts_idx').on(t.shopId, t.startsAt),
+    check('campaigns_kind', sql`${t.kind} IN ('multiplier', 'bonus')`),
+    check('campaigns_scope', sql`${t.scope} IN ('all', 'products', 'collections')`),
+    check('campaigns_stacking', sql`${t.stacking} IN ('multiply', 'best')`),
+    check('campaigns_ends_after_start', sql`${t.endsAt} > ${t.startsAt}`),
+    check(
+      'campaigns_amounts',
+      sql`(${t.kind} = 'multiplier' AND ${t.factorBps} > 10000 AND ${t.factorBps} <= 100000 AND ${t.bonusPoints} IS NULL)
+        OR (${t.kind} = 'bonus' AND ${t.bonusPoints} BETWEEN 1 AND 1000000 AND ${t.factorBps} IS NULL)`,
+    ),
+  ],
 );

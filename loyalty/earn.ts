@@ -4,7 +4,9 @@
  * Per band: wholeUnits = floor((min(amount, upTo) − over) / unit) when amount > over, else 0;
  * basePoints = Σ wholeUnits × pointsPerUnit. Reference program: $120 → 2×20 + 1×50 = 90.
  * Multipliers (tiers, campaigns) apply after the bands, in basis points, with ONE floor at the end:
- * points = floor(basePoints × Π factorBps / 10000ⁿ). All integer arithmetic.
+ * points = floor(basePoints × Π factorBps / 10000ⁿ). All integer arithmetic. A multiplier with a
+ * `share` (a campaign limited to some products, docs/campaigns.md) multiplies only that share of
+ * the base: its factor is (10000 × (A − E) + factorBps × E) / (10000 × A), still inside the one floor.
  */
 import type { CompiledProgram } from './program';
 
@@ -13,6 +15,11 @@ export interface Multiplier {
   source: 'tier' | 'campaign' | (string & {});
   id: string;
   factorBps: number;
+  /**
+   * Only this part of the order's amount is multiplied (E = eligibleMinor of A = amountMinor);
+   * absent: the whole base. Recorded so the award re-derives exactly.
+   */
+  share?: { eligibleMinor: number; amountMinor: number };
 }
 
 export interface BandEarn {
@@ -106,8 +113,19 @@ export function computeEarn(
         `multiplier ${m.source}:${m.id} must have a whole, non-negative factorBps (got ${m.factorBps})`,
       );
     }
-    numerator *= BigInt(m.factorBps);
-    denominator *= 10_000n;
+    if (m.share) {
+      const { eligibleMinor: e, amountMinor: a } = m.share;
+      if (!Number.isSafeInteger(a) || a <= 0 || !Number.isSafeInteger(e) || e < 0 || e > a) {
+        throw new EarnError(
+          `multiplier ${m.source}:${m.id} share must be 0 ≤ eligibleMinor ≤ amountMinor, amountMinor > 0 (got ${e} of ${a})`,
+        );
+      }
+      numerator *= 10_000n * BigInt(a - e) + BigInt(m.factorBps) * BigInt(e);
+      denominator *= 10_000n * BigInt(a);
+    } else {
+      numerator *= BigInt(m.factorBps);
+      denominator *= 10_000n;
+    }
   }
   const multiplied = numerator / denominator; // BigInt division floors for non-negative values
   if (multiplied > BigInt(Number.MAX_SAFE_INTEGER)) {
@@ -120,6 +138,13 @@ export function computeEarn(
     currency: program.currency,
     unitMinor: program.unitMinor,
     bands,
-    multipliers: multipliers.map((m) => ({ source: m.source, id: m.id, factorBps: m.factorBps })),
+    multipliers: multipliers.map((m) => ({
+      source: m.source,
+      id: m.id,
+      factorBps: m.factorBps,
+      ...(m.share
+        ? { share: { eligibleMinor: m.share.eligibleMinor, amountMinor: m.share.amountMinor } }
+        : {}),
+    })),
   };
 }

@@ -74,6 +74,10 @@ interface Phrases {
   tier: string;
   /** "(Gold ×1.5)" after an award a tier multiplied; `factor` already formatted. */
   multiplied(tierName: string, factor: string): string;
+  /** "(Double points weekend ×2)", "(… ×2 on $40.00)" for a campaign limited to some products. */
+  campaign(name: string, factor: string, on: string | null): string;
+  /** "(Spring bonus +50)". */
+  campaignBonus(name: string, points: string): string;
   /** "Reached Gold: $1,000.00 spent in 2026"; `what` e.g. "$1,000.00 spent", `span` below. */
   tierUp(to: string, what: string | null): string;
   tierDown(from: string, to: string | null, what: string | null): string;
@@ -137,6 +141,8 @@ const PHRASES: Record<StorefrontLocale, Phrases> = {
     },
     tier: 'Tier reward',
     multiplied: (tier, factor) => `(${tier} ×${factor})`,
+    campaign: (name, factor, on) => `(${name} ×${factor}${on ? ` on ${on}` : ''})`,
+    campaignBonus: (name, points) => `(${name} +${points})`,
     tierUp: (to, what) => (what ? `Reached ${to}: ${what}` : `Reached ${to}`),
     tierDown: (from, to, what) => {
       const head = `Moved from ${from} to ${to ?? 'no tier'}`;
@@ -205,6 +211,8 @@ const PHRASES: Record<StorefrontLocale, Phrases> = {
     },
     tier: 'Récompense de palier',
     multiplied: (tier, factor) => `(${tier} ×${factor})`,
+    campaign: (name, factor, on) => `(${name} ×${factor}${on ? ` sur ${on}` : ''})`,
+    campaignBonus: (name, points) => `(${name} +${points})`,
     tierUp: (to, what) => (what ? `Palier ${to} atteint\u00a0: ${what}` : `Palier ${to} atteint`),
     tierDown: (from, to, what) => {
       const head = to ? `Passage de ${from} à ${to}` : `Fin du palier ${from}`;
@@ -336,6 +344,44 @@ function multiplierSuffix(inputs: ExplainableEntry['inputs'], locale: Storefront
   return ` ${PHRASES[locale].multiplied(name, formatFactor(bps, locale))}`;
 }
 
+/**
+ * " (Double points weekend ×2)", " (… ×2 on $40.00)", " (Spring bonus +50)": the campaigns the
+ * award recorded (loyalty/campaigns.ts AppliedCampaign), each read defensively.
+ */
+function campaignSuffix(inputs: ExplainableEntry['inputs'], options: ExplainOptions): string {
+  if (!Array.isArray(inputs.campaigns)) return '';
+  const { locale } = options;
+  const say = PHRASES[locale];
+  const amount = amountOf(inputs, options);
+  let suffix = '';
+  for (const c of inputs.campaigns) {
+    if (!isRecord(c)) continue;
+    const name = text(c.name);
+    if (!name) continue;
+    if (c.kind === 'multiplier') {
+      const bps = c.factorBps;
+      if (typeof bps !== 'number' || !Number.isSafeInteger(bps) || bps <= 0) continue;
+      const eligible = c.eligibleAmountMinor;
+      const on =
+        amount &&
+        typeof eligible === 'number' &&
+        Number.isSafeInteger(eligible) &&
+        eligible >= 0 &&
+        eligible < amount.minor
+          ? formatMinorMoney(eligible, amount.currency, locale)
+          : null;
+      suffix += ` ${say.campaign(name, formatFactor(bps, locale), on)}`;
+    } else if (c.kind === 'bonus') {
+      const points = c.points;
+      if (typeof points !== 'number' || !Number.isSafeInteger(points) || points <= 0) continue;
+      let integer = integerFormats.get(locale);
+      if (!integer) integerFormats.set(locale, (integer = new Intl.NumberFormat(locale)));
+      suffix += ` ${say.campaignBonus(name, integer.format(points))}`;
+    }
+  }
+  return suffix;
+}
+
 /** A tier change entry (`rule: 'tier-change'`): "Reached Gold: $1,000.00 spent in 2026". */
 function explainTierChange(
   inputs: ExplainableEntry['inputs'],
@@ -450,7 +496,7 @@ export function explainEntry(entry: ExplainableEntry, options: ExplainOptions): 
         inputs.importedFrom === 'file' && !name
           ? say.purchase(dayOf(inputs.date, locale), money)
           : say.order(name, money);
-      return `${head} ${ARROW} ${formatPoints(entry.points, locale)}${multiplierSuffix(inputs, locale)}`;
+      return `${head} ${ARROW} ${formatPoints(entry.points, locale)}${multiplierSuffix(inputs, locale)}${campaignSuffix(inputs, options)}`;
     }
     case 'refund':
       head = say.refund(name);

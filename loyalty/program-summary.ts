@@ -3,6 +3,7 @@
  * app-data metafield (`app.metafields.laurel.program`) so a theme block can compute "Earn N points"
  * in Liquid with the same maths as {@link earnPoints} — no request, no rounding of its own.
  */
+import type { CampaignSummary } from './campaigns';
 import type { CompiledProgram } from './program';
 import type { CompiledReferralProgram } from './referrals';
 import { formatMoney } from './money';
@@ -36,6 +37,12 @@ export interface ProgramSummary {
   tiers?: ProgramSummaryTiers;
   /** The referral offer in force; null when the shop has no enabled referral program. */
   referral: ProgramSummaryReferral | null;
+  /**
+   * Campaigns not over when written, soonest first (empty: none): the blocks show one while
+   * `now` is inside its window (docs/campaigns.md). Not in the summary version: saving or ending a
+   * campaign asks for the summary to be read back (programSummaryDue).
+   */
+  campaigns: CampaignSummary[];
 }
 
 /** What the referral block says to members and their friends (amounts in minor units). */
@@ -153,6 +160,7 @@ export function programSummary(
   version: number,
   tiers?: { version: number; program: CompiledTierProgram } | null,
   referral?: CompiledReferralProgram | null,
+  campaigns?: readonly CampaignSummary[] | null,
 ): ProgramSummary {
   return {
     version,
@@ -169,6 +177,8 @@ export function programSummary(
     signupBonus: program.signupBonus,
     ...(tiers ? { tiers: tierSummary(tiers.program, tiers.version) } : {}),
     referral: referralSummary(referral),
+    // Always present (empty: none), so a block reads it without asking whether it exists.
+    campaigns: [...(campaigns ?? [])],
   };
 }
 

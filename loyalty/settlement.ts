@@ -10,7 +10,14 @@
  * nothing new. Reversals use the award's recorded points and amount (loyalty/reversal.ts), never
  * today's program. Rules: docs/earning-rules.md.
  */
-import { computeEarn, type EarnResult } from './earn';
+import {
+  campaignsInForce,
+  earnWithCampaigns,
+  type AppliedCampaign,
+  type CampaignRule,
+  type OrderLine,
+} from './campaigns';
+import type { EarnResult } from './earn';
 import type { CompiledProgram, EarnOn } from './program';
 import { explainReversal, type ReversalExplanation } from './reversal';
 import { tierMultiplier } from './tiers';
@@ -35,6 +42,12 @@ export interface SettlementOrder {
   earnAmountMinor: number;
   /** What the shopper paid, shipping and tax included (minor units). */
   totalMinor: number;
+  /**
+   * The order's lines (product, amount after discounts): what a campaign limited to some products
+   * counts. Null when unknown (orders recorded before lines were kept, imports): such an order
+   * earns no scoped campaign.
+   */
+  lines?: readonly OrderLine[] | null;
 }
 
 /** The award already in the ledger, as its entry recorded it. */
@@ -74,6 +87,11 @@ export interface SettlementInput {
    * its multiplier applies to the award and is recorded on it, so reversals never need it again.
    */
   tier?: SettlementTier | null;
+  /**
+   * The shop's campaigns (only read when no award exists): those in force at the order's
+   * processedAt apply to the award and are recorded on it (loyalty/campaigns.ts).
+   */
+  campaigns?: readonly CampaignRule[];
 }
 
 /** A member's tier as the award needs it (loyalty/tiers.ts CompiledTier + its program version). */
@@ -133,6 +151,15 @@ export interface AwardInputs extends EarnResult {
   sourceName: string | null;
   /** The tier whose multiplier the award carries (absent when none applied): for explanations. */
   tier?: { key: string; name: string };
+  /**
+   * The campaigns that changed the award, as they were (absent when none did): explanations and
+   * reversals never read the campaign again. `points` = floor(base × multipliers) + bonusPoints.
+   */
+  campaigns?: AppliedCampaign[];
+  /** Σ the bonus campaigns' points (included in `points`). */
+  bonusPoints?: number;
+  /** A `best` campaign beat the member's tier, whose multiplier therefore did not apply. */
+  tierSkipped?: { key: string; name: string; factorBps: number };
 }
 
 function noAwardReason(input: SettlementInput): NoAwardReason | null {
@@ -152,6 +179,7 @@ function planAward(
   order: SettlementOrder,
   program: { version: number; program: CompiledProgram },
   tier: SettlementTier | null,
+  campaigns: readonly CampaignRule[],
 ): EntryDraft | null {
   const compiled = program.program;
   if (compiled.currency !== order.currency) {
@@ -161,8 +189,16 @@ function planAward(
   }
   const amountMinor = compiled.earnOn === 'total' ? order.totalMinor : order.earnAmountMinor;
   const multiplier = tier ? tierMultiplier(tier, tier.version) : null;
-  const earn = computeEarn(compiled, amountMinor, multiplier ? [multiplier] : []);
-  if (earn.points === 0) return null;
+  const result = earnWithCampaigns({
+    program: compiled,
+    amountMinor,
+    lines: order.lines ?? null,
+    tier: multiplier,
+    campaigns: campaignsInForce(campaigns, order.processedAt.getTime()),
+  });
+  if (result.points === 0) return null;
+  const earn: EarnResult = result.earn;
+  const tierApplied = multiplier && tier && !result.tierSkipped;
   const inputs: AwardInputs = {
     rule: 'earn-bands',
     orderId: order.orderId,
@@ -170,12 +206,18 @@ function planAward(
     earnOn: compiled.earnOn,
     sourceName: order.sourceName,
     ...earn,
-    ...(multiplier && tier ? { tier: { key: tier.key, name: tier.name } } : {}),
+    points: result.points,
+    ...(tierApplied ? { tier: { key: tier.key, name: tier.name } } : {}),
+    ...(result.campaigns.length > 0 ? { campaigns: result.campaigns } : {}),
+    ...(result.bonusPoints > 0 ? { bonusPoints: result.bonusPoints } : {}),
+    ...(multiplier && tier && result.tierSkipped
+      ? { tierSkipped: { key: tier.key, name: tier.name, factorBps: multiplier.factorBps } }
+      : {}),
   };
   return {
     idempotencyKey: awardKey(order.orderId),
     source: 'order',
-    points: earn.points,
+    points: result.points,
     occurredAt: order.processedAt,
     programVersion: program.version,
     inputs: inputs as unknown as Record<string, unknown>,
@@ -203,7 +245,7 @@ export function planOrderSettlement(input: SettlementInput): SettlementPlan {
   } else {
     reason = noAwardReason(input);
     if (reason === null) {
-      award = planAward(input.order!, input.program!, input.tier ?? null);
+      award = planAward(input.order!, input.program!, input.tier ?? null, input.campaigns ?? []);
       if (award) {
         basis = {
           points: award.points,

@@ -71,6 +71,11 @@ describe('parseOrderPayload', () => {
       billingAddress: ottawa,
       addressPhones: [],
       browserIp: null,
+      // Each line after its share of the discount (loyalty/shopify-order-lines.test.ts).
+      lines: [
+        { productId: expect.any(String), amountMinor: 9_231 },
+        { productId: expect.any(String), amountMinor: 2_769 },
+      ],
     });
   });
 

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { ipKey, type AddressFacts } from './contact-keys';
+import { orderLinesOf, type OrderLineFacts } from './order-lines';
 import {
   address,
   addressFacts,
@@ -97,6 +98,13 @@ export interface OrderFacts {
   /** The phones of the shipping and billing addresses (where checkout usually puts one), once each. */
   addressPhones: string[];
   browserIp: string | null;
+  /**
+   * The order's lines: product (null for a custom item) and amount after the line's discounts
+   * (price × quantity − discount_allocations), shop currency. What a campaign limited to some
+   * products counts (docs/campaigns.md). Null when the body has no line_items or one cannot be
+   * read: the order then earns no scoped campaign, and nothing else about it changes.
+   */
+  lines?: OrderLineFacts[] | null;
 }
 
 export interface RefundLineFacts {
@@ -218,6 +226,7 @@ const orderSchema = z.looseObject(
     customer: orderCustomerSchema.nullish(),
     refunds: z.array(z.unknown(), { error: 'must be an array' }).nullish(),
     discount_codes: z.array(z.unknown(), { error: 'must be an array' }).nullish(),
+    line_items: z.unknown().optional(),
     phone: text.nullish(),
     shipping_address: address.nullish(),
     billing_address: address.nullish(),
@@ -563,5 +572,11 @@ export function parseOrderPayload(json: unknown): OrderFacts {
     ],
     // IPv6 text compares case-insensitively; the hash is of the lower-cased text.
     browserIp: ipKey(raw.client_details?.browser_ip),
+    lines: orderLinesOf(
+      Array.isArray(raw.line_items) ? (raw.line_items as unknown[]) : null,
+      currency.code,
+    ),
   };
 }
+
+export type { OrderLineFacts } from './order-lines';

@@ -340,6 +340,8 @@ describe('what a sync reads', () => {
       shopId: shop.id,
       domain: shop.domain,
       active: true,
+      // The campaigns' "until" text is written on the shop's clock (docs/campaigns.md).
+      timezone: 'UTC',
     });
     await storeOfflineSession(db(), shop.domain, 'shpat_target');
     expect((await syncTarget(db(), shop.domain))?.accessToken).toBe('shpat_target');

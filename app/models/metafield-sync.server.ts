@@ -409,13 +409,17 @@ export async function resyncShop(db: Executor, shopId: number): Promise<void> {
 export async function syncTarget(
   db: Executor,
   domain: string,
-): Promise<{ shopId: number; domain: string; active: boolean; accessToken?: string } | undefined> {
+): Promise<
+  | { shopId: number; domain: string; active: boolean; timezone: string; accessToken?: string }
+  | undefined
+> {
   const normalized = normalizeShopDomain(domain);
   const [row] = await db
     .select({
       shopId: shops.id,
       domain: shops.domain,
       active: shops.active,
+      timezone: shops.timezone,
       accessToken: sessions.accessToken,
     })
     .from(shops)
@@ -427,6 +431,7 @@ export async function syncTarget(
     shopId: row.shopId,
     domain: row.domain,
     active: row.active,
+    timezone: row.timezone,
     ...(token ? { accessToken: token } : {}),
   };
 }

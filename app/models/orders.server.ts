@@ -24,6 +24,7 @@ import { AppError, ErrorCode } from '../errors';
 import { postMany, type LedgerEntry, type LedgerEntryInput } from './ledger.server';
 import { programTimeline, type ProgramTimeline } from './programs.server';
 import type { Shop } from './shops.server';
+import { campaignRulesFor } from './campaigns.server';
 import { tiersForAwards } from './tiers.server';
 
 export type Order = typeof orders.$inferSelect;
@@ -145,6 +146,8 @@ export async function recordOrders(
           paidAt,
           cancelledAt: facts.cancelledAt === null ? null : new Date(facts.cancelledAt),
           programVersion,
+          // Kept for campaigns limited to some products (docs/campaigns.md).
+          lines: facts.lines ?? null,
         })),
       ),
     )
@@ -164,6 +167,7 @@ export async function recordOrders(
         paidAt: sql`coalesce(${orders.paidAt}, excluded.paid_at)`,
         cancelledAt: sql`coalesce(${orders.cancelledAt}, excluded.cancelled_at)`,
         programVersion: sql`coalesce(excluded.program_version, ${orders.programVersion})`,
+        lines: sql`coalesce(excluded.lines, ${orders.lines})`,
         updatedAt: sql`now()`,
       },
     });
@@ -251,6 +255,7 @@ function settlementOrder(row: Order): SettlementOrder {
     currency: row.currency,
     earnAmountMinor: Number(row.earnAmountMinor),
     totalMinor: Number(row.totalMinor),
+    lines: row.lines ?? null,
   };
 }
 
@@ -279,7 +284,8 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
 
 /**
  * Posts whatever each order's state calls for: its award (when paid, not a guest or excluded test
- * order, and a program exists; multiplied by the tier its customer holds now, docs/tiers.md) and
+ * order, and a program exists; multiplied by the tier its customer holds now, docs/tiers.md, and
+ * by the campaigns in force at its processedAt, docs/campaigns.md) and
  * the reversals of its refunds and cancellation not yet posted.
  * Call it with the orders locked ({@link lockOrders}) inside the transaction that recorded the
  * deliveries. A few queries for the whole set, whatever its size. `timeline` may pass the shop's
@@ -351,6 +357,18 @@ export async function settleOrders(
         ),
       ])
     : new Map<number, never>();
+  // The campaigns that could apply to the orders still to award: one query for the batch.
+  const toAward = ids.flatMap((id) => {
+    const row = orderById.get(id);
+    return row && !existingAward(id) ? [settlementOrder(row).processedAt.getTime()] : [];
+  });
+  const campaignRules =
+    toAward.length > 0
+      ? await campaignRulesFor(tx, shop.id, {
+          from: new Date(toAward.reduce((a, b) => Math.min(a, b))),
+          to: new Date(toAward.reduce((a, b) => Math.max(a, b))),
+        })
+      : [];
 
   interface Planned {
     orderId: string;
@@ -381,6 +399,7 @@ export async function settleOrders(
       postedReversalKeys: new Set(posted.map((p) => p.key)),
       alreadyReversed: -posted.reduce((sum, p) => sum + p.points, 0),
       tier: row?.customerId != null ? (tiers.get(row.customerId) ?? null) : null,
+      campaigns: campaignRules,
       refunds: (refundsByOrder.get(orderId) ?? []).map((r) => ({
         refundId: r.shopifyRefundId,
         merchandiseMinor: Number(r.merchandiseMinor),

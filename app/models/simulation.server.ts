@@ -93,12 +93,15 @@ export function simulationStatements(
     FROM order_refunds r
     JOIN orders o ON o.shop_id = r.shop_id AND o.shopify_order_id = r.shopify_order_id
     WHERE r.shop_id = ${shop.id} AND ${inWindow}`,
-    // order (orders.id), then each factorBps. Only awards that carry a multiplier (a tier's) say anything
+    // order (orders.id), then each factorBps of the whole order (a tier's, a campaign's on all
+    // products). Only awards that carry a multiplier say anything
     // the replay needs; awards are dated at their order's processed_at, so the window bounds them.
     multipliers: sql`
     SELECT string_agg(o.id || ',' || (
         SELECT string_agg((m->>'factorBps')::int::text, ',')
-        FROM jsonb_array_elements(e.inputs->'multipliers') m),
+        FROM jsonb_array_elements(e.inputs->'multipliers') m
+        -- A campaign limited to some products multiplies a share only: not replayed (docs/campaigns.md).
+        WHERE m->'share' IS NULL),
       E'\n') AS data
     FROM ledger_entries e
     JOIN orders o ON o.shop_id = e.shop_id AND o.shopify_order_id = e.subject_id

@@ -37,6 +37,7 @@ export default function App() {
         <Link to="/app/tiers">Tiers</Link>
         <Link to="/app/expiry">Expiry</Link>
         <Link to="/app/early-access">Early access</Link>
+        <Link to="/app/campaigns">Campaigns</Link>
         <Link to="/app/referrals">Referrals</Link>
         <Link to="/app/bonuses">Bonuses</Link>
         <Link to="/app/import">Import history</Link>

@@ -312,6 +312,8 @@ describe('product points block', () => {
     const data = JSON.parse(find(html, 'data-laurel-product-data')!.inner) as unknown;
     expect(data).toEqual({
       program: referenceSummary,
+      // No campaign running: ×1 (tests/theme/campaigns.test.ts).
+      bps: 10_000,
       variants: { '41': 12000, '42': 3000, '43': 5100 },
     });
     const earn = find(html, 'data-laurel-earn')!;

@@ -48,7 +48,9 @@
     }
     if (!Object.hasOwn(data.variants, id)) return; // not this product's variant
     const minor = toMinor(data.variants[id], data.program.digits);
-    const points = minor === undefined ? undefined : earn(data.program, minor);
+    // × the campaign running on this product (bps, docs/campaigns.md), one floor.
+    const points =
+      minor === undefined ? undefined : Math.floor((earn(data.program, minor) * data.bps) / 1e4);
     const earnLine = block.querySelector('[data-laurel-earn]');
     block.hidden = points === undefined || (points === 0 && block.dataset.zero === 'hide');
     if (points === undefined) {
