@@ -8,10 +8,12 @@
  *   loyalty inbox …                 webhook deliveries, dead letters, replay   ┐ cli/ops-commands.ts
  *   loyalty data-request …          customers/data_request exports             ┘
  *
- * Output is collected and written with one write at the end; the exit code is returned, not set.
+ * Output is collected and written at the end, so nothing half-written reaches stdout when a command
+ * fails; a report, complete and checked before its first byte, is streamed in chunks instead
+ * (`stdoutChunks`) so an 18 MB report is never one string. The exit code is returned, not set.
  */
 import { UsageError, hasFlag } from './args';
-import { REPORT_USAGE, runFileReport } from './report-file';
+import { REPORT_USAGE, runFileReport, type ReportCommandIo } from './report-file';
 
 export const USAGE = `Usage: loyalty <command> [options]
 
@@ -26,12 +28,19 @@ Commands:
 Run 'loyalty <command> --help' for a command's options. Docs: docs/cli.md
 `;
 
+const quietEpipe = new WeakSet<NodeJS.WriteStream>();
+
 function writeAll(stream: NodeJS.WriteStream, text: string): void {
-  if (text === '') return;
-  // `loyalty report … | head` closes the pipe early; that is not a failure worth a stack trace.
-  stream.once('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-  });
+  // After an EPIPE the stream is destroyed: the rest has nowhere to go.
+  if (text === '' || stream.destroyed) return;
+  if (!quietEpipe.has(stream)) {
+    quietEpipe.add(stream);
+    // `loyalty report … | head` closes the pipe early; that is not a failure worth a stack trace.
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
+  // stdout to a file or a pipe is written synchronously on Linux, so chunks do not pile up.
   stream.write(text);
 }
 
@@ -44,6 +53,11 @@ export async function main(argv: string[]): Promise<number> {
     },
     stderr: (text: string) => {
       err += text;
+    },
+    stdoutChunks: (chunks: Iterable<string>) => {
+      writeAll(process.stdout, out);
+      out = '';
+      for (const chunk of chunks) writeAll(process.stdout, chunk);
     },
   };
   let code: number;
@@ -65,10 +79,7 @@ export async function main(argv: string[]): Promise<number> {
   return code;
 }
 
-async function dispatch(
-  argv: string[],
-  io: { stdout: (text: string) => void; stderr: (text: string) => void },
-): Promise<number> {
+async function dispatch(argv: string[], io: ReportCommandIo): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case undefined:
