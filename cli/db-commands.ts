@@ -68,7 +68,7 @@ export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   /** See ReportCommandIo: complete output streamed in chunks. */
-  stdoutChunks?: (chunks: Iterable<string>) => void;
+  stdoutChunks?: (chunks: Iterable<string>) => Promise<void>;
 }
 
 export const processIo: Io = {
@@ -277,7 +277,7 @@ export async function reportFromDatabase(argv: string[], io: Io = processIo): Pr
       ...(from !== undefined && { from }),
       ...(to !== undefined && { to }),
     });
-    writeReport(io, reportColumns(report), format);
+    await writeReport(io, reportColumns(report), format);
     return 0;
   });
 }

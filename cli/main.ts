@@ -40,8 +40,35 @@ function writeAll(stream: NodeJS.WriteStream, text: string): void {
       if (error.code !== 'EPIPE') throw error;
     });
   }
-  // stdout to a file or a pipe is written synchronously on Linux, so chunks do not pile up.
   stream.write(text);
+}
+
+/**
+ * Writes chunks, waiting for 'drain' whenever the stream's buffer is full: stdout to a pipe is
+ * asynchronous, and without this an 18 MB report would queue whole in memory behind a slow
+ * reader. (A file is written synchronously; write() then never asks to wait.)
+ */
+async function writeChunks(stream: NodeJS.WriteStream, chunks: Iterable<string>): Promise<void> {
+  for (const chunk of chunks) {
+    if (stream.destroyed) return;
+    writeAll(stream, chunk);
+    if (stream.writableNeedDrain) await drained(stream);
+  }
+}
+
+/** Resolves on 'drain', or when the stream closes or fails (EPIPE: the reader went away). */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      stream.off('error', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+    stream.on('error', done);
+  });
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -54,10 +81,10 @@ export async function main(argv: string[]): Promise<number> {
     stderr: (text: string) => {
       err += text;
     },
-    stdoutChunks: (chunks: Iterable<string>) => {
+    stdoutChunks: async (chunks: Iterable<string>) => {
       writeAll(process.stdout, out);
       out = '';
-      for (const chunk of chunks) writeAll(process.stdout, chunk);
+      await writeChunks(process.stdout, chunks);
     },
   };
   let code: number;

@@ -322,9 +322,13 @@ export const formatReportTable = (report: Report): string => formatReport(report
  * Writes a finished report piece by piece: through `io.stdoutChunks` when the caller streams
  * (the CLI: stdout is never held whole), else one `io.stdout` call per piece.
  */
-export function writeReport(io: ReportCommandIo, report: ReportColumns, format: ReportFormat) {
+export async function writeReport(
+  io: ReportCommandIo,
+  report: ReportColumns,
+  format: ReportFormat,
+): Promise<void> {
   const chunks = reportChunks(report, format);
-  if (io.stdoutChunks !== undefined) io.stdoutChunks(chunks);
+  if (io.stdoutChunks !== undefined) await io.stdoutChunks(chunks);
   else for (const chunk of chunks) io.stdout(chunk);
 }
 
@@ -338,7 +342,7 @@ export interface ReportCommandIo {
    * Writes output that is complete and checked, chunk by chunk, without holding it whole (a
    * report at 200,000 customers is ~18 MB). Only for output whose generator cannot fail.
    */
-  stdoutChunks?: (chunks: Iterable<string>) => void;
+  stdoutChunks?: (chunks: Iterable<string>) => Promise<void>;
 }
 
 /** Loads `--program FILE` (or the reference program); a bad file is a UsageError naming each problem. */
@@ -423,6 +427,6 @@ export async function runFileReport(argv: string[], io: ReportCommandIo): Promis
     );
     return 2;
   }
-  writeReport(io, result.report, format);
+  await writeReport(io, result.report, format);
   return 0;
 }
