@@ -447,7 +447,11 @@ export class FingerprintSet {
    */
   reserve(count: number): void {
     const wanted = Math.min(count, 1 << 21);
-    while (wanted * 2 > this.mask) this.grow();
+    let mask = this.mask;
+    while (wanted * 2 > mask) mask = mask * 2 + 1;
+    // One table of the final size: doubling step by step would allocate (and page in) as much
+    // again in tables that are garbage at once, and keep them in RSS until a collection.
+    if (mask !== this.mask) this.grow(mask);
   }
 
   /** Adds a fingerprint; false when it was already present. */
@@ -466,9 +470,8 @@ export class FingerprintSet {
     return true;
   }
 
-  private grow(): void {
+  private grow(mask = this.mask * 2 + 1): void {
     const old = this.table;
-    const mask = this.mask * 2 + 1;
     const table = new Float64Array(mask + 1);
     for (let i = 0; i < old.length; i++) {
       const value = old[i]!;

@@ -23,10 +23,15 @@ import {
   normalizeShopDomain,
   type Shop,
 } from '../app/models/shops.server';
-import { isValidTimeZone, parseCalendarDay, type CompiledProgram } from '../loyalty/index';
+import {
+  isValidTimeZone,
+  parseCalendarDay,
+  reportColumns,
+  type CompiledProgram,
+} from '../loyalty/index';
 import { parseFlags, UsageError } from './args';
 import { ProgressBar } from './progress';
-import { formatReport, loadProgram, type ReportFormat } from './report-file';
+import { loadProgram, writeReport, type ReportFormat } from './report-file';
 import { InputFileError } from './transactions';
 
 export const IMPORT_USAGE = `Usage: loyalty import --input FILE --shop DOMAIN [--timezone IANA] [--program FILE.json]
@@ -62,6 +67,8 @@ export class InputError extends Error {}
 export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** See ReportCommandIo: complete output streamed in chunks. */
+  stdoutChunks?: (chunks: Iterable<string>) => Promise<void>;
 }
 
 export const processIo: Io = {
@@ -270,7 +277,7 @@ export async function reportFromDatabase(argv: string[], io: Io = processIo): Pr
       ...(from !== undefined && { from }),
       ...(to !== undefined && { to }),
     });
-    io.stdout(formatReport(report, format));
+    await writeReport(io, reportColumns(report), format);
     return 0;
   });
 }

@@ -8,10 +8,12 @@
  *   loyalty inbox …                 webhook deliveries, dead letters, replay   ┐ cli/ops-commands.ts
  *   loyalty data-request …          customers/data_request exports             ┘
  *
- * Output is collected and written with one write at the end; the exit code is returned, not set.
+ * Output is collected and written at the end, so nothing half-written reaches stdout when a command
+ * fails; a report, complete and checked before its first byte, is streamed in chunks instead
+ * (`stdoutChunks`) so an 18 MB report is never one string. The exit code is returned, not set.
  */
 import { UsageError, hasFlag } from './args';
-import { REPORT_USAGE, runFileReport } from './report-file';
+import { REPORT_USAGE, runFileReport, type ReportCommandIo } from './report-file';
 
 export const USAGE = `Usage: loyalty <command> [options]
 
@@ -26,13 +28,47 @@ Commands:
 Run 'loyalty <command> --help' for a command's options. Docs: docs/cli.md
 `;
 
+const quietEpipe = new WeakSet<NodeJS.WriteStream>();
+
 function writeAll(stream: NodeJS.WriteStream, text: string): void {
-  if (text === '') return;
-  // `loyalty report … | head` closes the pipe early; that is not a failure worth a stack trace.
-  stream.once('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-  });
+  // After an EPIPE the stream is destroyed: the rest has nowhere to go.
+  if (text === '' || stream.destroyed) return;
+  if (!quietEpipe.has(stream)) {
+    quietEpipe.add(stream);
+    // `loyalty report … | head` closes the pipe early; that is not a failure worth a stack trace.
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
   stream.write(text);
+}
+
+/**
+ * Writes chunks, waiting for 'drain' whenever the stream's buffer is full: stdout to a pipe is
+ * asynchronous, and without this an 18 MB report would queue whole in memory behind a slow
+ * reader. (A file is written synchronously; write() then never asks to wait.)
+ */
+async function writeChunks(stream: NodeJS.WriteStream, chunks: Iterable<string>): Promise<void> {
+  for (const chunk of chunks) {
+    if (stream.destroyed) return;
+    writeAll(stream, chunk);
+    if (stream.writableNeedDrain) await drained(stream);
+  }
+}
+
+/** Resolves on 'drain', or when the stream closes or fails (EPIPE: the reader went away). */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      stream.off('error', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+    stream.on('error', done);
+  });
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -44,6 +80,11 @@ export async function main(argv: string[]): Promise<number> {
     },
     stderr: (text: string) => {
       err += text;
+    },
+    stdoutChunks: async (chunks: Iterable<string>) => {
+      writeAll(process.stdout, out);
+      out = '';
+      await writeChunks(process.stdout, chunks);
     },
   };
   let code: number;
@@ -65,10 +106,7 @@ export async function main(argv: string[]): Promise<number> {
   return code;
 }
 
-async function dispatch(
-  argv: string[],
-  io: { stdout: (text: string) => void; stderr: (text: string) => void },
-): Promise<number> {
+async function dispatch(argv: string[], io: ReportCommandIo): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case undefined:

@@ -4,7 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReportBuilder, type Report } from '../loyalty/index';
+import { formatReport } from './report-file';
 
 const root = join(import.meta.dirname, '..');
 const bin = join(root, 'bin', 'loyalty.mjs');
@@ -365,5 +368,114 @@ describe('loyalty usage', () => {
     expect(
       failing('report', '--input', file(BASIC), '--program', file('{not json', 'json')),
     ).toContain('is not valid JSON');
+  });
+});
+
+// The formats as they were first written, over whole `Report` objects: the chunked formatters must
+// print exactly these bytes.
+function csvFieldReference(value: string): string {
+  return /[",\r\n]/.test(value) || value.trim() !== value
+    ? `"${value.replaceAll('"', '""')}"`
+    : value;
+}
+const reference = {
+  json: (report: Report) => `${JSON.stringify(report)}\n`,
+  csv: (report: Report) => {
+    const lines = [['customer_id', ...report.months, 'total'].map(csvFieldReference).join(',')];
+    for (const c of report.customers) {
+      lines.push(
+        [csvFieldReference(c.customerId), ...report.months.map((m) => c.monthly[m]), c.total].join(
+          ',',
+        ),
+      );
+    }
+    lines.push(
+      ['TOTAL', ...report.months.map((m) => report.totals.monthly[m]), report.totals.total].join(
+        ',',
+      ),
+    );
+    return `${lines.join('\n')}\n`;
+  },
+  table: (report: Report) => {
+    const header = ['Customer', ...report.months, 'Total'];
+    const body = report.customers.map((c) => [
+      c.customerId,
+      ...report.months.map((m) => String(c.monthly[m])),
+      String(c.total),
+    ]);
+    const footer = [
+      'TOTAL',
+      ...report.months.map((m) => String(report.totals.monthly[m])),
+      String(report.totals.total),
+    ];
+    const rows = [header, ...body, footer];
+    const widths = header.map((_, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), 0));
+    const render = (r: string[]) =>
+      r
+        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+        .join('  ')
+        .trimEnd();
+    const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+    return `${[render(header), rule, ...body.map(render), rule, render(footer)].join('\n')}\n`;
+  },
+};
+
+describe('report formats (printed in chunks)', () => {
+  const fact = fc.record({
+    customerId: fc.oneof(
+      fc.constantFrom('C1', 'c1', 'x,y', 'say "hi"', ' pad ', 'two\nlines', '', '\ud800', 'é'),
+      fc.string({ unit: 'grapheme', maxLength: 6 }),
+    ),
+    month: fc.constantFrom('2025-11', '2025-12', '2026-01', '2026-03'),
+    points: fc.integer({ min: -100_000, max: 10_000_000 }),
+  });
+
+  it('prints exactly what the whole-report formats print, for any report', () => {
+    fc.assert(
+      fc.property(fc.array(fact, { maxLength: 60 }), (facts) => {
+        const builder = new ReportBuilder();
+        for (const f of facts) builder.add(f.customerId, f.month, f.points);
+        const report = builder.build();
+        for (const format of ['json', 'csv', 'table'] as const) {
+          expect(formatReport(report, format)).toBe(reference[format](report));
+        }
+      }),
+    );
+  });
+
+  it('prints a report of many chunks from the bin, byte for byte, in every format', () => {
+    // 6,000 customers: the JSON is ~500 KB, several chunks; ids vary in length and need quoting.
+    let csv = 'customer_id,date,amount\n';
+    const builder = new ReportBuilder();
+    for (let i = 0; i < 12_000; i++) {
+      const id = i % 7 === 0 ? `"Q, ${i % 6000}"` : `C${i % 6000}`;
+      const cents = (i * 7919) % 40_000;
+      const month = `2026-0${1 + (i % 3)}`;
+      csv += `${id},${month}-15,${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}\n`;
+      let points = 0;
+      if (cents > 5000) points += Math.floor((Math.min(cents, 10_000) - 5000) / 100);
+      if (cents > 10_000) points += 2 * Math.floor((cents - 10_000) / 100);
+      builder.add(id.startsWith('"') ? id.slice(1, -1) : id, month, points);
+    }
+    const input = file(csv);
+    const report = builder.build();
+    for (const format of ['json', 'csv', 'table'] as const) {
+      const { code, stdout, stderr } = loyalty('report', '--input', input, '--format', format);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(stdout).toBe(reference[format](report));
+    }
+  });
+
+  it('stops quietly when the reader closes the pipe early (| head)', () => {
+    const lines = Array.from({ length: 30_000 }, (_, i) => `C${i},2026-01-01,120`);
+    const input = file(`customer_id,date,amount\n${lines.join('\n')}\n`);
+    const result = spawnSync(
+      'sh',
+      ['-c', `"${process.execPath}" "${bin}" report --input "${input}" | head -c 100 >/dev/null`],
+      { encoding: 'utf8', cwd: root },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
   });
 });

@@ -11,9 +11,11 @@ import {
   parseProgramJson,
   ProgramError,
   referenceProgram,
-  ReportBuilder,
+  codeUnitOrder,
+  reportColumns,
   type CompiledProgram,
   type Report,
+  type ReportColumns,
 } from '../loyalty/index';
 import { parseFlags, UsageError } from './args';
 import {
@@ -48,7 +50,7 @@ export const MAX_LISTED_ERRORS = 20;
 
 export interface FileReportResult {
   /** Present only when the file had no errors. */
-  report?: Report;
+  report?: ReportColumns;
   summary: ReadSummary;
   /** The first MAX_LISTED_ERRORS errors by line. */
   errors: TransactionError[];
@@ -73,14 +75,14 @@ class ErrorList {
 
 /**
  * Points per (customer, month) keyed by the reader's dense indexes: one Float64Array per month
- * touched, so the per-row work is an index and an add.
+ * touched, so the per-row work is an index and an add. Every customer delivered has a row, so
+ * every one is listed; the months are the contiguous range of those touched.
  */
 class MonthlyPoints {
   private capacity = 1024;
   private readonly slotOfMonth = new Map<number, number>();
   private readonly monthOfSlot: number[] = [];
   private points: Float64Array[] = [];
-  private seen: Uint8Array[] = [];
   private readonly customerIds: string[] = [];
   private lastMonth = NaN;
   private lastSlot = -1;
@@ -98,7 +100,6 @@ class MonthlyPoints {
         this.slotOfMonth.set(monthNumber, slot);
         this.monthOfSlot.push(monthNumber);
         this.points.push(new Float64Array(this.capacity));
-        this.seen.push(new Uint8Array(this.capacity));
       } else {
         slot = known;
       }
@@ -106,7 +107,6 @@ class MonthlyPoints {
       this.lastSlot = slot;
     }
     this.points[slot]![customerIndex]! += points;
-    this.seen[slot]![customerIndex] = 1;
   }
 
   private grow(): void {
@@ -116,24 +116,59 @@ class MonthlyPoints {
       next.set(old);
       return next;
     });
-    this.seen = this.seen.map((old) => {
-      const next = new Uint8Array(this.capacity);
-      next.set(old);
-      return next;
-    });
   }
 
-  toReport(): Report {
-    const builder = new ReportBuilder();
-    this.monthOfSlot.forEach((month, slot) => {
+  /**
+   * The report as columns, in the order and with the checks of `ReportBuilder`: customers sorted
+   * by UTF-16 code units, each (customer, month) and the grand total a safe integer.
+   */
+  toColumns(): ReportColumns {
+    const ids = this.customerIds;
+    const count = ids.length;
+    const empty = { months: [], customerIds: [], points: [], monthTotals: [], total: 0 };
+    if (this.monthOfSlot.length === 0) return { ...empty, customerTotals: new Float64Array(0) };
+    const order = codeUnitOrder(ids);
+    const from = Math.min(...this.monthOfSlot);
+    const to = Math.max(...this.monthOfSlot);
+    const months: string[] = [];
+    const points: Float64Array[] = [];
+    const monthTotals: number[] = [];
+    const customerTotals = new Float64Array(count);
+    let total = 0;
+    for (let month = from; month <= to; month++) {
       const key = monthKeyFromNumber(month);
-      const points = this.points[slot]!;
-      const seen = this.seen[slot]!;
-      for (let c = 0; c < this.customerIds.length; c++) {
-        if (seen[c] === 1) builder.add(this.customerIds[c]!, key, points[c]!);
+      const column = new Float64Array(count);
+      const slot = this.slotOfMonth.get(month);
+      let monthTotal = 0;
+      if (slot !== undefined) {
+        const byIndex = this.points[slot]!;
+        for (let i = 0; i < count; i++) {
+          const value = byIndex[order[i]!]!;
+          if (!Number.isSafeInteger(value)) {
+            throw new RangeError(
+              `points must be a whole number (got ${value} for ${ids[order[i]!]} in ${key})`,
+            );
+          }
+          column[i] = value;
+          customerTotals[i]! += value;
+          monthTotal += value;
+        }
       }
-    });
-    return builder.build();
+      months.push(key);
+      points.push(column);
+      monthTotals.push(monthTotal);
+      total += monthTotal;
+    }
+    if (!Number.isSafeInteger(total))
+      throw new RangeError('report total exceeds the safe integer range');
+    return {
+      months,
+      customerIds: Array.from(order, (i) => ids[i]!),
+      points,
+      customerTotals,
+      monthTotals,
+      total,
+    };
   }
 }
 
@@ -164,7 +199,7 @@ export async function reportFromFile(
     },
   });
   return {
-    report: errors.count === 0 ? monthly.toReport() : undefined,
+    report: errors.count === 0 ? monthly.toColumns() : undefined,
     summary,
     errors: errors.kept,
     errorCount: errors.count,
@@ -174,17 +209,29 @@ export async function reportFromFile(
 // ---------------------------------------------------------------------------------------------
 // Output
 
-/** Compact JSON in the documented key order, one trailing newline. */
-export function formatReportJson(report: Report): string {
-  return `${JSON.stringify({
-    months: report.months,
-    customers: report.customers.map((c) => ({
-      customerId: c.customerId,
-      monthly: c.monthly,
-      total: c.total,
-    })),
-    totals: { monthly: report.totals.monthly, total: report.totals.total },
-  })}\n`;
+/** Output is produced in pieces of about this many UTF-16 code units. */
+const CHUNK_LENGTH = 1 << 16;
+
+/**
+ * Compact JSON in the documented key order, one trailing newline: byte for byte what
+ * `JSON.stringify` gives for the `Report` (strings through JSON.stringify, numbers as integers).
+ */
+export function* reportJsonChunks(report: ReportColumns): Generator<string> {
+  const { months, customerIds, points, customerTotals } = report;
+  const keys = months.map((m, i) => `${i === 0 ? '' : ','}${JSON.stringify(m)}:`);
+  let chunk = `{"months":${JSON.stringify(months)},"customers":[`;
+  for (let i = 0; i < customerIds.length; i++) {
+    let row = `${i === 0 ? '' : ','}{"customerId":${JSON.stringify(customerIds[i])},"monthly":{`;
+    for (let m = 0; m < keys.length; m++) row += `${keys[m]}${points[m]![i]}`;
+    chunk += `${row}},"total":${customerTotals[i]}}`;
+    if (chunk.length >= CHUNK_LENGTH) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  let totals = '';
+  for (let m = 0; m < keys.length; m++) totals += `${keys[m]}${report.monthTotals[m]}`;
+  yield `${chunk}],"totals":{"monthly":{${totals}},"total":${report.total}}}\n`;
 }
 
 function csvField(value: string): string {
@@ -194,55 +241,95 @@ function csvField(value: string): string {
 }
 
 /** `customer_id,<months…>,total`, one row per customer, then a `TOTAL` row. */
-export function formatReportCsv(report: Report): string {
-  const lines = [['customer_id', ...report.months, 'total'].map(csvField).join(',')];
-  for (const c of report.customers) {
-    lines.push(
-      [
-        csvField(c.customerId),
-        ...report.months.map((m) => String(c.monthly[m])),
-        String(c.total),
-      ].join(','),
-    );
+export function* reportCsvChunks(report: ReportColumns): Generator<string> {
+  const { months, customerIds, points, customerTotals } = report;
+  let chunk = `${['customer_id', ...months, 'total'].map(csvField).join(',')}\n`;
+  for (let i = 0; i < customerIds.length; i++) {
+    let row = csvField(customerIds[i]!);
+    for (let m = 0; m < months.length; m++) row += `,${points[m]![i]}`;
+    chunk += `${row},${customerTotals[i]}\n`;
+    if (chunk.length >= CHUNK_LENGTH) {
+      yield chunk;
+      chunk = '';
+    }
   }
-  lines.push(
-    [
-      'TOTAL',
-      ...report.months.map((m) => String(report.totals.monthly[m])),
-      String(report.totals.total),
-    ].join(','),
-  );
-  return `${lines.join('\n')}\n`;
+  yield `${chunk}${['TOTAL', ...report.monthTotals, report.total].join(',')}\n`;
+}
+
+/** Characters of the widest integer in `values` (widths of integers grow with |n|, plus a sign). */
+function integerWidth(values: ArrayLike<number>): number {
+  let min = 0;
+  let max = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return Math.max(String(min).length, String(max).length);
 }
 
 /** A fixed-width table for people: customer column left-aligned, numbers right-aligned. */
-export function formatReportTable(report: Report): string {
-  const header = ['Customer', ...report.months, 'Total'];
-  const body = report.customers.map((c) => [
-    c.customerId,
-    ...report.months.map((m) => String(c.monthly[m])),
-    String(c.total),
-  ]);
-  const footer = [
-    'TOTAL',
-    ...report.months.map((m) => String(report.totals.monthly[m])),
-    String(report.totals.total),
-  ];
-  const rows = [header, ...body, footer];
-  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+export function* reportTableChunks(report: ReportColumns): Generator<string> {
+  const { months, customerIds, points, customerTotals } = report;
+  const header = ['Customer', ...months, 'Total'];
+  const footer = ['TOTAL', ...report.monthTotals.map(String), String(report.total)];
+  let idWidth = Math.max(header[0]!.length, footer[0]!.length);
+  for (const id of customerIds) if (id.length > idWidth) idWidth = id.length;
+  const widths = [idWidth];
+  for (let m = 0; m < months.length; m++) {
+    widths.push(Math.max(header[m + 1]!.length, footer[m + 1]!.length, integerWidth(points[m]!)));
+  }
+  widths.push(Math.max(header.at(-1)!.length, footer.at(-1)!.length, integerWidth(customerTotals)));
   const render = (r: string[]) =>
     r
       .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
       .join('  ')
       .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
-  return `${[render(header), rule, ...body.map(render), rule, render(footer)].join('\n')}\n`;
+  const totalWidth = widths.at(-1)!;
+  let chunk = `${render(header)}\n${rule}\n`;
+  for (let i = 0; i < customerIds.length; i++) {
+    let row = customerIds[i]!.padEnd(idWidth);
+    for (let m = 0; m < months.length; m++) {
+      row += `  ${String(points[m]![i]).padStart(widths[m + 1]!)}`;
+    }
+    // trimEnd as render() does: the last cell is a number, so only an all-space row would change.
+    chunk += `${`${row}  ${String(customerTotals[i]).padStart(totalWidth)}`.trimEnd()}\n`;
+    if (chunk.length >= CHUNK_LENGTH) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  yield `${chunk}${rule}\n${render(footer)}\n`;
 }
 
+export function reportChunks(report: ReportColumns, format: ReportFormat): Generator<string> {
+  if (format === 'csv') return reportCsvChunks(report);
+  if (format === 'table') return reportTableChunks(report);
+  return reportJsonChunks(report);
+}
+
+/** The whole output as one string (tests, callers that need it whole). */
 export function formatReport(report: Report, format: ReportFormat): string {
-  if (format === 'csv') return formatReportCsv(report);
-  if (format === 'table') return formatReportTable(report);
-  return formatReportJson(report);
+  return [...reportChunks(reportColumns(report), format)].join('');
+}
+
+export const formatReportJson = (report: Report): string => formatReport(report, 'json');
+export const formatReportCsv = (report: Report): string => formatReport(report, 'csv');
+export const formatReportTable = (report: Report): string => formatReport(report, 'table');
+
+/**
+ * Writes a finished report piece by piece: through `io.stdoutChunks` when the caller streams
+ * (the CLI: stdout is never held whole), else one `io.stdout` call per piece.
+ */
+export async function writeReport(
+  io: ReportCommandIo,
+  report: ReportColumns,
+  format: ReportFormat,
+): Promise<void> {
+  const chunks = reportChunks(report, format);
+  if (io.stdoutChunks !== undefined) await io.stdoutChunks(chunks);
+  else for (const chunk of chunks) io.stdout(chunk);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -251,6 +338,11 @@ export function formatReport(report: Report, format: ReportFormat): string {
 export interface ReportCommandIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /**
+   * Writes output that is complete and checked, chunk by chunk, without holding it whole (a
+   * report at 200,000 customers is ~18 MB). Only for output whose generator cannot fail.
+   */
+  stdoutChunks?: (chunks: Iterable<string>) => Promise<void>;
 }
 
 /** Loads `--program FILE` (or the reference program); a bad file is a UsageError naming each problem. */
@@ -335,6 +427,6 @@ export async function runFileReport(argv: string[], io: ReportCommandIo): Promis
     );
     return 2;
   }
-  io.stdout(formatReport(result.report, format));
+  await writeReport(io, result.report, format);
   return 0;
 }

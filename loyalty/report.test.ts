@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ReportBuilder, type Report } from './report';
+import {
+  codeUnitOrder,
+  compareCodeUnits,
+  ReportBuilder,
+  reportColumns,
+  type Report,
+} from './report';
 
 describe('ReportBuilder', () => {
   it('builds the empty report', () => {
@@ -149,5 +155,49 @@ describe('report properties', () => {
         },
       ),
     );
+  });
+});
+
+describe('codeUnitOrder', () => {
+  const sorted = (ids: string[]) => Array.from(codeUnitOrder(ids), (i) => ids[i]!);
+
+  it('orders like a comparison sort on UTF-16 code units, surrogates included', () => {
+    // U+FF5E sorts after a surrogate pair (U+1D11E) by code units, before it by code points.
+    const ids = ['\uff5e', '\u{1d11e}', 'é', 'a', 'C9', 'Z', 'C10', 'B', '', 'C1', 'C', '\ud800'];
+    expect(sorted(ids)).toEqual([...ids].sort(compareCodeUnits));
+  });
+
+  it('agrees with the comparison sort on any strings, long shared prefixes included', () => {
+    const unit = fc.constantFrom('a', 'b', 'B', '0', '9', 'é', '\uff5e', '\ud834', '\udd1e', '\0');
+    const id = fc.oneof(
+      fc.string({ unit, maxLength: 6 }),
+      // Past the radix depth limit (64) and in ranges of ≥ 16: the comparison-sort fallback.
+      fc.string({ unit, maxLength: 4 }).map((tail) => `${'x'.repeat(70)}${tail}`),
+      fc.string({ unit: 'grapheme', maxLength: 8 }),
+    );
+    fc.assert(
+      fc.property(fc.array(id, { maxLength: 400 }), (ids) => {
+        expect(sorted(ids)).toEqual([...ids].sort(compareCodeUnits));
+      }),
+    );
+  });
+});
+
+describe('reportColumns', () => {
+  it('is the report as columns, in its order', () => {
+    const builder = new ReportBuilder();
+    builder.add('C2', '2026-01', 90);
+    builder.add('C1', '2026-03', -14);
+    const columns = reportColumns(builder.build());
+    expect(columns.months).toEqual(['2026-01', '2026-02', '2026-03']);
+    expect(columns.customerIds).toEqual(['C1', 'C2']);
+    expect(columns.points.map((c) => Array.from(c))).toEqual([
+      [0, 90],
+      [0, 0],
+      [-14, 0],
+    ]);
+    expect(Array.from(columns.customerTotals)).toEqual([-14, 90]);
+    expect(columns.monthTotals).toEqual([90, 0, -14]);
+    expect(columns.total).toBe(76);
   });
 });

@@ -33,6 +33,125 @@ export function compareCodeUnits(a: string, b: string): number {
 }
 
 /**
+ * The report as columns: the customer ids in output order and one Float64Array of points per
+ * month aligned with them. The file report builds this instead of a Map and an object per
+ * customer, so its cost grows with rows and output size only; the CLI prints it in chunks.
+ */
+export interface ReportColumns {
+  months: string[];
+  /** Customer ids in output order (UTF-16 code units, as `Report.customers`). */
+  customerIds: string[];
+  /** `points[m][i]`: the points of `customerIds[i]` in `months[m]`. */
+  points: Float64Array[];
+  /** Each customer's total, aligned with customerIds. */
+  customerTotals: Float64Array;
+  /** Per month, aligned with months, and the grand total. */
+  monthTotals: number[];
+  total: number;
+}
+
+/** The same report as columns (for printing a `Report` the way the file report prints). */
+export function reportColumns(report: Report): ReportColumns {
+  const customers = report.customers;
+  const count = customers.length;
+  const points = report.months.map((month) => {
+    const column = new Float64Array(count);
+    for (let i = 0; i < count; i++) column[i] = customers[i]!.monthly[month]!;
+    return column;
+  });
+  const customerTotals = new Float64Array(count);
+  for (let i = 0; i < count; i++) customerTotals[i] = customers[i]!.total;
+  return {
+    months: report.months,
+    customerIds: customers.map((c) => c.customerId),
+    points,
+    customerTotals,
+    monthTotals: report.months.map((m) => report.totals.monthly[m]!),
+    total: report.totals.total,
+  };
+}
+
+/** Beyond this many equal leading code units a range is finished with a comparison sort. */
+const MAX_RADIX_DEPTH = 64;
+
+/**
+ * The indexes of `ids` in `compareCodeUnits` order of their strings (equal strings in any order).
+ * A three-way radix quicksort on code units (Bentley & Sedgewick): each code unit is looked at
+ * about once, where a comparison sort compares whole strings ~n·log₂n times through a callback —
+ * at 200,000 customer ids that is about half the time.
+ */
+export function codeUnitOrder(ids: readonly string[]): Int32Array {
+  const order = new Int32Array(ids.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  radixSort(ids, order, 0, order.length, 0);
+  return order;
+}
+
+function codeAt(s: string, d: number): number {
+  return d < s.length ? s.charCodeAt(d) : -1;
+}
+
+/** Sorts order[lo..hi), whose strings share their first d code units. */
+function radixSort(ids: readonly string[], order: Int32Array, lo: number, hi: number, d: number) {
+  for (;;) {
+    const n = hi - lo;
+    if (n < 16 || d > MAX_RADIX_DEPTH) {
+      // Insertion sort (a comparison sort when very long shared prefixes would recurse deeply).
+      if (n >= 16) {
+        const sorted = Array.from(order.subarray(lo, hi)).sort((a, b) =>
+          compareCodeUnits(ids[a]!, ids[b]!),
+        );
+        order.set(sorted, lo);
+        return;
+      }
+      for (let i = lo + 1; i < hi; i++) {
+        const index = order[i]!;
+        const id = ids[index]!;
+        let j = i;
+        while (j > lo && ids[order[j - 1]!]! > id) {
+          order[j] = order[j - 1]!;
+          j--;
+        }
+        order[j] = index;
+      }
+      return;
+    }
+    // Median of three code units as the pivot, so already sorted input stays n·log n.
+    const a = codeAt(ids[order[lo]!]!, d);
+    const b = codeAt(ids[order[lo + (n >> 1)]!]!, d);
+    const c = codeAt(ids[order[hi - 1]!]!, d);
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let lt = lo;
+    let gt = hi - 1;
+    let i = lo;
+    while (i <= gt) {
+      const unit = codeAt(ids[order[i]!]!, d);
+      if (unit < pivot) {
+        const t = order[lt]!;
+        order[lt++] = order[i]!;
+        order[i++] = t;
+      } else if (unit > pivot) {
+        const t = order[gt]!;
+        order[gt--] = order[i]!;
+        order[i] = t;
+      } else {
+        i++;
+      }
+    }
+    // Equal code unit: the next one decides (-1 = all these strings ended, so they are equal).
+    if (pivot >= 0) radixSort(ids, order, lt, gt + 1, d + 1);
+    // Recurse into the smaller side and loop on the larger, so the stack stays shallow.
+    if (lt - lo < hi - gt - 1) {
+      radixSort(ids, order, lo, lt, d);
+      lo = gt + 1;
+    } else {
+      radixSort(ids, order, gt + 1, hi, d);
+      hi = lt;
+    }
+  }
+}
+
+/**
  * Accumulates points per customer per month. `add` with 0 points still makes the customer (and the
  * month) appear. Facts can arrive in any order; the built report is the same.
  */
@@ -86,7 +205,8 @@ export class ReportBuilder {
     for (let m = from; m <= to; m++) months.push(monthKeyFromNumber(m));
     const monthTotals = new Array<number>(months.length).fill(0);
 
-    const ids = [...this.customers.keys()].sort(compareCodeUnits);
+    const unsorted = [...this.customers.keys()];
+    const ids = Array.from(codeUnitOrder(unsorted), (i) => unsorted[i]!);
     const customers: ReportCustomer[] = [];
     for (const customerId of ids) {
       const byMonth = this.customers.get(customerId)!;

@@ -2,7 +2,7 @@
 // the real CLI run N times as child processes, median/min/max wall time and peak RSS, pass/fail
 // against the targets (median ≤ 800 ms, peak RSS ≤ 150 MB). `npm run bench:report` builds first.
 //
-//   node scripts/bench-report.mjs [--runs 7] [--rows 1000000] [--timezone America/New_York]
+//   node scripts/bench-report.mjs [--runs 7] [--rows 1000000] [--customers 20000] [--timezone America/New_York]
 //
 // The file is generated once and cached in bench-data/ (git-ignored). While generating it, the
 // expected grand total of points is computed independently (reference program, integer cents), and
@@ -35,6 +35,9 @@ function option(name, fallback) {
 }
 const runs = Number(option('runs', '7'));
 const rows = Number(option('rows', '1000000'));
+/** Distinct customer ids drawn from (C00001 …); the ids are zero-padded to at least 5 digits. */
+const customers = Number(option('customers', '20000'));
+if (!Number.isSafeInteger(customers) || customers < 1) throw new Error('--customers must be ≥ 1');
 const timezones = process.argv.includes('--timezone')
   ? [option('timezone', 'UTC')]
   : ['UTC', 'America/New_York'];
@@ -63,7 +66,8 @@ function referencePoints(cents) {
 
 const pad = (n, width) => String(n).padStart(width, '0');
 
-function generate(path, count) {
+function generate(path, count, customerCount) {
+  const width = Math.max(5, String(customerCount).length);
   const random = prng(20260101);
   const tmp = `${path}.tmp`;
   const fd = openSync(tmp, 'w');
@@ -74,7 +78,7 @@ function generate(path, count) {
   const start = Date.UTC(2026, 0, 1);
   const span = Date.UTC(2026, 3, 1) - start;
   for (let i = 1; i <= count; i++) {
-    const customer = `C${pad(1 + Math.floor(random() * 20000), 5)}`;
+    const customer = `C${pad(1 + Math.floor(random() * customerCount), width)}`;
     const t = start + Math.floor(random() * span);
     const cents = Math.floor(random() * 50001); // 0.00 – 500.00
     const amount = `${Math.floor(cents / 100)}.${pad(cents % 100, 2)}`;
@@ -166,20 +170,22 @@ const median = (xs) => {
 
 const dir = join(root, 'bench-data');
 mkdirSync(dir, { recursive: true });
-const file = join(dir, `transactions-${rows}-v${GENERATOR_VERSION}.csv`);
+// The default 20,000 customers keep the original name, so existing cached files stay valid.
+const customersTag = customers === 20000 ? '' : `-c${customers}`;
+const file = join(dir, `transactions-${rows}${customersTag}-v${GENERATOR_VERSION}.csv`);
 const expectedFile = `${file}.expected.json`;
 const stale =
   !existsSync(expectedFile) ||
   JSON.parse(readFileSync(expectedFile, 'utf8')).version !== EXPECTED_VERSION;
 if (!existsSync(file) || stale) {
   process.stdout.write(`generating ${file} …\n`);
-  const expected = generate(file, rows);
+  const expected = generate(file, rows, customers);
   writeFileSync(expectedFile, JSON.stringify(expected));
 }
 const expected = JSON.parse(readFileSync(expectedFile, 'utf8'));
 const { size } = statSync(file);
 process.stdout.write(
-  `input: ${rows.toLocaleString('en-US')} rows, ${(size / 1e6).toFixed(1)} MB; ${runs} runs (+1 warm-up); ` +
+  `input: ${rows.toLocaleString('en-US')} rows, ${customers.toLocaleString('en-US')} customers drawn, ${(size / 1e6).toFixed(1)} MB; ${runs} runs (+1 warm-up); ` +
     `peak RSS via ${hasGnuTime ? '/usr/bin/time -v' : 'process.resourceUsage()'}; node ${process.version}; ` +
     `${availableParallelism()} cores, load average ${loadavg()[0].toFixed(2)} (other work skews timings)\n`,
 );
