@@ -143,7 +143,10 @@ describe('customer_first_purchases', () => {
       const cancel = (key: string, delayMs: number) =>
         new Promise((r) => setTimeout(r, delayMs)).then(() =>
           pg.db.transaction(async (tx) => {
-            await tx.update(orders).set({ cancelledAt: at(10) }).where(byKey(key));
+            await tx
+              .update(orders)
+              .set({ cancelledAt: at(10) })
+              .where(byKey(key));
             await tx.execute(sql`SELECT pg_sleep(0.05)`);
           }),
         );
