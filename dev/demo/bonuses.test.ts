@@ -55,8 +55,8 @@ describe('demo bonuses', () => {
       birthdayPoints: 0,
       newsletterPoints: 0,
     });
-    expect(bonusesLine(summary)).toBe(
-      'bonuses: birthdays for 1001, 1002, 1003; 200 birthday and 50 newsletter points posted now',
+    expect(bonusesLine(summary, new Map([['1002', 'Ada Lovelace']]))).toBe(
+      "Bonuses: birthdays given to 1001, Ada Lovelace, 1003 (this month's awarded at once); 200 birthday and 50 newsletter points posted now.",
     );
   });
 });

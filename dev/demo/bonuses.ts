@@ -12,7 +12,7 @@
  * Everything is keyed as in production (birthday once per local year, newsletter once ever), so a
  * re-run adds nothing.
  */
-import { bonusProgramAt, publishBonusProgram } from '../../app/models/bonus-programs.server';
+import { listBonusPrograms, publishBonusProgram } from '../../app/models/bonus-programs.server';
 import { awardNewsletterBonus, giveBirthday, localDayOf } from '../../app/models/bonuses.server';
 import { listMembers } from '../../app/models/members.server';
 import type { Shop } from '../../app/models/shops.server';
@@ -35,7 +35,7 @@ export async function ensureDemoBonusProgram(
   shopId: number,
   from: Date,
 ): Promise<void> {
-  if (await bonusProgramAt(db, shopId, new Date(8.64e15))) return;
+  if ((await listBonusPrograms(db, shopId)).length > 0) return;
   await publishBonusProgram(db, shopId, DEMO_BONUS_PROGRAM, from);
 }
 
@@ -81,8 +81,12 @@ export async function demoBonuses(
   return { members: members.map((m) => m.externalId), birthdayPoints, newsletterPoints };
 }
 
-/** The demo's summary line. */
-export function bonusesLine(summary: DemoBonusSummary | undefined): string {
-  if (!summary) return 'bonuses: too few members for the demo birthdays';
-  return `bonuses: birthdays for ${summary.members.join(', ')}; ${summary.birthdayPoints} birthday and ${summary.newsletterPoints} newsletter points posted now`;
+/** The demo's summary line; `names` gives members' names by Shopify id where known. */
+export function bonusesLine(
+  summary: DemoBonusSummary | undefined,
+  names: ReadonlyMap<string, string> = new Map(),
+): string {
+  if (!summary) return 'Bonuses: too few members for the demo birthdays.';
+  const who = summary.members.map((id) => names.get(id) || id);
+  return `Bonuses: birthdays given to ${who.join(', ')} (this month's awarded at once); ${summary.birthdayPoints} birthday and ${summary.newsletterPoints} newsletter points posted now.`;
 }

@@ -59,6 +59,12 @@ import { demoRedemption, seedRewardCatalog, topMember } from './rewards';
 import { ensureDemoProgramHistory } from './program';
 import { demoReferrals } from './referral-check';
 import { demoAdjustment } from './adjustments';
+import { bonusesLine, demoBonuses, ensureDemoBonusProgram } from './bonuses';
+import { campaignBpsByOrder, demoCampaigns, DEMO_CAMPAIGN_NAME } from './campaigns';
+import { demoLifecycle, ensureDemoExpiryPolicy } from './lifecycle';
+import { startMailSink } from '../mail-sink';
+import { createLifecycleQueue } from '../../workers/handlers/lifecycle';
+import { redisOptions } from '../../workers/queue.server';
 import { ensureDemoReferralProgram, referralCast, referralFriendDeliveries } from './referrals';
 import { ensureRedis } from './redis';
 import { chunksByMonth, ReplayError, replayDeliveries } from './replay';
@@ -245,6 +251,10 @@ async function main(): Promise<void> {
     ],
   );
 
+  // Expiry reminders by email go to a local SMTP server that keeps them in memory (dev/mail-sink.ts).
+  const mailSink = await startMailSink();
+  stopLater('the mail sink', () => mailSink.close());
+
   // The environment the app reads, before its build is imported (env.server.ts parses it once).
   const queuePrefix = process.env.QUEUE_PREFIX || 'laurel-demo';
   const logFile = config.LOG_FILE ?? join(dataDir, 'demo.log');
@@ -266,6 +276,8 @@ async function main(): Promise<void> {
     PORT: String(port),
     RECONCILE_EVERY_MS: process.env.RECONCILE_EVERY_MS || '5000',
     RECONCILE_AFTER_MS: process.env.RECONCILE_AFTER_MS || '15000',
+    SMTP_URL: mailSink.url,
+    REMINDER_FROM: 'rewards@laurel-demo.example',
   });
 
   let handle: DatabaseHandle;
@@ -307,6 +319,11 @@ async function main(): Promise<void> {
   await seedRewardCatalog(db, shop.id);
   // Referrals from the history's start: the friends' orders come after the replay, with codes.
   await ensureDemoReferralProgram(db, shop.id, source.from);
+  // A double-points weekend in the history (its orders earn ×2), the bonuses, and an expiry policy
+  // short enough for three months of history to show lots expiring (dev/demo/lifecycle.ts).
+  const campaign = await demoCampaigns(db, shop, source.from);
+  await ensureDemoBonusProgram(db, shop.id, source.from);
+  await ensureDemoExpiryPolicy(db, shop.id, source.from);
   await new ProcessSessionStorage({ database: async () => db, cacheTtlMs: 0 }).storeSession(
     new Session({
       id: `offline_${state.shop}`,
@@ -449,6 +466,20 @@ async function main(): Promise<void> {
     }));
   // Before the figures are counted and printed: the admin and the storefront show it too.
   const adjusted = await demoAdjustment({ db, shop, names, adminUrl: `${appUrl}/dev/admin` });
+  const bonuses = await demoBonuses(db, shop, new Date());
+  const lifecycleQueue = createLifecycleQueue(
+    { redisUrl: redis.url, prefix: queuePrefix },
+    redisOptions(redis.url),
+  );
+  stopLater('the lifecycle queue', () => lifecycleQueue.close());
+  const lifecycle = await demoLifecycle({
+    db,
+    shop,
+    queue: lifecycleQueue,
+    now: new Date(),
+    mails: () => mailSink.messages().length,
+    timeoutMs: STALL_MS,
+  });
   const entriesAfter = await countEntries(db, shop.id);
   say(
     `Replayed ${fmt(deliveries.length)} webhooks in ${seconds(replayMs)}: ${fmt(known.size)} deliveries already received, ${fmt(entriesAfter - entriesBefore)} new entries.`,
@@ -480,10 +511,13 @@ async function main(): Promise<void> {
   const report = await earnedReport(db, shop.id);
   // Which tier each award was posted under is the ledger's to say (dev/demo/tiers.ts).
   const multipliers = await awardMultipliers(db, shop.id);
+  // The weekend doubles its orders on top of the tier multiplier (the campaign multiplies it).
+  const doubled = campaignBpsByOrder([...deliveries, ...referrals.deliveries], campaign);
   const expected = expectedReport(
     expectedResults([...deliveries, ...referrals.deliveries], {
       timezone: TIMEZONE,
-      awardMultiplierBps: (orderId) => multipliers.byOrder.get(orderId) ?? 10_000,
+      awardMultiplierBps: (orderId) =>
+        ((multipliers.byOrder.get(orderId) ?? 10_000) * (doubled.get(orderId) ?? 10_000)) / 10_000,
     }),
   );
   say();
@@ -534,6 +568,12 @@ async function main(): Promise<void> {
   if (!early.ok) healthy = false;
   say(adjusted.line);
   if (!adjusted.ok) healthy = false;
+  say(
+    `Campaign: ${DEMO_CAMPAIGN_NAME}, ${localTimeText(campaign.startsAt.getTime(), TIMEZONE).slice(0, 16).replace('T', ' ')} to ${localTimeText(campaign.endsAt.getTime(), TIMEZONE).slice(0, 16).replace('T', ' ')} (${TIMEZONE}): ${fmt(doubled.size)} orders earned ×2 on top of their tier.`,
+  );
+  say(bonusesLine(bonuses, names));
+  say(lifecycle.line);
+  if (!lifecycle.ok) healthy = false;
   if (!storefront.settled) {
     say(
       `Warning: the storefront sync did not settle within ${seconds(STALL_MS)}; see ${shortPath(logFile)}.`,
@@ -546,6 +586,9 @@ async function main(): Promise<void> {
   say(`  Redemptions:            ${appUrl}/dev/admin?path=/app/redemptions`);
   say(`  Tiers:                  ${appUrl}/dev/admin?path=/app/tiers`);
   say(`  Early access:           ${appUrl}/dev/admin?path=/app/early-access`);
+  say(`  Campaigns:              ${appUrl}/dev/admin?path=/app/campaigns`);
+  say(`  Bonuses:                ${appUrl}/dev/admin?path=/app/bonuses`);
+  say(`  Expiry:                 ${appUrl}/dev/admin?path=/app/expiry`);
   // From the history's first day: the friends' orders are dated in its last days.
   const referralsPath = `/app/referrals?from=${localTimeText(source.from.getTime(), TIMEZONE).slice(0, 10)}`;
   say(`  Referrals:              ${appUrl}/dev/admin?path=${encodeURIComponent(referralsPath)}`);

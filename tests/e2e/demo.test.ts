@@ -18,6 +18,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adjustmentKey } from '../../loyalty/adjustment';
 import { DEMO_ADJUSTMENT } from '../../dev/demo/adjustments';
+import { DEMO_BONUS_PROGRAM } from '../../dev/demo/bonuses';
+import { campaignBpsByOrder, DEMO_CAMPAIGN_NAME } from '../../dev/demo/campaigns';
+import { DEMO_EXPIRY_SETTINGS } from '../../dev/demo/lifecycle';
+import { campaigns, customers, ledgerEntries } from '../../db/schema';
+import { and, eq, inArray } from 'drizzle-orm';
 import { findEntryByKey } from '../../app/models/ledger.server';
 import { getCustomer } from '../../app/models/customers.server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +95,17 @@ async function expectation() {
   let referrals;
   let referralPoints;
   let adjusted: string;
+  let campaign: { startsAt: Date; endsAt: Date } | undefined;
+  /** The demo's bonus and expiry entries, as the ledger holds them (checked below). */
+  let lifecycleEntries: {
+    customer: string;
+    source: string;
+    points: number;
+    occurredAt: Date;
+    inputs: Record<string, unknown>;
+  }[];
+  /** Each member's entries by id: what an expiry entry's lots are looked up in. */
+  let entryById: Map<number, { customer: string; points: number; occurredAt: Date }>;
   try {
     const shop = await getShopByDomain(handle.db, state.shop);
     multipliers = await awardMultipliers(handle.db, shop!.id);
@@ -112,13 +128,47 @@ async function expectation() {
       inputs: { reason: DEMO_ADJUSTMENT.reason },
     });
     adjusted = (await getCustomer(handle.db, shop!.id, entry!.customerId))!.externalId;
+    [campaign] = await handle.db
+      .select({ startsAt: campaigns.startsAt, endsAt: campaigns.endsAt })
+      .from(campaigns)
+      .where(and(eq(campaigns.shopId, shop!.id), eq(campaigns.name, DEMO_CAMPAIGN_NAME)));
+    const rows = await handle.db
+      .select({
+        id: ledgerEntries.id,
+        customer: customers.externalId,
+        source: ledgerEntries.source,
+        points: ledgerEntries.points,
+        occurredAt: ledgerEntries.occurredAt,
+        inputs: ledgerEntries.inputs,
+      })
+      .from(ledgerEntries)
+      .innerJoin(customers, eq(customers.id, ledgerEntries.customerId))
+      .where(
+        and(
+          eq(ledgerEntries.shopId, shop!.id),
+          inArray(ledgerEntries.source, ['bonus', 'expiry', 'order', 'referral', 'adjustment']),
+        ),
+      );
+    entryById = new Map(rows.map((r) => [r.id, r]));
+    lifecycleEntries = rows
+      .map((r) => ({ ...r, inputs: (r.inputs ?? {}) as Record<string, unknown> }))
+      .filter(
+        (r) =>
+          r.source === 'expiry' ||
+          (r.source === 'bonus' && ['birthday', 'newsletter'].includes(String(r.inputs.rule))),
+      );
   } finally {
     await handle.close();
   }
   expect(multipliers.problems).toEqual([]);
+  // The demo's double-points weekend doubles its orders on top of the tier multiplier.
+  expect(campaign).toBeDefined();
+  const doubled = campaignBpsByOrder([...history.deliveries, ...referrals.deliveries], campaign!);
+  expect(doubled.size).toBeGreaterThan(0);
   const results = expectedResults([...history.deliveries, ...referrals.deliveries], {
     timezone: TIMEZONE,
-    awardMultiplierBps: (orderId) => multipliers.byOrder.get(orderId) ?? 10_000,
+    awardMultiplierBps: (orderId) =>
+      ((multipliers.byOrder.get(orderId) ?? 10_000) * (doubled.get(orderId) ?? 10_000)) / 10_000,
   });
   const report = expectedReport(results);
   // Referral rewards are points too (not purchase points: the report leaves them out).
@@ -133,6 +183,35 @@ async function expectation() {
   const cost = (demoCatalog()[0] as { pointsCost: number }).pointsCost;
   balances.set(redeemer.externalId, redeemer.lifetimeEarned - cost);
   balances.set(adjusted!, (balances.get(adjusted!) ?? 0) + DEMO_ADJUSTMENT.points);
+  // Birthdays and the newsletter at the demo's settings; lots expired two months after they were
+  // earned, each expiry naming lots of its own member, old enough, and taking no more than they
+  // held.
+  const months = DEMO_EXPIRY_SETTINGS.policy.months;
+  let expiries = 0;
+  for (const e of lifecycleEntries!) {
+    if (e.source === 'bonus') {
+      expect(e.points).toBe(
+        e.inputs.rule === 'birthday'
+          ? DEMO_BONUS_PROGRAM.birthdayPoints
+          : DEMO_BONUS_PROGRAM.newsletterPoints,
+      );
+    } else {
+      expiries++;
+      const lots = e.inputs.lots as { entryId: number; points: number }[];
+      expect(lots.length).toBeGreaterThan(0);
+      expect(-e.points).toBe(lots.reduce((sum, lot) => sum + lot.points, 0));
+      for (const lot of lots) {
+        const earned = entryById!.get(lot.entryId)!;
+        expect(earned.customer).toBe(e.customer);
+        expect(lot.points).toBeLessThanOrEqual(earned.points);
+        const due = new Date(earned.occurredAt);
+        due.setUTCMonth(due.getUTCMonth() + months);
+        expect(e.occurredAt.getTime()).toBeGreaterThan(due.getTime() - 2 * 86_400_000);
+      }
+    }
+    balances.set(e.customer, (balances.get(e.customer) ?? 0) + e.points);
+  }
+  expect(expiries).toBeGreaterThan(0);
   return {
     state,
     deliveries: history.deliveries.length,
