@@ -6,6 +6,7 @@
 import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.server';
 import { customerDataRequests, orders } from '../../db/schema';
+import { getBirthday } from './birthdays.server';
 import {
   type Customer,
   findCustomersBySubject,
@@ -121,6 +122,7 @@ export function redactedExport(exported: CustomerDataExport, at: Date): Customer
       firstName: null,
       lastName: null,
       birthday: null,
+      birthMonthDay: null,
       redactedAt: c.redactedAt ?? at.toISOString(),
     })),
     orders: exported.orders.map((o) => ({ ...o, email: null })),
@@ -193,6 +195,8 @@ export interface CustomerDataExport {
     firstName: string | null;
     lastName: string | null;
     birthday: string | null;
+    /** The birthday given for the birthday bonus (month and day only; docs/bonuses.md). */
+    birthMonthDay: { month: number; day: number; source: string; setAt: string } | null;
     enrolledAt: string;
     redactedAt: string | null;
     balance: number;
@@ -246,12 +250,19 @@ export async function recordDataRequest(
   for (const customer of found) {
     const balance = await balanceOf(tx, shop.id, customer.id);
     const entries = await entriesFor(tx, shop.id, customer.id);
+    const birthMonthDay = await getBirthday(tx, shop.id, customer.id);
     exported.customers.push({
       externalId: customer.externalId,
       email: customer.email,
       firstName: customer.firstName,
       lastName: customer.lastName,
       birthday: customer.birthday,
+      birthMonthDay: birthMonthDay && {
+        month: birthMonthDay.month,
+        day: birthMonthDay.day,
+        source: birthMonthDay.source,
+        setAt: birthMonthDay.setAt.toISOString(),
+      },
       enrolledAt: customer.enrolledAt.toISOString(),
       redactedAt: iso(customer.redactedAt),
       balance: balance.balance,

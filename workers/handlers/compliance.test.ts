@@ -108,6 +108,8 @@ describe('customers/redact', () => {
     });
     const order = order120(customer);
     await deliver(shop, 'orders/paid', order);
+    // The customer's facts.birth_date gave the birthday bonus its month and day: exported, then
+    // scrubbed.
     const request = await deliver(
       shop,
       'customers/data_request',
@@ -119,6 +121,13 @@ describe('customers/redact', () => {
       }),
     );
     expect(request.outcome).toMatchObject({ summary: { created: true, customers: 1, orders: 1 } });
+    const [exported] = await handle.db
+      .select()
+      .from(customerDataRequests)
+      .where(eq(customerDataRequests.shopId, shop.id));
+    expect(exported?.export).toMatchObject({
+      customers: [{ birthMonthDay: { month: 12, day: 10, source: 'metafield' } }],
+    });
     // A customers/update that failed for good: a dead letter holding the subject's body.
     const deadId = await record(
       shop,
@@ -152,7 +161,14 @@ describe('customers/redact', () => {
       .where(eq(customerDataRequests.shopId, shop.id));
     expect(stored?.export).toMatchObject({
       customers: [
-        { externalId: String(customer), email: null, firstName: null, balance: 90, lastName: null },
+        {
+          externalId: String(customer),
+          email: null,
+          firstName: null,
+          balance: 90,
+          lastName: null,
+          birthMonthDay: null,
+        },
       ],
       orders: [{ shopifyOrderId: String(order.id), email: null, earnAmountMinor: 12_000 }],
     });
