@@ -6,28 +6,20 @@
  * without a token.
  */
 import { randomUUID } from 'node:crypto';
-import { decode } from 'turbo-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintSessionToken } from '../../app/dev-access.server';
 import { listBonusPrograms, publishBonusProgram } from '../../app/models/bonus-programs.server';
 import { claimSocialFollow } from '../../app/models/bonuses.server';
 import { ensureCustomer } from '../../app/models/customers.server';
 import { publishProgram } from '../../app/models/programs.server';
 import { ensureShop, type Shop } from '../../app/models/shops.server';
 import { referenceProgram } from '../../loyalty/program';
-import {
-  APP_TEST_ENV,
-  ensureAppBuilt,
-  startAppProcess,
-  type AppProcess,
-} from '../helpers/app-server';
+import { ensureAppBuilt, startAppProcess, type AppProcess } from '../helpers/app-server';
+import { ADMIN_BROWSER, adminHeaders, adminLoader, adminSubmit } from '../helpers/admin-requests';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { storeOfflineSession } from '../helpers/sessions';
 
 const SHOP = 'laurel-bonuses.myshopify.com';
 const OTHER_SHOP = 'laurel-bonuses-other.myshopify.com';
-const BROWSER =
-  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
 const ROUTE = 'routes/app.bonuses';
 
 let db: TestDatabase;
@@ -73,49 +65,15 @@ afterAll(async () => {
   await db?.close();
 });
 
-function bearer(shopDomain = SHOP): Record<string, string> {
-  const { token } = mintSessionToken({
-    shop: shopDomain,
-    apiKey: APP_TEST_ENV.SHOPIFY_API_KEY!,
-    apiSecret: APP_TEST_ENV.SHOPIFY_API_SECRET!,
-  });
-  return { Authorization: `Bearer ${token}`, 'User-Agent': BROWSER };
-}
-
-async function decoded(response: Response): Promise<{ status: number; body: unknown }> {
-  if (!response.headers.get('Content-Type')?.includes('text/x-script')) {
-    return { status: response.status, body: await response.text() };
-  }
-  const stream = await decode(response.body!, {
-    plugins: [
-      (type: string, ...rest: unknown[]) => {
-        if (type === 'ErrorResponse') {
-          const [data, status] = rest as [unknown, number];
-          return { value: { errorResponse: { status, data } } };
-        }
-        return undefined;
-      },
-    ],
-  });
-  await stream.done;
-  return { status: response.status, body: stream.value };
-}
+const bearer = (shopDomain = SHOP) => adminHeaders(shopDomain);
 
 async function loaderData(shopDomain = SHOP, headers = bearer(shopDomain)) {
-  const url = new URL('/app/bonuses.data', app.url);
-  url.searchParams.set('_routes', ROUTE);
-  const { status, body } = await decoded(await fetch(url, { headers }));
-  const entry = (body as Record<string, { data?: unknown }>)[ROUTE];
-  return { status, data: entry?.data as Record<string, unknown> };
+  const { status, data } = await adminLoader(app.url, '/app/bonuses', ROUTE, headers);
+  return { status, data };
 }
 
 async function submit(fields: Record<string, string>, shopDomain = SHOP) {
-  const response = await fetch(new URL('/app/bonuses.data', app.url), {
-    method: 'POST',
-    headers: { ...bearer(shopDomain), 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(fields),
-  });
-  const { status, body } = await decoded(response);
+  const { status, body } = await adminSubmit(app.url, '/app/bonuses', fields, bearer(shopDomain));
   return { status, data: (body as { data?: Record<string, unknown> }).data ?? {} };
 }
 
@@ -190,7 +148,7 @@ describe('admin: bonuses', () => {
       method: 'POST',
       headers: {
         Authorization: 'Bearer not-a-token',
-        'User-Agent': BROWSER,
+        'User-Agent': ADMIN_BROWSER,
         'Content-Type': 'application/x-www-form-urlencoded',
       },
       body: new URLSearchParams({ intent: 'save', birthdayPoints: '1' }),

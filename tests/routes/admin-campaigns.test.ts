@@ -7,21 +7,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { decode } from 'turbo-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintSessionToken } from '../../app/dev-access.server';
 import { insertCampaign, listCampaigns } from '../../app/models/campaigns.server';
 import { ensureShop, type Shop } from '../../app/models/shops.server';
 import { parseCampaign } from '../../loyalty/campaigns';
 import { localTimeText } from '../../loyalty/early-access';
 import { METAFIELD_QUEUE } from '../../workers/jobs';
 import { failFastOptions } from '../../workers/queue.server';
-import {
-  APP_TEST_ENV,
-  ensureAppBuilt,
-  startAppProcess,
-  type AppProcess,
-} from '../helpers/app-server';
+import { ensureAppBuilt, startAppProcess, type AppProcess } from '../helpers/app-server';
+import { ADMIN_BROWSER, adminHeaders, adminLoader, adminSubmit } from '../helpers/admin-requests';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { obliterateWorkerQueues, TEST_REDIS_URL } from '../helpers/pipeline';
 import { storeOfflineSession } from '../helpers/sessions';
@@ -29,8 +23,6 @@ import { storeOfflineSession } from '../helpers/sessions';
 const SHOP = 'laurel-campaigns.myshopify.com';
 const OTHER_SHOP = 'laurel-campaigns-other.myshopify.com';
 const PREFIX = `test-${randomUUID()}`;
-const BROWSER =
-  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
 const ROUTE = 'routes/app.campaigns';
 const NY = 'America/New_York';
 const DAY = 86_400_000;
@@ -84,53 +76,20 @@ afterAll(async () => {
   await db?.close();
 });
 
-function bearer(shopDomain = SHOP): Record<string, string> {
-  const { token } = mintSessionToken({
-    shop: shopDomain,
-    apiKey: APP_TEST_ENV.SHOPIFY_API_KEY!,
-    apiSecret: APP_TEST_ENV.SHOPIFY_API_SECRET!,
-  });
-  return { Authorization: `Bearer ${token}`, 'User-Agent': BROWSER };
-}
-
-/** A single-fetch answer decoded as @remix-run/react decodes it. */
-async function decoded(response: Response): Promise<{ status: number; body: unknown }> {
-  if (!response.headers.get('Content-Type')?.includes('text/x-script')) {
-    return { status: response.status, body: await response.text() };
-  }
-  const stream = await decode(response.body!, {
-    plugins: [
-      (type: string, ...rest: unknown[]) => {
-        if (type === 'ErrorResponse') {
-          const [data, status] = rest as [unknown, number];
-          return { value: { errorResponse: { status, data } } };
-        }
-        if (type === 'SingleFetchRedirect') return { value: { redirect: rest[0] } };
-        if (type === 'SanitizedError') return { value: { error: rest[1] } };
-        return undefined;
-      },
-    ],
-  });
-  await stream.done;
-  return { status: response.status, body: stream.value };
-}
+const bearer = (shopDomain = SHOP) => adminHeaders(shopDomain);
 
 async function loaderData(shopDomain = SHOP) {
-  const url = new URL('/app/campaigns.data', app.url);
-  url.searchParams.set('_routes', ROUTE);
-  const response = await fetch(url, { headers: bearer(shopDomain) });
-  const { status, body } = await decoded(response);
-  const entry = (body as Record<string, { data?: unknown }>)[ROUTE];
-  return { status, data: entry?.data as Record<string, unknown> & { active: unknown[] } };
+  const { status, data } = await adminLoader<Record<string, unknown> & { active: unknown[] }>(
+    app.url,
+    '/app/campaigns',
+    ROUTE,
+    bearer(shopDomain),
+  );
+  return { status, data };
 }
 
 async function submit(fields: Record<string, string>, shopDomain = SHOP) {
-  const response = await fetch(new URL('/app/campaigns.data', app.url), {
-    method: 'POST',
-    headers: { ...bearer(shopDomain), 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(fields),
-  });
-  const { status, body } = await decoded(response);
+  const { status, body } = await adminSubmit(app.url, '/app/campaigns', fields, bearer(shopDomain));
   return { status, data: (body as { data?: Record<string, unknown> }).data ?? {} };
 }
 
@@ -225,7 +184,7 @@ describe('admin: campaigns', () => {
 
   it('refuses a request without a valid session token', async () => {
     const response = await fetch(new URL('/app/campaigns.data', app.url), {
-      headers: { Authorization: 'Bearer not-a-token', 'User-Agent': BROWSER },
+      headers: { Authorization: 'Bearer not-a-token', 'User-Agent': ADMIN_BROWSER },
     });
     expect(response.status).toBe(401);
   });

@@ -6,20 +6,14 @@
  * another shop's session sees none of it). Decoded as the browser decodes single-fetch answers.
  */
 import { randomUUID } from 'node:crypto';
-import { decode } from 'turbo-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintSessionToken } from '../../app/dev-access.server';
 import { ensureCustomer } from '../../app/models/customers.server';
 import { listExpiryPolicies } from '../../app/models/expiry-policies.server';
 import { post } from '../../app/models/ledger.server';
 import { ensureShop, type Shop } from '../../app/models/shops.server';
 import { addZonedMonths } from '../../loyalty/time';
-import {
-  APP_TEST_ENV,
-  ensureAppBuilt,
-  startAppProcess,
-  type AppProcess,
-} from '../helpers/app-server';
+import { ensureAppBuilt, startAppProcess, type AppProcess } from '../helpers/app-server';
+import { adminHeaders, adminLoader, adminSubmit } from '../helpers/admin-requests';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { obliterateWorkerQueues, TEST_REDIS_URL } from '../helpers/pipeline';
 import { storeOfflineSession } from '../helpers/sessions';
@@ -27,8 +21,6 @@ import { storeOfflineSession } from '../helpers/sessions';
 const SHOP = 'laurel-expiry.myshopify.com';
 const OTHER_SHOP = 'laurel-expiry-other.myshopify.com';
 const PREFIX = `test-${randomUUID()}`;
-const BROWSER =
-  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
 
 let db: TestDatabase;
 let app: AppProcess;
@@ -70,63 +62,15 @@ afterAll(async () => {
 
 // ---------------------------------------------------------------------------------------------
 
-function bearer(shopDomain = SHOP): Record<string, string> {
-  const { token } = mintSessionToken({
-    shop: shopDomain,
-    apiKey: APP_TEST_ENV.SHOPIFY_API_KEY!,
-    apiSecret: APP_TEST_ENV.SHOPIFY_API_SECRET!,
-  });
-  return { Authorization: `Bearer ${token}`, 'User-Agent': BROWSER };
-}
-
-interface Decoded {
-  status: number;
-  body: unknown;
-}
-
-/** A single-fetch answer decoded as @remix-run/react decodes it (errors and redirects marked). */
-async function decoded(response: Response): Promise<Decoded> {
-  if (!response.headers.get('Content-Type')?.includes('text/x-script')) {
-    return { status: response.status, body: await response.text() };
-  }
-  const stream = await decode(response.body!, {
-    plugins: [
-      (type: string, ...rest: unknown[]) => {
-        if (type === 'ErrorResponse') {
-          const [data, status] = rest as [unknown, number];
-          return { value: { errorResponse: { status, data } } };
-        }
-        if (type === 'SingleFetchRedirect') return { value: { redirect: rest[0] } };
-        if (type === 'SanitizedError') return { value: { error: rest[1] } };
-        return undefined;
-      },
-    ],
-  });
-  await stream.done;
-  return { status: response.status, body: stream.value };
-}
+const bearer = (shopDomain = SHOP) => adminHeaders(shopDomain);
 
 /** The loader data of `routeId` for a GET of `path` (what client-side navigation fetches). */
-async function loaderData(path: string, routeId: string, shopDomain = SHOP) {
-  const url = new URL(path, app.url);
-  url.pathname = `${url.pathname}.data`;
-  url.searchParams.set('_routes', routeId);
-  const response = await fetch(url, { headers: bearer(shopDomain) });
-  const { status, body } = await decoded(response);
-  const entry = (body as Record<string, { data?: unknown; error?: unknown }>)[routeId];
-  return { status, data: entry?.data as Record<string, unknown>, error: entry?.error };
-}
+const loaderData = (path: string, routeId: string, shopDomain = SHOP) =>
+  adminLoader(app.url, path, routeId, bearer(shopDomain));
 
 /** A form post to `path`'s action, as <Form method="post"> sends it from the embedded admin. */
-async function submit(path: string, fields: Record<string, string>, shopDomain = SHOP) {
-  const response = await fetch(new URL(`${path}.data`, app.url), {
-    method: 'POST',
-    headers: { ...bearer(shopDomain), 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(fields),
-  });
-  const { status, body } = await decoded(response);
-  return { status, body: body as Record<string, unknown> };
-}
+const submit = (path: string, fields: Record<string, string>, shopDomain = SHOP) =>
+  adminSubmit(app.url, path, fields, bearer(shopDomain));
 
 const EXPIRY = 'routes/app.expiry';
 
