@@ -286,7 +286,11 @@ describe('history-import job', () => {
       });
       expect(await rawRow(id)).toMatchObject({ processedRows: 12, content: null });
       expect(await ledgerOf(shop)).toHaveLength(12);
-      expect(await queue.getJob(`import-${id}`)).toBeUndefined(); // removed on completion
+      // Removed on completion, which BullMQ records just after the handler has committed 'done'.
+      await vi.waitFor(async () => expect(await queue.getJob(`import-${id}`)).toBeUndefined(), {
+        timeout: 5_000,
+        interval: 50,
+      });
     } finally {
       await runtime.close();
       await queue.close();
