@@ -27,6 +27,8 @@ import {
   staleLotMembers,
 } from './models/expiry.server';
 import type { Shop } from './models/shops.server';
+import { env } from './env.server';
+import { emailChannelStatus } from './notify/email.server';
 
 /** The form as typed (all text, so what was typed comes back with the errors). */
 export interface ExpiryFormValues {
@@ -256,5 +258,7 @@ export async function expiryPage(db: Executor, shop: Shop, now: Date = new Date(
       }))
       .reverse(),
     forecast,
+    // Whether email can go out from this installation: the form says so beside the checkbox.
+    emailChannel: emailChannelStatus(env()),
   };
 }

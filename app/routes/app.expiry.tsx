@@ -31,6 +31,7 @@ import {
   type ExpiryFormValues,
 } from '../admin-expiry.server';
 import { adminErrorBoundary } from '../admin-error-boundary';
+import type { EmailChannelStatus } from '../notify/email.server';
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { db, shop } = await adminShop(request);
@@ -93,6 +94,7 @@ export default function Expiry() {
               initial={result && !result.ok ? result.values : loaded.values}
               errors={result && !result.ok ? result.errors : {}}
               timezone={loaded.timezone}
+              emailChannel={loaded.emailChannel}
             />
             <Card>
               <BlockStack gap="300">
@@ -147,9 +149,11 @@ function SettingsForm({
   initial,
   errors,
   timezone,
+  emailChannel,
 }: {
   initial: ExpiryFormValues;
   errors: Record<string, string>;
+  emailChannel: EmailChannelStatus;
   timezone: string;
 }) {
   const [values, setValues] = useState(initial);
@@ -206,6 +210,11 @@ function SettingsForm({
               label="Email the member"
               checked={values.email}
               onChange={(v) => set('email', v)}
+              helpText={
+                emailChannel.available
+                  ? `Sent from ${emailChannel.from}.`
+                  : `${emailChannel.reason} Reminders for this channel wait until it is set.`
+              }
             />
             <Checkbox
               label="Set a customer metafield and tag in Shopify (for Flow and email tools)"

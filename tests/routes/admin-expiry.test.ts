@@ -91,6 +91,11 @@ describe('expiry page', () => {
     expect(before.status).toBe(200);
     expect(before.data.current).toBeNull();
     expect((before.data.forecast as Month[]).every((m) => m.points === 0)).toBe(true);
+    // This server has no SMTP_URL: the page says the email channel is off, and why.
+    expect(before.data.emailChannel).toEqual({
+      available: false,
+      reason: 'Email reminders are off: SMTP_URL is not set for this Laurel installation.',
+    });
 
     const refused = await submit('/app/expiry', { ...valid, months: '0' });
     expect(refused.status).toBe(400);
