@@ -18,7 +18,7 @@ import { ensureShop, type Shop } from '../../app/models/shops.server';
 import * as birthdayRoute from '../../app/routes/proxy.birthday';
 import * as socialRoute from '../../app/routes/proxy.social-follow';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import { proxyRequest, SHOP } from '../helpers/storefront';
+import { OTHER_SHOP, proxyRequest, SHOP } from '../helpers/storefront';
 
 let handle: TestDatabase;
 let shop: Shop;
@@ -201,4 +201,58 @@ it('a redacted customer gives no birthday: 403, and nothing is stored', async ()
   const after = await send(birthdayRoute, '/proxy/birthday', { month, day: 3 }, '8805');
   expect(after).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
   expect(await getBirthday(handle.db, shop.id, customer.id)).toBeNull();
+});
+
+describe('both bonus routes through the proxy helper', () => {
+  const routes: [string, Route, string, unknown][] = [
+    ['birthday', birthdayRoute, '/proxy/birthday', { month: 5, day: 6 }],
+    ['social-follow', socialRoute, '/proxy/social-follow', { network: 'instagram' }],
+  ];
+  const post = (route: Route, request: Request, body: unknown) =>
+    route.action({
+      request: new Request(request.url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
+      params: {},
+      context: {},
+    } as ActionFunctionArgs);
+
+  it.each(routes)(
+    '%s: a stale signature is 401, a repeated customer id 400, another shop’s customer changes nothing here',
+    async (_name, route, path, body) => {
+      const member = '8850';
+      const stale = await post(
+        route,
+        proxyRequest(
+          path,
+          { logged_in_customer_id: member },
+          { timestamp: Date.now() / 1000 - 300 },
+        ),
+        body,
+      );
+      expect(stale.status).toBe(401);
+      const repeated = await post(
+        route,
+        proxyRequest(path, [
+          ['logged_in_customer_id', member],
+          ['logged_in_customer_id', '8851'],
+        ]),
+        body,
+      );
+      expect(repeated.status).toBe(400);
+      const elsewhere = await post(
+        route,
+        proxyRequest(path, { logged_in_customer_id: member }, { shop: OTHER_SHOP }),
+        body,
+      );
+      // Signed for a shop Laurel does not run: refused, whatever customer id it names.
+      expect(elsewhere.status).toBe(404);
+      expect(await elsewhere.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
+      // None of the three touched this shop's member.
+      expect(await findCustomerByExternalId(handle.db, shop.id, member)).toBeUndefined();
+      expect(await bonusKeysOf(member)).toEqual([]);
+    },
+  );
 });
