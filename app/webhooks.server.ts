@@ -13,7 +13,7 @@ import { logger } from './logger.server';
 import { InboxWriter, type Stored } from './inbox-writer.server';
 import { normalizeShopDomain } from './models/shops.server';
 import { parseShopifyEnv } from './env.server';
-import { bodyText, checkWebhook } from './webhook-hmac.server';
+import { bodyText, checkWebhook, DELIVERY_HEADERS, HMAC_HEADER } from './webhook-hmac.server';
 import { enqueueInbox } from '../workers/queue.server';
 import type { WebhookTopic } from './webhook-topics';
 
@@ -23,13 +23,7 @@ export { WEBHOOK_TOPICS, type WebhookTopic } from './webhook-topics';
 export const MAX_WEBHOOK_BODY_BYTES = 1_048_576;
 
 /** Checked by us first, so a 400 names exactly what is missing. */
-const REQUIRED_HEADERS = [
-  'X-Shopify-Hmac-Sha256',
-  'X-Shopify-Topic',
-  'X-Shopify-Shop-Domain',
-  'X-Shopify-API-Version',
-  'X-Shopify-Webhook-Id',
-] as const;
+const REQUIRED_HEADERS = [HMAC_HEADER, ...DELIVERY_HEADERS] as const;
 
 /**
  * How long a delivery may wait on the database — the offline session the library loads and the
