@@ -123,7 +123,7 @@ describe('the campaign form', () => {
       ],
     ]);
     expect(page.upcoming.map((c) => [c.name, c.gives, c.stacking, c.editable, c.endable])).toEqual([
-      ['Double points weekend', '×2 points', 'Multiplies the tier’s', true, true],
+      ['Double points weekend', '×2 points', 'Multiplies the tier multiplier', true, true],
     ]);
     expect(page.calendar).toMatchObject({ month: '2026-12', title: 'December 2026' });
     const days = page.calendar.weeks.flat();

@@ -212,7 +212,7 @@ export interface CampaignRowView {
   gives: string;
   /** "All products", "2 products", "1 collection (48 products)". */
   on: string;
-  /** "Multiplies the tier's", "The better of it and the tier's". */
+  /** "Multiplies the tier multiplier", "The better of it and the tier multiplier". */
   stacking: string;
   /** "Sat, 5 Dec 2026, 00:00 → Mon, 7 Dec 2026, 00:00" (shop clock); "ended early …" when it was. */
   window: string;
@@ -280,8 +280,8 @@ export function campaignRow(row: Campaign, shop: Shop, now: Date): CampaignRowVi
       row.kind === 'bonus'
         ? 'Added after multipliers'
         : row.stacking === 'multiply'
-          ? 'Multiplies the tier’s'
-          : 'The better of it and the tier’s',
+          ? 'Multiplies the tier multiplier'
+          : 'The better of it and the tier multiplier',
     window,
     editable: status === 'upcoming' && row.endedAt === null,
     endable: status !== 'ended',
