@@ -297,6 +297,29 @@ export async function startBareServer(): Promise<ChildHandle & { url: string }> 
   }
 }
 
+/**
+ * scripts/bench-template-webhook.ts as a child (tsx): the template-style webhook handler, ready
+ * when it prints its port.
+ */
+export async function startTemplateServer(
+  env: Record<string, string>,
+): Promise<ChildHandle & { url: string }> {
+  const handle = spawnChild(
+    ['--import', 'tsx', join(ROOT, 'scripts', 'bench-template-webhook.ts')],
+    { NODE_ENV: 'production', ...env },
+  );
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const port = /listening (\d+)/.exec(handle.output())?.[1];
+    if (port) return { ...handle, url: `http://127.0.0.1:${port}` };
+    if (handle.child.exitCode !== null || Date.now() > deadline) {
+      await handle.stop(1_000);
+      throw new Error(`the template-style server did not start:\n${handle.output()}`);
+    }
+    await sleep(50);
+  }
+}
+
 // --- CPU per process -------------------------------------------------------------------------
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
