@@ -176,11 +176,60 @@ describe.each(['postgres', 'pglite'] as const)('InboxWriter on %s', (kind) => {
     expect(rows[0]!.lastError).toMatch(/^the body cannot be stored as jsonb/);
     expect(rows[0]!.lastError).not.toContain('nul');
     // A repeat is a duplicate of that row.
-    expect(await writer.write({ ...bad, payloadText: JSON.stringify(bad.payload) })).toEqual({
+    expect(await writer.write({ ...bad, payloadText: JSON.stringify(bad.payload) })).toMatchObject({
       id: results[2]!.id,
       created: false,
       deadLetter: true,
     });
+  });
+
+  it("hands each commit's new rows to the queue once, without repeats or dead letters", async () => {
+    const calls: { id: number; shopDomain: string; topic: string }[][] = [];
+    const writer = new InboxWriter({
+      database: async () => db.db,
+      maxConcurrent: 1,
+      enqueue: async (rows) => {
+        calls.push(rows);
+        return true;
+      },
+    });
+    const [old] = await Promise.all([writer.write(delivery('old'))]);
+    expect(await old!.enqueued).toBe(true);
+    calls.length = 0;
+
+    const bad = delivery('bad', { note: 'nul \u0000 byte' });
+    // One tick: one batch (jsonb refuses one body, so the batch is stored row by row).
+    const results = await Promise.all([
+      writer.write(delivery('n-1')),
+      writer.write(delivery('old')),
+      writer.write({ ...bad, payloadText: JSON.stringify(bad.payload) }),
+      writer.write(delivery('n-2')),
+    ]);
+    expect(await Promise.all(results.map((r) => r.enqueued))).toEqual([true, false, false, true]);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.map((row) => row.id).sort()).toEqual([results[0]!.id, results[3]!.id].sort());
+    expect(calls[0]!.every((row) => row.topic === 'orders/paid')).toBe(true);
+    expect(calls[0]!.every((row) => row.shopDomain === 'laurel-writer.myshopify.com')).toBe(true);
+
+    // A batch stored in one statement: one call for all its new rows.
+    calls.length = 0;
+    const batch = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => writer.write(delivery(`m-${i}`))),
+    );
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.map((row) => row.id)).toEqual(expect.arrayContaining(batch.map((b) => b.id)));
+  });
+
+  it('answers with the stored row even when the queue refuses, saying it was not enqueued', async () => {
+    const writer = new InboxWriter({
+      database: async () => db.db,
+      enqueue: () => Promise.reject(new Error('Redis is down')),
+    });
+    const stored = await writer.write(delivery('redis-down'));
+    expect(stored.created).toBe(true);
+    expect(await stored.enqueued).toBe(false);
+    const rows = await db.db.select().from(webhookInbox);
+    expect(rows.map((r) => r.webhookId)).toEqual(['redis-down']);
   });
 });
 

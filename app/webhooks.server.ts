@@ -14,7 +14,7 @@ import { InboxWriter, type Stored } from './inbox-writer.server';
 import { normalizeShopDomain } from './models/shops.server';
 import { parseShopifyEnv } from './env.server';
 import { bodyText, checkWebhook, DELIVERY_HEADERS, HMAC_HEADER } from './webhook-hmac.server';
-import { enqueueInbox } from '../workers/queue.server';
+import { enqueueInboxRows } from '../workers/queue.server';
 import type { WebhookTopic } from './webhook-topics';
 
 export { WEBHOOK_TOPICS, type WebhookTopic } from './webhook-topics';
@@ -50,8 +50,14 @@ function within<T>(promise: Promise<T>, deadline: AbortSignal): Promise<T> {
   });
 }
 
-/** Concurrent deliveries share commits (see inbox-writer.server.ts). */
-const inboxWriter = new InboxWriter({ database: async () => (await getDatabase()).db });
+/**
+ * Concurrent deliveries share commits, and each commit's new rows share one job (see
+ * inbox-writer.server.ts).
+ */
+const inboxWriter = new InboxWriter({
+  database: async () => (await getDatabase()).db,
+  enqueue: (rows) => enqueueInboxRows(rows),
+});
 
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };
 
@@ -240,10 +246,9 @@ export async function ingestWebhook(request: Request, topic: WebhookTopic): Prom
       return answer(200, { ok: true, duplicate: !stored.created });
     }
 
-    // Only a new row is enqueued: a repeat's job exists already, or the reconciler will make it.
-    const enqueued = stored.created
-      ? await enqueueInbox({ inboxId: stored.id, shop, topic })
-      : false;
+    // Only new rows are enqueued (by the writer, a job per commit): a repeat's job exists
+    // already, or the reconciler will make it.
+    const enqueued = await stored.enqueued;
     log('info', 200, 'webhook accepted', {
       shop,
       webhookId,
@@ -256,16 +261,13 @@ export async function ingestWebhook(request: Request, topic: WebhookTopic): Prom
 
   /**
    * A write whose transaction had started when the 503 went out may still commit: its row is
-   * durable and enqueued here, and Shopify's retry of it is answered 200 as a duplicate. A write
+   * durable and enqueued with its commit's, and Shopify's retry of it is answered 200 as a duplicate. A write
    * still waiting for a transaction was dropped by the abort and rejects: nothing was stored.
    */
   function enqueueIfCommittedLate(writing: Promise<Stored>, webhookId: string): void {
     writing.then(
       async (late) => {
-        const enqueued =
-          late.created && !late.deadLetter
-            ? await enqueueInbox({ inboxId: late.id, shop, topic })
-            : false;
+        const enqueued = await late.enqueued;
         log('info', 503, 'webhook stored after its 503 (the retry will be a duplicate)', {
           webhookId,
           inboxId: late.id,

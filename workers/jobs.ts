@@ -40,6 +40,24 @@ export const processInboxJob: JobDefinition<{ inboxId: number; shop: string; top
   jobId: ({ inboxId }) => `inbox-${inboxId}`,
 };
 
+/** The most rows one processInboxBatchJob carries (the inbox writer's batches are ≤ 200). */
+export const MAX_INBOX_BATCH = 1_000;
+
+/**
+ * Turn the rows one group commit of the web process stored into ledger entries: one job for them
+ * all instead of a job each, so BullMQ's per-job round trips (add, fetch, complete) are paid once
+ * per commit. A row that fails in it continues alone as a processInboxJob on the retry schedule.
+ * The id is the batch's smallest inbox id: each row is stored by exactly one commit.
+ */
+export const processInboxBatchJob: JobDefinition<{ inboxIds: number[] }> = {
+  queue: WEBHOOK_QUEUE,
+  name: 'process-inbox-batch',
+  schema: z.object({
+    inboxIds: z.array(z.number().int().positive()).min(1).max(MAX_INBOX_BATCH),
+  }),
+  jobId: ({ inboxIds }) => `inbox-batch-${Math.min(...inboxIds)}`,
+};
+
 /** Re-enqueue inbox rows that were accepted but not processed in time (repeatable). */
 export const reconcileInboxJob: JobDefinition<Record<string, never>> = {
   queue: WEBHOOK_QUEUE,
@@ -256,6 +274,7 @@ export const sendRemindersJob: CoalescedJobDefinition<{ shop: string }> = {
 
 export const jobDefinitions = [
   processInboxJob,
+  processInboxBatchJob,
   reconcileInboxJob,
   syncMetafieldsJob,
   sweepMetafieldsJob,

@@ -8,7 +8,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import { env } from '../app/env.server';
 import { loggerFor } from '../app/logger.server';
-import { processInboxJob, WEBHOOK_QUEUE } from './jobs';
+import { processInboxBatchJob, processInboxJob, WEBHOOK_QUEUE } from './jobs';
 
 /**
  * The retry schedule of a delivery that failed for a reason that may pass (database or Redis down,
@@ -116,32 +116,57 @@ export async function closeWebhookQueue(): Promise<void> {
   await queue?.close();
 }
 
+/** An inbox row as the queue needs it. */
+export interface InboxRowRef {
+  id: number;
+  shopDomain: string;
+  topic: string;
+}
+
 /**
- * Enqueues the processing of one inbox row. Never throws: returns false when Redis did not take
- * the job within `timeoutMs` — the row is already durable and the reconciler enqueues it later.
+ * Enqueues the processing of inbox rows stored together: one processInboxJob for a single row,
+ * one processInboxBatchJob for several (one Redis round trip either way). Never throws: returns
+ * false when Redis did not take the job within `timeoutMs` — the rows are already durable and the
+ * reconciler enqueues them later.
  */
-export async function enqueueInbox(
-  payload: { inboxId: number; shop: string; topic: string },
+export async function enqueueInboxRows(
+  rows: readonly InboxRowRef[],
   options: { timeoutMs?: number; queue?: Queue } = {},
 ): Promise<boolean> {
+  if (rows.length === 0) return true;
   const queue = options.queue ?? getWebhookQueue();
-  const data = processInboxJob.schema.parse(payload);
+  const timeoutMs = options.timeoutMs ?? 500;
   let timer: NodeJS.Timeout | undefined;
   try {
+    const add = () => {
+      if (rows.length === 1) {
+        const data = processInboxJob.schema.parse({
+          inboxId: rows[0]!.id,
+          shop: rows[0]!.shopDomain,
+          topic: rows[0]!.topic,
+        });
+        return queue.add(processInboxJob.name, data, { jobId: processInboxJob.jobId(data) });
+      }
+      const data = processInboxBatchJob.schema.parse({ inboxIds: rows.map((row) => row.id) });
+      return queue.add(processInboxBatchJob.name, data, {
+        jobId: processInboxBatchJob.jobId(data),
+      });
+    };
     await Promise.race([
-      queue.add(processInboxJob.name, data, { jobId: processInboxJob.jobId(data) }),
+      add(),
       new Promise((_, reject) => {
         timer = setTimeout(
-          () => reject(new Error(`Redis did not answer within ${options.timeoutMs ?? 500} ms`)),
-          options.timeoutMs ?? 500,
+          () => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)),
+          timeoutMs,
         );
       }),
     ]);
     return true;
   } catch (error) {
-    loggerFor({ shop: data.shop, topic: data.topic, inboxId: data.inboxId }).warn(
+    // Ids only: the shops and topics are in the rows, and a batch may hold many shops.
+    loggerFor({ inboxIds: rows.map((row) => row.id) }).warn(
       { err: (error as Error).message },
-      'enqueue failed; the reconciler will pick the inbox row up',
+      'enqueue failed; the reconciler will pick the inbox rows up',
     );
     return false;
   } finally {
@@ -153,14 +178,18 @@ export async function enqueueInbox(
 const PENDING_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 
 /**
- * Enqueues an inbox row again (reconciler, replay). If a job for the row is still pending, nothing
- * is added; a finished job left over from an earlier attempt (failed, or completed before the row
- * was reset) is removed first, because BullMQ ignores an add whose job id already exists.
- * Returns whether a job was added. Throws when Redis does not answer (callers retry later).
+ * Enqueues an inbox row again (reconciler, replay, a row that failed in a batch job), after
+ * `delayMs` if given. If a job for the row is still pending, nothing is added; a finished job left
+ * over from an earlier attempt (failed, or completed before the row was reset) is removed first,
+ * because BullMQ ignores an add whose job id already exists. A row waiting in a batch job is not
+ * seen here (that job's id is its batch's): it gets a job of its own, and whichever runs second
+ * finds it processed. Returns whether a job was added. Throws when Redis does not answer (callers
+ * retry later).
  */
 export async function requeueInbox(
   queue: Queue,
-  row: { id: number; shopDomain: string; topic: string },
+  row: InboxRowRef,
+  options: { delayMs?: number } = {},
 ): Promise<boolean> {
   const data = processInboxJob.schema.parse({
     inboxId: row.id,
@@ -174,6 +203,9 @@ export async function requeueInbox(
     if (PENDING_STATES.has(state)) return false;
     if (state !== 'unknown') await existing.remove();
   }
-  await queue.add(processInboxJob.name, data, { jobId });
+  await queue.add(processInboxJob.name, data, {
+    jobId,
+    ...(options.delayMs ? { delay: options.delayMs } : {}),
+  });
   return true;
 }

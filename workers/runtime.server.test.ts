@@ -14,7 +14,7 @@ import { referenceProgram } from '../loyalty/program';
 import { orderPayload } from '../tests/fixtures/shopify';
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
 import { obliterateWorkerQueues } from '../tests/helpers/pipeline';
-import { createWebhookQueue, enqueueInbox, type QueueSettings } from './queue.server';
+import { createWebhookQueue, enqueueInboxRows, type QueueSettings } from './queue.server';
 import { startWorkers, workerErrorListener, type WorkerRuntime } from './runtime.server';
 
 vi.hoisted(() => {
@@ -100,7 +100,9 @@ describe('worker runtime', () => {
     const customer = id();
     const inboxId = await record(shop.domain, order120(customer));
     expect(
-      await enqueueInbox({ inboxId, shop: shop.domain, topic: 'orders/paid' }, { queue }),
+      await enqueueInboxRows([{ id: inboxId, shopDomain: shop.domain, topic: 'orders/paid' }], {
+        queue,
+      }),
     ).toBe(true);
     await waitForStatus(inboxId, 'processed');
     expect(await pointsOf(shop, customer)).toBe(90);
@@ -113,7 +115,9 @@ describe('worker runtime', () => {
     const ids = await Promise.all(Array.from({ length: 12 }, () => record(shop.domain, order)));
     await Promise.all(
       ids.map((inboxId) =>
-        enqueueInbox({ inboxId, shop: shop.domain, topic: 'orders/paid' }, { queue }),
+        enqueueInboxRows([{ id: inboxId, shopDomain: shop.domain, topic: 'orders/paid' }], {
+          queue,
+        }),
       ),
     );
     await Promise.all(ids.map((inboxId) => waitForStatus(inboxId, 'processed')));
@@ -125,7 +129,9 @@ describe('worker runtime', () => {
   it('a permanent failure dead-letters at once (no retries) with the reason', async () => {
     const shop = await newShop();
     const inboxId = await record(shop.domain, { id: 'not an order' });
-    await enqueueInbox({ inboxId, shop: shop.domain, topic: 'orders/paid' }, { queue });
+    await enqueueInboxRows([{ id: inboxId, shopDomain: shop.domain, topic: 'orders/paid' }], {
+      queue,
+    });
     const row = await waitForStatus(inboxId, 'dead');
     expect(row.attempts).toBe(1);
     expect(row.lastError).toMatch(/invalid order payload/);
@@ -138,7 +144,7 @@ describe('worker runtime', () => {
     const domain = `late-${randomUUID().slice(0, 8)}.myshopify.com`;
     const customer = id();
     const inboxId = await record(domain, order120(customer));
-    await enqueueInbox({ inboxId, shop: domain, topic: 'orders/paid' }, { queue });
+    await enqueueInboxRows([{ id: inboxId, shopDomain: domain, topic: 'orders/paid' }], { queue });
     const parked = await waitForStatus(inboxId, 'parked');
     expect(parked).toMatchObject({ attempts: 1 });
     expect(parked.lastError).toMatch(/is not installed yet/);
@@ -163,7 +169,9 @@ describe('worker runtime', () => {
     let renamed = true;
     try {
       const inboxId = await record(shop.domain, order120(customer));
-      await enqueueInbox({ inboxId, shop: shop.domain, topic: 'orders/paid' }, { queue });
+      await enqueueInboxRows([{ id: inboxId, shopDomain: shop.domain, topic: 'orders/paid' }], {
+        queue,
+      });
       const deadline = Date.now() + 5_000;
       while ((await getInboxRow(handle.db, inboxId))!.attempts === 0) {
         if (Date.now() > deadline) throw new Error('no attempt was made');
@@ -199,6 +207,106 @@ describe('worker runtime', () => {
     await waitForStatus(lost, 'processed', 15_000);
     expect(await pointsOf(shop, second)).toBe(90);
     expect(await queue.getJobSchedulersCount()).toBe(1);
+  });
+});
+
+describe('a job per group commit (process-inbox-batch)', () => {
+  // Its own runtime, with a reconciler that waits a minute: every row here must reach the ledger
+  // through the batch job or the hand-off of its failed rows, not through the reconciler.
+  let batchSettings: QueueSettings;
+  let batchQueue: Queue;
+  let batchRuntime: WorkerRuntime;
+  beforeAll(async () => {
+    batchSettings = { redisUrl: REDIS_URL, prefix: `test-batch-${randomUUID()}` };
+    batchQueue = createWebhookQueue(batchSettings);
+    batchRuntime = await startWorkers({
+      db: handle.db,
+      queue: batchSettings,
+      concurrency: 4,
+      reconcileAfterMs: 60_000,
+      reconcileEveryMs: 60_000,
+      lockMs: 1_000,
+    });
+    await batchRuntime.ready;
+  });
+  afterAll(async () => {
+    await batchRuntime?.close();
+    await batchQueue?.close();
+    await obliterateWorkerQueues(batchSettings);
+  });
+
+  const enqueueAll = (rows: { id: number; shopDomain: string }[]) =>
+    enqueueInboxRows(
+      rows.map((row) => ({ ...row, topic: 'orders/paid' })),
+      { queue: batchQueue },
+    );
+
+  it('one job carries the rows of a commit; each is processed, the bad one dead-lettered alone', async () => {
+    const shop = await newShop();
+    const customers = [id(), id(), id()];
+    const good = await Promise.all(customers.map((c) => record(shop.domain, order120(c))));
+    const bad = await record(shop.domain, { id: 'not an order' });
+    const rows = [...good, bad].map((inboxId) => ({ id: inboxId, shopDomain: shop.domain }));
+    expect(await enqueueAll(rows)).toBe(true);
+    const batchId = `inbox-batch-${Math.min(...rows.map((r) => r.id))}`;
+    expect(await batchQueue.getJob(batchId)).toBeDefined();
+    expect(await batchQueue.getJob(`inbox-${good[0]}`)).toBeUndefined();
+
+    for (const inboxId of good) await waitForStatus(inboxId, 'processed');
+    const dead = await waitForStatus(bad, 'dead');
+    expect(dead.lastError).toMatch(/invalid order payload/);
+    for (const c of customers) expect(await pointsOf(shop, c)).toBe(90);
+    // The batch job completed (and was removed); nothing failed, nothing was handed on.
+    expect((await batchQueue.getJobCounts('failed')).failed).toBe(0);
+    expect(await batchQueue.getJob(`inbox-${bad}`)).toBeUndefined();
+  });
+
+  it('a row that fails for a passing reason continues as its own job on the retry schedule', async () => {
+    const shop = await newShop();
+    const customers = [id(), id()];
+    await handle.db.execute(sql`ALTER TABLE orders RENAME TO orders_away`);
+    let renamed = true;
+    try {
+      const ids = await Promise.all(customers.map((c) => record(shop.domain, order120(c))));
+      await enqueueAll(ids.map((inboxId) => ({ id: inboxId, shopDomain: shop.domain })));
+      // Each failed row is handed on: a job of its own, delayed by the schedule's first step.
+      for (const inboxId of ids) {
+        const deadline = Date.now() + 5_000;
+        let job = await batchQueue.getJob(`inbox-${inboxId}`);
+        while (!job) {
+          if (Date.now() > deadline) throw new Error(`row ${inboxId} was not handed on`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          job = await batchQueue.getJob(`inbox-${inboxId}`);
+        }
+        expect(job.opts).toMatchObject({ delay: 1_000, attempts: 26 });
+        const row = await getInboxRow(handle.db, inboxId);
+        expect(row).toMatchObject({ status: 'received', attempts: 1 });
+        expect(row!.lastError).toMatch(/orders/);
+      }
+      await handle.db.execute(sql`ALTER TABLE orders_away RENAME TO orders`);
+      renamed = false;
+      for (const inboxId of ids) await waitForStatus(inboxId, 'processed', 15_000);
+      for (const c of customers) expect(await pointsOf(shop, c)).toBe(90);
+    } finally {
+      if (renamed) await handle.db.execute(sql`ALTER TABLE orders_away RENAME TO orders`);
+    }
+  });
+
+  it('a row whose shop is not installed is parked, the rest of its batch processed', async () => {
+    const shop = await newShop();
+    const customer = id();
+    const domain = `late-${randomUUID().slice(0, 8)}.myshopify.com`;
+    const installed = await record(shop.domain, order120(customer));
+    const early = await record(domain, order120(id()));
+    await enqueueAll([
+      { id: installed, shopDomain: shop.domain },
+      { id: early, shopDomain: domain },
+    ]);
+    await waitForStatus(installed, 'processed');
+    const parked = await waitForStatus(early, 'parked');
+    expect(parked.lastError).toMatch(/is not installed yet/);
+    expect(await pointsOf(shop, customer)).toBe(90);
+    expect(await batchQueue.getJob(`inbox-${early}`)).toBeUndefined();
   });
 });
 

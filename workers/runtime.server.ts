@@ -26,6 +26,7 @@ import { loggerFor } from '../app/logger.server';
 import {
   jobDefinitions,
   METAFIELD_QUEUE,
+  processInboxBatchJob,
   processInboxJob,
   reconcileInboxJob,
   reconcileRedemptionsJob,
@@ -104,10 +105,12 @@ import {
   type HistoryImportJobDeps,
 } from './handlers/history-import';
 import { Batcher } from '../app/batcher';
+import { inboxRowRefs } from '../app/models/inbox.server';
 import { failureReason, processInboxBatch, recordFailure, type RowResult } from './process-inbox';
 import {
   createWebhookQueue,
   queueSettings,
+  requeueInbox,
   retryDelayMs,
   workerOptions,
   type QueueSettings,
@@ -322,6 +325,54 @@ async function runProcessInbox(
   }
 }
 
+/**
+ * A group commit's rows (processInboxBatchJob): each goes through the same batcher as a single
+ * row's job, so rows of several batch jobs still settle together. A row that fails is recorded as
+ * a failed attempt and continues alone as a processInboxJob on the retry schedule (or is parked or
+ * dead-lettered, as it would be there), so the batch job itself completes. It fails — and BullMQ
+ * runs it again, its processed rows being skipped — only when the failed rows could not be handed
+ * on (the database or Redis down).
+ */
+async function runProcessInboxBatch(
+  db: Database,
+  batcher: Batcher<number, RowResult>,
+  queue: Queue,
+  job: Job,
+  log: Logger,
+): Promise<string> {
+  const parsed = processInboxBatchJob.schema.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError(`malformed job data: ${parsed.error.message}`);
+  const ids = [...new Set(parsed.data.inboxIds)];
+  const jobLog = log.child({ jobId: job.id, attempt: job.attemptsMade + 1 });
+  const started = performance.now();
+  const results = await Promise.all(ids.map((id) => batcher.submit(id)));
+  const ms = Math.round(performance.now() - started);
+  const failed = new Map<number, unknown>();
+  let processed = 0;
+  ids.forEach((inboxId, i) => {
+    const result = results[i]!;
+    if (result.status === 'failed') failed.set(inboxId, result.error);
+    else if (result.status === 'processed') {
+      processed++;
+      jobLog.info({ inboxId, topic: result.topic, ...result.summary, ms }, 'webhook processed');
+    } else jobLog.debug({ inboxId, reason: result.reason, ms }, 'webhook skipped');
+  });
+  for (const row of await inboxRowRefs(db, [...failed.keys()])) {
+    const error = failed.get(row.id);
+    const rowLog = jobLog.child({ shop: row.shopDomain, topic: row.topic, inboxId: row.id });
+    const outcome = await recordFailure(db, row.id, error, { finalAttempt: false });
+    const reason = failureReason(error);
+    if (outcome === 'parked') rowLog.info({ reason }, 'webhook parked until its shop is installed');
+    else if (outcome === 'dead') {
+      rowLog.error({ err: reason }, 'webhook dead-lettered (replay with `loyalty inbox replay`)');
+    } else {
+      await requeueInbox(queue, row, { delayMs: retryDelayMs(1) });
+      rowLog.warn({ err: reason }, 'webhook failed; will retry on its own');
+    }
+  }
+  return `${ids.length} rows: ${processed} processed, ${failed.size} failed`;
+}
+
 /** Creates or refreshes the metafield sweep's schedule (idempotent, like the reconciler's). */
 export async function scheduleMetafieldSweep(queue: Queue, everyMs: number): Promise<void> {
   await queue.upsertJobScheduler(
@@ -392,6 +443,7 @@ export async function startWorkers(options: StartWorkersOptions = {}): Promise<W
   );
   const processors: Partial<Record<JobName, Processor>> = {
     [processInboxJob.name]: (job) => runProcessInbox(db, batcher, job, log),
+    [processInboxBatchJob.name]: (job) => runProcessInboxBatch(db, batcher, queue, job, log),
     [reconcileInboxJob.name]: async () => {
       const now = Date.now();
       const result = await reconcileInbox(db, queue, {

@@ -350,6 +350,15 @@ export async function resetForReplay(db: Executor, id: number): Promise<boolean>
  * Rows still `received` that arrived before `olderThan`, by id after `afterId`: the reconciler
  * re-enqueues them.
  */
+/** Rows by id as the queue needs them (shop and topic): rows of a batch job handed on alone. */
+export async function inboxRowRefs(db: Executor, ids: readonly number[]) {
+  if (ids.length === 0) return [];
+  return db
+    .select({ id: webhookInbox.id, shopDomain: webhookInbox.shopDomain, topic: webhookInbox.topic })
+    .from(webhookInbox)
+    .where(anyOf(webhookInbox.id, ids));
+}
+
 export async function findUnprocessed(db: Executor, olderThan: Date, limit = 1_000, afterId = 0) {
   return db
     .select({ id: webhookInbox.id, shopDomain: webhookInbox.shopDomain, topic: webhookInbox.topic })

@@ -73,7 +73,8 @@ describe('losing Redis (private redis-server)', () => {
       Array.from({ length: 100 }, () => [200, false]),
     );
     expect(await stack.inboxCounts()).toEqual({ received: 100, processed: 0, dead: 0 });
-    expect(await stack.pendingJobs()).toBe(100);
+    // Enqueued a job per group commit: every row is in one.
+    expect(await stack.pendingInboxRows()).toBe(100);
 
     await redis.flushAll();
     expect(await redis.dbSize()).toBe(0);
@@ -136,15 +137,18 @@ describe('losing Redis (private redis-server)', () => {
       firstCustomerId: 7_319_000_000_000,
       customers: 1,
     });
-    const enqueueFailures = () =>
+    // One failed enqueue per group commit, naming the rows it carried: the 30 between them.
+    const rowsNotEnqueued = () =>
       stack
         .web()
         .logLines()
-        .filter((l) => l.msg === 'enqueue failed; the reconciler will pick the inbox row up');
-    expect(enqueueFailures()).toHaveLength(30);
+        .filter((l) => l.msg === 'enqueue failed; the reconciler will pick the inbox rows up')
+        .flatMap((l) => l.inboxIds as number[]);
+    expect(new Set(rowsNotEnqueued()).size).toBe(30);
+    expect(rowsNotEnqueued()).toHaveLength(30);
     expect((await stack.post(late!.delivery)).status).toBe(200);
     await stack.waitUntilSettled(10_000);
-    expect(enqueueFailures()).toHaveLength(30);
+    expect(rowsNotEnqueued()).toHaveLength(30);
     await expectEarnedExactly([late!], 'order:5319');
   }, 60_000);
 

@@ -20,6 +20,7 @@ import { publishProgram } from '../../app/models/programs.server';
 import { ensureShop, type Shop } from '../../app/models/shops.server';
 import { customers, ledgerEntries, webhookInbox } from '../../db/schema';
 import { referenceProgram } from '../../loyalty/program';
+import { processInboxBatchJob, processInboxJob } from '../../workers/jobs';
 import { createWebhookQueue } from '../../workers/queue.server';
 import { signedWebhook } from '../fixtures/shopify';
 import { ensureAppBuilt, startAppProcess, type AppProcess } from './app-server';
@@ -75,8 +76,10 @@ export interface Stack {
   /** Every delivery, at most `concurrency` in flight; results in the deliveries' order. */
   postAll(deliveries: readonly Delivery[], concurrency: number): Promise<PostResult[]>;
   inboxCounts(): Promise<InboxCounts>;
-  /** Jobs that will still run: process-inbox jobs waiting, active, delayed or prioritized. */
+  /** Jobs that will still run: inbox jobs (a row's or a commit's) waiting, active, delayed or prioritized. */
   pendingJobs(): Promise<number>;
+  /** Distinct inbox rows those jobs carry (a commit's job carries several). */
+  pendingInboxRows(): Promise<number>;
   /** Polls `check` until it returns true; on timeout fails with `describe()` and the children's output. */
   waitFor(
     what: string,
@@ -156,9 +159,20 @@ export async function openStack(options: StackOptions = {}): Promise<Stack> {
     return counts;
   };
 
-  const pendingJobs = async () => {
-    const jobs = await queue.getJobs(['waiting', 'active', 'delayed', 'prioritized', 'paused']);
-    return jobs.filter((job) => job?.name === 'process-inbox').length;
+  // A row's own job, or its commit's (the web enqueues one job per group commit).
+  const inboxJobNames = new Set([processInboxJob.name, processInboxBatchJob.name]);
+  const inboxJobs = async () =>
+    (await queue.getJobs(['waiting', 'active', 'delayed', 'prioritized', 'paused'])).filter(
+      (job) => job && inboxJobNames.has(job.name),
+    );
+  const pendingJobs = async () => (await inboxJobs()).length;
+  const pendingInboxRows = async () => {
+    const ids = new Set<number>();
+    for (const job of await inboxJobs()) {
+      const data = job.data as { inboxId?: number; inboxIds?: number[] };
+      for (const id of data.inboxIds ?? [data.inboxId!]) ids.add(id);
+    }
+    return ids.size;
   };
 
   const waitFor: Stack['waitFor'] = async (what, check, waitOptions = {}) => {
@@ -249,6 +263,7 @@ export async function openStack(options: StackOptions = {}): Promise<Stack> {
     },
     inboxCounts,
     pendingJobs,
+    pendingInboxRows,
     waitFor,
     async waitUntilSettled(timeoutMs = 60_000) {
       await waitFor(

@@ -18,7 +18,7 @@ import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
 import { seedTierProgram, setMemberTier } from '../../tests/helpers/tiers';
 import {
   createWebhookQueue,
-  enqueueInbox,
+  enqueueInboxRows,
   redisOptions,
   type QueueSettings,
 } from '../queue.server';
@@ -110,7 +110,9 @@ async function deliverOrders(shop: Shop, customers: number[]): Promise<number[]>
   // Enqueued together, as a burst of webhooks is.
   await Promise.all(
     ids.map((inboxId) =>
-      enqueueInbox({ inboxId, shop: shop.domain, topic: 'orders/paid' }, { queue: webhooks }),
+      enqueueInboxRows([{ id: inboxId, shopDomain: shop.domain, topic: 'orders/paid' }], {
+        queue: webhooks,
+      }),
     ),
   );
   return ids;
