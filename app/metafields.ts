@@ -1,8 +1,9 @@
 /**
  * The metafields Laurel keeps on Shopify for the storefront and customer accounts: the one list of
  * their keys, types and access. shopify.app.toml declares the customer ones (app/metafields.test.ts
- * checks the two agree), the sync worker writes them (app/metafield-sync.server.ts), and the theme
- * and customer-account extensions read them. Decision and trade-offs: docs/decisions/011-*.md.
+ * checks the two agree), the sync worker writes them (app/metafield-sync-members.server.ts, the
+ * program summary app/metafield-sync-program.server.ts), and the theme and customer-account
+ * extensions read them. Decision and trade-offs: docs/decisions/011-*.md.
  */
 
 /** App-owned namespace: Shopify resolves it to `app--<app id>`; only Laurel may write it. */

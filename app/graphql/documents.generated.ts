@@ -257,7 +257,8 @@ query CustomerStoreCreditTransactions($id: ID!, $first: Int!) {
 }
 `,
   'customer-tier-tags.graphql': `# Moves a member's tier tag in one request: removes the other tier tags, then adds theirs
-# (app/metafield-sync.server.ts). Mutation fields run in order; each half is skipped when empty.
+# (app/metafield-sync-members.server.ts). Mutation fields run in order; each half is skipped when
+# empty.
 mutation CustomerTierTags(
   $id: ID!
   $remove: [String!]!
@@ -557,8 +558,9 @@ mutation MetafieldDefinitionCreate($definition: MetafieldDefinitionInput!) {
 }
 `,
   'metafields-delete.graphql': `# Deletes metafields by owner, namespace and key: a member's \`$app.tier\` once they hold no tier
-# (app/metafield-sync.server.ts), a product's \`$app.early_access\` once no early-access window
-# covers it (app/early-access-sync.server.ts). One already gone comes back as null, not an error.
+# (app/metafield-sync-members.server.ts), a product's \`$app.early_access\` once no early-access
+# window covers it (app/early-access-sync.server.ts). One already gone comes back as null, not an
+# error.
 mutation MetafieldsDelete($metafields: [MetafieldIdentifierInput!]!) {
   metafieldsDelete(metafields: $metafields) {
     deletedMetafields {
@@ -573,8 +575,9 @@ mutation MetafieldsDelete($metafields: [MetafieldIdentifierInput!]!) {
   }
 }
 `,
-  'metafields-set.graphql': `# Writes up to 25 metafields atomically (all or none): the members' points metafields and the program
-# summary (app/metafield-sync.server.ts).
+  'metafields-set.graphql': `# Writes up to 25 metafields atomically (all or none): the members' points metafields
+# (app/metafield-sync-members.server.ts) and the program summary
+# (app/metafield-sync-program.server.ts).
 mutation MetafieldsSet($metafields: [MetafieldsSetInput!]!) {
   metafieldsSet(metafields: $metafields) {
     metafields {
