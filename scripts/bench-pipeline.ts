@@ -5,19 +5,23 @@
 // targets (≥ 2,000 orders/s sustained, p99 ≤ 1 s). `npm run bench:pipeline` builds first.
 //
 //   tsx scripts/bench-pipeline.ts [--orders 30000] [--warmup 2000] [--rate 2500|max]
-//       [--connections 64] [--customers 10000] [--workers 1] [--concurrency 256]
+//       [--connections 64] [--customers 10000] [--web 1] [--workers 1] [--concurrency 256]
 //       [--batch 250] [--transactions 2] [--cpu-prof] [--wait-quiet] [--keep-database]
 //
 // The worker defaults are the best of the combinations tried on the 2-core machine (docs/perf.md):
 // one process holding 256 jobs, at most 250 orders to a transaction, two transactions at a time
 // (the env defaults, 64/100/4, make smaller batches).
 //
-// --workers/--concurrency/--batch/--transactions take comma lists (--workers 1,2 --batch 50,100):
+// --web/--workers/--concurrency/--batch/--transactions take comma lists (--web 1,2 --workers 1,2):
 // every combination runs, each on a fresh database and queue, and a table compares them.
+// --web N starts N web processes, each on its own port with the same DATABASE_URL and
+// QUEUE_PREFIX, and the sender spreads the deliveries over them round-robin (delivery i goes to
+// process i mod N), as a load balancer in front of them would. CPU is reported per role (web,
+// workers), summed over that role's processes.
 //
 // Load: open loop at --rate deliveries/s (request i is due at start + i/rate), at most
-// --connections in flight; `--rate max` keeps --connections in flight (as fast as the server
-// takes them). Latency: from the moment a delivery was due to be sent (this process's clock) to
+// --connections in flight in all (not per web process); `--rate max` keeps --connections in
+// flight (as fast as the server takes them). Latency: from the moment a delivery was due to be sent (this process's clock) to
 // webhook_inbox.processed_at, which the worker sets with clock_timestamp() as the last statement
 // of the transaction that wrote the ledger entry (so within one commit of its visibility); the
 // same host means the same clock. The server-side part (received_at → processed_at) is printed too.
@@ -31,7 +35,7 @@ import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { createWebhookQueue } from '../workers/queue.server';
-import { ensureAppBuilt } from '../tests/helpers/app-server';
+import { ensureAppBuilt, type AppProcess } from '../tests/helpers/app-server';
 import { ADMIN_DATABASE_URL } from '../tests/helpers/db';
 import {
   benchOrders,
@@ -91,6 +95,7 @@ const profileRoot = flag('cpu-prof')
   : undefined;
 
 interface Config {
+  web: number;
   workers: number;
   concurrency: number;
   batch: number;
@@ -98,11 +103,12 @@ interface Config {
 }
 
 const configs: Config[] = [];
-for (const workers of list('workers', '1'))
-  for (const concurrency of list('concurrency', '256'))
-    for (const batch of list('batch', '250'))
-      for (const transactions of list('transactions', '2'))
-        configs.push({ workers, concurrency, batch, transactions });
+for (const web of list('web', '1'))
+  for (const workers of list('workers', '1'))
+    for (const concurrency of list('concurrency', '256'))
+      for (const batch of list('batch', '250'))
+        for (const transactions of list('transactions', '2'))
+          configs.push({ web, workers, concurrency, batch, transactions });
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -112,21 +118,28 @@ interface Sent {
   /** HTTP answer time minus actual send time, ms. */
   answerMs: Float64Array;
   status: Uint16Array;
+  /** 2xx answers by web process (index into the urls given to send). */
+  acceptedBy: number[];
   startedAt: number;
   finishedAt: number;
   /** Sent more than 10 ms after they were due (the in-flight cap was reached). */
   late: number;
 }
 
-/** Posts every order once under webhook id `${tag}-${i}`, paced as configured. */
-function send(url: string, orders: BenchOrder[], tag: string): Promise<Sent> {
-  const target = new URL(url);
+/**
+ * Posts every order once under webhook id `${tag}-${i}`, paced as configured, delivery i to
+ * `urls[i % urls.length]`.
+ */
+function send(urls: string[], orders: BenchOrder[], tag: string): Promise<Sent> {
+  const targets = urls.map((url) => new URL(url));
+  // maxSockets is per host:port; the in-flight cap below is what bounds the total.
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const n = orders.length;
   const sent: Sent = {
     dueAt: new Float64Array(n),
     answerMs: new Float64Array(n),
     status: new Uint16Array(n),
+    acceptedBy: urls.map(() => 0),
     startedAt: now(),
     finishedAt: 0,
     late: 0,
@@ -138,6 +151,7 @@ function send(url: string, orders: BenchOrder[], tag: string): Promise<Sent> {
   return new Promise((resolve) => {
     const finish = (i: number, status: number, sentAt: number) => {
       sent.status[i] = status;
+      if (status >= 200 && status < 300) sent.acceptedBy[i % targets.length]!++;
       sent.answerMs[i] = now() - sentAt;
       inFlight--;
       if (++answered === n) {
@@ -148,6 +162,7 @@ function send(url: string, orders: BenchOrder[], tag: string): Promise<Sent> {
     };
     const post = (i: number) => {
       const order = orders[i]!;
+      const target = targets[i % targets.length]!;
       const sentAt = now();
       const req = request(
         {
@@ -211,7 +226,7 @@ async function runPipeline(
   measured: BenchOrder[],
   index: number,
 ): Promise<RunResult> {
-  const label = `${config.workers} worker process${config.workers > 1 ? 'es' : ''}, WORKER_CONCURRENCY=${config.concurrency} WORKER_BATCH_SIZE=${config.batch} WORKER_TRANSACTIONS=${config.transactions}`;
+  const label = `${config.web} web process${config.web > 1 ? 'es' : ''}, ${config.workers} worker process${config.workers > 1 ? 'es' : ''}, WORKER_CONCURRENCY=${config.concurrency} WORKER_BATCH_SIZE=${config.batch} WORKER_TRANSACTIONS=${config.transactions}`;
   out();
   out(`run ${index + 1}/${configs.length}: ${label}`);
   const { db, url: databaseUrl, shop } = await openBenchDatabase();
@@ -228,11 +243,13 @@ async function runPipeline(
     WORKER_TRANSACTIONS: String(config.transactions),
   };
   const activityBefore = await databaseActivity(sql);
-  const web = await startWeb(env);
+  const webs: AppProcess[] = [];
   const workers = [];
   try {
+    for (let i = 0; i < config.web; i++) webs.push(await startWeb(env));
+    const webUrls = webs.map((w) => w.url);
     for (let i = 0; i < config.workers; i++) workers.push(await startWorker(workerEnv, queue));
-    const pids = { web: [web.pid], workers: workers.map((w) => w.pid) };
+    const pids = { web: webs.map((w) => w.pid), workers: workers.map((w) => w.pid) };
 
     // Every 2xx'd delivery is committed before its answer, so once send() returns, "no row still
     // received" means all of them are processed. The status index answers that cheaply; a count
@@ -254,7 +271,7 @@ async function runPipeline(
       }
     };
 
-    const warm = await send(web.url, warmup, 'warmup');
+    const warm = await send(webUrls, warmup, 'warmup');
     await drain();
     // A running shop's tables have statistics (autovacuum analyzes them within a minute or so); a
     // fresh database has none, and without them PostgreSQL estimates `shop_id = $1` to match 0.5 %
@@ -267,7 +284,7 @@ async function runPipeline(
     const loadBefore = loadAverage();
     const meter = new CpuMeter(() => ({ ...pids, 'load generator': [process.pid] }));
     meter.start();
-    const run = await send(web.url, measured, 'run');
+    const run = await send(webUrls, measured, 'run');
     const accepted = run.status.filter((s) => s >= 200 && s < 300).length;
     await drain();
     const cpu = meter.stop(measured.length);
@@ -307,6 +324,7 @@ async function runPipeline(
     out(
       `sent ${measured.length} deliveries in ${sendSeconds.toFixed(1)} s (${(measured.length / sendSeconds).toFixed(0)}/s offered` +
         `${rate === Infinity ? `, ${connections} in flight` : ` at --rate ${rate}, ≤ ${connections} in flight, ${run.late} sent late`}); ` +
+        (webs.length > 1 ? `2xx by web process ${run.acceptedBy.join(' / ')}; ` : '') +
         `HTTP answer p50 ${percentile(answers, 50).toFixed(1)} ms, p99 ${percentile(answers, 99).toFixed(1)} ms; ` +
         `last ledger commit ${((lastCommit - run.startedAt) / 1000).toFixed(1)} s after the first send`,
     );
@@ -327,7 +345,7 @@ async function runPipeline(
     const all = [...warmup, ...measured];
     // Stopped first, so their backends have exited and reported their counters.
     await Promise.all(workers.map((w) => w.stop('SIGTERM')));
-    await web.stop('SIGTERM');
+    await Promise.all(webs.map((w) => w.stop('SIGTERM')));
     out(`  ${describeActivity(activityBefore, await databaseActivity(sql), all.length, 'order')}`);
     out(`  ${await describeTableReads(sql, all.length, 'order')}`);
     const refused =
@@ -395,7 +413,7 @@ async function runPipeline(
   } finally {
     // SIGTERM: graceful, so CPU profiles are written.
     await Promise.all(workers.map((w) => w.stop('SIGTERM')));
-    await web.stop('SIGTERM').catch(() => undefined);
+    await Promise.all(webs.map((w) => w.stop('SIGTERM').catch(() => undefined)));
     await sql.end();
     await queue.obliterate({ force: true }).catch(() => {});
     await queue.close();
@@ -403,9 +421,10 @@ async function runPipeline(
     if (keepDatabase) out(`  database kept (--keep-database): ${databaseUrl}`);
     else await db.close();
     if (profileDir) {
+      const webPids = new Set(webs.map((w) => w.pid));
       for (const file of profilesIn(profileDir)) {
         const pid = Number(/(\d+)\.cpuprofile$/.exec(file)?.[1]);
-        const who = pid === web.pid ? 'web' : 'worker';
+        const who = webPids.has(pid) ? 'web' : 'worker';
         out(`CPU profile of the ${who} process: ${relative(ROOT, file)}`);
         for (const line of summarizeProfile(file)) out(line);
       }
@@ -433,7 +452,7 @@ out(
   `load: node:http client in this process, ${rate === Infinity ? `closed loop, ${connections} in flight (as fast as the server takes them)` : `open loop at ${rate}/s, at most ${connections} in flight`}`,
 );
 out(
-  'web: node dist/server.mjs, workers: node dist/worker.mjs; NODE_ENV=production LOG_LEVEL=warn INLINE_WORKERS=false' +
+  'web: node dist/server.mjs (deliveries round-robin over the web processes), workers: node dist/worker.mjs; NODE_ENV=production LOG_LEVEL=warn INLINE_WORKERS=false' +
     (profileRoot ? `; CPU profiles → ${relative(ROOT, profileRoot)}` : ''),
 );
 
@@ -444,11 +463,13 @@ for (const [i, config] of configs.entries()) {
 
 if (results.length > 1) {
   out();
-  out('workers  concurrency  batch  transactions  orders/s   p50 ms   p99 ms   max ms  correct');
+  out(
+    'web  workers  concurrency  batch  transactions  orders/s   p50 ms   p99 ms   max ms  correct',
+  );
   for (const r of results) {
     const c = r.config;
     out(
-      `${String(c.workers).padStart(7)}  ${String(c.concurrency).padStart(11)}  ${String(c.batch).padStart(5)}  ` +
+      `${String(c.web).padStart(3)}  ${String(c.workers).padStart(7)}  ${String(c.concurrency).padStart(11)}  ${String(c.batch).padStart(5)}  ` +
         `${String(c.transactions).padStart(12)}  ${r.ordersPerSecond.toFixed(0).padStart(8)}  ${r.p50.toFixed(0).padStart(7)}  ` +
         `${r.p99.toFixed(0).padStart(7)}  ${r.max.toFixed(0).padStart(7)}  ${r.correct ? 'yes' : 'NO'}`,
     );
