@@ -15,7 +15,7 @@ import {
   type AdjustmentField,
 } from '../loyalty/adjustment';
 import { enqueueMetafieldSync } from '../workers/handlers/metafield-sync';
-import { enqueueFromWeb, webMetafieldQueue } from '../workers/web-enqueue.server';
+import { enqueueFromWeb, webMetafieldQueue } from './queues/web-enqueue.server';
 import { formatInstant, formatInteger, formatMinor, formatDay } from './admin-format';
 import { parseId, refusal, type StaffMember } from './admin-request.server';
 import { AppError, ErrorCode, isAppError } from './errors';

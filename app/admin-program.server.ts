@@ -14,7 +14,7 @@ import { parseProgram, type CompiledProgram, type ProgramDefinition } from '../l
 import type { SimulationSide } from '../loyalty/simulation';
 import { daysInMonth, zonedInstant } from '../loyalty/time';
 import { enqueueMetafieldSync } from '../workers/handlers/metafield-sync';
-import { enqueueFromWeb, webMetafieldQueue } from '../workers/web-enqueue.server';
+import { enqueueFromWeb, webMetafieldQueue } from './queues/web-enqueue.server';
 import {
   issuesToProgramFieldErrors,
   parseProgramForm,

@@ -22,7 +22,7 @@ import { describeError } from './error-description.server';
 import { checkHealth } from './health.server';
 import { logger } from './logger.server';
 import { addDocumentResponseHeaders } from './shopify.server';
-import { closeWebhookQueue, getWebhookQueue, useWebhookQueue } from '../workers/queue.server';
+import { closeWebhookQueue, getWebhookQueue, useWebhookQueue } from './queues/webhook-queue.server';
 import { startWorkers } from '../workers/runtime.server';
 
 export const laurel = {

@@ -19,7 +19,7 @@ import { createTestDatabase } from '../tests/helpers/db';
 import { obliterateWorkerQueues } from '../tests/helpers/pipeline';
 import { createMetafieldQueue } from '../workers/handlers/metafield-sync';
 import { runHistoryImportJob } from '../workers/handlers/history-import';
-import { redisOptions } from '../workers/queue.server';
+import { redisOptions } from '../app/queues/webhook-queue.server';
 
 const rows = Number(process.argv[2] ?? 100_000);
 const customers = Number(process.argv[3] ?? 10_000);

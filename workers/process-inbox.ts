@@ -27,7 +27,7 @@ import { SettlementError } from '../loyalty/settlement';
 import { ShopifyPayloadError } from '../loyalty/shopify-payload';
 import { ShopNotInstalled } from './handlers/context';
 import { handleOrderRows, isOrderTopic, webhookHandlers } from './handlers/index';
-import { isWebhookTopic } from './jobs';
+import { isWebhookTopic } from '../app/queues/jobs';
 
 export type ProcessOutcome =
   | { status: 'processed'; topic: string; summary: Record<string, unknown> }

@@ -14,7 +14,11 @@ import { referenceProgram } from '../loyalty/program';
 import { orderPayload } from '../tests/fixtures/shopify';
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
 import { obliterateWorkerQueues } from '../tests/helpers/pipeline';
-import { createWebhookQueue, enqueueInboxRows, type QueueSettings } from './queue.server';
+import {
+  createWebhookQueue,
+  enqueueInboxRows,
+  type QueueSettings,
+} from '../app/queues/webhook-queue.server';
 import { startWorkers, workerErrorListener, type WorkerRuntime } from './runtime.server';
 
 vi.hoisted(() => {

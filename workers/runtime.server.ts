@@ -49,7 +49,7 @@ import {
   sweepLifecycleJob,
   sendRemindersJob,
   type JobName,
-} from './jobs';
+} from '../app/queues/jobs';
 import {
   createLifecycleQueue,
   LIFECYCLE_SWEEP_EVERY_MS,
@@ -114,7 +114,7 @@ import {
   retryDelayMs,
   workerOptions,
   type QueueSettings,
-} from './queue.server';
+} from '../app/queues/webhook-queue.server';
 import { reconcileInbox } from './reconcile';
 
 export interface StartWorkersOptions {

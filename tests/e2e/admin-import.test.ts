@@ -22,7 +22,7 @@ import { historyImports, ledgerEntries } from '../../db/schema';
 import { ROOT } from '../../dev/build';
 import { referenceProgram } from '../../loyalty/program';
 import { createImportQueue } from '../../workers/handlers/history-import';
-import { redisOptions } from '../../workers/queue.server';
+import { redisOptions } from '../../app/queues/webhook-queue.server';
 import { hydrated, shot, startAdminBrowser, type AdminBrowser } from '../helpers/admin-browser';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { TEST_REDIS_URL } from '../helpers/pipeline';

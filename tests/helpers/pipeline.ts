@@ -16,13 +16,13 @@ import {
   REDEMPTION_QUEUE,
   TIER_QUEUE,
   WEBHOOK_QUEUE,
-} from '../../workers/jobs';
+} from '../../app/queues/jobs';
 import {
   createWebhookQueue,
   failFastOptions,
   useWebhookQueue,
   type QueueSettings,
-} from '../../workers/queue.server';
+} from '../../app/queues/webhook-queue.server';
 import { createTestDatabase, type TestDatabase } from './db';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -16,7 +16,7 @@ import { ensureShop, type Shop } from '../../app/models/shops.server';
 import { historyImports } from '../../db/schema';
 import { referenceProgram } from '../../loyalty/program';
 import { createImportQueue } from '../../workers/handlers/history-import';
-import { redisOptions } from '../../workers/queue.server';
+import { redisOptions } from '../../app/queues/webhook-queue.server';
 import { startWorkers } from '../../workers/runtime.server';
 import { ensureAppBuilt, startAppProcess, type AppProcess } from '../helpers/app-server';
 import { adminHeaders, adminLoader, decodeSingleFetch } from '../helpers/admin-requests';

@@ -16,7 +16,7 @@ import type { Database } from '../../db/client.server';
 import { historyImports, ledgerEntries } from '../../db/schema';
 import { useInboxHarness } from '../../tests/helpers/inbox-harness';
 import { obliterateWorkerQueues, TEST_REDIS_URL } from '../../tests/helpers/pipeline';
-import { redisOptions } from '../queue.server';
+import { redisOptions } from '../../app/queues/webhook-queue.server';
 import { startWorkers } from '../runtime.server';
 import { createMetafieldQueue } from './metafield-sync';
 import {

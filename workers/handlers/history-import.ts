@@ -36,10 +36,14 @@ import {
 import { listPrograms, ProgramTimeline } from '../../app/models/programs.server';
 import { getShop } from '../../app/models/shops.server';
 import { InputFileError } from '../../cli/transactions';
-import { historyImportJob, IMPORT_QUEUE, sweepImportsJob } from '../jobs';
-import { failFastOptions, queueSettings, type QueueSettings } from '../queue.server';
+import { historyImportJob, IMPORT_QUEUE, sweepImportsJob } from '../../app/queues/jobs';
+import {
+  failFastOptions,
+  queueSettings,
+  type QueueSettings,
+} from '../../app/queues/webhook-queue.server';
 import { enqueueMetafieldSync } from './metafield-sync';
-import { enqueueFromWeb } from '../web-enqueue.server';
+import { enqueueFromWeb } from '../../app/queues/web-enqueue.server';
 
 /** How often the sweep looks for imports without a job by default. */
 export const IMPORT_SWEEP_EVERY_MS = 30_000;

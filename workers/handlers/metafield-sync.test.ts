@@ -21,7 +21,7 @@ import {
   enqueueInboxRows,
   redisOptions,
   type QueueSettings,
-} from '../queue.server';
+} from '../../app/queues/webhook-queue.server';
 import { startWorkers, type WorkerRuntime } from '../runtime.server';
 import { createMetafieldQueue } from './metafield-sync';
 

@@ -15,8 +15,8 @@ import {
 } from '../../app/metafield-sync.server';
 import { sqlStateOf } from '../../app/errors';
 import { shopsDueForSync } from '../../app/models/metafield-sync.server';
-import { METAFIELD_QUEUE, syncMetafieldsJob } from '../jobs';
-import type { QueueSettings } from '../queue.server';
+import { METAFIELD_QUEUE, syncMetafieldsJob } from '../../app/queues/jobs';
+import type { QueueSettings } from '../../app/queues/webhook-queue.server';
 
 /**
  * A failed sync (Shopify throttling or down, the database away) is retried for about a minute;

@@ -11,10 +11,10 @@ import { ensureShop, type Shop } from '../../app/models/shops.server';
 import { startAdminEmulator, type AdminEmulator } from '../../dev/emulator/server';
 import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
 import { storeOfflineSession } from '../../tests/helpers/sessions';
-import { redisOptions, type QueueSettings } from '../queue.server';
+import { redisOptions, type QueueSettings } from '../../app/queues/webhook-queue.server';
 import { startWorkers, type WorkerRuntime } from '../runtime.server';
 import { createMetafieldQueue } from './metafield-sync';
-import { useWebMetafieldQueue } from '../web-enqueue.server';
+import { useWebMetafieldQueue } from '../../app/queues/web-enqueue.server';
 import { enqueueReferralSync, runReferralSweepJob } from './referrals';
 
 vi.hoisted(() => {

@@ -21,8 +21,8 @@ import {
   type ReferralSyncResult,
 } from '../../app/referral-discount.server';
 import { createAdminClient, type AdminClientOptions } from '../../app/shopify/admin-client.server';
-import { sweepReferralsJob, syncReferralCodesJob } from '../jobs';
-import { enqueueFromWeb, webMetafieldQueue } from '../web-enqueue.server';
+import { sweepReferralsJob, syncReferralCodesJob } from '../../app/queues/jobs';
+import { enqueueFromWeb, webMetafieldQueue } from '../../app/queues/web-enqueue.server';
 import { enqueueMetafieldSync } from './metafield-sync';
 
 /** How often the sweep runs by default: a new member's code is due at Shopify within seconds. */

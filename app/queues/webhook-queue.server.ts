@@ -6,8 +6,8 @@
  */
 import { Queue, type JobsOptions } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
-import { env } from '../app/env.server';
-import { loggerFor } from '../app/logger.server';
+import { env } from '../env.server';
+import { loggerFor } from '../logger.server';
 import { processInboxBatchJob, processInboxJob, WEBHOOK_QUEUE } from './jobs';
 
 /**

@@ -4,8 +4,8 @@
  * never personal data; the handler reads the rest from the database.
  */
 import { z } from 'zod';
-import { WEBHOOK_TOPICS, type WebhookTopic } from '../app/webhook-topics';
-import { isMyshopifyDomain } from '../loyalty/shop-domain';
+import { WEBHOOK_TOPICS, type WebhookTopic } from '../webhook-topics';
+import { isMyshopifyDomain } from '../../loyalty/shop-domain';
 
 export { WEBHOOK_TOPICS, type WebhookTopic };
 

@@ -5,9 +5,9 @@
  * timeout, and a warning instead of an error.
  */
 import type { Queue } from 'bullmq';
-import { loggerFor } from '../app/logger.server';
-import { createMetafieldQueue } from './handlers/metafield-sync';
-import { failFastOptions, queueSettings } from './queue.server';
+import { loggerFor } from '../logger.server';
+import { createMetafieldQueue } from '../../workers/handlers/metafield-sync';
+import { failFastOptions, queueSettings } from './webhook-queue.server';
 
 /**
  * Resolves true when `add` finished within `timeoutMs`; otherwise logs a warning (with `log`'s ids,
