@@ -6,8 +6,9 @@
  */
 import type { Queue } from 'bullmq';
 import { loggerFor } from '../logger.server';
-import { createMetafieldQueue } from '../../workers/handlers/metafield-sync';
-import { failFastOptions, queueSettings } from './webhook-queue.server';
+import { failFastOptions, queueSettings } from './connection.server';
+import { createImportQueue, enqueueHistoryImportJob } from './import-queue.server';
+import { createMetafieldQueue, enqueueReferralSyncJob } from './metafield-queue.server';
 
 /**
  * Resolves true when `add` finished within `timeoutMs`; otherwise logs a warning (with `log`'s ids,
@@ -54,4 +55,46 @@ export function webMetafieldQueue(): Queue {
 /** Tests point the web process at their own queue (own prefix). Pass undefined to forget it. */
 export function useWebMetafieldQueue(queue: Queue | undefined): void {
   metafieldQueue = queue;
+}
+
+/**
+ * For web callers (the admin after publishing a referral program, the app proxy after making a
+ * member's code): a referral sync of the shop soon. Never throws — a failed enqueue (Redis down)
+ * is logged and the sweep finds the work within seconds. Resolves true when the job was taken.
+ */
+export function enqueueReferralSync(
+  shopDomain: string,
+  options: { timeoutMs?: number } = {},
+): Promise<boolean> {
+  return enqueueFromWeb(() => enqueueReferralSyncJob(webMetafieldQueue(), shopDomain), {
+    log: { shop: shopDomain, component: 'referral-sync' },
+    what: 'a referral sync',
+    timeoutMs: options.timeoutMs,
+  });
+}
+
+let importQueue: Queue | undefined;
+
+/** Tests point the web process at their own queue (own prefix). Pass undefined to forget it. */
+export function useImportQueue(queue: Queue | undefined): void {
+  importQueue = queue;
+}
+
+/**
+ * For the admin after saving an upload: the import's job, now. Never throws — the upload is
+ * already saved as queued, and the sweep (workers/handlers/history-import.ts) gives it its job
+ * within IMPORT_SWEEP_EVERY_MS when Redis did not take it. Resolves true when the job was taken.
+ */
+export function enqueueHistoryImport(
+  importId: number,
+  options: { timeoutMs?: number } = {},
+): Promise<boolean> {
+  // Fail-fast connection: a dead Redis must not hold the upload's answer.
+  importQueue ??= createImportQueue(queueSettings(), failFastOptions(queueSettings().redisUrl));
+  const queue = importQueue;
+  return enqueueFromWeb(() => enqueueHistoryImportJob(queue, importId), {
+    log: { importId, component: 'history-import' },
+    what: 'the history import',
+    timeoutMs: options.timeoutMs ?? 1_000,
+  });
 }

@@ -13,7 +13,7 @@ import { ensureShop, type Shop } from '../../app/models/shops.server';
 import { parseCampaign } from '../../loyalty/campaigns';
 import { localTimeText } from '../../loyalty/early-access';
 import { METAFIELD_QUEUE } from '../../app/queues/jobs';
-import { failFastOptions } from '../../app/queues/webhook-queue.server';
+import { failFastOptions } from '../../app/queues/connection.server';
 import { ensureAppBuilt, startAppProcess, type AppProcess } from '../helpers/app-server';
 import { ADMIN_BROWSER, adminHeaders, adminLoader, adminSubmit } from '../helpers/admin-requests';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';

@@ -19,7 +19,7 @@ import { balanceOf, entriesFor, post } from '../../app/models/ledger.server';
 import { ensureShop, type Shop } from '../../app/models/shops.server';
 import { orders } from '../../db/schema';
 import { METAFIELD_QUEUE } from '../../app/queues/jobs';
-import { redisOptions } from '../../app/queues/webhook-queue.server';
+import { redisOptions } from '../../app/queues/connection.server';
 import { ensureAppBuilt, startAppProcess, type AppProcess } from '../helpers/app-server';
 import { adminHeaders, adminLoader, adminSubmit } from '../helpers/admin-requests';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';

@@ -31,7 +31,7 @@ import {
   sendRemindersJob,
   sweepLifecycleJob,
 } from '../../app/queues/jobs';
-import type { QueueSettings } from '../../app/queues/webhook-queue.server';
+import type { QueueSettings } from '../../app/queues/connection.server';
 
 /** How often the sweep looks for shops past their local midnight by default. */
 export const LIFECYCLE_SWEEP_EVERY_MS = 3_600_000;

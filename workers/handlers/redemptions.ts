@@ -20,7 +20,7 @@ import {
 import { expireDueRedemptions, type ExpiryResult } from '../../app/redemption-expiry.server';
 import * as rewardIssuer from '../../app/reward-issuer.server';
 import { reconcileRedemptionsJob, REDEMPTION_QUEUE } from '../../app/queues/jobs';
-import type { QueueSettings } from '../../app/queues/webhook-queue.server';
+import type { QueueSettings } from '../../app/queues/connection.server';
 
 /** A failed run is not retried: the next run, a minute later, looks again. */
 export const REDEMPTION_JOB_OPTIONS: JobsOptions = {
