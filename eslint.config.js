@@ -28,4 +28,25 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The queue contract (app/queues) is what the web side and the workers share; app/ importing
+    // workers/ would pull job processing into the web build and tie the layers both ways (ADR 017).
+    files: ['app/**/*.{ts,tsx}'],
+    // The composition root: the build must carry startWorkers for INLINE_WORKERS (its comment).
+    ignores: ['app/entry.server.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/workers/**'],
+              message:
+                'app/ must not depend on workers/: put what both need in app/queues (ADR 017).',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -14,8 +14,8 @@ import {
   type AdjustmentErrors,
   type AdjustmentField,
 } from '../loyalty/adjustment';
-import { enqueueMetafieldSync } from '../workers/handlers/metafield-sync';
-import { enqueueFromWeb, webMetafieldQueue } from '../workers/web-enqueue.server';
+import { enqueueMetafieldSync } from './queues/metafield-queue.server';
+import { enqueueFromWeb, webMetafieldQueue } from './queues/web-enqueue.server';
 import { formatInstant, formatInteger, formatMinor, formatDay } from './admin-format';
 import { parseId, refusal, type StaffMember } from './admin-request.server';
 import { AppError, ErrorCode, isAppError } from './errors';
@@ -420,7 +420,8 @@ export async function adjustFromForm(
 /**
  * A storefront metafield sync of the shop soon (the coalesced job of
  * workers/handlers/metafield-sync.ts), so the member's balance reaches Shopify within seconds.
- * Never throws (workers/web-enqueue.server.ts): the metafield sweep finds the member marked pending.
+ * Never throws (app/queues/web-enqueue.server.ts): the metafield sweep finds the member marked
+ * pending.
  */
 export function requestMetafieldSync(shopDomain: string): Promise<boolean> {
   return enqueueFromWeb(() => enqueueMetafieldSync(webMetafieldQueue(), shopDomain), {

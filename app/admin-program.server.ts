@@ -13,8 +13,8 @@ import { diffCompiled } from '../loyalty/program-diff';
 import { parseProgram, type CompiledProgram, type ProgramDefinition } from '../loyalty/program';
 import type { SimulationSide } from '../loyalty/simulation';
 import { daysInMonth, zonedInstant } from '../loyalty/time';
-import { enqueueMetafieldSync } from '../workers/handlers/metafield-sync';
-import { enqueueFromWeb, webMetafieldQueue } from '../workers/web-enqueue.server';
+import { enqueueMetafieldSync } from './queues/metafield-queue.server';
+import { enqueueFromWeb, webMetafieldQueue } from './queues/web-enqueue.server';
 import {
   issuesToProgramFieldErrors,
   parseProgramForm,

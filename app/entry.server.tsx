@@ -22,7 +22,10 @@ import { describeError } from './error-description.server';
 import { checkHealth } from './health.server';
 import { logger } from './logger.server';
 import { addDocumentResponseHeaders } from './shopify.server';
-import { closeWebhookQueue, getWebhookQueue, useWebhookQueue } from '../workers/queue.server';
+import { closeWebhookQueue, getWebhookQueue, useWebhookQueue } from './queues/webhook-queue.server';
+// The one import of workers/ from app/ (ADR 017, excepted in eslint.config.js): the build bundles
+// its own copy of app/, and inline workers must run on that copy (one database handle, one queue
+// per process), so the build carries them and server/main.ts starts them through `laurel`.
 import { startWorkers } from '../workers/runtime.server';
 
 export const laurel = {

@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import { getDatabase } from './db.server';
 import { rootCauseMessage } from './errors';
 import { logger } from './logger.server';
-import { getWebhookQueue } from '../workers/queue.server';
+import { getWebhookQueue } from './queues/webhook-queue.server';
 
 export type DependencyState = 'ok' | 'down';
 

@@ -14,7 +14,7 @@ import { InboxWriter, type Stored } from './inbox-writer.server';
 import { normalizeShopDomain } from './models/shops.server';
 import { parseShopifyEnv } from './env.server';
 import { bodyText, checkWebhook, DELIVERY_HEADERS, HMAC_HEADER } from './webhook-hmac.server';
-import { enqueueInboxRows } from '../workers/queue.server';
+import { enqueueInboxRows } from './queues/webhook-queue.server';
 import type { WebhookTopic } from './webhook-topics';
 
 export { WEBHOOK_TOPICS, type WebhookTopic } from './webhook-topics';

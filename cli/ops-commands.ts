@@ -11,7 +11,8 @@
 import type { Executor } from '../db/client.server';
 import { getDataRequest, listDataRequests } from '../app/models/compliance.server';
 import { countByStatus, getInboxRow, listFailed, resetForReplay } from '../app/models/inbox.server';
-import { createWebhookQueue, queueSettings, requeueInbox } from '../workers/queue.server';
+import { createWebhookQueue, requeueInbox } from '../app/queues/webhook-queue.server';
+import { queueSettings } from '../app/queues/connection.server';
 import { parseFlags, UsageError } from './args';
 import {
   InputError,

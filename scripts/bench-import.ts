@@ -17,9 +17,9 @@ import { ensureShop } from '../app/models/shops.server';
 import { referenceProgram } from '../loyalty/program';
 import { createTestDatabase } from '../tests/helpers/db';
 import { obliterateWorkerQueues } from '../tests/helpers/pipeline';
-import { createMetafieldQueue } from '../workers/handlers/metafield-sync';
+import { createMetafieldQueue } from '../app/queues/metafield-queue.server';
 import { runHistoryImportJob } from '../workers/handlers/history-import';
-import { redisOptions } from '../workers/queue.server';
+import { redisOptions } from '../app/queues/connection.server';
 
 const rows = Number(process.argv[2] ?? 100_000);
 const customers = Number(process.argv[3] ?? 10_000);

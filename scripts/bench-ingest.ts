@@ -23,7 +23,7 @@ import { join, relative } from 'node:path';
 import autocannon, { type AutocannonResult } from 'autocannon';
 import type { Queue } from 'bullmq';
 import postgres from 'postgres';
-import { createWebhookQueue } from '../workers/queue.server';
+import { createWebhookQueue } from '../app/queues/webhook-queue.server';
 import { ensureAppBuilt } from '../tests/helpers/app-server';
 import { ADMIN_DATABASE_URL } from '../tests/helpers/db';
 import {

@@ -34,7 +34,7 @@ import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
-import { createWebhookQueue } from '../workers/queue.server';
+import { createWebhookQueue } from '../app/queues/webhook-queue.server';
 import { ensureAppBuilt, type AppProcess } from '../tests/helpers/app-server';
 import { ADMIN_DATABASE_URL } from '../tests/helpers/db';
 import {

@@ -25,7 +25,7 @@ import {
 import { Session } from '@shopify/shopify-api';
 import pg from 'pg';
 import { Queue } from 'bullmq';
-import { failFastOptions } from '../workers/queue.server';
+import { failFastOptions } from '../app/queues/connection.server';
 
 const need = (name: string): string => {
   const value = process.env[name];

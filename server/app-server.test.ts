@@ -42,7 +42,7 @@ beforeAll(async () => {
   laurel = (build.entry.module as unknown as { laurel: LaurelRuntime }).laurel;
   db = await createTestDatabase();
   laurel.useDatabase(db);
-  const { createWebhookQueue } = await import('../workers/queue.server');
+  const { createWebhookQueue } = await import('../app/queues/webhook-queue.server');
   // A queue made here, handed to the build's copy of the queue module.
   laurel.useWebhookQueue(createWebhookQueue({ redisUrl: TEST_REDIS_URL, prefix }));
 }, 180_000);

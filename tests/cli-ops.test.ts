@@ -17,7 +17,7 @@ import {
   recordUnstorableDelivery,
 } from '../app/models/inbox.server';
 import { ensureShop } from '../app/models/shops.server';
-import { createWebhookQueue } from '../workers/queue.server';
+import { createWebhookQueue } from '../app/queues/webhook-queue.server';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 
 const run = promisify(execFile);

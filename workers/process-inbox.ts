@@ -27,7 +27,7 @@ import { SettlementError } from '../loyalty/settlement';
 import { ShopifyPayloadError } from '../loyalty/shopify-payload';
 import { ShopNotInstalled } from './handlers/context';
 import { handleOrderRows, isOrderTopic, webhookHandlers } from './handlers/index';
-import { isWebhookTopic } from './jobs';
+import { isWebhookTopic } from '../app/queues/jobs';
 
 export type ProcessOutcome =
   | { status: 'processed'; topic: string; summary: Record<string, unknown> }
@@ -242,7 +242,7 @@ export type FailureOutcome = 'retry' | 'dead' | 'parked';
 /**
  * Records a failed attempt on the inbox row: a delivery whose shop is not installed yet is parked
  * (the reconciler replays it once the shop exists); a permanent failure, or the last attempt of the
- * retry schedule (workers/queue.server.ts, hours long), makes it a dead letter (listed by
+ * retry schedule (app/queues/webhook-queue.server.ts, hours long), makes it a dead letter (listed by
  * `loyalty inbox dead`, replayable with `loyalty inbox replay`); anything else is retried. Never
  * throws: the job's own failure is what matters.
  */

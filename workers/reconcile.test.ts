@@ -8,7 +8,7 @@ import { ensureShop } from '../app/models/shops.server';
 import { orderPayload } from '../tests/fixtures/shopify';
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
 import { TEST_REDIS_URL } from '../tests/helpers/pipeline';
-import { createWebhookQueue } from './queue.server';
+import { createWebhookQueue } from '../app/queues/webhook-queue.server';
 import { reconcileInbox } from './reconcile';
 
 const DAY_MS = 86_400_000;

@@ -14,7 +14,7 @@ import {
   prunePayloads,
   unparkInstalled,
 } from '../app/models/inbox.server';
-import { requeueInbox } from './queue.server';
+import { requeueInbox } from '../app/queues/webhook-queue.server';
 
 const BATCH = 1_000;
 /** At most this many rows a run; the next run continues. */

@@ -14,7 +14,8 @@ import { referenceProgram } from '../loyalty/program';
 import { orderPayload } from '../tests/fixtures/shopify';
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
 import { obliterateWorkerQueues } from '../tests/helpers/pipeline';
-import { createWebhookQueue, enqueueInboxRows, type QueueSettings } from './queue.server';
+import { createWebhookQueue, enqueueInboxRows } from '../app/queues/webhook-queue.server';
+import { type QueueSettings } from '../app/queues/connection.server';
 import { startWorkers, workerErrorListener, type WorkerRuntime } from './runtime.server';
 
 vi.hoisted(() => {

@@ -10,7 +10,8 @@
  * sending: docs/expiry.md), and a graceful close. Used by
  * `npm run worker` (workers/main.ts) and, with INLINE_WORKERS, inside the web process.
  *
- * Retries: about 4 hours of capped exponential backoff (workers/queue.server.ts RETRY_SCHEDULE).
+ * Retries: about 4 hours of capped exponential backoff (app/queues/webhook-queue.server.ts
+ * RETRY_SCHEDULE).
  * Permanent failures and last attempts make the inbox row a dead letter and throw BullMQ's
  * UnrecoverableError; a delivery whose shop is not installed yet parks its row and ends the job
  * (the reconciler replays it once the shop exists). A worker killed mid-job leaves its job locked
@@ -49,7 +50,7 @@ import {
   sweepLifecycleJob,
   sendRemindersJob,
   type JobName,
-} from './jobs';
+} from '../app/queues/jobs';
 import {
   createLifecycleQueue,
   LIFECYCLE_SWEEP_EVERY_MS,
@@ -70,12 +71,11 @@ import {
   type TierJobDeps,
 } from './handlers/tiers';
 import {
-  createMetafieldQueue,
-  enqueueMetafieldSync,
   runMetafieldSweepJob,
   runMetafieldSyncJob,
   type MetafieldJobDeps,
 } from './handlers/metafield-sync';
+import { createMetafieldQueue, enqueueMetafieldSync } from '../app/queues/metafield-queue.server';
 import {
   EARLY_ACCESS_SWEEP_EVERY_MS,
   runEarlyAccessSweepJob,
@@ -97,24 +97,18 @@ import {
   type RedemptionJobDeps,
 } from './handlers/redemptions';
 import {
-  createImportQueue,
   IMPORT_SWEEP_EVERY_MS,
   runHistoryImportJob,
   runImportSweepJob,
   scheduleImportSweep,
   type HistoryImportJobDeps,
 } from './handlers/history-import';
+import { createImportQueue } from '../app/queues/import-queue.server';
 import { Batcher } from '../app/batcher';
 import { inboxRowRefs } from '../app/models/inbox.server';
 import { failureReason, processInboxBatch, recordFailure, type RowResult } from './process-inbox';
-import {
-  createWebhookQueue,
-  queueSettings,
-  requeueInbox,
-  retryDelayMs,
-  workerOptions,
-  type QueueSettings,
-} from './queue.server';
+import { createWebhookQueue, requeueInbox, retryDelayMs } from '../app/queues/webhook-queue.server';
+import { queueSettings, workerOptions, type QueueSettings } from '../app/queues/connection.server';
 import { reconcileInbox } from './reconcile';
 
 export interface StartWorkersOptions {

@@ -39,7 +39,7 @@ import {
 } from '../admin-import.server';
 import { adminErrorBoundary } from '../admin-error-boundary';
 import { ProblemsBanner } from '../admin-problems';
-import { enqueueHistoryImport } from '../../workers/handlers/history-import';
+import { enqueueHistoryImport } from '../queues/web-enqueue.server';
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { db, shop, locale } = await adminShop(request);

@@ -46,7 +46,7 @@ import { adminErrorBoundary } from '../admin-error-boundary';
 import { ReferralSettings } from '../admin-referral-settings';
 import { reviewReferral } from '../models/referrals.server';
 import type { ReferralStatus } from '../../loyalty/referrals';
-import { enqueueReferralSync } from '../../workers/handlers/referrals';
+import { enqueueReferralSync } from '../queues/web-enqueue.server';
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { db, shop } = await adminShop(request);

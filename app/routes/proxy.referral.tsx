@@ -3,7 +3,7 @@
 // and errors: app/app-proxy.server.ts; contract: docs/storefront-api.md.
 import { readOnlyProxyAction } from '../app-proxy.server';
 import { memberReferralLoader } from '../referral-proxy.server';
-import { enqueueReferralSync } from '../../workers/handlers/referrals';
+import { enqueueReferralSync } from '../queues/web-enqueue.server';
 
 export const loader = memberReferralLoader(() => ({ requestSync: enqueueReferralSync }));
 

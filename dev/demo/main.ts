@@ -64,7 +64,7 @@ import { campaignBpsByOrder, demoCampaigns, DEMO_CAMPAIGN_NAME } from './campaig
 import { demoLifecycle, ensureDemoExpiryPolicy } from './lifecycle';
 import { startMailSink } from '../mail-sink';
 import { createLifecycleQueue } from '../../workers/handlers/lifecycle';
-import { redisOptions } from '../../workers/queue.server';
+import { redisOptions } from '../../app/queues/connection.server';
 import { ensureDemoReferralProgram, referralCast, referralFriendDeliveries } from './referrals';
 import { ensureRedis } from './redis';
 import { chunksByMonth, ReplayError, replayDeliveries } from './replay';

@@ -22,7 +22,7 @@ import { sql } from 'drizzle-orm';
 import type { LaurelRuntime } from '../../app/entry.server';
 import { openDatabase } from '../../db/client.server';
 import { startAppServer, type AppServer } from '../../server/app-server';
-import { createWebhookQueue } from '../../workers/queue.server';
+import { createWebhookQueue } from '../../app/queues/webhook-queue.server';
 import { ensureAppBuilt } from './app-server';
 import { createTestDatabase, type TestDatabase } from './db';
 import { closedPort, obliterateWorkerQueues, TEST_REDIS_URL } from './pipeline';

@@ -16,13 +16,9 @@ import {
   REDEMPTION_QUEUE,
   TIER_QUEUE,
   WEBHOOK_QUEUE,
-} from '../../workers/jobs';
-import {
-  createWebhookQueue,
-  failFastOptions,
-  useWebhookQueue,
-  type QueueSettings,
-} from '../../workers/queue.server';
+} from '../../app/queues/jobs';
+import { createWebhookQueue, useWebhookQueue } from '../../app/queues/webhook-queue.server';
+import { failFastOptions, type QueueSettings } from '../../app/queues/connection.server';
 import { createTestDatabase, type TestDatabase } from './db';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -12,8 +12,8 @@ import { insertCampaign, listCampaigns } from '../../app/models/campaigns.server
 import { ensureShop, type Shop } from '../../app/models/shops.server';
 import { parseCampaign } from '../../loyalty/campaigns';
 import { localTimeText } from '../../loyalty/early-access';
-import { METAFIELD_QUEUE } from '../../workers/jobs';
-import { failFastOptions } from '../../workers/queue.server';
+import { METAFIELD_QUEUE } from '../../app/queues/jobs';
+import { failFastOptions } from '../../app/queues/connection.server';
 import { ensureAppBuilt, startAppProcess, type AppProcess } from '../helpers/app-server';
 import { ADMIN_BROWSER, adminHeaders, adminLoader, adminSubmit } from '../helpers/admin-requests';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';

@@ -18,8 +18,8 @@ import {
 import { balanceOf, entriesFor, post } from '../../app/models/ledger.server';
 import { ensureShop, type Shop } from '../../app/models/shops.server';
 import { orders } from '../../db/schema';
-import { METAFIELD_QUEUE } from '../../workers/jobs';
-import { redisOptions } from '../../workers/queue.server';
+import { METAFIELD_QUEUE } from '../../app/queues/jobs';
+import { redisOptions } from '../../app/queues/connection.server';
 import { ensureAppBuilt, startAppProcess, type AppProcess } from '../helpers/app-server';
 import { adminHeaders, adminLoader, adminSubmit } from '../helpers/admin-requests';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';

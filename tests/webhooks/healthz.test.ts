@@ -12,7 +12,7 @@ import { useDatabase } from '../../app/db.server';
 import { logger } from '../../app/logger.server';
 import { loader } from '../../app/routes/healthz';
 import { openDatabase } from '../../db/client.server';
-import { createWebhookQueue, useWebhookQueue } from '../../workers/queue.server';
+import { createWebhookQueue, useWebhookQueue } from '../../app/queues/webhook-queue.server';
 import { closedPort, openPipeline } from '../helpers/pipeline';
 
 let cleanup: (() => Promise<void>) | undefined;

@@ -32,7 +32,7 @@ import * as ordersCancelled from '../../app/routes/webhooks.orders.cancelled';
 import * as ordersPaid from '../../app/routes/webhooks.orders.paid';
 import * as refundsCreate from '../../app/routes/webhooks.refunds.create';
 import * as shopRedact from '../../app/routes/webhooks.shop.redact';
-import { createWebhookQueue, useWebhookQueue } from '../../workers/queue.server';
+import { createWebhookQueue, useWebhookQueue } from '../../app/queues/webhook-queue.server';
 import {
   cancelledOrderPayload,
   customerPayload,

@@ -8,7 +8,7 @@ import { asc } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WEBHOOK_TOPICS } from '../../app/webhook-topics';
 import { webhookInbox } from '../../db/schema';
-import { createWebhookQueue } from '../../workers/queue.server';
+import { createWebhookQueue } from '../../app/queues/webhook-queue.server';
 import { signedWebhook } from '../fixtures/shopify';
 import {
   APP_TEST_ENV,

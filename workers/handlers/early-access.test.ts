@@ -12,10 +12,10 @@ import { startAdminEmulator, type AdminEmulator } from '../../dev/emulator/serve
 import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
 import { storeOfflineSession } from '../../tests/helpers/sessions';
 import { seedTierProgram } from '../../tests/helpers/tiers';
-import { redisOptions, type QueueSettings } from '../queue.server';
+import { redisOptions, type QueueSettings } from '../../app/queues/connection.server';
 import { startWorkers, type WorkerRuntime } from '../runtime.server';
 import { enqueueEarlyAccessSync } from './early-access';
-import { createMetafieldQueue } from './metafield-sync';
+import { createMetafieldQueue } from '../../app/queues/metafield-queue.server';
 
 vi.hoisted(() => {
   process.env.LOG_LEVEL ??= 'silent';

@@ -14,7 +14,7 @@ import {
   type EarlyAccessSyncResult,
 } from '../../app/early-access-sync.server';
 import { shopsWithEarlyAccessWork } from '../../app/models/early-access.server';
-import { sweepEarlyAccessJob, syncEarlyAccessJob } from '../jobs';
+import { sweepEarlyAccessJob, syncEarlyAccessJob } from '../../app/queues/jobs';
 
 /** How often the sweep runs by default: boundaries pass by the hour, retries need not wait long. */
 export const EARLY_ACCESS_SWEEP_EVERY_MS = 5 * 60_000;

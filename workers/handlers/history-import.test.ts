@@ -16,15 +16,15 @@ import type { Database } from '../../db/client.server';
 import { historyImports, ledgerEntries } from '../../db/schema';
 import { useInboxHarness } from '../../tests/helpers/inbox-harness';
 import { obliterateWorkerQueues, TEST_REDIS_URL } from '../../tests/helpers/pipeline';
-import { redisOptions } from '../queue.server';
+import { redisOptions } from '../../app/queues/connection.server';
 import { startWorkers } from '../runtime.server';
-import { createMetafieldQueue } from './metafield-sync';
+import { createMetafieldQueue } from '../../app/queues/metafield-queue.server';
 import {
-  createImportQueue,
   runHistoryImportJob,
   runImportSweepJob,
   type HistoryImportJobDeps,
 } from './history-import';
+import { createImportQueue } from '../../app/queues/import-queue.server';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -13,8 +13,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DelayedError, Queue, UnrecoverableError, type Job, type JobsOptions } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
+import { DelayedError, UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client.server';
 import { ErrorCode, isAppError, rootCauseMessage } from '../../app/errors';
@@ -36,63 +35,12 @@ import {
 import { listPrograms, ProgramTimeline } from '../../app/models/programs.server';
 import { getShop } from '../../app/models/shops.server';
 import { InputFileError } from '../../cli/transactions';
-import { historyImportJob, IMPORT_QUEUE, sweepImportsJob } from '../jobs';
-import { failFastOptions, queueSettings, type QueueSettings } from '../queue.server';
-import { enqueueMetafieldSync } from './metafield-sync';
-import { enqueueFromWeb } from '../web-enqueue.server';
+import { enqueueHistoryImportJob } from '../../app/queues/import-queue.server';
+import { historyImportJob, sweepImportsJob } from '../../app/queues/jobs';
+import { enqueueMetafieldSync } from '../../app/queues/metafield-queue.server';
 
 /** How often the sweep looks for imports without a job by default. */
 export const IMPORT_SWEEP_EVERY_MS = 30_000;
-
-/** A run that failed for a reason that may pass is retried for about ten minutes, then failed. */
-export const IMPORT_JOB_OPTIONS: JobsOptions = {
-  attempts: 8,
-  backoff: { type: 'exponential', delay: 5_000 },
-  removeOnComplete: true,
-  removeOnFail: { count: 1_000 },
-};
-
-export function createImportQueue(settings: QueueSettings, connection: RedisOptions): Queue {
-  const queue = new Queue(IMPORT_QUEUE, {
-    connection,
-    prefix: settings.prefix,
-    defaultJobOptions: IMPORT_JOB_OPTIONS,
-  });
-  queue.on('error', () => {});
-  return queue;
-}
-
-/** Adds the import's job; a second add while it is waiting, delayed or running is the same job. */
-export async function enqueueHistoryImportJob(queue: Queue, importId: number): Promise<void> {
-  const data = historyImportJob.schema.parse({ importId });
-  await queue.add(historyImportJob.name, data, { jobId: historyImportJob.jobId(data) });
-}
-
-let webQueue: Queue | undefined;
-
-/** Tests point the web process at their own queue (own prefix). Pass undefined to forget it. */
-export function useImportQueue(queue: Queue | undefined): void {
-  webQueue = queue;
-}
-
-/**
- * For the admin after saving an upload: the import's job, now. Never throws — the upload is
- * already saved as queued, and the sweep gives it its job within IMPORT_SWEEP_EVERY_MS when Redis
- * did not take it. Resolves true when the job was taken.
- */
-export function enqueueHistoryImport(
-  importId: number,
-  options: { timeoutMs?: number } = {},
-): Promise<boolean> {
-  // Fail-fast connection: a dead Redis must not hold the upload's answer.
-  webQueue ??= createImportQueue(queueSettings(), failFastOptions(queueSettings().redisUrl));
-  const queue = webQueue;
-  return enqueueFromWeb(() => enqueueHistoryImportJob(queue, importId), {
-    log: { importId, component: 'history-import' },
-    what: 'the history import',
-    timeoutMs: options.timeoutMs ?? 1_000,
-  });
-}
 
 export interface HistoryImportJobDeps {
   db: Database;

@@ -1,4 +1,4 @@
-import type { WebhookTopic } from '../jobs';
+import type { WebhookTopic } from '../../app/queues/jobs';
 import { appUninstalled, customersDataRequest, customersRedact, shopRedact } from './compliance';
 import type { WebhookHandler } from './context';
 import { customersCreate, customersUpdate } from './customers';

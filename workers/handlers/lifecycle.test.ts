@@ -18,7 +18,7 @@ import { ensureShop, type Shop } from '../../app/models/shops.server';
 import type { ExpiryReminder, Notifier, NotifierChannel } from '../../app/notify/notifier';
 import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
 import { obliterateWorkerQueues, TEST_REDIS_URL } from '../../tests/helpers/pipeline';
-import { redisOptions } from '../queue.server';
+import { redisOptions } from '../../app/queues/connection.server';
 import { startWorkers } from '../runtime.server';
 import {
   createLifecycleQueue,

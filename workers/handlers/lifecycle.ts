@@ -25,8 +25,13 @@ import {
   type LifecycleStep,
 } from '../../app/models/lifecycle.server';
 import { getShopByDomain } from '../../app/models/shops.server';
-import { LIFECYCLE_QUEUE, runLifecycleDayJob, sendRemindersJob, sweepLifecycleJob } from '../jobs';
-import type { QueueSettings } from '../queue.server';
+import {
+  LIFECYCLE_QUEUE,
+  runLifecycleDayJob,
+  sendRemindersJob,
+  sweepLifecycleJob,
+} from '../../app/queues/jobs';
+import type { QueueSettings } from '../../app/queues/connection.server';
 
 /** How often the sweep looks for shops past their local midnight by default. */
 export const LIFECYCLE_SWEEP_EVERY_MS = 3_600_000;

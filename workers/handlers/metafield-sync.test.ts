@@ -16,14 +16,10 @@ import { referenceProgram } from '../../loyalty/program';
 import { orderPayload } from '../../tests/fixtures/shopify';
 import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
 import { seedTierProgram, setMemberTier } from '../../tests/helpers/tiers';
-import {
-  createWebhookQueue,
-  enqueueInboxRows,
-  redisOptions,
-  type QueueSettings,
-} from '../queue.server';
+import { createWebhookQueue, enqueueInboxRows } from '../../app/queues/webhook-queue.server';
+import { redisOptions, type QueueSettings } from '../../app/queues/connection.server';
 import { startWorkers, type WorkerRuntime } from '../runtime.server';
-import { createMetafieldQueue } from './metafield-sync';
+import { createMetafieldQueue } from '../../app/queues/metafield-queue.server';
 
 vi.hoisted(() => {
   process.env.LOG_LEVEL ??= 'silent';

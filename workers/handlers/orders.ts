@@ -37,7 +37,7 @@ import {
   type OrderFacts,
   type RefundFacts,
 } from '../../loyalty/shopify-order';
-import type { WebhookTopic } from '../jobs';
+import type { WebhookTopic } from '../../app/queues/jobs';
 import { checkShopCurrency, shopNotInstalled, type HandlerContext } from './context';
 
 /** The topics handled here, in batches. */

@@ -18,7 +18,7 @@ import { startAdminEmulator, type AdminEmulator } from '../../dev/emulator/serve
 import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
 import { obliterateWorkerQueues } from '../../tests/helpers/pipeline';
 import { storeOfflineSession } from '../../tests/helpers/sessions';
-import { redisOptions } from '../queue.server';
+import { redisOptions } from '../../app/queues/connection.server';
 import { startWorkers } from '../runtime.server';
 import { createRedemptionQueue, runRedemptionSweepJob } from './redemptions';
 

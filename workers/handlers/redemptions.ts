@@ -19,8 +19,8 @@ import {
 } from '../../app/redemption.server';
 import { expireDueRedemptions, type ExpiryResult } from '../../app/redemption-expiry.server';
 import * as rewardIssuer from '../../app/reward-issuer.server';
-import { reconcileRedemptionsJob, REDEMPTION_QUEUE } from '../jobs';
-import type { QueueSettings } from '../queue.server';
+import { reconcileRedemptionsJob, REDEMPTION_QUEUE } from '../../app/queues/jobs';
+import type { QueueSettings } from '../../app/queues/connection.server';
 
 /** A failed run is not retried: the next run, a minute later, looks again. */
 export const REDEMPTION_JOB_OPTIONS: JobsOptions = {

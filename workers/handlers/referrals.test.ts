@@ -11,11 +11,11 @@ import { ensureShop, type Shop } from '../../app/models/shops.server';
 import { startAdminEmulator, type AdminEmulator } from '../../dev/emulator/server';
 import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
 import { storeOfflineSession } from '../../tests/helpers/sessions';
-import { redisOptions, type QueueSettings } from '../queue.server';
+import { redisOptions, type QueueSettings } from '../../app/queues/connection.server';
 import { startWorkers, type WorkerRuntime } from '../runtime.server';
-import { createMetafieldQueue } from './metafield-sync';
-import { useWebMetafieldQueue } from '../web-enqueue.server';
-import { enqueueReferralSync, runReferralSweepJob } from './referrals';
+import { createMetafieldQueue } from '../../app/queues/metafield-queue.server';
+import { enqueueReferralSync, useWebMetafieldQueue } from '../../app/queues/web-enqueue.server';
+import { runReferralSweepJob } from './referrals';
 
 vi.hoisted(() => {
   process.env.LOG_LEVEL ??= 'silent';

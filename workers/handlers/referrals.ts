@@ -5,9 +5,9 @@
  * writes the codes that became active; `sweep-referrals` (repeatable, every few seconds) enqueues
  * it for every shop with referral work, which is how a new member's code appears within seconds of
  * customers/create. Web callers (publishing a program, a member's first GET /proxy/referral) ask
- * with {@link enqueueReferralSync}. Payloads carry the shop domain only.
+ * with enqueueReferralSync (app/queues/web-enqueue.server.ts). Payloads carry the shop domain only.
  */
-import { Queue, UnrecoverableError, type Job } from 'bullmq';
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client.server';
 import { env } from '../../app/env.server';
@@ -21,44 +21,14 @@ import {
   type ReferralSyncResult,
 } from '../../app/referral-discount.server';
 import { createAdminClient, type AdminClientOptions } from '../../app/shopify/admin-client.server';
-import { sweepReferralsJob, syncReferralCodesJob } from '../jobs';
-import { enqueueFromWeb, webMetafieldQueue } from '../web-enqueue.server';
-import { enqueueMetafieldSync } from './metafield-sync';
+import { sweepReferralsJob, syncReferralCodesJob } from '../../app/queues/jobs';
+import {
+  enqueueMetafieldSync,
+  enqueueReferralSyncJob,
+} from '../../app/queues/metafield-queue.server';
 
 /** How often the sweep runs by default: a new member's code is due at Shopify within seconds. */
 export const REFERRAL_SWEEP_EVERY_MS = 5_000;
-
-/**
- * Asks for a referral sync of `shop` after the change that prompted it committed; bursts coalesce
- * into one job (the member sync's deduplication: enqueueMetafieldSync explains why none is lost).
- */
-export async function enqueueReferralSyncJob(
-  queue: Queue,
-  shop: string,
-  delayMs: number = syncReferralCodesJob.delayMs,
-): Promise<void> {
-  const data = syncReferralCodesJob.schema.parse({ shop });
-  await queue.add(syncReferralCodesJob.name, data, {
-    delay: delayMs,
-    deduplication: { id: syncReferralCodesJob.deduplicationId(data), ttl: delayMs },
-  });
-}
-
-/**
- * For web callers (the admin after publishing a referral program, the app proxy after making a
- * member's code): a referral sync of the shop soon. Never throws — a failed enqueue (Redis down)
- * is logged and the sweep finds the work within seconds. Resolves true when the job was taken.
- */
-export function enqueueReferralSync(
-  shopDomain: string,
-  options: { timeoutMs?: number } = {},
-): Promise<boolean> {
-  return enqueueFromWeb(() => enqueueReferralSyncJob(webMetafieldQueue(), shopDomain), {
-    log: { shop: shopDomain, component: 'referral-sync' },
-    what: 'a referral sync',
-    timeoutMs: options.timeoutMs,
-  });
-}
 
 export interface ReferralJobDeps {
   db: Database;

@@ -17,7 +17,7 @@ import { customerPayload, orderPayload, refundPayload } from '../../tests/fixtur
 import { useInboxHarness } from '../../tests/helpers/inbox-harness';
 import { obliterateWorkerQueues, TEST_REDIS_URL } from '../../tests/helpers/pipeline';
 import { FOUR_TIERS, seedTierProgram } from '../../tests/helpers/tiers';
-import { redisOptions } from '../queue.server';
+import { redisOptions } from '../../app/queues/connection.server';
 import { startWorkers } from '../runtime.server';
 import { createTierQueue, runEvaluateTiersJob, runTierSweepJob } from './tiers';
 

@@ -16,8 +16,8 @@ import {
   shopsDueForTierRun,
   type DailyRunResult,
 } from '../../app/models/tier-evaluation.server';
-import { evaluateTiersJob, sweepTiersJob, TIER_QUEUE } from '../jobs';
-import type { QueueSettings } from '../queue.server';
+import { evaluateTiersJob, sweepTiersJob, TIER_QUEUE } from '../../app/queues/jobs';
+import type { QueueSettings } from '../../app/queues/connection.server';
 
 /** How often the sweep looks for shops past their local midnight by default. */
 export const TIER_SWEEP_EVERY_MS = 3_600_000;

@@ -1,6 +1,6 @@
 import { Backoffs, type BackoffOptions, type Job } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_JOB_OPTIONS, retryDelayMs } from './queue.server';
+import { DEFAULT_JOB_OPTIONS, retryDelayMs } from './webhook-queue.server';
 
 const HOUR_MS = 3_600_000;
 

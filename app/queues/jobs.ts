@@ -1,11 +1,13 @@
 /**
  * Job definitions (house style: one job = a definition and a handler). A definition holds the queue
- * and job name, a zod schema for the payload and a deterministic jobId. Payloads carry ids only —
- * never personal data; the handler reads the rest from the database.
+ * and job name, a zod schema for the payload and a deterministic jobId; its handler is in
+ * workers/handlers. The definitions are in app/ because both sides need them — the web process
+ * enqueues, the workers process — and app/ must not import workers/ (ADR 017). Payloads carry ids
+ * only — never personal data; the handler reads the rest from the database.
  */
 import { z } from 'zod';
-import { WEBHOOK_TOPICS, type WebhookTopic } from '../app/webhook-topics';
-import { isMyshopifyDomain } from '../loyalty/shop-domain';
+import { WEBHOOK_TOPICS, type WebhookTopic } from '../webhook-topics';
+import { isMyshopifyDomain } from '../../loyalty/shop-domain';
 
 export { WEBHOOK_TOPICS, type WebhookTopic };
 
@@ -69,7 +71,7 @@ export const reconcileInboxJob: JobDefinition<Record<string, never>> = {
 /**
  * A job that stands for "this shop has work", coalesced rather than identified: enqueues for the
  * same deduplication id within `delayMs` are one job, which starts `delayMs` after the first (see
- * enqueueMetafieldSync in workers/handlers/metafield-sync.ts for why that loses no change). A
+ * enqueueMetafieldSync in app/queues/metafield-queue.server.ts for why that loses no change). A
  * fixed jobId would not do: while a job runs, an enqueue with its id would be dropped, and the
  * change behind it possibly missed by the running job's earlier read.
  */

@@ -1,13 +1,13 @@
 /**
- * Redis connections and the webhook queue. The web process enqueues with a connection that fails
- * fast (no offline queue, one retry) so a dead Redis never holds a webhook answer past its budget;
- * workers use blocking connections as BullMQ requires (maxRetriesPerRequest: null). Connections
- * are given to BullMQ as options, so it owns them and closes them with the queue or worker.
+ * The webhook queue: the retry schedule of a delivery, the web process's queue handle, and the
+ * enqueues of inbox rows (after a group commit, and again by the reconciler and replay). Its
+ * connections come from connection.server.ts: fail-fast for the web process and the CLI, blocking
+ * for workers.
  */
 import { Queue, type JobsOptions } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
-import { env } from '../app/env.server';
-import { loggerFor } from '../app/logger.server';
+import { loggerFor } from '../logger.server';
+import { failFastOptions, queueSettings, type QueueSettings } from './connection.server';
 import { processInboxBatchJob, processInboxJob, WEBHOOK_QUEUE } from './jobs';
 
 /**
@@ -26,7 +26,7 @@ export function retryDelayMs(attemptsMade: number): number {
   return Math.min(maxDelayMs, firstDelayMs * 2 ** Math.max(0, attemptsMade - 1));
 }
 
-/** The name of that strategy in job options; workers register it (runtime.server.ts). */
+/** The name of that strategy in job options; workers register it (workers/runtime.server.ts). */
 export const RETRY_BACKOFF = 'capped-exponential';
 
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
@@ -36,48 +36,6 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   // Failed jobs stay (bounded) so ops can see them; the inbox row is the durable dead letter.
   removeOnFail: { count: 10_000 },
 };
-
-export interface QueueSettings {
-  redisUrl: string;
-  prefix: string;
-}
-
-export function queueSettings(): QueueSettings {
-  const { REDIS_URL, QUEUE_PREFIX } = env();
-  return { redisUrl: REDIS_URL, prefix: QUEUE_PREFIX };
-}
-
-/** ioredis options for a redis:// or rediss:// URL (user, password, database number, TLS). */
-export function redisOptions(redisUrl: string): RedisOptions {
-  const url = new URL(redisUrl);
-  const db = url.pathname.replace(/^\//, '');
-  return {
-    host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
-    port: url.port ? Number(url.port) : 6379,
-    ...(url.username && { username: decodeURIComponent(url.username) }),
-    ...(url.password && { password: decodeURIComponent(url.password) }),
-    ...(db && { db: Number(db) }),
-    ...(url.protocol === 'rediss:' && { tls: {} }),
-  };
-}
-
-/**
- * Options for the request path: errors surface at once instead of queueing in memory, so a dead
- * Redis costs a webhook answer at most the enqueue timeout.
- */
-export function failFastOptions(redisUrl: string): RedisOptions {
-  return {
-    ...redisOptions(redisUrl),
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 1_000,
-  };
-}
-
-/** Options for workers (blocking commands; BullMQ needs maxRetriesPerRequest null). */
-export function workerOptions(redisUrl: string): RedisOptions {
-  return { ...redisOptions(redisUrl), maxRetriesPerRequest: null };
-}
 
 /**
  * The webhook queue. BullMQ opens (and on close() closes) its own connection from `connection`

@@ -1,0 +1,50 @@
+/**
+ * Redis connections, as options BullMQ opens (and closes with its queue or worker). The web process
+ * enqueues with a connection that fails fast (no offline queue, one retry) so a dead Redis never
+ * holds a webhook answer past its budget; workers use blocking connections as BullMQ requires
+ * (maxRetriesPerRequest: null).
+ */
+import type { RedisOptions } from 'ioredis';
+import { env } from '../env.server';
+
+export interface QueueSettings {
+  redisUrl: string;
+  prefix: string;
+}
+
+export function queueSettings(): QueueSettings {
+  const { REDIS_URL, QUEUE_PREFIX } = env();
+  return { redisUrl: REDIS_URL, prefix: QUEUE_PREFIX };
+}
+
+/** ioredis options for a redis:// or rediss:// URL (user, password, database number, TLS). */
+export function redisOptions(redisUrl: string): RedisOptions {
+  const url = new URL(redisUrl);
+  const db = url.pathname.replace(/^\//, '');
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
+    port: url.port ? Number(url.port) : 6379,
+    ...(url.username && { username: decodeURIComponent(url.username) }),
+    ...(url.password && { password: decodeURIComponent(url.password) }),
+    ...(db && { db: Number(db) }),
+    ...(url.protocol === 'rediss:' && { tls: {} }),
+  };
+}
+
+/**
+ * Options for the request path: errors surface at once instead of queueing in memory, so a dead
+ * Redis costs a webhook answer at most the enqueue timeout.
+ */
+export function failFastOptions(redisUrl: string): RedisOptions {
+  return {
+    ...redisOptions(redisUrl),
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 1_000,
+  };
+}
+
+/** Options for workers (blocking commands; BullMQ needs maxRetriesPerRequest null). */
+export function workerOptions(redisUrl: string): RedisOptions {
+  return { ...redisOptions(redisUrl), maxRetriesPerRequest: null };
+}
