@@ -48,3 +48,24 @@ export function failFastOptions(redisUrl: string): RedisOptions {
 export function workerOptions(redisUrl: string): RedisOptions {
   return { ...redisOptions(redisUrl), maxRetriesPerRequest: null };
 }
+
+/**
+ * Runs `add` (a Redis command), rejecting if Redis has not answered within `timeoutMs`: the request
+ * path's budget for an enqueue whose work something else (a sweep, the reconciler) would find.
+ */
+export async function addWithin(add: () => Promise<unknown>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      add(),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -6,7 +6,7 @@
  */
 import type { Queue } from 'bullmq';
 import { loggerFor } from '../logger.server';
-import { failFastOptions, queueSettings } from './connection.server';
+import { addWithin, failFastOptions, queueSettings } from './connection.server';
 import { createImportQueue, enqueueHistoryImportJob } from './import-queue.server';
 import { createMetafieldQueue, enqueueReferralSyncJob } from './metafield-queue.server';
 
@@ -18,18 +18,8 @@ export async function enqueueFromWeb(
   add: () => Promise<unknown>,
   context: { log: Record<string, unknown>; what: string; timeoutMs?: number },
 ): Promise<boolean> {
-  const timeoutMs = context.timeoutMs ?? 500;
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      add(),
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      }),
-    ]);
+    await addWithin(add, context.timeoutMs ?? 500);
     return true;
   } catch (error) {
     loggerFor(context.log).warn(
@@ -37,8 +27,6 @@ export async function enqueueFromWeb(
       `could not enqueue ${context.what}; the sweep will`,
     );
     return false;
-  } finally {
-    clearTimeout(timer);
   }
 }
 

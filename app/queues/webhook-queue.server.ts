@@ -7,7 +7,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import { loggerFor } from '../logger.server';
-import { failFastOptions, queueSettings, type QueueSettings } from './connection.server';
+import { addWithin, failFastOptions, queueSettings, type QueueSettings } from './connection.server';
 import { processInboxBatchJob, processInboxJob, WEBHOOK_QUEUE } from './jobs';
 
 /**
@@ -93,32 +93,20 @@ export async function enqueueInboxRows(
 ): Promise<boolean> {
   if (rows.length === 0) return true;
   const queue = options.queue ?? getWebhookQueue();
-  const timeoutMs = options.timeoutMs ?? 500;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const add = () => {
-      if (rows.length === 1) {
-        const data = processInboxJob.schema.parse({
-          inboxId: rows[0]!.id,
-          shop: rows[0]!.shopDomain,
-          topic: rows[0]!.topic,
-        });
-        return queue.add(processInboxJob.name, data, { jobId: processInboxJob.jobId(data) });
-      }
-      const data = processInboxBatchJob.schema.parse({ inboxIds: rows.map((row) => row.id) });
-      return queue.add(processInboxBatchJob.name, data, {
-        jobId: processInboxBatchJob.jobId(data),
+  const add = () => {
+    if (rows.length === 1) {
+      const data = processInboxJob.schema.parse({
+        inboxId: rows[0]!.id,
+        shop: rows[0]!.shopDomain,
+        topic: rows[0]!.topic,
       });
-    };
-    await Promise.race([
-      add(),
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      }),
-    ]);
+      return queue.add(processInboxJob.name, data, { jobId: processInboxJob.jobId(data) });
+    }
+    const data = processInboxBatchJob.schema.parse({ inboxIds: rows.map((row) => row.id) });
+    return queue.add(processInboxBatchJob.name, data, { jobId: processInboxBatchJob.jobId(data) });
+  };
+  try {
+    await addWithin(add, options.timeoutMs ?? 500);
     return true;
   } catch (error) {
     // Ids only: the shops and topics are in the rows, and a batch may hold many shops.
@@ -127,8 +115,6 @@ export async function enqueueInboxRows(
       'enqueue failed; the reconciler will pick the inbox rows up',
     );
     return false;
-  } finally {
-    clearTimeout(timer);
   }
 }
 
