@@ -1,111 +1,34 @@
-import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAdminEmulator, type AdminEmulator } from '../dev/emulator/server';
+import { describe, expect, it } from 'vitest';
 import { referralCodes } from '../db/schema';
-import { referenceProgram } from '../loyalty/program';
-import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
-import { storeOfflineSession } from '../tests/helpers/sessions';
+import { useMetafieldSyncFixture } from '../tests/helpers/metafield-sync';
+import { setMemberTier } from '../tests/helpers/tiers';
 import { MEMBERS_PER_CALL, TIER_MEMBERS_PER_CALL } from './metafield-sync-members.server';
-import { syncShopMetafields, type MetafieldSyncOptions } from './metafield-sync.server';
 import { ensureCustomer, redactCustomer } from './models/customers.server';
-import { post, type LedgerEntryInput } from './models/ledger.server';
+import { post } from './models/ledger.server';
 import {
   hasPendingMembers,
   markMembersPending,
   memberSyncStates,
 } from './models/metafield-sync.server';
-import { publishProgram } from './models/programs.server';
 import { ensureReferralCodes, setReferralCodeStatus } from './models/referral-codes.server';
-import { ensureShop, type Shop } from './models/shops.server';
+import type { Shop } from './models/shops.server';
 import { getCustomerTier } from './models/tiers.server';
-import { seedTierProgram, setMemberTier } from '../tests/helpers/tiers';
 
-let handle: TestDatabase;
-let emulator: AdminEmulator;
-const tokens: Record<string, string> = {};
-const db = () => handle.db;
-
-beforeAll(async () => {
-  handle = await createTestDatabase('postgres');
-  // The shops as `shopify app deploy` leaves them: the metafield definitions of shopify.app.toml.
-  emulator = await startAdminEmulator({ accessTokens: tokens, appConfig: 'shopify.app.toml' });
-});
-afterAll(async () => {
-  await emulator?.close();
-  await handle?.close();
-});
-
-/** A logger whose lines the test can read. */
-function capture() {
-  const lines: { level: number; msg: string; [key: string]: unknown }[] = [];
-  const log = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
-  return { log, lines, messages: () => lines.map((l) => l.msg) };
-}
-
-async function installedShop(options: { token?: boolean; program?: boolean } = {}): Promise<Shop> {
-  const shop = await ensureShop(db(), {
-    domain: `sync-${randomUUID().slice(0, 8)}.myshopify.com`,
-  });
-  const token = `shpat_${randomUUID().replaceAll('-', '')}`;
-  emulator.setAccessToken(shop.domain, token);
-  if (options.token !== false) {
-    await storeOfflineSession(db(), shop.domain, token);
-  }
-  if (options.program !== false) {
-    await publishProgram(db(), shop.id, referenceProgram, new Date('2026-01-01T00:00:00Z'));
-  }
-  return shop;
-}
-
-/** A customer in Shopify (the emulator) and in Laurel, under the same id. */
-async function member(shop: Shop, options: { inShopify?: boolean } = {}) {
-  const gid =
-    options.inShopify === false
-      ? `gid://shopify/Customer/${9_000_000_000 + Math.floor(Math.random() * 1e6)}`
-      : emulator.state.addCustomer(shop.domain, { firstName: 'Ada' });
-  const customer = await ensureCustomer(db(), shop.id, { externalId: gid.split('/').pop()! });
-  return { gid, customer };
-}
-
-let keys = 0;
-function earn(customerId: number, points: number, source = 'order'): LedgerEntryInput {
-  keys++;
-  return {
-    customerId,
-    idempotencyKey: `${source}:${keys}`,
-    source: source as LedgerEntryInput['source'],
-    points,
-    occurredAt: new Date('2026-03-01T12:00:00Z'),
-    programVersion: source === 'order' ? 1 : null,
-    inputs: { test: keys },
-  };
-}
-
-const sync = (shop: Shop, extra: Partial<MetafieldSyncOptions> = {}) =>
-  syncShopMetafields({
-    db: db(),
-    shop: shop.domain,
-    log: pino({ level: 'silent' }),
-    endpoint: emulator.endpointTemplate,
-    client: { baseDelayMs: 1, maxDelayMs: 5 },
-    ...extra,
-  });
-
-/** The member's points metafields as Shopify holds them: [balance, lifetime] (undefined: none). */
-function shopifyPoints(shop: Shop, gid: string) {
-  const fields = emulator.state.metafields(shop.domain, gid);
-  const value = (key: string) => fields.find((f) => f.key === key)?.value;
-  return [value('points_balance'), value('lifetime_points')];
-}
-
-function setCalls(shop: Shop) {
-  return emulator.requests.filter(
-    (r) =>
-      r.shop === shop.domain && r.operationName === 'MetafieldsSet' && r.outcome === 'executed',
-  );
-}
+const {
+  db,
+  emulator,
+  capture,
+  installedShop,
+  member,
+  earn,
+  sync,
+  shopifyPoints,
+  setCalls,
+  tieredShop,
+  changeTier,
+  shopifyTier,
+} = useMetafieldSyncFixture();
 
 describe('syncShopMetafields: members', () => {
   it('writes each pending member’s balance and lifetime points, typed as declared, then nothing more', async () => {
@@ -129,13 +52,13 @@ describe('syncShopMetafields: members', () => {
     });
     expect(shopifyPoints(shop, ada.gid)).toEqual(['50', '90']);
     expect(shopifyPoints(shop, bob.gid)).toEqual(['7', '7']);
-    const written = emulator.state.metafields(shop.domain, ada.gid);
+    const written = emulator().state.metafields(shop.domain, ada.gid);
     expect(written.map((m) => [m.namespace, m.key, m.type])).toEqual([
       ['app--1000000', 'points_balance', 'number_integer'],
       ['app--1000000', 'lifetime_points', 'number_integer'],
     ]);
     // The definitions shopify.app.toml declares are the ones the values were checked against.
-    const definitions = emulator.state.definitions(shop.domain);
+    const definitions = emulator().state.definitions(shop.domain);
     expect(definitions.find((d) => d.key === 'points_balance')?.access).toEqual({
       admin: 'MERCHANT_READ',
       storefront: 'PUBLIC_READ',
@@ -236,46 +159,8 @@ describe('syncShopMetafields: members', () => {
 });
 
 describe('syncShopMetafields: tiers', () => {
-  /** A shop with the four demo tiers in force. */
-  async function tieredShop() {
-    const shop = await installedShop();
-    const tiers = await seedTierProgram(db(), shop.id);
-    return { shop, tiers };
-  }
-
-  /**
-   * Places the member in a tier and posts the ledger entry that says so, in one transaction, as
-   * the evaluation does: the entry marks the member pending.
-   */
-  async function changeTier(shop: Shop, customerId: number, tierKey: string | null, value: number) {
-    await db().transaction(async (tx) => {
-      await setMemberTier(tx, shop.id, customerId, tierKey, { metricValue: value });
-      keys++;
-      await post(tx, shop.id, {
-        customerId,
-        idempotencyKey: `tier:${customerId}:change:${keys}`,
-        source: 'tier',
-        points: 0,
-        occurredAt: new Date('2026-03-01T12:00:00Z'),
-        programVersion: null,
-        inputs: { rule: 'tier-change', to: tierKey },
-      });
-    });
-  }
-
-  function held(shop: Shop, gid: string) {
-    const fields = emulator.state.metafields(shop.domain, gid);
-    const value = (key: string) => fields.find((f) => f.key === key)?.value;
-    const status = value('tier_status');
-    return {
-      tier: value('tier'),
-      status: status === undefined ? undefined : JSON.parse(status),
-      tags: emulator.state.store(shop.domain).customers.get(Number(gid.split('/').pop()))!.tags,
-    };
-  }
-
   const tagCalls = (shop: Shop) =>
-    emulator.requests.filter(
+    emulator().requests.filter(
       (r) =>
         r.shop === shop.domain &&
         r.operationName === 'CustomerTierTags' &&
@@ -297,12 +182,12 @@ describe('syncShopMetafields: tiers', () => {
     // One metafieldsSet for the three, one tag call for each member with a tier: an add, as
     // neither was ever tagged (half the cost of a move).
     expect(result).toMatchObject({ written: 3, failed: 0, calls: 3, more: false });
-    const tagOperations = emulator.requests
-      .filter((r) => r.shop === shop.domain && /Tag/.test(r.operationName ?? ''))
+    const tagOperations = emulator()
+      .requests.filter((r) => r.shop === shop.domain && /Tag/.test(r.operationName ?? ''))
       .map((r) => r.operationName);
     expect(tagOperations).toEqual(['TagsAdd', 'TagsAdd']);
     expect(shopifyPoints(shop, ada.gid)).toEqual(['120', '120']);
-    const adaHeld = held(shop, ada.gid);
+    const adaHeld = shopifyTier(shop, ada.gid);
     expect(adaHeld.tier).toBe('gold');
     expect(adaHeld.tags).toEqual(['laurel-tier-gold']);
     expect(adaHeld.status).toEqual({
@@ -318,19 +203,19 @@ describe('syncShopMetafields: tiers', () => {
       value: 182_000,
       next: { key: 'platinum', name: 'Platinum', threshold: 500_000, remaining: 318_000 },
     });
-    expect(held(shop, bob.gid)).toMatchObject({
+    expect(shopifyTier(shop, bob.gid)).toMatchObject({
       tier: 'platinum',
       tags: ['laurel-tier-platinum'],
       status: { key: 'platinum', next: null },
     });
-    expect(held(shop, cyd.gid)).toMatchObject({
+    expect(shopifyTier(shop, cyd.gid)).toMatchObject({
       tier: undefined,
       tags: [],
       status: { key: null, name: null, value: 0, next: { key: 'silver', remaining: 25_000 } },
     });
     // The metafields are typed as shopify.app.toml declares them.
-    const types = emulator.state
-      .metafields(shop.domain, ada.gid)
+    const types = emulator()
+      .state.metafields(shop.domain, ada.gid)
       .map((m) => [m.key, m.type])
       .sort();
     expect(types).toEqual([
@@ -349,25 +234,25 @@ describe('syncShopMetafields: tiers', () => {
     await post(db(), shop.id, earn(ada.customer.id, 10));
     expect(await sync(shop)).toMatchObject({ written: 1, calls: 1 });
     expect(tagCalls(shop)).toHaveLength(before);
-    expect(held(shop, ada.gid).tags).toEqual(['laurel-tier-gold']);
+    expect(shopifyTier(shop, ada.gid).tags).toEqual(['laurel-tier-gold']);
   });
 
   it('moves the tag when the tier changes, and removes the tier when the member has none', async () => {
     const { shop } = await tieredShop();
     const ada = await member(shop);
-    emulator.state.store(shop.domain).customers.get(Number(ada.gid.split('/').pop()))!.tags = [
-      'newsletter',
-    ];
+    emulator()
+      .state.store(shop.domain)
+      .customers.get(Number(ada.gid.split('/').pop()))!.tags = ['newsletter'];
     await changeTier(shop, ada.customer.id, 'gold', 150_000);
     await sync(shop);
-    expect(held(shop, ada.gid)).toMatchObject({
+    expect(shopifyTier(shop, ada.gid)).toMatchObject({
       tier: 'gold',
       tags: ['newsletter', 'laurel-tier-gold'],
     });
 
     await changeTier(shop, ada.customer.id, 'platinum', 520_000);
     expect(await sync(shop)).toMatchObject({ written: 1, failed: 0, calls: 2 });
-    expect(held(shop, ada.gid)).toMatchObject({
+    expect(shopifyTier(shop, ada.gid)).toMatchObject({
       tier: 'platinum',
       tags: ['newsletter', 'laurel-tier-platinum'],
       status: { key: 'platinum', value: 520_000, next: null },
@@ -385,7 +270,7 @@ describe('syncShopMetafields: tiers', () => {
     // Below every tier: the tier metafield is deleted, the tag removed, the status says so.
     await changeTier(shop, ada.customer.id, null, 0);
     expect(await sync(shop)).toMatchObject({ written: 1, failed: 0, calls: 3 });
-    expect(held(shop, ada.gid)).toMatchObject({
+    expect(shopifyTier(shop, ada.gid)).toMatchObject({
       tier: undefined,
       tags: ['newsletter'],
       // Bronze starts at 0, so the evaluation would place them there; the next tier up is Silver.
@@ -422,8 +307,8 @@ describe('syncShopMetafields: tiers', () => {
       written: 1,
       failed: 1,
     });
-    expect(held(shop, ada.gid).tags).toEqual([]);
-    expect(held(shop, bob.gid).tags).toEqual(['laurel-tier-silver']);
+    expect(shopifyTier(shop, ada.gid).tags).toEqual([]);
+    expect(shopifyTier(shop, bob.gid).tags).toEqual(['laurel-tier-silver']);
     const state = (await memberSyncStates(db(), shop.id)).find(
       (s) => s.customerId === ada.customer.id,
     );
@@ -439,7 +324,7 @@ describe('syncShopMetafields: tiers', () => {
       sql`UPDATE customer_metafield_sync SET retry_after = now() - interval '1 second' WHERE customer_id = ${ada.customer.id}`,
     );
     expect(await sync(shop)).toMatchObject({ written: 1, failed: 0 });
-    expect(held(shop, ada.gid)).toMatchObject({ tier: 'gold', tags: ['laurel-tier-gold'] });
+    expect(shopifyTier(shop, ada.gid)).toMatchObject({ tier: 'gold', tags: ['laurel-tier-gold'] });
     expect((await getCustomerTier(db(), shop.id, ada.customer.id))?.syncedTag).toBe(
       'laurel-tier-gold',
     );
@@ -451,13 +336,13 @@ describe('syncShopMetafields: tiers', () => {
     const ada = await member(shop);
     await changeTier(shop, ada.customer.id, 'gold', 150_000);
     // Every attempt of the client (4) answered 503.
-    emulator.failNext(4, 503, { shop: shop.domain, operation: 'TagsAdd' });
+    emulator().failNext(4, 503, { shop: shop.domain, operation: 'TagsAdd' });
     await expect(sync(shop)).rejects.toThrow();
-    expect(held(shop, ada.gid).tags).toEqual([]);
+    expect(shopifyTier(shop, ada.gid).tags).toEqual([]);
     expect(await hasPendingMembers(db(), shop.id)).toBe(true);
     expect((await getCustomerTier(db(), shop.id, ada.customer.id))?.syncedTag).toBeNull();
     expect(await sync(shop)).toMatchObject({ written: 1, failed: 0 });
-    expect(held(shop, ada.gid).tags).toEqual(['laurel-tier-gold']);
+    expect(shopifyTier(shop, ada.gid).tags).toEqual(['laurel-tier-gold']);
   });
 
   it('sends at most 25 metafields a call: a member’s four together, 6 members a call', async () => {
@@ -477,7 +362,7 @@ describe('syncShopMetafields: tiers', () => {
       .filter((m) => m[0]!.ownerId.includes('/Customer/'))
       .map((m) => m.length);
     expect(sizes.sort((a, b) => a - b)).toEqual([4, 24, 24]);
-    members.forEach((m) => expect(held(shop, m.gid).tags).toEqual(['laurel-tier-bronze']));
+    members.forEach((m) => expect(shopifyTier(shop, m.gid).tags).toEqual(['laurel-tier-bronze']));
   });
 });
 
@@ -485,7 +370,7 @@ describe('syncShopMetafields: referral codes', () => {
   async function members(shop: Shop, count: number) {
     const out: { gid: string; id: number }[] = [];
     for (let i = 0; i < count; i++) {
-      const gid = emulator.state.addCustomer(shop.domain, { firstName: `M${i}` });
+      const gid = emulator().state.addCustomer(shop.domain, { firstName: `M${i}` });
       const customer = await ensureCustomer(db(), shop.id, { externalId: gid.split('/').pop()! });
       out.push({ gid, id: customer.id });
     }
@@ -494,8 +379,8 @@ describe('syncShopMetafields: referral codes', () => {
 
   const held = (shop: Shop, gid: string) =>
     Object.fromEntries(
-      emulator.state
-        .metafields(shop.domain, gid)
+      emulator()
+        .state.metafields(shop.domain, gid)
         .filter((m) => m.namespace === 'app--1000000')
         .map((m) => [m.key, m.value]),
     );
@@ -552,10 +437,10 @@ describe('syncShopMetafields: referral codes', () => {
       shop.id,
       list.map((m) => m.id),
     );
-    const before = emulator.requests.length;
+    const before = emulator().requests.length;
     expect(await sync(shop)).toMatchObject({ written: 20, failed: 0 });
-    const sets = emulator.requests
-      .slice(before)
+    const sets = emulator()
+      .requests.slice(before)
       .filter((r) => r.shop === shop.domain && r.operationName === 'MetafieldsSet')
       .map((r) => (r.variables?.metafields as unknown[]).length);
     // 3 metafields a member: 8 members (24) a call, and the summary's call.

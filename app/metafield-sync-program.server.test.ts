@@ -1,82 +1,19 @@
-import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAdminEmulator, type AdminEmulator } from '../dev/emulator/server';
+import { describe, expect, it } from 'vitest';
 import { parseCampaign } from '../loyalty/campaigns';
 import { referenceProgram } from '../loyalty/program';
-import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
-import { storeOfflineSession } from '../tests/helpers/sessions';
-import { syncShopMetafields, type MetafieldSyncOptions } from './metafield-sync.server';
+import { useMetafieldSyncFixture } from '../tests/helpers/metafield-sync';
+import { FOUR_TIERS, seedTierProgram } from '../tests/helpers/tiers';
 import { insertCampaign } from './models/campaigns.server';
-import { ensureCustomer } from './models/customers.server';
-import { post } from './models/ledger.server';
 import { programSummaryDue, shopsDueForSync } from './models/metafield-sync.server';
 import { publishProgram } from './models/programs.server';
 import { publishReferralProgram } from './models/referral-programs.server';
-import { ensureShop, type Shop } from './models/shops.server';
-import { FOUR_TIERS, seedTierProgram, setMemberTier } from '../tests/helpers/tiers';
+import type { Shop } from './models/shops.server';
 
-let handle: TestDatabase;
-let emulator: AdminEmulator;
-const tokens: Record<string, string> = {};
-const db = () => handle.db;
-
-beforeAll(async () => {
-  handle = await createTestDatabase('postgres');
-  // The shops as `shopify app deploy` leaves them: the metafield definitions of shopify.app.toml.
-  emulator = await startAdminEmulator({ accessTokens: tokens, appConfig: 'shopify.app.toml' });
-});
-afterAll(async () => {
-  await emulator?.close();
-  await handle?.close();
-});
+const { db, emulator, installedShop, member, sync, setCalls, tieredShop, changeTier, shopifyTier } =
+  useMetafieldSyncFixture();
 
 const DAY_MS = 86_400_000;
-
-async function installedShop(options: { token?: boolean; program?: boolean } = {}): Promise<Shop> {
-  const shop = await ensureShop(db(), {
-    domain: `sync-${randomUUID().slice(0, 8)}.myshopify.com`,
-  });
-  const token = `shpat_${randomUUID().replaceAll('-', '')}`;
-  emulator.setAccessToken(shop.domain, token);
-  if (options.token !== false) {
-    await storeOfflineSession(db(), shop.domain, token);
-  }
-  if (options.program !== false) {
-    await publishProgram(db(), shop.id, referenceProgram, new Date('2026-01-01T00:00:00Z'));
-  }
-  return shop;
-}
-
-/** A customer in Shopify (the emulator) and in Laurel, under the same id. */
-async function member(shop: Shop, options: { inShopify?: boolean } = {}) {
-  const gid =
-    options.inShopify === false
-      ? `gid://shopify/Customer/${9_000_000_000 + Math.floor(Math.random() * 1e6)}`
-      : emulator.state.addCustomer(shop.domain, { firstName: 'Ada' });
-  const customer = await ensureCustomer(db(), shop.id, { externalId: gid.split('/').pop()! });
-  return { gid, customer };
-}
-
-let keys = 0;
-
-const sync = (shop: Shop, extra: Partial<MetafieldSyncOptions> = {}) =>
-  syncShopMetafields({
-    db: db(),
-    shop: shop.domain,
-    log: pino({ level: 'silent' }),
-    endpoint: emulator.endpointTemplate,
-    client: { baseDelayMs: 1, maxDelayMs: 5 },
-    ...extra,
-  });
-
-function setCalls(shop: Shop) {
-  return emulator.requests.filter(
-    (r) =>
-      r.shop === shop.domain && r.operationName === 'MetafieldsSet' && r.outcome === 'executed',
-  );
-}
 
 describe('syncShopMetafields: the program summary', () => {
   it('carries the campaigns not over yet; saving one makes the summary due again', async () => {
@@ -111,8 +48,8 @@ describe('syncShopMetafields: the program summary', () => {
     expect(await sync(shop)).toMatchObject({ program: 'current' });
     await programSummaryDue(db(), shop.id);
     expect(await sync(shop)).toMatchObject({ program: 'written' });
-    const installation = emulator.state.appInstallationGid(shop.domain);
-    const [summary] = emulator.state.metafields(shop.domain, installation);
+    const installation = emulator().state.appInstallationGid(shop.domain);
+    const [summary] = emulator().state.metafields(shop.domain, installation);
     const written = JSON.parse(summary!.value) as {
       campaigns: { id: number; name: string; endsAt: number }[];
     };
@@ -125,8 +62,8 @@ describe('syncShopMetafields: the program summary', () => {
   it('writes the version in force to laurel.program on the app installation, once per version', async () => {
     const shop = await installedShop();
     expect(await sync(shop)).toMatchObject({ program: 'written', written: 0 });
-    const installation = emulator.state.appInstallationGid(shop.domain);
-    const [summary] = emulator.state.metafields(shop.domain, installation);
+    const installation = emulator().state.appInstallationGid(shop.domain);
+    const [summary] = emulator().state.metafields(shop.domain, installation);
     expect(summary).toMatchObject({ namespace: 'laurel', key: 'program', type: 'json' });
     expect(JSON.parse(summary!.value)).toEqual({
       version: 1,
@@ -145,9 +82,9 @@ describe('syncShopMetafields: the program summary', () => {
       campaigns: [],
     });
     // Checkout reads the same summary from the shop, in the app's own namespace.
-    const [checkoutCopy] = emulator.state.metafields(
+    const [checkoutCopy] = emulator().state.metafields(
       shop.domain,
-      `gid://shopify/Shop/${emulator.state.store(shop.domain).shopId}`,
+      `gid://shopify/Shop/${emulator().state.store(shop.domain).shopId}`,
     );
     expect(checkoutCopy).toMatchObject({ key: 'program', type: 'json' });
     expect(checkoutCopy!.namespace).toMatch(/^app--/);
@@ -168,20 +105,20 @@ describe('syncShopMetafields: the program summary', () => {
       new Date('2099-01-01T00:00:00Z'),
     );
     expect(await sync(shop)).toMatchObject({ program: 'written' });
-    const [rewritten] = emulator.state.metafields(shop.domain, installation);
+    const [rewritten] = emulator().state.metafields(shop.domain, installation);
     expect(JSON.parse(rewritten!.value)).toMatchObject({ version: 2, name: 'Spring' });
     expect(await sync(shop, { now: () => new Date('2099-01-02T00:00:00Z') })).toMatchObject({
       program: 'written',
     });
-    const [future] = emulator.state.metafields(shop.domain, installation);
+    const [future] = emulator().state.metafields(shop.domain, installation);
     expect(JSON.parse(future!.value)).toMatchObject({ version: 3, name: 'Future' });
   });
 
   it('reads Shopify’s copy back once a day, and writes it again if it went missing', async () => {
     const shop = await installedShop();
     expect(await sync(shop)).toMatchObject({ program: 'written' });
-    const installation = emulator.state.appInstallationGid(shop.domain);
-    const store = emulator.state.store(shop.domain);
+    const installation = emulator().state.appInstallationGid(shop.domain);
+    const store = emulator().state.store(shop.domain);
     const summaryId = () => [...store.metafields.values()].find((m) => m.key === 'program')?.id;
     const writes = () => setCalls(shop).length;
     const checkedDaysAgo = (days: number) =>
@@ -202,59 +139,23 @@ describe('syncShopMetafields: the program summary', () => {
     expect(await sync(shop)).toMatchObject({ program: 'current' });
     await checkedDaysAgo(2);
     expect(await sync(shop)).toMatchObject({ program: 'written' });
-    expect(emulator.state.metafields(shop.domain, installation).map((m) => m.key)).toEqual([
-      'program',
-    ]);
+    expect(
+      emulator()
+        .state.metafields(shop.domain, installation)
+        .map((m) => m.key),
+    ).toEqual(['program']);
   });
 });
 
 describe('syncShopMetafields: the program summary and tiers', () => {
-  /** A shop with the four demo tiers in force. */
-  async function tieredShop() {
-    const shop = await installedShop();
-    const tiers = await seedTierProgram(db(), shop.id);
-    return { shop, tiers };
-  }
-
-  /**
-   * Places the member in a tier and posts the ledger entry that says so, in one transaction, as
-   * the evaluation does: the entry marks the member pending.
-   */
-  async function changeTier(shop: Shop, customerId: number, tierKey: string | null, value: number) {
-    await db().transaction(async (tx) => {
-      await setMemberTier(tx, shop.id, customerId, tierKey, { metricValue: value });
-      keys++;
-      await post(tx, shop.id, {
-        customerId,
-        idempotencyKey: `tier:${customerId}:change:${keys}`,
-        source: 'tier',
-        points: 0,
-        occurredAt: new Date('2026-03-01T12:00:00Z'),
-        programVersion: null,
-        inputs: { rule: 'tier-change', to: tierKey },
-      });
-    });
-  }
-
-  function held(shop: Shop, gid: string) {
-    const fields = emulator.state.metafields(shop.domain, gid);
-    const value = (key: string) => fields.find((f) => f.key === key)?.value;
-    const status = value('tier_status');
-    return {
-      tier: value('tier'),
-      status: status === undefined ? undefined : JSON.parse(status),
-      tags: emulator.state.store(shop.domain).customers.get(Number(gid.split('/').pop()))!.tags,
-    };
-  }
-
   it('the summary lists the tiers, and a new tier program version rewrites it and every tiered member', async () => {
     const { shop } = await tieredShop();
     const ada = await member(shop);
     await changeTier(shop, ada.customer.id, 'gold', 150_000);
     expect(await sync(shop)).toMatchObject({ program: 'written', written: 1 });
-    const installation = emulator.state.appInstallationGid(shop.domain);
+    const installation = emulator().state.appInstallationGid(shop.domain);
     const summary = () =>
-      JSON.parse(emulator.state.metafields(shop.domain, installation)[0]!.value);
+      JSON.parse(emulator().state.metafields(shop.domain, installation)[0]!.value);
     expect(summary()).toMatchObject({ version: 1, name: 'Reference' });
     expect(summary().tiers).toEqual({
       version: 1,
@@ -311,7 +212,7 @@ describe('syncShopMetafields: the program summary and tiers', () => {
       name: 'Diamond',
       thresholdText: '$4,000.00',
     });
-    expect(held(shop, ada.gid).status).toMatchObject({
+    expect(shopifyTier(shop, ada.gid).status).toMatchObject({
       version: 2,
       key: 'gold',
       next: { key: 'platinum', name: 'Diamond', threshold: 400_000, remaining: 250_000 },
@@ -323,9 +224,9 @@ describe('syncShopMetafields: the program summary and tiers', () => {
 
 describe('syncShopMetafields: the program summary and referrals', () => {
   const summaryOf = (shop: Shop) => {
-    const [metafield] = emulator.state.metafields(
+    const [metafield] = emulator().state.metafields(
       shop.domain,
-      emulator.state.appInstallationGid(shop.domain),
+      emulator().state.appInstallationGid(shop.domain),
     );
     return JSON.parse(metafield!.value) as { referral: unknown };
   };

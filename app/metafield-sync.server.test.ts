@@ -1,109 +1,16 @@
 // One metafield sync run: the shops it skips, a run Shopify stops, and the lease that keeps an
 // older value from landing over a newer one. The members' and the summary's writes are tested
 // beside their modules (metafield-sync-members, metafield-sync-program).
-import { randomUUID } from 'node:crypto';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAdminEmulator, type AdminEmulator } from '../dev/emulator/server';
-import { referenceProgram } from '../loyalty/program';
-import { createTestDatabase, type TestDatabase } from '../tests/helpers/db';
-import { storeOfflineSession } from '../tests/helpers/sessions';
+import { describe, expect, it } from 'vitest';
+import { useMetafieldSyncFixture } from '../tests/helpers/metafield-sync';
 import { CALLS_IN_FLIGHT, MEMBERS_PER_CALL } from './metafield-sync-members.server';
-import {
-  SyncLeaseLost,
-  syncShopMetafields,
-  type MetafieldSyncOptions,
-} from './metafield-sync.server';
-import { ensureCustomer } from './models/customers.server';
-import { balanceOf, post, type LedgerEntryInput } from './models/ledger.server';
+import { SyncLeaseLost, syncShopMetafields } from './metafield-sync.server';
+import { balanceOf, post } from './models/ledger.server';
 import { hasPendingMembers } from './models/metafield-sync.server';
-import { publishProgram } from './models/programs.server';
-import { ensureShop, markShopUninstalled, type Shop } from './models/shops.server';
+import { markShopUninstalled } from './models/shops.server';
 
-let handle: TestDatabase;
-let emulator: AdminEmulator;
-const tokens: Record<string, string> = {};
-const db = () => handle.db;
-
-beforeAll(async () => {
-  handle = await createTestDatabase('postgres');
-  // The shops as `shopify app deploy` leaves them: the metafield definitions of shopify.app.toml.
-  emulator = await startAdminEmulator({ accessTokens: tokens, appConfig: 'shopify.app.toml' });
-});
-afterAll(async () => {
-  await emulator?.close();
-  await handle?.close();
-});
-
-/** A logger whose lines the test can read. */
-function capture() {
-  const lines: { level: number; msg: string; [key: string]: unknown }[] = [];
-  const log = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
-  return { log, lines, messages: () => lines.map((l) => l.msg) };
-}
-
-async function installedShop(options: { token?: boolean; program?: boolean } = {}): Promise<Shop> {
-  const shop = await ensureShop(db(), {
-    domain: `sync-${randomUUID().slice(0, 8)}.myshopify.com`,
-  });
-  const token = `shpat_${randomUUID().replaceAll('-', '')}`;
-  emulator.setAccessToken(shop.domain, token);
-  if (options.token !== false) {
-    await storeOfflineSession(db(), shop.domain, token);
-  }
-  if (options.program !== false) {
-    await publishProgram(db(), shop.id, referenceProgram, new Date('2026-01-01T00:00:00Z'));
-  }
-  return shop;
-}
-
-/** A customer in Shopify (the emulator) and in Laurel, under the same id. */
-async function member(shop: Shop, options: { inShopify?: boolean } = {}) {
-  const gid =
-    options.inShopify === false
-      ? `gid://shopify/Customer/${9_000_000_000 + Math.floor(Math.random() * 1e6)}`
-      : emulator.state.addCustomer(shop.domain, { firstName: 'Ada' });
-  const customer = await ensureCustomer(db(), shop.id, { externalId: gid.split('/').pop()! });
-  return { gid, customer };
-}
-
-let keys = 0;
-function earn(customerId: number, points: number, source = 'order'): LedgerEntryInput {
-  keys++;
-  return {
-    customerId,
-    idempotencyKey: `${source}:${keys}`,
-    source: source as LedgerEntryInput['source'],
-    points,
-    occurredAt: new Date('2026-03-01T12:00:00Z'),
-    programVersion: source === 'order' ? 1 : null,
-    inputs: { test: keys },
-  };
-}
-
-const sync = (shop: Shop, extra: Partial<MetafieldSyncOptions> = {}) =>
-  syncShopMetafields({
-    db: db(),
-    shop: shop.domain,
-    log: pino({ level: 'silent' }),
-    endpoint: emulator.endpointTemplate,
-    client: { baseDelayMs: 1, maxDelayMs: 5 },
-    ...extra,
-  });
-
-/** The member's points metafields as Shopify holds them: [balance, lifetime] (undefined: none). */
-function shopifyPoints(shop: Shop, gid: string) {
-  const fields = emulator.state.metafields(shop.domain, gid);
-  const value = (key: string) => fields.find((f) => f.key === key)?.value;
-  return [value('points_balance'), value('lifetime_points')];
-}
-
-function setCalls(shop: Shop) {
-  return emulator.requests.filter(
-    (r) =>
-      r.shop === shop.domain && r.operationName === 'MetafieldsSet' && r.outcome === 'executed',
-  );
-}
+const { db, emulator, capture, installedShop, member, earn, sync, shopifyPoints, setCalls } =
+  useMetafieldSyncFixture();
 
 describe('syncShopMetafields: the run', () => {
   it('skips, with a log line, a shop it cannot write to and never throws for it', async () => {
@@ -118,7 +25,7 @@ describe('syncShopMetafields: the run', () => {
         db: db(),
         shop: 'never-installed.myshopify.com',
         log,
-        endpoint: emulator.endpointTemplate,
+        endpoint: emulator().endpointTemplate,
       }),
     ).toEqual({ status: 'skipped', reason: 'unknown-shop' });
     expect(messages()).toEqual([
@@ -132,7 +39,7 @@ describe('syncShopMetafields: the run', () => {
     const shop = await installedShop();
     const ada = await member(shop);
     await post(db(), shop.id, earn(ada.customer.id, 10));
-    emulator.setAccessToken(shop.domain, 'shpat_revoked');
+    emulator().setAccessToken(shop.domain, 'shpat_revoked');
     const { log, messages } = capture();
     expect(await sync(shop, { log })).toEqual({ status: 'skipped', reason: 'unauthorized' });
     expect(messages()).toContain(
@@ -140,7 +47,7 @@ describe('syncShopMetafields: the run', () => {
     );
     expect(await hasPendingMembers(db(), shop.id)).toBe(true);
     // The lease was released: a later run (with a good token) proceeds.
-    emulator.setAccessToken(shop.domain, 'shpat_good');
+    emulator().setAccessToken(shop.domain, 'shpat_good');
     await sync(shop, { accessToken: 'shpat_good' });
     expect(shopifyPoints(shop, ada.gid)).toEqual(['10', '10']);
   });
