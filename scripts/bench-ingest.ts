@@ -28,6 +28,7 @@ import { ensureAppBuilt } from '../tests/helpers/app-server';
 import { ADMIN_DATABASE_URL } from '../tests/helpers/db';
 import {
   benchOrders,
+  backendsOf,
   CpuMeter,
   databaseActivity,
   describeActivity,
@@ -182,7 +183,12 @@ try {
   // The warm-up's faster seconds (JIT done) estimate the steady rate.
   const rate = Math.max(warmup.result.requests.p90, warmup.result.requests.average);
   const amount = Math.max(1_000, Math.round(rate * durationSeconds));
-  const appMeter = new CpuMeter(() => ({ web: [app.pid], 'load generator': [process.pid] }));
+  const database = new URL(databaseUrl).pathname.slice(1);
+  const appMeter = new CpuMeter(() => ({
+    web: [app.pid],
+    'load generator': [process.pid],
+    'postgres (this database)': backendsOf(database),
+  }));
   appMeter.start();
   const measured = await load(app.url, orders, 'run', { amount });
   const appCpu = appMeter.stop(amount);
@@ -223,6 +229,7 @@ try {
   const templateMeter = new CpuMeter(() => ({
     'template-style': [template.pid],
     'load generator': [process.pid],
+    'postgres (this database)': backendsOf(database),
   }));
   templateMeter.start();
   const templateRun = await load(

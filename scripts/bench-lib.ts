@@ -356,31 +356,44 @@ function machineTicks(): { busy: number; total: number } {
 }
 
 /**
+ * The PostgreSQL backends serving `database` now (their process title names it): the CPU a
+ * benchmark's own database costs, apart from other users' work on a shared server.
+ */
+export function backendsOf(database: string): number[] {
+  return pidsNamed('postgres').filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(` ${database} `);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
  * CPU time of named processes between start() and stop(), in cores (1.0 = one core busy the whole
  * time). PostgreSQL and Redis are counted by process name: every backend, including other
- * users' (the machine is shared).
+ * users' (the machine is shared); a group such as `backendsOf(database)` counts only the
+ * benchmark's own. Counted per process: one that starts in the window counts from its start; one
+ * that exits in it loses what it spent (pooled connections live through a run).
  */
 export class CpuMeter {
   private started = 0;
-  private before = new Map<string, number>();
+  private before = new Map<string, Map<number, number>>();
   private machineBefore = { busy: 0, total: 0 };
   /** Cores each group kept busy in the last start()–stop() window. */
   readonly cores = new Map<string, number>();
 
   constructor(private readonly groups: () => Record<string, number[]>) {}
 
-  private sample(): Map<string, number> {
-    const result = new Map<string, number>();
+  private sample(): Map<string, Map<number, number>> {
+    const result = new Map<string, Map<number, number>>();
     const groups = {
       ...this.groups(),
       postgres: pidsNamed('postgres'),
       redis: pidsNamed('redis-server'),
     };
     for (const [name, pids] of Object.entries(groups)) {
-      result.set(
-        name,
-        pids.reduce((sum, pid) => sum + processTicks(pid), 0),
-      );
+      result.set(name, new Map(pids.map((pid) => [pid, processTicks(pid)])));
     }
     return result;
   }
@@ -399,8 +412,11 @@ export class CpuMeter {
     const seconds = (performance.now() - this.started) / 1000;
     const after = this.sample();
     const machine = machineTicks();
-    const parts = [...after].map(([name, ticks]) => {
-      const cpuSeconds = (ticks - (this.before.get(name) ?? 0)) / CLOCK_TICKS;
+    const parts = [...after].map(([name, pids]) => {
+      const before = this.before.get(name) ?? new Map<number, number>();
+      let ticks = 0;
+      for (const [pid, now] of pids) ticks += Math.max(0, now - (before.get(pid) ?? 0));
+      const cpuSeconds = ticks / CLOCK_TICKS;
       this.cores.set(name, cpuSeconds / seconds);
       const each = items ? ` (${((cpuSeconds / items) * 1e6).toFixed(0)} µs/${unit})` : '';
       return `${name} ${(cpuSeconds / seconds).toFixed(2)}${each}`;

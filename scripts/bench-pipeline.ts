@@ -39,6 +39,7 @@ import { ensureAppBuilt, type AppProcess } from '../tests/helpers/app-server';
 import { ADMIN_DATABASE_URL } from '../tests/helpers/db';
 import {
   benchOrders,
+  backendsOf,
   CpuMeter,
   databaseActivity,
   describeActivity,
@@ -282,7 +283,12 @@ async function runPipeline(
     );
 
     const loadBefore = loadAverage();
-    const meter = new CpuMeter(() => ({ ...pids, 'load generator': [process.pid] }));
+    const database = new URL(databaseUrl).pathname.slice(1);
+    const meter = new CpuMeter(() => ({
+      ...pids,
+      'load generator': [process.pid],
+      'postgres (this database)': backendsOf(database),
+    }));
     meter.start();
     const run = await send(webUrls, measured, 'run');
     const accepted = run.status.filter((s) => s >= 200 && s < 300).length;
