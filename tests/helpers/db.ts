@@ -71,17 +71,21 @@ function migratedTemplate(adminUrl: string): Promise<string> {
 async function buildTemplate(adminUrl: string): Promise<string> {
   const name = templateDatabaseName();
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  const exists = async () =>
-    (await admin`SELECT 1 FROM pg_database WHERE datname = ${name}`).length > 0;
+  const exists = async (database: string) =>
+    (await admin`SELECT 1 FROM pg_database WHERE datname = ${database}`).length > 0;
   try {
-    if (await exists()) return name;
+    if (await exists(name)) return name;
     // Test files start in parallel and all find it missing: one builds, the others wait here and
     // then find it. The lock is the session's, so it goes when the connection does.
     await admin`SELECT pg_advisory_lock(hashtext(${name}))`;
-    if (await exists()) return name;
+    if (await exists(name)) return name;
     const building = `${name}_building`;
-    // Left by a build that was killed half-way; nobody else builds while we hold the lock.
-    await admin.unsafe(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
+    // Left by a build that was killed half-way, perhaps already marked a template (which DROP
+    // refuses); nobody else builds while we hold the lock.
+    if (await exists(building)) {
+      await admin.unsafe(`ALTER DATABASE "${building}" IS_TEMPLATE false`);
+      await admin.unsafe(`DROP DATABASE "${building}" WITH (FORCE)`);
+    }
     await admin.unsafe(`CREATE DATABASE "${building}"`);
     const handle = await openDatabase({ url: urlFor(building, adminUrl), max: 1 });
     try {
