@@ -4,6 +4,7 @@
  * holds a webhook answer past its budget; workers use blocking connections as BullMQ requires
  * (maxRetriesPerRequest: null).
  */
+import { Queue, type JobsOptions } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import { env } from '../env.server';
 
@@ -68,4 +69,20 @@ export async function addWithin(add: () => Promise<unknown>, timeoutMs: number):
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A BullMQ queue under the deployment's prefix, opening its own connection from `connection` and
+ * closing it with the queue. Connection errors are expected while Redis is down; callers see them
+ * as failed commands, so the queue's own error events are dropped.
+ */
+export function openQueue(
+  name: string,
+  settings: QueueSettings,
+  connection: RedisOptions,
+  defaultJobOptions: JobsOptions,
+): Queue {
+  const queue = new Queue(name, { connection, prefix: settings.prefix, defaultJobOptions });
+  queue.on('error', () => {});
+  return queue;
 }

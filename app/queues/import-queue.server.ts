@@ -3,9 +3,9 @@
  * never holds up webhooks or the sync. The admin adds an upload's job (web-enqueue.server.ts) and
  * the sweep adds the jobs it finds missing; the handler is workers/handlers/history-import.ts.
  */
-import { Queue, type JobsOptions } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
-import type { QueueSettings } from './connection.server';
+import { openQueue, type QueueSettings } from './connection.server';
 import { historyImportJob, IMPORT_QUEUE } from './jobs';
 
 /** A run that failed for a reason that may pass is retried for about ten minutes, then failed. */
@@ -17,13 +17,7 @@ export const IMPORT_JOB_OPTIONS: JobsOptions = {
 };
 
 export function createImportQueue(settings: QueueSettings, connection: RedisOptions): Queue {
-  const queue = new Queue(IMPORT_QUEUE, {
-    connection,
-    prefix: settings.prefix,
-    defaultJobOptions: IMPORT_JOB_OPTIONS,
-  });
-  queue.on('error', () => {});
-  return queue;
+  return openQueue(IMPORT_QUEUE, settings, connection, IMPORT_JOB_OPTIONS);
 }
 
 /** Adds the import's job; a second add while it is waiting, delayed or running is the same job. */

@@ -5,6 +5,7 @@
  * enqueues, the workers process — and app/ must not import workers/ (ADR 017). Payloads carry ids
  * only — never personal data; the handler reads the rest from the database.
  */
+import type { Queue } from 'bullmq';
 import { z } from 'zod';
 import { WEBHOOK_TOPICS, type WebhookTopic } from '../webhook-topics';
 import { isMyshopifyDomain } from '../../loyalty/shop-domain';
@@ -71,7 +72,7 @@ export const reconcileInboxJob: JobDefinition<Record<string, never>> = {
 /**
  * A job that stands for "this shop has work", coalesced rather than identified: enqueues for the
  * same deduplication id within `delayMs` are one job, which starts `delayMs` after the first (see
- * enqueueMetafieldSync in app/queues/metafield-queue.server.ts for why that loses no change). A
+ * enqueueCoalesced below for why that loses no change). A
  * fixed jobId would not do: while a job runs, an enqueue with its id would be dropped, and the
  * change behind it possibly missed by the running job's earlier read.
  */
@@ -82,6 +83,30 @@ export interface CoalescedJobDefinition<P> {
   deduplicationId: (payload: P) => string;
   /** Default delay (and deduplication window) in ms. */
   delayMs: number;
+}
+
+/**
+ * Asks for `job` with `payload`, after the change that prompted it committed. Bursts coalesce with
+ * BullMQ's deduplication in throttle mode: the first enqueue creates a job delayed by `delayMs` and
+ * a deduplication key living `ttlMs` (the delay, unless the caller needs another); every enqueue
+ * while the key lives is absorbed by that job. Nothing is lost: an absorbed enqueue came after its
+ * change committed and before the key expired, and the job starts no earlier than the key expires,
+ * so the snapshot it reads after starting holds that change. An enqueue after the key expired makes
+ * a new job. (Clocks: the key's ttl is Redis's, the delay the enqueuer's; on one host they agree,
+ * and the sweeps cover any skew.)
+ */
+export async function enqueueCoalesced<P>(
+  queue: Queue,
+  job: CoalescedJobDefinition<P>,
+  payload: P,
+  delayMs: number = job.delayMs,
+  ttlMs: number = delayMs,
+): Promise<void> {
+  const data = job.schema.parse(payload);
+  await queue.add(job.name, data, {
+    delay: delayMs,
+    deduplication: { id: job.deduplicationId(data), ttl: ttlMs },
+  });
 }
 
 /** Write a shop's pending member metafields and, if outdated, its program summary. */

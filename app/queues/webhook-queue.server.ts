@@ -4,10 +4,16 @@
  * connections come from connection.server.ts: fail-fast for the web process and the CLI, blocking
  * for workers.
  */
-import { Queue, type JobsOptions } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import { loggerFor } from '../logger.server';
-import { addWithin, failFastOptions, queueSettings, type QueueSettings } from './connection.server';
+import {
+  addWithin,
+  failFastOptions,
+  openQueue,
+  queueSettings,
+  type QueueSettings,
+} from './connection.server';
 import { processInboxBatchJob, processInboxJob, WEBHOOK_QUEUE } from './jobs';
 
 /**
@@ -46,13 +52,7 @@ export function createWebhookQueue(
   settings: QueueSettings,
   connection: RedisOptions = failFastOptions(settings.redisUrl),
 ): Queue {
-  const queue = new Queue(WEBHOOK_QUEUE, {
-    connection,
-    prefix: settings.prefix,
-    defaultJobOptions: DEFAULT_JOB_OPTIONS,
-  });
-  queue.on('error', () => {});
-  return queue;
+  return openQueue(WEBHOOK_QUEUE, settings, connection, DEFAULT_JOB_OPTIONS);
 }
 
 let webhookQueue: Queue | undefined;

@@ -14,26 +14,18 @@ import {
   type EarlyAccessSyncResult,
 } from '../../app/early-access-sync.server';
 import { shopsWithEarlyAccessWork } from '../../app/models/early-access.server';
-import { sweepEarlyAccessJob, syncEarlyAccessJob } from '../../app/queues/jobs';
+import { enqueueCoalesced, sweepEarlyAccessJob, syncEarlyAccessJob } from '../../app/queues/jobs';
 
 /** How often the sweep runs by default: boundaries pass by the hour, retries need not wait long. */
 export const EARLY_ACCESS_SWEEP_EVERY_MS = 5 * 60_000;
 
-/**
- * Asks for a sync of `shop` after the change that prompted it committed; bursts coalesce into one
- * job (the same deduplication as the member sync: enqueueMetafieldSync explains why no change is
- * lost).
- */
-export async function enqueueEarlyAccessSync(
+/** Asks for an early-access sync of `shop` after the change that prompted it committed (coalesced). */
+export function enqueueEarlyAccessSync(
   queue: Queue,
   shop: string,
   delayMs: number = syncEarlyAccessJob.delayMs,
 ): Promise<void> {
-  const data = syncEarlyAccessJob.schema.parse({ shop });
-  await queue.add(syncEarlyAccessJob.name, data, {
-    delay: delayMs,
-    deduplication: { id: syncEarlyAccessJob.deduplicationId(data), ttl: delayMs },
-  });
+  return enqueueCoalesced(queue, syncEarlyAccessJob, { shop }, delayMs);
 }
 
 export interface EarlyAccessJobDeps {

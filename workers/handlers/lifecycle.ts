@@ -7,7 +7,7 @@
  * `send-reminders` delivers through the notifiers it is given. The clock is injectable (`now`),
  * so tests move time without sleeping.
  */
-import { Queue, UnrecoverableError, type Job, type JobsOptions } from 'bullmq';
+import { UnrecoverableError, type Job, type JobsOptions, type Queue } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client.server';
@@ -26,12 +26,13 @@ import {
 } from '../../app/models/lifecycle.server';
 import { getShopByDomain } from '../../app/models/shops.server';
 import {
+  enqueueCoalesced,
   LIFECYCLE_QUEUE,
   runLifecycleDayJob,
   sendRemindersJob,
   sweepLifecycleJob,
 } from '../../app/queues/jobs';
-import type { QueueSettings } from '../../app/queues/connection.server';
+import { openQueue, type QueueSettings } from '../../app/queues/connection.server';
 
 /** How often the sweep looks for shops past their local midnight by default. */
 export const LIFECYCLE_SWEEP_EVERY_MS = 3_600_000;
@@ -46,13 +47,7 @@ export const LIFECYCLE_JOB_OPTIONS: JobsOptions = {
 };
 
 export function createLifecycleQueue(settings: QueueSettings, connection: RedisOptions): Queue {
-  const queue = new Queue(LIFECYCLE_QUEUE, {
-    connection,
-    prefix: settings.prefix,
-    defaultJobOptions: LIFECYCLE_JOB_OPTIONS,
-  });
-  queue.on('error', () => {});
-  return queue;
+  return openQueue(LIFECYCLE_QUEUE, settings, connection, LIFECYCLE_JOB_OPTIONS);
 }
 
 /** Creates or refreshes the sweep's schedule (idempotent). */
@@ -70,18 +65,14 @@ export async function scheduleLifecycleSweep(queue: Queue, everyMs: number): Pro
 
 /**
  * Asks for a send of `shop`'s reminders in `delayMs`; enqueues within the delay coalesce into one
- * job (as enqueueMetafieldSync: the job starts after the window, so it sees what they were for).
+ * job (enqueueCoalesced: the job starts after the window, so it sees what they were for).
  */
 export async function enqueueSendReminders(
   queue: Queue,
   shop: string,
   delayMs: number = sendRemindersJob.delayMs,
 ): Promise<void> {
-  const data = sendRemindersJob.schema.parse({ shop });
-  await queue.add(sendRemindersJob.name, data, {
-    delay: delayMs,
-    deduplication: { id: sendRemindersJob.deduplicationId(data), ttl: Math.max(delayMs, 1) },
-  });
+  await enqueueCoalesced(queue, sendRemindersJob, { shop }, delayMs, Math.max(delayMs, 1));
 }
 
 export interface LifecycleJobDeps {

@@ -6,7 +6,7 @@
  * then closes the issued codes whose time ran out (app/redemption-expiry.server.ts).
  * The payload is empty: the job reads what is due from the database.
  */
-import { Queue, type JobsOptions } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client.server';
@@ -20,7 +20,7 @@ import {
 import { expireDueRedemptions, type ExpiryResult } from '../../app/redemption-expiry.server';
 import * as rewardIssuer from '../../app/reward-issuer.server';
 import { reconcileRedemptionsJob, REDEMPTION_QUEUE } from '../../app/queues/jobs';
-import type { QueueSettings } from '../../app/queues/connection.server';
+import { openQueue, type QueueSettings } from '../../app/queues/connection.server';
 
 /** A failed run is not retried: the next run, a minute later, looks again. */
 export const REDEMPTION_JOB_OPTIONS: JobsOptions = {
@@ -30,13 +30,7 @@ export const REDEMPTION_JOB_OPTIONS: JobsOptions = {
 };
 
 export function createRedemptionQueue(settings: QueueSettings, connection: RedisOptions): Queue {
-  const queue = new Queue(REDEMPTION_QUEUE, {
-    connection,
-    prefix: settings.prefix,
-    defaultJobOptions: REDEMPTION_JOB_OPTIONS,
-  });
-  queue.on('error', () => {});
-  return queue;
+  return openQueue(REDEMPTION_QUEUE, settings, connection, REDEMPTION_JOB_OPTIONS);
 }
 
 /** Creates or refreshes the sweep's schedule (idempotent, like the reconciler's). */

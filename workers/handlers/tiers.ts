@@ -6,7 +6,7 @@
  * shop and its local day, and a tier_daily_runs row makes the run once per shop and day however
  * often it is enqueued. The clock is injectable (`now`), so tests move time without sleeping.
  */
-import { Queue, UnrecoverableError, type Job, type JobsOptions } from 'bullmq';
+import { UnrecoverableError, type Job, type JobsOptions, type Queue } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client.server';
@@ -17,7 +17,7 @@ import {
   type DailyRunResult,
 } from '../../app/models/tier-evaluation.server';
 import { evaluateTiersJob, sweepTiersJob, TIER_QUEUE } from '../../app/queues/jobs';
-import type { QueueSettings } from '../../app/queues/connection.server';
+import { openQueue, type QueueSettings } from '../../app/queues/connection.server';
 
 /** How often the sweep looks for shops past their local midnight by default. */
 export const TIER_SWEEP_EVERY_MS = 3_600_000;
@@ -31,13 +31,7 @@ export const TIER_JOB_OPTIONS: JobsOptions = {
 };
 
 export function createTierQueue(settings: QueueSettings, connection: RedisOptions): Queue {
-  const queue = new Queue(TIER_QUEUE, {
-    connection,
-    prefix: settings.prefix,
-    defaultJobOptions: TIER_JOB_OPTIONS,
-  });
-  queue.on('error', () => {});
-  return queue;
+  return openQueue(TIER_QUEUE, settings, connection, TIER_JOB_OPTIONS);
 }
 
 /** Creates or refreshes the sweep's schedule (idempotent, like the reconciler's). */
