@@ -26,8 +26,8 @@ export const MAX_WEBHOOK_BODY_BYTES = 1_048_576;
 const REQUIRED_HEADERS = [HMAC_HEADER, ...DELIVERY_HEADERS] as const;
 
 /**
- * How long a delivery may wait on the database — the offline session the library loads and the
- * inbox commit, together — before it is answered 503. Shopify allows 1 s to connect and 5 s for
+ * How long a delivery may wait on the database — its inbox commit (ingest reads no session since
+ * ADR 015) — before it is answered 503. Shopify allows 1 s to connect and 5 s for
  * the whole answer (https://shopify.dev/docs/apps/webhooks/configuration/https), then retries; a
  * database that stalls (a restart, a lock) must not cost more than that. 3 s leaves the rest for
  * the network, TLS and the HMAC.
