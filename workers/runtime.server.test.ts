@@ -293,6 +293,24 @@ describe('a job per group commit (process-inbox-batch)', () => {
     }
   });
 
+  it('a batch job whose data is malformed fails once, unretried, naming why; no row is touched', async () => {
+    const shop = await newShop();
+    const untouched = await record(shop.domain, order120(id()));
+    const job = await batchQueue.add('process-inbox-batch', { inboxIds: [] });
+    const deadline = Date.now() + 5_000;
+    while ((await job.getState()) !== 'failed') {
+      if (Date.now() > deadline) throw new Error(`the job is ${await job.getState()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const failed = (await batchQueue.getJob(job.id!))!;
+    expect(failed.attemptsMade).toBe(1);
+    expect(failed.failedReason).toMatch(/^malformed job data/);
+    expect(await getInboxRow(handle.db, untouched)).toMatchObject({
+      status: 'received',
+      attempts: 0,
+    });
+  });
+
   it('a row whose shop is not installed is parked, the rest of its batch processed', async () => {
     const shop = await newShop();
     const customer = id();
